@@ -1,0 +1,40 @@
+# lvyue — the two quick-start commands are `make demo` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: demo test lint bench venv clean
+
+# Create .venv from the lock file (reproducible: hashes pinned in requirements.lock).
+$(STAMP): requirements.lock pyproject.toml
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install -q --disable-pip-version-check uv==0.13.9
+	@test -x $(PY) || uv venv -q --python python3 $(VENV)
+	uv pip sync -q --python $(PY) --require-hashes requirements.lock
+	uv pip install -q --python $(PY) --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/lvyue demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy
+
+test: $(STAMP)
+	bash scripts/test.sh
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
+# Regenerate the lock after editing pyproject.toml dependencies.
+lock:
+	uv pip compile pyproject.toml --extra spark --extra dev --generate-hashes \
+	    --python-version 3.11 --no-header -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

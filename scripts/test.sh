@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` runs it: lint, types, then pytest against SQLite and a
+# real PostgreSQL server this script installs (apt), starts on loopback and stops again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=.venv
+
+echo "== ruff =="
+$VENV/bin/ruff check src tests benchmarks
+$VENV/bin/ruff format --check src tests benchmarks
+echo "== mypy (strict, package) =="
+$VENV/bin/mypy
+
+# --- system packages the suite needs (idempotent) ---
+need=()
+ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need+=(postgresql)
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== apt-get install ${need[*]} =="
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# --- a throwaway PostgreSQL on loopback ---
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PGROOT=$(mktemp -d /tmp/lvyue-pg.XXXXXX)
+PGPORT=${LVYUE_TEST_PGPORT:-55432}
+chown postgres:postgres "$PGROOT"
+runuser -u postgres -- "$PGBIN/initdb" -D "$PGROOT/data" -U postgres --auth=trust -E UTF8 \
+  --locale=C.UTF-8 >/dev/null
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/server.log" -w -t 60 \
+  -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGROOT -c fsync=off" start >/dev/null
+stop_pg() {
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGROOT/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$PGROOT"
+}
+trap stop_pg EXIT
+export LVYUE_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$PGPORT/postgres"
+echo "== PostgreSQL on 127.0.0.1:$PGPORT =="
+
+echo "== pytest =="
+$VENV/bin/pytest -p no:cacheprovider "$@"

@@ -1,0 +1,78 @@
+"""Enumerations shared by every layer; values are the strings of the facts format."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class MerchantType(StrEnum):
+    DOMESTIC = "domestic"  # 国内店铺
+    CROSS_BORDER = "cross_border"  # 全球购 / 保税
+    INSTANT_RETAIL = "instant_retail"  # 即时零售
+
+
+class ShipMode(StrEnum):
+    SPOT = "spot"  # 现货
+    PRESALE = "presale"  # 全款预售
+    STEP = "step"  # 阶梯发货
+    FACTORY_DIRECT = "factory_direct"  # 厂家自送
+
+
+class TrackingKind(StrEnum):
+    """Canonical tracking vocabulary (Karrio-style): raw carrier statuses map onto these."""
+
+    INFO_RECEIVED = "info_received"  # 下单 / 待揽收: label created, nothing moved yet
+    PICKUP = "pickup"  # 揽收
+    HUB_ARRIVAL = "hub_arrival"  # 到达分拨/转运中心
+    HUB_DEPARTURE = "hub_departure"  # 离开分拨/转运中心
+    IN_TRANSIT = "in_transit"  # 在途
+    CUSTOMS = "customs"  # 清关
+    OUT_FOR_DELIVERY = "out_for_delivery"  # 派件
+    SIGNED = "signed"  # 签收
+    EXCEPTION = "exception"  # 疑难 / 拒签 / 问题件
+    RETURNED = "returned"  # 退回 / 退签
+
+
+class AfterSaleType(StrEnum):
+    REFUND_ONLY = "refund_only"  # 仅退款
+    RETURN_REFUND = "return_refund"  # 退货退款
+    EXCHANGE = "exchange"  # 换货
+
+
+class ReportType(StrEnum):
+    FORCE_MAJEURE = "force_majeure"  # 不可抗力
+    ADDRESS_ABNORMAL = "address_abnormal"  # 消费者地址异常
+    CONSUMER_REQUESTED_DELAY = "consumer_requested_delay"  # 消费者要求延迟发货
+
+
+class ReportStatus(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PENDING = "pending"
+
+
+class InspectionResult(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+
+
+class Check(StrEnum):
+    SHIP_DEADLINE = "ship_deadline"
+    SHIP_MODE = "ship_mode"
+    PICKUP = "pickup"
+    FIRST_HUB = "first_hub"
+    AFTERSALE_MERCHANT_CONFIRM = "aftersale_merchant_confirm"
+    AFTERSALE_CONSUMER_RETURN = "aftersale_consumer_return"
+    AFTERSALE_MERCHANT_RECEIVE = "aftersale_merchant_receive"
+    AFTERSALE_REFUND = "aftersale_refund"
+    INSPECTION = "inspection"
+    SETTLEMENT = "settlement"
+
+
+class VerdictStatus(StrEnum):
+    OK = "ok"
+    VIOLATED = "violated"
+    PENDING = "pending"
+    AT_RISK = "at_risk"
+    EXEMPTED = "exempted"
+    SCHEDULED = "scheduled"

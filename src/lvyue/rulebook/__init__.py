@@ -1,0 +1,1 @@
+"""Rulebook: announcements as effective-dated clauses with default-and-exception semantics."""
