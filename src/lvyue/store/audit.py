@@ -1,0 +1,34 @@
+"""Writing the audit log (GN-3): every state change and rule-driven decision, with the clause."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lvyue.store.tables import AuditEntry
+
+
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    merchant_id: str | None = None,
+    clause: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Add an audit entry to the session (committed with the change it records)."""
+    entry = AuditEntry(
+        actor=actor,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        merchant_id=merchant_id,
+        clause=clause,
+        detail=detail or {},
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,44 @@
+"""Alembic environment: the URL comes from the config lvyue.store.migrate builds."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from alembic import context
+
+from lvyue.store.db import Base, make_engine
+
+if importlib.util.find_spec("lvyue.store.workflow_tables") is not None:
+    importlib.import_module("lvyue.store.workflow_tables")  # the workflows' tables
+
+target_metadata = Base.metadata
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=context.config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    url = context.config.get_main_option("sqlalchemy.url")
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
