@@ -1,0 +1,18 @@
+"""Facts: reading and validating a facts directory (docs/formats.md) into typed Arrow tables."""
+
+from lvyue.facts.convert import TIME_TYPE
+from lvyue.facts.loader import BadRow, Facts, FactsError, load_facts, write_quarantine
+from lvyue.facts.schema import TABLES, Column, Kind, TableSpec
+
+__all__ = [
+    "TABLES",
+    "TIME_TYPE",
+    "BadRow",
+    "Column",
+    "Facts",
+    "FactsError",
+    "Kind",
+    "TableSpec",
+    "load_facts",
+    "write_quarantine",
+]

@@ -1,0 +1,265 @@
+"""Read and validate a facts directory (docs/formats.md) into typed Arrow tables.
+
+Every bad row is named by file, row (1 = first data row after the header) and column. Without
+``skip_bad`` the first one stops the load with :class:`FactsError`; with it, bad rows go to
+``Facts.quarantine`` and counts in = counts out + quarantined.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from lvyue.facts.convert import convert, empty_column
+from lvyue.facts.schema import (
+    AFTER_SALES,
+    INSPECTIONS,
+    LABELS,
+    MERCHANTS,
+    ORDERS,
+    REPORTS,
+    TRACKING,
+    TableSpec,
+)
+
+
+class FactsError(ValueError):
+    """A facts directory that cannot be read; ``str()`` is one line naming file, row, column."""
+
+
+@dataclass(frozen=True)
+class BadRow:
+    file: str
+    row: int  # 1 = first data row after the header
+    column: str
+    error: str
+    record: dict[str, str | None] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.file} row {self.row}, column {self.column}: {self.error}"
+
+
+@dataclass
+class Facts:
+    orders: pa.Table
+    tracking: pa.Table
+    after_sales: pa.Table
+    reports: pa.Table
+    inspections: pa.Table
+    merchants: pa.Table
+    labels: pa.Table
+    quarantine: list[BadRow] = field(default_factory=list)
+    counts: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # read, kept, bad
+
+
+def load_facts(path: Path, *, skip_bad: bool = False) -> Facts:
+    """Read ``path``; raises FactsError on the first bad row unless ``skip_bad``."""
+    if not path.is_dir():
+        raise FactsError(f"{path}: not a facts directory")
+    loader = _Loader(path, skip_bad)
+    orders = loader.table(ORDERS, required=True)
+    order_keys = pc.binary_join_element_wise(
+        orders["carrier"], orders["waybill"], "\x1f"
+    ).combine_chunks()
+    tracking = loader.table(TRACKING)
+    tracking = loader.drop_unknown(
+        TRACKING,
+        tracking,
+        pc.binary_join_element_wise(tracking["carrier"], tracking["waybill"], "\x1f"),
+        order_keys,
+        "waybill",
+        "tracking for an unknown waybill",
+    )
+    after_sales = loader.table(AFTER_SALES)
+    after_sales = loader.drop_unknown(
+        AFTER_SALES,
+        after_sales,
+        after_sales["order_id"],
+        orders["order_id"].combine_chunks(),
+        "order_id",
+        "unknown order_id",
+    )
+    return Facts(
+        orders=orders,
+        tracking=tracking,
+        after_sales=after_sales,
+        reports=loader.table(REPORTS),
+        inspections=loader.table(INSPECTIONS),
+        merchants=loader.table(MERCHANTS),
+        labels=loader.table(LABELS),
+        quarantine=loader.bad,
+        counts=loader.counts,
+    )
+
+
+def write_quarantine(bad_rows: Iterable[BadRow], out: Path) -> int:
+    """Write bad rows as CSV (file,row,column,error,record); returns how many."""
+    count = 0
+    tmp = out.with_name(out.name + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["file", "row", "column", "error", "record"])
+        for bad in bad_rows:
+            record = json.dumps(bad.record, ensure_ascii=False)
+            writer.writerow([bad.file, bad.row, bad.column, bad.error, record])
+            count += 1
+    tmp.replace(out)
+    return count
+
+
+class _Loader:
+    def __init__(self, root: Path, skip_bad: bool) -> None:
+        self.root = root
+        self.skip_bad = skip_bad
+        self.bad: list[BadRow] = []
+        self.counts: dict[str, tuple[int, int, int]] = {}
+        self._files: dict[str, str] = {}
+        self._rows: dict[str, pa.Array] = {}  # table -> original row numbers of kept rows
+
+    def table(self, spec: TableSpec, *, required: bool = False) -> pa.Table:
+        source = _find(self.root, spec.name)
+        if source is None:
+            if required:
+                raise FactsError(f"{self.root}: no {spec.name}.csv or {spec.name}.parquet")
+            return _empty(spec)
+        self._files[spec.name] = source.name
+        raw = _read(source)
+        missing = [c.name for c in spec.columns if c.required and c.name not in raw.column_names]
+        if missing:
+            raise FactsError(f"{source.name}: missing required column {missing[0]!r}")
+        columns: dict[str, pa.Array] = {}
+        bad_rows: dict[int, BadRow] = {}
+        for column in spec.columns:
+            if column.name not in raw.column_names:
+                columns[column.name] = empty_column(column, raw.num_rows)
+                continue
+            values = raw[column.name].combine_chunks()
+            result = convert(column, values)
+            columns[column.name] = result.values
+            for i in _true_indices(result.bad):
+                if i not in bad_rows:
+                    shown = values[i].as_py()
+                    error = f"{result.reason}: {shown!r}"
+                    bad_rows[i] = BadRow(source.name, i + 1, column.name, error)
+        for name in spec.key:
+            for i in _duplicate_indices(columns[name]):
+                if i not in bad_rows:
+                    error = f"duplicate {name} {columns[name][i].as_py()!r}"
+                    bad_rows[i] = BadRow(source.name, i + 1, name, error)
+        extras = {n: raw[n].combine_chunks() for n in raw.column_names if n not in columns}
+        table = pa.table({**columns, **extras})
+        return self._keep_good(spec.name, raw, table, bad_rows)
+
+    def drop_unknown(
+        self,
+        spec: TableSpec,
+        table: pa.Table,
+        keys: pa.Array | pa.ChunkedArray,
+        known: pa.Array,
+        column: str,
+        error: str,
+    ) -> pa.Table:
+        """Rows whose reference (waybill, order_id) is not among the kept orders are bad."""
+        if table.num_rows == 0:
+            return table
+        unknown = pc.invert(pc.fill_null(pc.is_in(keys, value_set=known), False))
+        indices = _true_indices(unknown)
+        if not indices:
+            return table
+        rows = self._rows[spec.name]
+        bad = {
+            i: BadRow(
+                self._files[spec.name],
+                int(rows[i].as_py()) + 1,
+                column,
+                f"{error} {table[column][i].as_py()!r}",
+            )
+            for i in indices
+        }
+        return self._keep_good(spec.name, table, table, bad, offset_rows=rows)
+
+    def _keep_good(
+        self,
+        name: str,
+        raw: pa.Table,
+        table: pa.Table,
+        bad_rows: dict[int, BadRow],
+        offset_rows: pa.Array | None = None,
+    ) -> pa.Table:
+        rows = offset_rows if offset_rows is not None else pa.array(range(table.num_rows))
+        read = self.counts.get(name, (table.num_rows, 0, 0))[0]
+        if bad_rows and not self.skip_bad:
+            first = bad_rows[min(bad_rows)]
+            more = f" ({len(bad_rows)} bad rows; --skip-bad quarantines them)"
+            raise FactsError(str(first) + (more if len(bad_rows) > 1 else ""))
+        for i in sorted(bad_rows):
+            record = {k: _text(v) for k, v in raw.slice(i, 1).to_pylist()[0].items()}
+            bad = bad_rows[i]
+            self.bad.append(BadRow(bad.file, bad.row, bad.column, bad.error, record))
+        if bad_rows:
+            keep = pa.array([i not in bad_rows for i in range(table.num_rows)])
+            table = table.filter(keep)
+            rows = rows.filter(keep)
+        self._rows[name] = rows
+        self.counts[name] = (read, table.num_rows, read - table.num_rows)
+        return table
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _find(root: Path, name: str) -> Path | None:
+    found = [p for p in (root / f"{name}.parquet", root / f"{name}.csv") if p.is_file()]
+    if len(found) > 1:
+        raise FactsError(f"{root}: both {name}.parquet and {name}.csv; keep one")
+    return found[0] if found else None
+
+
+def _read(source: Path) -> pa.Table:
+    try:
+        if source.suffix == ".parquet":
+            return pq.read_table(source)
+        with source.open(encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), [])
+        if not header:
+            raise FactsError(f"{source.name}: empty file (a header row is required)")
+        options = pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in header},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        )
+        return pacsv.read_csv(source, convert_options=options)
+    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise FactsError(f"{source.name}: cannot read: {first_line}") from error
+
+
+def _empty(spec: TableSpec) -> pa.Table:
+    return pa.table({c.name: empty_column(c, 0) for c in spec.columns})
+
+
+def _true_indices(mask: pa.Array) -> list[int]:
+    if not pc.any(mask).as_py():
+        return []
+    return [int(i) for i in pc.indices_nonzero(mask).to_pylist()]
+
+
+def _duplicate_indices(values: pa.Array) -> list[int]:
+    """Rows whose key appeared on an earlier row (the first occurrence is kept)."""
+    if len(values) == 0:
+        return []
+    if pc.count_distinct(values, mode="all").as_py() == len(values):
+        return []
+    indexed = pa.table({"k": values, "i": pa.array(range(len(values)), pa.int64())})
+    firsts = indexed.group_by("k").aggregate([("i", "min")])["i_min"]
+    is_first = pc.is_in(indexed["i"], value_set=firsts)
+    return _true_indices(pc.invert(is_first).combine_chunks())
