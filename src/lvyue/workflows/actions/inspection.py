@@ -1,0 +1,401 @@
+"""BTAS inspection use cases (BT-2..BT-12): each loads, checks, transitions and audits."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from lvyue.rulebook.context import Clock
+from lvyue.store.audit import audit
+from lvyue.store.tables import Order, Shipment
+from lvyue.store.workflow_tables import Inspection, InspectionCode
+from lvyue.workflows import inspection as btas
+from lvyue.workflows.actions.common import NotFound, fire
+from lvyue.workflows.actions.orders import load_order, order_context
+from lvyue.workflows.machine import Conflict, Refusal
+from lvyue.workflows.rules import Rules, cited
+
+REQUIRED = "inspection.required"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: the account, and the tenant (merchant) or agency it belongs to."""
+
+    account_id: str
+    merchant_id: str | None = None
+    agency: str | None = None
+
+
+def load(session: Session, inspection_id: str, actor: Actor) -> Inspection:
+    """The inspection if ``actor`` may see it (its merchant or its agency), else NotFound."""
+    row = session.get(Inspection, inspection_id)
+    if row is None or not _visible(row, actor):
+        raise NotFound(f"inspection {inspection_id} not found")
+    return row
+
+
+def _visible(row: Inspection, actor: Actor) -> bool:
+    if actor.merchant_id is not None:
+        return row.merchant_id == actor.merchant_id
+    if actor.agency is not None:
+        return row.agency == actor.agency
+    return True  # operators
+
+
+def create(
+    session: Session,
+    actor: Actor,
+    *,
+    item_id: str,
+    category: str,
+    agency: str,
+    order_id: str | None,
+    now: datetime,
+) -> Inspection:
+    """An inspection order for one item (送检单, BT-4)."""
+    if actor.merchant_id is None:
+        raise Refusal("only a merchant creates inspection orders", field="merchant_id")
+    if order_id is not None:
+        load_order(session, order_id, actor.merchant_id)
+    if session.scalar(
+        select(InspectionCode).where(
+            InspectionCode.merchant_id == actor.merchant_id, InspectionCode.item_id == item_id
+        )
+    ):
+        raise Conflict(
+            f"item {item_id} already has an inspection code (one item, one code: BT-10)",
+            clause="BT-10",
+            field="item_id",
+        )
+    row = Inspection(
+        inspection_id=f"INS-{secrets.token_hex(6).upper()}",
+        merchant_id=actor.merchant_id,
+        item_id=item_id,
+        category=category,
+        agency=agency,
+        order_id=order_id,
+        state=btas.MACHINE.initial,
+        version=1,
+        evidence=[],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit(
+        session,
+        actor=actor.account_id,
+        action="inspection.create",
+        entity=btas.WORKFLOW,
+        entity_id=row.inspection_id,
+        merchant_id=row.merchant_id,
+        clause="BT-4",
+        detail={"item_id": item_id, "agency": agency, "to": row.state},
+    ).at = now
+    return row
+
+
+def step(
+    session: Session,
+    row: Inspection,
+    event: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    clause: str | None = None,
+    detail: dict[str, object] | None = None,
+    **changes: object,
+) -> None:
+    """Fire ``event`` on the inspection, recording actor, time and clause."""
+    _check_role(event, actor)
+    fire(
+        session,
+        btas.MACHINE,
+        row,
+        event,
+        subject_id=row.inspection_id,
+        actor=actor.account_id,
+        merchant_id=row.merchant_id,
+        at=now,
+        clause=clause,
+        detail=detail,
+        changes={"updated_at": now, **changes},
+    )
+
+
+_AGENCY_EVENTS = {"receive", "pass", "fail", "ship_to_consumer", "return_to_merchant"}
+
+
+def _check_role(event: str, actor: Actor) -> None:
+    if event in _AGENCY_EVENTS and actor.agency is None:
+        raise Refusal(f"only the inspection agency may {event!r}", field="state")
+    if event not in _AGENCY_EVENTS and event != "expire" and actor.merchant_id is None:
+        raise Refusal(f"only the merchant may {event!r}", field="state")
+
+
+def send(
+    session: Session,
+    row: Inspection,
+    actor: Actor,
+    now: datetime,
+    *,
+    carrier: str,
+    waybill: str,
+    packing_video: str | None,
+) -> None:
+    """The item goes to the agency with tracking and a packing-video reference (BT-4, BT-9)."""
+    detail: dict[str, object] = {
+        "carrier": carrier,
+        "waybill": waybill,
+        "packing_video": packing_video,
+    }
+    step(
+        session,
+        row,
+        "send",
+        actor,
+        now,
+        detail=detail,
+        carrier=carrier,
+        waybill=waybill,
+        send_video=packing_video,
+    )
+
+
+def record_result(
+    session: Session,
+    row: Inspection,
+    actor: Actor,
+    now: datetime,
+    signer: btas.CodeSigner,
+    *,
+    passed: bool,
+    report_ref: str,
+    evidence: list[str],
+    tag_ref: str | None,
+) -> str | None:
+    """The agency's result; a pass issues the item's one code (BT-10) and returns it."""
+    if not passed:
+        deadline = btas.resubmit_deadline(now)
+        step(
+            session,
+            row,
+            "fail",
+            actor,
+            now,
+            detail={"report": report_ref, "resubmit_deadline": deadline.isoformat()},
+            report_ref=report_ref,
+            evidence=evidence,
+            resubmit_deadline=deadline,
+        )
+        return None
+    if not tag_ref:
+        raise Refusal("a pass needs the anti-tamper tag reference (BT-7)", field="tag_ref")
+    code_id, code = signer.issue(row.item_id, row.merchant_id)
+    step(
+        session,
+        row,
+        "pass",
+        actor,
+        now,
+        detail={"report": report_ref, "code_id": code_id, "tag_ref": tag_ref},
+        report_ref=report_ref,
+        evidence=evidence,
+    )
+    session.add(
+        InspectionCode(
+            code_id=code_id,
+            inspection_id=row.inspection_id,
+            merchant_id=row.merchant_id,
+            item_id=row.item_id,
+            tag_ref=tag_ref,
+            issued_at=now,
+        )
+    )
+    session.flush()
+    return code
+
+
+def resubmit(session: Session, row: Inspection, actor: Actor, now: datetime) -> None:
+    """A failed item goes back for inspection, before its re-submission deadline."""
+    if row.resubmit_deadline is not None and now > row.resubmit_deadline:
+        raise Refusal(
+            f"inspection {row.inspection_id}: the re-submission deadline "
+            f"{row.resubmit_deadline.isoformat()} has passed ({btas.RESUBMIT_CLAUSE})",
+            clause=btas.RESUBMIT_CLAUSE,
+            field="state",
+        )
+    step(session, row, "resubmit", actor, now, resubmit_deadline=None)
+
+
+def code_of(session: Session, row: Inspection) -> InspectionCode:
+    code = session.scalar(
+        select(InspectionCode).where(InspectionCode.inspection_id == row.inspection_id)
+    )
+    if code is None:
+        raise NotFound(f"inspection {row.inspection_id} has no code")
+    return code
+
+
+def ship_to_consumer(
+    session: Session,
+    row: Inspection,
+    actor: Actor,
+    now: datetime,
+    *,
+    order_id: str | None,
+    carrier: str,
+    waybill: str,
+    packing_video: str | None,
+) -> Shipment:
+    """Route one of BT-2: the agency ships the passed item to the consumer, code bound."""
+    target = order_id or row.order_id
+    if target is None:
+        raise Refusal("which order does the item ship for?", field="order_id")
+    order = load_order(session, target, row.merchant_id)
+    code = code_of(session, row)
+    step(session, row, "ship_to_consumer", actor, now, detail={"order_id": order.order_id})
+    return _ship(session, order, code, actor, now, carrier, waybill, packing_video)
+
+
+def expire_failed(session: Session, now: datetime) -> int:
+    """Sweep: close failed inspections whose re-submission deadline has passed."""
+    rows = session.scalars(
+        select(Inspection).where(Inspection.state == "failed", Inspection.resubmit_deadline < now)
+    ).all()
+    closed = 0
+    system = Actor("system:inspection-expiry")
+    for row in rows:
+        try:
+            step(session, row, "expire", system, now)
+            closed += 1
+        except Conflict:
+            continue  # another worker got there first
+    return closed
+
+
+def check_shipment(
+    session: Session,
+    rules: Rules,
+    signer: btas.CodeSigner,
+    order: Order,
+    *,
+    code: str | None,
+    item_id: str | None,
+    now: datetime,
+) -> InspectionCode | None:
+    """Whether the order may ship with ``code`` (BT-8, BT-10, BT-12); the code to bind.
+
+    None when the category does not require inspection (``inspection.required``) and no
+    code is given. Refusals name the clause; a used code is a ``Conflict``.
+    """
+    answer = cited(rules.resolve(REQUIRED, order_context(session, order, **{Clock.SHIP_TIME: now})))
+    if answer.value is not True and not code:
+        return None
+    code_id = signer.code_id(code) if code else None
+    issued = session.get(InspectionCode, code_id) if code_id else None
+    btas.check_code_for_shipment(
+        signer,
+        code,
+        item_id=item_id or "",
+        merchant_id=order.merchant_id,
+        order_id=order.order_id,
+        issued=None
+        if issued is None
+        else btas.IssuedCode(
+            issued.code_id, issued.item_id, issued.merchant_id, issued.bound_order_id
+        ),
+        required_clause=answer.clause_id,
+    )
+    assert issued is not None  # check_code_for_shipment refuses unknown codes
+    inspection = session.get(Inspection, issued.inspection_id)
+    if inspection is None or inspection.state not in ("returned", "shipped"):
+        raise Refusal(
+            f"inspection code {issued.code_id}: the item has not been returned to the merchant "
+            f"(state {inspection.state if inspection else 'missing'}; BT-3)",
+            clause="BT-3",
+            field="inspection_code",
+        )
+    return issued
+
+
+def ship_with_code(
+    session: Session,
+    rules: Rules,
+    signer: btas.CodeSigner,
+    order: Order,
+    actor: Actor,
+    now: datetime,
+    *,
+    code: str | None,
+    item_id: str | None,
+    carrier: str,
+    waybill: str,
+    packing_video: str | None,
+) -> Shipment:
+    """The merchant binds the code and ships (绑码发货, BT-3, BT-8)."""
+    issued = check_shipment(session, rules, signer, order, code=code, item_id=item_id, now=now)
+    if issued is not None:
+        inspection = session.get(Inspection, issued.inspection_id)
+        assert inspection is not None
+        if inspection.state == "returned":
+            step(session, inspection, "bind_and_ship", actor, now, detail={"order": order.order_id})
+    return _ship(session, order, issued, actor, now, carrier, waybill, packing_video)
+
+
+def _ship(
+    session: Session,
+    order: Order,
+    code: InspectionCode | None,
+    actor: Actor,
+    now: datetime,
+    carrier: str,
+    waybill: str,
+    packing_video: str | None,
+) -> Shipment:
+    if session.get(Shipment, order.order_id) is not None:
+        raise Conflict(f"order {order.order_id} has already shipped", field="order_id")
+    shipment = Shipment(
+        order_id=order.order_id,
+        merchant_id=order.merchant_id,
+        carrier=carrier,
+        waybill=waybill,
+        ship_time=now,
+        inspection_code=code.code_id if code else None,
+        packing_video=packing_video,
+        shipped_by=actor.account_id,
+    )
+    session.add(shipment)
+    if code is not None and code.bound_order_id != order.order_id:
+        bound = session.execute(
+            update(InspectionCode)
+            .where(InspectionCode.code_id == code.code_id, InspectionCode.bound_order_id.is_(None))
+            .values(bound_order_id=order.order_id, bound_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(bound, "rowcount", 1) != 1:
+            raise Conflict(
+                f"inspection code {code.code_id} was bound meanwhile (BT-10)",
+                clause="BT-10",
+                field="inspection_code",
+            )
+        set_committed_value(code, "bound_order_id", order.order_id)
+        set_committed_value(code, "bound_at", now)
+    session.flush()
+    audit(
+        session,
+        actor=actor.account_id,
+        action="order.ship",
+        entity="order",
+        entity_id=order.order_id,
+        merchant_id=order.merchant_id,
+        clause="BT-8" if code else None,
+        detail={"carrier": carrier, "waybill": waybill, "code_id": code.code_id if code else None},
+    ).at = now
+    return shipment

@@ -1,0 +1,50 @@
+"""Reading the core order tables into what the rulebook reads (OrderContext)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from lvyue.model.enums import MerchantType, ShipMode
+from lvyue.rulebook.context import FLAGS, Clock, OrderContext
+from lvyue.store.tables import Merchant, Order, Shipment
+from lvyue.workflows.actions.common import NotFound
+
+_TRUE = {"true", "1", "yes"}
+
+
+def load_order(session: Session, order_id: str, merchant_id: str | None = None) -> Order:
+    """The order; ``NotFound`` when missing or (with ``merchant_id``) another tenant's."""
+    order = session.get(Order, order_id)
+    if order is None or (merchant_id is not None and order.merchant_id != merchant_id):
+        raise NotFound(f"order {order_id} not found")
+    return order
+
+
+def order_context(session: Session, order: Order, **clocks: datetime | None) -> OrderContext:
+    """The order as the rulebook sees it, with its known instants plus ``clocks``."""
+    flags = {f for f in FLAGS if str(order.extra.get(f, "")).strip().lower() in _TRUE}
+    if order.delayed_shipping:
+        flags.add("delayed_shipping")
+    merchant = session.get(Merchant, order.merchant_id)
+    if merchant is not None and merchant.established_store:
+        flags.add("established_store")
+    known: dict[Clock, datetime] = {Clock.PAY_TIME: order.pay_time}
+    if order.promised_ship_time is not None:
+        known[Clock.PROMISED_SHIP_TIME] = order.promised_ship_time
+    shipment = session.get(Shipment, order.order_id)
+    if shipment is not None:
+        known[Clock.SHIP_TIME] = shipment.ship_time
+    if order.confirmed_receipt_time is not None:
+        known[Clock.RECEIPT_TIME] = order.confirmed_receipt_time
+    for name, moment in clocks.items():
+        if moment is not None:
+            known[Clock(name)] = moment
+    return OrderContext(
+        merchant_type=MerchantType(order.merchant_type),
+        category=order.category,
+        ship_mode=ShipMode(order.ship_mode),
+        flags=frozenset(flags),
+        clocks=known,
+    )

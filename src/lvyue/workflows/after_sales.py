@@ -1,0 +1,162 @@
+"""After-sales (售后, SF-9, DR-3): request → merchant handles → return → receipt → refund.
+
+States: ``requested`` → ``agreed`` (return types) or ``refunded`` (refund only) or
+``rejected``; ``agreed`` → ``return_shipped`` (consumer uploads the return tracking number)
+→ ``received`` (merchant confirms receipt) → ``refunded`` | ``reshipped`` (exchange).
+
+Each waiting state has a limit from the rulebook (``aftersale.<step>.limit``). When it
+passes, the sweep acts for the platform (``TIMEOUTS``): it agrees, confirms receipt or
+refunds on the merchant's behalf and records a violation of the merchant; a consumer who
+never sends the return has the request closed, with no violation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lvyue.model.enums import AfterSaleType, Check
+from lvyue.rulebook.context import Clock, OrderContext
+from lvyue.workflows.machine import Machine, Transition
+from lvyue.workflows.rules import Rules, cited
+
+WORKFLOW = "after_sale"
+
+MACHINE = Machine(
+    WORKFLOW,
+    "requested",
+    [
+        Transition("requested", "agree", "agreed", "SF-9"),
+        Transition("requested", "refund", "refunded", "SF-9"),  # refund only: agree = refund
+        Transition("requested", "reject", "rejected", "SF-9"),
+        Transition("requested", "auto_agree", "agreed", "SF-9"),
+        Transition("requested", "auto_refund", "refunded", "SF-9"),
+        Transition("agreed", "ship_return", "return_shipped", "SF-9"),
+        Transition("agreed", "consumer_timeout", "closed", "SF-9"),
+        Transition("return_shipped", "receive", "received", "SF-9"),
+        Transition("return_shipped", "auto_receive", "received", "SF-9"),
+        Transition("received", "refund", "refunded", "SF-9"),
+        Transition("received", "reship", "reshipped", "SF-9"),
+        Transition("received", "auto_refund", "refunded", "SF-9"),
+    ],
+)
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """What the platform does when a waiting state's limit passes (lvyue's reading of SF-9)."""
+
+    check: Check
+    parameter: str
+    clock: Clock
+    event: str  # fired by the platform
+    merchant_at_fault: bool  # record a violation of the merchant
+
+
+TIMEOUTS: dict[str, Timeout] = {
+    "requested": Timeout(
+        Check.AFTERSALE_MERCHANT_CONFIRM,
+        "aftersale.merchant_confirm.limit",
+        Clock.AFTERSALE_CREATED,
+        "auto_agree",
+        True,
+    ),
+    "agreed": Timeout(
+        Check.AFTERSALE_CONSUMER_RETURN,
+        "aftersale.consumer_return.limit",
+        Clock.AFTERSALE_AGREED,
+        "consumer_timeout",
+        False,
+    ),
+    "return_shipped": Timeout(
+        Check.AFTERSALE_MERCHANT_RECEIVE,
+        "aftersale.merchant_receive.limit",
+        Clock.RETURN_SHIPPED,
+        "auto_receive",
+        True,
+    ),
+    "received": Timeout(
+        Check.AFTERSALE_REFUND,
+        "aftersale.refund.limit",
+        Clock.RETURN_SIGNED,
+        "auto_refund",
+        True,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class AfterSale:
+    """One request and the instants of its steps so far (aware; None = not yet)."""
+
+    aftersale_id: str
+    order_id: str
+    type: AfterSaleType
+    state: str
+    created_at: datetime
+    order: OrderContext
+    handled_at: datetime | None = None
+    return_shipped_at: datetime | None = None
+    return_signed_at: datetime | None = None
+    received_at: datetime | None = None
+    extra_clocks: dict[Clock, datetime] = field(default_factory=dict)
+
+    def context(self) -> OrderContext:
+        clocks = dict(self.order.clocks)
+        clocks[Clock.AFTERSALE_CREATED] = self.created_at
+        if self.handled_at is not None:
+            clocks[Clock.AFTERSALE_AGREED] = self.handled_at
+        if self.return_shipped_at is not None:
+            clocks[Clock.RETURN_SHIPPED] = self.return_shipped_at
+        # The refund limit runs from the return being signed; a merchant's confirmed
+        # receipt proves the signature when no tracking scan says so.
+        signed = self.return_signed_at or self.received_at
+        if signed is not None:
+            clocks[Clock.RETURN_SIGNED] = signed
+        clocks.update(self.extra_clocks)
+        return OrderContext(
+            merchant_type=self.order.merchant_type,
+            category=self.order.category,
+            ship_mode=self.order.ship_mode,
+            flags=self.order.flags,
+            clocks=clocks,
+        )
+
+
+@dataclass(frozen=True)
+class Due:
+    """The limit running in the request's current state."""
+
+    timeout: Timeout
+    deadline: datetime
+    clause: str
+
+
+def merchant_event(kind: AfterSaleType, agree: bool) -> str:
+    """The event a merchant's decision fires: refund-only requests are refunded on agreement."""
+    if not agree:
+        return "reject"
+    return "refund" if kind is AfterSaleType.REFUND_ONLY else "agree"
+
+
+def due(rules: Rules, request: AfterSale) -> Due | None:
+    """The deadline of the current state from the rulebook, or None in a final state."""
+    timeout = TIMEOUTS.get(request.state)
+    if timeout is None:
+        return None
+    deadline, answer = rules.deadline(timeout.parameter, request.context())
+    return Due(timeout, deadline, cited(answer).clause_id)
+
+
+def timeout_event(timeout: Timeout, kind: AfterSaleType) -> str:
+    if timeout.event == "auto_agree" and kind is AfterSaleType.REFUND_ONLY:
+        return "auto_refund"
+    return timeout.event
+
+
+def overdue(rules: Rules, request: AfterSale, now: datetime) -> Due | None:
+    """The expired limit if the request's current state has run out of time at ``now``."""
+    current = due(rules, request)
+    if current is None or now < current.deadline:
+        return None
+    return current

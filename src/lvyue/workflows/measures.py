@@ -1,0 +1,60 @@
+"""Operator measures (VF-7, VF-8): recorded against a merchant or a product, visible to it.
+
+A measure is ``active`` until the operator lifts it (``lifted``). The kinds are VF-7's list.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from lvyue.workflows.machine import Machine, Refusal, Transition
+
+WORKFLOW = "measure"
+
+MACHINE = Machine(
+    WORKFLOW,
+    "active",
+    [Transition("active", "lift", "lifted", "VF-7")],
+)
+
+
+class MeasureKind(StrEnum):
+    """VF-7's measures by severity (store, product and traffic measures)."""
+
+    EXTEND_AUTO_RECEIPT = "extend_auto_receipt"  # 延长自动确认收货
+    RESTRICT_MARKETING = "restrict_marketing"  # 限制营销活动
+    SEARCH_DEMOTION = "search_demotion"  # 搜索降权/屏蔽
+    FREEZE_FUNDS = "freeze_funds"  # 冻结货款
+    SUSPEND_SETTLEMENT = "suspend_settlement"  # 暂停结算
+    EXTEND_SETTLEMENT = "extend_settlement"  # 延长结算周期
+    LIMIT_ORDERS = "limit_orders"  # 限制下单
+    LIMIT_ADS = "limit_ads"  # 限制广告投放
+    RECOMMENDATION_DEMOTION = "recommendation_demotion"  # 推荐降权/屏蔽
+    LIMIT_PUBLISHING = "limit_publishing"  # 限制发布商品
+    DELIST_PRODUCT = "delist_product"  # 商品下架
+    BAN_PRODUCT = "ban_product"  # 商品封禁
+    RESTRICT_AFFILIATE = "restrict_affiliate"  # 精选联盟权限
+    NO_PAID_TRAFFIC = "no_paid_traffic"  # 禁止付费流量
+
+
+PRODUCT_MEASURES = frozenset(
+    {
+        MeasureKind.DELIST_PRODUCT,
+        MeasureKind.BAN_PRODUCT,
+        MeasureKind.LIMIT_ORDERS,
+        MeasureKind.SEARCH_DEMOTION,
+        MeasureKind.LIMIT_PUBLISHING,
+    }
+)
+
+
+def check_target(kind: MeasureKind, product_id: str | None) -> None:
+    """Delisting and banning need a product; the other measures may target the store."""
+    if kind in (MeasureKind.DELIST_PRODUCT, MeasureKind.BAN_PRODUCT) and not product_id:
+        raise Refusal(f"{kind.value} needs a product_id (VF-7)", clause="VF-7", field="product_id")
+    if product_id and kind not in PRODUCT_MEASURES:
+        raise Refusal(
+            f"{kind.value} applies to the store, not to a product (VF-7)",
+            clause="VF-7",
+            field="product_id",
+        )

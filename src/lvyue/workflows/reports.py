@@ -1,0 +1,170 @@
+"""Report centre (报备中心, SF-8): a merchant files, the operator approves or rejects.
+
+A report moves ``pending`` → ``approved`` | ``rejected`` (reason required) or
+``withdrawn``. Filing is validated here (period ≤ 21 days, latest ship date ≤ 7 days after
+the period ends, ≤ 10 areas, evidence limits) with errors naming the field. An approved
+report reaches verdicts only through the engine, which reads it as a facts-format row
+(``as_fact``): with a latest ship date it sets a new deadline, without one it waives.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Self
+
+from pydantic import BaseModel, Field, model_validator
+
+from lvyue.model.enums import ReportType
+from lvyue.model.time import BEIJING
+from lvyue.workflows.machine import Machine, Refusal, Transition
+
+WORKFLOW = "report"
+
+MAX_PERIOD_DAYS = 21  # SF-8: affected shipping period at most 21 days
+MAX_DAYS_AFTER_PERIOD = 7  # SF-8: latest ship date at most 7 days after the period ends
+MAX_REGIONS = 10  # SF-8: at most 10 areas
+MAX_ORDERS = 500  # lvyue default: orders one report may cover
+
+# Evidence uploads (lvyue defaults, like the platform's upload widget).
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+MAX_EVIDENCE_FILES = 10
+EVIDENCE_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf", "video/mp4"})
+
+MACHINE = Machine(
+    WORKFLOW,
+    "pending",
+    [
+        Transition("pending", "approve", "approved", "SF-8"),
+        Transition("pending", "reject", "rejected", "SF-8"),
+        Transition("pending", "withdraw", "withdrawn", "SF-8"),
+    ],
+)
+
+
+class ForceMajeureReason(StrEnum):
+    """不可抗力 kinds the report centre offers (SF-8)."""
+
+    NATURAL_DISASTER = "natural_disaster"  # 自然灾害
+    EPIDEMIC = "epidemic"  # 疫情
+    POWER_CUT = "power_cut"  # 停电
+    WEATHER = "weather"  # 恶劣天气
+    CONFERENCE_EVENT = "conference_event"  # 会议/活动
+    FIRE = "fire"  # 火灾
+    NETWORK_OUTAGE = "network_outage"  # 网络故障
+    OTHER = "other"
+
+
+class ReportDraft(BaseModel):
+    """What a merchant files. Dates are Beijing calendar days."""
+
+    type: ReportType
+    reason: ForceMajeureReason | None = Field(
+        default=None, description="required for force_majeure"
+    )
+    description: str = Field(min_length=1, max_length=2000)
+    order_ids: list[str] = Field(default_factory=list, max_length=MAX_ORDERS)
+    period_start: date | None = None
+    period_end: date | None = None
+    latest_ship_date: date | None = Field(
+        default=None, description="new latest ship date; without one an approval waives"
+    )
+    regions: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _sf8_limits(self) -> Self:
+        check_draft(self)
+        return self
+
+
+def _error(field: str, message: str) -> ValueError:
+    # pydantic reports a ValueError raised in a model validator under the model; the field
+    # name leads the message so the error still names it.
+    return ValueError(f"{field}: {message}")
+
+
+def check_draft(d: ReportDraft) -> None:
+    """SF-8's limits on a filing; ValueError naming the field."""
+    if d.type is ReportType.FORCE_MAJEURE and d.reason is None:
+        raise _error("reason", "a force-majeure report needs its reason (SF-8)")
+    if d.type is not ReportType.FORCE_MAJEURE and d.reason is not None:
+        raise _error("reason", "only force-majeure reports take a reason")
+    if d.type is not ReportType.FORCE_MAJEURE and not d.order_ids:
+        raise _error("order_ids", f"a {d.type.value} report names the orders it covers")
+    if (d.period_start is None) != (d.period_end is None):
+        raise _error("period_end", "give both period_start and period_end, or neither")
+    if d.type is ReportType.FORCE_MAJEURE and d.period_start is None:
+        raise _error("period_start", "a force-majeure report needs the affected period")
+    if d.period_start is not None and d.period_end is not None:
+        days = (d.period_end - d.period_start).days + 1
+        if days < 1:
+            raise _error("period_end", "the period ends before it starts")
+        if days > MAX_PERIOD_DAYS:
+            raise _error("period_end", f"the period covers {days} days, at most 21 (SF-8)")
+    if d.latest_ship_date is not None:
+        base = d.period_end
+        if base is not None and d.latest_ship_date > base + timedelta(days=MAX_DAYS_AFTER_PERIOD):
+            raise _error("latest_ship_date", "at most 7 days after the affected period ends (SF-8)")
+        if d.period_start is not None and d.latest_ship_date < d.period_start:
+            raise _error("latest_ship_date", "before the affected period starts")
+    if len(d.regions) > MAX_REGIONS:
+        raise _error("regions", f"{len(d.regions)} areas, at most 10 (SF-8)")
+    if len(set(d.regions)) != len(d.regions):
+        raise _error("regions", "an area is listed twice")
+    if any(not r.strip() for r in d.regions):
+        raise _error("regions", "empty area name")
+    if len(set(d.order_ids)) != len(d.order_ids):
+        raise _error("order_ids", "an order is listed twice")
+
+
+def new_deadline(latest_ship_date: date | None) -> datetime | None:
+    """The last instant of the latest ship date, Beijing time, as UTC (None: a waiver)."""
+    if latest_ship_date is None:
+        return None
+    end = datetime.combine(latest_ship_date, datetime.max.time().replace(microsecond=0))
+    return end.replace(tzinfo=BEIJING).astimezone(UTC)
+
+
+def check_evidence(content_type: str, size: int, files_so_far: int) -> None:
+    """Evidence upload limits; ``Refusal`` naming the field (SF-8 asks for evidence)."""
+    base_type = content_type.split(";")[0].strip().lower()
+    if base_type not in EVIDENCE_TYPES:
+        allowed = ", ".join(sorted(EVIDENCE_TYPES))
+        raise Refusal(f"evidence type {base_type!r} not accepted ({allowed})", field="file")
+    if size == 0:
+        raise Refusal("evidence file is empty", field="file")
+    if size > MAX_EVIDENCE_BYTES:
+        raise Refusal(f"evidence file of {size} bytes exceeds 10 MiB", field="file")
+    if files_so_far >= MAX_EVIDENCE_FILES:
+        raise Refusal(f"a report takes at most {MAX_EVIDENCE_FILES} evidence files", field="file")
+
+
+def check_review(event: str, reason: str | None, evidence_count: int) -> None:
+    """An operator review: a rejection needs a reason, an approval needs evidence (SF-8)."""
+    if event == "reject" and not (reason and reason.strip()):
+        raise Refusal("a rejection needs a reason", clause="SF-8", field="reason")
+    if event == "approve" and evidence_count == 0:
+        raise Refusal(
+            "cannot approve a report without evidence (SF-8)", clause="SF-8", field="evidence"
+        )
+
+
+def as_fact(
+    report_id: str,
+    merchant_id: str,
+    status: str,
+    draft: ReportDraft,
+) -> dict[str, Any]:
+    """The report as a row of the facts format's ``reports`` table (read by the engine)."""
+    deadline = new_deadline(draft.latest_ship_date)
+    return {
+        "report_id": report_id,
+        "merchant_id": merchant_id,
+        "type": draft.type.value,
+        "status": status,
+        "order_ids": ";".join(draft.order_ids),
+        "new_deadline": deadline,
+        "period_start": draft.period_start,
+        "period_end": draft.period_end,
+        "regions": ";".join(draft.regions),
+    }

@@ -1,0 +1,26 @@
+"""Settlement (结算): each order's settlement date from the rulebook (DR-5, VF-6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from lvyue.rulebook.context import Clock, OrderContext
+from lvyue.workflows.rules import Rules, cited
+
+PARAMETER = "settlement.delay"
+
+
+@dataclass(frozen=True)
+class Settlement:
+    order_id: str
+    settles_at: datetime | None  # None until receipt is confirmed
+    clause: str | None
+
+
+def settlement(rules: Rules, order_id: str, ctx: OrderContext) -> Settlement:
+    """When the order settles: ``settlement.delay`` after confirmed receipt (VF-6 for flowers)."""
+    if Clock.RECEIPT_TIME not in ctx.clocks:
+        return Settlement(order_id, None, None)
+    when, answer = rules.deadline(PARAMETER, ctx)
+    return Settlement(order_id, when, cited(answer).clause_id)
