@@ -1,0 +1,208 @@
+"""Facts → one Ibis table of shipments (one row per shipped order), the input of every metric.
+
+Times become UTC epoch seconds (int64) in Arrow before anything reaches an engine, so the
+same expressions give the same answer on DuckDB and Spark (whose session zones and interval
+truncation differ; see ENVIRONMENT-NOTES).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lvyue.diagnosis.errors import DiagnosisError
+from lvyue.diagnosis.standards import transit_standard_days
+
+BEIJING_OFFSET_S = 8 * 3600
+DAY_S = 86_400
+
+_ORDER_TEXT = (
+    "merchant_id",
+    "carrier",
+    "waybill",
+    "industry",
+    "category",
+    "origin_province",
+    "origin_city",
+    "dest_province",
+    "dest_city",
+    "dest_district",
+    "outlet",
+)
+_ORDER_FLAGS = ("complained", "logistics_return")
+_ORDER_TIMES = ("pay_time", "ship_time")
+
+
+@dataclass(frozen=True)
+class ShipmentSource:
+    """The shipments expression plus the merchants table (may be empty)."""
+
+    shipments: ir.Table
+    merchants: pa.Table
+
+
+def epoch_column(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Timestamp (any unit, aware or naive-Beijing) or text → int64 UTC epoch seconds."""
+    if pa.types.is_integer(column.type):
+        return pc.cast(column, pa.int64())
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        column = _parse_text_times(column)
+    if column.type.tz is None:  # naive means Beijing (docs/formats.md)
+        seconds = pc.cast(pc.cast(column, pa.timestamp("s")), pa.int64())
+        return pc.subtract(seconds, BEIJING_OFFSET_S)
+    return pc.cast(pc.cast(column, pa.timestamp("s", tz="UTC")), pa.int64())
+
+
+def _parse_text_times(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    import pandas as pd
+
+    series = pd.Series(column.to_pylist(), dtype="string").replace("", pd.NA)
+    parsed = pd.to_datetime(series, format="mixed", utc=False)
+    if getattr(parsed.dt, "tz", None) is None:
+        parsed = parsed.dt.tz_localize("Asia/Shanghai")
+    return pa.array(parsed.dt.tz_convert("UTC"), type=pa.timestamp("s", tz="UTC"))
+
+
+def _text(table: pa.Table, name: str) -> pa.Array:
+    if name not in table.column_names:
+        return pa.nulls(table.num_rows, pa.string())
+    column = table.column(name)
+    return column if pa.types.is_string(column.type) else pc.cast(column, pa.string())
+
+
+def _flag(table: pa.Table, name: str) -> pa.Array:
+    """Booleans; empty means false (docs/formats.md)."""
+    if name not in table.column_names:
+        return pa.array([False] * table.num_rows, pa.bool_())
+    column = table.column(name)
+    if not pa.types.is_boolean(column.type):
+        text = pc.utf8_lower(pc.cast(column, pa.string()))
+        column = pc.is_in(text, pa.array(["true", "1", "yes"]))
+    return pc.fill_null(column, False)
+
+
+def _settled(table: pa.Table) -> pa.Array:
+    """Settlement outcome; null where the facts do not record one (then it is not counted)."""
+    if "settled" not in table.column_names:
+        return pa.nulls(table.num_rows, pa.bool_())
+    column = table.column("settled")
+    if pa.types.is_boolean(column.type):
+        return column
+    text = pc.utf8_lower(pc.cast(column, pa.string()))
+    known = pc.invert(pc.or_kleene(pc.is_null(text), pc.equal(text, "")))
+    truthy = pc.is_in(text, pa.array(["true", "1", "yes"]))
+    return pc.if_else(known, truthy, pa.scalar(None, pa.bool_()))
+
+
+def orders_arrow(orders: pa.Table) -> pa.Table:
+    """The order columns diagnosis reads, typed; missing optional columns become nulls."""
+    for required in ("order_id", "merchant_id", "pay_time"):
+        if required not in orders.column_names:
+            raise DiagnosisError(f"orders: missing column {required!r}")
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {"order_id": _text(orders, "order_id")}
+    for name in _ORDER_TEXT:
+        columns[name] = _text(orders, name)
+    if "industry" not in orders.column_names and "category" in orders.column_names:
+        columns["industry"] = pc.list_element(pc.split_pattern(_text(orders, "category"), ">"), 0)
+    for name in _ORDER_TIMES:
+        source = orders.column(name) if name in orders.column_names else None
+        columns[name.replace("_time", "_s")] = (
+            pa.nulls(orders.num_rows, pa.int64()) if source is None else epoch_column(source)
+        )
+    for name in _ORDER_FLAGS:
+        columns[name] = _flag(orders, name)
+    columns["settled"] = _settled(orders)
+    amount = orders.column("amount") if "amount" in orders.column_names else None
+    columns["amount"] = (
+        pa.array([0.0] * orders.num_rows, pa.float64())
+        if amount is None
+        else pc.fill_null(pc.cast(amount, pa.float64()), 0.0)
+    )
+    return pa.table(columns)
+
+
+def tracking_arrow(tracking: pa.Table | None) -> pa.Table:
+    schema = pa.schema(
+        [("carrier", pa.string()), ("waybill", pa.string()), ("t", pa.int64()),
+         ("kind", pa.string()), ("outlet", pa.string())]
+    )
+    if tracking is None or tracking.num_rows == 0:
+        return schema.empty_table()
+    return pa.table(
+        {
+            "carrier": _text(tracking, "carrier"),
+            "waybill": _text(tracking, "waybill"),
+            "t": epoch_column(tracking.column("time")),
+            "kind": _text(tracking, "kind"),
+            "outlet": _text(tracking, "outlet"),
+        },
+        schema=schema,
+    )
+
+
+def shipments_expr(orders: ir.Table, tracking: ir.Table) -> ir.Table:
+    """One row per order: first pickup, first signature, any exception scan, derived durations.
+
+    Columns in hours are floats; ``*_s`` are epoch seconds; flags are booleans.
+    """
+    kind = tracking.kind
+    per_waybill = tracking.group_by(["carrier", "waybill"]).aggregate(
+        pickup_s=tracking.t.min(where=kind == "pickup"),
+        signed_s=tracking.t.min(where=kind == "signed"),
+        exception=(kind == "exception").any(),
+        scan_outlet=tracking.outlet.min(where=kind == "pickup"),
+    )
+    joined = orders.left_join(
+        per_waybill,
+        [orders.carrier == per_waybill.carrier, orders.waybill == per_waybill.waybill],
+    ).select(
+        *[orders[c] for c in orders.columns if c != "outlet"],
+        outlet=orders.outlet.coalesce(per_waybill.scan_outlet),
+        pickup_s=per_waybill.pickup_s,
+        signed_s=per_waybill.signed_s,
+        exception=per_waybill.exception.fill_null(False),
+    )
+    return derive(joined)
+
+
+def derive(t: ir.Table) -> ir.Table:
+    """Durations, within-N-hours flags and on-time status from the epoch columns."""
+    hour = 3600.0
+    day_of = lambda s: ((s + BEIJING_OFFSET_S) / DAY_S).floor()  # noqa: E731 - Beijing day no.
+    standard = transit_standard_days(t.origin_province, t.origin_city, t.dest_province, t.dest_city)
+    transit_days = day_of(t.signed_s) - day_of(t.pickup_s)  # pickup day not counted
+    pay_to_pickup = (t.pickup_s - t.pay_s) / hour
+    return t.mutate(
+        shipped=t.ship_s.notnull() | t.pickup_s.notnull(),
+        pickup_from_pay_h=pay_to_pickup,
+        pickup_from_ship_h=(t.pickup_s - t.ship_s) / hour,
+        transit_h=(t.signed_s - t.pickup_s) / hour,
+        picked_24h=(pay_to_pickup <= 24).fill_null(False),
+        picked_36h=(pay_to_pickup <= 36).fill_null(False),
+        picked_48h=(pay_to_pickup <= 48).fill_null(False),
+        picked_24h_ship=((t.pickup_s - t.ship_s) / hour <= 24).fill_null(False),
+        standard_days=standard,
+        on_time=ibis.ifelse(t.signed_s.notnull(), transit_days <= standard, ibis.null()),
+        week_no=((t.ship_s.coalesce(t.pickup_s) + BEIJING_OFFSET_S + 3 * DAY_S) / (7 * DAY_S))
+        .floor()
+        .cast("int64"),
+    )
+
+
+def build(facts: Mapping[str, pa.Table | None], merchants: pa.Table | None = None) -> ShipmentSource:
+    """The shipments expression over in-memory Arrow tables (runs on any Ibis backend)."""
+    orders = facts.get("orders")
+    if orders is None:
+        raise DiagnosisError("facts: the orders table is required")
+    o = ibis.memtable(orders_arrow(orders))
+    tr = ibis.memtable(tracking_arrow(facts.get("tracking")))
+    merchants = merchants if merchants is not None else facts.get("merchants")
+    return ShipmentSource(
+        shipments=shipments_expr(o, tr),
+        merchants=merchants if merchants is not None else pa.table({"merchant_id": []}),
+    )
