@@ -22,6 +22,7 @@ from lvyue.model.time import (
     parse_instant,
     to_beijing,
 )
+from lvyue.model.tracking import TrackingEvent
 
 __all__ = [
     "BEIJING",
@@ -33,6 +34,7 @@ __all__ = [
     "ReportStatus",
     "ReportType",
     "ShipMode",
+    "TrackingEvent",
     "TrackingKind",
     "VerdictStatus",
     "as_utc",

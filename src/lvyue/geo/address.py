@@ -1,0 +1,83 @@
+"""Address parser (地址解析): a full or abbreviated Chinese address → province, city, district
+with GB/T 2260 codes. Matching is cpca-new's Aho-Corasick matcher (广东深圳南山区 works)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import cpca_new  # type: ignore[import-untyped]  # cpca-new ships no type hints
+
+from lvyue.geo.divisions import City, Province, division
+
+_MUNICIPALITIES = ("11", "12", "31", "50")  # 直辖市: the city level repeats the province
+
+
+class AddressError(ValueError):
+    """An address we cannot place; the message says which part (province/city/district)."""
+
+    def __init__(self, part: str, address: str, detail: str = "not found") -> None:
+        super().__init__(f"{part}: {detail} in address {address!r}")
+        self.part = part
+        self.address = address
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAddress:
+    province: str
+    province_code: str
+    city: str
+    city_code: str
+    district: str | None  # None for a city without districts (东莞市, 中山市, 儋州市 …)
+    district_code: str | None
+    rest: str  # what follows the district: street, building, room
+
+
+def parse_address(text: str) -> ParsedAddress:
+    """Parse one address; raises ``AddressError`` naming the part that failed."""
+    return parse_addresses([text])[0]
+
+
+def parse_addresses(texts: Iterable[str]) -> list[ParsedAddress]:
+    """Parse many addresses in one call (much faster than one at a time); raises
+    ``AddressError`` on the first that fails."""
+    items = list(texts)
+    if not items:
+        return []
+    frame: Any = cpca_new.transform(items)
+    return [
+        _parsed(text, code, rest)
+        for text, code, rest in zip(items, frame["adcode"], frame["地址"], strict=True)
+    ]
+
+
+def _parsed(text: str, adcode: Any, rest: Any) -> ParsedAddress:
+    if not isinstance(adcode, str) or not adcode:
+        raise AddressError("province", text)
+    province = division(adcode[:2] + "0000")
+    assert isinstance(province, Province)
+    city = _city_of(province, adcode)
+    if city is None and province.code[:2] in _MUNICIPALITIES:
+        raise AddressError("district", text, f"not found under {province.name}")
+    if city is None:
+        raise AddressError("city", text, f"not found under {province.name}")
+    district = next((d for d in city.districts if d.code == adcode), None)
+    if district is None and city.districts:
+        raise AddressError("district", text, f"not found under {province.name}{city.name}")
+    return ParsedAddress(
+        province=province.name,
+        province_code=province.code,
+        city=city.name,
+        city_code=city.code,
+        district=district.name if district else None,
+        district_code=district.code if district else None,
+        rest=str(rest or "").strip(),
+    )
+
+
+def _city_of(province: Province, adcode: str) -> City | None:
+    for city in province.cities:
+        if city.code == adcode or (city.code == adcode[:4] + "00" and not city.direct):
+            return city
+    return None

@@ -1,0 +1,184 @@
+"""Kuaidi100 subscription push (订阅推送): decode, verify, and encode.
+
+The push is a form POST with ``param`` (JSON) and, when a salt is configured, ``sign`` =
+upper-case MD5 of ``param + salt``. ``param.lastResult.data`` lists scans newest first. A
+receiver must answer with ``ACK``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lvyue.model import InstantError, TrackingEvent, TrackingKind, format_beijing, parse_instant
+from lvyue.tracking.carriers import CARRIERS
+from lvyue.tracking.scans import classify_scan
+from lvyue.tracking.statuses import lookup_status, status_for
+
+ACK: dict[str, object] = {"result": True, "returnCode": "200", "message": "成功"}
+PUSH_STATUSES = ("polling", "shutdown", "abort", "updateall")
+_FINAL = (TrackingKind.SIGNED, TrackingKind.RETURNED)
+
+
+class PushError(ValueError):
+    """A push payload we reject; the message names the field at fault."""
+
+
+class SignatureError(PushError):
+    """``sign`` is missing or does not match ``param + salt``."""
+
+
+@dataclass(frozen=True, slots=True)
+class PushUpdate:
+    status: str  # polling | shutdown | abort | updateall
+    carrier: str  # Kuaidi100 code (com)
+    waybill: str  # nu
+    state: str  # basic state of the newest scan ("0".."14")
+    ischeck: bool  # signed for: monitoring ends
+    events: tuple[TrackingEvent, ...]  # oldest first
+    message: str = ""
+
+
+def sign(param: str, salt: str) -> str:
+    return hashlib.md5((param + salt).encode("utf-8")).hexdigest().upper()
+
+
+def encode_push(
+    carrier: str,
+    waybill: str,
+    events: Iterable[TrackingEvent],
+    *,
+    salt: str | None = None,
+    status: str | None = None,
+) -> dict[str, str]:
+    """The form fields Kuaidi100 would POST for these events (``param`` and, with a salt,
+    ``sign``). ``status`` defaults to ``shutdown`` once the newest scan is final."""
+    ordered = sorted(events, key=lambda e: e.time, reverse=True)  # newest first, as pushed
+    newest = ordered[0].kind if ordered else TrackingKind.INFO_RECEIVED
+    state = status_for(newest).state
+    ischeck = "1" if newest is TrackingKind.SIGNED else "0"
+    param = {
+        "status": status or ("shutdown" if newest in _FINAL else "polling"),
+        "billstatus": "got",
+        "message": "",
+        "autoCheck": "0",
+        "comOld": "",
+        "comNew": "",
+        "lastResult": {
+            "message": "ok",
+            "nu": waybill,
+            "ischeck": ischeck,
+            "com": carrier,
+            "status": "200",
+            "state": state,
+            "data": [_encode_item(e) for e in ordered],
+        },
+    }
+    text = json.dumps(param, ensure_ascii=False, separators=(",", ":"))
+    form = {"param": text}
+    if salt is not None:
+        form["sign"] = sign(text, salt)
+    return form
+
+
+def _encode_item(event: TrackingEvent) -> dict[str, str]:
+    status = status_for(event.kind)
+    when = format_beijing(event.time)
+    return {
+        "context": event.text,
+        "time": when,
+        "ftime": when,
+        "status": status.name,
+        "statusCode": status.code,
+        "areaCode": "",
+        "areaName": event.location,
+    }
+
+
+def decode_push(form: Mapping[str, str], *, salt: str | None = None) -> PushUpdate:
+    """Verify (when ``salt`` is set) and decode one push into canonical events."""
+    text = form.get("param")
+    if not text:
+        raise PushError("param: missing")
+    if salt is not None:
+        given = form.get("sign") or ""
+        if not hmac.compare_digest(given.upper(), sign(text, salt)):
+            raise SignatureError("sign: does not match MD5(param + salt)")
+    try:
+        param = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PushError(f"param: not JSON ({exc.msg} at {exc.pos})") from None
+    return _decode_param(_mapping(param, "param"))
+
+
+def _decode_param(param: Mapping[str, Any]) -> PushUpdate:
+    status = _text(param, "status", "param")
+    if status not in PUSH_STATUSES:
+        raise PushError(f"param.status: {status!r} is not one of {', '.join(PUSH_STATUSES)}")
+    last = _mapping(param.get("lastResult"), "param.lastResult")
+    carrier = _text(last, "com", "param.lastResult")
+    if carrier not in CARRIERS:
+        raise PushError(f"param.lastResult.com: unknown carrier {carrier!r}")
+    waybill = _text(last, "nu", "param.lastResult")
+    state = str(last.get("state", "")).strip()
+    if state and lookup_status(state) is None:
+        raise PushError(f"param.lastResult.state: unknown state {state!r}")
+    data = last.get("data", [])
+    if not isinstance(data, list):
+        raise PushError("param.lastResult.data: not a list")
+    events = [
+        _decode_item(item, carrier, waybill, f"param.lastResult.data[{i}]")
+        for i, item in enumerate(data)
+    ]
+    events.reverse()  # pushed newest first; keep them oldest first
+    return PushUpdate(
+        status=status,
+        carrier=carrier,
+        waybill=waybill,
+        state=state,
+        ischeck=str(last.get("ischeck", "0")).strip() == "1",
+        events=tuple(events),
+        message=str(param.get("message") or ""),
+    )
+
+
+def _decode_item(item: Any, carrier: str, waybill: str, where: str) -> TrackingEvent:
+    entry = _mapping(item, where)
+    when = str(entry.get("ftime") or entry.get("time") or "").strip()
+    if not when:
+        raise PushError(f"{where}.time: missing")
+    try:
+        moment = parse_instant(when)
+    except InstantError as exc:
+        raise PushError(f"{where}.time: {exc}") from None
+    code = str(entry.get("statusCode") or "").strip()
+    name = str(entry.get("status") or "").strip()
+    raw = code if code and lookup_status(code) else name
+    if raw and lookup_status(raw) is None:
+        raise PushError(f"{where}.statusCode: unknown status {code or name!r}")
+    context = str(entry.get("context") or "")
+    return TrackingEvent(
+        carrier=carrier,
+        waybill=waybill,
+        time=moment,
+        kind=classify_scan(context, raw or None),
+        location=str(entry.get("areaName") or entry.get("location") or ""),
+        text=context,
+    )
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise PushError(f"{where}: expected an object")
+    return value
+
+
+def _text(parent: Mapping[str, Any], key: str, where: str) -> str:
+    value = parent.get(key)
+    if value is None or not str(value).strip():
+        raise PushError(f"{where}.{key}: missing")
+    return str(value).strip()

@@ -1,0 +1,109 @@
+"""Scan-text classifier (轨迹文本识别): sorting-centre arrival/departure and kinds from text.
+
+Sorting centres (转运中心, 分拨中心, 集散中心 …) matter because DR-2 times pickup → first
+sorting centre; an outlet (营业部/网点) or a parcel station (驿站) must not count as one.
+The words live in ``scan_rules.yaml``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from lvyue.model import TrackingKind
+from lvyue.tracking.statuses import status_kind
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class _Rules:
+    hub_words: tuple[str, ...]
+    outlet_words: tuple[str, ...]
+    destination: re.Pattern[str]
+    # (pattern with a named group "fac", kind when the facility is a hub)
+    hub_patterns: tuple[tuple[re.Pattern[str], TrackingKind], ...]
+    text_kinds: tuple[tuple[re.Pattern[str], TrackingKind], ...]
+
+
+def _load() -> _Rules:
+    text = resources.files("lvyue.tracking").joinpath("scan_rules.yaml").read_text("utf-8")
+    doc: dict[str, Any] = yaml.safe_load(text)
+    facility_words = _alternation(doc["hub_words"] + doc["outlet_words"])
+    name = r"[\u4e00-\u9fffA-Za-z0-9（）()·\-]"
+    # A bracketed name, or a bare name running up to (and over) its last facility word.
+    fac = rf"(?P<fac>【[^】]{{1,40}}】|\[[^\]]{{1,40}}\]|(?:{name}{{0,24}}?(?:{facility_words}))+)"
+    gap = r"\s*[:：]?\s*"
+    arrive, depart = TrackingKind.HUB_ARRIVAL, TrackingKind.HUB_DEPARTURE
+    after_dep = _alternation(doc["departure_after"])
+    patterns = (
+        (rf"(?:{_alternation(doc['arrival_before'])}){gap}{fac}", arrive),
+        (rf"(?:{_alternation(doc['departure_before'])}){gap}{fac}", depart),
+        (rf"(?:{_alternation(doc['origin_before'])}){gap}{fac}\s*(?:{after_dep})", depart),
+        (rf"{fac}\s*[,，]?\s*(?:{after_dep})", depart),
+        (rf"{fac}\s*[,，]?\s*(?:{_alternation(doc['arrival_after'])})", arrive),
+    )
+    text_kinds = tuple(
+        (re.compile(_alternation(item["patterns"])), TrackingKind(item["kind"]))
+        for item in doc["text_kinds"]
+    )
+    return _Rules(
+        hub_words=tuple(doc["hub_words"]),
+        outlet_words=tuple(doc["outlet_words"]),
+        destination=re.compile(rf"(?:{_alternation(doc['destination_phrases'])}){gap}{fac}"),
+        hub_patterns=tuple((re.compile(p), kind) for p, kind in patterns),
+        text_kinds=text_kinds,
+    )
+
+
+_RULES = _load()
+
+
+def is_hub(facility: str) -> bool:
+    """A sorting centre, judged by the last facility word in its name (网点 beats 中心)."""
+    hub_end = max(
+        (facility.rfind(w) + len(w) for w in _RULES.hub_words if w in facility), default=-1
+    )
+    outlet_end = max(
+        (facility.rfind(w) + len(w) for w in _RULES.outlet_words if w in facility), default=-1
+    )
+    return hub_end > outlet_end
+
+
+def hub_event(text: str) -> TrackingKind | None:
+    """HUB_ARRIVAL / HUB_DEPARTURE when the scan says the parcel reached / left a sorting
+    centre; None otherwise (an outlet, a 驿站, a destination named after 发往 …)."""
+    masked = _RULES.destination.sub(lambda m: "→" * len(m.group(0)), text)
+    found: list[tuple[int, TrackingKind]] = []
+    for pattern, kind in _RULES.hub_patterns:
+        for match in pattern.finditer(masked):
+            if is_hub(match.group("fac")):
+                found.append((match.start("fac"), kind))
+    return min(found)[1] if found else None
+
+
+def text_kind(text: str) -> TrackingKind:
+    """The kind a scan text alone suggests; IN_TRANSIT when nothing more specific matches."""
+    hub = hub_event(text)
+    for pattern, kind in _RULES.text_kinds:
+        if pattern.search(text):
+            return kind
+    return hub or TrackingKind.IN_TRANSIT
+
+
+def classify_scan(text: str, status: str | None = None) -> TrackingKind:
+    """Canonical kind of one scan. A known Kuaidi100 ``status`` (code or name) decides, except
+    that a transit status whose text names a sorting-centre arrival/departure becomes
+    HUB_ARRIVAL/HUB_DEPARTURE; without a known status the text decides."""
+    kind = status_kind(status) if status else None
+    if kind is None:
+        return text_kind(text)
+    if kind is TrackingKind.IN_TRANSIT:
+        return hub_event(text) or kind
+    return kind
