@@ -1,1 +1,39 @@
-"""Rulebook: announcements as effective-dated clauses with default-and-exception semantics."""
+"""Rulebook: announcements as effective-dated clauses with default-and-exception semantics.
+
+>>> from lvyue.rulebook import load_rulebook, OrderContext, Clock
+>>> rb = load_rulebook()
+>>> rb.resolve("ship.deadline", ctx)  # doctest: +SKIP
+"""
+
+from lvyue.rulebook.context import FLAGS, Clock, OrderContext, order_context
+from lvyue.rulebook.errors import ConflictError, RulebookError
+from lvyue.rulebook.resolver import Answer, ClauseTrace
+from lvyue.rulebook.rulebook import Rulebook, load_rulebook
+from lvyue.rulebook.schema import Announcement, Clause, ClauseKind, Scope, SourceKind, Window
+from lvyue.rulebook.table import Conflict
+from lvyue.rulebook.values import Duration, Instant, Value, ValueKind, format_value
+
+__all__ = [
+    "FLAGS",
+    "Announcement",
+    "Answer",
+    "Clause",
+    "ClauseKind",
+    "ClauseTrace",
+    "Clock",
+    "Conflict",
+    "ConflictError",
+    "Duration",
+    "Instant",
+    "OrderContext",
+    "Rulebook",
+    "RulebookError",
+    "Scope",
+    "SourceKind",
+    "Value",
+    "ValueKind",
+    "Window",
+    "format_value",
+    "load_rulebook",
+    "order_context",
+]

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from lvyue.model.enums import MerchantType, ShipMode
+from lvyue.model.time import InstantError, parse_instant
 
 
 class Clock(StrEnum):
@@ -35,6 +36,8 @@ FLAGS: tuple[str, ...] = (
     "festival_open",  # 春节不打烊
     "established_store",  # DR-5: established store, experience score >= 4.4
     "settlement_extended_penalty",  # VF-6: settlement period already extended as a penalty
+    # SF-9 商家已点击发货状态下: the merchant had shipped when the after-sales request was made
+    "shipped_before_aftersale",
 )
 
 
@@ -51,3 +54,66 @@ class OrderContext:
     ship_mode: ShipMode
     flags: frozenset[str] = frozenset()
     clocks: Mapping[Clock, datetime] = field(default_factory=dict)
+
+
+# Facts-format column names that mean a clock (docs/formats.md).
+_CLOCKS = {c.value: c for c in Clock}
+_CLOCK_ALIASES = {"confirmed_receipt_time": Clock.RECEIPT_TIME}
+_TRUE = {"true", "1", "yes"}
+_FALSE = {"false", "0", "no", ""}
+
+
+def order_context(data: Mapping[str, object]) -> OrderContext:
+    """An OrderContext from a JSON-like mapping (facts-format names; naive times = Beijing).
+
+    Flags come as ``flags: [..]`` or as one boolean per flag name. Raises ValueError with a
+    one-line message naming the field.
+    """
+    try:
+        merchant_type = MerchantType(str(data.get("merchant_type", "domestic")))
+        ship_mode = ShipMode(str(data.get("ship_mode", "spot")))
+    except ValueError as exc:
+        raise ValueError(f"order: {exc}") from None
+    flags = set(_flag_list(data.get("flags")))
+    for flag in FLAGS:
+        if flag in data and _truthy(data[flag], flag):
+            flags.add(flag)
+    clocks: dict[Clock, datetime] = {}
+    for key, raw in data.items():
+        clock = _CLOCK_ALIASES.get(key) or (
+            Clock(key) if key in Clock.__members__.values() else None
+        )
+        if clock is None or raw in (None, ""):
+            continue
+        try:
+            clocks[clock] = parse_instant(raw if isinstance(raw, str | datetime) else str(raw))
+        except InstantError as exc:
+            raise ValueError(f"order field {key}: {exc}") from None
+    category = data.get("category", "")
+    return OrderContext(merchant_type, str(category or ""), ship_mode, frozenset(flags), clocks)
+
+
+def _flag_list(raw: object) -> list[str]:
+    if raw is None:
+        return []
+    items = raw.split(";") if isinstance(raw, str) else raw
+    if not isinstance(items, list | tuple):
+        raise ValueError("order field flags: expected a list of flag names")
+    names = [str(i).strip() for i in items if str(i).strip()]
+    for name in names:
+        if name not in FLAGS:
+            raise ValueError(
+                f"order field flags: unknown flag {name!r} (known: {', '.join(FLAGS)})"
+            )
+    return names
+
+
+def _truthy(raw: object, field: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"order field {field}: expected true/false, got {raw!r}")
