@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
@@ -99,6 +100,15 @@ def _settled(table: pa.Table) -> pa.Array:
     return pc.if_else(known, truthy, pa.scalar(None, pa.bool_()))
 
 
+def _amount(column: pa.ChunkedArray) -> pa.Array:
+    if pa.types.is_string(column.type):
+        column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+    try:
+        return pc.fill_null(pc.cast(column, pa.float64()), 0.0)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise DiagnosisError("orders: column 'amount' is not a number everywhere") from None
+
+
 def orders_arrow(orders: pa.Table) -> pa.Table:
     """The order columns diagnosis reads, typed; missing optional columns become nulls."""
     for required in ("order_id", "merchant_id", "pay_time"):
@@ -119,9 +129,7 @@ def orders_arrow(orders: pa.Table) -> pa.Table:
     columns["settled"] = _settled(orders)
     amount = orders.column("amount") if "amount" in orders.column_names else None
     columns["amount"] = (
-        pa.array([0.0] * orders.num_rows, pa.float64())
-        if amount is None
-        else pc.fill_null(pc.cast(amount, pa.float64()), 0.0)
+        pa.array([0.0] * orders.num_rows, pa.float64()) if amount is None else _amount(amount)
     )
     return pa.table(columns)
 
@@ -192,6 +200,14 @@ def derive(t: ir.Table) -> ir.Table:
         .floor()
         .cast("int64"),
     )
+
+
+def load(path: Path) -> ShipmentSource:
+    """Read a facts directory (lvyue.facts) into the shipments expression."""
+    from lvyue.facts import load_facts
+
+    facts = load_facts(path)
+    return build({"orders": facts.orders, "tracking": facts.tracking}, facts.merchants)
 
 
 def build(facts: Mapping[str, pa.Table | None], merchants: pa.Table | None = None) -> ShipmentSource:
