@@ -32,6 +32,8 @@ from lvyue.tracking.kuaidi100 import (
     SignatureError,
     decode_push,
     encode_push,
+    push_sign,
+    read_push_file,
 )
 from lvyue.tracking.scans import classify_scan, hub_event, is_hub, text_kind
 from lvyue.tracking.statuses import Status, lookup_status, status_for, status_kind
@@ -58,6 +60,8 @@ __all__ = [
     "load_carriers",
     "lookup_status",
     "parse_tracking_row",
+    "push_sign",
+    "read_push_file",
     "read_tracking_csv",
     "status_for",
     "status_kind",

@@ -12,7 +12,9 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from lvyue.model import InstantError, TrackingEvent, TrackingKind, format_beijing, parse_instant
 from lvyue.tracking.carriers import CARRIERS
@@ -43,7 +45,8 @@ class PushUpdate:
     message: str = ""
 
 
-def sign(param: str, salt: str) -> str:
+def push_sign(param: str, salt: str) -> str:
+    """Upper-case MD5 of ``param + salt``, as Kuaidi100 signs a push."""
     return hashlib.md5((param + salt).encode("utf-8")).hexdigest().upper()
 
 
@@ -81,7 +84,7 @@ def encode_push(
     text = json.dumps(param, ensure_ascii=False, separators=(",", ":"))
     form = {"param": text}
     if salt is not None:
-        form["sign"] = sign(text, salt)
+        form["sign"] = push_sign(text, salt)
     return form
 
 
@@ -106,7 +109,7 @@ def decode_push(form: Mapping[str, str], *, salt: str | None = None) -> PushUpda
         raise PushError("param: missing")
     if salt is not None:
         given = form.get("sign") or ""
-        if not hmac.compare_digest(given.upper(), sign(text, salt)):
+        if not hmac.compare_digest(given.upper(), push_sign(text, salt)):
             raise SignatureError("sign: does not match MD5(param + salt)")
     try:
         param = json.loads(text)
@@ -182,3 +185,29 @@ def _text(parent: Mapping[str, Any], key: str, where: str) -> str:
     if value is None or not str(value).strip():
         raise PushError(f"{where}.{key}: missing")
     return str(value).strip()
+
+
+def read_push_file(path: Path) -> dict[str, str]:
+    """A saved push as form fields. Accepts the raw form body (``param=…&sign=…``), a JSON
+    object with ``param`` (string or object) and optional ``sign``, or the ``param`` JSON
+    itself."""
+    try:
+        text = path.read_text("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        raise PushError(f"{path.name}: not UTF-8 text") from None
+    if text.startswith("param="):
+        fields = dict(parse_qsl(text, keep_blank_values=True))
+        return {k: v for k, v in fields.items() if k in ("param", "sign")}
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PushError(f"{path.name}: not a form body or JSON ({exc.msg})") from None
+    if not isinstance(document, dict):
+        raise PushError(f"{path.name}: expected a JSON object")
+    if "param" not in document:
+        return {"param": json.dumps(document, ensure_ascii=False)}
+    param = document["param"]
+    form = {"param": param if isinstance(param, str) else json.dumps(param, ensure_ascii=False)}
+    if document.get("sign"):
+        form["sign"] = str(document["sign"])
+    return form

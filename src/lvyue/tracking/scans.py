@@ -80,21 +80,20 @@ def hub_event(text: str) -> TrackingKind | None:
     """HUB_ARRIVAL / HUB_DEPARTURE when the scan says the parcel reached / left a sorting
     centre; None otherwise (an outlet, a 驿站, a destination named after 发往 …)."""
     masked = _RULES.destination.sub(lambda m: "→" * len(m.group(0)), text)
-    found: list[tuple[int, TrackingKind]] = []
-    for pattern, kind in _RULES.hub_patterns:
+    found: list[tuple[int, int, TrackingKind]] = []  # (position, rule order, kind)
+    for order, (pattern, kind) in enumerate(_RULES.hub_patterns):
         for match in pattern.finditer(masked):
             if is_hub(match.group("fac")):
-                found.append((match.start("fac"), kind))
-    return min(found)[1] if found else None
+                found.append((match.start("fac"), order, kind))
+    return min(found)[2] if found else None
 
 
 def text_kind(text: str) -> TrackingKind:
     """The kind a scan text alone suggests; IN_TRANSIT when nothing more specific matches."""
-    hub = hub_event(text)
     for pattern, kind in _RULES.text_kinds:
         if pattern.search(text):
             return kind
-    return hub or TrackingKind.IN_TRANSIT
+    return hub_event(text) or TrackingKind.IN_TRANSIT
 
 
 def classify_scan(text: str, status: str | None = None) -> TrackingKind:
