@@ -57,6 +57,7 @@ class InspectionCode(Base):
     __table_args__ = (UniqueConstraint("merchant_id", "item_id"),)
 
     code_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # as printed; not a secret
     inspection_id: Mapped[str] = mapped_column(
         ForeignKey("wf_inspections.inspection_id"), unique=True
     )
@@ -146,7 +147,7 @@ class Violation(Base):
     order_id: Mapped[str] = mapped_column(String(64))
     aftersale_id: Mapped[str] = mapped_column(String(64), default="")  # "" for order checks
     check: Mapped[str] = mapped_column(String(64))
-    clause: Mapped[str] = mapped_column(String(64))
+    clause: Mapped[str] = mapped_column(String(200))  # ";"-joined when several decided
     deadline: Mapped[datetime | None] = mapped_column(UtcDateTime)
     detected_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     source: Mapped[str] = mapped_column(String(64))  # the sweep or engine that found it

@@ -108,17 +108,18 @@ class AfterSale:
             clocks[Clock.AFTERSALE_AGREED] = self.handled_at
         if self.return_shipped_at is not None:
             clocks[Clock.RETURN_SHIPPED] = self.return_shipped_at
-        # The refund limit runs from the return being signed; a merchant's confirmed
-        # receipt proves the signature when no tracking scan says so.
-        signed = self.return_signed_at or self.received_at
-        if signed is not None:
-            clocks[Clock.RETURN_SIGNED] = signed
+        if self.return_signed_at is not None:
+            clocks[Clock.RETURN_SIGNED] = self.return_signed_at
         clocks.update(self.extra_clocks)
+        flags = set(self.order.flags)
+        shipped = self.order.clocks.get(Clock.SHIP_TIME)
+        if shipped is not None and shipped <= self.created_at:
+            flags.add("shipped_before_aftersale")  # SF-9 applies only after shipping
         return OrderContext(
             merchant_type=self.order.merchant_type,
             category=self.order.category,
             ship_mode=self.order.ship_mode,
-            flags=self.order.flags,
+            flags=frozenset(flags),
             clocks=clocks,
         )
 
@@ -145,7 +146,10 @@ def due(rules: Rules, request: AfterSale) -> Due | None:
     if timeout is None:
         return None
     deadline, answer = rules.deadline(timeout.parameter, request.context())
-    return Due(timeout, deadline, cited(answer).clause_id)
+    found = cited(answer)
+    if deadline is None or found is None:
+        return None  # no clause sets this limit: the platform does not act on its own
+    return Due(timeout, deadline, found.clause_id)
 
 
 def timeout_event(timeout: Timeout, kind: AfterSaleType) -> str:

@@ -18,6 +18,7 @@ from lvyue.workflows.machine import Refusal
 from lvyue.workflows.rules import Rules, cited
 
 PARAMETER = "ship.delayed_tool_allowed"
+WINDOW_CLAUSE = "SF-4"  # the tool exists only in windows an announcement opens
 
 
 @dataclass(frozen=True)
@@ -59,22 +60,28 @@ def decide(
     setting would apply to: each must be allowed on its own payment time (SF-4: window
     orders; VF-3: not for flowers paid in the Valentine window).
     """
-    answer = cited(rules.resolve(PARAMETER, _context(product, at)))
+    clause = _allowed(rules, product, at, f"product {product.product_id} now")
+    orders = tuple(paid_orders)
+    for order_id, paid_at in orders:
+        _allowed(rules, product, paid_at, f"order {order_id} of product {product.product_id}")
+    return Decision(product.product_id, clause, tuple(o for o, _ in orders))
+
+
+def _allowed(rules: Rules, product: Product, paid_at: datetime, what: str) -> str:
+    """The clause allowing the tool for an order paid at ``paid_at``, else ``Refusal``."""
+    answer = cited(rules.resolve(PARAMETER, _context(product, paid_at)))
+    if answer is None:
+        raise Refusal(
+            f"{what}: no announcement window allows the delayed-shipping tool for "
+            f"{product.category} ({WINDOW_CLAUSE})",
+            clause=WINDOW_CLAUSE,
+            field="product_id",
+        )
     if answer.value is not True:
         raise Refusal(
-            f"product {product.product_id}: the delayed-shipping tool is not allowed for "
-            f"{product.category} now ({answer.clause_id})",
+            f"{what}: the delayed-shipping tool is not allowed for {product.category} "
+            f"({answer.clause_id})",
             clause=answer.clause_id,
             field="product_id",
         )
-    orders = tuple(paid_orders)
-    for order_id, paid_at in orders:
-        per_order = cited(rules.resolve(PARAMETER, _context(product, paid_at)))
-        if per_order.value is not True:
-            raise Refusal(
-                f"order {order_id} of product {product.product_id}: the delayed-shipping "
-                f"tool is not allowed for orders paid then ({per_order.clause_id})",
-                clause=per_order.clause_id,
-                field="product_id",
-            )
-    return Decision(product.product_id, answer.clause_id, tuple(o for o, _ in orders))
+    return answer.clause_id

@@ -25,13 +25,17 @@ class CitedAnswer(Protocol):
 class Rules(Protocol):
     """The part of the rulebook the workflows call."""
 
-    def resolve(self, parameter: str, ctx: OrderContext, /) -> Any: ...
+    def resolve(self, parameter: str, ctx: OrderContext, /) -> Any:
+        """A cited answer, or None when no clause applies (or a clock is missing)."""
 
-    def deadline(self, parameter: str, ctx: OrderContext, /) -> tuple[datetime, Any]: ...
+    def deadline(self, parameter: str, ctx: OrderContext, /) -> tuple[datetime | None, Any]:
+        """(deadline, cited answer), or (None, None) when no clause applies."""
 
 
-def cited(answer: Any) -> CitedAnswer:
+def cited(answer: Any) -> CitedAnswer | None:
     """The answer, checked to carry a value and a clause (fails loudly on a contract drift)."""
+    if answer is None:
+        return None
     if not hasattr(answer, "value") or not hasattr(answer, "clause_id"):
         raise TypeError(f"rulebook answer without value/clause_id: {answer!r}")
     return answer  # type: ignore[no-any-return]

@@ -23,4 +23,5 @@ def settlement(rules: Rules, order_id: str, ctx: OrderContext) -> Settlement:
     if Clock.RECEIPT_TIME not in ctx.clocks:
         return Settlement(order_id, None, None)
     when, answer = rules.deadline(PARAMETER, ctx)
-    return Settlement(order_id, when, cited(answer).clause_id)
+    found = cited(answer)
+    return Settlement(order_id, when, found.clause_id if found else None)

@@ -10,7 +10,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from lvyue.rulebook.context import Clock
 from lvyue.store.audit import audit
 from lvyue.store.tables import Order, Shipment
 from lvyue.store.workflow_tables import Inspection, InspectionCode
@@ -211,6 +210,7 @@ def record_result(
     session.add(
         InspectionCode(
             code_id=code_id,
+            code=code,
             inspection_id=row.inspection_id,
             merchant_id=row.merchant_id,
             item_id=row.item_id,
@@ -250,18 +250,34 @@ def ship_to_consumer(
     now: datetime,
     *,
     order_id: str | None,
-    carrier: str,
-    waybill: str,
-    packing_video: str | None,
+    parcel: Parcel,
 ) -> Shipment:
     """Route one of BT-2: the agency ships the passed item to the consumer, code bound."""
     target = order_id or row.order_id
     if target is None:
         raise Refusal("which order does the item ship for?", field="order_id")
     order = load_order(session, target, row.merchant_id)
+    if order.product_id is not None and order.product_id != row.item_id:
+        raise Refusal(
+            f"order {order.order_id} is for item {order.product_id}, not {row.item_id} (BT-10)",
+            clause="BT-10",
+            field="order_id",
+        )
+    _not_shipped(session, order)
     code = code_of(session, row)
+    if code.bound_order_id is not None:
+        raise Conflict(f"inspection code {code.code_id} is already used (BT-10)", clause="BT-10")
+    _bind(session, code, order, now)
     step(session, row, "ship_to_consumer", actor, now, detail={"order_id": order.order_id})
-    return _ship(session, order, code, actor, now, carrier, waybill, packing_video)
+    return _ship(session, order, code, actor, now, parcel)
+
+
+def return_to_merchant(
+    session: Session, row: Inspection, actor: Actor, now: datetime, *, parcel: Parcel
+) -> None:
+    """Route two of BT-2 / pre-inspection BT-3: the sealed item goes back to the merchant."""
+    detail: dict[str, object] = {"carrier": parcel.carrier, "waybill": parcel.waybill}
+    step(session, row, "return_to_merchant", actor, now, detail=detail)
 
 
 def expire_failed(session: Session, now: datetime) -> int:
@@ -293,17 +309,20 @@ def check_shipment(
     """Whether the order may ship with ``code`` (BT-8, BT-10, BT-12); the code to bind.
 
     None when the category does not require inspection (``inspection.required``) and no
-    code is given. Refusals name the clause; a used code is a ``Conflict``.
+    code is given. The item is ``item_id``, else the order's product (a second-hand listing
+    is one item). Refusals name the clause; a code bound to another order is a ``Conflict``.
     """
-    answer = cited(rules.resolve(REQUIRED, order_context(session, order, **{Clock.SHIP_TIME: now})))
-    if answer.value is not True and not code:
+    answer = cited(rules.resolve(REQUIRED, order_context(session, order, ship_time=now)))
+    required = answer is not None and answer.value is True
+    if not required and not code:
         return None
     code_id = signer.code_id(code) if code else None
     issued = session.get(InspectionCode, code_id) if code_id else None
+    item = item_id or order.product_id or (issued.item_id if issued else "")
     btas.check_code_for_shipment(
         signer,
         code,
-        item_id=item_id or "",
+        item_id=item,
         merchant_id=order.merchant_id,
         order_id=order.order_id,
         issued=None
@@ -311,18 +330,71 @@ def check_shipment(
         else btas.IssuedCode(
             issued.code_id, issued.item_id, issued.merchant_id, issued.bound_order_id
         ),
-        required_clause=answer.clause_id,
+        required_clause=answer.clause_id if answer is not None else "BT-8",
     )
     assert issued is not None  # check_code_for_shipment refuses unknown codes
+    return issued
+
+
+def bind_for_shipment(
+    session: Session,
+    rules: Rules,
+    signer: btas.CodeSigner,
+    order: Order,
+    *,
+    code: str | None,
+    item_id: str | None,
+    now: datetime,
+    actor: Actor | None = None,
+) -> InspectionCode | None:
+    """Check the code (``check_shipment``) and bind it to the order (绑码, BT-3, BT-8).
+
+    The merchant ships a pre-inspected item it took back (state ``returned``); binding moves
+    the inspection to ``shipped`` and marks the code used, once.
+    """
+    issued = check_shipment(session, rules, signer, order, code=code, item_id=item_id, now=now)
+    if issued is None or issued.bound_order_id == order.order_id:
+        return issued
     inspection = session.get(Inspection, issued.inspection_id)
-    if inspection is None or inspection.state not in ("returned", "shipped"):
+    if inspection is None or inspection.state != "returned":
+        state = inspection.state if inspection else "missing"
         raise Refusal(
-            f"inspection code {issued.code_id}: the item has not been returned to the merchant "
-            f"(state {inspection.state if inspection else 'missing'}; BT-3)",
+            f"inspection code {issued.code_id}: the item is not back with the merchant "
+            f"(inspection {state}; BT-3)",
             clause="BT-3",
             field="inspection_code",
         )
+    _bind(session, issued, order, now)
+    who = actor or Actor("system:ship-check", merchant_id=order.merchant_id)
+    step(session, inspection, "bind_and_ship", who, now, detail={"order_id": order.order_id})
     return issued
+
+
+def _bind(session: Session, code: InspectionCode, order: Order, now: datetime) -> None:
+    """Mark the code used by ``order``; the WHERE makes a concurrent second binding fail."""
+    bound = session.execute(
+        update(InspectionCode)
+        .where(InspectionCode.code_id == code.code_id, InspectionCode.bound_order_id.is_(None))
+        .values(bound_order_id=order.order_id, bound_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(bound, "rowcount", 1) != 1:
+        raise Conflict(
+            f"inspection code {code.code_id} was bound meanwhile (BT-10)",
+            clause="BT-10",
+            field="inspection_code",
+        )
+    set_committed_value(code, "bound_order_id", order.order_id)
+    set_committed_value(code, "bound_at", now)
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """Carrier, waybill and packing-video reference of a shipment (BT-9)."""
+
+    carrier: str
+    waybill: str
+    packing_video: str | None = None
 
 
 def ship_with_code(
@@ -335,18 +407,19 @@ def ship_with_code(
     *,
     code: str | None,
     item_id: str | None,
-    carrier: str,
-    waybill: str,
-    packing_video: str | None,
+    parcel: Parcel,
 ) -> Shipment:
     """The merchant binds the code and ships (绑码发货, BT-3, BT-8)."""
-    issued = check_shipment(session, rules, signer, order, code=code, item_id=item_id, now=now)
-    if issued is not None:
-        inspection = session.get(Inspection, issued.inspection_id)
-        assert inspection is not None
-        if inspection.state == "returned":
-            step(session, inspection, "bind_and_ship", actor, now, detail={"order": order.order_id})
-    return _ship(session, order, issued, actor, now, carrier, waybill, packing_video)
+    _not_shipped(session, order)
+    issued = bind_for_shipment(
+        session, rules, signer, order, code=code, item_id=item_id, now=now, actor=actor
+    )
+    return _ship(session, order, issued, actor, now, parcel)
+
+
+def _not_shipped(session: Session, order: Order) -> None:
+    if session.get(Shipment, order.order_id) is not None:
+        raise Conflict(f"order {order.order_id} has already shipped", field="order_id")
 
 
 def _ship(
@@ -355,38 +428,19 @@ def _ship(
     code: InspectionCode | None,
     actor: Actor,
     now: datetime,
-    carrier: str,
-    waybill: str,
-    packing_video: str | None,
+    parcel: Parcel,
 ) -> Shipment:
-    if session.get(Shipment, order.order_id) is not None:
-        raise Conflict(f"order {order.order_id} has already shipped", field="order_id")
     shipment = Shipment(
         order_id=order.order_id,
         merchant_id=order.merchant_id,
-        carrier=carrier,
-        waybill=waybill,
+        carrier=parcel.carrier,
+        waybill=parcel.waybill,
         ship_time=now,
-        inspection_code=code.code_id if code else None,
-        packing_video=packing_video,
+        inspection_code=code.code if code else None,
+        packing_video=parcel.packing_video,
         shipped_by=actor.account_id,
     )
     session.add(shipment)
-    if code is not None and code.bound_order_id != order.order_id:
-        bound = session.execute(
-            update(InspectionCode)
-            .where(InspectionCode.code_id == code.code_id, InspectionCode.bound_order_id.is_(None))
-            .values(bound_order_id=order.order_id, bound_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if getattr(bound, "rowcount", 1) != 1:
-            raise Conflict(
-                f"inspection code {code.code_id} was bound meanwhile (BT-10)",
-                clause="BT-10",
-                field="inspection_code",
-            )
-        set_committed_value(code, "bound_order_id", order.order_id)
-        set_committed_value(code, "bound_at", now)
     session.flush()
     audit(
         session,
@@ -396,6 +450,11 @@ def _ship(
         entity_id=order.order_id,
         merchant_id=order.merchant_id,
         clause="BT-8" if code else None,
-        detail={"carrier": carrier, "waybill": waybill, "code_id": code.code_id if code else None},
+        detail={
+            "carrier": parcel.carrier,
+            "waybill": parcel.waybill,
+            "code_id": code.code_id if code else None,
+            "packing_video": parcel.packing_video,
+        },
     ).at = now
     return shipment

@@ -1,9 +1,9 @@
-"""Workflow tables: BTAS inspections and codes, reports, delayed shipping, after-sale states,
-violations, operator measures.
+"""Workflow tables: BTAS inspections and codes, reports and evidence, delayed shipping,
+after-sale states, violations, operator measures.
 
 Revision ID: 0002_workflows
 Revises: 0001_core
-Create Date: 2026-11-24 00:13:36.797532
+Create Date: 2026-11-24 00:18:11.910511
 
 """
 
@@ -143,7 +143,7 @@ def upgrade() -> None:
         sa.Column("order_id", sa.String(length=64), nullable=False),
         sa.Column("aftersale_id", sa.String(length=64), nullable=False),
         sa.Column("check", sa.String(length=64), nullable=False),
-        sa.Column("clause", sa.String(length=64), nullable=False),
+        sa.Column("clause", sa.String(length=200), nullable=False),
         sa.Column("deadline", UtcDateTime(), nullable=True),
         sa.Column("detected_at", UtcDateTime(), nullable=False),
         sa.Column("source", sa.String(length=64), nullable=False),
@@ -169,6 +169,7 @@ def upgrade() -> None:
     op.create_table(
         "wf_inspection_codes",
         sa.Column("code_id", sa.String(length=32), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("inspection_id", sa.String(length=64), nullable=False),
         sa.Column("merchant_id", sa.String(length=64), nullable=False),
         sa.Column("item_id", sa.String(length=64), nullable=False),
@@ -188,6 +189,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("code_id", name=op.f("pk_wf_inspection_codes")),
         sa.UniqueConstraint("bound_order_id", name=op.f("uq_wf_inspection_codes_bound_order_id")),
+        sa.UniqueConstraint("code", name=op.f("uq_wf_inspection_codes_code")),
         sa.UniqueConstraint("inspection_id", name=op.f("uq_wf_inspection_codes_inspection_id")),
         sa.UniqueConstraint(
             "merchant_id", "item_id", name=op.f("uq_wf_inspection_codes_merchant_id_item_id")

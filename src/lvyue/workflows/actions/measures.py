@@ -1,0 +1,85 @@
+"""Operator measures (VF-7): impose, lift, list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lvyue.store.audit import audit
+from lvyue.store.tables import Merchant
+from lvyue.store.workflow_tables import Measure
+from lvyue.workflows import measures
+from lvyue.workflows.actions.common import NotFound, fire
+
+
+def impose(
+    session: Session,
+    *,
+    merchant_id: str,
+    product_id: str | None,
+    kind: measures.MeasureKind,
+    reason: str,
+    clause: str,
+    until: datetime | None,
+    actor: str,
+    now: datetime,
+) -> Measure:
+    if session.get(Merchant, merchant_id) is None:
+        raise NotFound(f"merchant {merchant_id} not found")
+    measures.check_target(kind, product_id)
+    row = Measure(
+        merchant_id=merchant_id,
+        product_id=product_id,
+        kind=kind.value,
+        reason=reason,
+        clause=clause,
+        state=measures.MACHINE.initial,
+        version=1,
+        until=until,
+        created_by=actor,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit(
+        session,
+        actor=actor,
+        action="measure.impose",
+        entity=measures.WORKFLOW,
+        entity_id=str(row.measure_id),
+        merchant_id=merchant_id,
+        clause=clause,
+        detail={"kind": kind.value, "product_id": product_id, "reason": reason},
+    ).at = now
+    return row
+
+
+def load(session: Session, measure_id: int, merchant_id: str | None) -> Measure:
+    row = session.get(Measure, measure_id)
+    if row is None or (merchant_id is not None and row.merchant_id != merchant_id):
+        raise NotFound(f"measure {measure_id} not found")
+    return row
+
+
+def lift(session: Session, row: Measure, *, actor: str, now: datetime) -> None:
+    fire(
+        session,
+        measures.MACHINE,
+        row,
+        "lift",
+        subject_id=str(row.measure_id),
+        actor=actor,
+        merchant_id=row.merchant_id,
+        at=now,
+        clause=row.clause,
+        changes={"lifted_by": actor, "lifted_at": now},
+    )
+
+
+def of_merchant(session: Session, merchant_id: str | None) -> list[Measure]:
+    query = select(Measure).order_by(Measure.measure_id)
+    if merchant_id is not None:
+        query = query.where(Measure.merchant_id == merchant_id)
+    return list(session.scalars(query))
