@@ -1,0 +1,55 @@
+"""The FastAPI application: routers of every capability over one database."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+
+from fastapi import APIRouter, FastAPI
+
+from lvyue.api.limits import DEFAULT_MAX_BODY, BodySizeLimit
+from lvyue.store import make_engine, make_session_factory
+
+# Routers of other capabilities, included when their module exists (a module that exists but
+# fails to import is a bug and must surface, so only existence is checked).
+_OPTIONAL_ROUTERS = ("lvyue.api.routes_workflows", "lvyue.api.routes_diagnosis")
+
+
+def create_app(
+    database_url: str | None = None,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY,
+    kuaidi100_salt: str | None = None,
+) -> FastAPI:
+    """The service over ``database_url`` (default ``LVYUE_DATABASE_URL`` or the SQLite file).
+
+    The database must already be migrated (``lvyue db upgrade`` / ``lvyue.store.upgrade``).
+    ``kuaidi100_salt`` defaults to ``LVYUE_KUAIDI100_SALT``; without one, pushes are refused."""
+    from lvyue.api import routes_accounts, routes_facts, routes_kuaidi100, routes_quarantine
+
+    app = FastAPI(
+        title="lvyue 履约",
+        summary="Fulfilment rules as data: accounts, ingestion, workflows, diagnosis.",
+        version="0.1.0",
+    )
+    engine = make_engine(database_url)
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.kuaidi100_salt = (
+        kuaidi100_salt if kuaidi100_salt is not None else os.environ.get("LVYUE_KUAIDI100_SALT")
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+
+    @app.get("/health", tags=["service"])
+    def health() -> dict[str, str]:
+        """Liveness; the only endpoint without authentication."""
+        return {"status": "ok"}
+
+    for module in (routes_accounts, routes_facts, routes_kuaidi100, routes_quarantine):
+        app.include_router(module.router)
+    for name in _OPTIONAL_ROUTERS:
+        if importlib.util.find_spec(name) is not None:
+            router: APIRouter = importlib.import_module(name).router
+            app.include_router(router)
+    return app

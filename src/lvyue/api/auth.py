@@ -1,0 +1,107 @@
+"""Bearer-token authentication, permissions and tenancy for every route (LD-9, GN-4).
+
+@router.get("/things/{merchant_id}")
+def things(principal: Annotated[Principal, Depends(require("orders:view"))], ...):
+    own_merchant(principal, merchant_id)   # 404 for another merchant's object
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from lvyue.api.deps import SessionDep
+from lvyue.store.accounts import account_for_token, permissions_of
+from lvyue.store.permissions import PERMISSIONS, Role, granted_by
+
+_bearer = HTTPBearer(auto_error=False, description="A token printed once when it was issued")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the account, its role, its merchant (None outside merchants)."""
+
+    account_id: str
+    role: Role
+    merchant_id: str | None
+    permissions: frozenset[str]
+    organisation: str | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == Role.OPERATOR
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(401, detail=message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller behind the bearer token, or 401."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorized("missing bearer token")
+    account = account_for_token(session, credentials.credentials)
+    if account is None:
+        raise _unauthorized("invalid or revoked token")
+    return Principal(
+        account_id=account.account_id,
+        role=Role(account.role),
+        merchant_id=account.merchant_id,
+        permissions=permissions_of(session, account),
+        organisation=account.organisation,
+    )
+
+
+def forbidden(permission: str) -> HTTPException:
+    """403 naming the missing permission and who can grant it (LD-9)."""
+    return HTTPException(
+        403,
+        detail={
+            "error": "permission_denied",
+            "permission": permission,
+            "meaning": PERMISSIONS.get(permission, permission),
+            "granted_by": granted_by(permission),
+            "message": f"missing permission {permission}; ask {granted_by(permission)}",
+        },
+    )
+
+
+def require(permission: str) -> Callable[[Principal], Principal]:
+    """A dependency: the caller if it holds ``permission``, else 401/403."""
+    if permission not in PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+
+    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if permission not in principal.permissions:
+            raise forbidden(permission)
+        return principal
+
+    return dependency
+
+
+def own_merchant(principal: Principal, merchant_id: str | None) -> None:
+    """Operators see every merchant; a merchant account only its own. Anything else is 404, so
+    that another merchant's objects cannot even be shown to exist."""
+    if principal.is_operator:
+        return
+    if principal.merchant_id is None or principal.merchant_id != merchant_id:
+        raise HTTPException(404, detail="not found")
+
+
+def merchant_scope(principal: Principal, requested: str | None = None) -> str | None:
+    """The merchant a listing is limited to: the caller's own, or (operators) the one asked for,
+    or None for all."""
+    if principal.is_operator:
+        return requested
+    if principal.merchant_id is None:
+        raise HTTPException(404, detail="not found")
+    if requested is not None and requested != principal.merchant_id:
+        raise HTTPException(404, detail="not found")
+    return principal.merchant_id

@@ -1,0 +1,67 @@
+"""``Idempotency-Key``: the same key with the same body returns the stored response; the same
+key with another body is a 409. Keys are per account; the key row is written in the same
+transaction as the change it guards, so a crash leaves neither."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import HTTPException
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from lvyue.api.auth import Principal
+from lvyue.store import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(b"\0".join([method.encode(), path.encode(), body])).hexdigest()
+
+
+def _stored(row: IdempotencyKey, request_hash: str) -> JSONResponse:
+    if row.request_hash != request_hash:
+        raise HTTPException(409, detail=f"{HEADER} was already used with a different request")
+    return JSONResponse(row.response, row.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def run_once(
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    request_hash: str,
+    action: Callable[[], tuple[int, Any]],
+) -> JSONResponse:
+    """Run ``action`` (returning status and body) and commit, unless ``key`` was seen before."""
+    if key is not None:
+        if not 1 <= len(key) <= 200:
+            raise HTTPException(422, detail=f"{HEADER}: 1 to 200 characters")
+        seen = session.get(IdempotencyKey, (principal.account_id, key))
+        if seen is not None:
+            return _stored(seen, request_hash)
+    status, body = action()
+    content = jsonable_encoder(body)
+    if key is not None:
+        session.add(
+            IdempotencyKey(
+                account_id=principal.account_id,
+                key=key,
+                request_hash=request_hash,
+                status_code=status,
+                response=content,
+            )
+        )
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # a concurrent request with the same key won: answer as it did
+        seen = session.get(IdempotencyKey, (principal.account_id, key)) if key else None
+        if seen is None:
+            raise
+        return _stored(seen, request_hash)
+    return JSONResponse(content, status)

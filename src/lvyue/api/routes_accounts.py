@@ -1,0 +1,350 @@
+"""Accounts, tokens, positions (岗位) and permissions (LD-9, GN-4)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from lvyue.api.auth import Principal, current_principal, own_merchant, require
+from lvyue.api.deps import SessionDep, json_only
+from lvyue.model import MerchantType
+from lvyue.store import Account, Position, audit
+from lvyue.store.accounts import (
+    AccountError,
+    assign_positions,
+    create_account,
+    create_merchant,
+    issue_token,
+    position_permissions,
+    set_position,
+)
+from lvyue.store.permissions import GRANTABLE, MERCHANT_ROLES, PERMISSIONS, ROLE_PERMISSIONS, Role
+
+router = APIRouter(tags=["accounts"], dependencies=[Depends(json_only)])
+
+Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class MeOut(BaseModel):
+    account_id: str
+    role: Role
+    merchant_id: str | None
+    organisation: str | None
+    permissions: list[str]
+
+
+class AccountOut(BaseModel):
+    account_id: str
+    name: str
+    role: Role
+    merchant_id: str | None
+    organisation: str | None
+    active: bool
+
+
+class IssuedToken(BaseModel):
+    account: AccountOut
+    token: str = Field(description="Shown once: only its hash is stored")
+
+
+class MerchantIn(BaseModel):
+    merchant_id: Ident
+    name: Name
+    merchant_type: MerchantType
+    industry: Annotated[str, Field(max_length=100)] | None = None
+    main_account_id: Ident
+    main_account_name: Name
+
+
+class PlatformAccountIn(BaseModel):
+    account_id: Ident
+    name: Name
+    role: Role = Field(description="operator, inspection_agency, carrier or consumer")
+    organisation: Annotated[str, Field(max_length=64)] | None = Field(
+        None, description="agency name, or the carrier's Kuaidi100 code"
+    )
+
+
+class SubAccountIn(BaseModel):
+    account_id: Ident
+    name: Name
+    position_ids: list[int] = Field(default_factory=list, max_length=50)
+
+
+class PositionIn(BaseModel):
+    name: Name
+    permissions: list[str] = Field(max_length=len(GRANTABLE) + 1)
+
+
+class PositionOut(BaseModel):
+    position_id: int
+    merchant_id: str
+    name: str
+    permissions: list[str]
+
+
+class PositionsIn(BaseModel):
+    position_ids: list[int] = Field(max_length=50)
+
+
+class PermissionMatrix(BaseModel):
+    permissions: dict[str, str]
+    roles: dict[str, list[str]]
+    grantable_to_sub_accounts: list[str]
+
+
+def _out(account: Account) -> AccountOut:
+    return AccountOut(
+        account_id=account.account_id,
+        name=account.name,
+        role=Role(account.role),
+        merchant_id=account.merchant_id,
+        organisation=account.organisation,
+        active=account.active,
+    )
+
+
+def _bad(error: AccountError) -> HTTPException:
+    return HTTPException(409 if "already exists" in str(error) else 422, detail=str(error))
+
+
+@router.get("/me")
+def me(principal: Annotated[Principal, Depends(current_principal)]) -> MeOut:
+    """The calling account and its effective permissions."""
+    return MeOut(
+        account_id=principal.account_id,
+        role=principal.role,
+        merchant_id=principal.merchant_id,
+        organisation=principal.organisation,
+        permissions=sorted(principal.permissions),
+    )
+
+
+@router.get("/permissions")
+def permission_matrix(_: Annotated[Principal, Depends(current_principal)]) -> PermissionMatrix:
+    """Every permission, what each role holds, and what a main account may grant."""
+    return PermissionMatrix(
+        permissions=PERMISSIONS,
+        roles={role.value: sorted(perms) for role, perms in ROLE_PERMISSIONS.items()},
+        grantable_to_sub_accounts=sorted(GRANTABLE),
+    )
+
+
+@router.post("/merchants", status_code=201)
+def add_merchant(
+    body: MerchantIn,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("merchants:manage"))],
+) -> IssuedToken:
+    """Register a merchant with its main account; the main account's token is returned once."""
+    try:
+        create_merchant(
+            session, body.merchant_id, body.name, body.merchant_type.value, industry=body.industry
+        )
+        session.flush()
+        account = create_account(
+            session,
+            account_id=body.main_account_id,
+            name=body.main_account_name,
+            role=Role.MERCHANT_MAIN,
+            merchant_id=body.merchant_id,
+            created_by=principal.account_id,
+        )
+    except AccountError as error:
+        raise _bad(error) from None
+    token = issue_token(session, account.account_id)
+    audit(
+        session,
+        actor=principal.account_id,
+        action="merchant.create",
+        entity="merchant",
+        entity_id=body.merchant_id,
+        merchant_id=body.merchant_id,
+    )
+    session.commit()
+    return IssuedToken(account=_out(account), token=token)
+
+
+@router.post("/accounts", status_code=201)
+def add_platform_account(
+    body: PlatformAccountIn,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("merchants:manage"))],
+) -> IssuedToken:
+    """An operator creates an operator, inspection-agency, carrier or consumer account."""
+    if body.role in MERCHANT_ROLES:
+        raise HTTPException(422, detail="role: merchant accounts are created with their merchant")
+    try:
+        account = create_account(
+            session,
+            account_id=body.account_id,
+            name=body.name,
+            role=body.role,
+            organisation=body.organisation,
+            created_by=principal.account_id,
+        )
+    except AccountError as error:
+        raise _bad(error) from None
+    token = issue_token(session, account.account_id)
+    audit(
+        session,
+        actor=principal.account_id,
+        action="account.create",
+        entity="account",
+        entity_id=account.account_id,
+        detail={"role": body.role.value},
+    )
+    session.commit()
+    return IssuedToken(account=_out(account), token=token)
+
+
+@router.get("/accounts")
+def list_accounts(
+    session: SessionDep, principal: Annotated[Principal, Depends(require("accounts:manage"))]
+) -> list[AccountOut]:
+    """The accounts of the caller's merchant."""
+    rows = session.scalars(
+        select(Account)
+        .where(Account.merchant_id == principal.merchant_id)
+        .order_by(Account.account_id)
+    ).all()
+    return [_out(row) for row in rows]
+
+
+@router.post("/sub-accounts", status_code=201)
+def add_sub_account(
+    body: SubAccountIn,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("accounts:manage"))],
+) -> IssuedToken:
+    """A main account creates a sub-account holding the given positions; its token is returned
+    once."""
+    try:
+        account = create_account(
+            session,
+            account_id=body.account_id,
+            name=body.name,
+            role=Role.MERCHANT_SUB,
+            merchant_id=principal.merchant_id,
+            created_by=principal.account_id,
+        )
+        assign_positions(session, account, body.position_ids)
+    except AccountError as error:
+        raise _bad(error) from None
+    token = issue_token(session, account.account_id)
+    audit(
+        session,
+        actor=principal.account_id,
+        action="account.create",
+        entity="account",
+        entity_id=account.account_id,
+        merchant_id=principal.merchant_id,
+        detail={"role": Role.MERCHANT_SUB.value, "positions": body.position_ids},
+    )
+    session.commit()
+    return IssuedToken(account=_out(account), token=token)
+
+
+def _own_account(session: SessionDep, principal: Principal, account_id: str) -> Account:
+    account = session.get(Account, account_id)
+    if account is None:
+        raise HTTPException(404, detail="not found")
+    own_merchant(principal, account.merchant_id)
+    return account
+
+
+@router.put("/accounts/{account_id}/positions")
+def set_account_positions(
+    account_id: str,
+    body: PositionsIn,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("accounts:manage"))],
+) -> AccountOut:
+    """Give one of the merchant's sub-accounts exactly these positions."""
+    account = _own_account(session, principal, account_id)
+    try:
+        assign_positions(session, account, body.position_ids)
+    except AccountError as error:
+        raise _bad(error) from None
+    audit(
+        session,
+        actor=principal.account_id,
+        action="account.positions",
+        entity="account",
+        entity_id=account_id,
+        merchant_id=account.merchant_id,
+        detail={"positions": body.position_ids},
+    )
+    session.commit()
+    return _out(account)
+
+
+@router.post("/accounts/{account_id}/tokens", status_code=201)
+def new_token(
+    account_id: str,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("accounts:manage"))],
+) -> IssuedToken:
+    """Issue another token for one of the merchant's accounts (shown once)."""
+    account = _own_account(session, principal, account_id)
+    token = issue_token(session, account_id)
+    audit(
+        session,
+        actor=principal.account_id,
+        action="token.issue",
+        entity="account",
+        entity_id=account_id,
+        merchant_id=account.merchant_id,
+    )
+    session.commit()
+    return IssuedToken(account=_out(account), token=token)
+
+
+def _position_out(session: SessionDep, position: Position) -> PositionOut:
+    return PositionOut(
+        position_id=position.position_id,
+        merchant_id=position.merchant_id,
+        name=position.name,
+        permissions=position_permissions(session, position.position_id),
+    )
+
+
+@router.get("/positions")
+def list_positions(
+    session: SessionDep, principal: Annotated[Principal, Depends(require("accounts:manage"))]
+) -> list[PositionOut]:
+    rows = session.scalars(
+        select(Position)
+        .where(Position.merchant_id == principal.merchant_id)
+        .order_by(Position.position_id)
+    ).all()
+    return [_position_out(session, row) for row in rows]
+
+
+@router.put("/positions", status_code=200)
+def put_position(
+    body: PositionIn,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("accounts:manage"))],
+) -> PositionOut:
+    """Create or redefine a position (岗位) by name with exactly these permissions."""
+    assert principal.merchant_id is not None  # accounts:manage is a merchant main's permission
+    try:
+        position = set_position(session, principal.merchant_id, body.name, body.permissions)
+    except AccountError as error:
+        raise _bad(error) from None
+    audit(
+        session,
+        actor=principal.account_id,
+        action="position.set",
+        entity="position",
+        entity_id=str(position.position_id),
+        merchant_id=principal.merchant_id,
+        detail={"name": body.name, "permissions": sorted(body.permissions)},
+    )
+    session.commit()
+    return _position_out(session, position)

@@ -1,0 +1,408 @@
+"""Ingestion and reading of facts: orders, shipments, tracking events, after-sales.
+
+Single JSON objects are validated strictly (422 naming the field). Batches (JSON ``rows`` or
+bulk CSV in the facts format) quarantine bad rows and commit the rest as one transaction.
+Every write honours ``Idempotency-Key``; natural keys make replays change nothing anyway.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lvyue.api.auth import (
+    Principal,
+    current_principal,
+    forbidden,
+    merchant_scope,
+    own_merchant,
+    require,
+)
+from lvyue.api.deps import SessionDep, content_type, json_only
+from lvyue.api.idempotency import HEADER, fingerprint, run_once
+from lvyue.store import AfterSale, Order, Shipment, TrackingEvent, audit, utcnow
+from lvyue.store.hooks import ShipRefused, ship_checks
+from lvyue.store.ingest import (
+    BatchResult,
+    RowRejected,
+    Scope,
+    apply_after_sale,
+    apply_order,
+    apply_shipment,
+    apply_tracking,
+    ingest_rows,
+)
+from lvyue.store.rows import AfterSaleRow, OrderRow, ShipmentIn, TrackingRow
+
+router = APIRouter(tags=["facts"])
+IdemKey = Annotated[str | None, Header(alias=HEADER, max_length=200)]
+Table = Literal["orders", "tracking", "after_sales"]
+MAX_BATCH_ROWS = 50_000
+_STATUS = {"conflict": 409, "not_found": 404, "invalid": 422}
+
+
+class Applied(BaseModel):
+    id: str
+    outcome: Literal["created", "updated", "unchanged"]
+
+
+class BatchIn(BaseModel):
+    rows: list[dict[str, Any]] = Field(max_length=MAX_BATCH_ROWS)
+
+
+class BatchOut(BaseModel):
+    table: str
+    created: int
+    updated: int
+    unchanged: int
+    quarantined: list[int] = Field(description="ids of the rows sent to quarantine")
+
+
+class ShipmentOut(BaseModel):
+    carrier: str
+    waybill: str
+    ship_time: str
+    inspection_code: str | None
+    packing_video: str | None
+
+
+class TrackingOut(BaseModel):
+    carrier: str
+    waybill: str
+    time: str
+    kind: str
+    location: str | None
+    text: str | None
+
+
+class AfterSaleOut(BaseModel):
+    aftersale_id: str
+    order_id: str
+    type: str
+    created_at: str
+    merchant_handled_at: str | None
+    return_shipped_at: str | None
+    merchant_received_at: str | None
+    return_signed_at: str | None
+    refunded_at: str | None
+
+
+class OrderOut(BaseModel):
+    order_id: str
+    merchant_id: str
+    merchant_type: str
+    category: str
+    ship_mode: str
+    pay_time: str
+    promised_ship_time: str | None
+    delayed_shipping: bool
+    confirmed_receipt_time: str | None
+    product_id: str | None
+    extra: dict[str, Any]
+    shipment: ShipmentOut | None
+
+
+class OrderDetail(OrderOut):
+    tracking: list[TrackingOut]
+    after_sales: list[AfterSaleOut]
+
+
+def _scope(principal: Principal) -> Scope:
+    """What a caller may write: its own merchant's facts; a carrier its own carrier's scans
+    (an aggregator such as Kuaidi100 pushes for every carrier)."""
+    from lvyue.tracking.carriers import CARRIERS
+
+    carrier = principal.organisation if principal.organisation in CARRIERS else None
+    return Scope(merchant_id=principal.merchant_id, carrier=carrier)
+
+
+def _refused(error: RowRejected) -> HTTPException:
+    return HTTPException(_STATUS[error.kind], detail=str(error))
+
+
+def _hash(request: Request, body: BaseModel | bytes) -> str:
+    raw = body if isinstance(body, bytes) else body.model_dump_json().encode()
+    return fingerprint(request.method, request.url.path, raw)
+
+
+@router.post("/orders", status_code=201, response_model=Applied, dependencies=[Depends(json_only)])
+def post_order(
+    body: OrderRow,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("orders:ingest"))],
+    idempotency_key: IdemKey = None,
+) -> JSONResponse:
+    """Create or update one order (natural key ``order_id``)."""
+
+    def act() -> tuple[int, Any]:
+        try:
+            outcome = apply_order(session, body, _scope(principal), principal.account_id)
+        except RowRejected as error:
+            raise _refused(error) from None
+        return 201, Applied(id=body.order_id, outcome=outcome)
+
+    return run_once(session, principal, idempotency_key, _hash(request, body), act)
+
+
+@router.post(
+    "/orders/{order_id}/shipment",
+    status_code=201,
+    response_model=Applied,
+    dependencies=[Depends(json_only)],
+)
+def ship_order(
+    order_id: str,
+    body: ShipmentIn,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("orders:ship"))],
+    idempotency_key: IdemKey = None,
+) -> JSONResponse:
+    """Ship an order with carrier and waybill (发货). Registered checks (e.g. BTAS codes, BT-3)
+    may refuse it with the clause."""
+    order = _own_order(session, principal, order_id)
+
+    def act() -> tuple[int, Any]:
+        try:
+            for check in ship_checks():
+                check(session, order, body)
+            outcome = apply_shipment(
+                session, order_id, body.carrier, body.waybill, body.ship_time or utcnow(),
+                principal.account_id, inspection_code=body.inspection_code,
+                packing_video=body.packing_video,
+            )  # fmt: skip
+        except ShipRefused as error:
+            detail = {"clause": error.clause, "message": error.message}
+            raise HTTPException(422, detail=detail) from None
+        except RowRejected as error:
+            raise _refused(error) from None
+        if outcome != "unchanged":
+            audit(session, actor=principal.account_id, action="order.ship", entity="order",
+                  entity_id=order_id, merchant_id=order.merchant_id,
+                  detail={"carrier": body.carrier, "waybill": body.waybill})  # fmt: skip
+        return 201, Applied(id=order_id, outcome=outcome)
+
+    return run_once(session, principal, idempotency_key, _hash(request, body), act)
+
+
+@router.post(
+    "/tracking", status_code=201, response_model=Applied, dependencies=[Depends(json_only)]
+)
+def post_tracking(
+    body: TrackingRow,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("tracking:push"))],
+    idempotency_key: IdemKey = None,
+) -> JSONResponse:
+    """One canonical scan (natural key carrier, waybill, time, kind)."""
+
+    def act() -> tuple[int, Any]:
+        try:
+            outcome = apply_tracking(session, body, _scope(principal))
+        except RowRejected as error:
+            raise _refused(error) from None
+        return 201, Applied(id=f"{body.carrier}:{body.waybill}", outcome=outcome)
+
+    return run_once(session, principal, idempotency_key, _hash(request, body), act)
+
+
+@router.post(
+    "/after-sales", status_code=201, response_model=Applied, dependencies=[Depends(json_only)]
+)
+def post_after_sale(
+    body: AfterSaleRow,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("orders:ingest"))],
+    idempotency_key: IdemKey = None,
+) -> JSONResponse:
+    """Create or update one after-sales record (natural key ``aftersale_id``)."""
+
+    def act() -> tuple[int, Any]:
+        try:
+            outcome = apply_after_sale(session, body, _scope(principal))
+        except RowRejected as error:
+            raise _refused(error) from None
+        return 201, Applied(id=body.aftersale_id, outcome=outcome)
+
+    return run_once(session, principal, idempotency_key, _hash(request, body), act)
+
+
+def _batch_permission(principal: Principal, table: Table) -> None:
+    needed = "tracking:push" if table == "tracking" else "orders:ingest"
+    if needed not in principal.permissions:
+        raise forbidden(needed)
+
+
+def _batch(
+    session: Session, principal: Principal, table: Table, rows: list[dict[str, Any]], first: int
+) -> tuple[int, Any]:
+    result: BatchResult = ingest_rows(
+        session, table, rows, _scope(principal), principal.account_id, first_line=first
+    )
+    audit(session, actor=principal.account_id, action="ingest.batch", entity=table,
+          entity_id=f"{len(rows)} rows", merchant_id=principal.merchant_id,
+          detail={"created": result.created, "updated": result.updated,
+                  "unchanged": result.unchanged,
+                  "quarantined": len(result.quarantined)})  # fmt: skip
+    return 200, BatchOut(
+        table=table, created=result.created, updated=result.updated,
+        unchanged=result.unchanged, quarantined=result.quarantined,
+    )  # fmt: skip
+
+
+@router.post("/ingest/{table}", response_model=BatchOut, dependencies=[Depends(json_only)])
+def ingest_json(
+    table: Table,
+    body: BatchIn,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(current_principal)],
+    idempotency_key: IdemKey = None,
+) -> JSONResponse:
+    """A batch of rows in the facts format as JSON objects; bad rows are quarantined, the
+    rest committed together."""
+    _batch_permission(principal, table)
+    return run_once(
+        session, principal, idempotency_key, _hash(request, body),
+        lambda: _batch(session, principal, table, body.rows, 1),
+    )  # fmt: skip
+
+
+@router.post(
+    "/ingest/{table}/csv",
+    response_model=BatchOut,
+    dependencies=[Depends(content_type("text/csv"))],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def ingest_csv(
+    table: Table,
+    request: Request,
+    principal: Annotated[Principal, Depends(current_principal)],
+    idempotency_key: IdemKey = None,
+) -> JSONResponse:
+    """A bulk CSV upload (UTF-8, header row) in the facts format; lines are numbered in
+    quarantine errors. Body size is limited (413)."""
+    _batch_permission(principal, table)
+    raw = await request.body()
+    rows = _read_csv(raw)
+    factory = request.app.state.session_factory
+    with factory() as session:
+        return run_once(
+            session, principal, idempotency_key, fingerprint("POST", request.url.path, raw),
+            lambda: _batch(session, principal, table, rows, 2),
+        )  # fmt: skip
+
+
+def _read_csv(raw: bytes) -> list[dict[str, Any]]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise HTTPException(422, detail=f"body: not UTF-8 (byte {error.start})") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames:
+        raise HTTPException(422, detail="body: no header row")
+    rows = []
+    for row in reader:
+        if None in row:
+            raise HTTPException(422, detail=f"line {reader.line_num}: more fields than the header")
+        rows.append({k: v for k, v in row.items() if k})
+        if len(rows) > MAX_BATCH_ROWS:
+            raise HTTPException(413, detail=f"more than {MAX_BATCH_ROWS} rows; split the file")
+    return rows
+
+
+def _own_order(session: Session, principal: Principal, order_id: str) -> Order:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise HTTPException(404, detail="not found")
+    own_merchant(principal, order.merchant_id)
+    return order
+
+
+def _iso(moment: Any) -> Any:
+    from lvyue.model import format_instant
+
+    return None if moment is None else format_instant(moment)
+
+
+def _order_out(order: Order, shipment: Shipment | None) -> dict[str, Any]:
+    return {
+        "order_id": order.order_id, "merchant_id": order.merchant_id,
+        "merchant_type": order.merchant_type, "category": order.category,
+        "ship_mode": order.ship_mode, "pay_time": _iso(order.pay_time),
+        "promised_ship_time": _iso(order.promised_ship_time),
+        "delayed_shipping": order.delayed_shipping,
+        "confirmed_receipt_time": _iso(order.confirmed_receipt_time),
+        "product_id": order.product_id, "extra": order.extra,
+        "shipment": None if shipment is None else {
+            "carrier": shipment.carrier, "waybill": shipment.waybill,
+            "ship_time": _iso(shipment.ship_time), "inspection_code": shipment.inspection_code,
+            "packing_video": shipment.packing_video,
+        },
+    }  # fmt: skip
+
+
+@router.get("/orders")
+def list_orders(
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("orders:view"))],
+    merchant_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> list[OrderOut]:
+    """Orders, newest payment first; a merchant sees its own, an operator any merchant's."""
+    scope = merchant_scope(principal, merchant_id)
+    query = select(Order, Shipment).outerjoin(Shipment, Shipment.order_id == Order.order_id)
+    if scope is not None:
+        query = query.where(Order.merchant_id == scope)
+    query = query.order_by(Order.pay_time.desc(), Order.order_id).limit(limit).offset(offset)
+    return [OrderOut(**_order_out(o, s)) for o, s in session.execute(query).tuples()]
+
+
+@router.get("/orders/{order_id}")
+def get_order(
+    order_id: str,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("orders:view"))],
+) -> OrderDetail:
+    """One order with its shipment, tracking events (oldest first) and after-sales."""
+    order = _own_order(session, principal, order_id)
+    shipment = session.get(Shipment, order_id)
+    events: list[TrackingEvent] = []
+    if shipment is not None:
+        events = list(session.scalars(
+            select(TrackingEvent)
+            .where(TrackingEvent.carrier == shipment.carrier,
+                   TrackingEvent.waybill == shipment.waybill)
+            .order_by(TrackingEvent.time, TrackingEvent.kind)
+        ))  # fmt: skip
+    after_sales = session.scalars(
+        select(AfterSale).where(AfterSale.order_id == order_id).order_by(AfterSale.created_at)
+    ).all()
+    return OrderDetail(
+        **_order_out(order, shipment),
+        tracking=[TrackingOut(carrier=e.carrier, waybill=e.waybill, time=_iso(e.time),
+                              kind=e.kind, location=e.location, text=e.text) for e in events],
+        after_sales=[AfterSaleOut(
+            aftersale_id=a.aftersale_id, order_id=a.order_id, type=a.type,
+            created_at=_iso(a.created_at), merchant_handled_at=_iso(a.merchant_handled_at),
+            return_shipped_at=_iso(a.return_shipped_at),
+            merchant_received_at=_iso(a.merchant_received_at),
+            return_signed_at=_iso(a.return_signed_at), refunded_at=_iso(a.refunded_at),
+        ) for a in after_sales],
+    )  # fmt: skip

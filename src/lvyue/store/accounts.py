@@ -1,0 +1,179 @@
+"""Accounts, tokens and positions (岗位): the tenancy and permission data behind the API."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lvyue.store.permissions import GRANTABLE, MERCHANT_ROLES, ROLE_PERMISSIONS, Role
+from lvyue.store.tables import (
+    Account,
+    AccountPosition,
+    ApiToken,
+    Merchant,
+    Position,
+    PositionPermission,
+    utcnow,
+)
+
+TOKEN_PREFIX = "lvy_"
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be honoured (the message says why)."""
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, account_id: str) -> str:
+    """A new bearer token for the account; only its hash is stored, so show it now or never."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(account_id=account_id, token_hash=hash_token(token)))
+    return token
+
+
+def account_for_token(session: Session, token: str) -> Account | None:
+    """The active account holding this unrevoked token, if any."""
+    row = session.execute(
+        select(Account)
+        .join(ApiToken, ApiToken.account_id == Account.account_id)
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    return row if row is not None and row.active else None
+
+
+def revoke_tokens(session: Session, account_id: str) -> int:
+    tokens = session.scalars(
+        select(ApiToken).where(ApiToken.account_id == account_id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for token in tokens:
+        token.revoked_at = utcnow()
+    return len(tokens)
+
+
+def create_merchant(
+    session: Session,
+    merchant_id: str,
+    name: str,
+    merchant_type: str,
+    *,
+    industry: str | None = None,
+) -> Merchant:
+    if session.get(Merchant, merchant_id) is not None:
+        raise AccountError(f"merchant {merchant_id!r} already exists")
+    merchant = Merchant(
+        merchant_id=merchant_id, name=name, merchant_type=merchant_type, industry=industry
+    )
+    session.add(merchant)
+    return merchant
+
+
+def create_account(
+    session: Session,
+    *,
+    account_id: str,
+    name: str,
+    role: Role,
+    merchant_id: str | None = None,
+    organisation: str | None = None,
+    created_by: str | None = None,
+) -> Account:
+    """A new account; merchant roles need a merchant, other roles must not have one."""
+    if (role in MERCHANT_ROLES) != (merchant_id is not None):
+        need = "needs" if role in MERCHANT_ROLES else "has no"
+        raise AccountError(f"role {role} {need} merchant")
+    if session.get(Account, account_id) is not None:
+        raise AccountError(f"account {account_id!r} already exists")
+    account = Account(
+        account_id=account_id,
+        name=name,
+        role=role.value,
+        merchant_id=merchant_id,
+        organisation=organisation,
+        created_by=created_by,
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def permissions_of(session: Session, account: Account) -> frozenset[str]:
+    """The role's fixed permissions, plus (sub-accounts) what their positions grant."""
+    fixed = ROLE_PERMISSIONS[Role(account.role)]
+    if account.role != Role.MERCHANT_SUB:
+        return fixed
+    granted = session.scalars(
+        select(PositionPermission.permission)
+        .join(AccountPosition, AccountPosition.position_id == PositionPermission.position_id)
+        .where(AccountPosition.account_id == account.account_id)
+    ).all()
+    return fixed | frozenset(granted)
+
+
+def set_position(
+    session: Session, merchant_id: str, name: str, permissions: Iterable[str]
+) -> Position:
+    """Create or redefine a merchant's position with exactly these permissions."""
+    wanted = set(permissions)
+    refused = sorted(wanted - GRANTABLE)
+    if refused:
+        raise AccountError(f"permissions cannot be granted to sub-accounts: {', '.join(refused)}")
+    position = session.scalars(
+        select(Position).where(Position.merchant_id == merchant_id, Position.name == name)
+    ).one_or_none()
+    if position is None:
+        position = Position(merchant_id=merchant_id, name=name)
+        session.add(position)
+        session.flush()
+    existing = session.scalars(
+        select(PositionPermission).where(PositionPermission.position_id == position.position_id)
+    ).all()
+    for row in existing:
+        if row.permission not in wanted:
+            session.delete(row)
+    have = {row.permission for row in existing}
+    for permission in sorted(wanted - have):
+        session.add(PositionPermission(position_id=position.position_id, permission=permission))
+    session.flush()
+    return position
+
+
+def position_permissions(session: Session, position_id: int) -> list[str]:
+    return sorted(
+        session.scalars(
+            select(PositionPermission.permission).where(
+                PositionPermission.position_id == position_id
+            )
+        ).all()
+    )
+
+
+def assign_positions(session: Session, account: Account, position_ids: Iterable[int]) -> None:
+    """Give a sub-account exactly these positions (all of its own merchant)."""
+    if account.role != Role.MERCHANT_SUB:
+        raise AccountError("positions are held by sub-accounts only")
+    ids = set(position_ids)
+    found = session.scalars(
+        select(Position.position_id).where(
+            Position.position_id.in_(ids), Position.merchant_id == account.merchant_id
+        )
+    ).all()
+    missing = sorted(ids - set(found))
+    if missing:
+        raise AccountError(f"no such position: {', '.join(map(str, missing))}")
+    current = session.scalars(
+        select(AccountPosition).where(AccountPosition.account_id == account.account_id)
+    ).all()
+    for row in current:
+        if row.position_id not in ids:
+            session.delete(row)
+    held = {row.position_id for row in current}
+    for position_id in sorted(ids - held):
+        session.add(AccountPosition(account_id=account.account_id, position_id=position_id))
+    session.flush()

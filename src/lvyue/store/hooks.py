@@ -1,0 +1,87 @@
+"""Registries other capabilities plug into without the service importing their internals.
+
+- Ship checks: run before an order is shipped through the API; a check refuses by raising
+  :class:`ShipRefused` naming the clause (e.g. BTAS: BT-3, no passed inspection code).
+- Sweeps: periodic jobs ``lvyue worker`` runs once per period (see ``lvyue.store.sweeps``).
+
+``lvyue.workflows`` registers its hooks when imported; the API and the worker import it if it
+exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.orm import Session
+
+from lvyue.store.rows import ShipmentIn
+from lvyue.store.tables import Order
+
+
+class ShipRefused(Exception):
+    """Shipping refused by a rule; the API answers 422 with the clause and the message."""
+
+    def __init__(self, clause: str, message: str) -> None:
+        super().__init__(f"{clause}: {message}")
+        self.clause = clause
+        self.message = message
+
+
+ShipCheck = Callable[[Session, Order, ShipmentIn], None]
+SweepFunction = Callable[[Session, datetime], dict[str, Any]]
+Every = Literal["minute", "hour", "day", "week"]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A periodic job: ``run(session, now)`` returns a small summary; its writes must be
+    idempotent by themselves too (unique constraints on what it records)."""
+
+    name: str
+    every: Every
+    run: SweepFunction
+
+
+_SHIP_CHECKS: dict[str, ShipCheck] = {}
+_SWEEPS: dict[str, Sweep] = {}
+
+
+def register_ship_check(name: str) -> Callable[[ShipCheck], ShipCheck]:
+    def decorate(check: ShipCheck) -> ShipCheck:
+        _SHIP_CHECKS[name] = check
+        return check
+
+    return decorate
+
+
+def register_sweep(name: str, every: Every) -> Callable[[SweepFunction], SweepFunction]:
+    def decorate(run: SweepFunction) -> SweepFunction:
+        _SWEEPS[name] = Sweep(name, every, run)
+        return run
+
+    return decorate
+
+
+def ship_checks() -> list[ShipCheck]:
+    load_plugins()
+    return list(_SHIP_CHECKS.values())
+
+
+def sweeps() -> list[Sweep]:
+    load_plugins()
+    return [_SWEEPS[name] for name in sorted(_SWEEPS)]
+
+
+_PLUGINS = ("lvyue.workflows",)
+
+
+def load_plugins() -> None:
+    """Import the capabilities that register hooks, if they exist (import errors surface)."""
+    for name in _PLUGINS:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)

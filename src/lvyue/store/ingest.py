@@ -1,0 +1,290 @@
+"""Idempotent ingestion of facts rows into the store, with quarantine for bad rows.
+
+Natural keys make a replayed request or file change nothing: orders by ``order_id``,
+shipments by order, after-sales by ``aftersale_id``, tracking events by (carrier, waybill,
+time, kind) — so a carrier push repeated or reordered gives the same state. An empty time
+means "has not happened yet": it never erases a time already recorded.
+The caller owns the transaction: a batch commits whole or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lvyue.store.rows import ROW_MODELS, AfterSaleRow, OrderRow, TrackingRow, describe
+from lvyue.store.tables import (
+    AfterSale,
+    Merchant,
+    Order,
+    QuarantinedRow,
+    Shipment,
+    TrackingEvent,
+    utcnow,
+)
+
+Outcome = Literal["created", "updated", "unchanged"]
+
+
+class RowRejected(ValueError):
+    """A valid-looking row that cannot be applied. ``kind``: ``conflict`` (taken, already
+    shipped), ``not_found`` (unknown or foreign reference) or ``invalid``."""
+
+    def __init__(self, message: str, kind: Literal["conflict", "not_found", "invalid"] = "invalid"):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the uploader may write: one merchant's facts and/or one carrier's scans (None: any)."""
+
+    merchant_id: str | None = None
+    carrier: str | None = None
+
+
+@dataclass
+class BatchResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: list[int] = field(default_factory=list)
+
+    def count(self, outcome: Outcome) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+def _set(target: Any, values: Mapping[str, Any]) -> bool:
+    """Copy non-empty values onto a row; True if anything changed."""
+    changed = False
+    for name, value in values.items():
+        if value is None:
+            continue  # "has not happened": never erases what was recorded
+        if getattr(target, name) != value:
+            setattr(target, name, value)
+            changed = True
+    return changed
+
+
+def _check_merchant(session: Session, merchant_id: str, scope: Scope) -> None:
+    if scope.merchant_id is not None and merchant_id != scope.merchant_id:
+        raise RowRejected(f"merchant_id: {merchant_id!r} is not your shop")
+    if session.get(Merchant, merchant_id) is None:
+        raise RowRejected(f"merchant_id: unknown merchant {merchant_id!r}")
+
+
+def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Outcome:
+    _check_merchant(session, row.merchant_id, scope)
+    order = session.get(Order, row.order_id)
+    if order is not None and order.merchant_id != row.merchant_id:
+        raise RowRejected(f"order_id: {row.order_id!r} is taken", "conflict")  # never say whose
+    values = row.model_dump(
+        include={
+            "merchant_id", "merchant_type", "category", "ship_mode", "pay_time",
+            "promised_ship_time", "delayed_shipping", "confirmed_receipt_time", "product_id",
+        }
+    )  # fmt: skip
+    extra = row.extra_columns()
+    if order is None:
+        session.add(Order(order_id=row.order_id, extra=extra, **values))
+        session.flush()
+        outcome: Outcome = "created"
+    else:
+        merged = {**order.extra, **extra}
+        changed = _set(order, values) | _set(
+            order, {"extra": merged if merged != order.extra else None}
+        )
+        outcome = "updated" if changed else "unchanged"
+    if row.ship_time is not None and row.carrier and row.waybill:
+        shipped = apply_shipment(
+            session, row.order_id, row.carrier, row.waybill, row.ship_time, actor,
+            inspection_code=row.inspection_code,
+        )  # fmt: skip
+        if shipped != "unchanged" and outcome == "unchanged":
+            outcome = "updated"
+    return outcome
+
+
+def apply_shipment(
+    session: Session,
+    order_id: str,
+    carrier: str,
+    waybill: str,
+    ship_time: datetime,
+    actor: str,
+    *,
+    inspection_code: str | None = None,
+    packing_video: str | None = None,
+) -> Outcome:
+    """Record the shipping of an order; shipping it again with the same waybill changes
+    nothing, with another waybill is refused (one shipment per sub-order)."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise RowRejected(f"order_id: unknown order {order_id!r}", "not_found")
+    shipment = session.get(Shipment, order_id)
+    if shipment is not None:
+        if (shipment.carrier, shipment.waybill) != (carrier, waybill):
+            raise RowRejected(
+                f"order_id: {order_id!r} already shipped with "
+                f"{shipment.carrier} {shipment.waybill}",
+                "conflict",
+            )
+        changed = _set(
+            shipment, {"inspection_code": inspection_code, "packing_video": packing_video}
+        )
+        return "updated" if changed else "unchanged"
+    session.add(
+        Shipment(
+            order_id=order_id, merchant_id=order.merchant_id, carrier=carrier, waybill=waybill,
+            ship_time=ship_time, inspection_code=inspection_code, packing_video=packing_video,
+            shipped_by=actor,
+        )
+    )  # fmt: skip
+    session.flush()
+    return "created"
+
+
+def apply_tracking(session: Session, row: TrackingRow, scope: Scope) -> Outcome:
+    if scope.carrier is not None and row.carrier != scope.carrier:
+        raise RowRejected(f"carrier: you push scans for {scope.carrier}, not {row.carrier}")
+    if scope.merchant_id is not None:
+        shipped = session.scalar(
+            select(Shipment.order_id).where(
+                Shipment.carrier == row.carrier,
+                Shipment.waybill == row.waybill,
+                Shipment.merchant_id == scope.merchant_id,
+            )
+        )
+        if shipped is None:
+            raise RowRejected(
+                f"waybill: no shipment of yours with {row.carrier} {row.waybill}", "not_found"
+            )
+    key = (TrackingEvent.carrier == row.carrier, TrackingEvent.waybill == row.waybill,
+           TrackingEvent.time == row.time, TrackingEvent.kind == row.kind.value)  # fmt: skip
+    existing = session.scalars(select(TrackingEvent).where(*key)).one_or_none()
+    if existing is not None:
+        changed = _set(existing, {"location": row.location, "text": row.text})
+        return "updated" if changed else "unchanged"
+    session.add(
+        TrackingEvent(
+            carrier=row.carrier, waybill=row.waybill, time=row.time, kind=row.kind.value,
+            location=row.location, text=row.text,
+        )
+    )  # fmt: skip
+    session.flush()
+    return "created"
+
+
+def apply_after_sale(session: Session, row: AfterSaleRow, scope: Scope) -> Outcome:
+    order = session.get(Order, row.order_id)
+    if order is None or (scope.merchant_id is not None and order.merchant_id != scope.merchant_id):
+        raise RowRejected(f"order_id: unknown order {row.order_id!r}", "not_found")
+    record = session.get(AfterSale, row.aftersale_id)
+    if record is not None and record.order_id != row.order_id:
+        raise RowRejected(f"aftersale_id: {row.aftersale_id!r} is taken", "conflict")
+    values = row.model_dump(exclude={"aftersale_id", "order_id"})
+    values["type"] = row.type.value
+    if record is None:
+        session.add(
+            AfterSale(aftersale_id=row.aftersale_id, order_id=row.order_id,
+                      merchant_id=order.merchant_id, **values)
+        )  # fmt: skip
+        session.flush()
+        return "created"
+    return "updated" if _set(record, values) else "unchanged"
+
+
+def apply_row(session: Session, table: str, row: BaseModel, scope: Scope, actor: str) -> Outcome:
+    if isinstance(row, OrderRow):
+        return apply_order(session, row, scope, actor)
+    if isinstance(row, TrackingRow):
+        return apply_tracking(session, row, scope)
+    if isinstance(row, AfterSaleRow):
+        return apply_after_sale(session, row, scope)
+    raise ValueError(f"no ingestion for table {table!r}")
+
+
+def quarantine(
+    session: Session, table: str, payload: Mapping[str, Any], error: str, scope: Scope, actor: str
+) -> QuarantinedRow:
+    entry = QuarantinedRow(
+        source=table, merchant_id=scope.merchant_id, payload=dict(payload), error=error,
+        received_by=actor,
+    )  # fmt: skip
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def ingest_rows(
+    session: Session,
+    table: str,
+    rows: Iterable[Mapping[str, Any]],
+    scope: Scope,
+    actor: str,
+    *,
+    first_line: int = 1,
+) -> BatchResult:
+    """Validate and apply each row; a bad row goes to quarantine with the error and its raw
+    payload. Each row is applied in a savepoint, so a refused row leaves no trace of itself.
+    Nothing is committed here."""
+    model = ROW_MODELS[table]
+    result = BatchResult()
+    for number, raw in enumerate(rows, start=first_line):
+        clean = {k: (None if v == "" else v) for k, v in raw.items()}
+        try:
+            row = model.model_validate(clean)
+            with session.begin_nested():
+                outcome = apply_row(session, table, row, scope, actor)
+        except ValidationError as error:
+            message = describe(error)
+        except RowRejected as error:
+            message = str(error)
+        else:
+            result.count(outcome)
+            continue
+        entry = quarantine(session, table, raw, f"row {number}: {message}", scope, actor)
+        result.quarantined.append(entry.quarantine_id)
+    return result
+
+
+Replayer = Callable[[Session, Mapping[str, Any], Scope, str], Outcome]
+_REPLAYERS: dict[str, Replayer] = {}
+
+
+def register_replayer(source: str, replayer: Replayer) -> None:
+    """How to replay quarantined payloads of a source that is not a facts table (e.g. a raw
+    carrier push); the adapter that quarantines them registers it."""
+    _REPLAYERS[source] = replayer
+
+
+def _replay_row(
+    session: Session, source: str, payload: Mapping[str, Any], scope: Scope, actor: str
+) -> Outcome:
+    row = ROW_MODELS[source].model_validate(
+        {k: (None if v == "" else v) for k, v in payload.items()}
+    )
+    return apply_row(session, source, row, scope, actor)
+
+
+def replay(session: Session, entry: QuarantinedRow, scope: Scope, actor: str) -> Outcome:
+    """Apply a (fixed) quarantined row again; raises ValidationError, RowRejected or another
+    ValueError if it is still bad, leaving nothing of it written."""
+    replayer = _REPLAYERS.get(entry.source)
+    if replayer is None and entry.source not in ROW_MODELS:
+        raise ValueError(f"source: no replay for {entry.source!r}")
+    with session.begin_nested():
+        if replayer is None:
+            outcome = _replay_row(session, entry.source, entry.payload, scope, actor)
+        else:
+            outcome = replayer(session, entry.payload, scope, actor)
+    entry.status = "replayed"
+    entry.resolved_by = actor
+    entry.resolved_at = utcnow()
+    return outcome

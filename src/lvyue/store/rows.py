@@ -1,0 +1,109 @@
+"""Rows of the facts format (docs/formats.md) as pydantic models: what JSON and CSV ingestion
+validate before anything is written. Times: naive means Beijing; stored aware UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from lvyue.model import AfterSaleType, MerchantType, ShipMode, TrackingKind, parse_instant
+
+
+def _instant(value: Any) -> Any:
+    if value is None or isinstance(value, datetime):
+        return None if value is None else parse_instant(value)
+    if isinstance(value, str):
+        return parse_instant(value) if value.strip() else None
+    raise ValueError("expected a time text such as 2023-02-02 23:59:59")
+
+
+Instant = Annotated[datetime, BeforeValidator(_instant)]
+Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Text = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+
+class OrderRow(_Row):
+    """A sub-order (子订单). Unknown extra columns are kept (``extra``), never dropped."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    order_id: Ident
+    merchant_id: Ident
+    merchant_type: MerchantType
+    category: Text
+    ship_mode: ShipMode
+    pay_time: Instant
+    promised_ship_time: Instant | None = None
+    delayed_shipping: bool = False
+    ship_time: Instant | None = None
+    carrier: Ident | None = None
+    waybill: Ident | None = None
+    confirmed_receipt_time: Instant | None = None
+    inspection_code: Annotated[str, Field(max_length=128)] | None = None
+    product_id: Ident | None = None
+
+    @model_validator(mode="after")
+    def _shipped_together(self) -> Self:
+        given = [self.ship_time is not None, bool(self.carrier), bool(self.waybill)]
+        if any(given) and not all(given):
+            raise ValueError("ship_time, carrier and waybill go together (all or none)")
+        return self
+
+    def extra_columns(self) -> dict[str, Any]:
+        return {k: v for k, v in (self.model_extra or {}).items() if v not in (None, "")}
+
+
+class ShipmentIn(_Row):
+    """Shipping an order (发货): carrier (Kuaidi100 code) and waybill (运单号)."""
+
+    carrier: Ident
+    waybill: Ident
+    ship_time: Instant | None = Field(None, description="default: now")
+    inspection_code: Annotated[str, Field(max_length=128)] | None = None
+    packing_video: Annotated[str, Field(max_length=500)] | None = Field(
+        None, description="BT-9 packing-video reference"
+    )
+
+
+class TrackingRow(_Row):
+    carrier: Ident
+    waybill: Ident
+    time: Instant
+    kind: TrackingKind
+    location: Annotated[str, Field(max_length=200)] | None = None
+    text: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class AfterSaleRow(_Row):
+    aftersale_id: Ident
+    order_id: Ident
+    type: AfterSaleType
+    created_at: Instant
+    merchant_handled_at: Instant | None = None
+    return_shipped_at: Instant | None = None
+    merchant_received_at: Instant | None = None
+    return_signed_at: Instant | None = None
+    refunded_at: Instant | None = None
+
+
+ROW_MODELS: dict[str, type[_Row]] = {
+    "orders": OrderRow,
+    "tracking": TrackingRow,
+    "after_sales": AfterSaleRow,
+}
+
+
+def describe(error: ValidationError) -> str:
+    """One line naming each field at fault: ``pay_time: not an instant: 'x'``."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "row"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
