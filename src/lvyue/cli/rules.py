@@ -1,9 +1,276 @@
-"""CLI commands for the rules capability (being built)."""
+"""`lvyue rules …`: list, show, check and resolve the rulebook (presentation only)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from lvyue.model.time import format_beijing
+from lvyue.rulebook import (
+    ConflictError,
+    Rulebook,
+    RulebookError,
+    announcement_json,
+    answer_json,
+    clause_json,
+    conflict_json,
+    format_value,
+    load_rulebook,
+    order_context,
+    trace_json,
+)
+from lvyue.rulebook.context import OrderContext
+
+rules_app = typer.Typer(
+    help="The rulebook: announcements as clauses (list, show, check, resolve).",
+    no_args_is_help=True,
+)
+out = Console()
+err = Console(stderr=True)
+
+RulebookDirs = Annotated[
+    list[Path] | None,
+    typer.Option("--rulebook", help="Extra (draft) announcement directory; repeatable."),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def register(app: typer.Typer) -> None:
     """Adds this capability's commands to the main app."""
+    app.add_typer(rules_app, name="rules")
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _load(dirs: list[Path] | None) -> Rulebook:
+    try:
+        return load_rulebook(tuple(dirs or ()))
+    except RulebookError as exc:
+        _fail(str(exc))
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@rules_app.command("list")
+def list_clauses(
+    rulebook: RulebookDirs = None,
+    parameter: Annotated[str | None, typer.Option(help="Only clauses for this parameter.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Every clause of every announcement (one row per clause version)."""
+    rb = _load(rulebook)
+    clauses = [c for c in rb.clauses if parameter is None or c.parameter == parameter]
+    if as_json:
+        _echo_json([clause_json(c) for c in clauses])
+        return
+    table = Table(title=f"{len(clauses)} clauses", show_lines=False)
+    for col in ("clause", "announcement", "parameter", "value", "clock", "window", "scope"):
+        table.add_column(col, overflow="fold")
+    for c in clauses:
+        table.add_row(
+            c.id + (f"@{c.revision}" if c.revision else ""),
+            c.announcement,
+            c.parameter or f"({c.kind.value})",
+            format_value(c.value) if c.value is not None else "",
+            c.clock.value if c.effective.bounded else "",
+            c.effective.describe() if c.effective.bounded else "always",
+            c.scope.describe(),
+        )
+    out.print(table)
+
+
+@rules_app.command("show")
+def show(
+    clause_id: Annotated[str, typer.Argument(metavar="ID", help="A clause id, e.g. SF-6.")],
+    rulebook: RulebookDirs = None,
+    as_json: AsJson = False,
+) -> None:
+    """One clause: its value, window, scope, exceptions and source sentence."""
+    rb = _load(rulebook)
+    versions = rb.clause_versions(clause_id)
+    if not versions:
+        _fail(f"no clause {clause_id!r} (see `lvyue rules list`)", 1)
+    announcement = rb.announcement(versions[0].announcement)
+    if as_json:
+        data = {
+            "clause": clause_json(versions[-1]),
+            "versions": [clause_json(v) for v in versions],
+            "announcement": announcement_json(announcement),
+            "exceptions_to_it": sorted({c.id for c in rb.clauses if clause_id in c.exception_to}),
+        }
+        _echo_json(data)
+        return
+    for c in versions:
+        table = Table(
+            show_header=False, title=f"{c.id}" + (f" ({c.revision})" if c.revision else "")
+        )
+        table.add_column("field", style="bold")
+        table.add_column("value", overflow="fold")
+        partial = " [partial]" if announcement.partial else ""
+        table.add_row("announcement", f"{announcement.title} ({announcement.id}){partial}")
+        table.add_row("source kind", announcement.source_kind.value)
+        table.add_row("kind", c.kind.value)
+        if c.parameter:
+            table.add_row("parameter", c.parameter)
+            table.add_row("value", format_value(c.value) if c.value is not None else "")
+        table.add_row("clock", c.clock.value)
+        table.add_row("window", c.window.describe() if c.window.bounded else "always")
+        if c.valid.bounded:
+            table.add_row("version in force", c.valid.describe())
+        table.add_row("scope", c.scope.describe())
+        table.add_row("exception to", ", ".join(c.exception_to) or "—")
+        table.add_row("source", c.source)
+        if c.note:
+            table.add_row("note", c.note)
+        out.print(table)
+
+
+@rules_app.command("check")
+def check(rulebook: RulebookDirs = None, as_json: AsJson = False) -> None:
+    """Static conflict check. Exit 0: none; 1: conflicts (both clauses named); 2: bad file."""
+    rb = _load(rulebook)
+    conflicts = rb.check_conflicts()
+    if as_json:
+        _echo_json({"clauses": len(rb.clauses), "conflicts": [conflict_json(c) for c in conflicts]})
+    elif conflicts:
+        table = Table(title=f"[red]{len(conflicts)} conflicts[/red]")
+        for col in ("parameter", "clause", "clause", "values", "for example"):
+            table.add_column(col, overflow="fold")
+        for c in conflicts:
+            table.add_row(c.parameter, *c.clause_ids, c.detail, c.example)
+        out.print(table)
+    else:
+        n = len(rb.announcements)
+        out.print(f"[green]ok[/green]: {n} announcements, {len(rb.clauses)} clauses, no conflict")
+    if conflicts:
+        raise typer.Exit(1)
+
+
+@rules_app.command("resolve")
+def resolve(
+    order: Annotated[
+        str | None, typer.Option(help="The order as JSON, or @file.json (facts-format names).")
+    ] = None,
+    merchant_type: Annotated[str | None, typer.Option(help="domestic|cross_border|…")] = None,
+    category: Annotated[str | None, typer.Option(help="Full path, levels joined by '>'.")] = None,
+    ship_mode: Annotated[str | None, typer.Option(help="spot|presale|step|factory_direct")] = None,
+    pay_time: Annotated[str | None, typer.Option(help="Naive means Beijing time.")] = None,
+    ship_time: Annotated[str | None, typer.Option(help="Naive means Beijing time.")] = None,
+    flag: Annotated[list[str] | None, typer.Option(help="A flag that is true; repeatable.")] = None,
+    clock: Annotated[
+        list[str] | None, typer.Option(help="Any clock as NAME=TIME, e.g. aftersale_created=…")
+    ] = None,
+    parameter: Annotated[
+        list[str] | None, typer.Option(help="Only these parameters; repeatable.")
+    ] = None,
+    explain: Annotated[bool, typer.Option(help="Show every clause considered.")] = False,
+    rulebook: RulebookDirs = None,
+    as_json: AsJson = False,
+) -> None:
+    """Every parameter for one order, with its value, clause and the clauses it overrode."""
+    rb = _load(rulebook)
+    ctx = _order(order, merchant_type, category, ship_mode, pay_time, ship_time, flag, clock)
+    names = parameter or rb.parameters()
+    rows: list[dict[str, Any]] = []
+    conflicted = False
+    for name in names:
+        try:
+            when, answer = rb.deadline(name, ctx) if _timed(rb, name) else (None, None)
+            answer = answer or rb.resolve(name, ctx)
+        except KeyError:
+            _fail(f"unknown parameter {name!r}", 2)
+        except ConflictError as exc:
+            conflicted = True
+            rows.append({"parameter": name, "conflict": str(exc)})
+            continue
+        row: dict[str, Any] = answer_json(answer, when) if answer else {"parameter": name}
+        if explain:
+            row["trace"] = [trace_json(t) for t in rb.trace(name, ctx)]
+        rows.append(row)
+    if as_json:
+        _echo_json(rows)
+    else:
+        _print_answers(rows, rb)
+    if conflicted:
+        raise typer.Exit(1)
+
+
+def _timed(rb: Rulebook, name: str) -> bool:
+    kinds = rb.registry[name].kinds if name in rb.registry else ()
+    return any(k.value in ("duration", "instant") for k in kinds)
+
+
+def _order(
+    order: str | None,
+    merchant_type: str | None,
+    category: str | None,
+    ship_mode: str | None,
+    pay_time: str | None,
+    ship_time: str | None,
+    flags: list[str] | None,
+    clocks: list[str] | None,
+) -> OrderContext:
+    data: dict[str, Any] = {}
+    if order:
+        text = order
+        if order.startswith("@"):
+            try:
+                text = Path(order[1:]).read_text("utf-8")
+            except OSError as exc:
+                _fail(f"--order {order}: {exc.strerror}")
+        try:
+            loaded = json.loads(text)
+        except json.JSONDecodeError as exc:
+            _fail(f"--order: not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})")
+        if not isinstance(loaded, dict):
+            _fail("--order: expected a JSON object")
+        data.update(loaded)
+    given = {"merchant_type": merchant_type, "category": category, "ship_mode": ship_mode}
+    given |= {"pay_time": pay_time, "ship_time": ship_time}
+    data.update({k: v for k, v in given.items() if v is not None})
+    if flags:
+        data["flags"] = [*data.get("flags", []), *flags]
+    for item in clocks or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            _fail(f"--clock {item!r}: expected NAME=TIME")
+        data[name.strip()] = value.strip()
+    try:
+        return order_context(data)
+    except ValueError as exc:
+        _fail(str(exc))
+
+
+def _print_answers(rows: list[dict[str, Any]], rb: Rulebook) -> None:
+    table = Table(title="resolved parameters (times in Beijing)")
+    for col in ("parameter", "value", "deadline", "clause", "overrides"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        if "conflict" in row:
+            table.add_row(row["parameter"], f"[red]{row['conflict']}[/red]", "", "", "")
+            continue
+        if "clause" not in row:
+            table.add_row(row["parameter"], "[dim]no clause applies[/dim]", "", "", "")
+            continue
+        clause = rb.clause(row["clause"])
+        value = format_value(clause.value) if clause.value is not None else ""
+        deadline = row.get("deadline")
+        when = format_beijing(_parse(deadline)) if deadline else ""
+        table.add_row(row["parameter"], value, when, row["clause"], ", ".join(row["overridden"]))
+    out.print(table)
+
+
+def _parse(text: str) -> Any:
+    from lvyue.model.time import parse_instant
+
+    return parse_instant(text)

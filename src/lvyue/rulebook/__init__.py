@@ -10,6 +10,13 @@ from lvyue.rulebook.errors import ConflictError, RulebookError
 from lvyue.rulebook.resolver import Answer, ClauseTrace
 from lvyue.rulebook.rulebook import Rulebook, load_rulebook
 from lvyue.rulebook.schema import Announcement, Clause, ClauseKind, Scope, SourceKind, Window
+from lvyue.rulebook.serialize import (
+    announcement_json,
+    answer_json,
+    clause_json,
+    conflict_json,
+    trace_json,
+)
 from lvyue.rulebook.table import Conflict
 from lvyue.rulebook.values import Duration, Instant, Value, ValueKind, format_value
 
@@ -33,7 +40,12 @@ __all__ = [
     "Value",
     "ValueKind",
     "Window",
+    "announcement_json",
+    "answer_json",
+    "clause_json",
+    "conflict_json",
     "format_value",
     "load_rulebook",
     "order_context",
+    "trace_json",
 ]
