@@ -1,0 +1,51 @@
+"""How an order's facts become the clocks the rulebook reads — the engine's few judgement calls.
+
+Both paths follow these definitions: the online path through the Python functions, the batch
+path through the Ibis expressions in :mod:`lvyue.engine.batch`, which cite the same names.
+
+- **As of**: a fact dated after ``as_of`` has not happened yet (reproducible verdicts).
+- **Pickup** (SF-6): the first pickup scan; a scan before the ship time counts as done at the
+  ship time (carriers sometimes scan before the merchant uploads the waybill).
+- **First hub** (SF-7): the first sorting-centre arrival or departure, counted from the pickup
+  clock above (never earlier than it).
+- **After-sales windows** (SF-9): "before the merchant ships, daily rules". The rulebook scopes
+  SF-9 on the flag ``shipped_before_aftersale``, true when the order's ship time is at or
+  before the request time (both as of the evaluation instant).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+HUB_KINDS = ("hub_arrival", "hub_departure")
+RETURN_TYPES = ("return_refund", "exchange")  # the requests where goods travel back
+SHIPPED_BEFORE_AFTERSALE = "shipped_before_aftersale"  # the SF-9 flag (rulebook FLAGS)
+
+
+def seen(moment: datetime | None, as_of: datetime) -> datetime | None:
+    """The fact if it had happened by ``as_of``, else None."""
+    return moment if moment is not None and moment <= as_of else None
+
+
+def first(moments: Iterable[datetime]) -> datetime | None:
+    return min(moments, default=None)
+
+
+def pickup_clock(ship: datetime | None, first_pickup: datetime | None) -> datetime | None:
+    """SF-6: first pickup scan, never earlier than the ship time; None until shipped."""
+    if ship is None or first_pickup is None:
+        return None
+    return max(ship, first_pickup)
+
+
+def hub_clock(pickup: datetime | None, first_hub: datetime | None) -> datetime | None:
+    """SF-7: first hub scan, never earlier than the pickup clock."""
+    if pickup is None or first_hub is None:
+        return None
+    return max(pickup, first_hub)
+
+
+def shipped_before(ship: datetime | None, created: datetime) -> bool:
+    """SF-9: the order had shipped when the after-sales request was made."""
+    return ship is not None and ship <= created

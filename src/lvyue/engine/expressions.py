@@ -1,0 +1,333 @@
+"""The checks as Ibis expressions over the facts and the rulebook's parameter table.
+
+Times are int64 epoch seconds (UTC) throughout, so the same expressions run on DuckDB and
+Spark alike (no time zones, no interval arithmetic, no ASOF joins). Each check mirrors its
+twin in :mod:`lvyue.engine.online`; the judgement calls are those of
+:mod:`lvyue.engine.clocks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from lvyue.engine import clocks as ck
+from lvyue.engine import verdict as v
+from lvyue.model.enums import Check
+from lvyue.rulebook.context import FLAGS, Clock
+
+NULL_INT = ibis.null().cast("int64")
+NULL_STR = ibis.null().cast("string")
+OUT_COLUMNS = (
+    "order_id", "aftersale_id", "merchant_id", "check", "status",
+    "deadline", "done_at", "clauses", "reason",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The facts and the parameter table as backend tables (times as epoch seconds)."""
+
+    orders: ir.Table
+    tracking: ir.Table
+    after_sales: ir.Table
+    reports: ir.Table
+    inspections: ir.Table
+    params: ir.Table
+    bounded_clocks: Mapping[str, frozenset[Clock]]  # parameter -> clocks its rows bound
+    as_of: int
+    horizon: int
+
+
+def verdicts(inp: Inputs) -> ir.Table:
+    """Every verdict, as one relation with OUT_COLUMNS."""
+    orders = _orders(inp)
+    parts = [
+        _ship_deadline(inp, orders),
+        _ship_mode(inp, orders),
+        _limit(inp, orders.filter(orders.ship_time.notnull()), "pickup.limit", Check.PICKUP),
+        _limit(inp, orders.filter(orders.pickup_time.notnull()), "first_hub.limit",
+               Check.FIRST_HUB),
+        _inspection(inp, orders),
+        _settlement(inp, orders),
+        *_after_sales(inp, orders),
+    ]  # fmt: skip
+    return ibis.union(*[p.select(*OUT_COLUMNS) for p in parts], distinct=False)
+
+
+def _seen(col: ir.IntegerColumn, as_of: int) -> ir.IntegerValue:
+    return ibis.ifelse(col <= as_of, col, NULL_INT)
+
+
+def _orders(inp: Inputs) -> ir.Table:
+    """Orders paid by as_of with their clocks, report waivers and code facts."""
+    o, as_of = inp.orders, inp.as_of
+    o = o.mutate(
+        pay_time=_seen(o.pay_time, as_of),
+        ship_time=_seen(o.ship_time, as_of),
+        receipt_time=_seen(o.confirmed_receipt_time, as_of),
+    ).filter(lambda t: t.pay_time.notnull())
+    t = inp.tracking.filter(inp.tracking.time <= as_of)
+    scans = t.group_by(["carrier", "waybill"]).aggregate(
+        first_pickup=t.time.min(where=t.kind == "pickup"),
+        first_hub=t.time.min(where=t.kind.isin(ck.HUB_KINDS)),
+    )
+    o = o.left_join(scans, ["carrier", "waybill"]).drop("carrier_right", "waybill_right")
+    pickup = ibis.ifelse(  # clocks.pickup_clock (SF-6)
+        o.ship_time.notnull() & o.first_pickup.notnull(),
+        ibis.greatest(o.ship_time, o.first_pickup),
+        NULL_INT,
+    )
+    o = o.mutate(pickup_time=pickup)
+    hub = ibis.ifelse(  # clocks.hub_clock (SF-7)
+        o.pickup_time.notnull() & o.first_hub.notnull(),
+        ibis.greatest(o.pickup_time, o.first_hub),
+        NULL_INT,
+    )
+    return o.mutate(hub_time=hub).left_join(_reports(inp), "order_id").drop("order_id_right")
+
+
+def _reports(inp: Inputs) -> ir.Table:
+    """Per order: waived (an approved report without new deadline), latest new deadline."""
+    r = inp.reports.filter(inp.reports.status == "approved")
+    r = r.mutate(order_id=r.order_ids.split(";").unnest().strip()).filter(
+        lambda x: x.order_id != ""
+    )
+    r = r.join(inp.orders.select("order_id", "merchant_id"), ["order_id", "merchant_id"])
+    return r.group_by("order_id").aggregate(
+        report_waived=(r.new_deadline.isnull()).any(),
+        report_deadline=r.new_deadline.max(),
+    )
+
+
+def _resolve(
+    inp: Inputs,
+    rows: ir.Table,
+    parameter: str,
+    window: Mapping[Clock, str],
+    anchors: Mapping[Clock, str],
+) -> ir.Table:
+    """Rows joined to the one parameter-table row that governs each (if any), plus deadline."""
+    p = inp.params.filter(inp.params.parameter == parameter)
+    p = p.select(**{f"r_{c}": p[c] for c in p.columns})
+    preds = [
+        rows.merchant_type == p.r_merchant_type,
+        rows.category_key == p.r_category_key,
+        rows.ship_mode == p.r_ship_mode,
+        *[rows[f] == p[f"r_flag_{f}"] for f in FLAGS],
+    ]
+    for clock in inp.bounded_clocks.get(parameter, frozenset()):
+        lo, hi = p[f"r_{clock.value}_from"], p[f"r_{clock.value}_to"]
+        if clock not in window:
+            preds += [lo.isnull(), hi.isnull()]
+            continue
+        at = rows[window[clock]]
+        preds += [
+            lo.isnull() | (at.notnull() & (at >= lo)),
+            hi.isnull() | (at.notnull() & (at < hi)),
+        ]
+    joined = rows.join(p, preds)
+    anchor = ibis.cases(
+        *[(joined.r_value_anchor == c.value, joined[col]) for c, col in anchors.items()],
+        else_=NULL_INT,
+    )
+    deadline = ibis.cases(
+        (joined.r_value_kind == "instant", joined.r_value_instant),
+        (joined.r_value_kind == "duration", anchor + joined.r_value_seconds),
+        else_=NULL_INT,
+    )
+    return joined.mutate(deadline=deadline)
+
+
+ORDER_CLOCKS = {
+    Clock.PAY_TIME: "pay_time",
+    Clock.PROMISED_SHIP_TIME: "promised_ship_time",
+    Clock.SHIP_TIME: "ship_time",
+    Clock.PICKUP_TIME: "pickup_time",
+    Clock.RECEIPT_TIME: "receipt_time",
+}
+
+
+def _timed(inp: Inputs, t: ir.Table, check: Check, done: str, clauses: ir.StringValue) -> ir.Table:
+    """online._timed: ok / violated / pending / at_risk."""
+    d, dl = t[done], t.deadline
+    status = ibis.cases(
+        (d.notnull() & (d <= dl), "ok"),
+        (d.notnull() | (dl <= inp.as_of), "violated"),
+        (dl - inp.as_of <= inp.horizon, "at_risk"),
+        else_="pending",
+    )
+    reason = ibis.cases(
+        (d.notnull() & (d <= dl), v.OK),
+        (d.notnull(), v.LATE),
+        (dl <= inp.as_of, v.MISSED),
+        else_=v.WAITING,
+    )
+    return t.mutate(check=ibis.literal(check.value), status=status, reason=reason,
+                    done_at=d, clauses=clauses)  # fmt: skip
+
+
+def _with_sf8(clauses: ir.StringValue) -> ir.StringValue:
+    return ibis.ifelse(clauses == v.REPORT_CLAUSE, clauses, clauses + ";" + v.REPORT_CLAUSE)
+
+
+def _waived(t: ir.Table) -> ir.Table:
+    """online._waived (SF-8)."""
+    waived = t.report_waived.fill_null(False)
+    return t.mutate(
+        status=ibis.ifelse(waived, "exempted", t.status),
+        reason=ibis.ifelse(waived, v.WAIVED, t.reason),
+        clauses=ibis.ifelse(waived, _with_sf8(t.clauses), t.clauses),
+    )
+
+
+def _order_rows(t: ir.Table) -> ir.Table:
+    return t.mutate(aftersale_id=ibis.literal(""))
+
+
+def _ship_deadline(inp: Inputs, orders: ir.Table) -> ir.Table:
+    t = _resolve(inp, orders, "ship.deadline", ORDER_CLOCKS, ORDER_CLOCKS)
+    t = t.filter(t.deadline.notnull())
+    new = t.report_deadline.notnull()
+    t = t.mutate(
+        deadline=ibis.ifelse(new, t.report_deadline, t.deadline),
+        clause=ibis.ifelse(new, _with_sf8(t.r_clause_id), t.r_clause_id),
+    )
+    return _order_rows(_waived(_timed(inp, t, Check.SHIP_DEADLINE, "ship_time", t.clause)))
+
+
+def _limit(inp: Inputs, rows: ir.Table, parameter: str, check: Check) -> ir.Table:
+    t = _resolve(inp, rows, parameter, ORDER_CLOCKS, ORDER_CLOCKS)
+    t = t.filter(t.deadline.notnull())
+    done = "pickup_time" if check is Check.PICKUP else "hub_time"
+    return _order_rows(_waived(_timed(inp, t, check, done, t.r_clause_id)))
+
+
+def _join_clauses(a: ir.StringValue, b: ir.StringValue) -> ir.StringValue:
+    """verdict.join_clauses for two nullable IDs."""
+    return ibis.cases(
+        (a.isnull(), b.fill_null("")),
+        (b.isnull() | (a == b), a),
+        else_=a + ";" + b,
+    )
+
+
+def _ship_mode(inp: Inputs, orders: ir.Table) -> ir.Table:
+    """online._ship_mode (VF-3/4/5)."""
+    m = _resolve(inp, orders, "ship.modes_allowed", ORDER_CLOCKS, ORDER_CLOCKS)
+    m = m.select("order_id", m_clause=m.r_clause_id, m_modes=m.r_value_modes)
+    delayed = orders.filter(orders.delayed_shipping)
+    tl = _resolve(inp, delayed, "ship.delayed_tool_allowed", ORDER_CLOCKS, ORDER_CLOCKS)
+    tl = tl.select("order_id", t_clause=tl.r_clause_id, t_allowed=tl.r_value_bool)
+    t = orders.left_join(m, "order_id").drop("order_id_right")
+    t = t.left_join(tl, "order_id").drop("order_id_right")
+    t = t.filter(t.m_clause.notnull() | t.t_clause.notnull())
+    member = (";" + t.m_modes + ";").contains(";" + t.ship_mode + ";")
+    mode_bad = t.m_clause.notnull() & ~member.fill_null(False)
+    tool_bad = t.t_clause.notnull() & (t.t_allowed == False)  # noqa: E712 - SQL comparison
+    return _order_rows(
+        t.mutate(
+            check=ibis.literal(Check.SHIP_MODE.value),
+            status=ibis.ifelse(mode_bad | tool_bad, "violated", "ok"),
+            reason=ibis.cases((mode_bad, v.MODE_BANNED), (tool_bad, v.TOOL_BANNED),
+                              else_=v.MODE_OK),
+            clauses=ibis.cases((mode_bad, t.m_clause), (tool_bad, t.t_clause),
+                               else_=_join_clauses(t.m_clause, t.t_clause)),
+            deadline=NULL_INT,
+            done_at=t.pay_time,
+        )
+    )  # fmt: skip
+
+
+def _inspection(inp: Inputs, orders: ir.Table) -> ir.Table:
+    """online._inspection (BT-8, BT-10, BT-12)."""
+    shipped = orders.filter(orders.ship_time.notnull())
+    t = _resolve(inp, shipped, "inspection.required", ORDER_CLOCKS, ORDER_CLOCKS)
+    t = t.filter(t.r_value_bool == True)  # noqa: E712 - SQL comparison
+    coded = shipped.filter(shipped.inspection_code.notnull())
+    rank = ibis.row_number().over(
+        group_by=coded.inspection_code, order_by=[coded.ship_time, coded.order_id]
+    )
+    firsts = coded.mutate(rank=rank).filter(lambda x: x.rank == 0)
+    firsts = firsts.select(code=firsts.inspection_code, first_order=firsts.order_id)
+    codes = inp.inspections.select(
+        code=inp.inspections.inspection_code,
+        code_merchant=inp.inspections.merchant_id,
+        code_result=inp.inspections.result,
+        code_at=inp.inspections.inspected_at,
+    )
+    t = t.left_join(codes, t.inspection_code == codes.code).drop("code")
+    t = t.left_join(firsts, t.inspection_code == firsts.code).drop("code")
+    unknown = (
+        t.code_merchant.isnull()
+        | (t.code_merchant != t.merchant_id)
+        | (t.code_at.notnull() & (t.code_at > inp.as_of))
+    )
+    reason = ibis.cases(
+        (t.inspection_code.isnull(), v.NO_CODE),
+        (unknown, v.UNKNOWN_CODE),
+        (t.code_result != "pass", v.FAILED_CODE),
+        (t.first_order != t.order_id, v.REUSED_CODE),
+        else_=v.PASSED,
+    )
+    t = t.mutate(reason=reason)
+    return _order_rows(
+        t.mutate(
+            check=ibis.literal(Check.INSPECTION.value),
+            status=ibis.ifelse(t.reason == v.PASSED, "ok", "violated"),
+            deadline=NULL_INT,
+            done_at=t.ship_time,
+            clauses=t.r_clause_id,
+        )
+    )
+
+
+def _settlement(inp: Inputs, orders: ir.Table) -> ir.Table:
+    received = orders.filter(orders.receipt_time.notnull())
+    t = _resolve(inp, received, "settlement.delay", ORDER_CLOCKS, ORDER_CLOCKS)
+    t = t.filter(t.deadline.notnull())
+    return _order_rows(
+        t.mutate(
+            check=ibis.literal(Check.SETTLEMENT.value),
+            status=ibis.literal("scheduled"),
+            reason=ibis.literal(v.SCHEDULED),
+            done_at=NULL_INT,
+            clauses=t.r_clause_id,
+        )
+    )
+
+
+AFTERSALE_CLOCKS = {
+    Clock.AFTERSALE_CREATED: "created_at",
+    Clock.AFTERSALE_AGREED: "merchant_handled_at",
+    Clock.RETURN_SHIPPED: "return_shipped_at",
+    Clock.RETURN_SIGNED: "return_signed_at",
+}
+
+
+def _after_sales(inp: Inputs, orders: ir.Table) -> list[ir.Table]:
+    """online._after_sale (SF-9 a–d / DR-3)."""
+    from lvyue.engine.online import AFTERSALE_CHECKS
+
+    a = inp.after_sales
+    masked = {c: _seen(a[c], inp.as_of) for c in
+              ("created_at", "merchant_handled_at", "return_shipped_at",
+               "merchant_received_at", "return_signed_at", "refunded_at")}  # fmt: skip
+    a = a.mutate(**masked).filter(lambda x: x.created_at.notnull())
+    a = a.select("aftersale_id", "order_id", a.type.name("request_type"), *masked)
+    rows = orders.join(a, "order_id")
+    shipped_before = rows.ship_time.notnull() & (rows.ship_time <= rows.created_at)
+    rows = rows.mutate(**{ck.SHIPPED_BEFORE_AFTERSALE: shipped_before})  # clocks.shipped_before
+    anchors = {**ORDER_CLOCKS, **AFTERSALE_CLOCKS}
+    out = []
+    for check, parameter, start, done, returns_only in AFTERSALE_CHECKS:
+        subset = rows.filter(rows[start].notnull())
+        if returns_only:
+            subset = subset.filter(subset.request_type.isin(ck.RETURN_TYPES))
+        t = _resolve(inp, subset, parameter, anchors, anchors)
+        t = t.filter(t.deadline.notnull())
+        out.append(_timed(inp, t, check, done, t.r_clause_id))
+    return out

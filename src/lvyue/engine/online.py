@@ -1,0 +1,331 @@
+"""The online path: one order evaluated in process (service, ``explain``), plain Python over
+the rulebook's resolver. The batch path computes the same verdicts over a parameter table;
+the differential tests prove they agree."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from lvyue.engine import clocks as ck
+from lvyue.engine import verdict as v
+from lvyue.engine.order import AfterSale, OrderFacts
+from lvyue.engine.verdict import Verdict, join_clauses
+from lvyue.model.enums import Check, VerdictStatus
+from lvyue.rulebook.context import Clock, OrderContext
+from lvyue.rulebook.resolver import Answer
+from lvyue.rulebook.values import Duration, Instant
+
+DEFAULT_HORIZON = timedelta(hours=12)
+
+
+class Resolves(Protocol):
+    """What the online path needs of a rulebook."""
+
+    def resolve(self, parameter: str, ctx: OrderContext) -> Answer | None: ...
+
+
+@dataclass(frozen=True)
+class _Order:
+    """One order as of the evaluation instant, with its clocks."""
+
+    facts: OrderFacts
+    as_of: datetime
+    horizon: timedelta
+    ctx: OrderContext
+    anchors: Mapping[Clock, datetime]
+
+    def verdict(
+        self,
+        check: Check,
+        status: VerdictStatus,
+        reason: str,
+        *,
+        deadline: datetime | None = None,
+        done_at: datetime | None = None,
+        clauses: str = "",
+        aftersale_id: str = "",
+    ) -> Verdict:
+        return Verdict(
+            order_id=self.facts.order_id,
+            aftersale_id=aftersale_id,
+            merchant_id=self.facts.merchant_id,
+            check=check,
+            status=status,
+            deadline=deadline,
+            done_at=done_at,
+            clauses=clauses,
+            reason=reason,
+        )
+
+
+def evaluate_order(
+    facts: OrderFacts,
+    as_of: datetime,
+    rulebook: Resolves,
+    horizon: timedelta = DEFAULT_HORIZON,
+) -> list[Verdict]:
+    """Every verdict on one order and its after-sales requests, as of ``as_of``."""
+    order = _prepare(facts, as_of, horizon)
+    if order is None:
+        return []
+    out: list[Verdict | None] = [
+        _ship_deadline(order, rulebook),
+        _ship_mode(order, rulebook),
+        _pickup(order, rulebook),
+        _first_hub(order, rulebook),
+        _inspection(order, rulebook),
+        _settlement(order, rulebook),
+    ]
+    for request in facts.after_sales:
+        out.extend(_after_sale(order, request, rulebook))
+    return sorted((x for x in out if x is not None), key=lambda x: (x.aftersale_id, x.check))
+
+
+def order_clocks(facts: OrderFacts, as_of: datetime) -> dict[Clock, datetime]:
+    """The order's clocks as of ``as_of`` (see :mod:`lvyue.engine.clocks`)."""
+    ship = ck.seen(facts.ship_time, as_of)
+    events = [e for e in facts.tracking if e.time <= as_of]
+    pickup = ck.pickup_clock(ship, ck.first(e.time for e in events if e.kind == "pickup"))
+    raw = {
+        Clock.PAY_TIME: ck.seen(facts.pay_time, as_of),
+        Clock.PROMISED_SHIP_TIME: facts.promised_ship_time,  # a promise, known at payment
+        Clock.SHIP_TIME: ship,
+        Clock.PICKUP_TIME: pickup,
+        Clock.RECEIPT_TIME: ck.seen(facts.confirmed_receipt_time, as_of),
+    }
+    return {clock: moment for clock, moment in raw.items() if moment is not None}
+
+
+def first_hub_time(facts: OrderFacts, as_of: datetime) -> datetime | None:
+    hubs = (e.time for e in facts.tracking if e.time <= as_of and e.kind in ck.HUB_KINDS)
+    return ck.first(hubs)
+
+
+def _prepare(facts: OrderFacts, as_of: datetime, horizon: timedelta) -> _Order | None:
+    clocks = order_clocks(facts, as_of)
+    if Clock.PAY_TIME not in clocks:
+        return None  # not paid yet as of the evaluation instant
+    ctx = OrderContext(facts.merchant_type, facts.category, facts.ship_mode, facts.flags, clocks)
+    return _Order(facts, as_of, horizon, ctx, clocks)
+
+
+def deadline_from(answer: Answer, anchors: Mapping[Clock, datetime]) -> datetime | None:
+    if isinstance(answer.value, Instant):
+        return answer.value.at
+    if isinstance(answer.value, Duration):
+        anchor = anchors.get(answer.value.anchor)
+        return None if anchor is None else anchor + timedelta(seconds=answer.value.seconds)
+    return None
+
+
+def _timed(
+    order: _Order,
+    check: Check,
+    deadline: datetime,
+    done: datetime | None,
+    clauses: str,
+    aftersale_id: str = "",
+) -> Verdict:
+    """ok / violated / pending / at_risk of a deadline and the instant it was met (if)."""
+    if done is not None:
+        status, reason = (
+            (VerdictStatus.OK, v.OK) if done <= deadline else (VerdictStatus.VIOLATED, v.LATE)
+        )
+    elif deadline <= order.as_of:
+        status, reason = VerdictStatus.VIOLATED, v.MISSED
+    elif deadline - order.as_of <= order.horizon:
+        status, reason = VerdictStatus.AT_RISK, v.WAITING
+    else:
+        status, reason = VerdictStatus.PENDING, v.WAITING
+    return order.verdict(
+        check,
+        status,
+        reason,
+        deadline=deadline,
+        done_at=done,
+        clauses=clauses,
+        aftersale_id=aftersale_id,
+    )
+
+
+def _approved_reports(order: _Order) -> list[datetime | None]:
+    """new_deadline (or None for a plain waiver) of each approved report on this order."""
+    return [
+        r.new_deadline
+        for r in order.facts.reports
+        if r.status == "approved" and r.merchant_id == order.facts.merchant_id
+    ]
+
+
+def _waived(order: _Order, verdict: Verdict) -> Verdict:
+    """SF-8: an approved report without a new deadline waives the check."""
+    if None not in _approved_reports(order):
+        return verdict
+    clauses = join_clauses(verdict.clauses, v.REPORT_CLAUSE)
+    return replace(verdict, status=VerdictStatus.EXEMPTED, reason=v.WAIVED, clauses=clauses)
+
+
+def _ship_deadline(order: _Order, rb: Resolves) -> Verdict | None:
+    answer = rb.resolve("ship.deadline", order.ctx)
+    deadline = deadline_from(answer, order.anchors) if answer else None
+    if answer is None or deadline is None:
+        return None
+    clauses = answer.clause_id
+    new_deadlines = [d for d in _approved_reports(order) if d is not None]
+    if new_deadlines:  # SF-8: an approved report's new deadline replaces the rule's
+        deadline = max(new_deadlines)
+        clauses = join_clauses(clauses, v.REPORT_CLAUSE)
+    ship = order.anchors.get(Clock.SHIP_TIME)
+    return _waived(order, _timed(order, Check.SHIP_DEADLINE, deadline, ship, clauses))
+
+
+def _ship_mode(order: _Order, rb: Resolves) -> Verdict | None:
+    """VF-3/4/5: the mode and the delayed-shipping tool must be allowed when paid."""
+    modes = rb.resolve("ship.modes_allowed", order.ctx)
+    tool = (
+        rb.resolve("ship.delayed_tool_allowed", order.ctx) if order.facts.delayed_shipping else None
+    )
+    if modes is None and tool is None:
+        return None
+    paid = order.anchors[Clock.PAY_TIME]
+    allowed = modes.value if modes is not None else None
+    if (
+        modes is not None
+        and isinstance(allowed, frozenset)
+        and order.facts.ship_mode not in allowed
+    ):
+        return order.verdict(
+            Check.SHIP_MODE, VerdictStatus.VIOLATED, v.MODE_BANNED,
+            done_at=paid, clauses=modes.clause_id,
+        )  # fmt: skip
+    if tool is not None and tool.value is False:
+        return order.verdict(
+            Check.SHIP_MODE, VerdictStatus.VIOLATED, v.TOOL_BANNED,
+            done_at=paid, clauses=tool.clause_id,
+        )  # fmt: skip
+    clauses = join_clauses(modes.clause_id if modes else None, tool.clause_id if tool else None)
+    return order.verdict(
+        Check.SHIP_MODE, VerdictStatus.OK, v.MODE_OK, done_at=paid, clauses=clauses
+    )
+
+
+def _limit(order: _Order, rb: Resolves, parameter: str, check: Check) -> Verdict | None:
+    answer = rb.resolve(parameter, order.ctx)
+    deadline = deadline_from(answer, order.anchors) if answer else None
+    if answer is None or deadline is None:
+        return None
+    done = _done_for(order, check)
+    return _waived(order, _timed(order, check, deadline, done, answer.clause_id))
+
+
+def _done_for(order: _Order, check: Check) -> datetime | None:
+    if check is Check.PICKUP:
+        return order.anchors.get(Clock.PICKUP_TIME)
+    hub = first_hub_time(order.facts, order.as_of)
+    return ck.hub_clock(order.anchors.get(Clock.PICKUP_TIME), hub)
+
+
+def _pickup(order: _Order, rb: Resolves) -> Verdict | None:
+    """SF-6 / DR-2: shipped → first pickup scan."""
+    if Clock.SHIP_TIME not in order.anchors:
+        return None
+    return _limit(order, rb, "pickup.limit", Check.PICKUP)
+
+
+def _first_hub(order: _Order, rb: Resolves) -> Verdict | None:
+    """SF-7 / DR-2: first pickup scan → first sorting centre."""
+    if Clock.PICKUP_TIME not in order.anchors:
+        return None
+    return _limit(order, rb, "first_hub.limit", Check.FIRST_HUB)
+
+
+def _inspection(order: _Order, rb: Resolves) -> Verdict | None:
+    """BT-8, BT-10, BT-12: a required category ships only with its own passed code."""
+    ship = order.anchors.get(Clock.SHIP_TIME)
+    answer = rb.resolve("inspection.required", order.ctx) if ship else None
+    if answer is None or answer.value is not True:
+        return None
+    reason = _code_problem(order)
+    status = VerdictStatus.OK if reason == v.PASSED else VerdictStatus.VIOLATED
+    return order.verdict(Check.INSPECTION, status, reason, done_at=ship, clauses=answer.clause_id)
+
+
+def _code_problem(order: _Order) -> str:
+    facts, as_of = order.facts, order.as_of
+    found = facts.inspection
+    if facts.inspection_code is None:
+        return v.NO_CODE
+    if (
+        found is None
+        or found.merchant_id != facts.merchant_id
+        or (found.inspected_at is not None and found.inspected_at > as_of)
+    ):
+        return v.UNKNOWN_CODE
+    if found.result != "pass":
+        return v.FAILED_CODE
+    shipped = [(t, oid) for t, oid in facts.code_shipments if t <= as_of]
+    if shipped and min(shipped)[1] != facts.order_id:
+        return v.REUSED_CODE
+    return v.PASSED
+
+
+def _settlement(order: _Order, rb: Resolves) -> Verdict | None:
+    """VF-6 / DR-5: settles ``settlement.delay`` after confirmed receipt."""
+    if Clock.RECEIPT_TIME not in order.anchors:
+        return None
+    answer = rb.resolve("settlement.delay", order.ctx)
+    deadline = deadline_from(answer, order.anchors) if answer else None
+    if answer is None or deadline is None:
+        return None
+    return order.verdict(
+        Check.SETTLEMENT, VerdictStatus.SCHEDULED, v.SCHEDULED,
+        deadline=deadline, clauses=answer.clause_id,
+    )  # fmt: skip
+
+
+# (check, parameter, the fact that starts it, the fact that meets it, return requests only)
+AFTERSALE_CHECKS: tuple[tuple[Check, str, str, str, bool], ...] = (
+    (Check.AFTERSALE_MERCHANT_CONFIRM, "aftersale.merchant_confirm.limit",
+     "created_at", "merchant_handled_at", False),
+    (Check.AFTERSALE_CONSUMER_RETURN, "aftersale.consumer_return.limit",
+     "merchant_handled_at", "return_shipped_at", True),
+    (Check.AFTERSALE_MERCHANT_RECEIVE, "aftersale.merchant_receive.limit",
+     "return_shipped_at", "merchant_received_at", True),
+    (Check.AFTERSALE_REFUND, "aftersale.refund.limit",
+     "return_signed_at", "refunded_at", True),
+)  # fmt: skip
+
+
+def _after_sale(order: _Order, request: AfterSale, rb: Resolves) -> list[Verdict | None]:
+    """SF-9 a–d / DR-3, each counted from its own fact of the request."""
+    as_of = order.as_of
+    created = ck.seen(request.created_at, as_of)
+    if created is None:
+        return []
+    moments = {
+        Clock.AFTERSALE_CREATED: created,
+        Clock.AFTERSALE_AGREED: ck.seen(request.merchant_handled_at, as_of),
+        Clock.RETURN_SHIPPED: ck.seen(request.return_shipped_at, as_of),
+        Clock.RETURN_SIGNED: ck.seen(request.return_signed_at, as_of),
+    }
+    anchors = {**order.anchors, **{c: m for c, m in moments.items() if m is not None}}
+    flags = order.ctx.flags
+    if ck.shipped_before(order.anchors.get(Clock.SHIP_TIME), created):
+        flags = flags | {ck.SHIPPED_BEFORE_AFTERSALE}
+    ctx = replace(order.ctx, flags=flags, clocks=anchors)
+    out: list[Verdict | None] = []
+    for check, parameter, start, done, returns_only in AFTERSALE_CHECKS:
+        if returns_only and request.type not in ck.RETURN_TYPES:
+            continue
+        if ck.seen(getattr(request, start), as_of) is None:
+            continue
+        answer = rb.resolve(parameter, ctx)
+        deadline = deadline_from(answer, anchors) if answer else None
+        if answer is None or deadline is None:
+            continue
+        met = ck.seen(getattr(request, done), as_of)
+        out.append(_timed(order, check, deadline, met, answer.clause_id, request.aftersale_id))
+    return out

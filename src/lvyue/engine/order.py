@@ -1,0 +1,153 @@
+"""One order's facts, as the online path reads them (built from a Facts directory or a store)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lvyue.facts import Facts
+from lvyue.model.enums import MerchantType, ShipMode
+from lvyue.rulebook.context import FLAGS
+
+
+@dataclass(frozen=True)
+class TrackingEvent:
+    time: datetime
+    kind: str
+
+
+@dataclass(frozen=True)
+class AfterSale:
+    aftersale_id: str
+    type: str
+    created_at: datetime
+    merchant_handled_at: datetime | None = None
+    return_shipped_at: datetime | None = None
+    merchant_received_at: datetime | None = None
+    return_signed_at: datetime | None = None
+    refunded_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    report_id: str
+    merchant_id: str
+    status: str
+    new_deadline: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Inspection:
+    merchant_id: str
+    result: str
+    inspected_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """Everything the checks read about one order.
+
+    ``code_shipments`` are (ship_time, order_id) of every order that shipped with this order's
+    inspection code (itself included): BT-10 reuse needs to know who bound it first.
+    """
+
+    order_id: str
+    merchant_id: str
+    merchant_type: MerchantType
+    category: str
+    ship_mode: ShipMode
+    pay_time: datetime
+    promised_ship_time: datetime | None = None
+    delayed_shipping: bool = False
+    ship_time: datetime | None = None
+    confirmed_receipt_time: datetime | None = None
+    inspection_code: str | None = None
+    flags: frozenset[str] = frozenset()
+    tracking: tuple[TrackingEvent, ...] = ()
+    after_sales: tuple[AfterSale, ...] = ()
+    reports: tuple[Report, ...] = ()
+    inspection: Inspection | None = None
+    code_shipments: tuple[tuple[datetime, str], ...] = ()
+
+
+def iter_order_facts(facts: Facts, order_ids: set[str] | None = None) -> Iterator[OrderFacts]:
+    """OrderFacts for every order of ``facts`` (or those in ``order_ids``), in file order."""
+    orders = facts.orders.to_pylist()
+    wanted = [o for o in orders if order_ids is None or o["order_id"] in order_ids]
+    waybills = {(o["carrier"], o["waybill"]) for o in wanted if o["waybill"] is not None}
+    tracking: dict[tuple[str, str], list[TrackingEvent]] = defaultdict(list)
+    for t in facts.tracking.select(["carrier", "waybill", "time", "kind"]).to_pylist():
+        key = (t["carrier"], t["waybill"])
+        if key in waybills:
+            tracking[key].append(TrackingEvent(t["time"], t["kind"]))
+    ids = {o["order_id"] for o in wanted}
+    after_sales: dict[str, list[AfterSale]] = defaultdict(list)
+    for a in facts.after_sales.to_pylist():
+        if a["order_id"] in ids:
+            after_sales[a["order_id"]].append(_after_sale(a))
+    reports = _reports_by_order(facts, ids)
+    inspections = {
+        i["inspection_code"]: Inspection(i["merchant_id"], i["result"], i["inspected_at"])
+        for i in facts.inspections.to_pylist()
+    }
+    shipments: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    for o in orders:
+        if o["inspection_code"] is not None and o["ship_time"] is not None:
+            shipments[o["inspection_code"]].append((o["ship_time"], o["order_id"]))
+    for o in wanted:
+        code = o["inspection_code"]
+        yield OrderFacts(
+            order_id=o["order_id"],
+            merchant_id=o["merchant_id"],
+            merchant_type=MerchantType(o["merchant_type"]),
+            category=o["category"],
+            ship_mode=ShipMode(o["ship_mode"]),
+            pay_time=o["pay_time"],
+            promised_ship_time=o["promised_ship_time"],
+            delayed_shipping=bool(o["delayed_shipping"]),
+            ship_time=o["ship_time"],
+            confirmed_receipt_time=o["confirmed_receipt_time"],
+            inspection_code=code,
+            flags=frozenset(f for f in FLAGS if o.get(f)),
+            tracking=tuple(tracking.get((o["carrier"], o["waybill"]), ())),
+            after_sales=tuple(after_sales.get(o["order_id"], ())),
+            reports=tuple(reports.get(o["order_id"], ())),
+            inspection=inspections.get(code) if code is not None else None,
+            code_shipments=tuple(shipments.get(code, ())) if code is not None else (),
+        )
+
+
+def order_facts(facts: Facts, order_id: str) -> OrderFacts | None:
+    return next(iter_order_facts(facts, {order_id}), None)
+
+
+def _after_sale(row: dict[str, Any]) -> AfterSale:
+    return AfterSale(
+        aftersale_id=row["aftersale_id"],
+        type=row["type"],
+        created_at=row["created_at"],
+        merchant_handled_at=row["merchant_handled_at"],
+        return_shipped_at=row["return_shipped_at"],
+        merchant_received_at=row["merchant_received_at"],
+        return_signed_at=row["return_signed_at"],
+        refunded_at=row["refunded_at"],
+    )
+
+
+def _reports_by_order(facts: Facts, ids: set[str]) -> dict[str, list[Report]]:
+    out: dict[str, list[Report]] = defaultdict(list)
+    columns = ["report_id", "merchant_id", "status", "order_ids", "new_deadline"]
+    for r in facts.reports.select(columns).to_pylist():
+        for order_id in split_ids(r["order_ids"]):
+            if order_id in ids:
+                out[order_id].append(
+                    Report(r["report_id"], r["merchant_id"], r["status"], r["new_deadline"])
+                )
+    return out
+
+
+def split_ids(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(";") if part.strip()]

@@ -1,0 +1,129 @@
+"""Verdicts: one row per (order or after-sales request, check), and what their words mean.
+
+The ``detail`` text is rendered from ``(check, reason)`` through the tables below, by both the
+online and the batch path, so the two can only differ in the facts they computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyarrow as pa
+
+from lvyue.model.enums import Check, VerdictStatus
+
+TIME = pa.timestamp("s", tz="UTC")
+
+VERDICT_SCHEMA = pa.schema(
+    [
+        ("order_id", pa.string()),
+        ("aftersale_id", pa.string()),  # "" for order checks
+        ("merchant_id", pa.string()),
+        ("check", pa.string()),
+        ("status", pa.string()),
+        ("deadline", TIME),
+        ("done_at", TIME),
+        ("clauses", pa.string()),  # ";"-joined clause IDs that decided it (GN-3)
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+
+# Why a verdict has its status; keys of REASONS.
+OK, LATE, MISSED, WAITING, WAIVED = "ok", "late", "missed", "waiting", "waived"
+MODE_BANNED, TOOL_BANNED, MODE_OK = "mode_not_allowed", "delayed_tool_not_allowed", "mode_ok"
+NO_CODE, UNKNOWN_CODE, FAILED_CODE, REUSED_CODE = "no_code", "unknown_code", "failed", "reused"
+PASSED, SCHEDULED = "passed", "scheduled"
+
+REPORT_CLAUSE = "SF-8"  # an approved report (报备) waives the penalty or sets a new deadline
+
+CHECK_LABELS: dict[str, str] = {
+    Check.SHIP_DEADLINE: "shipping (发货)",
+    Check.SHIP_MODE: "ship mode (发货模式)",
+    Check.PICKUP: "pickup scan (揽收)",
+    Check.FIRST_HUB: "first sorting centre (首个分拨中心)",
+    Check.AFTERSALE_MERCHANT_CONFIRM: "merchant handles the request (商家处理售后)",
+    Check.AFTERSALE_CONSUMER_RETURN: "consumer sends the return (消费者退货)",
+    Check.AFTERSALE_MERCHANT_RECEIVE: "merchant confirms the return (商家确认收货)",
+    Check.AFTERSALE_REFUND: "refund or re-shipment (退款/补发)",
+    Check.INSPECTION: "BTAS inspection code (质检码)",
+    Check.SETTLEMENT: "settlement (结算)",
+}
+
+REASONS: dict[str, str] = {
+    OK: "done in time",
+    LATE: "done after the deadline",
+    MISSED: "not done by the deadline",
+    WAITING: "not done yet, deadline ahead",
+    WAIVED: "waived by an approved report",
+    MODE_BANNED: "ship mode not allowed when paid",
+    TOOL_BANNED: "delayed-shipping tool not allowed when paid",
+    MODE_OK: "mode and tool allowed",
+    NO_CODE: "shipped without an inspection code",
+    UNKNOWN_CODE: "code unknown to BTAS for this merchant (forged?)",
+    FAILED_CODE: "code did not pass inspection",
+    REUSED_CODE: "code already bound to an earlier shipment",
+    PASSED: "passed code bound",
+    SCHEDULED: "settles on the deadline",
+}
+
+
+def detail_text(check: str, reason: str) -> str:
+    return f"{CHECK_LABELS[check]}: {REASONS[reason]}"
+
+
+DETAILS: dict[str, str] = {
+    f"{check}|{reason}": detail_text(check, reason) for check in CHECK_LABELS for reason in REASONS
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    order_id: str
+    aftersale_id: str
+    merchant_id: str
+    check: Check
+    status: VerdictStatus
+    deadline: datetime | None
+    done_at: datetime | None
+    clauses: str
+    reason: str
+
+    @property
+    def detail(self) -> str:
+        return detail_text(self.check, self.reason)
+
+    def row(self) -> dict[str, object]:
+        return {
+            "order_id": self.order_id,
+            "aftersale_id": self.aftersale_id,
+            "merchant_id": self.merchant_id,
+            "check": self.check.value,
+            "status": self.status.value,
+            "deadline": self.deadline,
+            "done_at": self.done_at,
+            "clauses": self.clauses,
+            "reason": self.reason,
+            "detail": self.detail,
+        }
+
+
+def verdicts_table(verdicts: list[Verdict]) -> pa.Table:
+    return sort_verdicts(pa.Table.from_pylist([v.row() for v in verdicts], VERDICT_SCHEMA))
+
+
+SORT_KEYS = [("order_id", "ascending"), ("aftersale_id", "ascending"), ("check", "ascending")]
+
+
+def sort_verdicts(table: pa.Table) -> pa.Table:
+    """The canonical order of a verdict table (determinism, differential tests)."""
+    return table.select(VERDICT_SCHEMA.names).cast(VERDICT_SCHEMA).sort_by(SORT_KEYS)
+
+
+def join_clauses(*ids: str | None) -> str:
+    seen: list[str] = []
+    for clause in ids:
+        if clause and clause not in seen:
+            seen.append(clause)
+    return ";".join(seen)
