@@ -371,7 +371,7 @@ def list_orders(
     if scope is not None:
         query = query.where(Order.merchant_id == scope)
     query = query.order_by(Order.pay_time.desc(), Order.order_id).limit(limit).offset(offset)
-    return [OrderOut(**_order_out(o, s)) for o, s in session.execute(query).tuples()]
+    return [OrderOut(**_order_out(o, s)) for o, s in session.execute(query).all()]
 
 
 @router.get("/orders/{order_id}")

@@ -1,0 +1,104 @@
+"""Pytest fixtures for testing through the HTTP API, on SQLite and on PostgreSQL.
+
+Use from any test folder by re-exporting in that folder's ``conftest.py``::
+
+    from lvyue.api.testing import service, service_backend  # noqa: F401
+
+then in a test::
+
+    def test_something(service: ServiceWorld) -> None:
+        r = service.client.get("/orders", headers=service.auth("m1.main"))
+
+``service`` is module-scoped and parametrised over ``sqlite`` and ``postgres``: each test
+module gets a fresh, migrated database of each kind (PostgreSQL: a database of its own on the
+server of ``LVYUE_TEST_POSTGRES_URL``; the test fails if it is not set). Seeded: merchants
+``m1`` and ``m2`` (domestic) and the accounts of :func:`lvyue.store.seed.seed_accounts` —
+keys ``operator``, ``m1.main``, ``m1.sub`` (every grantable permission), ``m1.clerk`` (none),
+the same for ``m2``, ``agency``, ``carrier`` (Kuaidi100 integration, salt ``TEST_SALT``) and
+``consumer``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from lvyue.api.app import create_app
+from lvyue.store import make_engine, make_session_factory, session_scope, upgrade
+from lvyue.store.seed import IssuedAccount, seed_accounts
+
+TEST_SALT = "lvyue-test-salt"
+MERCHANTS = (("m1", "一号店", "domestic"), ("m2", "二号店", "domestic"))
+
+
+@dataclass
+class ServiceWorld:
+    """A running app (in-process), its database URL and the seeded accounts."""
+
+    backend: str
+    url: str
+    client: TestClient
+    accounts: dict[str, IssuedAccount] = field(default_factory=dict)
+
+    def token(self, key: str) -> str:
+        return self.accounts[key].token
+
+    def auth(self, key: str) -> dict[str, str]:
+        """``Authorization`` header of a seeded account, e.g. ``auth("m1.main")``."""
+        return {"Authorization": f"Bearer {self.token(key)}"}
+
+
+def _postgres_database(base_url: str, name: str) -> Iterator[str]:
+    import psycopg
+
+    url = make_url(base_url)
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def service_backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """(backend, URL) of a fresh, migrated database for this test module."""
+    backend: str = request.param
+    if backend == "sqlite":
+        path = Path(tmp_path_factory.mktemp("service")) / "lvyue.db"
+        url = f"sqlite:///{path}"
+        upgrade(url)
+        yield backend, url
+        return
+    base = os.environ.get("LVYUE_TEST_POSTGRES_URL")
+    if not base:
+        pytest.fail("LVYUE_TEST_POSTGRES_URL is not set: run the suite with `make test`")
+    name = f"lvyue_{request.module.__name__.rsplit('.', 1)[-1][:30]}_{uuid.uuid4().hex[:8]}"
+    for url in _postgres_database(base, name.lower()):
+        upgrade(url)
+        yield backend, url
+
+
+@pytest.fixture(scope="module")
+def service(service_backend: tuple[str, str]) -> Iterator[ServiceWorld]:
+    """The app over the module's database, with two merchants and every role seeded."""
+    backend, url = service_backend
+    engine = make_engine(url)
+    with session_scope(make_session_factory(engine)) as session:
+        issued = seed_accounts(session, MERCHANTS)
+    engine.dispose()
+    app = create_app(url, kuaidi100_salt=TEST_SALT)
+    with TestClient(app) as client:
+        yield ServiceWorld(backend, url, client, {a.key: a for a in issued})
+    app.state.engine.dispose()

@@ -1,0 +1,125 @@
+"""Authentication, roles and permissions through the HTTP API (LD-9, GN-4)."""
+
+from __future__ import annotations
+
+from lvyue.api.testing import ServiceWorld
+
+
+def test_health_needs_no_token(service: ServiceWorld) -> None:
+    assert service.client.get("/health").json() == {"status": "ok"}
+
+
+def test_no_or_bad_token_is_401(service: ServiceWorld) -> None:
+    assert service.client.get("/me").status_code == 401
+    bad = service.client.get("/me", headers={"Authorization": "Bearer lvy_nope"})
+    assert bad.status_code == 401
+    assert bad.headers["www-authenticate"] == "Bearer"
+
+
+def test_me_reports_role_and_permissions(service: ServiceWorld) -> None:
+    body = service.client.get("/me", headers=service.auth("m1.main")).json()
+    assert body["role"] == "merchant_main"
+    assert body["merchant_id"] == "m1"
+    assert "accounts:manage" in body["permissions"]
+    clerk = service.client.get("/me", headers=service.auth("m1.clerk")).json()
+    assert clerk["permissions"] == []
+
+
+def test_sub_account_without_permission_gets_403_naming_it_and_the_granter(
+    service: ServiceWorld,
+) -> None:
+    r = service.client.get("/orders", headers=service.auth("m1.clerk"))
+    assert r.status_code == 403
+    detail = r.json()["detail"]
+    assert detail["permission"] == "orders:view"
+    assert "main account" in detail["granted_by"]
+
+
+def test_main_account_creates_position_and_sub_account_then_grants(service: ServiceWorld) -> None:
+    c, main = service.client, service.auth("m2.main")
+    pos = c.put("/positions", json={"name": "发货员", "permissions": ["orders:ship"]}, headers=main)
+    assert pos.status_code == 200, pos.text
+    created = c.post(
+        "/sub-accounts",
+        json={"account_id": "m2-shipper", "name": "发货员小王", "position_ids": []},
+        headers=main,
+    )
+    assert created.status_code == 201, created.text
+    token = created.json()["token"]
+    shipper = {"Authorization": f"Bearer {token}"}
+    assert c.get("/orders", headers=shipper).status_code == 403
+    # the main account grants orders:view through the position
+    c.put("/positions", json={"name": "发货员", "permissions": ["orders:ship", "orders:view"]},
+          headers=main)  # fmt: skip
+    put = c.put(
+        "/accounts/m2-shipper/positions",
+        json={"position_ids": [pos.json()["position_id"]]},
+        headers=main,
+    )
+    assert put.status_code == 200, put.text
+    assert c.get("/orders", headers=shipper).status_code == 200
+    me = c.get("/me", headers=shipper).json()
+    assert sorted(me["permissions"]) == ["orders:ship", "orders:view"]
+
+
+def test_accounts_manage_cannot_be_granted(service: ServiceWorld) -> None:
+    r = service.client.put(
+        "/positions",
+        json={"name": "管理员", "permissions": ["accounts:manage"]},
+        headers=service.auth("m1.main"),
+    )
+    assert r.status_code == 422
+    assert "accounts:manage" in r.json()["detail"]
+
+
+def test_token_is_stored_only_as_a_hash(service: ServiceWorld) -> None:
+    from sqlalchemy import select
+
+    from lvyue.store import ApiToken, make_engine, make_session_factory
+
+    engine = make_engine(service.url)
+    with make_session_factory(engine)() as session:
+        hashes = session.scalars(select(ApiToken.token_hash)).all()
+    engine.dispose()
+    token = service.token("m1.main")
+    assert token not in hashes
+    assert all(len(h) == 64 for h in hashes)
+
+
+def test_foreign_account_and_position_are_404(service: ServiceWorld) -> None:
+    c = service.client
+    r = c.put("/accounts/m1.sub/positions", json={"position_ids": []},
+              headers=service.auth("m2.main"))  # fmt: skip
+    assert r.status_code == 404
+    r = c.post("/accounts/m1.clerk/tokens", headers=service.auth("m2.main"))
+    assert r.status_code == 404
+    listed = c.get("/accounts", headers=service.auth("m2.main")).json()
+    assert {a["merchant_id"] for a in listed} == {"m2"}
+
+
+def test_operator_registers_merchant_with_main_account(service: ServiceWorld) -> None:
+    r = service.client.post(
+        "/merchants",
+        json={"merchant_id": "m9", "name": "九号店", "merchant_type": "domestic",
+              "main_account_id": "m9-main", "main_account_name": "九号店主"},
+        headers=service.auth("operator"),
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    token = r.json()["token"]
+    me = service.client.get("/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me["merchant_id"] == "m9"
+    again = service.client.post(
+        "/merchants",
+        json={"merchant_id": "m9", "name": "x", "merchant_type": "domestic",
+              "main_account_id": "m9-main2", "main_account_name": "x"},
+        headers=service.auth("operator"),
+    )  # fmt: skip
+    assert again.status_code == 409
+    refused = service.client.post(
+        "/merchants",
+        json={"merchant_id": "m8", "name": "x", "merchant_type": "domestic",
+              "main_account_id": "m8-main", "main_account_name": "x"},
+        headers=service.auth("m1.main"),
+    )  # fmt: skip
+    assert refused.status_code == 403
+    assert refused.json()["detail"]["permission"] == "merchants:manage"
