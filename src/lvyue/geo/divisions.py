@@ -72,7 +72,8 @@ def _float(text: str) -> float | None:
 @cache
 def divisions() -> tuple[Province, ...]:
     """All provinces (34, incl. Taiwan, Hong Kong, Macao) with their cities and districts."""
-    rows = sorted(_rows(), key=lambda r: r.code)
+    # 99xxxx (苏鲁交界 …) are boundary areas, not GB/T 2260 divisions.
+    rows = sorted((r for r in _rows() if not r.code.startswith("99")), key=lambda r: r.code)
     by_code = {r.code: r for r in rows}
     provinces = [r for r in rows if r.code.endswith("0000")]
     districts_of: dict[str, list[District]] = {}
