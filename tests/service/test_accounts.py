@@ -49,8 +49,11 @@ def test_main_account_creates_position_and_sub_account_then_grants(service: Serv
     shipper = {"Authorization": f"Bearer {token}"}
     assert c.get("/orders", headers=shipper).status_code == 403
     # the main account grants orders:view through the position
-    c.put("/positions", json={"name": "发货员", "permissions": ["orders:ship", "orders:view"]},
-          headers=main)  # fmt: skip
+    c.put(
+        "/positions",
+        json={"name": "发货员", "permissions": ["orders:ship", "orders:view"]},
+        headers=main,
+    )
     put = c.put(
         "/accounts/m2-shipper/positions",
         json={"position_ids": [pos.json()["position_id"]]},
@@ -88,8 +91,9 @@ def test_token_is_stored_only_as_a_hash(service: ServiceWorld) -> None:
 
 def test_foreign_account_and_position_are_404(service: ServiceWorld) -> None:
     c = service.client
-    r = c.put("/accounts/m1.sub/positions", json={"position_ids": []},
-              headers=service.auth("m2.main"))  # fmt: skip
+    r = c.put(
+        "/accounts/m1.sub/positions", json={"position_ids": []}, headers=service.auth("m2.main")
+    )
     assert r.status_code == 404
     r = c.post("/accounts/m1.clerk/tokens", headers=service.auth("m2.main"))
     assert r.status_code == 404
@@ -100,26 +104,41 @@ def test_foreign_account_and_position_are_404(service: ServiceWorld) -> None:
 def test_operator_registers_merchant_with_main_account(service: ServiceWorld) -> None:
     r = service.client.post(
         "/merchants",
-        json={"merchant_id": "m9", "name": "九号店", "merchant_type": "domestic",
-              "main_account_id": "m9-main", "main_account_name": "九号店主"},
+        json={
+            "merchant_id": "m9",
+            "name": "九号店",
+            "merchant_type": "domestic",
+            "main_account_id": "m9-main",
+            "main_account_name": "九号店主",
+        },
         headers=service.auth("operator"),
-    )  # fmt: skip
+    )
     assert r.status_code == 201, r.text
     token = r.json()["token"]
     me = service.client.get("/me", headers={"Authorization": f"Bearer {token}"}).json()
     assert me["merchant_id"] == "m9"
     again = service.client.post(
         "/merchants",
-        json={"merchant_id": "m9", "name": "x", "merchant_type": "domestic",
-              "main_account_id": "m9-main2", "main_account_name": "x"},
+        json={
+            "merchant_id": "m9",
+            "name": "x",
+            "merchant_type": "domestic",
+            "main_account_id": "m9-main2",
+            "main_account_name": "x",
+        },
         headers=service.auth("operator"),
-    )  # fmt: skip
+    )
     assert again.status_code == 409
     refused = service.client.post(
         "/merchants",
-        json={"merchant_id": "m8", "name": "x", "merchant_type": "domestic",
-              "main_account_id": "m8-main", "main_account_name": "x"},
+        json={
+            "merchant_id": "m8",
+            "name": "x",
+            "merchant_type": "domestic",
+            "main_account_id": "m8-main",
+            "main_account_name": "x",
+        },
         headers=service.auth("m1.main"),
-    )  # fmt: skip
+    )
     assert refused.status_code == 403
     assert refused.json()["detail"]["permission"] == "merchants:manage"

@@ -175,19 +175,30 @@ def ship_order(
             for check in ship_checks():
                 check(session, order, body)
             outcome = apply_shipment(
-                session, order_id, body.carrier, body.waybill, body.ship_time or utcnow(),
-                principal.account_id, inspection_code=body.inspection_code,
+                session,
+                order_id,
+                body.carrier,
+                body.waybill,
+                body.ship_time or utcnow(),
+                principal.account_id,
+                inspection_code=body.inspection_code,
                 packing_video=body.packing_video,
-            )  # fmt: skip
+            )
         except ShipRefused as error:
             detail = {"clause": error.clause, "message": error.message}
             raise HTTPException(422, detail=detail) from None
         except RowRejected as error:
             raise _refused(error) from None
         if outcome != "unchanged":
-            audit(session, actor=principal.account_id, action="order.ship", entity="order",
-                  entity_id=order_id, merchant_id=order.merchant_id,
-                  detail={"carrier": body.carrier, "waybill": body.waybill})  # fmt: skip
+            audit(
+                session,
+                actor=principal.account_id,
+                action="order.ship",
+                entity="order",
+                entity_id=order_id,
+                merchant_id=order.merchant_id,
+                detail={"carrier": body.carrier, "waybill": body.waybill},
+            )
         return 201, Applied(id=order_id, outcome=outcome)
 
     return run_once(session, principal, idempotency_key, _hash(request, body), act)
@@ -249,15 +260,27 @@ def _batch(
     result: BatchResult = ingest_rows(
         session, table, rows, _scope(principal), principal.account_id, first_line=first
     )
-    audit(session, actor=principal.account_id, action="ingest.batch", entity=table,
-          entity_id=f"{len(rows)} rows", merchant_id=principal.merchant_id,
-          detail={"created": result.created, "updated": result.updated,
-                  "unchanged": result.unchanged,
-                  "quarantined": len(result.quarantined)})  # fmt: skip
+    audit(
+        session,
+        actor=principal.account_id,
+        action="ingest.batch",
+        entity=table,
+        entity_id=f"{len(rows)} rows",
+        merchant_id=principal.merchant_id,
+        detail={
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "quarantined": len(result.quarantined),
+        },
+    )
     return 200, BatchOut(
-        table=table, created=result.created, updated=result.updated,
-        unchanged=result.unchanged, quarantined=result.quarantined,
-    )  # fmt: skip
+        table=table,
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        quarantined=result.quarantined,
+    )
 
 
 @router.post("/ingest/{table}", response_model=BatchOut, dependencies=[Depends(json_only)])
@@ -273,9 +296,12 @@ def ingest_json(
     rest committed together."""
     _batch_permission(principal, table)
     return run_once(
-        session, principal, idempotency_key, _hash(request, body),
+        session,
+        principal,
+        idempotency_key,
+        _hash(request, body),
         lambda: _batch(session, principal, table, body.rows, 1),
-    )  # fmt: skip
+    )
 
 
 @router.post(
@@ -303,9 +329,12 @@ async def ingest_csv(
     factory = request.app.state.session_factory
     with factory() as session:
         return run_once(
-            session, principal, idempotency_key, fingerprint("POST", request.url.path, raw),
+            session,
+            principal,
+            idempotency_key,
+            fingerprint("POST", request.url.path, raw),
             lambda: _batch(session, principal, table, rows, 2),
-        )  # fmt: skip
+        )
 
 
 def _read_csv(raw: bytes) -> list[dict[str, Any]]:
@@ -342,19 +371,27 @@ def _iso(moment: Any) -> Any:
 
 def _order_out(order: Order, shipment: Shipment | None) -> dict[str, Any]:
     return {
-        "order_id": order.order_id, "merchant_id": order.merchant_id,
-        "merchant_type": order.merchant_type, "category": order.category,
-        "ship_mode": order.ship_mode, "pay_time": _iso(order.pay_time),
+        "order_id": order.order_id,
+        "merchant_id": order.merchant_id,
+        "merchant_type": order.merchant_type,
+        "category": order.category,
+        "ship_mode": order.ship_mode,
+        "pay_time": _iso(order.pay_time),
         "promised_ship_time": _iso(order.promised_ship_time),
         "delayed_shipping": order.delayed_shipping,
         "confirmed_receipt_time": _iso(order.confirmed_receipt_time),
-        "product_id": order.product_id, "extra": order.extra,
-        "shipment": None if shipment is None else {
-            "carrier": shipment.carrier, "waybill": shipment.waybill,
-            "ship_time": _iso(shipment.ship_time), "inspection_code": shipment.inspection_code,
+        "product_id": order.product_id,
+        "extra": order.extra,
+        "shipment": None
+        if shipment is None
+        else {
+            "carrier": shipment.carrier,
+            "waybill": shipment.waybill,
+            "ship_time": _iso(shipment.ship_time),
+            "inspection_code": shipment.inspection_code,
             "packing_video": shipment.packing_video,
         },
-    }  # fmt: skip
+    }
 
 
 @router.get("/orders")
@@ -385,24 +422,44 @@ def get_order(
     shipment = session.get(Shipment, order_id)
     events: list[TrackingEvent] = []
     if shipment is not None:
-        events = list(session.scalars(
-            select(TrackingEvent)
-            .where(TrackingEvent.carrier == shipment.carrier,
-                   TrackingEvent.waybill == shipment.waybill)
-            .order_by(TrackingEvent.time, TrackingEvent.kind)
-        ))  # fmt: skip
+        events = list(
+            session.scalars(
+                select(TrackingEvent)
+                .where(
+                    TrackingEvent.carrier == shipment.carrier,
+                    TrackingEvent.waybill == shipment.waybill,
+                )
+                .order_by(TrackingEvent.time, TrackingEvent.kind)
+            )
+        )
     after_sales = session.scalars(
         select(AfterSale).where(AfterSale.order_id == order_id).order_by(AfterSale.created_at)
     ).all()
     return OrderDetail(
         **_order_out(order, shipment),
-        tracking=[TrackingOut(carrier=e.carrier, waybill=e.waybill, time=_iso(e.time),
-                              kind=e.kind, location=e.location, text=e.text) for e in events],
-        after_sales=[AfterSaleOut(
-            aftersale_id=a.aftersale_id, order_id=a.order_id, type=a.type,
-            created_at=_iso(a.created_at), merchant_handled_at=_iso(a.merchant_handled_at),
-            return_shipped_at=_iso(a.return_shipped_at),
-            merchant_received_at=_iso(a.merchant_received_at),
-            return_signed_at=_iso(a.return_signed_at), refunded_at=_iso(a.refunded_at),
-        ) for a in after_sales],
-    )  # fmt: skip
+        tracking=[
+            TrackingOut(
+                carrier=e.carrier,
+                waybill=e.waybill,
+                time=_iso(e.time),
+                kind=e.kind,
+                location=e.location,
+                text=e.text,
+            )
+            for e in events
+        ],
+        after_sales=[
+            AfterSaleOut(
+                aftersale_id=a.aftersale_id,
+                order_id=a.order_id,
+                type=a.type,
+                created_at=_iso(a.created_at),
+                merchant_handled_at=_iso(a.merchant_handled_at),
+                return_shipped_at=_iso(a.return_shipped_at),
+                merchant_received_at=_iso(a.merchant_received_at),
+                return_signed_at=_iso(a.return_signed_at),
+                refunded_at=_iso(a.refunded_at),
+            )
+            for a in after_sales
+        ],
+    )

@@ -42,13 +42,17 @@ def _apply_push(session: Session, form: Mapping[str, Any], scope: Scope, actor: 
         apply_tracking(
             session,
             TrackingRow(
-                carrier=event.carrier, waybill=event.waybill, time=event.time, kind=event.kind,
-                location=event.location or None, text=event.text or None,
+                carrier=event.carrier,
+                waybill=event.waybill,
+                time=event.time,
+                kind=event.kind,
+                location=event.location or None,
+                text=event.text or None,
             ),
             scope,
         )
         for event in update.events
-    ]  # fmt: skip
+    ]
     return (
         "created" if "created" in outcomes else "updated" if "updated" in outcomes else "unchanged"
     )
@@ -97,7 +101,13 @@ def kuaidi100_push(
     except (PushError, RowRejected) as error:
         quarantine(session, SOURCE, form, str(error), scope, principal.account_id)
         outcome = "quarantined"  # type: ignore[assignment]
-    audit(session, actor=principal.account_id, action="tracking.push", entity="waybill",
-          entity_id=SOURCE, detail={"outcome": outcome})  # fmt: skip
+    audit(
+        session,
+        actor=principal.account_id,
+        action="tracking.push",
+        entity="waybill",
+        entity_id=SOURCE,
+        detail={"outcome": outcome},
+    )
     session.commit()
     return JSONResponse(ACK)

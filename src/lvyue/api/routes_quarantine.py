@@ -101,9 +101,15 @@ def fix_quarantined(
     row = _get(session, quarantine_id)
     if row.status != "open":
         raise HTTPException(409, detail=f"status: the row is {row.status}, not open")
-    audit(session, actor=principal.account_id, action="quarantine.fix", entity="quarantine",
-          entity_id=str(quarantine_id), merchant_id=row.merchant_id,
-          detail={"before": row.payload})  # fmt: skip
+    audit(
+        session,
+        actor=principal.account_id,
+        action="quarantine.fix",
+        entity="quarantine",
+        entity_id=str(quarantine_id),
+        merchant_id=row.merchant_id,
+        detail={"before": row.payload},
+    )
     row.payload = body.payload
     session.commit()
     return _out(row)
@@ -131,9 +137,15 @@ def replay_quarantined(quarantine_id: int, session: SessionDep, principal: Opera
         row.error = f"replay: {message}"
         session.commit()
         return ReplayOut(quarantine_id=quarantine_id, replayed=False, error=row.error)
-    audit(session, actor=principal.account_id, action="quarantine.replay", entity="quarantine",
-          entity_id=str(quarantine_id), merchant_id=row.merchant_id,
-          detail={"outcome": outcome})  # fmt: skip
+    audit(
+        session,
+        actor=principal.account_id,
+        action="quarantine.replay",
+        entity="quarantine",
+        entity_id=str(quarantine_id),
+        merchant_id=row.merchant_id,
+        detail={"outcome": outcome},
+    )
     session.commit()
     return ReplayOut(quarantine_id=quarantine_id, replayed=True, outcome=outcome)
 
@@ -147,7 +159,13 @@ def discard_quarantined(
     if row.status != "open":
         raise HTTPException(409, detail=f"status: the row is {row.status}, not open")
     row.status, row.resolved_by, row.resolved_at = "discarded", principal.account_id, utcnow()
-    audit(session, actor=principal.account_id, action="quarantine.discard", entity="quarantine",
-          entity_id=str(quarantine_id), merchant_id=row.merchant_id)  # fmt: skip
+    audit(
+        session,
+        actor=principal.account_id,
+        action="quarantine.discard",
+        entity="quarantine",
+        entity_id=str(quarantine_id),
+        merchant_id=row.merchant_id,
+    )
     session.commit()
     return _out(row)

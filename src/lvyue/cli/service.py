@@ -1,9 +1,164 @@
-"""CLI commands for the service capability (being built)."""
+"""CLI of the service: ``lvyue serve``, ``lvyue worker``, ``lvyue demo``, ``lvyue db upgrade``."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+console = Console()
+err = Console(stderr=True)
+
+UrlOption = Annotated[
+    str | None,
+    typer.Option("--url", help="Database URL (default: LVYUE_DATABASE_URL or ./lvyue.db)"),
+]
+
+
+def _upgrade(url: str | None) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from lvyue.store import database_url, upgrade
+
+    try:
+        upgrade(url)
+    except (SQLAlchemyError, OSError) as error:
+        err.print(
+            f"[red]error:[/red] cannot migrate {database_url(url)}: {error.__class__.__name__}: "
+            f"{str(error).splitlines()[0]}"
+        )
+        raise typer.Exit(2) from None
+
+
+def db_upgrade(url: UrlOption = None) -> None:
+    """Apply the Alembic migrations up to the newest revision."""
+    from lvyue.store import database_url
+
+    _upgrade(url)
+    console.print(f"database at head: {database_url(url)}")
+
+
+def serve(
+    url: UrlOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Migrate the database and serve the API (docs at /docs)."""
+    import uvicorn
+
+    from lvyue.api import create_app
+
+    _upgrade(url)
+    uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+
+
+def worker(
+    url: UrlOption = None,
+    once: Annotated[bool, typer.Option("--once", help="Run the due sweeps once and exit")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 60.0,
+    name: Annotated[str, typer.Option(help="Worker name recorded in claims")] = "worker",
+) -> None:
+    """Run the periodic sweeps (each at most once per period, even with several workers)."""
+    from lvyue.store import make_engine, make_session_factory
+    from lvyue.store.sweeps import run_due
+
+    _upgrade(url)
+    factory = make_session_factory(make_engine(url))
+    while True:
+        runs = run_due(factory, worker=name)
+        table = Table("sweep", "period", "ran", "result", title="lvyue worker")
+        for run in runs:
+            table.add_row(
+                run.sweep,
+                run.period,
+                "yes" if run.ran else "claimed elsewhere",
+                "" if run.result is None else str(run.result),
+            )
+        console.print(table if runs else "no sweeps registered")
+        if once:
+            return
+        time.sleep(interval)
+
+
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Where the demo database goes")] = Path(
+        "demo-data"
+    ),
+    orders: Annotated[int, typer.Option(help="Simulated orders")] = 3000,
+    seed: Annotated[int, typer.Option(help="Simulator seed")] = 20240214,
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build, print, exit")] = False,
+) -> None:
+    """A fresh SQLite database filled by the simulator, demo accounts of every role and their
+    tokens, then the API on 127.0.0.1 (docs at /docs)."""
+    import os
+    import secrets
+
+    from lvyue.api.demo import build_demo
+
+    salt = os.environ.get("LVYUE_KUAIDI100_SALT") or secrets.token_hex(8)
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def step(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = bar.add_task(f"loading {table}", total=total)
+            bar.update(tasks[table], completed=done)
+
+        result = build_demo(directory, orders=orders, seed=seed, progress=step)
+    loaded = Table(
+        "table",
+        "created",
+        "updated",
+        "unchanged",
+        "quarantined",
+        title=f"demo data ({result.source})",
+    )
+    for name, counts in result.loaded.items():
+        loaded.add_row(
+            name,
+            str(counts.created),
+            str(counts.updated),
+            str(counts.unchanged),
+            str(len(counts.quarantined)),
+        )
+    console.print(loaded)
+    accounts = Table(title="demo accounts (tokens shown once: copy them now)")
+    for column in ("account", "role", "merchant"):
+        accounts.add_column(column, no_wrap=True)
+    accounts.add_column("token", overflow="fold")
+    for account in result.accounts:
+        accounts.add_row(
+            account.account_id, account.role.value, account.merchant_id or "", account.token
+        )
+    console.print(accounts)
+    console.print(f"database: {result.url}")
+    console.print(f"Kuaidi100 push salt (LVYUE_KUAIDI100_SALT): {salt}")
+    if no_serve:
+        return
+    import uvicorn
+
+    from lvyue.api import create_app
+
+    console.print(f"serving on http://127.0.0.1:{port} — API docs at http://127.0.0.1:{port}/docs")
+    uvicorn.run(
+        create_app(result.url, kuaidi100_salt=salt), host="127.0.0.1", port=port, log_level="info"
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Adds this capability's commands to the main app."""
+    db = typer.Typer(help="The service database.", no_args_is_help=True)
+    db.command("upgrade")(db_upgrade)
+    app.add_typer(db, name="db")
+    app.command()(serve)
+    app.command()(worker)
+    app.command()(demo)

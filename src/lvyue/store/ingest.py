@@ -86,10 +86,17 @@ def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Ou
         raise RowRejected(f"order_id: {row.order_id!r} is taken", "conflict")  # never say whose
     values = row.model_dump(
         include={
-            "merchant_id", "merchant_type", "category", "ship_mode", "pay_time",
-            "promised_ship_time", "delayed_shipping", "confirmed_receipt_time", "product_id",
+            "merchant_id",
+            "merchant_type",
+            "category",
+            "ship_mode",
+            "pay_time",
+            "promised_ship_time",
+            "delayed_shipping",
+            "confirmed_receipt_time",
+            "product_id",
         }
-    )  # fmt: skip
+    )
     extra = row.extra_columns()
     if order is None:
         session.add(Order(order_id=row.order_id, extra=extra, **values))
@@ -103,9 +110,14 @@ def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Ou
         outcome = "updated" if changed else "unchanged"
     if row.ship_time is not None and row.carrier and row.waybill:
         shipped = apply_shipment(
-            session, row.order_id, row.carrier, row.waybill, row.ship_time, actor,
+            session,
+            row.order_id,
+            row.carrier,
+            row.waybill,
+            row.ship_time,
+            actor,
             inspection_code=row.inspection_code,
-        )  # fmt: skip
+        )
         if shipped != "unchanged" and outcome == "unchanged":
             outcome = "updated"
     return outcome
@@ -141,11 +153,16 @@ def apply_shipment(
         return "updated" if changed else "unchanged"
     session.add(
         Shipment(
-            order_id=order_id, merchant_id=order.merchant_id, carrier=carrier, waybill=waybill,
-            ship_time=ship_time, inspection_code=inspection_code, packing_video=packing_video,
+            order_id=order_id,
+            merchant_id=order.merchant_id,
+            carrier=carrier,
+            waybill=waybill,
+            ship_time=ship_time,
+            inspection_code=inspection_code,
+            packing_video=packing_video,
             shipped_by=actor,
         )
-    )  # fmt: skip
+    )
     session.flush()
     return "created"
 
@@ -165,18 +182,26 @@ def apply_tracking(session: Session, row: TrackingRow, scope: Scope) -> Outcome:
             raise RowRejected(
                 f"waybill: no shipment of yours with {row.carrier} {row.waybill}", "not_found"
             )
-    key = (TrackingEvent.carrier == row.carrier, TrackingEvent.waybill == row.waybill,
-           TrackingEvent.time == row.time, TrackingEvent.kind == row.kind.value)  # fmt: skip
+    key = (
+        TrackingEvent.carrier == row.carrier,
+        TrackingEvent.waybill == row.waybill,
+        TrackingEvent.time == row.time,
+        TrackingEvent.kind == row.kind.value,
+    )
     existing = session.scalars(select(TrackingEvent).where(*key)).one_or_none()
     if existing is not None:
         changed = _set(existing, {"location": row.location, "text": row.text})
         return "updated" if changed else "unchanged"
     session.add(
         TrackingEvent(
-            carrier=row.carrier, waybill=row.waybill, time=row.time, kind=row.kind.value,
-            location=row.location, text=row.text,
+            carrier=row.carrier,
+            waybill=row.waybill,
+            time=row.time,
+            kind=row.kind.value,
+            location=row.location,
+            text=row.text,
         )
-    )  # fmt: skip
+    )
     session.flush()
     return "created"
 
@@ -192,9 +217,13 @@ def apply_after_sale(session: Session, row: AfterSaleRow, scope: Scope) -> Outco
     values["type"] = row.type.value
     if record is None:
         session.add(
-            AfterSale(aftersale_id=row.aftersale_id, order_id=row.order_id,
-                      merchant_id=order.merchant_id, **values)
-        )  # fmt: skip
+            AfterSale(
+                aftersale_id=row.aftersale_id,
+                order_id=row.order_id,
+                merchant_id=order.merchant_id,
+                **values,
+            )
+        )
         session.flush()
         return "created"
     return "updated" if _set(record, values) else "unchanged"
@@ -214,9 +243,12 @@ def quarantine(
     session: Session, table: str, payload: Mapping[str, Any], error: str, scope: Scope, actor: str
 ) -> QuarantinedRow:
     entry = QuarantinedRow(
-        source=table, merchant_id=scope.merchant_id, payload=dict(payload), error=error,
+        source=table,
+        merchant_id=scope.merchant_id,
+        payload=dict(payload),
+        error=error,
         received_by=actor,
-    )  # fmt: skip
+    )
     session.add(entry)
     session.flush()
     return entry

@@ -8,7 +8,14 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from lvyue.model import AfterSaleType, MerchantType, ShipMode, TrackingKind, parse_instant
+from lvyue.model import (
+    AfterSaleType,
+    MerchantType,
+    ShipMode,
+    TrackingKind,
+    format_instant,
+    parse_instant,
+)
 
 
 def _instant(value: Any) -> Any:
@@ -56,7 +63,18 @@ class OrderRow(_Row):
         return self
 
     def extra_columns(self) -> dict[str, Any]:
-        return {k: v for k, v in (self.model_extra or {}).items() if v not in (None, "")}
+        """The optional columns, JSON-safe (times as ISO text with the Beijing offset)."""
+        return {
+            k: _json_safe(v) for k, v in (self.model_extra or {}).items() if v not in (None, "")
+        }
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_instant(value)
+    if isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 class ShipmentIn(_Row):

@@ -42,9 +42,14 @@ def seed_accounts(
     def add(key: str, role: Role, merchant_id: str | None = None, org: str | None = None) -> None:
         account_id = f"{prefix}{key}"
         account = create_account(
-            session, account_id=account_id, name=key, role=role, merchant_id=merchant_id,
-            organisation=org, created_by="seed",
-        )  # fmt: skip
+            session,
+            account_id=account_id,
+            name=key,
+            role=role,
+            merchant_id=merchant_id,
+            organisation=org,
+            created_by="seed",
+        )
         if key.endswith(".sub") and merchant_id is not None:
             position = set_position(session, merchant_id, "全部权限", GRANTABLE)
             assign_positions(session, account, [position.position_id])
