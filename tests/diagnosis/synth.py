@@ -25,9 +25,10 @@ INDUSTRIES = ["服饰内衣", "食品饮料"]
 POOR_OUTLET = "yuantong-杭州市-1"  # picks up slowly
 POOR_ROUTE = ("zhongtong", "杭州市", "北京市")  # delivers late
 START = 1672502400  # 2023-01-01 00:00 Beijing = 2022-12-31T16:00Z
-# True settlement model: logit P(settled) = base[industry] + coef · features.
-TRUE_BASE = {"服饰内衣": 2.2, "食品饮料": 2.8}
-TRUE_COEF = {"pickup_from_pay_h": -0.03, "late": -0.9, "exception": -1.2}
+# True settlement model (same shape as lvyue.sim.truth): settled = not returned and not
+# refunded; refund log-odds = base + 0.5·pickup days beyond 24 h + 0.8·transit beyond the
+# lane standard (in standards) + 1.8·exception; P(returned | exception) = 0.35.
+TRUE_BASE = {"服饰内衣": -2.4, "食品饮料": -2.9}
 
 
 @dataclass
@@ -43,16 +44,19 @@ def _ts(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     )
 
 
-def true_probability(industry: np.ndarray, pickup_h: np.ndarray, late: np.ndarray,
-                     exception: np.ndarray) -> np.ndarray:
-    base = np.array([TRUE_BASE[i] for i in INDUSTRIES])[industry]
+def true_probability(industry: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """P(settled) from raw (pickup_h from shipping, transit_h, standard_days, exception);
+    ``industry`` holds names. Same signature as a fitted model's ``predict``."""
+    pickup_h, transit_h, std_d, exception = raw.T
+    base = np.array([TRUE_BASE[str(i)] for i in industry])
     logit = (
         base
-        + TRUE_COEF["pickup_from_pay_h"] * pickup_h
-        + TRUE_COEF["late"] * late
-        + TRUE_COEF["exception"] * exception
+        + 0.5 * np.maximum(pickup_h - 24.0, 0) / 24.0
+        + 0.8 * np.maximum(transit_h / (24.0 * std_d) - 1.0, 0)
+        + 1.8 * exception
     )
-    return 1.0 / (1.0 + np.exp(-logit))
+    refund = 1.0 / (1.0 + np.exp(-logit))
+    return (1 - 0.35 * exception) * (1 - refund)
 
 
 def make(orders: int = 20_000, merchants: int = 40, weeks: int = 6, seed: int = 7) -> Synth:
@@ -87,8 +91,9 @@ def make(orders: int = 20_000, merchants: int = 40, weeks: int = 6, seed: int = 
     std = np.where(same_city, 1, np.where(same_prov, 2, np.where(remote, 5, 3)))
     day = lambda s: (s + 8 * 3600) // 86400  # noqa: E731
     late = (day(signed) - day(pickup)) > std
-    pickup_h = (pickup - pay) / 3600.0
-    prob = true_probability(m_industry[merchant], pickup_h, late, exception)
+    raw = np.column_stack([(pickup - ship) / 3600.0, (signed - pickup) / 3600.0, std, exception])
+    names = np.array(INDUSTRIES)[m_industry[merchant]]
+    prob = true_probability(names, raw)
     settled = rng.random(n) < prob
     order_ids = np.array([f"O{i:07d}" for i in range(n)])
     waybills = np.array([f"W{i:09d}" for i in range(n)])
@@ -140,7 +145,6 @@ def make(orders: int = 20_000, merchants: int = 40, weeks: int = 6, seed: int = 
         features={
             "merchant": merchant,
             "industry": m_industry[merchant],
-            "pickup_h": pickup_h,
             "late": late,
             "exception": exception,
             "settled": settled,

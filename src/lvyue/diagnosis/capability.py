@@ -23,4 +23,3 @@ def carrier_capability(shipments: ir.Table, merchant_id: str) -> ir.Table:
         shipments.merchant_id == merchant_id, shipments.shipped, shipments.carrier.notnull()
     )
     return grouped(mine, ["carrier"], CAPABILITY_METRICS).order_by(ibis.desc("volume"))
-

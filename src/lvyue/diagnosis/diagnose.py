@@ -32,7 +32,14 @@ COLD_START_ADVICE = (
     growth.Recommendation("cloud_warehouse", "a cloud warehouse ships on your behalf from day one"),
 )
 SETTLEMENT_COLUMNS = (
-    "merchant_id", "industry", "amount", "pickup_from_pay_h", "on_time", "exception", "settled",
+    "merchant_id",
+    "industry",
+    "amount",
+    "pickup_from_ship_h",
+    "transit_h",
+    "standard_days",
+    "exception",
+    "settled",
 )
 
 
@@ -96,33 +103,53 @@ def diagnose(
     con = backend if backend is not None else ibis.duckdb.connect()
     scoped = period.filter(shipments)
     mine = scoped.filter(scoped.merchant_id == merchant_id)
-    head = rows(con.to_pyarrow(mine.aggregate(
-        orders=mine.count(),
-        shipped=mine.shipped.cast("int64").sum(),
-        industry=mine.industry.arbitrary(),
-    )))[0]
+    head = rows(
+        con.to_pyarrow(
+            mine.aggregate(
+                orders=mine.count(),
+                shipped=mine.shipped.cast("int64").sum(),
+                industry=mine.industry.arbitrary(),
+            )
+        )
+    )[0]
     if not head["orders"]:
         raise DiagnosisError(f"merchant {merchant_id}: no orders paid in {period}")
     volume = int(head["shipped"] or 0)
     industry = head["industry"]
     if volume < th.min_history_orders:  # LD-10
         return Diagnosis(
-            merchant_id, period, industry, "cold_start", volume,
-            topic_status="cold_start", recommendations=list(COLD_START_ADVICE),
+            merchant_id,
+            period,
+            industry,
+            "cold_start",
+            volume,
+            topic_status="cold_start",
+            recommendations=list(COLD_START_ADVICE),
         )
     shipped = mine.filter(mine.shipped)
     summary = rows(con.to_pyarrow(shipped.aggregate(**aggregations(shipped))))[0]
     capability = rows(con.to_pyarrow(carrier_capability(scoped, merchant_id)))
     result = Diagnosis(
-        merchant_id, period, industry, "ready", volume, summary, capability, sub_score(summary),
+        merchant_id,
+        period,
+        industry,
+        "ready",
+        volume,
+        summary,
+        capability,
+        sub_score(summary),
         controlled=_controlled_usage(con, shipped, controlled or {}),
     )
     if not _enabled(merchants, merchant_id):
         return result
     topic, recs = _topic(con, scoped, merchant_id, industry, summary, th)
     return Diagnosis(
-        **{**result.__dict__, "topic": topic, "recommendations": recs,
-           "topic_status": "enabled" if topic.peers else "no_peers"}
+        **{
+            **result.__dict__,
+            "topic": topic,
+            "recommendations": recs,
+            "topic_status": "enabled" if topic.peers else "no_peers",
+        }
     )
 
 
@@ -145,8 +172,12 @@ def _controlled_usage(
 
 
 def _topic(
-    con: Any, scoped: ir.Table, merchant_id: str, industry: str | None,
-    summary: dict[str, Any], th: Thresholds,
+    con: Any,
+    scoped: ir.Table,
+    merchant_id: str,
+    industry: str | None,
+    summary: dict[str, Any],
+    th: Thresholds,
 ) -> tuple[TopicAnalysis, list[growth.Recommendation]]:
     same = scoped.filter(scoped.industry == industry)
     population = rows(con.to_pyarrow(peers.merchant_table(same, th.min_history_orders)))
@@ -161,7 +192,9 @@ def _topic(
     return TopicAnalysis(n_peers, standings, lanes, suggestions, gain, projected, note), recs
 
 
-def _lane_carriers(con: Any, same: ir.Table, merchant_id: str) -> dict[tuple[str, str], list[dict[str, Any]]]:
+def _lane_carriers(
+    con: Any, same: ir.Table, merchant_id: str
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
     peer = same.filter(same.shipped, same.merchant_id != merchant_id)
     table = peer.group_by(["origin_city", "dest_city", "carrier"]).aggregate(
         **{k: v for k, v in aggregations(peer, ["on_time_rate"]).items()}
@@ -176,33 +209,40 @@ def targets(standings: list[peers.PeerStanding], level: str) -> settlement.Targe
     """Peer P50/P75 targets for the metrics the settlement model reads."""
     by = {s.column: (s.peer_p50 if level == "p50" else s.peer_p75) for s in standings}
     return settlement.Targets(
-        pickup_h_avg=by.get("pickup_from_pay_h_avg"),
-        on_time_rate=by.get("on_time_rate"),
+        pickup_h_avg=by.get("pickup_from_ship_h_avg"),
+        transit_h_avg=by.get("transit_h_avg"),
         exception_rate=by.get("exception_rate"),
     )
 
 
 def _gain(
-    con: Any, same: ir.Table, merchant_id: str, standings: list[peers.PeerStanding],
+    con: Any,
+    same: ir.Table,
+    merchant_id: str,
+    standings: list[peers.PeerStanding],
     summary: dict[str, Any],
 ) -> tuple[dict[str, settlement.Gain], dict[str, SubScore], str]:
     data = settlement.OrderFeatures.from_arrow(
         con.to_pyarrow(same.filter(same.shipped).select(*SETTLEMENT_COLUMNS))
     )
     projected = {lvl: sub_score(_improved(summary, standings, lvl)) for lvl in ("p50", "p75")}
-    if len(data.x) == 0:
+    if len(data.raw) == 0:
         return {}, projected, "no settlement outcomes recorded: gain not estimated"
     model = settlement.SettlementModel.fit(data)
     mine = data.subset(data.merchant_id == merchant_id)
     try:
-        gains = {lvl: settlement.gain(model.predict, mine, targets(standings, lvl))
-                 for lvl in ("p50", "p75")}
+        gains = {
+            lvl: settlement.gain(model.predict, mine, targets(standings, lvl))
+            for lvl in ("p50", "p75")
+        }
     except DiagnosisError as exc:
         return {}, projected, str(exc)
     return gains, projected, ""
 
 
-def _improved(summary: dict[str, Any], standings: list[peers.PeerStanding], level: str) -> dict[str, Any]:
+def _improved(
+    summary: dict[str, Any], standings: list[peers.PeerStanding], level: str
+) -> dict[str, Any]:
     """The summary with each lagging rate raised to the peer target (for the projected score)."""
     out = dict(summary)
     for s in standings:

@@ -89,9 +89,7 @@ def _breaches(kind: str, row: dict[str, Any], th: Thresholds) -> tuple[str, ...]
     return tuple(out)
 
 
-def findings(
-    routes: pa.Table, outlets: pa.Table, week_no: int, th: Thresholds
-) -> list[Finding]:
+def findings(routes: pa.Table, outlets: pa.Table, week_no: int, th: Thresholds) -> list[Finding]:
     """Every route and outlet of the week with its breaches (empty when within standard)."""
     result: list[Finding] = []
     for kind, table, keys in (("route", routes, ROUTE_KEYS), ("outlet", outlets, OUTLET_KEYS)):

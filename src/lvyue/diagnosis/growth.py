@@ -48,8 +48,11 @@ def recommend(
             continue
         key = (lane.origin_city, lane.dest_city)
         best = max(
-            (c for c in lane_carriers.get(key, []) if c["volume"] >= min_volume
-             and c["on_time_rate"] is not None),
+            (
+                c
+                for c in lane_carriers.get(key, [])
+                if c["volume"] >= min_volume and c["on_time_rate"] is not None
+            ),
             key=lambda c: c["on_time_rate"],
             default=None,
         )

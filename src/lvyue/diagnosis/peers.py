@@ -18,6 +18,7 @@ from lvyue.diagnosis.metrics import BY_NAME, grouped, rows
 # Metrics compared among peers: (aggregate column, metric definition name).
 PEER_METRICS: tuple[tuple[str, str], ...] = (
     ("pickup_from_pay_h_avg", "pickup_from_pay_h"),
+    ("pickup_from_ship_h_avg", "pickup_from_ship_h"),
     ("transit_h_avg", "transit_h"),
     ("pickup_24h_rate", "pickup_24h_rate"),
     ("on_time_rate", "on_time_rate"),
@@ -104,7 +105,8 @@ def lane_detail(shipments: ir.Table, merchant_id: str, industry: str) -> ir.Tabl
     peers = grouped(shipped.filter(shipped.merchant_id != merchant_id), LANE_KEYS, names)
     peers = peers.rename({f"peer_{c}": c for c in peers.columns if c not in LANE_KEYS})
     return mine.left_join(peers, list(LANE_KEYS)).select(
-        *[mine[c] for c in mine.columns], *[peers[c] for c in peers.columns if c.startswith("peer_")]
+        *[mine[c] for c in mine.columns],
+        *[peers[c] for c in peers.columns if c.startswith("peer_")],
     )
 
 
@@ -114,7 +116,9 @@ def lanes_from(table: Any) -> list[LaneDetail]:
         values = {k: v for k, v in r.items() if k not in LANE_KEYS and not k.startswith("peer_")}
         peer = {k[5:]: v for k, v in r.items() if k.startswith("peer_")}
         out.append(
-            LaneDetail(r["origin_city"], r["dest_city"], r["carrier"], int(r["volume"]), values, peer)
+            LaneDetail(
+                r["origin_city"], r["dest_city"], r["carrier"], int(r["volume"]), values, peer
+            )
         )
     return sorted(out, key=lambda d: -d.volume)
 

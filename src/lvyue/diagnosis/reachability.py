@@ -21,8 +21,15 @@ from lvyue.geo import AddressError, City, Province, divisions, parse_address
 
 COLUMNS = ("carrier", "province", "city", "district", "keyword", "valid_from", "valid_to", "reason")
 EXPORT_COLUMNS = (
-    "carrier", "province", "city", "district", "keyword", "region_code", "valid_from",
-    "valid_to", "reason",
+    "carrier",
+    "province",
+    "city",
+    "district",
+    "keyword",
+    "region_code",
+    "valid_from",
+    "valid_to",
+    "reason",
 )
 
 
@@ -137,8 +144,17 @@ def read_coverage(text: str, source: str = "coverage") -> list[CoverageRule]:
         else:
             prov, city, district, code = resolved
             rules.append(
-                CoverageRule(row["carrier"], prov, city, district, row["keyword"] or None, code,
-                             start, end, row["reason"])
+                CoverageRule(
+                    row["carrier"],
+                    prov,
+                    city,
+                    district,
+                    row["keyword"] or None,
+                    code,
+                    start,
+                    end,
+                    row["reason"],
+                )
             )
     if errors:
         shown = "; ".join(f"row {n}: {e}" for n, e in errors[:5])
@@ -190,14 +206,18 @@ def query_region(
             continue
         if province and not isinstance(target, str):
             p, c, d, _ = target
-            inside = r.province == p and (c is None or r.city == c) and (d is None or r.district == d)
+            inside = (
+                r.province == p and (c is None or r.city == c) and (d is None or r.district == d)
+            )
             if not (inside or r.covers(p, c, d)):
                 continue
         out.append(r)
     return sorted(out, key=lambda r: (r.carrier, r.region_code, r.keyword or ""))
 
 
-def query_address(rules: Iterable[CoverageRule], carrier: str, address: str, on: date) -> AddressVerdict:
+def query_address(
+    rules: Iterable[CoverageRule], carrier: str, address: str, on: date
+) -> AddressVerdict:
     """Is a full address reachable by the carrier on ``on``? Parse errors name the failed part."""
     try:
         parsed = parse_address(address)

@@ -1,13 +1,13 @@
 """Predicted settlement gain (LD-6, LD-7): settlement (结算) against logistics quality.
 
-Per industry, a logistic regression of "order settled" on the order's pickup duration
-(payment → pickup, hours), late delivery (route standard missed) and exception scan. A
+Per industry, a logistic regression of "order settled" on the order's pickup delay beyond
+24 h of shipping, transit days, days beyond the lane standard, and exception scan. A
 logistic model fitted by maximum likelihood is calibrated on its training population; the
 calibration is checked on held-out merchants (docs/diagnosis-model.md).
 
 The counterfactual "weak metrics reach the peer target" is an expectation, not a resample:
-pickup hours are scaled so the merchant's average meets the target, and a share of late /
-exception orders is turned on time / clean so the rates meet theirs. The same transform is
+pickup and transit hours are scaled so the merchant's averages meet the targets, and a share
+of exception orders is made clean so the rate meets its target. The same transform is
 applied to the true model in validation, so only the fitted model's error remains.
 """
 
@@ -22,32 +22,50 @@ from sklearn.linear_model import LogisticRegression
 
 from lvyue.diagnosis.errors import DiagnosisError
 
-FEATURES = ("pickup_h", "late", "exception")
+RAW = ("pickup_h", "transit_h", "standard_days", "exception")
+FEATURES = ("pickup_excess_d", "late_ratio", "exception", "pickup_x_exception", "late_x_exception")
 MIN_TRAIN_ORDERS = 200
-Predict = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (industry codes, X) → probability
+PICKUP_STANDARD_H = 24.0  # DR-2: first pickup scan within 24 h of shipping
+# (industry codes, raw measurements in RAW order) → settlement probability per order
+Predict = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def design(raw: np.ndarray) -> np.ndarray:
+    """Model inputs from raw measurements: days of pickup beyond 24 h; transit beyond the lane
+    standard, in standards (hinge-shaped: being early earns nothing); exception."""
+    pickup_h, transit_h, standard_d, exception = raw.T
+    pickup = np.maximum(pickup_h - PICKUP_STANDARD_H, 0.0) / 24.0
+    late = np.maximum(transit_h / (24.0 * np.maximum(standard_d, 1.0)) - 1.0, 0.0)
+    return np.column_stack([pickup, late, exception, pickup * exception, late * exception])
 
 
 @dataclass(frozen=True)
 class OrderFeatures:
-    """Settled-known, picked-up orders: the model's population."""
+    """Shipped, signed orders with a known settlement outcome: the model's population."""
 
     merchant_id: np.ndarray
     industry: np.ndarray
     amount: np.ndarray
-    x: np.ndarray  # columns FEATURES
+    raw: np.ndarray  # columns RAW
     settled: np.ndarray
 
     @classmethod
     def from_arrow(cls, table: pa.Table) -> OrderFeatures:
-        """From shipments columns: merchant_id, industry, amount, pickup_from_pay_h, on_time,
-        exception, settled."""
+        """From shipments columns: merchant_id, industry, amount, pickup_from_ship_h,
+        transit_h, standard_days, exception, settled."""
         df = table.to_pandas()
-        df = df[df["settled"].notna() & df["pickup_from_pay_h"].notna()]
-        late = (df["on_time"].astype("boolean") == False).fillna(False)  # noqa: E712
-        x = np.column_stack(
+        keep = (
+            df["settled"].notna()
+            & df["pickup_from_ship_h"].notna()
+            & df["transit_h"].notna()
+            & df["standard_days"].notna()
+        )
+        df = df[keep]
+        raw = np.column_stack(
             [
-                df["pickup_from_pay_h"].to_numpy(float),
-                late.to_numpy(float),
+                df["pickup_from_ship_h"].to_numpy(float).clip(min=0.0),
+                df["transit_h"].to_numpy(float).clip(min=0.0),
+                df["standard_days"].to_numpy(float),
                 df["exception"].fillna(False).to_numpy(float),
             ]
         )
@@ -55,13 +73,16 @@ class OrderFeatures:
             merchant_id=df["merchant_id"].to_numpy(str),
             industry=df["industry"].fillna("").to_numpy(str),
             amount=df["amount"].to_numpy(float),
-            x=x,
+            raw=raw.reshape(-1, len(RAW)),
             settled=df["settled"].to_numpy(bool),
         )
 
     def subset(self, mask: np.ndarray) -> OrderFeatures:
         return OrderFeatures(
-            self.merchant_id[mask], self.industry[mask], self.amount[mask], self.x[mask],
+            self.merchant_id[mask],
+            self.industry[mask],
+            self.amount[mask],
+            self.raw[mask],
             self.settled[mask],
         )
 
@@ -70,8 +91,8 @@ class OrderFeatures:
 class Targets:
     """What the merchant's weak metrics should reach (None: leave as is)."""
 
-    pickup_h_avg: float | None
-    on_time_rate: float | None
+    pickup_h_avg: float | None  # shipping → pickup, hours
+    transit_h_avg: float | None  # pickup → signed, hours
     exception_rate: float | None
 
 
@@ -102,17 +123,17 @@ class SettlementModel:
             y = data.settled[mask]
             if mask.sum() < MIN_TRAIN_ORDERS or y.all() or not y.any():
                 continue  # too few orders or one class only: no model for this industry
-            model = LogisticRegression(C=1e4, max_iter=1000)
-            model.fit(data.x[mask], y)
+            model = LogisticRegression(C=1e4, max_iter=2000)
+            model.fit(design(data.raw[mask]), y)
             models[str(industry)] = model
         return cls(models)
 
-    def predict(self, industry: np.ndarray, x: np.ndarray) -> np.ndarray:
-        out = np.full(len(x), np.nan)
+    def predict(self, industry: np.ndarray, raw: np.ndarray) -> np.ndarray:
+        out = np.full(len(raw), np.nan)
         for name, model in self.models.items():
             mask = industry == name
             if mask.any():
-                out[mask] = model.predict_proba(x[mask])[:, 1]
+                out[mask] = model.predict_proba(design(raw[mask]))[:, 1]
         return out
 
     def coefficients(self) -> dict[str, dict[str, float]]:
@@ -125,25 +146,18 @@ class SettlementModel:
 
 def expected_after(predict: Predict, data: OrderFeatures, targets: Targets) -> np.ndarray:
     """Expected settlement probability per order once the weak metrics meet ``targets``."""
-    x = data.x.copy()
-    mean_h = float(x[:, 0].mean()) if len(x) else 0.0
-    if targets.pickup_h_avg is not None and mean_h > targets.pickup_h_avg > 0:
-        x[:, 0] *= targets.pickup_h_avg / mean_h
-    q_late = _flip_share(x[:, 1], None if targets.on_time_rate is None else 1 - targets.on_time_rate)
-    q_exc = _flip_share(x[:, 2], targets.exception_rate)
-    total = np.zeros(len(x))
-    for flip_late in (False, True):
-        for flip_exc in (False, True):
-            weight = (q_late if flip_late else 1 - q_late) * (q_exc if flip_exc else 1 - q_exc)
-            if weight == 0:
-                continue
-            variant = x.copy()
-            if flip_late:
-                variant[:, 1] = 0.0
-            if flip_exc:
-                variant[:, 2] = 0.0
-            total += weight * predict(data.industry, variant)
-    return total
+    raw = data.raw.copy()
+    for column, target in ((0, targets.pickup_h_avg), (1, targets.transit_h_avg)):
+        mean = float(raw[:, column].mean()) if len(raw) else 0.0
+        if target is not None and mean > target > 0:
+            raw[:, column] *= target / mean  # every order a bit faster, same shape
+    share = _flip_share(raw[:, 3], targets.exception_rate)
+    cleared = raw.copy()
+    cleared[:, 3] = 0.0
+    now = predict(data.industry, raw)
+    if share == 0.0:
+        return now
+    return np.asarray((1 - share) * now + share * predict(data.industry, cleared))
 
 
 def _flip_share(flags: np.ndarray, target_rate: float | None) -> float:
@@ -156,9 +170,9 @@ def _flip_share(flags: np.ndarray, target_rate: float | None) -> float:
 
 def gain(predict: Predict, data: OrderFeatures, targets: Targets) -> Gain:
     """Current vs projected settlement rate for one merchant's orders, in orders and GMV."""
-    if len(data.x) == 0:
+    if len(data.raw) == 0:
         raise DiagnosisError("settlement gain: the merchant has no settled-known shipped orders")
-    now = predict(data.industry, data.x)
+    now = predict(data.industry, data.raw)
     after = expected_after(predict, data, targets)
     if np.isnan(now).any() or np.isnan(after).any():
         raise DiagnosisError("settlement gain: no model for the merchant's industry")
@@ -200,7 +214,7 @@ def validate(
         targets = targets_for(str(merchant))
         predicted += gain(model.predict, data, targets).gain_orders
         true += gain(truth, data, targets).gain_orders
-    p = model.predict(test.industry, test.x)
+    p = model.predict(test.industry, test.raw)
     y = test.settled.astype(float)
     edges = np.quantile(p, np.linspace(0, 1, 11))
     bins = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, 9)

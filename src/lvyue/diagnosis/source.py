@@ -136,8 +136,13 @@ def orders_arrow(orders: pa.Table) -> pa.Table:
 
 def tracking_arrow(tracking: pa.Table | None) -> pa.Table:
     schema = pa.schema(
-        [("carrier", pa.string()), ("waybill", pa.string()), ("t", pa.int64()),
-         ("kind", pa.string()), ("outlet", pa.string())]
+        [
+            ("carrier", pa.string()),
+            ("waybill", pa.string()),
+            ("t", pa.int64()),
+            ("kind", pa.string()),
+            ("outlet", pa.string()),
+        ]
     )
     if tracking is None or tracking.num_rows == 0:
         return schema.empty_table()
@@ -210,7 +215,9 @@ def load(path: Path) -> ShipmentSource:
     return build({"orders": facts.orders, "tracking": facts.tracking}, facts.merchants)
 
 
-def build(facts: Mapping[str, pa.Table | None], merchants: pa.Table | None = None) -> ShipmentSource:
+def build(
+    facts: Mapping[str, pa.Table | None], merchants: pa.Table | None = None
+) -> ShipmentSource:
     """The shipments expression over in-memory Arrow tables (runs on any Ibis backend)."""
     orders = facts.get("orders")
     if orders is None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from lvyue.diagnosis.errors import DiagnosisError
+from lvyue.model.enums import MerchantType, ShipMode
+from lvyue.rulebook import Clock, OrderContext, load_rulebook
 
 # Parameter names registered by the rulebook; values live in
 # rulebook/announcements/logistics-governance.yaml (operator default).
@@ -33,12 +35,6 @@ class Thresholds:
 
 def from_rulebook(at: datetime) -> Thresholds:
     """Resolve every parameter in force at ``at`` (a week start, aware)."""
-    try:
-        from lvyue.model.enums import MerchantType, ShipMode
-        from lvyue.rulebook import load_rulebook  # type: ignore[attr-defined, unused-ignore]
-        from lvyue.rulebook.context import Clock, OrderContext
-    except ImportError as exc:  # pragma: no cover - only before the rulebook lands
-        raise DiagnosisError(f"rulebook unavailable: {exc}") from None
     rulebook = load_rulebook()
     context = OrderContext(
         merchant_type=MerchantType.DOMESTIC,
@@ -47,13 +43,10 @@ def from_rulebook(at: datetime) -> Thresholds:
         clocks={Clock.WEEK_START: at},
     )
     values: dict[str, float] = {}
-    for field, parameter in PARAMETERS.items():
-        resolved = rulebook.resolve(parameter, context)
-        value = getattr(resolved, "value", resolved)
-        if value is None:
-            raise DiagnosisError(f"rulebook: no value for {parameter} at {at.isoformat()}")
-        values[field] = float(value)
-    kinds = {f.name: f.type for f in fields(Thresholds)}
-    return Thresholds(
-        **{k: (int(v) if kinds[k] in (int, "int") else v) for k, v in values.items()}  # type: ignore[arg-type]
-    )
+    for name, parameter in PARAMETERS.items():
+        answer = rulebook.resolve(parameter, context)
+        if answer is None or not isinstance(answer.value, int | float):
+            raise DiagnosisError(f"rulebook: no number for {parameter} at {at.isoformat()}")
+        values[name] = float(answer.value)
+    counts = {f.name for f in fields(Thresholds) if f.type in (int, "int")}
+    return Thresholds(**{k: int(v) if k in counts else v for k, v in values.items()})  # type: ignore[arg-type]
