@@ -8,6 +8,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from lvyue.model.time import format_beijing
@@ -46,7 +47,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[red]error:[/red] {message}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -116,7 +117,7 @@ def show(
         )
         table.add_column("field", style="bold")
         table.add_column("value", overflow="fold")
-        partial = " [partial]" if announcement.partial else ""
+        partial = " (partial: known only in part)" if announcement.partial else ""
         table.add_row("announcement", f"{announcement.title} ({announcement.id}){partial}")
         table.add_row("source kind", announcement.source_kind.value)
         table.add_row("kind", c.kind.value)
@@ -129,9 +130,9 @@ def show(
             table.add_row("version in force", c.valid.describe())
         table.add_row("scope", c.scope.describe())
         table.add_row("exception to", ", ".join(c.exception_to) or "—")
-        table.add_row("source", c.source)
+        table.add_row("source", escape(c.source))
         if c.note:
-            table.add_row("note", c.note)
+            table.add_row("note", escape(c.note))
         out.print(table)
 
 
@@ -257,7 +258,7 @@ def _print_answers(rows: list[dict[str, Any]], rb: Rulebook) -> None:
         table.add_column(col, overflow="fold")
     for row in rows:
         if "conflict" in row:
-            table.add_row(row["parameter"], f"[red]{row['conflict']}[/red]", "", "", "")
+            table.add_row(row["parameter"], f"[red]{escape(row['conflict'])}[/red]", "", "", "")
             continue
         if "clause" not in row:
             table.add_row(row["parameter"], "[dim]no clause applies[/dim]", "", "", "")
