@@ -60,7 +60,7 @@ def iter_verdicts(
     """Verdicts streamed in record batches of VERDICT_SCHEMA (order not guaranteed)."""
     tables = backend_tables(facts, rulebook)
     with _connect(backend, spark) as conn:
-        inputs = _inputs(conn.register, tables, rulebook, as_of, horizon)
+        inputs = _inputs(conn, tables, as_of, horizon)
         for batch in conn.stream(ex.verdicts(inputs), chunk_size):
             yield finish_batch(batch)
 
@@ -121,18 +121,49 @@ def backend_tables(facts: Facts, rulebook: Compiles) -> dict[str, pa.Table]:
     }  # fmt: skip
 
 
-def bounded_clocks(params: pa.Table) -> dict[str, frozenset[Clock]]:
-    """For each parameter, the clocks some row of it bounds (the others need no predicate)."""
-    out: dict[str, frozenset[Clock]] = {}
-    for parameter in pc.unique(params["parameter"]).to_pylist():
+VALUE_COLUMNS = ("value_kind", "value_seconds", "value_anchor", "value_instant", "value_bool",
+                 "value_modes", "clause_id")  # fmt: skip
+
+
+def parameter_slices(params: pa.Table) -> dict[str, ex.ParamSlice]:
+    """The parameter table cut per parameter, keeping only the columns its rows vary on.
+
+    A flag no clause of the parameter scopes on appears with both values in otherwise equal
+    rows; dropping it (and the clocks no row bounds) keeps the join small and the same.
+    """
+    out: dict[str, ex.ParamSlice] = {}
+    for parameter in sorted(pc.unique(params["parameter"]).to_pylist()):
         rows = params.filter(pc.equal(params["parameter"], parameter))
-        out[parameter] = frozenset(
+        clocks = [
             c
             for c in Clock
             if rows[f"{c.value}_from"].null_count < rows.num_rows
             or rows[f"{c.value}_to"].null_count < rows.num_rows
-        )
+        ]
+        bounds = [f"{c.value}_{side}" for c in clocks for side in ("from", "to")]
+        keep = ["merchant_type", "category_key", "ship_mode", *bounds, *VALUE_COLUMNS]
+        flags = [f for f in FLAGS if f"flag_{f}" in rows.column_names]
+        used = []
+        for flag in flags:
+            others = [f"flag_{f}" for f in flags if f != flag]
+            if not _flag_free(rows, f"flag_{flag}", [*keep, *others]):
+                used.append(flag)
+            else:
+                rows = rows.filter(pc.invert(rows[f"flag_{flag}"])).drop_columns(f"flag_{flag}")
+                flags = [f for f in flags if f != flag]
+        table = rows.select([*keep, *(f"flag_{f}" for f in used)])
+        out[parameter] = ex.ParamSlice(table, frozenset(clocks), tuple(used))
     return out
+
+
+def _flag_free(rows: pa.Table, flag: str, columns: list[str]) -> bool:
+    """True when the rows with the flag false and true are the same rows otherwise."""
+    off = rows.filter(pc.invert(rows[flag])).select(columns)
+    on = rows.filter(rows[flag]).select(columns)
+    if off.num_rows != on.num_rows:
+        return False
+    order = [(c, "ascending") for c in columns]
+    return bool(off.sort_by(order).equals(on.sort_by(order)))
 
 
 def _epoch(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
@@ -143,23 +174,28 @@ Register = Callable[[str, pa.Table], Any]
 
 
 def _inputs(
-    register: Register,
+    conn: _connect,
     tables: dict[str, pa.Table],
-    rulebook: Compiles,
     as_of: datetime,
     horizon: timedelta,
 ) -> ex.Inputs:
+    register = conn.register
+    slices = parameter_slices(tables.pop("params"))
     t = {name: register(name, table) for name, table in tables.items()}
+    params = {
+        name: ex.ParamSlice(register(f"param_{i}", s.table), s.clocks, s.flags)
+        for i, (name, s) in enumerate(slices.items())
+    }
     return ex.Inputs(
         orders=t["orders"],
         tracking=t["tracking"],
         after_sales=t["after_sales"],
         reports=t["reports"],
         inspections=t["inspections"],
-        params=t["params"],
-        bounded_clocks=bounded_clocks(tables["params"]),
+        params=params,
         as_of=epoch_seconds(as_of),
         horizon=int(horizon.total_seconds()),
+        materialize=conn.materialize,
     )
 
 
@@ -192,10 +228,17 @@ class _connect:
         pq.write_table(table, path)
         return self._con.read_parquet(str(path), table_name=f"lvyue_{name}")
 
+    def materialize(self, name: str, expr: Any) -> Any:
+        if self.backend == "duckdb":
+            return self._con.create_table(name, expr, temp=True)
+        view = self._con.create_view(name, expr, overwrite=True)
+        self._con._session.catalog.cacheTable(name)
+        return view
+
     def stream(self, expr: Any, chunk_size: int) -> Iterator[pa.RecordBatch]:
         if self.backend == "duckdb":  # duckdb 2.0 has no fetch_record_batch for Ibis to use
             sql = str(self._con.compile(expr))
-            yield from self._con.con.execute(sql).to_arrow_reader(chunk_size)
+            yield from self._con.con.sql(sql).to_arrow_reader(chunk_size)
         else:
             yield from expr.to_pyarrow_batches(chunk_size=chunk_size)
 

@@ -8,8 +8,9 @@ twin in :mod:`lvyue.engine.online`; the judgement calls are those of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -17,7 +18,7 @@ import ibis.expr.types as ir
 from lvyue.engine import clocks as ck
 from lvyue.engine import verdict as v
 from lvyue.model.enums import Check
-from lvyue.rulebook.context import FLAGS, Clock
+from lvyue.rulebook.context import Clock
 
 NULL_INT = ibis.null().cast("int64")
 NULL_STR = ibis.null().cast("string")
@@ -25,6 +26,15 @@ OUT_COLUMNS = (
     "order_id", "aftersale_id", "merchant_id", "check", "status",
     "deadline", "done_at", "clauses", "reason",
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ParamSlice:
+    """One parameter's rows of the parameter table (see batch.parameter_slices)."""
+
+    table: Any  # ir.Table in Inputs; pa.Table while being prepared
+    clocks: frozenset[Clock]  # clocks some row bounds
+    flags: tuple[str, ...]  # flags some row depends on
 
 
 @dataclass(frozen=True)
@@ -36,15 +46,19 @@ class Inputs:
     after_sales: ir.Table
     reports: ir.Table
     inspections: ir.Table
-    params: ir.Table
-    bounded_clocks: Mapping[str, frozenset[Clock]]  # parameter -> clocks its rows bound
+    params: Mapping[str, ParamSlice]
     as_of: int
     horizon: int
+    materialize: Callable[[str, ir.Table], ir.Table]  # computed once, read by every check
 
 
 def verdicts(inp: Inputs) -> ir.Table:
-    """Every verdict, as one relation with OUT_COLUMNS."""
-    orders = _orders(inp)
+    """Every verdict, as one relation with OUT_COLUMNS.
+
+    The prepared orders are materialised (a temporary table on DuckDB, a cached view on
+    Spark): every check reads them, and the SQL of each stays small.
+    """
+    orders = inp.materialize("orders_prepared", _orders(inp))
     parts = [
         _ship_deadline(inp, orders),
         _ship_mode(inp, orders),
@@ -111,15 +125,21 @@ def _resolve(
     anchors: Mapping[Clock, str],
 ) -> ir.Table:
     """Rows joined to the one parameter-table row that governs each (if any), plus deadline."""
-    p = inp.params.filter(inp.params.parameter == parameter)
+    if parameter not in inp.params:  # no clause sets it: nothing to join
+        return rows.filter(ibis.literal(False)).mutate(
+            r_clause_id=NULL_STR, r_value_bool=ibis.null().cast("boolean"),
+            r_value_modes=NULL_STR, deadline=NULL_INT,
+        )  # fmt: skip
+    part = inp.params[parameter]
+    p = part.table
     p = p.select(**{f"r_{c}": p[c] for c in p.columns})
     preds = [
         rows.merchant_type == p.r_merchant_type,
         rows.category_key == p.r_category_key,
         rows.ship_mode == p.r_ship_mode,
-        *[rows[f] == p[f"r_flag_{f}"] for f in FLAGS],
+        *[rows[f] == p[f"r_flag_{f}"] for f in part.flags],
     ]
-    for clock in inp.bounded_clocks.get(parameter, frozenset()):
+    for clock in part.clocks:
         lo, hi = p[f"r_{clock.value}_from"], p[f"r_{clock.value}_to"]
         if clock not in window:
             preds += [lo.isnull(), hi.isnull()]
@@ -321,6 +341,7 @@ def _after_sales(inp: Inputs, orders: ir.Table) -> list[ir.Table]:
     rows = orders.join(a, "order_id")
     shipped_before = rows.ship_time.notnull() & (rows.ship_time <= rows.created_at)
     rows = rows.mutate(**{ck.SHIPPED_BEFORE_AFTERSALE: shipped_before})  # clocks.shipped_before
+    rows = inp.materialize("aftersales_prepared", rows)
     anchors = {**ORDER_CLOCKS, **AFTERSALE_CLOCKS}
     out = []
     for check, parameter, start, done, returns_only in AFTERSALE_CHECKS:
