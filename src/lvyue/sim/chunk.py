@@ -1,0 +1,173 @@
+"""One chunk of orders and everything that hangs off them, as facts tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lvyue.model.enums import Check, VerdictStatus
+from lvyue.sim import btas, data
+from lvyue.sim.aftersales import after_sales_table
+from lvyue.sim.labels import Labels
+from lvyue.sim.logistics import draw_parcels, tracking_table
+from lvyue.sim.orders import CONTROL, LATE_PICKUP, NONE, SLOW_HUB, Columns, draw_orders
+from lvyue.sim.outcomes import draw_outcomes, excess_sums
+from lvyue.sim.reports import reports_table
+from lvyue.sim.world import DOMESTIC, MERCHANT_TYPES, SHIP_MODES, SPOT, World, padded
+
+CHUNK_TABLES = ("orders", "tracking", "after_sales", "reports", "inspections", "labels")
+INSTANT_TYPE = pa.timestamp("s", tz="UTC")
+ORDER_ID_BASE = 19_283_746_500_000_000  # 子订单编号: 19 digits, "69..." like the platform's
+
+
+def chunk_tables(
+    world: World, chunk: int, first: int, n: int
+) -> tuple[dict[str, pa.Table], np.ndarray]:
+    """The facts of orders ``first .. first + n - 1`` and the per-merchant metric sums.
+
+    Each chunk has its own random streams (seed, chunk), so output does not depend on how
+    many chunks ran before in this process."""
+    streams = [
+        np.random.default_rng(s) for s in np.random.SeedSequence([world.seed, 2, chunk]).spawn(8)
+    ]
+    o = draw_orders(world, streams[0], first, n)
+    draw_parcels(world, streams[1], o)
+    draw_outcomes(world, streams[2], o)
+    order_ids = padded(
+        "69", ORDER_ID_BASE + o["index"] * 1000 + streams[3].integers(0, 1000, n), 17
+    )
+    labels = Labels()
+    _order_labels(o, labels)
+    codes, inspections = btas.inspections(world, streams[4], o, order_ids, labels)
+    tables = {
+        "orders": _orders(world, o, order_ids, codes),
+        "tracking": tracking_table(world, streams[7], o),
+        "after_sales": after_sales_table(world, streams[5], o, order_ids, labels),
+        "reports": reports_table(world, streams[6], o, order_ids, chunk, labels),
+        "inspections": inspections,
+    }
+    tables["labels"] = labels.table(order_ids)
+    return {k: with_instants(t) for k, t in tables.items()}, excess_sums(o, len(world.merchant_cdf))
+
+
+def _order_labels(o: Columns, labels: Labels) -> None:
+    inj, domestic = o["injection"], o["mtype"] == DOMESTIC
+    labels.add(
+        np.flatnonzero(inj == LATE_PICKUP),
+        Check.PICKUP,
+        VerdictStatus.VIOLATED,
+        "injected: first pickup scan > 72 h after shipping (SF-6 allows 48 h)",
+    )
+    labels.add(
+        np.flatnonzero(inj == SLOW_HUB),
+        Check.FIRST_HUB,
+        VerdictStatus.VIOLATED,
+        "injected: pickup to first sorting centre > 144 h (SF-7 allows 120 h)",
+    )
+    control = np.flatnonzero(inj == CONTROL)
+    labels.add(
+        control, Check.SHIP_DEADLINE, VerdictStatus.OK, "control: shipped within 20 h of payment"
+    )
+    control = np.flatnonzero((inj == CONTROL) & domestic)
+    labels.add(
+        control, Check.PICKUP, VerdictStatus.OK, "control: picked up within 18 h of shipping"
+    )
+    labels.add(
+        control,
+        Check.FIRST_HUB,
+        VerdictStatus.OK,
+        "control: first sorting centre within 18 h of pickup",
+    )
+    vf = o["flower"] & o["in_vf"] & domestic & (o["mode"] != SPOT)
+    labels.add(
+        np.flatnonzero(vf),
+        Check.SHIP_MODE,
+        VerdictStatus.VIOLATED,
+        "flower product not spot in the Valentine's window (VF-4, VF-5)",
+    )
+
+
+def _orders(world: World, o: Columns, order_ids: pa.StringArray, codes: pa.StringArray) -> pa.Table:
+    cities = data.cities()
+    province, city = pa.array(cities.province, pa.string()), pa.array(cities.city, pa.string())
+    shipped = pa.array(o["ship"] != NONE)
+    unshipped = pa.scalar(None, pa.string())
+    carriers = pa.array([p.code for p in data.carriers()], pa.string())
+    status = np.select(
+        [o["refunded"], o["receipt"] != NONE, o["ship"] != NONE],
+        ["已关闭", "已完成", "已发货"],
+        "待发货",
+    )
+    m = pa.array(o["merchant"])
+    return pa.table(
+        {
+            "order_id": order_ids,
+            "merchant_id": world.merchant_id.take(m),
+            "merchant_type": pa.array([t.value for t in MERCHANT_TYPES]).take(pa.array(o["mtype"])),
+            "category": pa.array(world.categories).take(pa.array(o["category"])),
+            "ship_mode": pa.array([s.value for s in SHIP_MODES]).take(pa.array(o["mode"])),
+            "pay_time": o["pay"],
+            "promised_ship_time": o["promised"],
+            "delayed_shipping": o["delayed"],
+            "ship_time": o["ship"],
+            "carrier": pc.if_else(shipped, carriers.take(pa.array(o["carrier"])), unshipped),
+            "waybill": pc.if_else(shipped, o["waybill"], unshipped),
+            "confirmed_receipt_time": o["receipt"],
+            "inspection_code": codes,
+            "festival_open": o["festival_open"],
+            "established_store": world.merchant_established[o["merchant"]],
+            "settlement_extended_penalty": world.merchant_penalty[o["merchant"]],
+            "industry": pa.array([i.name for i in data.industries()]).take(pa.array(o["industry"])),
+            "amount": o["amount"],
+            "created_time": o["created"],
+            "order_status": pa.array(status, pa.string()),
+            "product_id": world.product_id.take(pa.array(o["product"])),
+            "origin_province": province.take(pa.array(o["origin"])),
+            "origin_city": city.take(pa.array(o["origin"])),
+            "dest_province": province.take(pa.array(o["dest"])),
+            "dest_city": city.take(pa.array(o["dest"])),
+            "outlet": pc.if_else(
+                shipped, world.network.facility_id.take(pa.array(o["outlet"])), unshipped
+            ),
+            "settled": o["settled"],
+            "settled_at": o["settled_at"],
+            "refunded": o["refunded"],
+            "complained": o["complained"],
+            "logistics_return": o["returned"],
+        }
+    )
+
+
+TIME_COLUMNS = frozenset(
+    {
+        "pay_time",
+        "promised_ship_time",
+        "ship_time",
+        "confirmed_receipt_time",
+        "created_time",
+        "settled_at",
+        "time",
+        "created_at",
+        "merchant_handled_at",
+        "return_shipped_at",
+        "merchant_received_at",
+        "return_signed_at",
+        "refunded_at",
+        "new_deadline",
+        "period_start",
+        "period_end",
+        "inspected_at",
+    }
+)
+
+
+def with_instants(table: pa.Table) -> pa.Table:
+    """int64 epoch-second columns named as instants -> timestamp[s, UTC]; NONE -> null."""
+    for i, name in enumerate(table.column_names):
+        column = table.column(i)
+        if name in TIME_COLUMNS and pa.types.is_integer(column.type):
+            values = column.to_numpy()
+            array = pa.array(values, pa.int64(), mask=values == NONE).cast(INSTANT_TYPE)
+            table = table.set_column(i, name, array)
+    return table

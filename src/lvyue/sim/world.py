@@ -1,0 +1,274 @@
+"""The fixed part of a simulated marketplace: merchants, accounts, products and the carrier
+network (outlets 网点, sorting centres, lanes), with the poor outlets and lanes as ground truth.
+Built once per (orders, seed); the order chunks draw from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lvyue.model.enums import MerchantType, ShipMode
+from lvyue.sim import data, truth
+from lvyue.sim.seasons import bj
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+MERCHANT_TYPES = (MerchantType.DOMESTIC, MerchantType.CROSS_BORDER, MerchantType.INSTANT_RETAIL)
+SHIP_MODES = (ShipMode.SPOT, ShipMode.PRESALE, ShipMode.STEP, ShipMode.FACTORY_DIRECT)
+DOMESTIC, CROSS_BORDER, INSTANT_RETAIL = 0, 1, 2
+SPOT, PRESALE, STEP, FACTORY_DIRECT = 0, 1, 2, 3
+# Ship-mode mix per merchant type; flower products are mostly spot (VF-4 makes others a breach).
+MODE_MIX = {
+    DOMESTIC: (0.85, 0.06, 0.05, 0.04),
+    CROSS_BORDER: (0.7, 0.3, 0.0, 0.0),
+    INSTANT_RETAIL: (1.0, 0.0, 0.0, 0.0),
+}
+FLOWER_MODE_MIX = (0.93, 0.03, 0.02, 0.02)
+VF_CATEGORIES = ("鲜花速递/花卉仿真/绿植园艺>生活鲜花", "鲜花速递/花卉仿真/绿植园艺>鲜花速递(同城)")
+BONDED_CITIES = ("杭州市", "宁波市", "广州市", "郑州市", "重庆市", "深圳市")
+AREAS = ("城东", "城西", "城南", "城北", "高新", "开发区", "经开", "新区")
+SHOP_WORDS = (
+    "优品",
+    "良选",
+    "悦家",
+    "星辰",
+    "初见",
+    "拾光",
+    "花语",
+    "云裳",
+    "匠心",
+    "森林",
+    "小鹿",
+    "橙子",
+)
+SHOP_KINDS = ("旗舰店", "专营店", "专卖店", "小店", "的店")
+PERMISSIONS = ("orders", "shipping", "aftersales", "reports", "inspection", "logistics_diagnosis")
+POOR_OUTLET_SHARE = 0.06
+POOR_OUTLET_PICKUP = 4.0  # multiplier on the pickup delay at a poor outlet
+POOR_OUTLET_HUB = 3.0  # multiplier on pickup -> first sorting centre
+POOR_LANE_SHARE = 0.015
+POOR_LANE_TRANSIT = 1.9
+POOR_LANE_EXCEPTION = 3.0
+
+
+@dataclass(frozen=True)
+class Network:
+    """Facilities (outlets and one sorting centre per carrier and city) and lanes."""
+
+    facility_id: pa.StringArray
+    facility_name: pa.StringArray
+    facility_is_hub: Bools
+    outlet_start: Ints  # [carrier, city] -> first outlet index
+    outlet_count: Ints  # [carrier, city]
+    hub: Ints  # [carrier, city] -> hub index
+    pickup_factor: Floats  # per facility
+    hub_factor: Floats  # per facility
+    distance_km: Floats  # [origin city, dest city]
+    standard_hours: Floats  # [origin city, dest city]
+    lane_factor: Floats  # [carrier, origin city, dest city]
+
+
+@dataclass(frozen=True)
+class World:
+    orders: int
+    seed: int
+    merchant_id: pa.StringArray
+    merchant_industry: Ints
+    merchant_type: Ints
+    merchant_city: Ints
+    merchant_cdf: Floats  # cumulative order share, for drawing merchants
+    merchant_speed: Floats  # handling-time multiplier
+    merchant_established: Bools
+    merchant_penalty: Bools  # VF-6: settlement period already extended as a penalty
+    merchant_carriers: Ints  # [merchant, 2]: primary and secondary carrier
+    merchant_created: Ints
+    merchant_topic: Bools
+    merchant_name: list[str]
+    product_id: pa.StringArray
+    product_start: Ints  # per merchant
+    product_count: Ints  # per merchant
+    product_category: Ints
+    product_mode: Ints
+    product_promise_days: Ints
+    product_delayed: Bools
+    product_festival_open: Bools
+    categories: tuple[str, ...]
+    category_industry: Ints
+    category_flower: Bools  # VF-1 scope
+    category_btas: Bools  # BT-1 scope
+    network: Network
+
+
+def _pick(rng: np.random.Generator, weights: npt.ArrayLike, n: int) -> Ints:
+    cdf = np.cumsum(np.asarray(weights, np.float64))
+    return np.searchsorted(cdf / cdf[-1], rng.random(n), side="right").astype(np.int64)
+
+
+def padded(prefix: str, numbers: Ints, width: int) -> pa.StringArray:
+    """prefix + zero-padded numbers, vectorised: ("M", [7], 7) -> ["M0000007"]."""
+    digits = pc.utf8_lpad(
+        pc.cast(pa.array(numbers, pa.int64()), pa.string()), width=width, padding="0"
+    )
+    return pc.binary_join_element_wise(prefix, digits, "")
+
+
+def build_world(orders: int, seed: int) -> World:
+    rng = np.random.default_rng([seed, 1])
+    industries = data.industries()
+    categories = tuple(c for i in industries for c in i.categories)
+    category_industry = np.array([k for k, i in enumerate(industries) for _ in i.categories])
+    n = int(np.clip(orders // 400, 40, 50_000))
+
+    industry = _pick(rng, [i.share for i in industries], n)
+    industry[: len(industries)] = np.arange(len(industries))  # every industry is present
+    mtype = np.zeros(n, np.int64)
+    for k, spec in enumerate(industries):
+        rows = industry == k
+        mtype[rows] = _pick(rng, spec.types, int(rows.sum()))
+    mtype[: len(industries)] = DOMESTIC
+    names = [i.name for i in industries]
+    industry[len(industries)], mtype[len(industries)] = names.index("美妆"), CROSS_BORDER
+    industry[len(industries) + 1], mtype[len(industries) + 1] = names.index("鲜花"), INSTANT_RETAIL
+
+    table = data.cities()
+    city = _pick(rng, table.origin_weight, n)
+    bonded = np.array([table.city.index(c) for c in BONDED_CITIES])
+    cross = mtype == CROSS_BORDER
+    city[cross] = bonded[rng.integers(0, len(bonded), int(cross.sum()))]
+
+    weight = rng.lognormal(0.0, 1.2, n)
+    newcomer = rng.random(n) < 0.02  # LD-10: new shops without history
+    newcomer[: len(industries) + 2] = False
+    weight[newcomer] = 0.0
+    created = rng.integers(bj("2018-01-01 00:00:00"), bj("2022-12-01 00:00:00"), n)
+    created[newcomer] = rng.integers(
+        bj("2024-03-01 00:00:00"), bj("2024-03-25 00:00:00"), int(newcomer.sum())
+    )
+
+    profiles = data.carriers()
+    shares = [c.share for c in profiles]
+    carriers = np.stack([_pick(rng, shares, n), _pick(rng, shares, n)], axis=1)
+    sf = [c.code for c in profiles].index("shunfeng")
+    carriers[mtype == INSTANT_RETAIL] = sf  # 同城: fast couriers
+
+    products = _products(rng, industry, mtype, categories, category_industry)
+    merchant_ids = padded("M", np.arange(n, dtype=np.int64) + 1, 7)
+    shop_names = [
+        table.short(int(c))
+        + SHOP_WORDS[k % len(SHOP_WORDS)]
+        + industries[i].name
+        + SHOP_KINDS[k % 5]
+        for k, (c, i) in enumerate(zip(city, industry, strict=True))
+    ]
+    cdf = np.cumsum(weight)
+    return World(
+        orders=orders,
+        seed=seed,
+        merchant_id=merchant_ids,
+        merchant_industry=industry,
+        merchant_type=mtype,
+        merchant_city=city,
+        merchant_cdf=cdf / cdf[-1],
+        merchant_speed=rng.lognormal(0.0, 0.35, n),
+        merchant_established=rng.random(n) < 0.4,
+        merchant_penalty=rng.random(n) < 0.02,
+        merchant_carriers=carriers,
+        merchant_created=created.astype(np.int64),
+        merchant_topic=rng.random(n) < 0.3,
+        merchant_name=shop_names,
+        categories=categories,
+        category_industry=category_industry,
+        category_flower=np.array([c in VF_CATEGORIES for c in categories]),
+        category_btas=np.array([industries[i].btas for i in category_industry]),
+        network=_network(rng),
+        **products,
+    )
+
+
+def _products(
+    rng: np.random.Generator,
+    industry: Ints,
+    mtype: Ints,
+    categories: tuple[str, ...],
+    category_industry: Ints,
+) -> dict[str, object]:
+    count = 2 + rng.poisson(4, len(industry))
+    start = np.concatenate([[0], np.cumsum(count)[:-1]])
+    owner = np.repeat(np.arange(len(industry)), count)
+    n = len(owner)
+    first_cat = np.searchsorted(category_industry, np.arange(category_industry.max() + 1))
+    cats_per = np.bincount(category_industry)
+    category = first_cat[industry[owner]] + (rng.random(n) * cats_per[industry[owner]]).astype(
+        np.int64
+    )
+    flower = np.isin(np.array(categories)[category], VF_CATEGORIES)
+    mode = np.zeros(n, np.int64)
+    for kind, mix in MODE_MIX.items():
+        rows = (mtype[owner] == kind) & ~flower
+        mode[rows] = _pick(rng, mix, int(rows.sum()))
+    rows = flower & (mtype[owner] == DOMESTIC)
+    mode[rows] = _pick(rng, FLOWER_MODE_MIX, int(rows.sum()))
+    domestic = mtype[owner] == DOMESTIC
+    return {
+        "product_id": padded("36", 41_257_000_000_000_000 + np.arange(n, dtype=np.int64) * 7, 17),
+        "product_start": start.astype(np.int64),
+        "product_count": count.astype(np.int64),
+        "product_category": category.astype(np.int64),
+        "product_mode": mode,
+        "product_promise_days": rng.integers(2, 16, n),  # SF-5 / DR-1: 2-15 days
+        "product_delayed": domestic & (mode == SPOT) & (rng.random(n) < 0.2),
+        "product_festival_open": domestic & (rng.random(n) < 0.12),
+    }
+
+
+def _network(rng: np.random.Generator) -> Network:
+    table = data.cities()
+    profiles = data.carriers()
+    nc, ny = len(profiles), len(table)
+    ids: list[str] = []
+    names: list[str] = []
+    is_hub: list[bool] = []
+    start = np.zeros((nc, ny), np.int64)
+    count = np.zeros((nc, ny), np.int64)
+    hub = np.zeros((nc, ny), np.int64)
+    for c, profile in enumerate(profiles):
+        for y in range(ny):
+            short = table.short(y)
+            k = 3 + min(int(table.origin_weight[y] // 2), 5)
+            start[c, y], count[c, y] = len(ids), k
+            ids += [f"{profile.code}-{short}-{j + 1:03d}" for j in range(k)]
+            names += [f"{short}{AREAS[j]}{profile.outlet_word}" for j in range(k)]
+            hub[c, y] = len(ids)
+            ids.append(f"{profile.code}-{short}-hub")
+            names.append(f"{short}{profile.hub_word}")
+            is_hub += [False] * k + [True]
+    hubs = np.array(is_hub)
+    poor = ~hubs & (rng.random(len(ids)) < POOR_OUTLET_SHARE)
+    km = truth.distance_km(
+        table.lat[:, None], table.lon[:, None], table.lat[None, :], table.lon[None, :]
+    )
+    np.fill_diagonal(km, truth.SAME_CITY_KM)
+    lane_factor = np.ones((nc, ny, ny))
+    poor_lane = rng.random((nc, ny, ny)) < POOR_LANE_SHARE
+    for c in range(nc):
+        np.fill_diagonal(poor_lane[c], False)
+    lane_factor[poor_lane] = POOR_LANE_TRANSIT
+    return Network(
+        facility_id=pa.array(ids, pa.string()),
+        facility_name=pa.array(names, pa.string()),
+        facility_is_hub=hubs,
+        outlet_start=start,
+        outlet_count=count,
+        hub=hub,
+        pickup_factor=np.where(poor, POOR_OUTLET_PICKUP, 1.0),
+        hub_factor=np.where(poor, POOR_OUTLET_HUB, 1.0),
+        distance_km=km,
+        standard_hours=truth.lane_standard_hours(km),
+        lane_factor=lane_factor,
+    )
