@@ -1,0 +1,82 @@
+"""What the workflows plug into the service: the BTAS ship check and the periodic sweeps.
+
+Registered on import (``lvyue.workflows`` imports this module); ``lvyue worker`` runs the
+sweeps once per period and the service's ship endpoint runs the ship check.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lvyue.engine.online import evaluate_order
+from lvyue.model.enums import Check, VerdictStatus
+from lvyue.store.hooks import ShipRefused, register_ship_check, register_sweep
+from lvyue.store.rows import ShipmentIn
+from lvyue.store.tables import Order
+from lvyue.workflows import config
+from lvyue.workflows.actions import after_sales, inspection, violations
+from lvyue.workflows.actions.facts import order_facts
+from lvyue.workflows.machine import Refusal
+
+# Orders paid this long ago or less are re-evaluated by the violations sweep.
+VIOLATION_LOOKBACK = timedelta(days=45)
+ENGINE_ACTOR = "system:engine-verdicts"
+
+
+@register_ship_check("btas-inspection")
+def btas_ship_check(session: Session, order: Order, shipment: ShipmentIn) -> None:
+    """BT-8, BT-10, BT-12: a required category ships only with its own unused passed code."""
+    now = shipment.ship_time or datetime.now(UTC)
+    try:
+        inspection.bind_for_shipment(
+            session,
+            config.rules(),
+            config.signer(),
+            order,
+            code=shipment.inspection_code,
+            item_id=None,
+            now=now,
+        )
+    except Refusal as refusal:
+        raise ShipRefused(refusal.clause or "BT-12", refusal.message) from None
+
+
+@register_sweep("workflows.after_sales_timeouts", "minute")
+def after_sales_timeouts(session: Session, now: datetime) -> dict[str, Any]:
+    """SF-9: the platform acts on expired after-sales limits and records the violations."""
+    return {"acted": after_sales.sweep_timeouts(session, config.rules(), now)}
+
+
+@register_sweep("workflows.inspection_resubmit_expiry", "hour")
+def inspection_expiry(session: Session, now: datetime) -> dict[str, Any]:
+    """Failed inspections past their re-submission deadline are closed."""
+    return {"closed": inspection.expire_failed(session, now)}
+
+
+@register_sweep("workflows.violations_from_verdicts", "hour")
+def violations_from_verdicts(session: Session, now: datetime) -> dict[str, Any]:
+    """SF-10: every violated verdict of the engine on recent orders becomes a violation once."""
+    orders = session.scalars(select(Order).where(Order.pay_time >= now - VIOLATION_LOOKBACK))
+    recorded = 0
+    for order in orders:
+        for verdict in evaluate_order(order_facts(session, order), now, config.rules()):
+            if verdict.status is not VerdictStatus.VIOLATED or verdict.check is Check.SETTLEMENT:
+                continue
+            row = violations.record(
+                session,
+                merchant_id=verdict.merchant_id,
+                order_id=verdict.order_id,
+                aftersale_id=verdict.aftersale_id,
+                check=verdict.check.value,
+                clause=verdict.clauses,
+                deadline=verdict.deadline,
+                source=ENGINE_ACTOR,
+                now=now,
+                detail={"reason": verdict.reason},
+            )
+            recorded += row is not None
+    return {"recorded": recorded}

@@ -1,0 +1,67 @@
+"""The service fixtures (an app on SQLite and on PostgreSQL, seeded merchants m1 and m2 and
+every role) plus a pinned service clock and an order factory for the workflow tests."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from lvyue.api.testing import ServiceWorld, service, service_backend
+from lvyue.model import format_instant
+
+__all__ = ["Clock", "ServiceWorld", "clock", "make_order", "service", "service_backend"]
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class Clock:
+    """The service's clock, pinned; tests move it with ``advance``."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock(service: ServiceWorld) -> Iterator[Clock]:
+    pinned = Clock(datetime.now(UTC).replace(microsecond=0))
+    app: Any = service.client.app
+    app.state.clock = pinned
+    yield pinned
+    app.state.clock = None
+
+
+OrderFactory = Callable[..., str]
+
+
+@pytest.fixture
+def make_order(service: ServiceWorld, clock: Clock) -> OrderFactory:
+    """Ingest an order of ``merchant`` through the API; returns its id."""
+
+    def make(merchant: str = "m1", **fields: Any) -> str:
+        order_id = f"{merchant}-O{next(_ids)}-{service.backend}"
+        body = {
+            "order_id": order_id,
+            "merchant_id": merchant,
+            "merchant_type": "domestic",
+            "category": "服饰内衣>女装>连衣裙",
+            "ship_mode": "spot",
+            "pay_time": format_instant(clock.now - timedelta(hours=1)),
+            **fields,
+        }
+        r = service.client.post("/orders", json=body, headers=service.auth(f"{merchant}.main"))
+        assert r.status_code == 201, r.text
+        return order_id
+
+    return make
