@@ -318,6 +318,7 @@ def ingest_json(
 async def ingest_csv(
     table: Table,
     request: Request,
+    session: SessionDep,
     principal: Annotated[Principal, Depends(current_principal)],
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
@@ -326,15 +327,13 @@ async def ingest_csv(
     _batch_permission(principal, table)
     raw = await request.body()
     rows = _read_csv(raw)
-    factory = request.app.state.session_factory
-    with factory() as session:
-        return run_once(
-            session,
-            principal,
-            idempotency_key,
-            fingerprint("POST", request.url.path, raw),
-            lambda: _batch(session, principal, table, rows, 2),
-        )
+    return run_once(
+        session,
+        principal,
+        idempotency_key,
+        fingerprint("POST", request.url.path, raw),
+        lambda: _batch(session, principal, table, rows, 2),
+    )
 
 
 def _read_csv(raw: bytes) -> list[dict[str, Any]]:

@@ -9,6 +9,8 @@ The caller owns the transaction: a batch commits whole or not at all.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -242,10 +244,23 @@ def apply_row(session: Session, table: str, row: BaseModel, scope: Scope, actor:
 def quarantine(
     session: Session, table: str, payload: Mapping[str, Any], error: str, scope: Scope, actor: str
 ) -> QuarantinedRow:
+    """Keep a refused row with its error; the same row from the same sender, still open in
+    quarantine, is not kept twice (a re-sent file changes nothing)."""
+    digest = hashlib.sha256(
+        json.dumps([table, scope.merchant_id, actor, payload], sort_keys=True, default=str).encode()
+    ).hexdigest()
+    existing = session.scalars(
+        select(QuarantinedRow).where(
+            QuarantinedRow.payload_hash == digest, QuarantinedRow.status == "open"
+        )
+    ).first()
+    if existing is not None:
+        return existing
     entry = QuarantinedRow(
         source=table,
         merchant_id=scope.merchant_id,
-        payload=dict(payload),
+        payload=json.loads(json.dumps(dict(payload), default=str)),
+        payload_hash=digest,
         error=error,
         received_by=actor,
     )

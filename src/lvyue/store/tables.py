@@ -169,6 +169,8 @@ class QuarantinedRow(Base):
     source: Mapped[str] = mapped_column(String(32))  # orders, shipments, tracking, ...
     merchant_id: Mapped[str | None] = mapped_column(String(64), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # SHA-256 of the canonical payload: the same bad row sent again is not quarantined twice.
+    payload_hash: Mapped[str] = mapped_column(String(64), index=True)
     error: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open/replayed/discarded
     received_by: Mapped[str | None] = mapped_column(String(64))

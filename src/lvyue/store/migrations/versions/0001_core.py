@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=32), nullable=False),
         sa.Column("merchant_id", sa.String(length=64), nullable=True),
         sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("payload_hash", sa.String(length=64), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("received_by", sa.String(length=64), nullable=True),
@@ -78,6 +79,9 @@ def upgrade() -> None:
     with op.batch_alter_table("quarantine", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_quarantine_merchant_id"), ["merchant_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_quarantine_payload_hash"), ["payload_hash"], unique=False
         )
 
     op.create_table(
@@ -290,6 +294,7 @@ def downgrade() -> None:
     op.drop_table("tracking_events")
     op.drop_table("sweep_claims")
     with op.batch_alter_table("quarantine", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_quarantine_payload_hash"))
         batch_op.drop_index(batch_op.f("ix_quarantine_merchant_id"))
 
     op.drop_table("quarantine")

@@ -1,0 +1,220 @@
+"""Ingestion through the API: JSON and bulk CSV, natural keys, Idempotency-Key, quarantine,
+size and content-type limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lvyue.api import create_app
+from lvyue.api.testing import ServiceWorld
+
+
+def order(order_id: str, merchant: str = "m1", **more: Any) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "merchant_id": merchant,
+        "merchant_type": "domestic",
+        "category": "服饰内衣>女装",
+        "ship_mode": "spot",
+        "pay_time": "2024-02-09 10:00:00",
+        **more,
+    }
+
+
+def test_order_json_is_idempotent_by_natural_key(service: ServiceWorld) -> None:
+    c, main = service.client, service.auth("m1.main")
+    first = c.post("/orders", json=order("i-1"), headers=main)
+    assert first.status_code == 201, first.text
+    assert first.json() == {"id": "i-1", "outcome": "created"}
+    assert c.post("/orders", json=order("i-1"), headers=main).json()["outcome"] == "unchanged"
+    later = order("i-1", confirmed_receipt_time="2024-02-15 09:00:00")
+    assert c.post("/orders", json=later, headers=main).json()["outcome"] == "updated"
+    got = c.get("/orders/i-1", headers=main).json()
+    # naive input is Beijing time; output carries the offset
+    assert got["pay_time"] == "2024-02-09T10:00:00+08:00"
+    assert got["confirmed_receipt_time"] == "2024-02-15T09:00:00+08:00"
+
+
+def test_order_body_errors_name_the_field(service: ServiceWorld) -> None:
+    bad = order("i-2", pay_time="yesterday", ship_mode="by-boat")
+    r = service.client.post("/orders", json=bad, headers=service.auth("m1.main"))
+    assert r.status_code == 422
+    fields = {tuple(e["loc"]) for e in r.json()["detail"]}
+    assert ("body", "pay_time") in fields
+    assert ("body", "ship_mode") in fields
+
+
+def test_merchant_cannot_write_another_merchants_order(service: ServiceWorld) -> None:
+    c = service.client
+    assert c.post("/orders", json=order("i-3"), headers=service.auth("m1.main")).status_code == 201
+    foreign = c.post("/orders", json=order("i-4", "m1"), headers=service.auth("m2.main"))
+    assert foreign.status_code == 422
+    assert "merchant_id" in foreign.json()["detail"]
+    taken = c.post("/orders", json=order("i-3", "m2"), headers=service.auth("m2.main"))
+    assert taken.status_code == 409
+    assert c.get("/orders/i-3", headers=service.auth("m2.main")).status_code == 404
+
+
+def test_idempotency_key_replays_or_conflicts(service: ServiceWorld) -> None:
+    c = service.client
+    headers = {**service.auth("m1.main"), "Idempotency-Key": "k-1"}
+    first = c.post("/orders", json=order("i-5"), headers=headers)
+    again = c.post("/orders", json=order("i-5"), headers=headers)
+    assert again.status_code == first.status_code == 201
+    assert again.json() == first.json() == {"id": "i-5", "outcome": "created"}
+    assert again.headers["idempotent-replayed"] == "true"
+    other = c.post("/orders", json=order("i-6"), headers=headers)
+    assert other.status_code == 409
+    assert c.get("/orders/i-6", headers=service.auth("m1.main")).status_code == 404
+
+
+def test_shipping_once_per_order(service: ServiceWorld) -> None:
+    c, sub = service.client, service.auth("m1.sub")
+    c.post("/orders", json=order("i-7"), headers=service.auth("m1.main"))
+    ship = {"carrier": "zhongtong", "waybill": "ZT100", "ship_time": "2024-02-10 08:00:00"}
+    assert c.post("/orders/i-7/shipment", json=ship, headers=sub).json()["outcome"] == "created"
+    assert c.post("/orders/i-7/shipment", json=ship, headers=sub).json()["outcome"] == "unchanged"
+    other = c.post("/orders/i-7/shipment", json={**ship, "waybill": "ZT101"}, headers=sub)
+    assert other.status_code == 409
+    assert (
+        c.post("/orders/i-7/shipment", json=ship, headers=service.auth("m2.main")).status_code
+        == 404
+    )
+    clerk = c.post("/orders/i-7/shipment", json=ship, headers=service.auth("m1.clerk"))
+    assert clerk.status_code == 403
+    assert clerk.json()["detail"]["permission"] == "orders:ship"
+    got = c.get("/orders/i-7", headers=sub).json()
+    assert got["shipment"]["waybill"] == "ZT100"
+
+
+def test_bulk_csv_quarantines_bad_rows_and_replays_unchanged(service: ServiceWorld) -> None:
+    c = service.client
+    csv_text = (
+        "order_id,merchant_id,merchant_type,category,ship_mode,pay_time,ship_time,carrier,waybill,amount\n"
+        "c-1,m2,domestic,服饰内衣>女装,spot,2024-02-09 10:00:00,2024-02-10 09:00:00,"
+        "yunda,YD1,99.5\n"
+        "c-2,m2,domestic,服饰内衣>女装,spot,not a time,,,,\n"
+        "c-3,m2,domestic,服饰内衣>女装,presale,2024-02-09 11:00:00,,,,\n"
+    )
+    headers = {**service.auth("m2.main"), "Content-Type": "text/csv"}
+    first = c.post("/ingest/orders/csv", content=csv_text.encode(), headers=headers)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert (body["created"], body["unchanged"], len(body["quarantined"])) == (2, 0, 1)
+    again = c.post("/ingest/orders/csv", content=csv_text.encode(), headers=headers).json()
+    assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
+    assert again["quarantined"] == body["quarantined"]  # the same bad row is kept once
+    row = c.get(f"/quarantine/{body['quarantined'][0]}", headers=service.auth("operator")).json()
+    assert row["error"].startswith("row 3: pay_time:")
+    assert row["payload"]["order_id"] == "c-2"
+    detail = c.get("/orders/c-1", headers=service.auth("m2.main")).json()
+    assert detail["extra"] == {"amount": "99.5"}
+    assert detail["shipment"]["carrier"] == "yunda"
+
+
+def test_operator_fixes_and_replays_a_quarantined_row(service: ServiceWorld) -> None:
+    c, op = service.client, service.auth("operator")
+    rows = [order("q-1", "m1"), order("q-2", "m1", pay_time="32/13/2024")]
+    result = c.post("/ingest/orders", json={"rows": rows}, headers=service.auth("m1.main")).json()
+    assert result["created"] == 1
+    (qid,) = result["quarantined"]
+    assert c.get("/quarantine", headers=service.auth("m1.main")).status_code == 403
+    listed = c.get("/quarantine", params={"source": "orders"}, headers=op).json()
+    assert qid in [r["quarantine_id"] for r in listed]
+    still_bad = c.post(f"/quarantine/{qid}/replay", headers=op).json()
+    assert still_bad["replayed"] is False and "pay_time" in still_bad["error"]
+    fixed = c.put(f"/quarantine/{qid}", json={"payload": order("q-2", "m1")}, headers=op)
+    assert fixed.status_code == 200
+    replayed = c.post(f"/quarantine/{qid}/replay", headers=op).json()
+    assert replayed == {"quarantine_id": qid, "replayed": True, "outcome": "created", "error": None}
+    assert c.get("/orders/q-2", headers=service.auth("m1.main")).status_code == 200
+    assert c.post(f"/quarantine/{qid}/replay", headers=op).status_code == 409
+
+
+def test_replay_keeps_the_uploaders_tenancy(service: ServiceWorld) -> None:
+    """A row m1 sent for m2's shop stays refused even when an operator replays it."""
+    c, op = service.client, service.auth("operator")
+    result = c.post(
+        "/ingest/orders", json={"rows": [order("q-3", "m2")]}, headers=service.auth("m1.main")
+    ).json()
+    (qid,) = result["quarantined"]
+    replay = c.post(f"/quarantine/{qid}/replay", headers=op).json()
+    assert replay["replayed"] is False
+    assert "not your shop" in replay["error"]
+
+
+def test_batch_is_all_or_nothing_on_unexpected_failure(service: ServiceWorld) -> None:
+    """A JSON batch whose Idempotency-Key was used for another body changes nothing at all."""
+    c = service.client
+    headers = {**service.auth("m1.main"), "Idempotency-Key": "batch-1"}
+    c.post("/ingest/orders", json={"rows": [order("b-1")]}, headers=headers)
+    clash = c.post("/ingest/orders", json={"rows": [order("b-2"), order("b-3")]}, headers=headers)
+    assert clash.status_code == 409
+    for order_id in ("b-2", "b-3"):
+        assert c.get(f"/orders/{order_id}", headers=service.auth("m1.main")).status_code == 404
+
+
+def test_wrong_content_type_is_415(service: ServiceWorld) -> None:
+    c = service.client
+    r = c.post(
+        "/orders",
+        content=b"order_id=1",
+        headers={**service.auth("m1.main"), "Content-Type": "text/plain"},
+    )
+    assert r.status_code == 415
+    r = c.post("/ingest/orders/csv", json={"rows": []}, headers=service.auth("m1.main"))
+    assert r.status_code == 415
+
+
+def test_oversized_upload_is_413_and_writes_nothing(service: ServiceWorld) -> None:
+    from fastapi.testclient import TestClient
+
+    small = create_app(service.url, max_body_bytes=2_000)
+    line = "o-{i},m1,domestic,服饰内衣>女装,spot,2024-02-09 10:00:00\n"
+    text = "order_id,merchant_id,merchant_type,category,ship_mode,pay_time\n" + "".join(
+        line.format(i=i) for i in range(100)
+    )
+    with TestClient(small) as client:
+        headers = {**service.auth("m1.main"), "Content-Type": "text/csv"}
+        r = client.post("/ingest/orders/csv", content=text.encode(), headers=headers)
+        assert r.status_code == 413
+
+        def chunks():  # no Content-Length: the streamed size is what counts
+            yield text.encode()
+
+        r = client.post("/ingest/orders/csv", content=chunks(), headers=headers)
+        assert r.status_code == 413
+        assert client.get("/orders/o-1", headers=service.auth("m1.main")).status_code == 404
+    small.state.engine.dispose()
+
+
+def test_after_sales_and_tracking_json(service: ServiceWorld) -> None:
+    c = service.client
+    c.post("/orders", json=order("t-1"), headers=service.auth("m1.main"))
+    ship = {"carrier": "zhongtong", "waybill": "ZT900", "ship_time": "2024-02-10 08:00:00"}
+    c.post("/orders/t-1/shipment", json=ship, headers=service.auth("m1.main"))
+    scan = {
+        "carrier": "zhongtong",
+        "waybill": "ZT900",
+        "time": "2024-02-10 18:00:00",
+        "kind": "pickup",
+    }
+    carrier = service.auth("carrier")
+    assert c.post("/tracking", json=scan, headers=carrier).json()["outcome"] == "created"
+    assert c.post("/tracking", json=scan, headers=carrier).json()["outcome"] == "unchanged"
+    assert c.post("/tracking", json=scan, headers=service.auth("m1.main")).status_code == 403
+    aftersale = {
+        "aftersale_id": "as-1",
+        "order_id": "t-1",
+        "type": "refund_only",
+        "created_at": "2024-02-11 10:00:00",
+    }
+    assert (
+        c.post("/after-sales", json=aftersale, headers=service.auth("m2.main")).status_code == 404
+    )
+    assert (
+        c.post("/after-sales", json=aftersale, headers=service.auth("m1.main")).status_code == 201
+    )
+    detail = c.get("/orders/t-1", headers=service.auth("m1.main")).json()
+    assert [e["kind"] for e in detail["tracking"]] == ["pickup"]
+    assert detail["after_sales"][0]["aftersale_id"] == "as-1"
