@@ -1,9 +1,297 @@
-"""CLI commands for the engine capability (being built)."""
+"""CLI for the compliance engine: evaluate, explain, at-risk, preview, penalties.
+
+Presentation only: the logic lives in :mod:`lvyue.engine` and :mod:`lvyue.facts`.
+Exit codes: 0 done, 2 bad input (facts, rulebook, arguments).
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import pyarrow as pa
+import pyarrow.compute as pc
 import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lvyue.engine import evaluate_batch, iter_verdicts, order_facts
+from lvyue.engine.batch import Backend
+from lvyue.engine.explain import Explanation, explain_order
+from lvyue.engine.output import count_verdicts, parse_horizon, write_table, write_verdicts
+from lvyue.engine.penalties import late_orders, penalties
+from lvyue.engine.preview import preview
+from lvyue.facts import Facts, FactsError, load_facts, write_quarantine
+from lvyue.model.time import InstantError, format_beijing, parse_instant
+from lvyue.rulebook import ConflictError, Rulebook, RulebookError, format_value, load_rulebook
+
+console = Console()
+err = Console(stderr=True)
+
+FactsOpt = Annotated[Path, typer.Option("--facts", help="Facts directory (docs/formats.md).")]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="Evaluate as of this instant (Beijing if naive).")
+]
+EngineOpt = Annotated[str, typer.Option("--engine", help="Batch engine: duckdb or spark.")]
+RulesOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", help="Extra announcement directory (repeatable)."),
+]
+SkipBadOpt = Annotated[
+    bool, typer.Option("--skip-bad", help="Quarantine bad rows instead of stopping.")
+]
+_STYLE = {"ok": "green", "violated": "bold red", "pending": "yellow", "at_risk": "bold yellow",
+          "exempted": "cyan", "scheduled": "blue"}  # fmt: skip
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _as_of(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        return parse_instant(text)
+    except InstantError as exc:
+        _fail(f"--as-of: {exc}")
+
+
+def _engine(name: str) -> Backend:
+    if name not in ("duckdb", "spark"):
+        _fail(f"--engine: {name!r} is not duckdb or spark")
+    return "spark" if name == "spark" else "duckdb"
+
+
+def _horizon(text: str, option: str) -> timedelta:
+    try:
+        return parse_horizon(text)
+    except ValueError as exc:
+        _fail(f"{option}: {exc}")
+
+
+def _rulebook(extra: list[Path] | None) -> Rulebook:
+    try:
+        rb = load_rulebook(extra_dirs=tuple(extra or ()))
+        rb.parameter_table()  # conflicts surface here, before any facts are read
+        return rb
+    except (RulebookError, ConflictError) as exc:
+        _fail(f"rulebook: {exc}")
+
+
+def _facts(path: Path, skip_bad: bool, quarantine: Path | None, counts: bool = True) -> Facts:
+    try:
+        with console.status(f"reading {path} …"):
+            facts = load_facts(path, skip_bad=skip_bad)
+    except FactsError as exc:
+        _fail(str(exc))
+    if facts.quarantine:
+        target = quarantine or path / "quarantine.csv"
+        count = write_quarantine(facts.quarantine, target)
+        err.print(f"[yellow]{count} bad rows quarantined to {target}[/]")
+    if counts:
+        _print_counts(facts)
+    return facts
+
+
+def _print_counts(facts: Facts) -> None:
+    table = Table("table", "read", "kept", "quarantined", title="facts", title_justify="left")
+    for name, (read, kept, bad) in facts.counts.items():
+        table.add_row(name, str(read), str(kept), str(bad))
+    console.print(table)
+
+
+def _summary(counts: Counter[tuple[str, str]], title: str = "verdicts") -> Table:
+    statuses = sorted({s for _, s in counts})
+    table = Table("check", *statuses, "total", title=title, title_justify="left")
+    for check in sorted({c for c, _ in counts}):
+        row = [counts.get((check, s), 0) for s in statuses]
+        cells = [
+            f"[{_STYLE.get(s, '')}]{n}[/]" if n else "·" for s, n in zip(statuses, row, strict=True)
+        ]
+        table.add_row(check, *cells, str(sum(row)))
+    return table
+
+
+def _progress(batches: Iterator[pa.RecordBatch], label: str) -> Iterator[pa.RecordBatch]:
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TextColumn("{task.completed:,} verdicts"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(label, total=None)
+        for batch in batches:
+            progress.advance(task, batch.num_rows)
+            yield batch
+
+
+def _fmt(moment: datetime | None) -> str:
+    return format_beijing(moment) if moment is not None else "—"
+
+
+def evaluate(
+    facts_dir: Annotated[Path, typer.Argument(help="Facts directory.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Evaluate as of this instant.")],
+    out: Annotated[Path, typer.Option("--out", help="Verdicts file (.csv or .parquet).")],
+    engine: EngineOpt = "duckdb",
+    at_risk_within: Annotated[str, typer.Option(help="Pending within this → at_risk.")] = "12h",
+    skip_bad: SkipBadOpt = False,
+    quarantine: Annotated[Path | None, typer.Option(help="Quarantine file (CSV).")] = None,
+    rules: RulesOpt = None,
+) -> None:
+    """Hold every order to the rule in force: one verdict per order (or request) and check."""
+    if out.suffix not in (".csv", ".parquet"):
+        _fail(f"--out: {out} must end in .csv or .parquet")
+    moment, backend = _as_of(as_of), _engine(engine)
+    horizon = _horizon(at_risk_within, "--at-risk-within")
+    rb = _rulebook(rules)
+    facts = _facts(facts_dir, skip_bad, quarantine)
+    counts: Counter[tuple[str, str]] = Counter()
+    stream = iter_verdicts(facts, moment, rb, backend=backend, horizon=horizon)
+    rows = write_verdicts(_progress(stream, f"evaluating on {backend}"), out, counts)
+    console.print(_summary(counts, f"{rows:,} verdicts as of {format_beijing(moment)} → {out}"))
+
+
+def explain(
+    order_id: Annotated[str, typer.Argument(help="The order to explain.")],
+    facts: FactsOpt,
+    as_of: AsOfOpt = None,
+    rules: RulesOpt = None,
+) -> None:
+    """An order's timeline, every deadline with its clause, and why other clauses did not apply."""
+    moment, rb = _as_of(as_of), _rulebook(rules)
+    loaded = _facts(facts, False, None, counts=False)
+    found = order_facts(loaded, order_id)
+    if found is None:
+        _fail(f"order {order_id!r} is not in {facts}")
+    _render_explanation(explain_order(found, moment, rb))
+
+
+def _render_explanation(ex: Explanation) -> None:
+    o = ex.order
+    head = (f"{o.order_id} · merchant {o.merchant_id} ({o.merchant_type.value}) · "
+            f"{o.category} · {o.ship_mode.value}"
+            + (f" · flags {', '.join(sorted(o.flags))}" if o.flags else ""))  # fmt: skip
+    console.print(Panel(head, title=f"order as of {format_beijing(ex.as_of)}", expand=False))
+    timeline = Table("when (Beijing)", "what", title="timeline", title_justify="left")
+    for moment, what in ex.timeline:
+        timeline.add_row(format_beijing(moment), what)
+    console.print(timeline)
+    verdicts = Table("check", "request", "status", "deadline", "done", "clauses", "detail",
+                     title="verdicts", title_justify="left")  # fmt: skip
+    for step in ex.steps:
+        v = step.verdict
+        status = f"[{_STYLE.get(v.status.value, '')}]{v.status.value}[/]"
+        verdicts.add_row(v.check.value, v.aftersale_id, status, _fmt(v.deadline),
+                         _fmt(v.done_at), v.clauses, v.detail)  # fmt: skip
+    console.print(verdicts)
+    clauses = Table("check", "parameter", "clause", "value", "applies", "why",
+                    title="clauses considered", title_justify="left")  # fmt: skip
+    for step in ex.steps:
+        for parameter, traces in step.traces.items():
+            for t in traces:
+                value = format_value(t.value) if t.value is not None else ""
+                mark = "[green]✔[/]" if t.applies and not t.overridden_by else "[dim]✘[/]"
+                clauses.add_row(step.verdict.check.value, parameter, t.clause_id, value,
+                                mark, t.reason)  # fmt: skip
+    console.print(clauses)
+
+
+def at_risk(
+    facts: FactsOpt,
+    as_of: AsOfOpt = None,
+    within: Annotated[str, typer.Option("--within", help="Horizon, e.g. 12h.")] = "12h",
+    engine: EngineOpt = "duckdb",
+    out: Annotated[Path | None, typer.Option(help="Also write them (.csv/.parquet).")] = None,
+    rules: RulesOpt = None,
+) -> None:
+    """Pending verdicts that will breach within the horizon, soonest first."""
+    moment, backend, horizon = _as_of(as_of), _engine(engine), _horizon(within, "--within")
+    rb = _rulebook(rules)
+    verdicts = evaluate_batch(_facts(facts, False, None), moment, rb, backend=backend,
+                              horizon=horizon)  # fmt: skip
+    risky = verdicts.filter(pc.equal(verdicts["status"], "at_risk"))
+    risky = risky.sort_by([("deadline", "ascending"), ("order_id", "ascending")])
+    table = Table("deadline (Beijing)", "left", "order", "request", "check", "merchant",
+                  "clauses", title=f"{risky.num_rows} at risk within {within}",
+                  title_justify="left")  # fmt: skip
+    for row in risky.slice(0, 50).to_pylist():
+        left = row["deadline"] - moment
+        table.add_row(_fmt(row["deadline"]), str(left), row["order_id"], row["aftersale_id"],
+                      row["check"], row["merchant_id"], row["clauses"])  # fmt: skip
+    console.print(table)
+    if risky.num_rows > 50:
+        console.print(f"… and {risky.num_rows - 50} more")
+    if out is not None:
+        write_verdicts(iter(risky.to_batches()), out)
+
+
+def preview_cmd(
+    draft: Annotated[Path, typer.Option("--draft", help="Draft announcement directory.")],
+    facts: FactsOpt,
+    as_of: AsOfOpt = None,
+    engine: EngineOpt = "duckdb",
+    out: Annotated[Path | None, typer.Option(help="Write the changed verdicts (CSV).")] = None,
+) -> None:
+    """Evaluate with and without a draft announcement: the verdicts it would change."""
+    moment, backend = _as_of(as_of), _engine(engine)
+    if not draft.is_dir():
+        _fail(f"--draft: {draft} is not a directory")
+    published, drafted = _rulebook(None), _rulebook([draft])
+    result = preview(_facts(facts, False, None), moment, published, drafted, backend=backend)
+    console.print(f"{result.changes.num_rows:,} of {result.verdicts:,} verdicts would change")
+    for title, grouped, key in (("by clause", result.by_clause, "clauses_after"),
+                                ("by merchant", result.by_merchant, "merchant_id")):  # fmt: skip
+        table = Table(key, "check", "change", "verdicts", title=title, title_justify="left")
+        for row in grouped.slice(0, 30).to_pylist():
+            table.add_row(row[key] or "—", row["check"], row["change"], str(row["verdicts"]))
+        console.print(table)
+    if out is not None:
+        write_table(result.changes, out)
+
+
+def penalties_cmd(
+    facts: FactsOpt,
+    out: Annotated[Path, typer.Option("--out", help="Penalties file (.csv or .parquet).")],
+    as_of: AsOfOpt = None,
+    engine: EngineOpt = "duckdb",
+    rules: RulesOpt = None,
+) -> None:
+    """DR-6 late-shipment penalties: points, deposit deductions and product bans, with caps."""
+    moment, backend, rb = _as_of(as_of), _engine(engine), _rulebook(rules)
+    loaded = _facts(facts, False, None)
+    verdicts = evaluate_batch(loaded, moment, rb, backend=backend)
+    try:
+        result = penalties(late_orders(loaded, verdicts), moment, rb)
+    except LookupError as exc:
+        _fail(f"rulebook: {exc}")
+    write_table(result, out)
+    grouped = result.group_by("merchant_id").aggregate(
+        [("order_id", "count"), ("points", "sum"), ("deduction_yuan", "sum"),
+         ("product_banned", "sum")]
+    ).sort_by("merchant_id")  # fmt: skip
+    table = Table("merchant", "late orders", "points", "deposit yuan", "bans",
+                  title=f"penalties → {out}", title_justify="left")  # fmt: skip
+    for row in grouped.to_pylist():
+        points, yuan = f"{row['points_sum']:.1f}", f"{row['deduction_yuan_sum']:.0f}"
+        table.add_row(row["merchant_id"], str(row["order_id_count"]), points, yuan,
+                      str(row["product_banned_sum"]))  # fmt: skip
+    console.print(table)
+    console.print(_summary(count_verdicts(verdicts)))
 
 
 def register(app: typer.Typer) -> None:
     """Adds this capability's commands to the main app."""
+    app.command()(evaluate)
+    app.command()(explain)
+    app.command("at-risk")(at_risk)
+    app.command("preview")(preview_cmd)
+    app.command("penalties")(penalties_cmd)

@@ -69,7 +69,8 @@ def verdicts(inp: Inputs) -> ir.Table:
         _settlement(inp, orders),
         *_after_sales(inp, orders),
     ]  # fmt: skip
-    return ibis.union(*[p.select(*OUT_COLUMNS) for p in parts], distinct=False)
+    union = ibis.union(*[p.select(*OUT_COLUMNS) for p in parts], distinct=False)
+    return union.order_by(["order_id", "aftersale_id", "check"])  # deterministic output
 
 
 def _seen(col: ir.IntegerColumn, as_of: int) -> ir.IntegerValue:

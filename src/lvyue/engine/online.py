@@ -299,12 +299,9 @@ AFTERSALE_CHECKS: tuple[tuple[Check, str, str, str, bool], ...] = (
 )  # fmt: skip
 
 
-def _after_sale(order: _Order, request: AfterSale, rb: Resolves) -> list[Verdict | None]:
-    """SF-9 a–d / DR-3, each counted from its own fact of the request."""
+def _aftersale_ctx(order: _Order, request: AfterSale, created: datetime) -> OrderContext:
+    """The request's context: its clocks, and the SF-9 flag when the order had shipped."""
     as_of = order.as_of
-    created = ck.seen(request.created_at, as_of)
-    if created is None:
-        return []
     moments = {
         Clock.AFTERSALE_CREATED: created,
         Clock.AFTERSALE_AGREED: ck.seen(request.merchant_handled_at, as_of),
@@ -315,7 +312,29 @@ def _after_sale(order: _Order, request: AfterSale, rb: Resolves) -> list[Verdict
     flags = order.ctx.flags
     if ck.shipped_before(order.anchors.get(Clock.SHIP_TIME), created):
         flags = flags | {ck.SHIPPED_BEFORE_AFTERSALE}
-    ctx = replace(order.ctx, flags=flags, clocks=anchors)
+    return replace(order.ctx, flags=flags, clocks=anchors)
+
+
+def contexts(facts: OrderFacts, as_of: datetime) -> dict[str, OrderContext]:
+    """The contexts the checks resolve with: "" for the order, else per after-sales id."""
+    order = _prepare(facts, as_of, DEFAULT_HORIZON)
+    if order is None:
+        return {}
+    out = {"": order.ctx}
+    for request in facts.after_sales:
+        created = ck.seen(request.created_at, as_of)
+        if created is not None:
+            out[request.aftersale_id] = _aftersale_ctx(order, request, created)
+    return out
+
+
+def _after_sale(order: _Order, request: AfterSale, rb: Resolves) -> list[Verdict | None]:
+    """SF-9 a–d / DR-3, each counted from its own fact of the request."""
+    as_of = order.as_of
+    created = ck.seen(request.created_at, as_of)
+    if created is None:
+        return []
+    ctx = _aftersale_ctx(order, request, created)
     out: list[Verdict | None] = []
     for check, parameter, start, done, returns_only in AFTERSALE_CHECKS:
         if returns_only and request.type not in ck.RETURN_TYPES:
@@ -323,7 +342,7 @@ def _after_sale(order: _Order, request: AfterSale, rb: Resolves) -> list[Verdict
         if ck.seen(getattr(request, start), as_of) is None:
             continue
         answer = rb.resolve(parameter, ctx)
-        deadline = deadline_from(answer, anchors) if answer else None
+        deadline = deadline_from(answer, ctx.clocks) if answer else None
         if answer is None or deadline is None:
             continue
         met = ck.seen(getattr(request, done), as_of)

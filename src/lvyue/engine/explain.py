@@ -1,0 +1,73 @@
+"""``explain``: one order's timeline, every deadline with its clause, and why other clauses
+did or did not apply (the rulebook's trace)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from lvyue.engine.online import AFTERSALE_CHECKS, Resolves, contexts, evaluate_order
+from lvyue.engine.order import OrderFacts
+from lvyue.engine.verdict import Verdict
+from lvyue.model.enums import Check
+from lvyue.rulebook.context import OrderContext
+from lvyue.rulebook.resolver import ClauseTrace
+
+CHECK_PARAMETERS: dict[Check, tuple[str, ...]] = {
+    Check.SHIP_DEADLINE: ("ship.deadline",),
+    Check.SHIP_MODE: ("ship.modes_allowed", "ship.delayed_tool_allowed"),
+    Check.PICKUP: ("pickup.limit",),
+    Check.FIRST_HUB: ("first_hub.limit",),
+    Check.INSPECTION: ("inspection.required",),
+    Check.SETTLEMENT: ("settlement.delay",),
+    **{check: (parameter,) for check, parameter, *_ in AFTERSALE_CHECKS},
+}
+
+
+class Traces(Resolves, Protocol):
+    def trace(self, parameter: str, ctx: OrderContext) -> list[ClauseTrace]: ...
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the verdict table: a check, its deadline and the clauses behind it."""
+
+    verdict: Verdict
+    traces: dict[str, list[ClauseTrace]]  # parameter -> every clause and why it (not) applied
+
+
+@dataclass(frozen=True)
+class Explanation:
+    order: OrderFacts
+    as_of: datetime
+    timeline: list[tuple[datetime, str]]  # what happened, in order (as of as_of)
+    steps: list[Step]
+
+
+def explain_order(facts: OrderFacts, as_of: datetime, rulebook: Traces) -> Explanation:
+    ctxs = contexts(facts, as_of)
+    steps = []
+    for verdict in evaluate_order(facts, as_of, rulebook):
+        ctx = ctxs[verdict.aftersale_id]
+        traces = {p: rulebook.trace(p, ctx) for p in CHECK_PARAMETERS[verdict.check]}
+        steps.append(Step(verdict, traces))
+    return Explanation(facts, as_of, timeline(facts, as_of), steps)
+
+
+def timeline(facts: OrderFacts, as_of: datetime) -> list[tuple[datetime, str]]:
+    events: list[tuple[datetime, str]] = [(facts.pay_time, "paid 支付")]
+    if facts.promised_ship_time is not None:
+        events.append((facts.promised_ship_time, "promised ship time 承诺发货"))
+    if facts.ship_time is not None:
+        events.append((facts.ship_time, "shipped 发货"))
+    events += [(e.time, f"tracking: {e.kind}") for e in facts.tracking]
+    if facts.confirmed_receipt_time is not None:
+        events.append((facts.confirmed_receipt_time, "receipt confirmed 确认收货"))
+    for a in facts.after_sales:
+        for name in ("created_at", "merchant_handled_at", "return_shipped_at",
+                     "merchant_received_at", "return_signed_at", "refunded_at"):  # fmt: skip
+            moment = getattr(a, name)
+            if moment is not None:
+                events.append((moment, f"after-sales {a.aftersale_id} ({a.type}): {name}"))
+    return sorted((e for e in events if e[0] <= as_of), key=lambda e: e[0])

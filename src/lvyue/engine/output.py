@@ -1,0 +1,85 @@
+"""Writing verdicts (CSV with ISO 8601 Beijing times, or Parquet) and counting them."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from lvyue.engine.verdict import VERDICT_SCHEMA
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_horizon(text: str) -> timedelta:
+    """``12h``, ``30m``, ``2d``, ``90s`` (or a plain number of hours)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (try 12h, 30m, 2d)")
+    return timedelta(seconds=float(match[1]) * _UNITS[match[2] or "h"])
+
+
+def for_csv(batch: pa.RecordBatch | pa.Table) -> pa.Table:
+    """Times as ISO 8601 with the Beijing offset, e.g. 2023-02-04T23:59:59+08:00."""
+    table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+    for name in [f.name for f in table.schema if pa.types.is_timestamp(f.type)]:
+        local = table[name].cast(pa.timestamp("s", tz="Asia/Shanghai"))
+        text = pc.strftime(local, format="%Y-%m-%dT%H:%M:%S+08:00")
+        table = table.set_column(table.schema.get_field_index(name), name, text)
+    return table
+
+
+def write_table(table: pa.Table, out: Path) -> None:
+    """Any result table as .parquet, or .csv with ISO 8601 Beijing times, atomically."""
+    tmp = out.with_name(out.name + ".tmp")
+    if out.suffix == ".parquet":
+        pq.write_table(table, tmp)
+    else:
+        pacsv.write_csv(for_csv(table), tmp)
+    tmp.replace(out)
+
+
+def write_verdicts(
+    batches: Iterable[pa.RecordBatch], out: Path, counts: Counter[tuple[str, str]] | None = None
+) -> int:
+    """Stream verdicts to ``out`` (.csv or .parquet) atomically; returns the row count."""
+    counts = counts if counts is not None else Counter()
+    tmp = out.with_name(out.name + ".tmp")
+    rows = 0
+    try:
+        writer: pq.ParquetWriter | pacsv.CSVWriter
+        if out.suffix == ".parquet":
+            writer = pq.ParquetWriter(tmp, VERDICT_SCHEMA)
+        else:
+            writer = pacsv.CSVWriter(tmp, for_csv(VERDICT_SCHEMA.empty_table()).schema)
+        with writer:
+            for batch in batches:
+                writer.write_table(
+                    pa.Table.from_batches([batch]) if out.suffix == ".parquet" else for_csv(batch)
+                )
+                rows += batch.num_rows
+                _count(batch, counts)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return rows
+
+
+def _count(batch: pa.RecordBatch, counts: Counter[tuple[str, str]]) -> None:
+    grouped = pa.table({"c": batch["check"], "s": batch["status"]}).group_by(["c", "s"])
+    for row in grouped.aggregate([("c", "count")]).to_pylist():
+        counts[(row["c"], row["s"])] += row["c_count"]
+
+
+def count_verdicts(table: pa.Table) -> Counter[tuple[str, str]]:
+    counts: Counter[tuple[str, str]] = Counter()
+    for batch in table.to_batches():
+        _count(batch, counts)
+    return counts

@@ -1,0 +1,67 @@
+"""Policy preview: the verdicts a draft announcement would change, before it is published."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+import pyarrow as pa
+
+from lvyue.engine.batch import Backend, Compiles, evaluate_batch
+from lvyue.engine.online import DEFAULT_HORIZON
+from lvyue.facts import Facts
+
+_CHANGES_SQL = """
+SELECT coalesce(b.order_id, d.order_id) AS order_id,
+       coalesce(b.aftersale_id, d.aftersale_id) AS aftersale_id,
+       coalesce(b.merchant_id, d.merchant_id) AS merchant_id,
+       coalesce(b."check", d."check") AS "check",
+       b.status AS status_before, d.status AS status_after,
+       b.deadline AS deadline_before, d.deadline AS deadline_after,
+       b.clauses AS clauses_before, d.clauses AS clauses_after
+FROM base b FULL OUTER JOIN draft d
+  ON b.order_id = d.order_id AND b.aftersale_id = d.aftersale_id AND b."check" = d."check"
+WHERE b.status IS DISTINCT FROM d.status
+   OR b.deadline IS DISTINCT FROM d.deadline
+   OR b.clauses IS DISTINCT FROM d.clauses
+ORDER BY order_id, aftersale_id, "check"
+"""
+
+_GROUP_SQL = """
+SELECT {key}, "check", coalesce(status_before, '-') || ' → ' || coalesce(status_after, '-')
+       AS change, count(*) AS verdicts
+FROM changes GROUP BY ALL ORDER BY verdicts DESC, {key}, "check", change
+"""
+
+
+@dataclass(frozen=True)
+class Preview:
+    changes: pa.Table  # one row per verdict that differs
+    by_clause: pa.Table  # clauses_after, check, change, verdicts
+    by_merchant: pa.Table  # merchant_id, check, change, verdicts
+    verdicts: int  # verdicts under the published rulebook
+
+
+def preview(
+    facts: Facts,
+    as_of: datetime,
+    published: Compiles,
+    draft: Compiles,
+    *,
+    backend: Backend = "duckdb",
+    horizon: timedelta = DEFAULT_HORIZON,
+) -> Preview:
+    base = evaluate_batch(facts, as_of, published, backend=backend, horizon=horizon)
+    after = evaluate_batch(facts, as_of, draft, backend=backend, horizon=horizon)
+    con = duckdb.connect()
+    try:
+        con.register("base", base)
+        con.register("draft", after)
+        changes = con.sql(_CHANGES_SQL).to_arrow_table()
+        con.register("changes", changes)
+        by_clause = con.sql(_GROUP_SQL.format(key="clauses_after")).to_arrow_table()
+        by_merchant = con.sql(_GROUP_SQL.format(key="merchant_id")).to_arrow_table()
+    finally:
+        con.close()
+    return Preview(changes, by_clause, by_merchant, base.num_rows)
