@@ -1,9 +1,271 @@
-"""CLI commands for the diagnosis capability (being built)."""
+"""CLI for logistics diagnosis (物流诊断): ``diagnose``, ``governance``, ``reachability``,
+``growth-signup``. Presentation only: the logic lives in lvyue.diagnosis."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
 import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+if TYPE_CHECKING:
+    import lvyue.diagnosis as dx
+
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+FactsOpt = Annotated[Path, typer.Option("--facts", help="facts directory (docs/formats.md)")]
+StateOpt = Annotated[
+    Path | None, typer.Option("--state-dir", help="governance history and control state")
+]
+
+
+def _dx() -> Any:
+    """The diagnosis package, imported on use so other commands start fast."""
+    import lvyue.diagnosis
+
+    return lvyue.diagnosis
+
+
+def _run(action: Callable[[], T]) -> T:
+    """One-line errors, non-zero exit, never a traceback."""
+    dx = _dx()
+    try:
+        return action()
+    except dx.ERRORS as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def diagnose(
+    merchant_id: Annotated[str, typer.Argument(help="merchant (shop) id")],
+    facts: FactsOpt,
+    period: Annotated[str | None, typer.Option(help="YYYY-MM-DD..YYYY-MM-DD (Beijing)")] = None,
+    state_dir: StateOpt = None,
+) -> None:
+    """A merchant's logistics diagnosis: capability, standing among peers, predicted gain."""
+    dx = _dx()
+    result = _run(lambda: dx.diagnose_facts(facts, merchant_id, period, state_dir))
+    _show_diagnosis(result)
+
+
+def _show_diagnosis(d: dx.Diagnosis) -> None:
+    dx = _dx()
+    console.print(
+        f"[bold]物流诊断 {d.merchant_id}[/bold]  industry {d.industry or 'n/a'}  "
+        f"period {d.period}  shipped {d.volume}"
+    )
+    if d.state == "cold_start":
+        console.print(
+            f"[yellow]Cold start:[/yellow] {d.volume} shipped orders is below the minimum "
+            "history; a diagnosis appears once history accrues. Meanwhile:"
+        )
+        for r in d.recommendations:
+            console.print(f"  • {dx.SOLUTIONS[r.solution]}: {r.reason}")
+        return
+    summary = Table(title="Shipping · transport · after-sales (发货/快递运输/售后客诉)")
+    for col in ("metric", "average", "P50", "P90"):
+        summary.add_column(col)
+    for m in dx.METRICS:
+        if m.kind == "duration":
+            s = d.summary
+            summary.add_row(
+                m.label, *(dx.metrics.fmt(f"{m.name}_{k}", s.get(f"{m.name}_{k}")) for k in ("avg", "p50", "p90"))
+            )
+        else:
+            summary.add_row(m.label, dx.metrics.fmt(m.name, d.summary.get(m.name)), "", "")
+    console.print(summary)
+    cap = Table(title="Carrier capability (LD-3)")
+    for col in ("carrier", "volume", "揽收 avg/P50/P90 h", "揽签 avg/P50/P90 h", "24h pickup",
+                "on time"):
+        cap.add_column(col, justify="right" if col != "carrier" else "left")
+    for r in d.capability:
+        cap.add_row(
+            r["carrier"], str(r["volume"]), _triple(r, "pickup_from_pay_h"), _triple(r, "transit_h"),
+            _pct(r["pickup_24h_rate"]), _pct(r["on_time_rate"]),
+        )
+    console.print(cap)
+    score = d.score.score if d.score else None
+    console.print(f"Logistics sub-score (50–100): [bold]{score if score is not None else 'n/a'}[/]")
+    for c in d.controlled:
+        console.print(
+            f"[red]Controlled {c.kind} {c.key}[/red] (since {c.since}): {c.shipments} of your "
+            "shipments went through it"
+        )
+    _show_topic(d)
+
+
+def _triple(row: dict[str, Any], name: str) -> str:
+    vals = [row.get(f"{name}_{k}") for k in ("avg", "p50", "p90")]
+    return " / ".join("n/a" if v is None else f"{v:.1f}" for v in vals)
+
+
+def _show_topic(d: dx.Diagnosis) -> None:
+    dx = _dx()
+    if d.topic is None:
+        console.print(f"Topic analysis: {d.topic_status.replace('_', ' ')} for this merchant (LD-11)")
+        return
+    t = d.topic
+    table = Table(title=f"Topic analysis among {t.peers} same-industry merchants (LD-6)")
+    for col in ("metric", "yours", "percentile", "grade", "peer P50", "peer P75"):
+        table.add_column(col)
+    colour = {"excellent": "green", "normal": "yellow", "lagging": "red", "n/a": "dim"}
+    for s in t.standings:
+        label = dx.metric_label(s.column)
+        table.add_row(
+            label, dx.format_column(s.column, s.value),
+            "n/a" if s.percentile is None else f"{s.percentile:.0f}",
+            f"[{colour[s.grade]}]{s.grade}[/]", dx.format_column(s.column, s.peer_p50),
+            dx.format_column(s.column, s.peer_p75),
+        )
+    console.print(table)
+    lanes = Table(title="Lane × carrier detail (LD-7), top 10 by volume")
+    for col in ("lane", "carrier", "volume", "揽收 h (peers)", "on time (peers)"):
+        lanes.add_column(col)
+    for lane in t.lanes[:10]:
+        lanes.add_row(
+            f"{lane.origin_city}→{lane.dest_city}", lane.carrier, str(lane.volume),
+            f"{_h(lane.values.get('pickup_from_pay_h_avg'))} ({_h(lane.peer_values.get('pickup_from_pay_h_avg'))})",
+            f"{_pct(lane.values.get('on_time_rate'))} ({_pct(lane.peer_values.get('on_time_rate'))})",
+        )
+    console.print(lanes)
+    for s in t.suggestions:
+        console.print(f"  • {s.text}")
+    if t.gain:
+        gain = Table(title="Predicted settlement gain (结算率) if weak metrics reach peers")
+        for col in ("target", "settlement now", "after", "gain (orders)", "gain (GMV ¥)",
+                    "sub-score after"):
+            gain.add_column(col, justify="right")
+        for level, g in t.gain.items():
+            proj = t.projected_score[level].score
+            gain.add_row(
+                f"peer {level.upper()}", _pct(g.current_rate), _pct(g.projected_rate),
+                f"{g.gain_orders:+.1f}", f"{g.gain_gmv:+,.0f}", "n/a" if proj is None else str(proj),
+            )
+        console.print(gain)
+    elif t.note:
+        console.print(f"Settlement gain: {t.note}")
+    if d.recommendations:
+        console.print("[bold]Growth centre (LD-8)[/bold]")
+        for r in d.recommendations:
+            console.print(f"  • {dx.SOLUTIONS[r.solution]}: {r.reason}")
+
+
+def _h(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def governance(
+    facts: FactsOpt,
+    week: Annotated[str, typer.Option(help="ISO week 2023-W05, or a range 2023-W01..2023-W05")],
+    state_dir: StateOpt = None,
+) -> None:
+    """Weekly route and outlet governance (LD-5): warnings, control, lifts."""
+    dx = _dx()
+    weeks = _run(lambda: dx.parse_weeks(week))
+    source = _run(lambda: dx.load_source(facts))
+    reports = []
+    with Progress(console=err, transient=True) as progress:
+        task = progress.add_task("governance", total=len(weeks))
+        for w in weeks:
+            reports.append(_run(lambda w=w: dx.run_week(source, w, state_dir)))  # type: ignore[misc]
+            progress.advance(task)
+    for report in reports:
+        _show_week(report, state_dir is not None)
+
+
+def _show_week(r: dx.WeekReport, with_state: bool) -> None:
+    dx = _dx()
+    judged = sum(1 for f in r.findings if f.volume)
+    table = Table(title=f"Warnings {r.label}: {len(r.warnings)} of {judged} routes/outlets")
+    for col in ("kind", "route / outlet", "volume", "breached"):
+        table.add_column(col)
+    for f in r.warnings:
+        table.add_row(f.kind, f.key.replace("|", " · "), str(f.volume), "; ".join(f.breached))
+    console.print(table)
+    if not with_state:
+        console.print("[dim]no --state-dir: control (管控) needs the weekly history[/dim]")
+        return
+    for s in r.newly_controlled:
+        console.print(f"[red]put under control[/red] {s.kind} {s.key.replace('|', ' · ')}")
+    for s in r.lifted:
+        console.print(f"[green]control lifted[/green] {s.kind} {s.key.replace('|', ' · ')}")
+    console.print(f"under control now: {len(r.controlled)}")
+
+
+def reachability(
+    carrier: Annotated[str | None, typer.Option(help="Kuaidi100 code, e.g. zhongtong")] = None,
+    address: Annotated[str | None, typer.Option(help="full address to check")] = None,
+    province: Annotated[str | None, typer.Option()] = None,
+    city: Annotated[str | None, typer.Option()] = None,
+    district: Annotated[str | None, typer.Option()] = None,
+    on: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD, default today")] = None,
+    coverage: Annotated[Path | None, typer.Option(help="coverage CSV to use/import")] = None,
+    export: Annotated[Path | None, typer.Option(help="write the result to .csv or .xlsx")] = None,
+    restricted_list: Annotated[
+        bool, typer.Option("--restricted-list", help="限售区域: areas none of the carriers reach")
+    ] = False,
+) -> None:
+    """Carriers' unreachable areas (LD-4): by region or by full address; export; 限售区域."""
+    dx = _dx()
+    day = _run(lambda: dx.parse_day(on) if on else datetime.now(dx.BEIJING).date())
+    rules = _run(lambda: dx.load_coverage(coverage))
+    if address:
+        if not carrier:
+            _run(lambda: dx.fail("--address needs --carrier"))
+        v = _run(lambda: dx.query_address(rules, carrier or "", address, day))
+        place = " ".join(p for p in (v.province, v.city, v.district) if p)
+        verdict = "[green]reachable[/green]" if v.reachable else "[red]unreachable[/red]"
+        console.print(f"{carrier} → {place}: {verdict}")
+        found = v.rules
+    elif restricted_list:
+        carriers = [c.strip() for c in (carrier or "").split(",") if c.strip()]
+        found = _run(lambda: dx.restricted_list(rules, carriers, day))
+    else:
+        found = _run(lambda: dx.query_region(rules, carrier, day, province, city, district))
+    _show_rules(found, day)
+    if export:
+        _run(lambda: dx.export(found, export))
+        console.print(f"wrote {len(found)} rows to {export}")
+
+
+def _show_rules(rules: list[dx.CoverageRule], day: date) -> None:
+    dx = _dx()
+    table = Table(title=f"Unreachable areas in force on {day.isoformat()}: {len(rules)}")
+    for col in ("carrier", "province", "city", "district", "keyword", "valid", "reason"):
+        table.add_column(col)
+    for r in rules:
+        row = r.as_row()
+        valid = f"{row['valid_from']}..{row['valid_to'] or ''}"
+        table.add_row(r.carrier, r.province, row["city"], row["district"], row["keyword"], valid,
+                      r.reason)
+    console.print(table)
+
+
+def growth_signup(
+    merchant_id: Annotated[str, typer.Argument()],
+    solution: Annotated[str, typer.Argument(help="carrier_recommendation | guaranteed_delivery | cloud_warehouse")],
+    state_dir: Annotated[Path, typer.Option("--state-dir")],
+) -> None:
+    """Sign a merchant up for a growth-centre solution (LD-8)."""
+    dx = _dx()
+    record = _run(lambda: dx.sign_up(state_dir, merchant_id, solution, datetime.now(dx.BEIJING)))
+    console.print(f"signed up {record['merchant_id']} for {dx.SOLUTIONS[solution]} at {record['at']}")
 
 
 def register(app: typer.Typer) -> None:
     """Adds this capability's commands to the main app."""
+    app.command("diagnose")(diagnose)
+    app.command("governance")(governance)
+    app.command("reachability")(reachability)
+    app.command("growth-signup")(growth_signup)

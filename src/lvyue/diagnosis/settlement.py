@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from sklearn.linear_model import LogisticRegression
 
 from lvyue.diagnosis.errors import DiagnosisError
 
@@ -110,14 +110,16 @@ class Gain:
 
 
 class SettlementModel:
-    """One logistic regression per industry."""
+    """One logistic regression (scikit-learn) per industry."""
 
-    def __init__(self, models: Mapping[str, LogisticRegression]) -> None:
+    def __init__(self, models: Mapping[str, Any]) -> None:
         self.models = dict(models)
 
     @classmethod
     def fit(cls, data: OrderFeatures) -> SettlementModel:
-        models: dict[str, LogisticRegression] = {}
+        from sklearn.linear_model import LogisticRegression  # slow import: only when fitting
+
+        models: dict[str, Any] = {}
         for industry in np.unique(data.industry):
             mask = data.industry == industry
             y = data.settled[mask]
