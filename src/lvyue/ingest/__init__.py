@@ -1,0 +1,42 @@
+"""Imports (数据导入): platform order exports and open-platform order details into facts
+``orders``/``inspections``, and saved Kuaidi100 pushes into facts ``tracking``.
+
+Every importer rejects a bad row with an error naming the file, row and field; with
+``skip_bad`` the row goes to ``quarantine_<table>.csv`` instead, and
+``read == imported + quarantined``.
+"""
+
+from lvyue.ingest.douyin_export import (
+    CategoryEntry,
+    ExportOptions,
+    decode_text,
+    order_from_export,
+    read_category_map,
+)
+from lvyue.ingest.errors import IngestError, RowError
+from lvyue.ingest.open_platform import OpenPlatformOptions, facts_from_order
+from lvyue.ingest.records import INSPECTION_COLUMNS, ORDER_COLUMNS
+from lvyue.ingest.run import (
+    ImportResult,
+    import_douyin_export,
+    import_kuaidi100,
+    import_open_platform,
+)
+
+__all__ = [
+    "INSPECTION_COLUMNS",
+    "ORDER_COLUMNS",
+    "CategoryEntry",
+    "ExportOptions",
+    "ImportResult",
+    "IngestError",
+    "OpenPlatformOptions",
+    "RowError",
+    "decode_text",
+    "facts_from_order",
+    "import_douyin_export",
+    "import_kuaidi100",
+    "import_open_platform",
+    "order_from_export",
+    "read_category_map",
+]

@@ -1,0 +1,192 @@
+"""The import workflows: read a source, convert each unit, quarantine or stop on a bad one,
+write the facts tables atomically. Counts always satisfy read = imported + quarantined."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+from lvyue.ingest.douyin_export import ExportOptions, order_from_export, read_export
+from lvyue.ingest.errors import IngestError, RowError
+from lvyue.ingest.facts_out import FactsWriter, Quarantined
+from lvyue.ingest.open_platform import (
+    OpenPlatformOptions,
+    OrderFacts,
+    facts_from_order,
+    read_orders,
+)
+from lvyue.ingest.records import INSPECTION_COLUMNS, ORDER_COLUMNS
+from lvyue.model import TrackingEvent
+from lvyue.tracking import TRACKING_COLUMNS, PushError, decode_push, read_push_file, tracking_record
+
+T = TypeVar("T")
+Progress = Callable[[int], None]  # called with the number of units done so far
+# (source name, unit number, raw form for the quarantine, conversion)
+Unit = tuple[str, int, Mapping[str, str], Callable[[], T]]
+Key = Callable[[Mapping[str, str]], tuple[str, ...]]
+Table = tuple[str, list[dict[str, str]], Sequence[str], Key]  # name, rows, columns, key
+
+
+@dataclass
+class ImportResult:
+    read: int = 0  # units read: export rows, shop orders, push files
+    imported: int = 0
+    quarantined: int = 0
+    rows: dict[str, int] = field(default_factory=dict)  # facts rows written per table
+    written: list[Path] = field(default_factory=list)
+
+
+def _collect(
+    units: Iterable[Unit[T]], skip_bad: bool, progress: Progress | None
+) -> tuple[list[T], list[Quarantined]]:
+    good: list[T] = []
+    bad: list[Quarantined] = []
+    for count, (source, number, raw, convert) in enumerate(units, start=1):
+        try:
+            good.append(convert())
+        except RowError as exc:
+            located = exc.at(source, number)
+            if not skip_bad:
+                raise located from None
+            bad.append(Quarantined(source, number, raw, str(located)))
+        if progress:
+            progress(count)
+    return good, bad
+
+
+def _write(
+    out_dir: Path,
+    tables: Sequence[
+        tuple[str, list[dict[str, str]], Sequence[str], Callable[..., tuple[str, ...]]]
+    ],
+    quarantine_table: str,
+    bad: list[Quarantined],
+    result: ImportResult,
+) -> ImportResult:
+    writer = FactsWriter(out_dir)
+    try:
+        for name, rows, columns, key in tables:
+            writer.stage(name, rows, columns, key)
+            result.rows[name] = len({key(row) for row in rows})  # distinct rows
+            result.written.append(out_dir / f"{name}.csv")
+        quarantine = writer.stage_quarantine(quarantine_table, bad)
+        writer.commit()
+    except BaseException:
+        writer.discard()
+        raise
+    if quarantine:
+        result.written.append(quarantine)
+    result.quarantined = len(bad)
+    return result
+
+
+def _order_key(row: Mapping[str, str]) -> tuple[str, ...]:
+    return (row["order_id"],)
+
+
+def _inspection_key(row: Mapping[str, str]) -> tuple[str, ...]:
+    return (row["inspection_code"],)
+
+
+def _tracking_key(row: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(row.get(c, "") for c in ("carrier", "waybill", "time", "kind", "text"))
+
+
+def _no_duplicates(rows: list[dict[str, str]], bad: list[Quarantined], skip_bad: bool,
+                   field_name: str, source: str) -> list[dict[str, str]]:  # fmt: skip
+    seen: set[str] = set()
+    kept = []
+    for row in rows:
+        if row["order_id"] in seen:
+            error = RowError(field_name, f"duplicate order id {row['order_id']!r}", source=source)
+            if not skip_bad:
+                raise error
+            bad.append(Quarantined(source, 0, row, str(error)))
+            continue
+        seen.add(row["order_id"])
+        kept.append(row)
+    return kept
+
+
+def import_douyin_export(
+    path: Path,
+    out_dir: Path,
+    options: ExportOptions | None = None,
+    *,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """抖店 order export CSV → ``orders.csv`` in ``out_dir`` (+ ``quarantine_orders.csv``)."""
+    chosen = options or ExportOptions()
+    units: list[Unit[dict[str, str]]] = [
+        (path.name, number, raw, partial(order_from_export, raw, chosen))
+        for number, raw in read_export(path)
+    ]
+    orders, bad = _collect(units, skip_bad, progress)
+    orders = _no_duplicates(orders, bad, skip_bad, "子订单编号", path.name)
+    result = ImportResult(read=len(units), imported=len(orders))
+    return _write(out_dir, [("orders", orders, ORDER_COLUMNS, _order_key)], "orders", bad, result)
+
+
+def import_open_platform(
+    paths: Sequence[Path],
+    out_dir: Path,
+    options: OpenPlatformOptions | None = None,
+    *,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Open-platform order detail JSON → ``orders.csv`` (one row per sku order) and
+    ``inspections.csv``; a bad shop order goes whole to ``quarantine_orders.csv``."""
+    chosen = options or OpenPlatformOptions()
+    units: list[Unit[OrderFacts]] = [
+        (path.name, number, {"order_json": json.dumps(order, ensure_ascii=False)},
+         partial(facts_from_order, order, chosen))
+        for path in paths
+        for number, order in read_orders(path)
+    ]  # fmt: skip
+    facts, bad = _collect(units, skip_bad, progress)
+    orders = [row for f in facts for row in f.orders]
+    orders = _no_duplicates(orders, bad, skip_bad, "sku_order_list.order_id", "open-platform")
+    inspections = [row for f in facts for row in f.inspections]
+    result = ImportResult(read=len(units), imported=len(facts))
+    tables: list[Table] = [
+        ("orders", orders, ORDER_COLUMNS, _order_key),
+        ("inspections", inspections, INSPECTION_COLUMNS, _inspection_key),
+    ]
+    return _write(out_dir, tables, "orders", bad, result)
+
+
+def import_kuaidi100(
+    paths: Sequence[Path],
+    out_dir: Path,
+    *,
+    salt: str | None = None,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Saved Kuaidi100 pushes → ``tracking.csv`` (a repeated scan is stored once)."""
+    units: list[Unit[tuple[TrackingEvent, ...]]] = []
+    for path in paths:
+        try:
+            form = read_push_file(path)
+        except PushError as exc:
+            raise IngestError(str(exc)) from None
+        units.append((path.name, 0, form, partial(_decode, form, salt)))  # a file, no rows
+    pushes, bad = _collect(units, skip_bad, progress)
+    rows = [tracking_record(e) for events in pushes for e in events]
+    result = ImportResult(read=len(units), imported=len(pushes))
+    tables: list[Table] = [("tracking", rows, TRACKING_COLUMNS, _tracking_key)]
+    return _write(out_dir, tables, "tracking", bad, result)
+
+
+def _decode(form: Mapping[str, str], salt: str | None) -> tuple[TrackingEvent, ...]:
+    try:
+        return decode_push(form, salt=salt).events
+    except PushError as exc:
+        where, _, message = str(exc).partition(": ")
+        raise RowError(where, message) from None
