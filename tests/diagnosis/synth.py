@@ -73,18 +73,19 @@ def make(orders: int = 20_000, merchants: int = 40, weeks: int = 6, seed: int = 
     pay = START + rng.integers(0, weeks * 7 * 86400, n)
     ship = pay + (rng.exponential(m_handover[merchant]) * 3600).astype(np.int64)
     outlet = np.array(
-        [f"{CARRIERS[c]}-{CITIES[o][1]}-{k}" for c, o, k in zip(carrier, origin, outlet_no)]
+        [
+            f"{CARRIERS[c]}-{CITIES[o][1]}-{k}"
+            for c, o, k in zip(carrier, origin, outlet_no, strict=True)
+        ]
     )
     slow_outlet = outlet == POOR_OUTLET
     pickup_delay_h = rng.gamma(2.0, 3.0, n) + np.where(slow_outlet, 30.0, 0.0)
     pickup = ship + (pickup_delay_h * 3600).astype(np.int64)
     same_city = origin == dest
-    same_prov = np.array([CITIES[o][0] == CITIES[d][0] for o, d in zip(origin, dest)])
+    same_prov = np.array([CITIES[o][0] == CITIES[d][0] for o, d in zip(origin, dest, strict=True)])
     remote = dest == 5
     base_days = np.where(same_city, 0.3, np.where(same_prov, 1.0, np.where(remote, 3.5, 2.0)))
-    poor_route = (
-        (carrier == CARRIERS.index(POOR_ROUTE[0])) & (origin == 0) & (dest == 3)
-    )
+    poor_route = (carrier == CARRIERS.index(POOR_ROUTE[0])) & (origin == 0) & (dest == 3)
     transit_days = base_days + rng.gamma(2.0, 0.2, n) + np.where(poor_route, 2.5, 0.0)
     signed = pickup + (transit_days * 86400).astype(np.int64)
     exception = rng.random(n) < np.where(poor_route, 0.15, 0.01)
@@ -127,8 +128,9 @@ def make(orders: int = 20_000, merchants: int = 40, weeks: int = 6, seed: int = 
     ex_idx = np.flatnonzero(exception)
     tracking = pa.table(
         {
-            "carrier": np.concatenate([orders_t["carrier"].to_numpy()] * 2
-                                      + [orders_t["carrier"].to_numpy()[ex_idx]]),
+            "carrier": np.concatenate(
+                [orders_t["carrier"].to_numpy()] * 2 + [orders_t["carrier"].to_numpy()[ex_idx]]
+            ),
             "waybill": np.concatenate([waybills, waybills, waybills[ex_idx]]),
             "time": _ts(np.concatenate([pickup, signed, pickup[ex_idx] + 7200])),
             "kind": kinds[: 2 * n + ex_idx.size],

@@ -80,19 +80,33 @@ def _show_diagnosis(d: dx.Diagnosis) -> None:
         if m.kind == "duration":
             s = d.summary
             summary.add_row(
-                m.label, *(dx.metrics.fmt(f"{m.name}_{k}", s.get(f"{m.name}_{k}")) for k in ("avg", "p50", "p90"))
+                m.label,
+                *(
+                    dx.metrics.fmt(f"{m.name}_{k}", s.get(f"{m.name}_{k}"))
+                    for k in ("avg", "p50", "p90")
+                ),
             )
         else:
             summary.add_row(m.label, dx.metrics.fmt(m.name, d.summary.get(m.name)), "", "")
     console.print(summary)
     cap = Table(title="Carrier capability (LD-3)")
-    for col in ("carrier", "volume", "揽收 avg/P50/P90 h", "揽签 avg/P50/P90 h", "24h pickup",
-                "on time"):
+    for col in (
+        "carrier",
+        "volume",
+        "揽收 avg/P50/P90 h",
+        "揽签 avg/P50/P90 h",
+        "24h pickup",
+        "on time",
+    ):
         cap.add_column(col, justify="right" if col != "carrier" else "left")
-    for r in d.capability:
+    for row in d.capability:
         cap.add_row(
-            r["carrier"], str(r["volume"]), _triple(r, "pickup_from_pay_h"), _triple(r, "transit_h"),
-            _pct(r["pickup_24h_rate"]), _pct(r["on_time_rate"]),
+            row["carrier"],
+            str(row["volume"]),
+            _triple(row, "pickup_from_pay_h"),
+            _triple(row, "transit_h"),
+            _pct(row["pickup_24h_rate"]),
+            _pct(row["on_time_rate"]),
         )
     console.print(cap)
     score = d.score.score if d.score else None
@@ -113,19 +127,23 @@ def _triple(row: dict[str, Any], name: str) -> str:
 def _show_topic(d: dx.Diagnosis) -> None:
     dx = _dx()
     if d.topic is None:
-        console.print(f"Topic analysis: {d.topic_status.replace('_', ' ')} for this merchant (LD-11)")
+        console.print(
+            f"Topic analysis: {d.topic_status.replace('_', ' ')} for this merchant (LD-11)"
+        )
         return
     t = d.topic
-    table = Table(title=f"Topic analysis among {t.peers} same-industry merchants (LD-6)")
+    table = Table(title=f"Topic analysis among {t.peer_count} same-industry merchants (LD-6)")
     for col in ("metric", "yours", "percentile", "grade", "peer P50", "peer P75"):
         table.add_column(col)
     colour = {"excellent": "green", "normal": "yellow", "lagging": "red", "n/a": "dim"}
     for s in t.standings:
         label = dx.metric_label(s.column)
         table.add_row(
-            label, dx.format_column(s.column, s.value),
+            label,
+            dx.format_column(s.column, s.value),
             "n/a" if s.percentile is None else f"{s.percentile:.0f}",
-            f"[{colour[s.grade]}]{s.grade}[/]", dx.format_column(s.column, s.peer_p50),
+            f"[{colour[s.grade]}]{s.grade}[/]",
+            dx.format_column(s.column, s.peer_p50),
             dx.format_column(s.column, s.peer_p75),
         )
     console.print(table)
@@ -134,23 +152,35 @@ def _show_topic(d: dx.Diagnosis) -> None:
         lanes.add_column(col)
     for lane in t.lanes[:10]:
         lanes.add_row(
-            f"{lane.origin_city}→{lane.dest_city}", lane.carrier, str(lane.volume),
-            f"{_h(lane.values.get('pickup_from_pay_h_avg'))} ({_h(lane.peer_values.get('pickup_from_pay_h_avg'))})",
-            f"{_pct(lane.values.get('on_time_rate'))} ({_pct(lane.peer_values.get('on_time_rate'))})",
+            f"{lane.origin_city}→{lane.dest_city}",
+            lane.carrier,
+            str(lane.volume),
+            _pair(lane.values, lane.peer_values, "pickup_from_pay_h_avg", _h),
+            _pair(lane.values, lane.peer_values, "on_time_rate", _pct),
         )
     console.print(lanes)
-    for s in t.suggestions:
-        console.print(f"  • {s.text}")
+    for tip in t.suggestions:
+        console.print(f"  • {tip.text}")
     if t.gain:
         gain = Table(title="Predicted settlement gain (结算率) if weak metrics reach peers")
-        for col in ("target", "settlement now", "after", "gain (orders)", "gain (GMV ¥)",
-                    "sub-score after"):
+        for col in (
+            "target",
+            "settlement now",
+            "after",
+            "gain (orders)",
+            "gain (GMV ¥)",
+            "sub-score after",
+        ):
             gain.add_column(col, justify="right")
         for level, g in t.gain.items():
             proj = t.projected_score[level].score
             gain.add_row(
-                f"peer {level.upper()}", _pct(g.current_rate), _pct(g.projected_rate),
-                f"{g.gain_orders:+.1f}", f"{g.gain_gmv:+,.0f}", "n/a" if proj is None else str(proj),
+                f"peer {level.upper()}",
+                _pct(g.current_rate),
+                _pct(g.projected_rate),
+                f"{g.gain_orders:+.1f}",
+                f"{g.gain_gmv:+,.0f}",
+                "n/a" if proj is None else str(proj),
             )
         console.print(gain)
     elif t.note:
@@ -159,6 +189,10 @@ def _show_topic(d: dx.Diagnosis) -> None:
         console.print("[bold]Growth centre (LD-8)[/bold]")
         for r in d.recommendations:
             console.print(f"  • {dx.SOLUTIONS[r.solution]}: {r.reason}")
+
+
+def _pair(mine: dict[str, Any], peers: dict[str, Any], key: str, show: Callable[[Any], str]) -> str:
+    return f"{show(mine.get(key))} ({show(peers.get(key))})"
 
 
 def _h(value: float | None) -> str:
@@ -185,7 +219,7 @@ def governance(
 
 
 def _show_week(r: dx.WeekReport, with_state: bool) -> None:
-    dx = _dx()
+    _dx()
     judged = sum(1 for f in r.findings if f.volume)
     table = Table(title=f"Warnings {r.label}: {len(r.warnings)} of {judged} routes/outlets")
     for col in ("kind", "route / outlet", "volume", "breached"):
@@ -240,27 +274,31 @@ def reachability(
 
 
 def _show_rules(rules: list[dx.CoverageRule], day: date) -> None:
-    dx = _dx()
+    _dx()
     table = Table(title=f"Unreachable areas in force on {day.isoformat()}: {len(rules)}")
     for col in ("carrier", "province", "city", "district", "keyword", "valid", "reason"):
         table.add_column(col)
     for r in rules:
         row = r.as_row()
         valid = f"{row['valid_from']}..{row['valid_to'] or ''}"
-        table.add_row(r.carrier, r.province, row["city"], row["district"], row["keyword"], valid,
-                      r.reason)
+        table.add_row(
+            r.carrier, r.province, row["city"], row["district"], row["keyword"], valid, r.reason
+        )
     console.print(table)
 
 
 def growth_signup(
     merchant_id: Annotated[str, typer.Argument()],
-    solution: Annotated[str, typer.Argument(help="carrier_recommendation | guaranteed_delivery | cloud_warehouse")],
+    solution: Annotated[
+        str, typer.Argument(help="carrier_recommendation | guaranteed_delivery | cloud_warehouse")
+    ],
     state_dir: Annotated[Path, typer.Option("--state-dir")],
 ) -> None:
     """Sign a merchant up for a growth-centre solution (LD-8)."""
     dx = _dx()
     record = _run(lambda: dx.sign_up(state_dir, merchant_id, solution, datetime.now(dx.BEIJING)))
-    console.print(f"signed up {record['merchant_id']} for {dx.SOLUTIONS[solution]} at {record['at']}")
+    label = dx.SOLUTIONS[solution]
+    console.print(f"signed up {record['merchant_id']} for {label} at {record['at']}")
 
 
 def register(app: typer.Typer) -> None:

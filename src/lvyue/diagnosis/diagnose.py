@@ -47,7 +47,7 @@ SETTLEMENT_COLUMNS = (
 class TopicAnalysis:
     """LD-6/LD-7: standing among same-industry peers, lane detail, suggestions, gain."""
 
-    peers: int
+    peer_count: int
     standings: list[peers.PeerStanding]
     lanes: list[peers.LaneDetail]
     suggestions: list[peers.Suggestion]
@@ -148,7 +148,7 @@ def diagnose(
             **result.__dict__,
             "topic": topic,
             "recommendations": recs,
-            "topic_status": "enabled" if topic.peers else "no_peers",
+            "topic_status": "enabled" if topic.peer_count else "no_peers",
         }
     )
 
@@ -188,7 +188,7 @@ def _topic(
     by_lane = _lane_carriers(con, same, merchant_id)
     recs = growth.recommend(lanes, by_lane, standings, th.route_on_time_rate_min, th.min_volume)
     gain, projected, note = _gain(con, same, merchant_id, standings, summary)
-    n_peers = max((s.peers for s in standings), default=0)
+    n_peers = max((s.peers for s in standings), default=0)  # peers with a value
     return TopicAnalysis(n_peers, standings, lanes, suggestions, gain, projected, note), recs
 
 

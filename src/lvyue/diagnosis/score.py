@@ -39,7 +39,8 @@ def sub_score(values: Mapping[str, float | None]) -> SubScore:
         None if complaint is None else max(0.0, 1.0 - complaint / float(w["complaint_ceiling"]))
     )
     components = {"pickup": pickup, "on_time": on_time, "complaint": complaint_c}
-    if any(v is None for v in components.values()):
+    known = {k: v for k, v in components.items() if v is not None}
+    if len(known) < len(components):
         return SubScore(None, components)
-    total = sum(float(w["weights"][k]) * float(v) for k, v in components.items())  # type: ignore[arg-type]
+    total = sum(float(w["weights"][k]) * float(v) for k, v in known.items())
     return SubScore(round(50.0 + 50.0 * total, 1), components)

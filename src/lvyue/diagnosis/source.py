@@ -183,12 +183,17 @@ def shipments_expr(orders: ir.Table, tracking: ir.Table) -> ir.Table:
     return derive(joined)
 
 
+def _day(seconds: ir.IntegerValue) -> ir.IntegerValue:
+    """Beijing calendar day number of an epoch-seconds value."""
+    day: ir.IntegerValue = ((seconds + BEIJING_OFFSET_S) / DAY_S).floor()
+    return day
+
+
 def derive(t: ir.Table) -> ir.Table:
     """Durations, within-N-hours flags and on-time status from the epoch columns."""
     hour = 3600.0
-    day_of = lambda s: ((s + BEIJING_OFFSET_S) / DAY_S).floor()  # noqa: E731 - Beijing day no.
     standard = transit_standard_days(t.origin_province, t.origin_city, t.dest_province, t.dest_city)
-    transit_days = day_of(t.signed_s) - day_of(t.pickup_s)  # pickup day not counted
+    transit_days = _day(t.signed_s) - _day(t.pickup_s)  # pickup day not counted
     pay_to_pickup = (t.pickup_s - t.pay_s) / hour
     return t.mutate(
         shipped=t.ship_s.notnull() | t.pickup_s.notnull(),

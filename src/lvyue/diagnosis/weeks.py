@@ -24,6 +24,11 @@ def parse_week(label: str) -> int:
     return (monday - _EPOCH_MONDAY).days // 7
 
 
+def week_of(day: date) -> int:
+    """The week number of a Beijing calendar day."""
+    return (day - _EPOCH_MONDAY).days // 7
+
+
 def week_monday(week_no: int) -> date:
     return _EPOCH_MONDAY + timedelta(weeks=week_no)
 

@@ -15,8 +15,8 @@ from lvyue.diagnosis.errors import DiagnosisError
 from lvyue.diagnosis.period import Period
 from lvyue.diagnosis.state import GovernanceState, WeekReport
 from lvyue.diagnosis.thresholds import Thresholds, from_rulebook
-from lvyue.diagnosis.weeks import parse_week, week_start
-from lvyue.model.time import to_beijing
+from lvyue.diagnosis.weeks import parse_week, week_of, week_start
+from lvyue.model.time import from_epoch, to_beijing
 
 
 def connect(engine: str = "duckdb") -> Any:
@@ -78,9 +78,8 @@ def default_period(src: source.ShipmentSource, backend: Any = None) -> Period:
     row = con.to_pyarrow(t.aggregate(lo=t.pay_s.min(), hi=t.pay_s.max())).to_pylist()[0]
     if row["lo"] is None:
         raise DiagnosisError("facts: no orders")
-    from lvyue.model.time import from_epoch
-
-    return Period(to_beijing(from_epoch(row["lo"])).date(), to_beijing(from_epoch(row["hi"])).date())
+    first, last = (to_beijing(from_epoch(row[k])).date() for k in ("lo", "hi"))
+    return Period(first, last)
 
 
 def diagnose_facts(
@@ -95,7 +94,6 @@ def diagnose_facts(
     con = backend if backend is not None else ibis.duckdb.connect()
     src = source.load(facts)
     chosen = Period.parse(period) if period else default_period(src, con)
-    end = chosen.end
-    th = from_rulebook(week_start(parse_week(f"{end.isocalendar()[0]}-W{end.isocalendar()[1]:02d}")))
+    th = from_rulebook(week_start(week_of(chosen.end)))
     controlled = GovernanceState(state_dir).controlled() if state_dir else {}
     return diagnose(src.shipments, src.merchants, merchant_id, chosen, th, controlled, con)
