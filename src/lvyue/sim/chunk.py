@@ -10,7 +10,7 @@ from lvyue.model.enums import Check, VerdictStatus
 from lvyue.sim import btas, data
 from lvyue.sim.aftersales import after_sales_table
 from lvyue.sim.labels import Labels
-from lvyue.sim.logistics import draw_parcels, tracking_table
+from lvyue.sim.logistics import addresses, draw_parcels, tracking_table
 from lvyue.sim.orders import CONTROL, LATE_PICKUP, NONE, SLOW_HUB, Columns, draw_orders
 from lvyue.sim.outcomes import draw_outcomes, excess_sums
 from lvyue.sim.reports import reports_table
@@ -100,6 +100,7 @@ def _orders(world: World, o: Columns, order_ids: pa.StringArray, codes: pa.Strin
         "待发货",
     )
     m = pa.array(o["merchant"])
+    district, address = addresses(o)
     return pa.table(
         {
             "order_id": order_ids,
@@ -127,6 +128,8 @@ def _orders(world: World, o: Columns, order_ids: pa.StringArray, codes: pa.Strin
             "origin_city": city.take(pa.array(o["origin"])),
             "dest_province": province.take(pa.array(o["dest"])),
             "dest_city": city.take(pa.array(o["dest"])),
+            "dest_district": district,
+            "address": address,
             "outlet": pc.if_else(
                 shipped, world.network.facility_id.take(pa.array(o["outlet"])), unshipped
             ),

@@ -12,6 +12,9 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 
+from lvyue.geo import City
+from lvyue.geo import cities as geo_cities
+
 KINDS_WITH_TEXT = (
     "pickup",
     "hub_arrival",
@@ -64,6 +67,8 @@ class Industry:
 class Cities:
     province: tuple[str, ...]
     city: tuple[str, ...]
+    code: tuple[str, ...]  # GB/T 2260
+    districts: tuple[tuple[str, ...], ...]
     lat: npt.NDArray[np.float64]
     lon: npt.NDArray[np.float64]
     population: npt.NDArray[np.float64]
@@ -73,9 +78,12 @@ class Cities:
         return len(self.city)
 
     def short(self, i: int) -> str:
-        """杭州市 -> 杭州 (outlet ids and facility names use the short form)."""
+        """杭州市 -> 杭州, 阿勒泰地区 -> 阿勒泰 (outlet ids and facility names use it)."""
         name = self.city[i]
-        return name[:-1] if name.endswith("市") and len(name) > 2 else name
+        for suffix in ("市", "地区", "盟"):
+            if name.endswith(suffix) and len(name) > len(suffix) + 1:
+                return name[: -len(suffix)]
+        return name
 
 
 def _text(name: str) -> str:
@@ -150,14 +158,51 @@ def industries() -> tuple[Industry, ...]:
 
 @cache
 def cities() -> Cities:
-    """Origin and destination cities with approximate coordinates (province capitals and the
-    main e-commerce cities), population (millions) and a weight for where merchants sit."""
-    rows = list(csv.DictReader(_text("cities.csv").splitlines()))
+    """Prefecture-level cities from ``lvyue.geo.cities()`` (GB/T 2260), with coordinates
+    (the province capital's from ``cities.csv`` where the dataset has none), a population
+    weight for destinations and a weight for where merchants sit. ``cities.csv`` gives both
+    for the main e-commerce cities; the rest of a province shares what is left of
+    ``provinces.csv``'s population."""
+    listed = {r["city"]: r for r in csv.DictReader(_text("cities.csv").splitlines())}
+    capitals: dict[str, dict[str, str]] = {}
+    for row in listed.values():
+        capitals.setdefault(row["province"], row)
+    people = {
+        r["province"]: float(r["population"])
+        for r in csv.DictReader(_text("provinces.csv").splitlines())
+    }
+    seen: set[str] = set()
+    rows = []
+    for c in geo_cities():
+        if c.name not in seen and c.province in people:  # 重庆市 appears twice (城区, 县)
+            seen.add(c.name)
+            rows.append(c)
+    rest: dict[str, float] = dict(people)
+    others: dict[str, int] = {}
+    for c in rows:
+        if c.name in listed:
+            rest[c.province] -= float(listed[c.name]["population"])
+        else:
+            others[c.province] = others.get(c.province, 0) + 1
+
+    def population(c: City) -> float:
+        if c.name in listed:
+            return float(listed[c.name]["population"])
+        return max(rest[c.province], 0.5) / float(others[c.province])
+
+    def coordinate(c: City, field: str, fallback: str) -> float:
+        value = getattr(c, field)
+        return float(value) if value is not None else float(capitals[c.province][fallback])
+
     return Cities(
-        province=tuple(r["province"] for r in rows),
-        city=tuple(r["city"] for r in rows),
-        lat=np.array([float(r["lat"]) for r in rows]),
-        lon=np.array([float(r["lon"]) for r in rows]),
-        population=np.array([float(r["population"]) for r in rows]),
-        origin_weight=np.array([float(r["origin_weight"]) for r in rows]),
+        province=tuple(c.province for c in rows),
+        city=tuple(c.name for c in rows),
+        code=tuple(c.code for c in rows),
+        districts=tuple(tuple(d.name for d in c.districts) or (c.name,) for c in rows),
+        lat=np.array([coordinate(c, "latitude", "lat") for c in rows]),
+        lon=np.array([coordinate(c, "longitude", "lon") for c in rows]),
+        population=np.array([population(c) for c in rows]),
+        origin_weight=np.array(
+            [float(listed[c.name]["origin_weight"]) if c.name in listed else 0.02 for c in rows]
+        ),
     )

@@ -16,6 +16,18 @@ from lvyue.sim.seasons import DAY, HOUR
 from lvyue.sim.world import INSTANT_RETAIL, POOR_LANE_EXCEPTION, World
 
 KINDS = data.KINDS_WITH_TEXT  # pickup, hub_arrival, hub_departure, out_for_delivery, ...
+ROADS = (
+    "人民路",
+    "建设路",
+    "中山路",
+    "解放路",
+    "文化路",
+    "新华路",
+    "和平路",
+    "长江路",
+    "学府路",
+    "幸福路",
+)
 PICKUP, HUB_ARRIVAL, HUB_DEPARTURE, OUT_FOR_DELIVERY, SIGNED, EXCEPTION, RETURNED = range(7)
 
 
@@ -32,6 +44,10 @@ def draw_parcels(world: World, rng: np.random.Generator, o: Columns) -> None:
     dest = np.searchsorted(np.cumsum(population) / population.sum(), rng.random(n), side="right")
     dest = np.where(o["mtype"] == INSTANT_RETAIL, origin, np.minimum(dest, len(population) - 1))
     o["carrier"], o["origin"], o["dest"] = carrier, origin, dest
+    start, count = _district_offsets()
+    o["district"] = start[dest] + (rng.random(n) * count[dest]).astype(np.int64)
+    o["road"] = rng.integers(0, len(ROADS), n)
+    o["house"] = rng.integers(1, 400, n)
     o["outlet"] = (
         net.outlet_start[carrier, origin] + (m * 7 + carrier) % net.outlet_count[carrier, origin]
     )
@@ -86,6 +102,31 @@ def draw_parcels(world: World, rng: np.random.Generator, o: Columns) -> None:
     o["waybill"] = _waybills(o["index"], carrier, rng)
 
 
+@cache
+def _district_offsets() -> tuple[np.ndarray, np.ndarray]:
+    count = np.array([len(d) for d in data.cities().districts], np.int64)
+    return np.concatenate([[0], np.cumsum(count)[:-1]]), count
+
+
+@cache
+def district_names() -> pa.StringArray:
+    return pa.array([d for ds in data.cities().districts for d in ds], pa.string())
+
+
+def addresses(o: Columns) -> tuple[pa.StringArray, pa.StringArray]:
+    """(dest_district, address) of each order: 浙江省杭州市西湖区文化路12号."""
+    table = data.cities()
+    district = district_names().take(pa.array(o["district"]))
+    parts = (
+        pa.array(table.province, pa.string()).take(pa.array(o["dest"])),
+        pa.array(table.city, pa.string()).take(pa.array(o["dest"])),
+        district,
+        pa.array(ROADS, pa.string()).take(pa.array(o["road"])),
+        pc.cast(pa.array(o["house"]), pa.string()),
+    )
+    return district, pc.binary_join_element_wise(*parts, "号", "")
+
+
 def _seconds(hours: np.ndarray) -> np.ndarray:
     return (np.asarray(hours) * HOUR).astype(np.int64)
 
@@ -109,10 +150,9 @@ def _waybills(index: np.ndarray, carrier: np.ndarray, rng: np.random.Generator) 
 
 @dataclass(frozen=True)
 class _Templates:
-    start: np.ndarray  # [carrier, kind] -> first template
+    start: np.ndarray  # [carrier, kind] -> first template in ``flat``
     count: np.ndarray  # [carrier, kind]
-    literals: tuple[pa.StringArray, pa.StringArray, pa.StringArray, pa.StringArray]
-    uses: tuple[np.ndarray, np.ndarray, np.ndarray]
+    flat: tuple[data.Template, ...]
 
 
 @cache
@@ -128,103 +168,89 @@ def _templates() -> _Templates:
                 raise ValueError(f"carrier {profile.code} has no {kind} scan template")
             start[c, k], count[c, k] = len(flat), len(variants)
             flat.extend(variants)
-    literals = tuple(pa.array([t.literals[i] for t in flat], pa.string()) for i in range(4))
-    uses = tuple(np.array([t.uses[i] for t in flat]) for i in range(3))
-    return _Templates(
-        start,
-        count,
-        (literals[0], literals[1], literals[2], literals[3]),
-        (uses[0], uses[1], uses[2]),
-    )
+    return _Templates(start, count, tuple(flat))
+
+
+# Scan slots of a parcel, in the order they happen (so no sort is needed).
+SLOTS = (
+    ("pickup", PICKUP),
+    ("hub_arrival", HUB_ARRIVAL),
+    ("hub_departure", HUB_DEPARTURE),
+    ("dest_arrival", HUB_ARRIVAL),
+    ("out_for_delivery", OUT_FOR_DELIVERY),
+    ("exception_at", EXCEPTION),
+    ("signed", SIGNED),
+    ("returned_at", RETURNED),
+)
 
 
 def tracking_table(world: World, rng: np.random.Generator, o: Columns) -> pa.Table:
     """One row per scan: (carrier, waybill, time, kind, location, text, outlet, city)."""
-    events = [
-        (PICKUP, o["pickup"], o["origin"], o["outlet"], -1),
-        (HUB_ARRIVAL, o["hub_arrival"], o["origin"], _hub(world, o, o["origin"]), -1),
-        (HUB_DEPARTURE, o["hub_departure"], o["origin"], _hub(world, o, o["origin"]), o["dest"]),
-        (HUB_ARRIVAL, o["dest_arrival"], o["dest"], _hub(world, o, o["dest"]), -1),
-        (OUT_FOR_DELIVERY, o["out_for_delivery"], o["dest"], o["dest_outlet"], -1),
-        (EXCEPTION, o["exception_at"], o["dest"], o["dest_outlet"], -1),
-        (SIGNED, o["signed"], o["dest"], o["dest_outlet"], -1),
-        (RETURNED, o["returned_at"], o["dest"], o["dest_outlet"], -1),
-    ]
-    rows, times, kinds, cities, places, nexts = [], [], [], [], [], []
-    for kind, when, city, place, nxt in events:
-        hit = np.flatnonzero(when != NONE)
-        rows.append(hit)
-        times.append(when[hit])
-        kinds.append(np.full(len(hit), kind))
-        cities.append(city[hit])
-        places.append(place[hit])
-        nexts.append(nxt[hit] if isinstance(nxt, np.ndarray) else np.full(len(hit), -1))
-    row, time = np.concatenate(rows), np.concatenate(times)
-    order = np.lexsort((time, row))
-    row, time = row[order], time[order]
-    kind = np.concatenate(kinds)[order]
-    city, place, nxt = (np.concatenate(a)[order] for a in (cities, places, nexts))
+    net = world.network
+    origin_hub = net.hub[o["carrier"], o["origin"]]
+    dest_hub = net.hub[o["carrier"], o["dest"]]
+    facilities = (o["outlet"], origin_hub, origin_hub, dest_hub) + (o["dest_outlet"],) * 4
+    times = np.stack([o[name] for name, _ in SLOTS], axis=1)
+    hit = times != NONE
+    row, slot = np.nonzero(hit)  # row-major: by order, then slot, i.e. by time
+    kind = np.array([code for _, code in SLOTS])[slot]
+    facility = np.stack(facilities, axis=1)[row, slot]
+    onward = np.where(kind == HUB_DEPARTURE, o["dest"][row], -1)
     carrier = o["carrier"][row]
-    net, table = world.network, data.cities()
-    city_names = pa.array(table.city, pa.string())
+    t = _templates()
+    variant = t.start[carrier, kind] + (rng.random(len(kind)) * t.count[carrier, kind]).astype(
+        np.int64
+    )
+    city = pa.array(net.facility_city[facility])
     outlet_ids = pc.if_else(pa.array(net.facility_is_hub), None, net.facility_id)
     return pa.table(
         {
-            "carrier": pa.array([p.code for p in data.carriers()], pa.string()).take(
-                pa.array(carrier)
-            ),
+            "carrier": _carrier_codes().take(pa.array(carrier)),
             "waybill": o["waybill"].take(pa.array(row)),
-            "time": time,
+            "time": times[hit],
             "kind": pa.array(KINDS, pa.string()).take(pa.array(kind)),
-            "location": _locations().take(pa.array(city)),
-            "text": _texts(
-                rng,
-                carrier,
-                kind,
-                city_names.take(pa.array(city)),
-                net.facility_name.take(pa.array(place)),
-                city_names,
-                nxt,
-            ),
-            "outlet": outlet_ids.take(pa.array(place)),
-            "city": city_names.take(pa.array(city)),
+            "location": _locations().take(city),
+            "text": _texts(world, variant, facility, onward),
+            "outlet": outlet_ids.take(pa.array(facility)),
+            "city": pa.array(data.cities().city, pa.string()).take(city),
         }
     )
 
 
-def _hub(world: World, o: Columns, city: np.ndarray) -> np.ndarray:
-    return np.asarray(world.network.hub[o["carrier"], city])
+@cache
+def _carrier_codes() -> pa.StringArray:
+    return pa.array([p.code for p in data.carriers()], pa.string())
 
 
 @cache
 def _locations() -> pa.StringArray:
     table = data.cities()
-    return pa.array(
-        [p if p == c else p + c for p, c in zip(table.province, table.city, strict=True)],
-        pa.string(),
-    )
+    pairs = zip(table.province, table.city, strict=True)
+    return pa.array([p if p == c else p + c for p, c in pairs], pa.string())
 
 
 def _texts(
-    rng: np.random.Generator,
-    carrier: np.ndarray,
-    kind: np.ndarray,
-    city: pa.StringArray,
-    place: pa.StringArray,
-    city_names: pa.StringArray,
-    nxt: np.ndarray,
+    world: World, variant: np.ndarray, facility: np.ndarray, onward: np.ndarray
 ) -> pa.StringArray:
+    """Scan texts: each distinct (template, facility, next city) is written once, then taken."""
+    net = world.network
+    ny = len(data.cities())
+    key = (variant * len(net.facility_is_hub) + facility) * (ny + 1) + (onward + 1)
+    unique, inverse = np.unique(key, return_inverse=True)
+    onward_u = unique % (ny + 1) - 1
+    facility_u = (unique // (ny + 1)) % len(net.facility_is_hub)
+    variant_u = unique // (ny + 1) // len(net.facility_is_hub)
     t = _templates()
-    variant = t.start[carrier, kind] + (rng.random(len(kind)) * t.count[carrier, kind]).astype(
-        np.int64
-    )
-    pick = pa.array(variant)
-    next_name = city_names.take(pa.array(np.maximum(nxt, 0)))
-    fields = [
-        pc.if_else(pa.array(t.uses[i][variant]), value, "")
-        for i, value in enumerate((city, place, next_name))
+    cities = data.cities().city
+    names = net.facility_name.to_pylist()
+    texts = [
+        _fill(t.flat[v], cities[net.facility_city[f]], names[f], cities[x] if x >= 0 else "")
+        for v, f, x in zip(variant_u, facility_u, onward_u, strict=True)
     ]
-    lit = [t.literals[i].take(pick) for i in range(4)]
-    return pc.binary_join_element_wise(
-        lit[0], fields[0], lit[1], fields[1], lit[2], fields[2], lit[3], ""
-    )
+    return pa.array(texts, pa.string()).take(pa.array(inverse.ravel()))
+
+
+def _fill(template: data.Template, city: str, place: str, onward: str) -> str:
+    lit = template.literals
+    used = [v if u else "" for v, u in zip((city, place, onward), template.uses, strict=True)]
+    return f"{lit[0]}{used[0]}{lit[1]}{used[1]}{lit[2]}{used[2]}{lit[3]}"

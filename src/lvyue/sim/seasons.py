@@ -133,12 +133,14 @@ def day_weights(flower: bool) -> npt.NDArray[np.float64]:
     weights = (1.0 + 0.35 * days / DAYS) * WEEKDAY_WEIGHTS[weekday]
     for first, last, factor in FLOWER_EVENTS if flower else GENERAL_EVENTS:
         weights[_day_index(first) : _day_index(last) + 1] *= factor
-    return weights
+    result: npt.NDArray[np.float64] = weights
+    return result
 
 
 def _cdf(weights: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     cdf = np.cumsum(weights)
-    return cdf / cdf[-1]
+    result: npt.NDArray[np.float64] = cdf / cdf[-1]
+    return result
 
 
 GENERAL_CDF = _cdf(day_weights(False))

@@ -91,16 +91,8 @@ def _accounts(world: World) -> pa.Table:
 def _network_tables(world: World) -> dict[str, pa.Table]:
     net, table = world.network, data.cities()
     profiles = data.carriers()
-    nc, ny = net.hub.shape
-    carrier_of = np.zeros(len(net.facility_is_hub), np.int64)
-    city_of = np.zeros(len(net.facility_is_hub), np.int64)
-    for c in range(nc):
-        for y in range(ny):
-            rows = np.r_[
-                net.outlet_start[c, y] : net.outlet_start[c, y] + net.outlet_count[c, y],
-                net.hub[c, y],
-            ]
-            carrier_of[rows], city_of[rows] = c, y
+    ny = net.hub.shape[1]
+    carrier_of, city_of = net.facility_carrier, net.facility_city
     codes = tuple(p.code for p in profiles)
     poor = net.pickup_factor > 1
     outlets = pa.table(

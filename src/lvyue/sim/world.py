@@ -5,6 +5,7 @@ Built once per (orders, seed); the order chunks draw from it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -52,7 +53,8 @@ PERMISSIONS = ("orders", "shipping", "aftersales", "reports", "inspection", "log
 POOR_OUTLET_SHARE = 0.06
 POOR_OUTLET_PICKUP = 4.0  # multiplier on the pickup delay at a poor outlet
 POOR_OUTLET_HUB = 3.0  # multiplier on pickup -> first sorting centre
-POOR_LANE_SHARE = 0.015
+POOR_LANE_CANDIDATES = 400  # the busiest (carrier, origin, destination) lanes
+POOR_LANE_SHARE = 0.08  # of those, persistently slow
 POOR_LANE_TRANSIT = 1.9
 POOR_LANE_EXCEPTION = 3.0
 
@@ -64,6 +66,8 @@ class Network:
     facility_id: pa.StringArray
     facility_name: pa.StringArray
     facility_is_hub: Bools
+    facility_city: Ints
+    facility_carrier: Ints
     outlet_start: Ints  # [carrier, city] -> first outlet index
     outlet_count: Ints  # [carrier, city]
     hub: Ints  # [carrier, city] -> hub index
@@ -197,7 +201,7 @@ def _products(
     mtype: Ints,
     categories: tuple[str, ...],
     category_industry: Ints,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     count = 2 + rng.poisson(4, len(industry))
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
     owner = np.repeat(np.arange(len(industry)), count)
@@ -234,6 +238,8 @@ def _network(rng: np.random.Generator) -> Network:
     ids: list[str] = []
     names: list[str] = []
     is_hub: list[bool] = []
+    where: list[int] = []
+    whose: list[int] = []
     start = np.zeros((nc, ny), np.int64)
     count = np.zeros((nc, ny), np.int64)
     hub = np.zeros((nc, ny), np.int64)
@@ -248,6 +254,8 @@ def _network(rng: np.random.Generator) -> Network:
             ids.append(f"{profile.code}-{short}-hub")
             names.append(f"{short}{profile.hub_word}")
             is_hub += [False] * k + [True]
+            where += [y] * (k + 1)
+            whose += [c] * (k + 1)
     hubs = np.array(is_hub)
     poor = ~hubs & (rng.random(len(ids)) < POOR_OUTLET_SHARE)
     km = truth.distance_km(
@@ -255,14 +263,21 @@ def _network(rng: np.random.Generator) -> Network:
     )
     np.fill_diagonal(km, truth.SAME_CITY_KM)
     lane_factor = np.ones((nc, ny, ny))
-    poor_lane = rng.random((nc, ny, ny)) < POOR_LANE_SHARE
+    # Poor lanes among the busiest ones, so that weekly governance sees enough parcels on them.
+    volume = np.array([p.share for p in profiles])[:, None, None] * np.outer(
+        table.origin_weight, table.population
+    )
     for c in range(nc):
-        np.fill_diagonal(poor_lane[c], False)
-    lane_factor[poor_lane] = POOR_LANE_TRANSIT
+        np.fill_diagonal(volume[c], 0.0)
+    busiest = np.argsort(-volume.ravel(), kind="stable")[:POOR_LANE_CANDIDATES]
+    poor_lanes = busiest[rng.random(len(busiest)) < POOR_LANE_SHARE]
+    lane_factor.flat[poor_lanes] = POOR_LANE_TRANSIT
     return Network(
         facility_id=pa.array(ids, pa.string()),
         facility_name=pa.array(names, pa.string()),
         facility_is_hub=hubs,
+        facility_city=np.array(where, np.int64),
+        facility_carrier=np.array(whose, np.int64),
         outlet_start=start,
         outlet_count=count,
         hub=hub,
