@@ -85,6 +85,18 @@ class Machine:
     def can(self, state: str, event: str) -> bool:
         return (state, event) in self._table
 
+    def require(self, state: str, event: str, subject_id: str) -> Transition:
+        """The transition for ``event`` in ``state``; ``Conflict`` naming the allowed ones."""
+        transition = self._table.get((state, event))
+        if transition is None:
+            allowed = ", ".join(self.events_from(state)) or "none"
+            raise Conflict(
+                f"{self.name} {subject_id}: cannot {event!r} in state {state!r} "
+                f"(allowed: {allowed})",
+                field="state",
+            )
+        return transition
+
     def fire(
         self,
         state: str,
@@ -101,14 +113,7 @@ class Machine:
         ``clause`` overrides the transition's own clause when a rule decided the step
         (e.g. the clause of the deadline that expired).
         """
-        transition = self._table.get((state, event))
-        if transition is None:
-            allowed = ", ".join(self.events_from(state)) or "none"
-            raise Conflict(
-                f"{self.name} {subject_id}: cannot {event!r} in state {state!r} "
-                f"(allowed: {allowed})",
-                field="state",
-            )
+        transition = self.require(state, event, subject_id)
         if at.tzinfo is None:
             raise ValueError("transition time must be timezone-aware")
         return Step(

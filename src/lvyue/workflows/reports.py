@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Self
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from lvyue.model.enums import ReportType
 from lvyue.model.time import BEIJING
@@ -22,7 +22,7 @@ from lvyue.workflows.machine import Machine, Refusal, Transition
 WORKFLOW = "report"
 
 MAX_PERIOD_DAYS = 21  # SF-8: affected shipping period at most 21 days
-MAX_DAYS_AFTER_PERIOD = 7  # SF-8: latest ship date at most 7 days after the period ends
+MAX_AFTER_PERIOD = timedelta(days=7)  # SF-8: latest ship date ≤ 7 days after the period
 MAX_REGIONS = 10  # SF-8: at most 10 areas
 MAX_ORDERS = 500  # lvyue default: orders one report may cover
 
@@ -56,65 +56,88 @@ class ForceMajeureReason(StrEnum):
 
 
 class ReportDraft(BaseModel):
-    """What a merchant files. Dates are Beijing calendar days."""
+    """What a merchant files. Dates are Beijing calendar days.
+
+    Fields are validated in declaration order, each against the ones before it, so every
+    error is reported at the field at fault (SF-8's limits).
+    """
 
     type: ReportType
     reason: ForceMajeureReason | None = Field(
-        default=None, description="required for force_majeure"
+        default=None, validate_default=True, description="required for force_majeure"
     )
     description: str = Field(min_length=1, max_length=2000)
-    order_ids: list[str] = Field(default_factory=list, max_length=MAX_ORDERS)
-    period_start: date | None = None
-    period_end: date | None = None
+    order_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=MAX_ORDERS, validate_default=True
+    )
+    period_start: date | None = Field(default=None, validate_default=True)
+    period_end: date | None = Field(default=None, validate_default=True)
     latest_ship_date: date | None = Field(
         default=None, description="new latest ship date; without one an approval waives"
     )
-    regions: list[str] = Field(default_factory=list)
+    regions: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _sf8_limits(self) -> Self:
-        check_draft(self)
-        return self
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: ForceMajeureReason | None, info: ValidationInfo) -> Any:
+        kind = info.data.get("type")
+        if kind is None:
+            return value  # the type itself is invalid and reported
+        if kind is ReportType.FORCE_MAJEURE and value is None:
+            raise ValueError("a force-majeure report needs its reason (SF-8)")
+        if kind is not ReportType.FORCE_MAJEURE and value is not None:
+            raise ValueError("only force-majeure reports take a reason")
+        return value
 
+    @field_validator("order_ids")
+    @classmethod
+    def _orders(cls, value: list[str], info: ValidationInfo) -> Any:
+        kind = info.data.get("type")
+        if kind is not None and kind is not ReportType.FORCE_MAJEURE and not value:
+            raise ValueError(f"a {kind.value} report names the orders it covers")
+        if len(set(value)) != len(value):
+            raise ValueError("an order is listed twice")
+        return value
 
-def _error(field: str, message: str) -> ValueError:
-    # pydantic reports a ValueError raised in a model validator under the model; the field
-    # name leads the message so the error still names it.
-    return ValueError(f"{field}: {message}")
+    @field_validator("period_start")
+    @classmethod
+    def _start(cls, value: date | None, info: ValidationInfo) -> Any:
+        if info.data.get("type") is ReportType.FORCE_MAJEURE and value is None:
+            raise ValueError("a force-majeure report needs the affected period")
+        return value
 
+    @field_validator("period_end")
+    @classmethod
+    def _end(cls, value: date | None, info: ValidationInfo) -> Any:
+        start = info.data.get("period_start")
+        if (start is None) != (value is None) and "period_start" in info.data:
+            raise ValueError("give both period_start and period_end, or neither")
+        if start is not None and value is not None:
+            days = (value - start).days + 1
+            if days < 1:
+                raise ValueError("the period ends before it starts")
+            if days > MAX_PERIOD_DAYS:
+                raise ValueError(f"the period covers {days} days, at most 21 (SF-8)")
+        return value
 
-def check_draft(d: ReportDraft) -> None:
-    """SF-8's limits on a filing; ValueError naming the field."""
-    if d.type is ReportType.FORCE_MAJEURE and d.reason is None:
-        raise _error("reason", "a force-majeure report needs its reason (SF-8)")
-    if d.type is not ReportType.FORCE_MAJEURE and d.reason is not None:
-        raise _error("reason", "only force-majeure reports take a reason")
-    if d.type is not ReportType.FORCE_MAJEURE and not d.order_ids:
-        raise _error("order_ids", f"a {d.type.value} report names the orders it covers")
-    if (d.period_start is None) != (d.period_end is None):
-        raise _error("period_end", "give both period_start and period_end, or neither")
-    if d.type is ReportType.FORCE_MAJEURE and d.period_start is None:
-        raise _error("period_start", "a force-majeure report needs the affected period")
-    if d.period_start is not None and d.period_end is not None:
-        days = (d.period_end - d.period_start).days + 1
-        if days < 1:
-            raise _error("period_end", "the period ends before it starts")
-        if days > MAX_PERIOD_DAYS:
-            raise _error("period_end", f"the period covers {days} days, at most 21 (SF-8)")
-    if d.latest_ship_date is not None:
-        base = d.period_end
-        if base is not None and d.latest_ship_date > base + timedelta(days=MAX_DAYS_AFTER_PERIOD):
-            raise _error("latest_ship_date", "at most 7 days after the affected period ends (SF-8)")
-        if d.period_start is not None and d.latest_ship_date < d.period_start:
-            raise _error("latest_ship_date", "before the affected period starts")
-    if len(d.regions) > MAX_REGIONS:
-        raise _error("regions", f"{len(d.regions)} areas, at most 10 (SF-8)")
-    if len(set(d.regions)) != len(d.regions):
-        raise _error("regions", "an area is listed twice")
-    if any(not r.strip() for r in d.regions):
-        raise _error("regions", "empty area name")
-    if len(set(d.order_ids)) != len(d.order_ids):
-        raise _error("order_ids", "an order is listed twice")
+    @field_validator("latest_ship_date")
+    @classmethod
+    def _latest(cls, value: date | None, info: ValidationInfo) -> Any:
+        start, end = info.data.get("period_start"), info.data.get("period_end")
+        if value is not None and end is not None and value > end + MAX_AFTER_PERIOD:
+            raise ValueError("at most 7 days after the affected period ends (SF-8)")
+        if value is not None and start is not None and value < start:
+            raise ValueError("before the affected period starts")
+        return value
+
+    @field_validator("regions")
+    @classmethod
+    def _regions(cls, value: list[str]) -> Any:
+        if len(value) > MAX_REGIONS:
+            raise ValueError(f"{len(value)} areas, at most 10 (SF-8)")
+        if len(set(value)) != len(value):
+            raise ValueError("an area is listed twice")
+        return value
 
 
 def new_deadline(latest_ship_date: date | None) -> datetime | None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lvyue.model.time import BEIJING
 from lvyue.store.audit import audit
 from lvyue.store.tables import Order
 from lvyue.store.workflow_tables import Report, ReportEvidence
@@ -125,7 +126,11 @@ def review(
 ) -> None:
     """The operator's decision; a rejection needs a reason, an approval needs evidence."""
     event = "approve" if approve else "reject"
+    reports.MACHINE.require(row.state, event, row.report_id)
     reports.check_review(event, reason, evidence_count(session, row.report_id))
+    covered = list(row.order_ids)
+    if approve and not covered:
+        covered = covered_orders(session, row)
     fire(
         session,
         reports.MACHINE,
@@ -136,8 +141,35 @@ def review(
         merchant_id=row.merchant_id,
         at=now,
         detail={"reason": reason},
-        changes={"reviewed_by": actor, "reviewed_at": now, "review_reason": reason},
+        changes={
+            "reviewed_by": actor,
+            "reviewed_at": now,
+            "review_reason": reason,
+            "order_ids": covered,
+        },
     )
+
+
+# Facts-format order columns naming the destination, for a report's areas (地区).
+_AREA_COLUMNS = ("dest_province", "dest_city", "dest_district")
+
+
+def covered_orders(session: Session, row: Report) -> list[str]:
+    """The orders a report without an order list covers: the merchant's orders paid in the
+    affected period (Beijing days) and, when areas are given, bound for one of them."""
+    if row.period_start is None or row.period_end is None:
+        return []
+    start = datetime.combine(row.period_start, time(), BEIJING)
+    end = datetime.combine(row.period_end + timedelta(days=1), time(), BEIJING)
+    query = select(Order).where(
+        Order.merchant_id == row.merchant_id, Order.pay_time >= start, Order.pay_time < end
+    )
+    areas = set(row.regions)
+    return [
+        o.order_id
+        for o in session.scalars(query.order_by(Order.order_id).limit(reports.MAX_ORDERS))
+        if not areas or areas & {str(o.extra.get(c, "")) for c in _AREA_COLUMNS}
+    ]
 
 
 def withdraw(session: Session, row: Report, *, actor: str, now: datetime) -> None:
