@@ -120,8 +120,9 @@ def _sku_facts(
     if mode_value not in _PRE_SALE:
         raise RowError(f"{where}.pre_sale_type", f"expected 0, 1 or 2, got {mode_value!r}")
     mode = _PRE_SALE[mode_value]
-    exp_ship = sku.get("exp_ship_time") or order.get("exp_ship_time")
-    ship_time = sku.get("ship_time") or order.get("ship_time")
+    # A sku order's own time wins, even 0 (its part of the order has not shipped yet).
+    exp_ship = sku["exp_ship_time"] if "exp_ship_time" in sku else order.get("exp_ship_time")
+    ship_time = sku["ship_time"] if "ship_time" in sku else order.get("ship_time")
     carrier, waybill = _package_of(sku_id, logistics)
     cids = [str(sku[c]) for c in _CIDS if sku.get(c) not in (None, "", 0, "0")]
     row = {

@@ -87,9 +87,18 @@ def place(province: str, city: str, district: str, fields: tuple[str, str, str])
     except AddressError as exc:
         field = dict(zip(("province", "city", "district"), fields, strict=True))[exc.part]
         raise RowError(field, f"{exc.part} not recognised in {full!r}") from None
+    found = (parsed.province, parsed.city, parsed.district or parsed.city)
+    for given, name, field in zip((province, city, district), found, fields, strict=True):
+        if given.strip() and not _same_place(given.strip(), name):
+            raise RowError(field, f"{given.strip()!r} does not match {name} in {full!r}")
     return {
         "dest_province": parsed.province,
         "dest_city": parsed.city,
         "dest_district": parsed.district or "",
         "dest_district_code": parsed.district_code or parsed.city_code,
     }
+
+
+def _same_place(given: str, canonical: str) -> bool:
+    """广东 / 广东省, 新疆 / 新疆维吾尔自治区: the given name is the canonical or a short form."""
+    return given == canonical or given.rstrip("省市") in canonical
