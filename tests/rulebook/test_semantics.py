@@ -22,17 +22,17 @@ from lvyue.rulebook import (
 
 # The daily baseline (DR-*, third-party summaries) for a plain domestic spot order.
 DAILY = [
-    ("ship.deadline", "DR-1a", "2 d after pay_time"),
-    ("ship.presale_min", "DR-1c", "2 d after pay_time"),
+    ("ship.deadline", "DR-1a", "48 h after pay_time"),
+    ("ship.presale_min", "DR-1c", "48 h after pay_time"),
     ("ship.presale_max", "DR-1d", "15 d after pay_time"),
     ("ship.delayed_tool_allowed", "DR-1e", "false"),
     ("ship.modes_allowed", "DR-1f", "factory_direct;presale;spot;step"),
-    ("pickup.limit", "DR-2a", "1 d after ship_time"),
-    ("first_hub.limit", "DR-2b", "1 d after pickup_time"),
-    ("aftersale.merchant_confirm.limit", "DR-3a", "2 d after aftersale_created"),
+    ("pickup.limit", "DR-2a", "24 h after ship_time"),
+    ("first_hub.limit", "DR-2b", "24 h after pickup_time"),
+    ("aftersale.merchant_confirm.limit", "DR-3a", "48 h after aftersale_created"),
     ("aftersale.consumer_return.limit", "DR-3b", "7 d after aftersale_agreed"),
     ("aftersale.merchant_receive.limit", "DR-3c", "7 d after return_shipped"),
-    ("aftersale.refund.limit", "DR-3d", "2 d after return_signed"),
+    ("aftersale.refund.limit", "DR-3d", "48 h after return_signed"),
     ("receipt.auto_confirm.signed", "DR-4a", "15 d after ship_time"),
     ("receipt.auto_confirm.unsigned", "DR-4b", "18 d after ship_time"),
     ("settlement.delay", "DR-5a", "10 d after receipt_time"),
@@ -254,3 +254,14 @@ def test_answers_for_inspection_follow_btas_effective_date() -> None:
         answer = rb.resolve("inspection.required", order(category=leaf, ship_time="2024-01-01"))
         assert answer is not None and answer.value is True and answer.clause_id == "BT-1"
     assert rb.resolve("inspection.required", order(category=SHOES, ship_time="2024-01-01")) is None
+
+
+def test_a_draft_may_add_category_levels(tmp_path: Path) -> None:
+    text = CONFLICTING.replace("merchant_type: [domestic]", "category: [二手商品>二手汽车]")
+    draft = write_draft(tmp_path, text)
+    (tmp_path / "categories.yaml").write_text("二手商品:\n  二手汽车: {}\n", encoding="utf-8")
+    rb = load_rulebook([draft])
+    assert rb.category_key("二手商品>二手汽车>轿车") == "二手商品>二手汽车"
+    car = order(category="二手商品>二手汽车>轿车", ship_time="2023-02-08 12:00:00")
+    answer = rb.resolve("pickup.limit", car)
+    assert answer is not None and answer.clause_id == "X-1"

@@ -85,7 +85,7 @@ def _walk(tree: Mapping[str, Any], prefix: str, out: set[str]) -> None:
 
 def load(dirs: Sequence[Path]) -> Loaded:
     registry = load_registry()
-    categories = load_categories(dirs[1:] if dirs else ())
+    categories = load_categories(dirs)
     announcements: list[Announcement] = []
     clauses: list[Clause] = []
     for directory in dirs:

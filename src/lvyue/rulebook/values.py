@@ -143,7 +143,7 @@ def _parse_modes(raw: object) -> frozenset[ShipMode]:
 def _human_seconds(seconds: int) -> str:
     if seconds == 0:
         return "0 s"
-    if seconds % 86400 == 0:
+    if seconds % 86400 == 0 and seconds >= 3 * 86400:
         return f"{seconds // 86400} d"
     if seconds % 3600 == 0:
         return f"{seconds // 3600} h"
