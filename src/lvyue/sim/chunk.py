@@ -14,7 +14,15 @@ from lvyue.sim.logistics import addresses, draw_parcels, tracking_table
 from lvyue.sim.orders import CONTROL, LATE_PICKUP, NONE, SLOW_HUB, Columns, draw_orders
 from lvyue.sim.outcomes import draw_outcomes, excess_sums
 from lvyue.sim.reports import reports_table
-from lvyue.sim.world import DOMESTIC, MERCHANT_TYPES, SHIP_MODES, SPOT, World, padded
+from lvyue.sim.world import (
+    DOMESTIC,
+    FACTORY_DIRECT,
+    MERCHANT_TYPES,
+    SHIP_MODES,
+    SPOT,
+    World,
+    padded,
+)
 
 CHUNK_TABLES = ("orders", "tracking", "after_sales", "reports", "inspections", "labels")
 INSTANT_TYPE = pa.timestamp("s", tz="UTC")
@@ -65,7 +73,7 @@ def _order_labels(o: Columns, labels: Labels) -> None:
         VerdictStatus.VIOLATED,
         "injected: pickup to first sorting centre > 144 h (SF-7 allows 120 h)",
     )
-    control = np.flatnonzero(inj == CONTROL)
+    control = np.flatnonzero((inj == CONTROL) & (o["mode"] != FACTORY_DIRECT))
     labels.add(
         control, Check.SHIP_DEADLINE, VerdictStatus.OK, "control: shipped within 20 h of payment"
     )

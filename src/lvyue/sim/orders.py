@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from lvyue.sim import data, seasons
 from lvyue.sim.seasons import DAY, HOUR, bj, within
-from lvyue.sim.world import DOMESTIC, PRESALE, SPOT, STEP, World
+from lvyue.sim.world import DOMESTIC, FACTORY_DIRECT, PRESALE, SPOT, STEP, World
 
 Columns = dict[str, npt.NDArray[Any]]
 NONE = np.iinfo(np.int64).min
@@ -90,6 +90,8 @@ def _injections(rng: np.random.Generator, o: Columns) -> npt.NDArray[np.int64]:
     # Pickup and first-hub limits are domestic clauses (SF-6, SF-7): inject them there only.
     foreign = (o["mtype"] != DOMESTIC) & np.isin(injection, (LATE_PICKUP, SLOW_HUB))
     injection[foreign] = CLEAN
+    # 厂家自送 orders are shipped by the factory: the engine holds no ship deadline on them.
+    injection[(o["mode"] == FACTORY_DIRECT) & (injection == LATE_SHIP)] = CLEAN
     return injection
 
 

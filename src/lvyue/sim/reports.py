@@ -58,7 +58,9 @@ def reports_table(
         renewed, o["ship"][late] + rng.integers(HOUR, 48 * HOUR, len(late)), NONE
     )
 
-    shipped = np.flatnonzero((o["ship"] != NONE) & (o["injection"] != LATE_SHIP))
+    labelled = np.zeros(len(o["pay"]), bool)
+    labelled[np.concatenate(labels.rows)] = True  # a report would change their verdicts
+    shipped = np.flatnonzero((o["ship"] != NONE) & (o["injection"] != LATE_SHIP) & ~labelled)
     extra = shipped[rng.random(len(shipped)) < BACKGROUND_SHARE]
     extra = extra[np.argsort(o["merchant"][extra], kind="stable")]
     group = _groups(o["merchant"][extra], size=3)
