@@ -56,3 +56,23 @@ def test_encoded_events_come_back_through_a_saved_file(tmp_path: Path) -> None:
     import_kuaidi100([saved], tmp_path / "facts", salt=SALT)
     back = [r.event for r in read_tracking_csv(tmp_path / "facts" / "tracking.csv")]
     assert back == events
+
+
+def test_tracking_csv_import_quarantines_bad_rows(tmp_path: Path) -> None:
+    from lvyue.ingest import import_tracking_csv
+
+    source = tmp_path / "feed.csv"
+    source.write_text(
+        "carrier,waybill,time,kind,location,text\n"
+        "yunda,4312345678901,2024-02-08 10:00:00,pickup,杭州市,已揽收\n"
+        "yunda,4312345678901,2024-02-08 22:00:00,hub_arrival,杭州市,到达【浙江杭州分拨中心】\n"
+        "yunda,4312345678901,2024-02-09,teleported,杭州市,?\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(RowError, match=r"feed\.csv row 3, kind: unknown kind"):
+        import_tracking_csv([source], tmp_path / "stop")
+    result = import_tracking_csv([source], tmp_path / "out", skip_bad=True)
+    assert (result.read, result.imported, result.quarantined) == (3, 2, 1)
+    again = import_tracking_csv([source], tmp_path / "out", skip_bad=True)
+    assert again.rows == {"tracking": 2}
+    assert len(list(read_tracking_csv(tmp_path / "out" / "tracking.csv"))) == 2

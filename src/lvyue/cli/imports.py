@@ -28,6 +28,7 @@ from lvyue.ingest import (
     import_douyin_export,
     import_kuaidi100,
     import_open_platform,
+    import_tracking_csv,
     read_category_map,
 )
 from lvyue.model import MerchantType
@@ -141,6 +142,20 @@ def kuaidi100(
     with _bad_input(), _progress("pushes") as advance:
         result = import_kuaidi100(files, out, salt=salt, skip_bad=skip_bad, progress=advance)
     _report(result, "pushes")
+
+
+@import_app.command("tracking-csv")
+def tracking_csv(
+    files: Annotated[
+        list[Path], typer.Argument(help="CSV: carrier,waybill,time,kind[,location,text].")
+    ],
+    out: OutOption,
+    skip_bad: SkipBad = False,
+) -> None:
+    """Import tracking events already in the facts columns into facts `tracking`."""
+    with _bad_input(), _progress("rows") as advance:
+        result = import_tracking_csv(files, out, skip_bad=skip_bad, progress=advance)
+    _report(result, "rows")
 
 
 @import_app.command("open-platform")

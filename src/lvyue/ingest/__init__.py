@@ -1,5 +1,6 @@
 """Imports (数据导入): platform order exports and open-platform order details into facts
-``orders``/``inspections``, and saved Kuaidi100 pushes into facts ``tracking``.
+``orders``/``inspections``, and saved Kuaidi100 pushes and tracking CSVs into facts
+``tracking``.
 
 Every importer rejects a bad row with an error naming the file, row and field; with
 ``skip_bad`` the row goes to ``quarantine_<table>.csv`` instead, and
@@ -21,6 +22,7 @@ from lvyue.ingest.run import (
     import_douyin_export,
     import_kuaidi100,
     import_open_platform,
+    import_tracking_csv,
 )
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "import_douyin_export",
     "import_kuaidi100",
     "import_open_platform",
+    "import_tracking_csv",
     "order_from_export",
     "read_category_map",
 ]

@@ -21,7 +21,16 @@ from lvyue.ingest.open_platform import (
 )
 from lvyue.ingest.records import INSPECTION_COLUMNS, ORDER_COLUMNS
 from lvyue.model import TrackingEvent
-from lvyue.tracking import TRACKING_COLUMNS, PushError, decode_push, read_push_file, tracking_record
+from lvyue.tracking import (
+    TRACKING_COLUMNS,
+    PushError,
+    TrackingRow,
+    TrackingRowError,
+    decode_push,
+    read_push_file,
+    read_tracking_csv,
+    tracking_record,
+)
 
 T = TypeVar("T")
 Progress = Callable[[int], None]  # called with the number of units done so far
@@ -182,6 +191,36 @@ def import_kuaidi100(
     result = ImportResult(read=len(units), imported=len(pushes))
     tables: list[Table] = [("tracking", rows, TRACKING_COLUMNS, _tracking_key)]
     return _write(out_dir, tables, "tracking", bad, result)
+
+
+def import_tracking_csv(
+    paths: Sequence[Path],
+    out_dir: Path,
+    *,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Tracking CSVs (facts columns; a carrier's own feed converted) → ``tracking.csv``."""
+    units: list[Unit[TrackingEvent]] = []
+    for path in paths:
+        try:
+            rows = list(read_tracking_csv(path))
+        except TrackingRowError as exc:
+            raise IngestError(f"{path.name}: {exc}") from None
+        units += [(path.name, r.row, r.raw, partial(_checked, r)) for r in rows]
+    events, bad = _collect(units, skip_bad, progress)
+    result = ImportResult(read=len(units), imported=len(events))
+    tables: list[Table] = [
+        ("tracking", [tracking_record(e) for e in events], TRACKING_COLUMNS, _tracking_key)
+    ]
+    return _write(out_dir, tables, "tracking", bad, result)
+
+
+def _checked(row: TrackingRow) -> TrackingEvent:
+    if row.error is not None:
+        raise RowError(row.error.field, row.error.message)
+    assert row.event is not None
+    return row.event
 
 
 def _decode(form: Mapping[str, str], salt: str | None) -> tuple[TrackingEvent, ...]:

@@ -22,6 +22,7 @@ class TrackingRowError(ValueError):
         super().__init__(f"row {row}, {field}: {message}")
         self.row = row
         self.field = field
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
