@@ -31,8 +31,14 @@ def push(service: ServiceWorld, form: dict[str, str]) -> tuple[int, str]:
 
 def test_pushes_repeated_or_reordered_give_the_same_state(service: ServiceWorld) -> None:
     c = service.client
-    order = {"order_id": "k-1", "merchant_id": "m1", "merchant_type": "domestic",
-             "category": "服饰内衣>女装", "ship_mode": "spot", "pay_time": "2024-02-10 09:00:00"}  # fmt: skip
+    order = {
+        "order_id": "k-1",
+        "merchant_id": "m1",
+        "merchant_type": "domestic",
+        "category": "服饰内衣>女装",
+        "ship_mode": "spot",
+        "pay_time": "2024-02-10 09:00:00",
+    }
     c.post("/orders", json=order, headers=service.auth("m1.main"))
     ship = {"carrier": "zhongtong", "waybill": "ZT555", "ship_time": "2024-02-10 12:00:00"}
     c.post("/orders/k-1/shipment", json=ship, headers=service.auth("m1.main"))
@@ -52,8 +58,9 @@ def test_bad_signature_is_refused_and_kept_nowhere(service: ServiceWorld) -> Non
     status, text = push(service, form)
     assert status == 403
     assert '"result":false' in text
-    listed = service.client.get("/quarantine", params={"source": "kuaidi100"},
-                                headers=service.auth("operator")).json()  # fmt: skip
+    listed = service.client.get(
+        "/quarantine", params={"source": "kuaidi100"}, headers=service.auth("operator")
+    ).json()
     assert all("ZT556" not in str(row["payload"]) for row in listed)
 
 

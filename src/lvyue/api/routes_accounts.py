@@ -23,7 +23,8 @@ from lvyue.store.accounts import (
 )
 from lvyue.store.permissions import GRANTABLE, MERCHANT_ROLES, PERMISSIONS, ROLE_PERMISSIONS, Role
 
-router = APIRouter(tags=["accounts"], dependencies=[Depends(json_only)])
+# Authentication first: no unauthenticated caller learns anything, not even a 415 or 422.
+router = APIRouter(tags=["accounts"], dependencies=[Depends(current_principal), Depends(json_only)])
 
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]

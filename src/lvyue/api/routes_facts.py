@@ -41,7 +41,8 @@ from lvyue.store.ingest import (
 )
 from lvyue.store.rows import AfterSaleRow, OrderRow, ShipmentIn, TrackingRow
 
-router = APIRouter(tags=["facts"])
+# Authentication first: no unauthenticated caller learns anything, not even a 415 or 422.
+router = APIRouter(tags=["facts"], dependencies=[Depends(current_principal)])
 IdemKey = Annotated[str | None, Header(alias=HEADER, max_length=200)]
 Table = Literal["orders", "tracking", "after_sales"]
 MAX_BATCH_ROWS = 50_000

@@ -31,7 +31,9 @@ from lvyue.store.ingest import (
 from lvyue.store.rows import TrackingRow
 from lvyue.tracking.kuaidi100 import ACK, PushError, SignatureError, decode_push
 
-router = APIRouter(prefix="/carriers/kuaidi100", tags=["tracking"])
+router = APIRouter(
+    prefix="/carriers/kuaidi100", tags=["tracking"], dependencies=[Depends(current_principal)]
+)
 SOURCE = "kuaidi100"
 
 

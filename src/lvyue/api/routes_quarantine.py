@@ -8,14 +8,18 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
-from lvyue.api.auth import Principal, require
+from lvyue.api.auth import Principal, current_principal, require
 from lvyue.api.deps import SessionDep, json_only
 from lvyue.model import format_instant
 from lvyue.store import Account, QuarantinedRow, audit, utcnow
 from lvyue.store.ingest import RowRejected, Scope, replay
 from lvyue.store.rows import describe
 
-router = APIRouter(prefix="/quarantine", tags=["quarantine"], dependencies=[Depends(json_only)])
+router = APIRouter(
+    prefix="/quarantine",
+    tags=["quarantine"],
+    dependencies=[Depends(current_principal), Depends(json_only)],
+)
 Status = Literal["open", "replayed", "discarded"]
 
 

@@ -1,0 +1,181 @@
+"""The tenancy matrix (LD-9, GN-4): every endpoint of the app — enumerated from its OpenAPI
+spec, so routes added by any capability are walked too — called by every role of merchant m1
+(and by agency, carrier, consumer) with merchant m2's ids. Nothing of m2's may come back,
+nothing of m2's may change, and no call may fail with a server error."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from lvyue.api.testing import ServiceWorld
+
+M2_ORDER = "tenant-m2-order"
+M2_AFTERSALE = "tenant-m2-as"
+# The carrier integration legitimately writes scans for any waybill (it is nobody's tenant),
+# so it is walked for leaks and server errors but last, after m2's data is compared.
+OUTSIDERS = ("m1.main", "m1.sub", "m1.clerk", "agency", "consumer", "carrier")
+MARKERS = ('"m2"', M2_ORDER, M2_AFTERSALE, '"m2.sub"', '"m2.main"', "二号店")
+
+
+@pytest.fixture(scope="module")
+def m2_world(service: ServiceWorld) -> dict[str, str]:
+    """Objects of merchant m2, and their ids by path-parameter name."""
+    c, m2 = service.client, service.auth("m2.main")
+    order = {
+        "order_id": M2_ORDER,
+        "merchant_id": "m2",
+        "merchant_type": "domestic",
+        "category": "服饰内衣>女装",
+        "ship_mode": "spot",
+        "pay_time": "2024-02-09 10:00:00",
+    }
+    assert c.post("/orders", json=order, headers=m2).status_code == 201
+    ship = {"carrier": "zhongtong", "waybill": "ZTM2", "ship_time": "2024-02-10 08:00:00"}
+    assert c.post(f"/orders/{M2_ORDER}/shipment", json=ship, headers=m2).status_code == 201
+    aftersale = {
+        "aftersale_id": M2_AFTERSALE,
+        "order_id": M2_ORDER,
+        "type": "refund_only",
+        "created_at": "2024-02-11 10:00:00",
+    }
+    assert c.post("/after-sales", json=aftersale, headers=m2).status_code == 201
+    position = c.put(
+        "/positions", json={"name": "客服", "permissions": ["orders:view"]}, headers=m2
+    ).json()
+    bad = c.post(
+        "/ingest/orders", json={"rows": [{**order, "order_id": "x", "pay_time": "?"}]}, headers=m2
+    ).json()
+    return {
+        "order_id": M2_ORDER,
+        "aftersale_id": M2_AFTERSALE,
+        "merchant_id": "m2",
+        "account_id": "m2.sub",
+        "position_id": str(position["position_id"]),
+        "quarantine_id": str(bad["quarantined"][0]),
+        "waybill": "ZTM2",
+        "carrier": "zhongtong",
+    }
+
+
+def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        schema = spec["components"]["schemas"][name]
+    return schema
+
+
+def _fill(name: str, schema: dict[str, Any], spec: dict[str, Any], ids: dict[str, str]) -> Any:
+    """A plausible value, using m2's ids wherever a field names one."""
+    schema = _resolve(schema, spec)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [o for o in schema[key] if o.get("type") != "null"]
+            return _fill(name, options[0], spec, ids) if options else None
+    if name in ids:
+        return ids[name]
+    kind = schema.get("type")
+    if "enum" in schema:
+        return schema["enum"][0]
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties", {})
+        return {k: _fill(k, v, spec, ids) for k, v in props.items()}
+    if kind == "array":
+        return [_fill(name, schema.get("items", {}), spec, ids)]
+    if kind in ("integer", "number"):
+        return 1
+    if kind == "boolean":
+        return False
+    if schema.get("format") == "date-time" or name.endswith(("_at", "_time")):
+        return "2024-02-10 10:00:00"
+    if schema.get("format") == "date":
+        return "2024-02-10"
+    return "x"
+
+
+def _calls(spec: dict[str, Any], ids: dict[str, str]) -> list[tuple[str, str, dict[str, Any]]]:
+    calls = []
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            url = path
+            params: dict[str, Any] = {}
+            for p in op.get("parameters", []):
+                value = _fill(p["name"], p.get("schema", {}), spec, ids)
+                if p["in"] == "path":
+                    url = url.replace("{" + p["name"] + "}", str(ids.get(p["name"], "m2-x")))
+                elif p["in"] == "query":
+                    params[p["name"]] = value
+            kwargs: dict[str, Any] = {"params": params}
+            content = op.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                kwargs["json"] = _fill("body", content["application/json"]["schema"], spec, ids)
+            elif "text/csv" in content:
+                kwargs["content"] = (
+                    "order_id,merchant_id,merchant_type,category,ship_mode,"
+                    f"pay_time\n{M2_ORDER},m2,domestic,x,spot,2024-02-10\n"
+                )
+                kwargs["headers"] = {"Content-Type": "text/csv"}
+            elif content:
+                media = next(iter(content))
+                form = _fill("form", content[media]["schema"], spec, ids)
+                kwargs["data"] = {
+                    k: json.dumps(v) if not isinstance(v, str) else v for k, v in form.items()
+                }
+            calls.append((method.upper(), url, kwargs))
+    return calls
+
+
+def _snapshot(service: ServiceWorld) -> str:
+    c, m2 = service.client, service.auth("m2.main")
+    parts = [
+        c.get(f"/orders/{M2_ORDER}", headers=m2).text,
+        c.get("/accounts", headers=m2).text,
+        c.get("/positions", headers=m2).text,
+        c.get("/me", headers=service.auth("m2.sub")).text,
+    ]
+    return "\n".join(parts)
+
+
+def test_no_role_of_another_tenant_reads_or_writes_m2(
+    service: ServiceWorld, m2_world: dict[str, str]
+) -> None:
+    spec = service.client.get("/openapi.json").json()
+    calls = _calls(spec, m2_world)
+    assert len(calls) >= 20
+    before = _snapshot(service)
+    problems = []
+    for who in OUTSIDERS:
+        if who == "carrier":
+            assert _snapshot(service) == before, "a call by another tenant changed m2's data"
+        for method, url, kwargs in calls:
+            headers = {**service.auth(who), **kwargs.pop("headers", {})}
+            r = service.client.request(method, url, headers=headers, **kwargs)
+            kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
+            if r.status_code >= 500:
+                problems.append(f"{who} {method} {url}: {r.status_code}")
+            elif r.is_success and any(marker in r.text for marker in MARKERS):
+                problems.append(f"{who} {method} {url}: {r.status_code} shows m2: {r.text[:200]}")
+    assert not problems, "\n".join(problems)
+
+
+def test_operator_walk_has_no_server_error(service: ServiceWorld, m2_world: dict[str, str]) -> None:
+    spec = service.client.get("/openapi.json").json()
+    problems = []
+    for method, url, kwargs in _calls(spec, m2_world):
+        headers = {**service.auth("operator"), **kwargs.pop("headers", {})}
+        r = service.client.request(method, url, headers=headers, **kwargs)
+        if r.status_code >= 500:
+            problems.append(f"operator {method} {url}: {r.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_endpoint_but_health_needs_a_token(service: ServiceWorld) -> None:
+    spec = service.client.get("/openapi.json").json()
+    open_paths = []
+    for method, url, kwargs in _calls(spec, {}):
+        kwargs.pop("headers", None)
+        if service.client.request(method, url, **kwargs).status_code != 401:
+            open_paths.append(f"{method} {url}")
+    assert open_paths == ["GET /health"]
