@@ -60,7 +60,8 @@ def encode_push(
 ) -> dict[str, str]:
     """The form fields Kuaidi100 would POST for these events (``param`` and, with a salt,
     ``sign``). ``status`` defaults to ``shutdown`` once the newest scan is final."""
-    ordered = sorted(events, key=lambda e: e.time, reverse=True)  # newest first, as pushed
+    # newest first, as pushed; equal times keep their order once decode_push reverses them
+    ordered = sorted(events, key=lambda e: e.time)[::-1]
     newest = ordered[0].kind if ordered else TrackingKind.INFO_RECEIVED
     state = status_for(newest).state
     ischeck = "1" if newest is TrackingKind.SIGNED else "0"
