@@ -45,14 +45,14 @@ def _ts(seconds: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
 
 
 def true_probability(industry: np.ndarray, raw: np.ndarray) -> np.ndarray:
-    """P(settled) from raw (pickup_h from shipping, transit_h, standard_days, exception);
+    """P(settled) from raw (pickup_h from shipping, transit_h, standard_h, exception);
     ``industry`` holds names. Same signature as a fitted model's ``predict``."""
-    pickup_h, transit_h, std_d, exception = raw.T
+    pickup_h, transit_h, std_h, exception = raw.T
     base = np.array([TRUE_BASE[str(i)] for i in industry])
     logit = (
         base
         + 0.5 * np.maximum(pickup_h - 24.0, 0) / 24.0
-        + 0.8 * np.maximum(transit_h / (24.0 * std_d) - 1.0, 0)
+        + 0.8 * np.maximum(transit_h / std_h - 1.0, 0)
         + 1.8 * exception
     )
     refund = 1.0 / (1.0 + np.exp(-logit))
@@ -92,7 +92,9 @@ def make(orders: int = 20_000, merchants: int = 40, weeks: int = 6, seed: int = 
     std = np.where(same_city, 1, np.where(same_prov, 2, np.where(remote, 5, 3)))
     day = lambda s: (s + 8 * 3600) // 86400  # noqa: E731
     late = (day(signed) - day(pickup)) > std
-    raw = np.column_stack([(pickup - ship) / 3600.0, (signed - pickup) / 3600.0, std, exception])
+    raw = np.column_stack(
+        [(pickup - ship) / 3600.0, (signed - pickup) / 3600.0, 24.0 * std, exception]
+    )
     names = np.array(INDUSTRIES)[m_industry[merchant]]
     prob = true_probability(names, raw)
     settled = rng.random(n) < prob

@@ -36,8 +36,8 @@ SETTLEMENT_COLUMNS = (
     "industry",
     "amount",
     "pickup_from_ship_h",
-    "transit_h",
-    "standard_days",
+    "elapsed_h",
+    "standard_h",
     "exception",
     "settled",
 )

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from lvyue.diagnosis.errors import DiagnosisError
 
-RAW = ("pickup_h", "transit_h", "standard_days", "exception")
+RAW = ("pickup_h", "elapsed_h", "standard_h", "exception")
 FEATURES = ("pickup_excess_d", "late_ratio", "exception", "pickup_x_exception", "late_x_exception")
 MIN_TRAIN_ORDERS = 200
 PICKUP_STANDARD_H = 24.0  # DR-2: first pickup scan within 24 h of shipping
@@ -33,15 +33,16 @@ Predict = Callable[[np.ndarray, np.ndarray], np.ndarray]
 def design(raw: np.ndarray) -> np.ndarray:
     """Model inputs from raw measurements: days of pickup beyond 24 h; transit beyond the lane
     standard, in standards (hinge-shaped: being early earns nothing); exception."""
-    pickup_h, transit_h, standard_d, exception = raw.T
+    pickup_h, elapsed_h, standard_h, exception = raw.T
     pickup = np.maximum(pickup_h - PICKUP_STANDARD_H, 0.0) / 24.0
-    late = np.maximum(transit_h / (24.0 * np.maximum(standard_d, 1.0)) - 1.0, 0.0)
+    late = np.maximum(elapsed_h / np.maximum(standard_h, 1.0) - 1.0, 0.0)
     return np.column_stack([pickup, late, exception, pickup * exception, late * exception])
 
 
 @dataclass(frozen=True)
 class OrderFeatures:
-    """Shipped, signed orders with a known settlement outcome: the model's population."""
+    """Picked-up orders with a known settlement outcome (signed or not: a parcel returned to
+    the sender counts, with its time to the last scan): the model's population."""
 
     merchant_id: np.ndarray
     industry: np.ndarray
@@ -52,20 +53,20 @@ class OrderFeatures:
     @classmethod
     def from_arrow(cls, table: pa.Table) -> OrderFeatures:
         """From shipments columns: merchant_id, industry, amount, pickup_from_ship_h,
-        transit_h, standard_days, exception, settled."""
+        elapsed_h, standard_h, exception, settled."""
         df = table.to_pandas()
         keep = (
             df["settled"].notna()
             & df["pickup_from_ship_h"].notna()
-            & df["transit_h"].notna()
-            & df["standard_days"].notna()
+            & df["elapsed_h"].notna()
+            & df["standard_h"].notna()
         )
         df = df[keep]
         raw = np.column_stack(
             [
                 df["pickup_from_ship_h"].to_numpy(float).clip(min=0.0),
-                df["transit_h"].to_numpy(float).clip(min=0.0),
-                df["standard_days"].to_numpy(float),
+                df["elapsed_h"].to_numpy(float).clip(min=0.0),
+                df["standard_h"].to_numpy(float),
                 df["exception"].fillna(False).to_numpy(float),
             ]
         )

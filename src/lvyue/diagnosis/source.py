@@ -158,27 +158,54 @@ def tracking_arrow(tracking: pa.Table | None) -> pa.Table:
     )
 
 
-def shipments_expr(orders: ir.Table, tracking: ir.Table) -> ir.Table:
-    """One row per order: first pickup, first signature, any exception scan, derived durations.
+LANES_SCHEMA = pa.schema(
+    [("lane_origin", pa.string()), ("lane_dest", pa.string()), ("lane_hours", pa.float64())]
+)
 
-    Columns in hours are floats; ``*_s`` are epoch seconds; flags are booleans.
-    """
+
+def lanes_arrow(lanes: pa.Table | None) -> pa.Table:
+    """The platform's per-lane standards (origin city, dest city, standard_hours), if given."""
+    if lanes is None or lanes.num_rows == 0:
+        return LANES_SCHEMA.empty_table()
+    for required in ("origin_city", "dest_city", "standard_hours"):
+        if required not in lanes.column_names:
+            raise DiagnosisError(f"lanes: missing column {required!r}")
+    return pa.table(
+        {
+            "lane_origin": _text(lanes, "origin_city"),
+            "lane_dest": _text(lanes, "dest_city"),
+            "lane_hours": pc.cast(lanes.column("standard_hours"), pa.float64()),
+        },
+        schema=LANES_SCHEMA,
+    )
+
+
+def shipments_expr(orders: ir.Table, tracking: ir.Table, lanes: ir.Table) -> ir.Table:
+    """One row per order: first pickup, first signature, any exception scan, the lane
+    standard, derived durations. Hours are floats; ``*_s`` are epoch seconds."""
     kind = tracking.kind
     per_waybill = tracking.group_by(["carrier", "waybill"]).aggregate(
         pickup_s=tracking.t.min(where=kind == "pickup"),
         signed_s=tracking.t.min(where=kind == "signed"),
+        last_scan_s=tracking.t.max(),
         exception=(kind == "exception").any(),
         scan_outlet=tracking.outlet.min(where=kind == "pickup"),
     )
-    joined = orders.left_join(
-        per_waybill,
-        [orders.carrier == per_waybill.carrier, orders.waybill == per_waybill.waybill],
-    ).select(
-        *[orders[c] for c in orders.columns if c != "outlet"],
-        outlet=orders.outlet.coalesce(per_waybill.scan_outlet),
-        pickup_s=per_waybill.pickup_s,
-        signed_s=per_waybill.signed_s,
-        exception=per_waybill.exception.fill_null(False),
+    joined = (
+        orders.left_join(
+            per_waybill,
+            [orders.carrier == per_waybill.carrier, orders.waybill == per_waybill.waybill],
+        )
+        .left_join(lanes, [orders.origin_city == lanes.lane_origin, orders.dest_city == lanes.lane_dest])
+        .select(
+            *[orders[c] for c in orders.columns if c != "outlet"],
+            outlet=orders.outlet.coalesce(per_waybill.scan_outlet),
+            pickup_s=per_waybill.pickup_s,
+            signed_s=per_waybill.signed_s,
+            last_scan_s=per_waybill.last_scan_s,
+            exception=per_waybill.exception.fill_null(False),
+            lane_hours=lanes.lane_hours,
+        )
     )
     return derive(joined)
 
@@ -190,34 +217,57 @@ def _day(seconds: ir.IntegerValue) -> ir.IntegerValue:
 
 
 def derive(t: ir.Table) -> ir.Table:
-    """Durations, within-N-hours flags and on-time status from the epoch columns."""
+    """Durations, within-N-hours flags and on-time status from the epoch columns.
+
+    The lane standard is the platform's (``lanes`` table, hours; in natural days rounded up)
+    where given, else the rule in data/transit_standards.yaml.
+    """
     hour = 3600.0
-    standard = transit_standard_days(t.origin_province, t.origin_city, t.dest_province, t.dest_city)
+    fallback = transit_standard_days(t.origin_province, t.origin_city, t.dest_province, t.dest_city)
+    standard_h = t.lane_hours.coalesce(fallback.cast("float64") * 24.0)
+    standard_days = (standard_h / 24.0).ceil().cast("int64")
     transit_days = _day(t.signed_s) - _day(t.pickup_s)  # pickup day not counted
     pay_to_pickup = (t.pickup_s - t.pay_s) / hour
-    return t.mutate(
+    ship_to_pickup = (t.pickup_s - t.ship_s) / hour
+    week_anchor = t.ship_s.coalesce(t.pickup_s) + BEIJING_OFFSET_S + 3 * DAY_S  # Monday-based
+    derived = t.mutate(
         shipped=t.ship_s.notnull() | t.pickup_s.notnull(),
         pickup_from_pay_h=pay_to_pickup,
-        pickup_from_ship_h=(t.pickup_s - t.ship_s) / hour,
+        pickup_from_ship_h=ship_to_pickup,
         transit_h=(t.signed_s - t.pickup_s) / hour,
+        # pickup → signed, or → the last scan for a parcel that never arrived (settlement model)
+        elapsed_h=(t.signed_s.coalesce(t.last_scan_s) - t.pickup_s) / hour,
         picked_24h=(pay_to_pickup <= 24).fill_null(False),
         picked_36h=(pay_to_pickup <= 36).fill_null(False),
         picked_48h=(pay_to_pickup <= 48).fill_null(False),
-        picked_24h_ship=((t.pickup_s - t.ship_s) / hour <= 24).fill_null(False),
-        standard_days=standard,
-        on_time=ibis.ifelse(t.signed_s.notnull(), transit_days <= standard, ibis.null()),
-        week_no=((t.ship_s.coalesce(t.pickup_s) + BEIJING_OFFSET_S + 3 * DAY_S) / (7 * DAY_S))
-        .floor()
-        .cast("int64"),
+        picked_24h_ship=(ship_to_pickup <= 24).fill_null(False),
+        standard_h=standard_h,
+        standard_days=standard_days,
+        on_time=ibis.ifelse(t.signed_s.notnull(), transit_days <= standard_days, ibis.null()),
+        week_no=(week_anchor / (7 * DAY_S)).floor().cast("int64"),
     )
+    return derived.drop("lane_hours")
 
 
 def load(path: Path) -> ShipmentSource:
-    """Read a facts directory (lvyue.facts) into the shipments expression."""
+    """Read a facts directory (lvyue.facts) into the shipments expression; a ``lanes`` table
+    (the platform's lane standards, as the simulator writes it) is used when present."""
     from lvyue.facts import load_facts
 
     facts = load_facts(path)
-    return build({"orders": facts.orders, "tracking": facts.tracking}, facts.merchants)
+    tables = {"orders": facts.orders, "tracking": facts.tracking, "lanes": _read_lanes(path)}
+    return build(tables, facts.merchants)
+
+
+def _read_lanes(path: Path) -> pa.Table | None:
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    if (path / "lanes.parquet").exists():
+        return pq.read_table(path / "lanes.parquet")
+    if (path / "lanes.csv").exists():
+        return pcsv.read_csv(path / "lanes.csv")
+    return None
 
 
 def build(
@@ -229,8 +279,9 @@ def build(
         raise DiagnosisError("facts: the orders table is required")
     o = ibis.memtable(orders_arrow(orders))
     tr = ibis.memtable(tracking_arrow(facts.get("tracking")))
+    lanes = ibis.memtable(lanes_arrow(facts.get("lanes")))
     merchants = merchants if merchants is not None else facts.get("merchants")
     return ShipmentSource(
-        shipments=shipments_expr(o, tr),
+        shipments=shipments_expr(o, tr, lanes),
         merchants=merchants if merchants is not None else pa.table({"merchant_id": []}),
     )
