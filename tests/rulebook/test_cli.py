@@ -157,6 +157,8 @@ MALFORMED = [
      "B-1", "scope.category", "unknown category level"),
     ("exception to a missing clause", _CLAUSE.replace("[DR-2a]", "[DR-99]"),
      "B-1", "exception_to", "no clause DR-99"),
+    ("exception to another parameter", _CLAUSE.replace("[DR-2a]", "[DR-2b]"),
+     "B-1", "exception_to", "DR-2b sets first_hub.limit, not pickup.limit"),
     ("cycle of exceptions", _CYCLE, "C-2", "exception_to", "cycle C-1 -> C-2 -> C-1"),
     ("value of the wrong type", _CLAUSE.replace("value: {hours: 24}", "value: true"),
      "B-1", "value", "pickup.limit takes duration"),
@@ -194,3 +196,24 @@ def test_not_yaml_and_missing_dir_are_one_line_errors(tmp_path: Path) -> None:
     assert code == 2 and "broken.yaml" in err and "not valid YAML" in err
     code, _, err = run("check", "--rulebook", str(tmp_path / "nowhere"))
     assert code == 2 and "not a directory" in err
+
+
+def test_table_command_writes_parquet_and_csv(tmp_path: Path) -> None:
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    from lvyue.rulebook import load_rulebook
+
+    expected = load_rulebook().parameter_table()
+    code, out, _ = run("table", "--out", str(tmp_path / "rules.parquet"), "--json")
+    assert code == 0 and json.loads(out)["rows"] == expected.num_rows
+    assert pq.read_table(tmp_path / "rules.parquet").equals(expected)
+    code, _, _ = run("table", "--out", str(tmp_path / "rules.csv"))
+    assert code == 0 and pcsv.read_csv(tmp_path / "rules.csv").num_rows == expected.num_rows
+    code, _, err = run("table", "--out", str(tmp_path / "rules.txt"))
+    assert code == 2 and ".parquet or .csv" in err
+
+
+def test_table_command_refuses_a_conflicting_rulebook(tmp_path: Path) -> None:
+    code, _, err = run("table", "--rulebook", str(write_draft(tmp_path, CONFLICTING)))
+    assert code == 1 and "SF-6" in err and "X-1" in err

@@ -24,6 +24,7 @@ from lvyue.rulebook import (
     load_rulebook,
     order_context,
     trace_json,
+    write_table,
 )
 from lvyue.rulebook.context import OrderContext
 
@@ -157,6 +158,42 @@ def check(rulebook: RulebookDirs = None, as_json: AsJson = False) -> None:
         raise typer.Exit(1)
 
 
+@rules_app.command("table")
+def table_command(
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the table: .parquet or .csv.")
+    ] = None,
+    rulebook: RulebookDirs = None,
+    as_json: AsJson = False,
+) -> None:
+    """Compile the parameter table the batch engine joins to orders (rows per parameter)."""
+    if out_file is not None and out_file.suffix not in (".parquet", ".csv"):
+        _fail(f"--out {out_file}: the file name must end in .parquet or .csv")
+    rb = _load(rulebook)
+    try:
+        with err.status("compiling the parameter table…"):
+            table = rb.parameter_table()
+    except ConflictError as exc:
+        _fail(str(exc), 1)
+    if out_file is not None:
+        try:
+            write_table(table, out_file)
+        except (OSError, ValueError) as exc:
+            _fail(f"--out {out_file}: {exc}")
+    counts: dict[str, int] = {}
+    for name in table.column("parameter").to_pylist():
+        counts[name] = counts.get(name, 0) + 1
+    if as_json:
+        _echo_json({"rows": table.num_rows, "parameters": counts, "out": str(out_file or "")})
+        return
+    view = Table(title=f"parameter table: {table.num_rows} rows")
+    view.add_column("parameter")
+    view.add_column("rows", justify="right")
+    for name, n in sorted(counts.items()):
+        view.add_row(name, str(n))
+    out.print(view)
+
+
 @rules_app.command("resolve")
 def resolve(
     order: Annotated[
@@ -202,6 +239,9 @@ def resolve(
         _echo_json(rows)
     else:
         _print_answers(rows, rb)
+        if explain:
+            for name in names:
+                _print_trace(name, rb, ctx)
     if conflicted:
         raise typer.Exit(1)
 
@@ -275,3 +315,14 @@ def _parse(text: str) -> Any:
     from lvyue.model.time import parse_instant
 
     return parse_instant(text)
+
+
+def _print_trace(name: str, rb: Rulebook, ctx: OrderContext) -> None:
+    table = Table(title=f"{name}: every clause considered")
+    for col in ("clause", "version", "applies", "value", "why"):
+        table.add_column(col, overflow="fold")
+    for t in rb.trace(name, ctx):
+        value = format_value(t.value) if t.value is not None else ""
+        mark = "[green]yes[/green]" if t.applies else "no"
+        table.add_row(t.clause_id, t.revision or "", mark, value, escape(t.reason))
+    out.print(table)

@@ -107,12 +107,15 @@ def _check_ids(clauses: Sequence[Clause]) -> None:
     for c in clauses:
         if owner.setdefault(c.id, c.announcement) != c.announcement:
             raise RulebookError(c.file, c.id, "id", f"clause id also used by {owner[c.id]}")
-    known = set(owner)
+    parameter_of = {c.id: c.parameter for c in clauses}
     graph: dict[str, set[str]] = {}
     for c in clauses:
         for target in c.exception_to:
-            if target not in known:
+            if target not in parameter_of:
                 raise RulebookError(c.file, c.id, "exception_to", f"no clause {target}")
+            if parameter_of[target] != c.parameter:
+                problem = f"{target} sets {parameter_of[target]}, not {c.parameter}"
+                raise RulebookError(c.file, c.id, "exception_to", problem)
         graph.setdefault(c.id, set()).update(c.exception_to)
     _check_cycles(graph, {c.id: c.file for c in clauses})
 

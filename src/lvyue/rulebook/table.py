@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -173,6 +174,19 @@ def build_table(
         for name in _SCHEMA.names
     }
     return pa.Table.from_pydict(columns, schema=_SCHEMA)
+
+
+def write_table(table: pa.Table, path: Path) -> None:
+    """Writes the parameter table as Parquet or CSV, chosen by the file suffix."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    if path.suffix == ".parquet":
+        pq.write_table(table, path)
+    elif path.suffix == ".csv":
+        pcsv.write_csv(table, path)
+    else:
+        raise ValueError("the file name must end in .parquet or .csv")
 
 
 def _expand(cell: Cell, keys: dict[str, list[object]]) -> int:
