@@ -73,14 +73,12 @@ def worker(
         runs = run_due(factory, worker=name)
         table = Table("sweep", "period", "ran", "result", title="lvyue worker")
         for run in runs:
-            table.add_row(
-                run.sweep,
-                run.period,
-                "yes" if run.ran else "claimed elsewhere",
-                "" if run.result is None else str(run.result),
-            )
+            ran = "yes" if run.ran else "FAILED" if run.error else "claimed elsewhere"
+            table.add_row(run.sweep, run.period, ran, run.error or str(run.result or ""))
         console.print(table if runs else "no sweeps registered")
         if once:
+            if any(run.error for run in runs):
+                raise typer.Exit(1)
             return
         time.sleep(interval)
 

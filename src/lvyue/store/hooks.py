@@ -67,6 +67,11 @@ def register_sweep(name: str, every: Every) -> Callable[[SweepFunction], SweepFu
     return decorate
 
 
+def unregister_sweep(name: str) -> None:
+    """Forget a sweep (tests register temporary ones)."""
+    _SWEEPS.pop(name, None)
+
+
 def ship_checks() -> list[ShipCheck]:
     load_plugins()
     return list(_SHIP_CHECKS.values())

@@ -8,6 +8,7 @@ skips; a sweep that crashes rolls back its claim and is retried next time.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,8 @@ from lvyue.model import to_beijing
 from lvyue.store.db import SessionFactory
 from lvyue.store.hooks import Every, Sweep, sweeps
 from lvyue.store.tables import SweepClaim, utcnow
+
+_log = logging.getLogger(__name__)
 
 
 def period_of(moment: datetime, every: Every) -> str:
@@ -35,8 +38,9 @@ def period_of(moment: datetime, every: Every) -> str:
 class SweepRun:
     sweep: str
     period: str
-    ran: bool  # False: another run already claimed this period
+    ran: bool  # False: another run already claimed this period, or it failed
     result: dict[str, Any] | None = None
+    error: str | None = None  # the sweep failed: nothing of it was kept, it runs again next time
 
 
 def run_sweep(factory: SessionFactory, sweep: Sweep, now: datetime, worker: str) -> SweepRun:
@@ -55,6 +59,10 @@ def run_sweep(factory: SessionFactory, sweep: Sweep, now: datetime, worker: str)
     except IntegrityError:
         session.rollback()
         return SweepRun(sweep.name, period, False)
+    except Exception as error:  # one broken sweep must not stop the others
+        session.rollback()
+        _log.exception("sweep %s failed for %s", sweep.name, period)
+        return SweepRun(sweep.name, period, False, error=f"{error.__class__.__name__}: {error}")
     finally:
         session.close()
 
