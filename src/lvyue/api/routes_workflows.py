@@ -743,7 +743,7 @@ SeeAfterSales = Annotated[
     Principal, Depends(require_any("after_sales:handle", "after_sales:request"))
 ]
 aftersales_router = APIRouter(
-    prefix="/after-sales", tags=["after-sales"], dependencies=[Depends(json_only)]
+    prefix="/workflows/after-sales", tags=["after-sales"], dependencies=[Depends(json_only)]
 )
 
 

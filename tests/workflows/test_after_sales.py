@@ -1,0 +1,190 @@
+"""After-sales (SF-9, DR-3) through the HTTP API, and the timeout sweep the worker runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from lvyue.api.testing import ServiceWorld
+from lvyue.model import format_instant
+from lvyue.store import make_engine, make_session_factory
+from lvyue.store.hooks import sweeps
+from lvyue.store.sweeps import run_sweep
+
+if TYPE_CHECKING:
+    from conftest import Clock, OrderFactory
+
+TIMEOUTS = "workflows.after_sales_timeouts"
+
+
+def _shipped_order(service: ServiceWorld, clock: Clock, make_order: OrderFactory) -> str:
+    order = make_order(consumer_id="consumer")
+    r = service.client.post(
+        f"/orders/{order}/shipment",
+        json={
+            "carrier": "zhongtong",
+            "waybill": f"ZT{order[-10:]}",
+            "ship_time": format_instant(clock.now),
+        },
+        headers=service.auth("m1.main"),
+    )
+    assert r.status_code == 201, r.text
+    clock.advance(hours=1)
+    return order
+
+
+def _request(service: ServiceWorld, order: str, kind: str = "return_refund") -> dict[str, Any]:
+    r = service.client.post(
+        "/workflows/after-sales",
+        json={"order_id": order, "type": kind},
+        headers=service.auth("consumer"),
+    )
+    assert r.status_code == 201, r.text
+    out: dict[str, Any] = r.json()
+    return out
+
+
+def _post(service: ServiceWorld, path: str, who: str, body: Any = None) -> Any:
+    return service.client.post(path, json=body, headers=service.auth(who))
+
+
+def _sweep(service: ServiceWorld, now: datetime) -> Any:
+    engine = make_engine(service.url)
+    try:
+        sweep = next(s for s in sweeps() if s.name == TIMEOUTS)
+        return run_sweep(make_session_factory(engine), sweep, now, "test-worker")
+    finally:
+        engine.dispose()
+
+
+def test_return_and_refund_path_with_deadlines_from_the_rulebook(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    order = _shipped_order(service, clock, make_order)
+    request = _request(service, order)
+    assert request["state"] == "requested" and request["deadline_clause"] == "DR-3a"
+    aid = request["aftersale_id"]
+    agreed = _post(
+        service, f"/workflows/after-sales/{aid}/decision", "m1.main", {"agree": True}
+    ).json()
+    assert agreed["state"] == "agreed" and agreed["deadline_clause"] == "DR-3b"
+    shipped = _post(service, f"/workflows/after-sales/{aid}/return-shipped", "consumer").json()
+    assert shipped["state"] == "return_shipped" and shipped["deadline_clause"] == "DR-3c"
+    received = _post(service, f"/workflows/after-sales/{aid}/receive", "m1.main").json()
+    assert received["state"] == "received" and received["deadline_clause"] == "DR-3d"
+    done = _post(service, f"/workflows/after-sales/{aid}/complete", "m1.main").json()
+    assert done["state"] == "refunded" and done["deadline"] is None
+    assert done["refunded_at"] is not None
+    # out of order: a finished request takes no more steps
+    again = _post(service, f"/workflows/after-sales/{aid}/receive", "m1.main")
+    assert again.status_code == 409
+
+
+def test_refund_only_is_refunded_on_agreement(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    aid = _request(service, _shipped_order(service, clock, make_order), "refund_only")[
+        "aftersale_id"
+    ]
+    done = _post(
+        service, f"/workflows/after-sales/{aid}/decision", "m1.main", {"agree": True}
+    ).json()
+    assert done["state"] == "refunded"
+
+
+def test_spring_festival_requests_get_the_longer_limits(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    clock.now = datetime(2023, 1, 19, 2, 0, tzinfo=UTC)  # 10:00 Beijing, inside SF-9's window
+    order = _shipped_order(service, clock, make_order)
+    request = _request(service, order)
+    assert request["deadline_clause"] == "SF-9a"
+    assert request["deadline"] == "2023-01-29T11:00:00+08:00"  # 10 days, not 2
+
+
+def test_timeout_sweep_acts_for_the_platform_once_and_records_the_violation(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    order = _shipped_order(service, clock, make_order)
+    request = _request(service, order)
+    aid = request["aftersale_id"]
+    early = _sweep(service, clock.advance(hours=47))
+    assert early.ran
+    assert _get(service, aid)["state"] == "requested"
+
+    late = clock.advance(hours=2)
+    first = _sweep(service, late)
+    assert first.ran and first.result["acted"] >= 1
+    state = _get(service, aid)
+    assert state["state"] == "agreed"  # the platform agreed for the merchant
+    assert state["merchant_handled_at"] == format_instant(late)  # stamped by the sweep
+    again = _sweep(service, late)  # a second worker in the same period does nothing
+    assert not again.ran
+
+    violations = service.client.get("/violations", headers=service.auth("m1.main")).json()
+    mine = [v for v in violations if v["aftersale_id"] == aid]
+    assert [(v["check"], v["clause"]) for v in mine] == [("aftersale_merchant_confirm", "DR-3a")]
+    assert mine[0]["deadline"] == request["deadline"]
+    trail = service.client.get(
+        "/workflows/audit",
+        params={"entity": "after_sale", "entity_id": aid},
+        headers=service.auth("m1.main"),
+    ).json()
+    assert trail[-1]["action"] == "after_sale.auto_agree"
+    assert trail[-1]["actor"] == "system:after-sales-timeouts" and trail[-1]["clause"] == "DR-3a"
+
+
+def test_sweep_function_is_idempotent_across_periods(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    aid = _request(service, _shipped_order(service, clock, make_order))["aftersale_id"]
+    later = clock.advance(days=3)
+    _sweep(service, later.replace(second=0))
+    before = service.client.get("/violations", headers=service.auth("m1.main")).json()
+    # next minute: a new period, but the request has moved on and the violation exists
+    _sweep(service, clock.advance(minutes=1))
+    after = service.client.get("/violations", headers=service.auth("m1.main")).json()
+    assert len(after) == len(before)
+    assert _get(service, aid)["state"] == "agreed"  # not moved twice
+
+
+def test_a_consumer_who_never_returns_has_the_request_closed_without_violation(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    aid = _request(service, _shipped_order(service, clock, make_order))["aftersale_id"]
+    _post(service, f"/workflows/after-sales/{aid}/decision", "m1.main", {"agree": True})
+    _sweep(service, clock.advance(days=8))
+    assert _get(service, aid)["state"] == "closed"
+    violations = service.client.get("/violations", headers=service.auth("m1.main")).json()
+    assert not [v for v in violations if v["aftersale_id"] == aid]
+
+
+def test_tenancy(service: ServiceWorld, clock: Clock, make_order: OrderFactory) -> None:
+    aid = _request(service, _shipped_order(service, clock, make_order))["aftersale_id"]
+    c = service.client
+    assert (
+        c.get(f"/workflows/after-sales/{aid}", headers=service.auth("m2.main")).status_code == 404
+    )
+    decision = _post(service, f"/workflows/after-sales/{aid}/decision", "m2.main", {"agree": True})
+    assert decision.status_code == 404
+    assert (
+        c.get(f"/workflows/after-sales/{aid}", headers=service.auth("m1.clerk")).status_code == 403
+    )
+    others = make_order(consumer_id="somebody-else")
+    r = c.post(
+        "/workflows/after-sales",
+        json={"order_id": others, "type": "refund_only"},
+        headers=service.auth("consumer"),
+    )
+    assert r.status_code == 404
+    listed = c.get("/workflows/after-sales", headers=service.auth("m1.main")).json()
+    assert aid in {x["aftersale_id"] for x in listed}
+    theirs = c.get("/workflows/after-sales", headers=service.auth("m2.main")).json()
+    assert aid not in {x["aftersale_id"] for x in theirs}
+
+
+def _get(service: ServiceWorld, aid: str) -> dict[str, Any]:
+    r = service.client.get(f"/workflows/after-sales/{aid}", headers=service.auth("m1.main"))
+    assert r.status_code == 200, r.text
+    out: dict[str, Any] = r.json()
+    return out
