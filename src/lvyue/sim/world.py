@@ -190,7 +190,7 @@ def build_world(orders: int, seed: int) -> World:
         category_industry=category_industry,
         category_flower=np.array([c in VF_CATEGORIES for c in categories]),
         category_btas=np.array([industries[i].btas for i in category_industry]),
-        network=_network(rng),
+        network=_network(rng, _shipping_volume(weight, city, carriers)),
         **products,
     )
 
@@ -231,7 +231,16 @@ def _products(
     }
 
 
-def _network(rng: np.random.Generator) -> Network:
+def _shipping_volume(weight: Floats, city: Ints, carriers: Ints) -> Floats:
+    """Expected share of parcels per [carrier, origin city] given the merchants."""
+    volume = np.zeros((len(data.carriers()), len(data.cities())))
+    np.add.at(volume, (carriers[:, 0], city), 0.8 * weight)
+    np.add.at(volume, (carriers[:, 1], city), 0.2 * weight)
+    result: Floats = volume / volume.sum()
+    return result
+
+
+def _network(rng: np.random.Generator, origin_volume: Floats) -> Network:
     table = data.cities()
     profiles = data.carriers()
     nc, ny = len(profiles), len(table)
@@ -264,9 +273,7 @@ def _network(rng: np.random.Generator) -> Network:
     np.fill_diagonal(km, truth.SAME_CITY_KM)
     lane_factor = np.ones((nc, ny, ny))
     # Poor lanes among the busiest ones, so that weekly governance sees enough parcels on them.
-    volume = np.array([p.share for p in profiles])[:, None, None] * np.outer(
-        table.origin_weight, table.population
-    )
+    volume = origin_volume[:, :, None] * table.population[None, None, :]
     for c in range(nc):
         np.fill_diagonal(volume[c], 0.0)
     busiest = np.argsort(-volume.ravel(), kind="stable")[:POOR_LANE_CANDIDATES]
