@@ -66,3 +66,17 @@ def test_status_code_decides_except_for_transit() -> None:
     assert classify_scan(text, "103") is TrackingKind.PICKUP
     assert classify_scan("任意文字", "301") is TrackingKind.SIGNED
     assert classify_scan("【杭州中转部】已发出", "unknown-status") is TrackingKind.HUB_DEPARTURE
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("快件已到达杭州转运中心", TrackingKind.HUB_ARRIVAL),
+        ("快件在杭州转运中心已发出", TrackingKind.HUB_DEPARTURE),
+        ("快件已从广东东莞中转部发出，准备发往浙江杭州中转部", TrackingKind.HUB_DEPARTURE),
+        ("快件已到达杭州西湖区营业部", None),
+        ("快件已从杭州西湖网点发出，发往杭州转运中心", None),
+    ],
+)
+def test_bare_facility_names(text: str, kind: TrackingKind | None) -> None:
+    assert hub_event(text) is kind

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -38,7 +39,12 @@ def _load() -> _Rules:
     facility_words = _alternation(doc["hub_words"] + doc["outlet_words"])
     name = r"[\u4e00-\u9fffA-Za-z0-9（）()·\-]"
     # A bracketed name, or a bare name running up to (and over) its last facility word.
-    fac = rf"(?P<fac>【[^】]{{1,40}}】|\[[^\]]{{1,40}}\]|(?:{name}{{0,24}}?(?:{facility_words}))+)"
+    bracketed = r"【[^】]{1,40}】|\[[^\]]{1,40}\]"
+    bare = rf"(?:{name}{{0,40}}?(?:{facility_words}))+"
+    fac = rf"(?P<fac>{bracketed}|{bare})"  # right after a verb
+    # Before a verb, a bare name starts where its run of name characters starts (this also
+    # keeps the search from retrying at every character inside a run).
+    lead = rf"(?P<fac>{bracketed}|(?<!{name}){bare})"
     gap = r"\s*[:：]?\s*"
     arrive, depart = TrackingKind.HUB_ARRIVAL, TrackingKind.HUB_DEPARTURE
     after_dep = _alternation(doc["departure_after"])
@@ -46,8 +52,8 @@ def _load() -> _Rules:
         (rf"(?:{_alternation(doc['arrival_before'])}){gap}{fac}", arrive),
         (rf"(?:{_alternation(doc['departure_before'])}){gap}{fac}", depart),
         (rf"(?:{_alternation(doc['origin_before'])}){gap}{fac}\s*(?:{after_dep})", depart),
-        (rf"{fac}\s*[,，]?\s*(?:{after_dep})", depart),
-        (rf"{fac}\s*[,，]?\s*(?:{_alternation(doc['arrival_after'])})", arrive),
+        (rf"{lead}\s*[,，]?\s*(?:{after_dep})", depart),
+        (rf"{lead}\s*[,，]?\s*(?:{_alternation(doc['arrival_after'])})", arrive),
     )
     text_kinds = tuple(
         (re.compile(_alternation(item["patterns"])), TrackingKind(item["kind"]))
@@ -76,9 +82,12 @@ def is_hub(facility: str) -> bool:
     return hub_end > outlet_end
 
 
+@lru_cache(maxsize=1 << 16)  # carriers repeat the same few texts per facility
 def hub_event(text: str) -> TrackingKind | None:
     """HUB_ARRIVAL / HUB_DEPARTURE when the scan says the parcel reached / left a sorting
     centre; None otherwise (an outlet, a 驿站, a destination named after 发往 …)."""
+    if not any(word in text for word in _RULES.hub_words):
+        return None  # no sorting centre named at all: skip the (slower) patterns
     masked = _RULES.destination.sub(lambda m: "→" * len(m.group(0)), text)
     found: list[tuple[int, int, TrackingKind]] = []  # (position, rule order, kind)
     for order, (pattern, kind) in enumerate(_RULES.hub_patterns):
@@ -88,6 +97,7 @@ def hub_event(text: str) -> TrackingKind | None:
     return min(found)[2] if found else None
 
 
+@lru_cache(maxsize=1 << 16)
 def text_kind(text: str) -> TrackingKind:
     """The kind a scan text alone suggests; IN_TRANSIT when nothing more specific matches."""
     for pattern, kind in _RULES.text_kinds:
