@@ -158,7 +158,7 @@ def test_table_and_resolver_agree(rulebook: Rulebook, table: pa.Table) -> None:
     sql = _join_sql()
     parameters = sorted({c.parameter for c in rulebook.clauses if c.parameter})
 
-    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(orders(rulebook))
     def check(batch: list[OrderContext]) -> None:
         con.register("orders", _order_rows(rulebook, batch))

@@ -36,6 +36,10 @@ EDGES = [
      "2023-02-02 23:59:59", "2023-02-03 00:00:00", "SF-5", "DR-1b"),
     ("SF-5a", "ship.presale_min", CB_PRESALE, "pay_time",
      "2023-01-13 23:59:59", "2023-01-14 00:00:00", "DR-1c", "SF-5a"),
+    ("SF-5a", "ship.presale_min", CB_PRESALE, "pay_time",
+     "2023-02-02 23:59:59", "2023-02-03 00:00:00", "SF-5a", "DR-1c"),
+    ("SF-5b", "ship.presale_max", CB_PRESALE, "pay_time",
+     "2023-01-13 23:59:59", "2023-01-14 00:00:00", "DR-1d", "SF-5b"),
     ("SF-5b", "ship.presale_max", CB_PRESALE, "pay_time",
      "2023-02-02 23:59:59", "2023-02-03 00:00:00", "SF-5b", "DR-1d"),
     # shipped 2023-01-14 00:00:00 – 2023-02-04 23:59:59
@@ -132,3 +136,35 @@ def test_vf5_edge_is_seen_in_what_vf4_overrides() -> None:
     after = rb.resolve("ship.modes_allowed", order(**FLOWERS, pay_time="2024-02-08 00:00:00"))
     assert before is not None and (before.clause_id, before.overridden) == ("DR-1f", ())
     assert after is not None and (after.clause_id, after.overridden) == ("VF-4", ("DR-1f", "VF-5"))
+
+
+# The values the seasonal clauses set, as REQUIREMENTS.md states them.
+SEASONAL_VALUES = [
+    ("SF-2", "true"),
+    ("SF-4", "2023-02-04 23:59:59"),
+    ("SF-5", "0 s after promised_ship_time"),
+    ("SF-5a", "48 h after pay_time"),
+    ("SF-5b", "15 d after pay_time"),
+    ("SF-6", "48 h after ship_time"),
+    ("SF-7", "5 d after pickup_time"),  # 120 h
+    ("SF-9a", "10 d after aftersale_created"),
+    ("SF-9b", "28 d after aftersale_agreed"),
+    ("SF-9c", "21 d after return_shipped"),
+    ("SF-9d", "21 d after return_signed"),
+    ("NY-1", "2024-02-22 23:59:59"),
+    ("NY-2", "28 d after aftersale_agreed"),
+    ("VF-2", "48 h after pay_time"),
+    ("VF-3", "false"),
+    ("VF-4", "spot"),
+    ("VF-5", "presale;spot;step"),
+    ("VF-6", "30 d after receipt_time"),
+    ("BT-1", "true"),
+]
+
+
+@pytest.mark.parametrize(("clause", "value"), SEASONAL_VALUES)
+def test_seasonal_clause_values(clause: str, value: str) -> None:
+    from lvyue.rulebook import format_value
+
+    c = load_rulebook().clause(clause)
+    assert c.value is not None and format_value(c.value) == value
