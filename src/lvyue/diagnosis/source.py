@@ -49,10 +49,12 @@ class ShipmentSource:
 
 def epoch_column(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     """Timestamp (any unit, aware or naive-Beijing) or text → int64 UTC epoch seconds."""
-    if pa.types.is_integer(column.type):
+    if pa.types.is_integer(column.type) or pa.types.is_null(column.type):
         return pc.cast(column, pa.int64())
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         column = _parse_text_times(column)
+    if not pa.types.is_timestamp(column.type):
+        raise DiagnosisError(f"not a time column: {column.type}")
     if column.type.tz is None:  # naive means Beijing (docs/formats.md)
         seconds = pc.cast(pc.cast(column, pa.timestamp("s")), pa.int64())
         return pc.subtract(seconds, BEIJING_OFFSET_S)
