@@ -265,3 +265,14 @@ def test_a_draft_may_add_category_levels(tmp_path: Path) -> None:
     car = order(category="二手商品>二手汽车>轿车", ship_time="2023-02-08 12:00:00")
     answer = rb.resolve("pickup.limit", car)
     assert answer is not None and answer.clause_id == "X-1"
+
+
+def test_a_window_ending_on_a_date_covers_that_whole_day(tmp_path: Path) -> None:
+    text = CONFLICTING.replace(
+        "[2023-02-01 00:00:00, 2023-02-10 23:59:59]", "[2030-02-01, '2030-02-10']"
+    )
+    rb = load_rulebook([write_draft(tmp_path, text)])
+    inside = rb.resolve("pickup.limit", order(ship_time="2030-02-10 23:59:59"))
+    outside = rb.resolve("pickup.limit", order(ship_time="2030-02-11 00:00:00"))
+    assert inside is not None and inside.clause_id == "X-1"
+    assert outside is not None and outside.clause_id == "DR-2a"

@@ -96,6 +96,10 @@ def load(dirs: Sequence[Path]) -> Loaded:
                 continue
             reader = _FileReader(file, registry, categories)
             announcement, file_clauses = reader.read()
+            for other in announcements:
+                if other.id == announcement.id:
+                    problem = f"announcement id {other.id!r} is also used by {other.file}"
+                    raise RulebookError(str(file), None, "announcement", problem)
             announcements.append(announcement)
             clauses.extend(file_clauses)
     _check_ids(clauses)
@@ -136,6 +140,12 @@ def _check_cycles(graph: Mapping[str, set[str]], files: Mapping[str, str]) -> No
     for node in sorted(graph):
         if node not in state:
             visit(node, [node])
+
+
+def _is_date(raw: object) -> bool:
+    if isinstance(raw, datetime):
+        return False
+    return isinstance(raw, date) or (isinstance(raw, str) and len(raw.strip()) == 10)
 
 
 class _FileReader:
@@ -296,7 +306,8 @@ class _FileReader:
         start = self._instant(raw[0], cid, "window") if raw[0] is not None else None
         end = self._instant(raw[1], cid, "window") if raw[1] is not None else None
         if end is not None:
-            end += _ONE_SECOND
+            # A date alone ends with its whole Beijing day; a time is the last second in.
+            end += timedelta(days=1) if _is_date(raw[1]) else _ONE_SECOND
         window = Window(start, end)
         if window.empty:
             raise self.fail(cid, "window", "ends before it starts")
