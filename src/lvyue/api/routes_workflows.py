@@ -38,6 +38,7 @@ from lvyue.workflows.actions import after_sales as aftersale_actions
 from lvyue.workflows.actions import delayed_shipping as delayed_actions
 from lvyue.workflows.actions import inspection as btas
 from lvyue.workflows.actions import measures as measure_actions
+from lvyue.workflows.actions import penalties as penalty_actions
 from lvyue.workflows.actions import reports as report_actions
 from lvyue.workflows.actions import violations as violation_actions
 from lvyue.workflows.actions.common import NotFound
@@ -964,6 +965,32 @@ def list_violations(
     """Recorded violations (违规) with the clause behind each."""
     scope = merchant_scope(principal, merchant_id)
     return [_violation_out(r) for r in violation_actions.of_merchant(session, scope)]
+
+
+class PenaltyOut(BaseModel):
+    order_id: str
+    merchant_id: str
+    product_id: str | None
+    day: str = Field(description="the Beijing day of the violation")
+    week: str
+    points: float = Field(description="A-class violation points (DR-6)")
+    deduction_yuan: float = Field(description="deposit deduction (保证金扣除)")
+    product_banned: bool
+    capped: str = Field(description="which caps limited this row: points, yuan")
+    clauses: str
+
+
+@penalties_router.get("/penalties", response_model=list[PenaltyOut])
+def list_penalties(
+    request: Request,
+    session: SessionDep,
+    principal: ViewPenalties,
+    merchant_id: MerchantFilter = None,
+) -> list[PenaltyOut]:
+    """Late-shipment penalties of the recorded violations, with the caps applied (DR-6)."""
+    scope = merchant_scope(principal, merchant_id)
+    rows = penalty_actions.of_merchant(session, config.rules(), scope, _now(request))
+    return [PenaltyOut.model_validate(r) for r in rows]
 
 
 @penalties_router.post("/measures", status_code=201, response_model=MeasureOut)

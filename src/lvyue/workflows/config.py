@@ -6,9 +6,8 @@ import functools
 import logging
 import os
 
-from lvyue.rulebook import load_rulebook
+from lvyue.rulebook import Rulebook, load_rulebook
 from lvyue.workflows.inspection import CodeSigner
-from lvyue.workflows.rules import Rules
 
 SECRET_ENV = "LVYUE_INSPECTION_SECRET"
 # Development only: codes signed with it verify on every lvyue install. Set the variable in
@@ -18,7 +17,7 @@ _DEV_SECRET = b"lvyue-development-inspection-secret"
 log = logging.getLogger(__name__)
 
 
-def rules() -> Rules:
+def rules() -> Rulebook:
     """The shipped rulebook (loaded once)."""
     return load_rulebook()
 

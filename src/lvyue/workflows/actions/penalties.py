@@ -1,0 +1,42 @@
+"""Penalties of recorded late shipments, computed by the engine (DR-6 points, deposit
+deductions and product bans with their daily, weekly and per-order caps)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lvyue.engine.online import Resolves
+from lvyue.engine.penalties import Late, penalties
+from lvyue.model.enums import Check
+from lvyue.store.tables import Order, Shipment
+from lvyue.store.workflow_tables import Violation
+from lvyue.workflows.actions.facts import order_facts
+
+
+def of_merchant(
+    session: Session, rules: Resolves, merchant_id: str | None, now: datetime
+) -> list[dict[str, Any]]:
+    """One row per late order (the engine's PENALTY_SCHEMA), from ship-deadline violations."""
+    query = select(Violation).where(Violation.check == Check.SHIP_DEADLINE.value)
+    if merchant_id is not None:
+        query = query.where(Violation.merchant_id == merchant_id)
+    lates = []
+    for violation in session.scalars(query.order_by(Violation.violation_id)):
+        order = session.get(Order, violation.order_id)
+        if order is None or violation.deadline is None:
+            continue
+        shipment = session.get(Shipment, order.order_id)
+        lates.append(
+            Late(
+                order_facts(session, order),
+                order.product_id,
+                violation.deadline,
+                shipment.ship_time if shipment else None,
+            )
+        )
+    rows: list[dict[str, Any]] = penalties(lates, now, rules).to_pylist()
+    return rows

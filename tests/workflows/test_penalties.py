@@ -1,0 +1,114 @@
+"""Violations from the engine's verdicts, DR-6 penalties, VF-7 measures and settlement dates
+through the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from lvyue.api.testing import ServiceWorld
+from lvyue.model import format_instant
+from lvyue.store import make_engine, make_session_factory
+from lvyue.store.hooks import sweeps
+from lvyue.store.sweeps import run_sweep
+
+if TYPE_CHECKING:
+    from conftest import Clock, OrderFactory
+
+FLOWERS = "鲜花速递/花卉仿真/绿植园艺>生活鲜花"
+
+
+def _run(service: ServiceWorld, name: str, now: datetime) -> Any:
+    engine = make_engine(service.url)
+    try:
+        sweep = next(s for s in sweeps() if s.name == name)
+        return run_sweep(make_session_factory(engine), sweep, now, "test-worker")
+    finally:
+        engine.dispose()
+
+
+def _get(service: ServiceWorld, path: str, who: str = "m1.main", **params: Any) -> Any:
+    r = service.client.get(path, params=params, headers=service.auth(who))
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_late_orders_become_violations_once_and_penalties_follow_dr6(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    paid = clock.now - timedelta(days=3, hours=1)  # deadline 25 h ago
+    late = make_order(pay_time=format_instant(paid), product_id=f"P-LATE-{service.backend}")
+    on_time = make_order()
+    first = _run(service, "workflows.violations_from_verdicts", clock.now)
+    assert first.ran and first.result["recorded"] >= 1
+    _run(service, "workflows.violations_from_verdicts", clock.advance(hours=1))  # next period
+
+    found = [v for v in _get(service, "/violations") if v["order_id"] in (late, on_time)]
+    assert [(v["order_id"], v["check"], v["clause"]) for v in found] == [
+        (late, "ship_deadline", "DR-1a")
+    ]
+    rows = [p for p in _get(service, "/penalties") if p["order_id"] == late]
+    assert len(rows) == 1
+    assert rows[0]["points"] == 0.1  # A0.1 per late order
+    assert rows[0]["deduction_yuan"] == 20.0  # 10 yuan per started day late, 26 h → twice
+    assert "DR-6a" in rows[0]["clauses"]
+    assert not [p for p in _get(service, "/penalties", "m2.main") if p["order_id"] == late]
+
+
+def test_operator_measures_are_visible_to_the_merchant(service: ServiceWorld, clock: Clock) -> None:
+    c, op = service.client, service.auth("operator")
+    body = {
+        "merchant_id": "m1",
+        "product_id": "P-ROSE",
+        "kind": "delist_product",
+        "reason": "情人节期间虚假发货",
+    }
+    r = c.post("/measures", json=body, headers=op)
+    assert r.status_code == 201, r.text
+    mid = r.json()["measure_id"]
+    assert r.json()["clause"] == "VF-7" and r.json()["state"] == "active"
+    assert mid in {m["measure_id"] for m in _get(service, "/measures")}
+    assert mid not in {m["measure_id"] for m in _get(service, "/measures", "m2.main")}
+    assert c.post("/measures", json=body, headers=service.auth("m1.main")).status_code == 403
+    no_product = c.post("/measures", json={**body, "product_id": None}, headers=op)
+    assert no_product.status_code == 422 and no_product.json()["detail"]["field"] == "product_id"
+    freeze = c.post(
+        "/measures",
+        json={**body, "product_id": None, "kind": "freeze_funds", "until": "2026-12-31T00:00:00"},
+        headers=op,
+    )
+    assert freeze.status_code == 422  # a naive time is refused
+    lifted = c.post(f"/measures/{mid}/lift", headers=op)
+    assert lifted.status_code == 200 and lifted.json()["state"] == "lifted"
+    assert c.post(f"/measures/{mid}/lift", headers=op).status_code == 409
+    assert c.post(f"/measures/{mid}/lift", headers=service.auth("m1.main")).status_code == 403
+
+
+def test_settlement_dates_come_from_the_rulebook(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    daily = make_order(confirmed_receipt_time="2026-03-01 10:00:00", pay_time="2026-02-20 10:00")
+    got = _get(service, f"/workflows/orders/{daily}/settlement")
+    assert (got["settles_at"], got["clause"]) == ("2026-03-11T10:00:00+08:00", "DR-5a")
+    roses = make_order(
+        category=FLOWERS,
+        pay_time="2024-02-10 10:00:00",
+        confirmed_receipt_time="2024-02-12 10:00:00",
+    )
+    got = _get(service, f"/workflows/orders/{roses}/settlement")
+    assert (got["settles_at"], got["clause"]) == ("2024-03-13T10:00:00+08:00", "VF-6")
+    open_order = make_order()
+    assert _get(service, f"/workflows/orders/{open_order}/settlement")["settles_at"] is None
+    r = service.client.get(f"/workflows/orders/{daily}/settlement", headers=service.auth("m2.main"))
+    assert r.status_code == 404
+
+
+def test_verdicts_as_of_an_instant(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    order = make_order(pay_time="2026-01-05 10:00:00")
+    before = datetime(2026, 1, 6, tzinfo=UTC).isoformat()
+    verdicts = _get(service, f"/workflows/orders/{order}/verdicts", as_of=before)
+    assert next(v for v in verdicts if v["check"] == "ship_deadline")["status"] == "pending"
+    verdicts = _get(service, f"/workflows/orders/{order}/verdicts")
+    assert next(v for v in verdicts if v["check"] == "ship_deadline")["status"] == "violated"
