@@ -62,7 +62,7 @@ def test_ship_mode_and_promise_from_the_category_map(tmp_path: Path) -> None:
     assert down_coat["ship_mode"] == "presale"
     assert down_coat["promised_ship_time"] == "2024-02-22T23:59:59+08:00"
     assert orders["6921837465012345683"]["ship_mode"] == "spot"  # not in the map: default
-    assert orders["6921837465012345683"]["category"] == ""
+    assert orders["6921837465012345683"]["category"] == "未分类"
     assert orders["6921837465012345683"]["ship_time"] == ""  # not shipped yet
     assert orders["6921837465012345690"]["dest_city"] == "仙桃市"
 
@@ -145,3 +145,13 @@ def test_category_map_errors_name_the_row(tmp_path: Path) -> None:
         read_category_map(path)
     shutil.copy(FIXTURES / "categories.csv", tmp_path / "ok.csv")
     assert len(read_category_map(tmp_path / "ok.csv")) == 4
+
+
+def test_unpaid_order_is_a_bad_row(tmp_path: Path) -> None:
+    lines = EXPORT.read_text(encoding="utf-8-sig").splitlines()
+    cells = lines[3].split(",")
+    cells[9] = ""  # 支付完成时间
+    unpaid = tmp_path / "unpaid.csv"
+    unpaid.write_text("\n".join([lines[0], ",".join(cells)]) + "\n", encoding="utf-8")
+    with pytest.raises(RowError, match="row 1, 支付完成时间: missing"):
+        import_douyin_export(unpaid, tmp_path / "out")

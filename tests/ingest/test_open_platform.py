@@ -71,7 +71,7 @@ def test_category_paths_from_a_map() -> None:
     options = OpenPlatformOptions(categories={"20263": "鲜花速递/花卉仿真/绿植园艺>生活鲜花"})
     facts = facts_from_order(order, options)
     assert facts.orders[0]["category"] == "鲜花速递/花卉仿真/绿植园艺>生活鲜花"
-    assert facts.orders[1]["category"] == ""
+    assert facts.orders[1]["category"] == "未分类"
 
 
 def _order() -> dict[str, Any]:
@@ -94,6 +94,7 @@ def _order() -> dict[str, Any]:
         (lambda o: o["post_addr"]["province"].update(name="火星省"), "post_addr.province.name"),
         (lambda o: o["sku_order_list"][0].update(pay_amount="25.99"), "pay_amount"),
         (lambda o: o.pop("order_id"), "order_id"),
+        (lambda o: o.update(pay_time=0), "pay_time: missing"),
     ],
 )  # fmt: skip
 def test_malformed_order_names_the_field(mutate: Any, field: str) -> None:

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from lvyue.geo import AddressError, parse_address
 from lvyue.ingest import (
+    UNCATEGORISED,
     ExportOptions,
     ImportResult,
     IngestError,
@@ -47,6 +48,9 @@ SkipBad = Annotated[
 ]
 MerchantTypeOption = Annotated[
     MerchantType, typer.Option("--merchant-type", help="Merchant type of these orders.")
+]
+DefaultCategory = Annotated[
+    str, typer.Option("--default-category", help="Category of products the map lacks.")
 ]
 CategoryMap = Annotated[
     Path | None,
@@ -119,11 +123,14 @@ def douyin_export(
     ] = "unknown",
     merchant_type: MerchantTypeOption = MerchantType.DOMESTIC,
     category_map: CategoryMap = None,
+    default_category: DefaultCategory = UNCATEGORISED,
 ) -> None:
     """Import a 抖店 order export into facts `orders`."""
     with _bad_input():
         categories = read_category_map(category_map) if category_map else {}
-        options = ExportOptions(merchant_id, merchant_type, categories)
+        options = ExportOptions(
+            merchant_id, merchant_type, categories, default_category=default_category
+        )
         with _progress("rows") as advance:
             result = import_douyin_export(file, out, options, skip_bad=skip_bad, progress=advance)
     _report(result, "rows")
@@ -165,12 +172,15 @@ def open_platform(
     skip_bad: SkipBad = False,
     merchant_type: MerchantTypeOption = MerchantType.DOMESTIC,
     category_map: CategoryMap = None,
+    default_category: DefaultCategory = UNCATEGORISED,
 ) -> None:
     """Import open-platform order details into facts `orders` and `inspections`."""
     with _bad_input():
         entries = read_category_map(category_map) if category_map else {}
         categories = {key: entry.category for key, entry in entries.items()}
-        options = OpenPlatformOptions(merchant_type=merchant_type, categories=categories)
+        options = OpenPlatformOptions(
+            merchant_type=merchant_type, categories=categories, default_category=default_category
+        )
         with _progress("orders") as advance:
             result = import_open_platform(files, out, options, skip_bad=skip_bad, progress=advance)
     _report(result, "shop orders")

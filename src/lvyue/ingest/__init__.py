@@ -16,7 +16,7 @@ from lvyue.ingest.douyin_export import (
 )
 from lvyue.ingest.errors import IngestError, RowError
 from lvyue.ingest.open_platform import OpenPlatformOptions, facts_from_order
-from lvyue.ingest.records import INSPECTION_COLUMNS, ORDER_COLUMNS
+from lvyue.ingest.records import INSPECTION_COLUMNS, ORDER_COLUMNS, UNCATEGORISED
 from lvyue.ingest.run import (
     ImportResult,
     import_douyin_export,
@@ -28,6 +28,7 @@ from lvyue.ingest.run import (
 __all__ = [
     "INSPECTION_COLUMNS",
     "ORDER_COLUMNS",
+    "UNCATEGORISED",
     "CategoryEntry",
     "ExportOptions",
     "ImportResult",

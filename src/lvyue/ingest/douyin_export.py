@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lvyue.ingest.errors import IngestError, RowError
-from lvyue.ingest.records import carrier_code, instant_text, place
+from lvyue.ingest.records import UNCATEGORISED, carrier_code, instant_text, place
 from lvyue.model import MerchantType, ShipMode
 
 REQUIRED_HEADERS = ("子订单编号", "支付完成时间")
@@ -48,12 +48,13 @@ class CategoryEntry:
 @dataclass(frozen=True)
 class ExportOptions:
     """What the export lacks. Defaults: merchant ``unknown``, ``domestic``, spot orders,
-    empty category unless ``categories`` maps the 商品ID."""
+    category ``未分类`` (only general clauses apply) unless ``categories`` maps the 商品ID."""
 
     merchant_id: str = "unknown"
     merchant_type: MerchantType = MerchantType.DOMESTIC
     categories: Mapping[str, CategoryEntry] = field(default_factory=dict)
     default_ship_mode: ShipMode = ShipMode.SPOT
+    default_category: str = UNCATEGORISED
 
 
 def read_category_map(path: Path) -> dict[str, CategoryEntry]:
@@ -91,6 +92,8 @@ def order_from_export(raw: Mapping[str, str], options: ExportOptions) -> dict[st
     record = {column: row.get(header, "") for header, column in _TEXTS.items()}
     record.update({c: instant_text(row.get(h, ""), h) for h, c in _TIMES.items()})
     record["order_id"] = order_id
+    if not record["pay_time"]:  # an unpaid order owes no fulfilment (facts need pay_time)
+        raise RowError("支付完成时间", "missing: an unpaid order has no fulfilment to check")
     record["quantity"] = _quantity(row.get("商品数量", ""))
     carrier_header = next((h for h in _CARRIER_HEADERS if row.get(h)), "快递公司")
     record["carrier"] = carrier_code(row.get(carrier_header, ""), carrier_header)
@@ -104,7 +107,7 @@ def order_from_export(raw: Mapping[str, str], options: ExportOptions) -> dict[st
     entry = options.categories.get(record["product_id"])
     record["merchant_id"] = options.merchant_id
     record["merchant_type"] = options.merchant_type.value
-    record["category"] = entry.category if entry else ""
+    record["category"] = entry.category if entry else options.default_category
     mode = entry.ship_mode if entry and entry.ship_mode else options.default_ship_mode
     record["ship_mode"] = mode.value
     record["delayed_shipping"] = "false"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lvyue.ingest.errors import IngestError, RowError
-from lvyue.ingest.records import carrier_code, epoch_text, place
+from lvyue.ingest.records import UNCATEGORISED, carrier_code, epoch_text, place
 from lvyue.model import InspectionResult, MerchantType, ShipMode
 from lvyue.tracking import CARRIERS
 
@@ -34,6 +34,7 @@ class OpenPlatformOptions:
     merchant_id: str = ""  # used when the order has no shop_id
     merchant_type: MerchantType = MerchantType.DOMESTIC
     categories: Mapping[str, str] | None = None
+    default_category: str = UNCATEGORISED
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +89,7 @@ def facts_from_order(order: Any, options: OpenPlatformOptions) -> OrderFacts:
         "merchant_type": options.merchant_type.value,
         "order_status": str(order.get("order_status", "")),
         "created_time": epoch_text(order.get("create_time"), "create_time"),
-        "pay_time": epoch_text(order.get("pay_time"), "pay_time"),
+        "pay_time": _paid(order.get("pay_time")),
         "confirmed_receipt_time": epoch_text(order.get("finish_time"), "finish_time"),
         "delayed_shipping": "false",
         **_destination(order.get("post_addr")),
@@ -171,6 +172,13 @@ def _inspection(info: Any, where: str, sku_id: str, merchant: str) -> dict[str, 
     }
 
 
+def _paid(pay_time: Any) -> str:
+    paid = epoch_text(pay_time, "pay_time")
+    if not paid:  # an unpaid order owes no fulfilment (facts need pay_time)
+        raise RowError("pay_time", "missing: an unpaid order has no fulfilment to check")
+    return paid
+
+
 def _destination(post_addr: Any) -> dict[str, str]:
     if post_addr in (None, {}):
         return {}
@@ -236,7 +244,7 @@ def _category(options: OpenPlatformOptions, product_id: str, cids: list[str]) ->
     for key in (product_id, *reversed(cids)):
         if key and key in table:
             return table[key]
-    return ""
+    return options.default_category
 
 
 def _yuan(fen: Any, where: str) -> str:

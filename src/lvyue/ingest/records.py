@@ -38,6 +38,7 @@ ORDER_COLUMNS = (
     "dest_district_code",
     "category_ids",
 )
+UNCATEGORISED = "未分类"  # category when no map names it: only general clauses apply
 INSPECTION_COLUMNS = ("inspection_code", "merchant_id", "result", "inspected_at", "order_id")
 
 
