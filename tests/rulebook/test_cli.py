@@ -196,6 +196,9 @@ def test_not_yaml_and_missing_dir_are_one_line_errors(tmp_path: Path) -> None:
     draft = write_draft(tmp_path / "d", "announcement: [unclosed\n", name="broken.yaml")
     code, _, err = run("check", "--rulebook", str(draft))
     assert code == 2 and "broken.yaml" in err and "not valid YAML" in err
+    cats = write_draft(tmp_path / "c", "二手商品: [unclosed\n", name="categories.yaml")
+    code, _, err = run("check", "--rulebook", str(cats))
+    assert code == 2 and "categories.yaml" in err and len(err.strip().splitlines()) == 1
     code, _, err = run("check", "--rulebook", str(tmp_path / "nowhere"))
     assert code == 2 and "not a directory" in err
 
