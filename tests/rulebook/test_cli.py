@@ -56,6 +56,12 @@ def test_list_and_show() -> None:
     assert json.loads(out)["exceptions_to_it"] == ["NY-1", "SF-4", "VF-2"]
     code, out, _ = run("show", "NY-1")
     assert code == 0 and "partial" in out
+    code, out, _ = run("show", "ship.deadline", "--json")
+    shown = json.loads(out)
+    assert code == 0 and shown["kinds"] == ["duration", "instant"]
+    assert [c["id"] for c in shown["clauses"]] == ["DR-1a", "DR-1b", "NY-1", "SF-4", "SF-5", "VF-2"]
+    code, out, _ = run("show", "pickup.limit")
+    assert code == 0 and "SF-6" in out and "ship_time" in out
     code, _, err = run("show", "ZZ-9")
     assert code == 1 and "ZZ-9" in err
 

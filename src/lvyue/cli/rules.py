@@ -93,15 +93,20 @@ def list_clauses(
 
 @rules_app.command("show")
 def show(
-    clause_id: Annotated[str, typer.Argument(metavar="ID", help="A clause id, e.g. SF-6.")],
+    clause_id: Annotated[
+        str, typer.Argument(metavar="ID", help="A clause id (SF-6) or a parameter name.")
+    ],
     rulebook: RulebookDirs = None,
     as_json: AsJson = False,
 ) -> None:
-    """One clause: its value, window, scope, exceptions and source sentence."""
+    """One clause (value, window, scope, exceptions, source) or one parameter's clauses."""
     rb = _load(rulebook)
     versions = rb.clause_versions(clause_id)
+    if not versions and clause_id in rb.registry:
+        _show_parameter(rb, clause_id, as_json)
+        return
     if not versions:
-        _fail(f"no clause {clause_id!r} (see `lvyue rules list`)", 1)
+        _fail(f"no clause or parameter {clause_id!r} (see `lvyue rules list`)", 1)
     announcement = rb.announcement(versions[0].announcement)
     if as_json:
         data = {
@@ -135,6 +140,32 @@ def show(
         if c.note:
             table.add_row("note", escape(c.note))
         out.print(table)
+
+
+def _show_parameter(rb: Rulebook, name: str, as_json: bool) -> None:
+    spec = rb.registry[name]
+    clauses = [c for c in rb.clauses if c.parameter == name]
+    if as_json:
+        data = {
+            "parameter": name,
+            "kinds": [k.value for k in spec.kinds],
+            "clock": spec.clock.value,
+            "anchor": spec.anchor.value if spec.anchor else None,
+            "meaning": spec.meaning,
+            "clauses": [clause_json(c) for c in clauses],
+        }
+        _echo_json(data)
+        return
+    out.print(f"[bold]{name}[/bold] ({'/'.join(spec.kinds)}, window clock {spec.clock.value})")
+    out.print(escape(spec.meaning))
+    table = Table()
+    for col in ("clause", "value", "window", "scope", "exception to"):
+        table.add_column(col, overflow="fold")
+    for c in clauses:
+        window = f"{c.clock.value} {c.effective.describe()}" if c.effective.bounded else "always"
+        value = format_value(c.value) if c.value is not None else ""
+        table.add_row(c.id, value, window, c.scope.describe(), ", ".join(c.exception_to))
+    out.print(table)
 
 
 @rules_app.command("check")
