@@ -130,7 +130,7 @@ def test_duplicate_and_ragged_rows(tmp_path: Path) -> None:
     lines = EXPORT.read_text(encoding="utf-8-sig").splitlines()
     dup = tmp_path / "dup.csv"
     dup.write_text("\n".join([lines[0], lines[1], lines[1]]) + "\n", encoding="utf-8")
-    with pytest.raises(RowError, match="duplicate order id"):
+    with pytest.raises(RowError, match=r"dup\.csv row 2, 子订单编号: duplicate of row 1"):
         import_douyin_export(dup, tmp_path / "out")
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("\n".join([lines[0], lines[2] + ",extra"]) + "\n", encoding="utf-8")

@@ -127,3 +127,10 @@ def test_not_json_is_rejected(tmp_path: Path) -> None:
     path.write_text('{"code": 10000, "data": {}}', encoding="utf-8")
     with pytest.raises(IngestError, match="no shop_order_detail"):
         import_open_platform([path], tmp_path)
+
+
+def test_the_same_order_saved_twice_is_merged(tmp_path: Path) -> None:
+    result = import_open_platform([DETAIL, DETAIL], tmp_path)
+    assert (result.read, result.imported, result.quarantined) == (2, 2, 0)
+    assert result.rows == {"orders": 2, "inspections": 0}
+    assert len(_table(tmp_path / "orders.csv")) == 2

@@ -69,9 +69,7 @@ def _collect(
 
 def _write(
     out_dir: Path,
-    tables: Sequence[
-        tuple[str, list[dict[str, str]], Sequence[str], Callable[..., tuple[str, ...]]]
-    ],
+    tables: Sequence[Table],
     quarantine_table: str,
     bad: list[Quarantined],
     result: ImportResult,
@@ -105,20 +103,14 @@ def _tracking_key(row: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(row.get(c, "") for c in ("carrier", "waybill", "time", "kind", "text"))
 
 
-def _no_duplicates(rows: list[dict[str, str]], bad: list[Quarantined], skip_bad: bool,
-                   field_name: str, source: str) -> list[dict[str, str]]:  # fmt: skip
-    seen: set[str] = set()
-    kept = []
-    for row in rows:
-        if row["order_id"] in seen:
-            error = RowError(field_name, f"duplicate order id {row['order_id']!r}", source=source)
-            if not skip_bad:
-                raise error
-            bad.append(Quarantined(source, 0, row, str(error)))
-            continue
-        seen.add(row["order_id"])
-        kept.append(row)
-    return kept
+def _export_row(
+    raw: Mapping[str, str], options: ExportOptions, seen: dict[str, int], number: int
+) -> dict[str, str]:
+    record = order_from_export(raw, options)
+    first = seen.setdefault(record["order_id"], number)
+    if first != number:
+        raise RowError("子订单编号", f"duplicate of row {first}")
+    return record
 
 
 def import_douyin_export(
@@ -131,12 +123,12 @@ def import_douyin_export(
 ) -> ImportResult:
     """抖店 order export CSV → ``orders.csv`` in ``out_dir`` (+ ``quarantine_orders.csv``)."""
     chosen = options or ExportOptions()
+    seen: dict[str, int] = {}  # order id -> first row
     units: list[Unit[dict[str, str]]] = [
-        (path.name, number, raw, partial(order_from_export, raw, chosen))
+        (path.name, number, raw, partial(_export_row, raw, chosen, seen, number))
         for number, raw in read_export(path)
     ]
     orders, bad = _collect(units, skip_bad, progress)
-    orders = _no_duplicates(orders, bad, skip_bad, "子订单编号", path.name)
     result = ImportResult(read=len(units), imported=len(orders))
     return _write(out_dir, [("orders", orders, ORDER_COLUMNS, _order_key)], "orders", bad, result)
 
@@ -159,8 +151,8 @@ def import_open_platform(
         for number, order in read_orders(path)
     ]  # fmt: skip
     facts, bad = _collect(units, skip_bad, progress)
+    # The same order saved twice (a detail and a list page) is merged by order_id, not an error.
     orders = [row for f in facts for row in f.orders]
-    orders = _no_duplicates(orders, bad, skip_bad, "sku_order_list.order_id", "open-platform")
     inspections = [row for f in facts for row in f.inspections]
     result = ImportResult(read=len(units), imported=len(facts))
     tables: list[Table] = [
