@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import lvyue.diagnosis as dx
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one-line errors, never wrapped
 T = TypeVar("T")
 
 FactsOpt = Annotated[Path, typer.Option("--facts", help="facts directory (docs/formats.md)")]

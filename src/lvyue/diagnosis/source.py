@@ -198,7 +198,9 @@ def shipments_expr(orders: ir.Table, tracking: ir.Table, lanes: ir.Table) -> ir.
             per_waybill,
             [orders.carrier == per_waybill.carrier, orders.waybill == per_waybill.waybill],
         )
-        .left_join(lanes, [orders.origin_city == lanes.lane_origin, orders.dest_city == lanes.lane_dest])
+        .left_join(
+            lanes, [orders.origin_city == lanes.lane_origin, orders.dest_city == lanes.lane_dest]
+        )
         .select(
             *[orders[c] for c in orders.columns if c != "outlet"],
             outlet=orders.outlet.coalesce(per_waybill.scan_outlet),

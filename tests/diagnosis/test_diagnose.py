@@ -1,0 +1,207 @@
+"""A merchant's diagnosis: cold start, rollout flag, peers, suggestions, controlled usage,
+and the CLI around it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import ibis
+import pyarrow as pa
+import pytest
+import synth
+from conftest import THRESHOLDS
+from typer.testing import CliRunner
+
+from lvyue.cli.main import app
+from lvyue.diagnosis import EntityState, Period, ShipmentSource, diagnose, sign_up, sign_ups
+from lvyue.diagnosis.peers import grade, standing
+from lvyue.diagnosis.score import sub_score
+
+CON = ibis.duckdb.connect()
+ALL = Period.parse("2023-01-01..2023-02-28")
+runner = CliRunner()
+
+
+def _merchant(market: synth.Synth, enabled: bool, origin: str | None = None) -> str:
+    merchants = market.facts["merchants"].to_pylist()
+    orders = market.facts["orders"].select(["merchant_id", "origin_city"]).to_pylist()
+    origin_of = {o["merchant_id"]: o["origin_city"] for o in orders}
+    return next(
+        m["merchant_id"]
+        for m in merchants
+        if m["topic_analysis_enabled"] == enabled
+        and origin in (None, origin_of.get(m["merchant_id"]))
+    )
+
+
+def test_topic_analysis_for_an_enabled_merchant(
+    market: synth.Synth, source: ShipmentSource
+) -> None:
+    merchant = _merchant(market, True)
+    d = diagnose(source.shipments, source.merchants, merchant, ALL, THRESHOLDS, backend=CON)
+    assert d.state == "ready" and d.topic_status == "enabled" and d.topic is not None
+    assert d.capability and sum(r["volume"] for r in d.capability) == d.volume
+    assert d.topic.peer_count == 19  # same industry, itself excluded
+    for s in d.topic.standings:
+        assert s.grade == grade(s.percentile)
+    assert set(d.topic.gain) == {"p50", "p75"}
+    assert d.topic.gain["p75"].gain_orders >= d.topic.gain["p50"].gain_orders - 0.5
+    assert d.score is not None and d.score.score is not None and 50 <= d.score.score <= 100
+
+
+def test_rollout_flag_hides_topic_analysis(market: synth.Synth, source: ShipmentSource) -> None:
+    merchant = _merchant(market, False)
+    d = diagnose(source.shipments, source.merchants, merchant, ALL, THRESHOLDS, backend=CON)
+    assert d.state == "ready" and d.topic is None and d.topic_status == "not_enabled"
+    assert d.capability  # capability is not gated
+
+
+def test_cold_start_below_minimum_history(market: synth.Synth, source: ShipmentSource) -> None:
+    merchant = _merchant(market, True)
+    one_day = Period.parse("2023-01-02..2023-01-02")
+    d = diagnose(source.shipments, source.merchants, merchant, one_day, THRESHOLDS, backend=CON)
+    assert d.state == "cold_start" and d.volume < THRESHOLDS.min_history_orders
+    assert not d.summary and not d.capability and d.topic is None
+    assert {r.solution for r in d.recommendations} == {"carrier_recommendation", "cloud_warehouse"}
+
+
+def test_shipping_through_a_controlled_outlet_is_flagged(
+    market: synth.Synth, source: ShipmentSource
+) -> None:
+    merchant = _merchant(market, True, origin="杭州市")
+    controlled = {
+        ("outlet", f"yuantong|{synth.POOR_OUTLET}"): EntityState(
+            "outlet",
+            f"yuantong|{synth.POOR_OUTLET}",
+            status="controlled",
+            events=["2023-W03 controlled"],
+        )
+    }
+    d = diagnose(source.shipments, source.merchants, merchant, ALL, THRESHOLDS, controlled, CON)
+    assert [(c.kind, c.since) for c in d.controlled] == [("outlet", "2023-W03")]
+    assert d.controlled[0].shipments > 0
+
+
+def test_suggestions_carry_numbers_for_slow_merchants(
+    market: synth.Synth, source: ShipmentSource
+) -> None:
+    """The slowest-handover merchant is lagging on pickup and gets numeric advice."""
+    t = source.shipments
+    slowest = (
+        CON.to_pyarrow(
+            t.group_by("merchant_id")
+            .aggregate(h=t.pickup_from_pay_h.mean())
+            .order_by(ibis.desc("h"))
+            .limit(5)
+        )
+        .column("merchant_id")
+        .to_pylist()
+    )
+    enabled = {
+        m["merchant_id"]
+        for m in market.facts["merchants"].to_pylist()
+        if m["topic_analysis_enabled"]
+    }
+    merchant = next(m for m in slowest if m in enabled)
+    d = diagnose(source.shipments, source.merchants, merchant, ALL, THRESHOLDS, backend=CON)
+    assert d.topic is not None
+    pickup = next(s for s in d.topic.standings if s.column == "pickup_from_pay_h_avg")
+    assert pickup.grade == "lagging"
+    assert any("揽收时长" in s.text and " h" in s.text for s in d.topic.suggestions)
+    assert d.topic.gain["p50"].gain_orders > 0
+
+
+def test_percentile_direction_and_ties() -> None:
+    peers = [
+        {"merchant_id": str(i), "on_time_rate": v, "exception_rate": v / 10}
+        for i, v in enumerate([0.8, 0.9, 0.95])
+    ]
+    me = {"merchant_id": "me", "on_time_rate": 0.9, "exception_rate": 0.09}
+    by = {s.column: s for s in standing(me, peers)}
+    assert by["on_time_rate"].percentile == pytest.approx(100 * 1.5 / 3)  # higher is better
+    assert by["exception_rate"].percentile == pytest.approx(100 * 1.5 / 3)  # lower is better
+    assert by["on_time_rate"].grade == "normal"
+    assert by["complaint_rate"].grade == "n/a"
+
+
+def test_sub_score_scale() -> None:
+    perfect = {
+        "pickup_24h_rate": 1.0,
+        "pickup_36h_rate": 1.0,
+        "pickup_48h_rate": 1.0,
+        "on_time_rate": 1.0,
+        "complaint_rate": 0.0,
+    }
+    assert sub_score(perfect).score == 100.0
+    worst = {
+        **perfect,
+        "pickup_24h_rate": 0.0,
+        "pickup_36h_rate": 0.0,
+        "pickup_48h_rate": 0.0,
+        "on_time_rate": 0.0,
+        "complaint_rate": 0.2,
+    }
+    assert sub_score(worst).score == 50.0
+    assert sub_score({**perfect, "on_time_rate": None}).score is None
+
+
+def test_growth_signups_are_recorded(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    sign_up(tmp_path, "M001", "cloud_warehouse", datetime(2023, 2, 1, tzinfo=UTC))
+    assert sign_ups(tmp_path, "M001")[0]["at"] == "2023-02-01T08:00:00+08:00"
+    with pytest.raises(ValueError, match="unknown solution"):
+        sign_up(tmp_path, "M001", "teleport", datetime(2023, 2, 1, tzinfo=UTC))
+
+
+def test_cli_diagnose_governance_reachability(
+    market: synth.Synth, facts_dir: Path, tmp_path: Path
+) -> None:
+    merchant = _merchant(market, True)
+    out = runner.invoke(app, ["diagnose", merchant, "--facts", str(facts_dir)])
+    assert out.exit_code == 0, out.output
+    assert "Carrier capability" in out.output and "Topic analysis" in out.output
+    state = tmp_path / "state"
+    out = runner.invoke(
+        app,
+        [
+            "governance",
+            "--facts",
+            str(facts_dir),
+            "--week",
+            "2023-W01..2023-W03",
+            "--state-dir",
+            str(state),
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    assert "put under control" in out.output and (state / "history.parquet").exists()
+    xlsx = tmp_path / "zt.xlsx"
+    out = runner.invoke(
+        app, ["reachability", "--carrier", "zhongtong", "--province", "西藏", "--export", str(xlsx)]
+    )
+    assert out.exit_code == 0 and xlsx.exists(), out.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["diagnose", "NOPE", "--facts", "{facts}"], "no orders"),
+        (["diagnose", "M001", "--facts", "{facts}", "--period", "2023-02-30..x"], "period"),
+        (["governance", "--facts", "{facts}", "--week", "2023-05"], "week"),
+        (["diagnose", "M001", "--facts", "/nonexistent"], "facts directory"),
+        (["reachability", "--carrier", "yunda", "--address", "火星基地1号"], "province"),
+    ],
+)
+def test_cli_bad_input_is_one_line(facts_dir: Path, args: list[str], message: str) -> None:
+    out = runner.invoke(app, [a.replace("{facts}", str(facts_dir)) for a in args])
+    assert out.exit_code == 1
+    assert message in out.output and "Traceback" not in out.output
+    assert len(out.output.strip().splitlines()) == 1
+
+
+def test_merchants_without_flag_column_are_not_enabled(source: ShipmentSource) -> None:
+    merchant_id = source.merchants.column("merchant_id")[0].as_py()
+    bare = pa.table({"merchant_id": [merchant_id]})
+    d = diagnose(source.shipments, bare, merchant_id, ALL, THRESHOLDS, backend=CON)
+    assert d.topic_status == "not_enabled"
