@@ -71,3 +71,12 @@ def test_region_parse() -> None:
     failed = runner.invoke(app, ["region", "parse", "浙江省杭州市"])
     assert failed.exit_code == 2
     assert failed.stderr.startswith("error: district:")
+
+
+def test_region_cities() -> None:
+    result = runner.invoke(app, ["region", "cities", "--province", "浙江"])
+    assert result.exit_code == 0, result.output
+    assert "330100" in result.stdout
+    assert "11 cities" in result.stdout
+    missing = runner.invoke(app, ["region", "cities", "--province", "火星"])
+    assert missing.exit_code == 2

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from lvyue.geo import AddressError, parse_address
+from lvyue.geo import AddressError, cities, parse_address
 from lvyue.ingest import (
     UNCATEGORISED,
     ExportOptions,
@@ -204,6 +204,25 @@ def region_parse(
     table.add_row("city 市", parsed.city, parsed.city_code)
     table.add_row("district 区县", parsed.district or "—", parsed.district_code or "—")
     table.add_row("rest", parsed.rest or "—", "")
+    _out.print(table)
+
+
+@region_app.command("cities")
+def region_cities(
+    province: Annotated[
+        str | None, typer.Option("--province", help="Only this province (e.g. 浙江 or 浙江省).")
+    ] = None,
+) -> None:
+    """List prefecture-level cities with their province and GB/T 2260 code."""
+    listed = [c for c in cities() if province is None or c.province.startswith(province)]
+    if not listed:
+        _fail(f"--province: no province starts with {province!r}")
+    table = Table(title=f"{len(listed)} cities", show_header=True)
+    for column in ("code", "city", "province", "districts"):
+        table.add_column(column)
+    for city in listed:
+        kind = "省直辖" if city.direct else str(len(city.districts))
+        table.add_row(city.code, city.name, city.province, kind)
     _out.print(table)
 
 
