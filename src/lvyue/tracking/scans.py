@@ -73,13 +73,11 @@ _RULES = _load()
 
 def is_hub(facility: str) -> bool:
     """A sorting centre, judged by the last facility word in its name (网点 beats 中心)."""
-    hub_end = max(
-        (facility.rfind(w) + len(w) for w in _RULES.hub_words if w in facility), default=-1
-    )
-    outlet_end = max(
-        (facility.rfind(w) + len(w) for w in _RULES.outlet_words if w in facility), default=-1
-    )
-    return hub_end > outlet_end
+    return _last_end(facility, _RULES.hub_words) > _last_end(facility, _RULES.outlet_words)
+
+
+def _last_end(name: str, words: tuple[str, ...]) -> int:
+    return max((name.rfind(w) + len(w) for w in words if w in name), default=-1)
 
 
 @lru_cache(maxsize=1 << 16)  # carriers repeat the same few texts per facility
