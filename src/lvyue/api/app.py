@@ -6,7 +6,9 @@ import importlib
 import importlib.util
 import os
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from lvyue.api.limits import DEFAULT_MAX_BODY, BodySizeLimit
 from lvyue.store import make_engine, make_session_factory
@@ -40,6 +42,12 @@ def create_app(
         kuaidi100_salt if kuaidi100_salt is not None else os.environ.get("LVYUE_KUAIDI100_SALT")
     )
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+
+    @app.exception_handler(DataError)
+    def value_does_not_fit(_request: Request, error: DataError) -> JSONResponse:
+        # The database refused a value (out of range, NUL byte): the client's input, not a bug.
+        reason = str(error.orig).splitlines()[0] if error.orig else "invalid value"
+        return JSONResponse({"detail": f"a value does not fit the database: {reason}"}, 422)
 
     @app.get("/health", tags=["service"])
     def health() -> dict[str, str]:

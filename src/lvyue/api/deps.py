@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from lvyue.store import SessionFactory
@@ -22,6 +23,10 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+# A database integer id as the client may send it: beyond 32 bits it cannot exist (and SQLite
+# would overflow), so it is a validation error rather than a lookup.
+DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
 def content_type(*allowed: str) -> Callable[[Request], None]:

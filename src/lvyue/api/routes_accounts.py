@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from lvyue.api.auth import Principal, current_principal, own_merchant, require
-from lvyue.api.deps import SessionDep, json_only
+from lvyue.api.deps import DbId, SessionDep, json_only
 from lvyue.model import MerchantType
 from lvyue.store import Account, Position, audit
 from lvyue.store.accounts import (
@@ -22,12 +22,13 @@ from lvyue.store.accounts import (
     set_position,
 )
 from lvyue.store.permissions import GRANTABLE, MERCHANT_ROLES, PERMISSIONS, ROLE_PERMISSIONS, Role
+from lvyue.store.rows import NO_NUL
 
 # Authentication first: no unauthenticated caller learns anything, not even a 415 or 422.
 router = APIRouter(tags=["accounts"], dependencies=[Depends(current_principal), Depends(json_only)])
 
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
 
 
 class MeOut(BaseModel):
@@ -56,7 +57,7 @@ class MerchantIn(BaseModel):
     merchant_id: Ident
     name: Name
     merchant_type: MerchantType
-    industry: Annotated[str, Field(max_length=100)] | None = None
+    industry: Annotated[str, Field(max_length=100, pattern=NO_NUL)] | None = None
     main_account_id: Ident
     main_account_name: Name
 
@@ -65,7 +66,7 @@ class PlatformAccountIn(BaseModel):
     account_id: Ident
     name: Name
     role: Role = Field(description="operator, inspection_agency, carrier or consumer")
-    organisation: Annotated[str, Field(max_length=64)] | None = Field(
+    organisation: Annotated[str, Field(max_length=64, pattern=NO_NUL)] | None = Field(
         None, description="agency name, or the carrier's Kuaidi100 code"
     )
 
@@ -73,7 +74,7 @@ class PlatformAccountIn(BaseModel):
 class SubAccountIn(BaseModel):
     account_id: Ident
     name: Name
-    position_ids: list[int] = Field(default_factory=list, max_length=50)
+    position_ids: list[DbId] = Field(default_factory=list, max_length=50)
 
 
 class PositionIn(BaseModel):
@@ -89,7 +90,7 @@ class PositionOut(BaseModel):
 
 
 class PositionsIn(BaseModel):
-    position_ids: list[int] = Field(max_length=50)
+    position_ids: list[DbId] = Field(max_length=50)
 
 
 class PermissionMatrix(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
@@ -21,6 +21,7 @@ router = APIRouter(
     dependencies=[Depends(current_principal), Depends(json_only)],
 )
 Status = Literal["open", "replayed", "discarded"]
+QuarantineId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class QuarantineOut(BaseModel):
@@ -93,13 +94,13 @@ def list_quarantine(
 
 
 @router.get("/{quarantine_id}")
-def get_quarantined(quarantine_id: int, session: SessionDep, _: Operator) -> QuarantineOut:
+def get_quarantined(quarantine_id: QuarantineId, session: SessionDep, _: Operator) -> QuarantineOut:
     return _out(_get(session, quarantine_id))
 
 
 @router.put("/{quarantine_id}")
 def fix_quarantined(
-    quarantine_id: int, body: FixIn, session: SessionDep, principal: Operator
+    quarantine_id: QuarantineId, body: FixIn, session: SessionDep, principal: Operator
 ) -> QuarantineOut:
     """Replace an open row's payload with a corrected one (replay it afterwards)."""
     row = _get(session, quarantine_id)
@@ -129,7 +130,9 @@ def _uploader_scope(session: SessionDep, row: QuarantinedRow) -> Scope:
 
 
 @router.post("/{quarantine_id}/replay")
-def replay_quarantined(quarantine_id: int, session: SessionDep, principal: Operator) -> ReplayOut:
+def replay_quarantined(
+    quarantine_id: QuarantineId, session: SessionDep, principal: Operator
+) -> ReplayOut:
     """Apply the (fixed) row again; if it is still bad, the new error is stored and returned."""
     row = _get(session, quarantine_id)
     if row.status != "open":
@@ -156,7 +159,7 @@ def replay_quarantined(quarantine_id: int, session: SessionDep, principal: Opera
 
 @router.delete("/{quarantine_id}")
 def discard_quarantined(
-    quarantine_id: int, session: SessionDep, principal: Operator
+    quarantine_id: QuarantineId, session: SessionDep, principal: Operator
 ) -> QuarantineOut:
     """Give up on a row (kept, marked discarded, for the record)."""
     row = _get(session, quarantine_id)

@@ -28,7 +28,13 @@ def _instant(value: Any) -> Any:
 
 Instant = Annotated[datetime, BeforeValidator(_instant)]
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Text = Annotated[str, Field(min_length=1, max_length=300)]
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it on every backend alike
+Text = Annotated[str, Field(min_length=1, max_length=300, pattern=NO_NUL)]
+
+Code = Annotated[str, Field(max_length=128, pattern=NO_NUL)]
+Place = Annotated[str, Field(max_length=200, pattern=NO_NUL)]
+Reference = Annotated[str, Field(max_length=500, pattern=NO_NUL)]
+ScanText = Annotated[str, Field(max_length=2000, pattern=NO_NUL)]
 
 
 class _Row(BaseModel):
@@ -52,7 +58,7 @@ class OrderRow(_Row):
     carrier: Ident | None = None
     waybill: Ident | None = None
     confirmed_receipt_time: Instant | None = None
-    inspection_code: Annotated[str, Field(max_length=128)] | None = None
+    inspection_code: Code | None = None
     product_id: Ident | None = None
 
     @model_validator(mode="after")
@@ -83,10 +89,8 @@ class ShipmentIn(_Row):
     carrier: Ident
     waybill: Ident
     ship_time: Instant | None = Field(None, description="default: now")
-    inspection_code: Annotated[str, Field(max_length=128)] | None = None
-    packing_video: Annotated[str, Field(max_length=500)] | None = Field(
-        None, description="BT-9 packing-video reference"
-    )
+    inspection_code: Code | None = None
+    packing_video: Reference | None = Field(None, description="BT-9 packing-video reference")
 
 
 class TrackingRow(_Row):
@@ -94,8 +98,8 @@ class TrackingRow(_Row):
     waybill: Ident
     time: Instant
     kind: TrackingKind
-    location: Annotated[str, Field(max_length=200)] | None = None
-    text: Annotated[str, Field(max_length=2000)] | None = None
+    location: Place | None = None
+    text: ScanText | None = None
 
 
 class AfterSaleRow(_Row):
