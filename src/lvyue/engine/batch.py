@@ -4,7 +4,8 @@ local PySpark session, over a facts directory loaded by :mod:`lvyue.facts`."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -57,11 +58,14 @@ def iter_verdicts(
     spark: Any = None,
     chunk_size: int = 1_000_000,
 ) -> Iterator[pa.RecordBatch]:
-    """Verdicts streamed in record batches of VERDICT_SCHEMA (order not guaranteed)."""
+    """Verdicts streamed in record batches of VERDICT_SCHEMA, sorted by order, request, check."""
     tables = backend_tables(facts, rulebook)
+    slices = parameter_slices(tables.pop("params"))
+    tables["settings"] = pa.table(
+        {"as_of": [epoch_seconds(as_of)], "horizon": [int(horizon.total_seconds())]}
+    )
     with _connect(backend, spark) as conn:
-        inputs = _inputs(conn, tables, as_of, horizon)
-        for batch in conn.stream(ex.verdicts(inputs), chunk_size):
+        for batch in conn.run(tables, slices, chunk_size):
             yield finish_batch(batch)
 
 
@@ -125,12 +129,24 @@ VALUE_COLUMNS = ("value_kind", "value_seconds", "value_anchor", "value_instant",
                  "value_modes", "clause_id")  # fmt: skip
 
 
+_SLICED: list[tuple[pa.Table, dict[str, ex.ParamSlice]]] = []  # the last table sliced
+
+
 def parameter_slices(params: pa.Table) -> dict[str, ex.ParamSlice]:
     """The parameter table cut per parameter, keeping only the columns its rows vary on.
 
     A flag no clause of the parameter scopes on appears with both values in otherwise equal
     rows; dropping it (and the clocks no row bounds) keeps the join small and the same.
     """
+    for table, done in _SLICED:
+        if table is params:  # a Rulebook builds its table once: slice it once too
+            return dict(done)
+    out = _slice(params)
+    _SLICED[:] = [(params, out)]
+    return dict(out)
+
+
+def _slice(params: pa.Table) -> dict[str, ex.ParamSlice]:
     out: dict[str, ex.ParamSlice] = {}
     for parameter in sorted(pc.unique(params["parameter"]).to_pylist()):
         rows = params.filter(pc.equal(params["parameter"], parameter))
@@ -170,22 +186,13 @@ def _epoch(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
     return column.cast(TIME).cast(pa.int64())
 
 
-Register = Callable[[str, pa.Table], Any]
-
-
-def _inputs(
-    conn: _connect,
-    tables: dict[str, pa.Table],
-    as_of: datetime,
-    horizon: timedelta,
-) -> ex.Inputs:
-    register = conn.register
-    slices = parameter_slices(tables.pop("params"))
-    t = {name: register(name, table) for name, table in tables.items()}
+def _inputs(conn: _connect, tables: dict[str, pa.Table], slices: Slices) -> ex.Inputs:
+    t = {name: conn.register(name, table) for name, table in tables.items()}
     params = {
-        name: ex.ParamSlice(register(f"param_{i}", s.table), s.clocks, s.flags)
+        name: ex.ParamSlice(conn.register(f"param_{i}", s.table), s.clocks, s.flags)
         for i, (name, s) in enumerate(slices.items())
     }
+    settings = t["settings"]
     return ex.Inputs(
         orders=t["orders"],
         tracking=t["tracking"],
@@ -193,21 +200,45 @@ def _inputs(
         reports=t["reports"],
         inspections=t["inspections"],
         params=params,
-        as_of=epoch_seconds(as_of),
-        horizon=int(horizon.total_seconds()),
+        as_of=settings.as_of.as_scalar(),  # read at run time: the SQL does not depend on it
+        horizon=settings.horizon.as_scalar(),
         materialize=conn.materialize,
     )
 
 
+Slices = dict[str, ex.ParamSlice]
+
+
+@dataclass
+class _Plan:
+    """The SQL of one run on DuckDB: temp tables to create in order, then the verdicts."""
+
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    final: str = ""
+
+
+# Compiling the Ibis expressions costs seconds; the SQL depends only on the shape of the
+# inputs (table schemas and the parameter slices), so it is compiled once per shape.
+_PLANS: dict[tuple[object, ...], _Plan] = {}
+
+
+def _shape(tables: dict[str, pa.Table], slices: Slices) -> tuple[object, ...]:
+    schemas = tuple((n, str(t.schema)) for n, t in sorted(tables.items()))
+    parts = tuple(
+        (n, str(s.table.schema), tuple(sorted(s.clocks)), s.flags) for n, s in slices.items()
+    )
+    return schemas, parts
+
+
 class _connect:
-    """A backend connection: ``register`` makes an Arrow table an Ibis table, ``stream`` runs
-    an expression into record batches."""
+    """A backend connection: ``run`` registers the Arrow inputs and streams the verdicts."""
 
     def __init__(self, backend: Backend, spark: Any) -> None:
         self.backend = backend
         self.spark = spark
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._con: Any = None
+        self._plan: _Plan | None = None
 
     def __enter__(self) -> _connect:
         if self.backend == "duckdb":
@@ -218,6 +249,31 @@ class _connect:
             self._con = ibis.pyspark.connect(self.spark or spark_session())
             self._tmp = tempfile.TemporaryDirectory(prefix="lvyue-spark-")
         return self
+
+    def run(
+        self, tables: dict[str, pa.Table], slices: Slices, chunk_size: int
+    ) -> Iterator[pa.RecordBatch]:
+        if self.backend != "duckdb":
+            expr = ex.verdicts(_inputs(self, tables, slices))
+            yield from expr.to_pyarrow_batches(chunk_size=chunk_size)
+            return
+        key = _shape(tables, slices)
+        plan = _PLANS.get(key)
+        if plan is None:
+            self._plan = _Plan()
+            expr = ex.verdicts(_inputs(self, tables, slices))
+            self._plan.final = str(self._con.compile(expr))
+            _PLANS[key] = plan = self._plan
+        else:
+            raw = self._con.con
+            for name, table in tables.items():
+                raw.register(f"lvyue_{name}", table)
+            for i, part in enumerate(slices.values()):
+                raw.register(f"lvyue_param_{i}", part.table)
+            for name, sql in plan.steps:
+                raw.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+        # duckdb 2.0 has no fetch_record_batch for Ibis's own streaming: run the SQL directly
+        yield from self._con.con.sql(plan.final).to_arrow_reader(chunk_size)
 
     def register(self, name: str, table: pa.Table) -> Any:
         if self.backend == "duckdb":
@@ -230,17 +286,14 @@ class _connect:
 
     def materialize(self, name: str, expr: Any) -> Any:
         if self.backend == "duckdb":
-            return self._con.create_table(name, expr, temp=True)
+            assert self._plan is not None
+            sql = str(self._con.compile(expr))
+            self._plan.steps.append((name, sql))
+            self._con.con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+            return self._con.table(name)
         view = self._con.create_view(name, expr, overwrite=True)
         self._con._session.catalog.cacheTable(name)
         return view
-
-    def stream(self, expr: Any, chunk_size: int) -> Iterator[pa.RecordBatch]:
-        if self.backend == "duckdb":  # duckdb 2.0 has no fetch_record_batch for Ibis to use
-            sql = str(self._con.compile(expr))
-            yield from self._con.con.sql(sql).to_arrow_reader(chunk_size)
-        else:
-            yield from expr.to_pyarrow_batches(chunk_size=chunk_size)
 
     def __exit__(self, *exc: object) -> None:
         if self.backend == "duckdb":

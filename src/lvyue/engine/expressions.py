@@ -47,8 +47,8 @@ class Inputs:
     reports: ir.Table
     inspections: ir.Table
     params: Mapping[str, ParamSlice]
-    as_of: int
-    horizon: int
+    as_of: ir.IntegerValue  # epoch seconds
+    horizon: ir.IntegerValue  # seconds
     materialize: Callable[[str, ir.Table], ir.Table]  # computed once, read by every check
 
 
@@ -73,7 +73,7 @@ def verdicts(inp: Inputs) -> ir.Table:
     return union.order_by(["order_id", "aftersale_id", "check"])  # deterministic output
 
 
-def _seen(col: ir.IntegerColumn, as_of: int) -> ir.IntegerValue:
+def _seen(col: ir.IntegerColumn, as_of: ir.IntegerValue) -> ir.IntegerValue:
     return ibis.ifelse(col <= as_of, col, NULL_INT)
 
 

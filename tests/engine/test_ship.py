@@ -1,0 +1,153 @@
+"""ship_deadline and ship_mode at both sides of each seed window edge (SF-4, NY-1, VF-2..5)."""
+
+from __future__ import annotations
+
+from tests.engine.conftest import FLOWERS, Evaluate, at, order
+
+AS_OF = "2024-06-01 00:00:00"
+
+
+def test_sf4_delayed_tool_window_edge(evaluate: Evaluate) -> None:
+    v = evaluate(
+        AS_OF,
+        orders=[
+            # paid on the last second of SF-1's window with the tool: SF-4's fixed date
+            order("in", "2023-02-02 23:59:59", delayed_shipping="true",
+                  ship_time="2023-02-04 23:59:59"),
+            order("in_late", "2023-02-02 23:59:59", delayed_shipping="true",
+                  ship_time="2023-02-05 00:00:00"),
+            # one second later: the daily 48 h, and the tool was not allowed any more
+            order("out", "2023-02-03 00:00:00", delayed_shipping="true",
+                  ship_time="2023-02-04 23:59:59"),
+            # in the window without the tool: the original deadline (SF-4 last sentence)
+            order("no_tool", "2023-02-01 10:00:00", ship_time="2023-02-04 23:59:59"),
+        ],
+    )  # fmt: skip
+    assert v["in", "", "ship_deadline"]["status"] == "ok"
+    assert v["in", "", "ship_deadline"]["clauses"] == "SF-4"
+    assert v["in", "", "ship_deadline"]["deadline"] == at("2023-02-04 23:59:59")
+    assert v["in_late", "", "ship_deadline"]["status"] == "violated"
+    assert v["in_late", "", "ship_deadline"]["reason"] == "late"
+    assert v["in", "", "ship_mode"]["status"] == "ok"
+    assert "SF-2" in v["in", "", "ship_mode"]["clauses"].split(";")
+    out = v["out", "", "ship_deadline"]
+    assert out["deadline"] == at("2023-02-05 00:00:00")  # 48 h after payment
+    assert out["status"] == "ok"
+    assert out["clauses"].startswith("DR-1")
+    assert v["out", "", "ship_mode"]["status"] == "violated"
+    assert v["out", "", "ship_mode"]["reason"] == "delayed_tool_not_allowed"
+    no_tool = v["no_tool", "", "ship_deadline"]
+    assert no_tool["deadline"] == at("2023-02-03 10:00:00")
+    assert no_tool["status"] == "violated"
+
+
+def test_ny1_window_edges_and_festival_open(evaluate: Evaluate) -> None:
+    v = evaluate(
+        AS_OF,
+        orders=[
+            order("before", "2024-02-01 23:59:59", ship_time="2024-02-04 10:00:00"),
+            order("first", "2024-02-02 00:00:00", ship_time="2024-02-22 23:59:59"),
+            order("last", "2024-02-20 23:59:59", ship_time="2024-02-23 00:00:00"),
+            order("after", "2024-02-21 00:00:00", ship_time="2024-02-22 23:59:59"),
+            order("open", "2024-02-05 00:00:00", festival_open="true",
+                  ship_time="2024-02-07 00:00:01"),
+        ],
+    )  # fmt: skip
+    assert v["before", "", "ship_deadline"]["deadline"] == at("2024-02-03 23:59:59")
+    assert v["before", "", "ship_deadline"]["status"] == "violated"
+    assert v["first", "", "ship_deadline"]["clauses"] == "NY-1"
+    assert v["first", "", "ship_deadline"]["deadline"] == at("2024-02-22 23:59:59")
+    assert v["first", "", "ship_deadline"]["status"] == "ok"
+    assert v["last", "", "ship_deadline"]["clauses"] == "NY-1"
+    assert v["last", "", "ship_deadline"]["status"] == "violated"
+    assert v["after", "", "ship_deadline"]["deadline"] == at("2024-02-23 00:00:00")
+    assert v["open", "", "ship_deadline"]["status"] == "violated"  # daily 48 h applies
+    assert v["open", "", "ship_deadline"]["clauses"] != "NY-1"
+
+
+def test_vf2_flowers_keep_the_daily_limit_inside_the_window_only(evaluate: Evaluate) -> None:
+    v = evaluate(
+        AS_OF,
+        orders=[
+            order("in", "2024-02-14 23:59:59", category=FLOWERS, ship_time="2024-02-17 00:00:00"),
+            order("out", "2024-02-15 00:00:00", category=FLOWERS, ship_time="2024-02-17 00:00:00"),
+            order("other", "2024-02-14 23:59:59", ship_time="2024-02-17 00:00:00"),
+        ],
+    )
+    assert v["in", "", "ship_deadline"]["clauses"] == "VF-2"
+    assert v["in", "", "ship_deadline"]["deadline"] == at("2024-02-16 23:59:59")
+    assert v["in", "", "ship_deadline"]["status"] == "violated"
+    assert v["out", "", "ship_deadline"]["clauses"] == "NY-1"
+    assert v["out", "", "ship_deadline"]["status"] == "ok"
+    assert v["other", "", "ship_deadline"]["clauses"] == "NY-1"
+
+
+def test_vf3_vf4_vf5_modes_and_tool_for_flowers(evaluate: Evaluate) -> None:
+    v = evaluate(
+        AS_OF,
+        orders=[
+            order("fd_before", "2024-02-07 23:59:59", category=FLOWERS, ship_mode="factory_direct"),
+            order("fd_from", "2024-02-08 00:00:00", category=FLOWERS, ship_mode="factory_direct"),
+            order("fd_later", "2024-03-01 00:00:00", category=FLOWERS, ship_mode="factory_direct"),
+            order("presale_in", "2024-02-10 00:00:00", category=FLOWERS, ship_mode="presale",
+                  promised_ship_time="2024-02-13 00:00:00"),
+            order("presale_after", "2024-02-15 00:00:00", category=FLOWERS, ship_mode="presale",
+                  promised_ship_time="2024-02-18 00:00:00"),
+            order("tool_in", "2024-02-08 00:00:00", category=FLOWERS, delayed_shipping="true"),
+        ],
+    )  # fmt: skip
+    assert v["fd_before", "", "ship_mode"]["status"] == "ok"
+    assert v["fd_from", "", "ship_mode"]["status"] == "violated"
+    assert v["fd_from", "", "ship_mode"]["reason"] == "mode_not_allowed"
+    assert v["fd_later", "", "ship_mode"]["clauses"] == "VF-5"
+    assert v["fd_later", "", "ship_mode"]["status"] == "violated"
+    assert v["presale_in", "", "ship_mode"]["clauses"] == "VF-4"
+    assert v["presale_in", "", "ship_mode"]["status"] == "violated"
+    assert v["presale_after", "", "ship_mode"]["status"] == "ok"
+    assert v["tool_in", "", "ship_mode"]["reason"] == "delayed_tool_not_allowed"
+    assert v["tool_in", "", "ship_mode"]["clauses"] == "VF-3"
+
+
+def test_sf5_cross_border_presale_ships_by_the_promise(evaluate: Evaluate) -> None:
+    v = evaluate(
+        AS_OF,
+        orders=[
+            order("p_ok", "2023-01-20 10:00:00", merchant_type="cross_border",
+                  ship_mode="presale", promised_ship_time="2023-01-30 10:00:00",
+                  ship_time="2023-01-30 10:00:00"),
+            order("p_late", "2023-01-20 10:00:00", merchant_type="cross_border",
+                  ship_mode="presale", promised_ship_time="2023-01-30 10:00:00",
+                  ship_time="2023-01-30 10:00:01"),
+        ],
+    )  # fmt: skip
+    assert v["p_ok", "", "ship_deadline"]["deadline"] == at("2023-01-30 10:00:00")
+    assert v["p_ok", "", "ship_deadline"]["status"] == "ok"
+    assert v["p_ok", "", "ship_deadline"]["clauses"] == "SF-5"
+    assert v["p_late", "", "ship_deadline"]["status"] == "violated"
+
+
+def test_reports_waive_or_move_the_deadline(evaluate: Evaluate) -> None:
+    late = {"ship_time": "2023-03-10 00:00:00"}
+    v = evaluate(
+        AS_OF,
+        orders=[order(o, "2023-03-01 00:00:00", **late) for o in ("w", "n", "r", "x")],
+        reports=[
+            {"report_id": "R1", "merchant_id": "m1", "type": "force_majeure",
+             "status": "approved", "order_ids": "w"},
+            {"report_id": "R2", "merchant_id": "m1", "type": "consumer_requested_delay",
+             "status": "approved", "order_ids": "n;zz", "new_deadline": "2023-03-10 00:00:00"},
+            {"report_id": "R3", "merchant_id": "m1", "type": "address_abnormal",
+             "status": "rejected", "order_ids": "r"},
+            {"report_id": "R4", "merchant_id": "m2", "type": "force_majeure",
+             "status": "approved", "order_ids": "x"},
+        ],
+    )  # fmt: skip
+    assert v["w", "", "ship_deadline"]["status"] == "exempted"
+    assert v["w", "", "ship_deadline"]["clauses"].endswith(";SF-8")
+    assert v["w", "", "pickup"]["status"] == "exempted"
+    assert v["n", "", "ship_deadline"]["status"] == "ok"
+    assert v["n", "", "ship_deadline"]["deadline"] == at("2023-03-10 00:00:00")
+    assert v["n", "", "ship_deadline"]["clauses"].endswith(";SF-8")
+    assert v["n", "", "pickup"]["status"] == "violated"  # a new ship deadline only
+    assert v["r", "", "ship_deadline"]["status"] == "violated"
+    assert v["x", "", "ship_deadline"]["status"] == "violated"  # another merchant's report
