@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from lvyue.model.enums import MerchantType, ShipMode
@@ -60,8 +60,6 @@ class Window:
 
     def describe(self) -> str:
         """As announcements write it: the end shown inclusive (one second before ``end``)."""
-        from datetime import timedelta
-
         start = format_beijing(self.start) if self.start else "…"
         end = format_beijing(self.end - timedelta(seconds=1)) if self.end else "…"
         return f"{start} – {end}"

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lvyue.model.enums import MerchantType, ShipMode
 from lvyue.model.time import epoch_seconds, format_beijing
@@ -150,30 +151,44 @@ def build_table(
 ) -> pa.Table:
     """The batch form: each order matches at most one row per parameter (see docs/rulebook.md).
 
-    Per-cell values (answer, clock bounds) are stored once and spread to the cell's rows with
-    ``take``; only the scope keys are written row by row.
+    One row per cell is built in Python, with list columns for the scope values it covers;
+    Arrow then explodes the lists into one row per combination.
     """
-    keys: dict[str, list[object]] = {name: [] for name in _KEY_COLUMNS}
     per_cell: dict[str, list[object]] = {name: [] for name in _CELL_COLUMNS}
-    cell_of_row: list[int] = []
+    atoms: dict[str, list[list[object]]] = {name: [] for name in _ATOM_COLUMNS}
     for parameter, clauses in sorted(by_parameter.items()):
         for cell in cells(parameter, clauses, category_keys):
             answer = resolver.resolve(parameter, cell.ctx)  # ConflictError propagates
             if answer is None:
                 continue
-            index = len(per_cell["parameter"])
             for name, value in _cell_values(cell, answer).items():
                 per_cell[name].append(value)
-            rows = _expand(cell, keys)
-            cell_of_row.extend([index] * rows)
-    take = pa.array(cell_of_row, type=pa.int64())
-    columns = {
-        name: pa.array(keys[name], type=_SCHEMA.field(name).type)
-        if name in keys
-        else pa.array(per_cell[name], type=_SCHEMA.field(name).type).take(take)
-        for name in _SCHEMA.names
-    }
-    return pa.Table.from_pydict(columns, schema=_SCHEMA)
+            atoms["merchant_type"].append([m.value for m in cell.merchant_types])
+            atoms["category_key"].append(list(cell.category_keys))
+            atoms["ship_mode"].append([m.value for m in cell.ship_modes])
+            atoms["flag_bits"].append([_bits(v) for v in cell.flag_values])
+    table = pa.table(
+        {name: pa.array(values, _SCHEMA.field(name).type) for name, values in per_cell.items()}
+        | {name: pa.array(values, _ATOM_COLUMNS[name]) for name, values in atoms.items()}
+    )
+    for name in _ATOM_COLUMNS:
+        table = _explode(table, name)
+    bits = table["flag_bits"]
+    for i, flag in enumerate(FLAGS):
+        table = table.append_column(f"flag_{flag}", pc.not_equal(pc.bit_wise_and(bits, 1 << i), 0))
+    return table.select(_SCHEMA.names).cast(_SCHEMA)
+
+
+def _bits(flags: tuple[bool, ...]) -> int:
+    return sum(1 << i for i, on in enumerate(flags) if on)
+
+
+def _explode(table: pa.Table, name: str) -> pa.Table:
+    """One row per element of the list column ``name``, other columns repeated."""
+    column = table[name]
+    repeated = table.take(pc.list_parent_indices(column))
+    index = repeated.schema.get_field_index(name)
+    return repeated.set_column(index, name, pc.list_flatten(column))
 
 
 def write_table(table: pa.Table, path: Path) -> None:
@@ -187,21 +202,6 @@ def write_table(table: pa.Table, path: Path) -> None:
         pcsv.write_csv(table, path)
     else:
         raise ValueError("the file name must end in .parquet or .csv")
-
-
-def _expand(cell: Cell, keys: dict[str, list[object]]) -> int:
-    rows = 0
-    flag_columns = [keys[f"flag_{f}"] for f in FLAGS]
-    for mt, cat, mode, flags in itertools.product(
-        cell.merchant_types, cell.category_keys, cell.ship_modes, cell.flag_values
-    ):
-        keys["merchant_type"].append(mt.value)
-        keys["category_key"].append(cat)
-        keys["ship_mode"].append(mode.value)
-        for column, on in zip(flag_columns, flags, strict=True):
-            column.append(on)
-        rows += 1
-    return rows
 
 
 def _cell_values(cell: Cell, answer: Answer) -> dict[str, object]:
@@ -261,3 +261,9 @@ _SCHEMA = pa.schema(
 
 _KEY_COLUMNS = ("merchant_type", "category_key", "ship_mode", *(f"flag_{f}" for f in FLAGS))
 _CELL_COLUMNS = tuple(n for n in _SCHEMA.names if n not in _KEY_COLUMNS)
+_ATOM_COLUMNS = {
+    "merchant_type": pa.list_(pa.string()),
+    "category_key": pa.list_(pa.string()),
+    "ship_mode": pa.list_(pa.string()),
+    "flag_bits": pa.list_(pa.int64()),
+}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from lvyue.model.enums import ShipMode
@@ -50,18 +50,6 @@ Value = Duration | Instant | bool | float | frozenset[ShipMode]
 
 class BadValue(ValueError):
     """A YAML value that does not fit the parameter's kind (message: the problem only)."""
-
-
-def kind_of(value: Value) -> ValueKind:
-    if isinstance(value, Duration):
-        return ValueKind.DURATION
-    if isinstance(value, Instant):
-        return ValueKind.INSTANT
-    if isinstance(value, bool):
-        return ValueKind.BOOL
-    if isinstance(value, float):
-        return ValueKind.NUMBER
-    return ValueKind.MODES
 
 
 def format_value(value: Value) -> str:
@@ -148,7 +136,3 @@ def _human_seconds(seconds: int) -> str:
     if seconds % 3600 == 0:
         return f"{seconds // 3600} h"
     return f"{seconds} s"
-
-
-def add(moment: datetime, duration: Duration) -> datetime:
-    return moment + timedelta(seconds=duration.seconds)
