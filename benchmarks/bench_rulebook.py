@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute  # noqa: F401 - imported before timing: its first import is slow
+import pyarrow.compute  # imported before timing: its first import is slow
 from rich.console import Console
 from rich.table import Table
 
