@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Request, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,6 +44,7 @@ from lvyue.workflows.actions import violations as violation_actions
 from lvyue.workflows.actions.common import NotFound
 from lvyue.workflows.actions.facts import order_facts
 from lvyue.workflows.actions.orders import load_order, order_context
+from lvyue.workflows.fields import Ident, Name, Ref, Text
 from lvyue.workflows.inspection import MACHINE as INSPECTION_MACHINE
 from lvyue.workflows.machine import Refusal
 from lvyue.workflows.measures import MeasureKind
@@ -52,9 +53,7 @@ from lvyue.workflows.settlement import settlement
 
 router = APIRouter()
 
-Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Ref = Annotated[str, Field(min_length=1, max_length=500)]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
+MeasureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 # -- plumbing -------------------------------------------------------------------------------
@@ -110,7 +109,7 @@ def _merchant_of(principal: Principal) -> str:
 
 class InspectionIn(BaseModel):
     item_id: Ident = Field(description="the item (a second-hand listing is one item)")
-    category: Annotated[str, Field(min_length=1, max_length=300)]
+    category: Name
     agency: Ident = Field(description="the inspection agency's organisation code")
     order_id: Ident | None = Field(None, description="for an item already sold (BT-2)")
 
@@ -125,7 +124,7 @@ class ResultIn(BaseModel):
     result: InspectionResult
     report_ref: Ref = Field(description="the agency's inspection report")
     evidence: list[Ref] = Field(default_factory=list, max_length=20)
-    tag_ref: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+    tag_ref: Ref | None = Field(
         None, description="anti-tamper tag / traceability label (BT-7), required on pass"
     )
 
@@ -135,12 +134,12 @@ class AgencyShipIn(ParcelIn):
 
 
 class ShipWithCodeIn(ParcelIn):
-    inspection_code: Annotated[str, Field(max_length=64)] | None = None
+    inspection_code: Annotated[str, Field(max_length=64, pattern=r"^[A-Za-z0-9-]*$")] | None = None
     item_id: Ident | None = Field(None, description="default: the order's product")
 
 
 class VerifyIn(BaseModel):
-    code: Annotated[str, Field(min_length=1, max_length=64)]
+    code: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
     item_id: Ident
     merchant_id: Ident
 
@@ -464,7 +463,7 @@ class ReportOut(BaseModel):
 
 class ReviewIn(BaseModel):
     decision: Literal["approve", "reject"]
-    reason: Annotated[str, Field(max_length=2000)] | None = None
+    reason: Text | None = None
 
 
 class EvidenceOut(BaseModel):
@@ -564,7 +563,7 @@ async def upload_evidence(
         evidence = report_actions.add_evidence(
             session,
             row,
-            filename=file.filename or "evidence",
+            filename=(file.filename or "evidence").replace("\x00", ""),
             content_type=file.content_type or "",
             data=data,
             actor=principal.account_id,
@@ -627,7 +626,7 @@ def review_report(
 
 class DelayedIn(BaseModel):
     product_id: Ident
-    category: Annotated[str, Field(min_length=1, max_length=300)]
+    category: Name
     ship_mode: ShipMode = ShipMode.SPOT
 
 
@@ -906,7 +905,9 @@ class MeasureIn(BaseModel):
     product_id: Ident | None = None
     kind: MeasureKind
     reason: Text
-    clause: Annotated[str, Field(min_length=1, max_length=64)] = "VF-7"
+    clause: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")] = (
+        "VF-7"
+    )
     until: datetime | None = Field(None, description="ISO 8601 with an offset")
 
 
@@ -1028,7 +1029,7 @@ def list_measures(
 
 @penalties_router.post("/measures/{measure_id}/lift", response_model=MeasureOut)
 def lift_measure(
-    measure_id: int, request: Request, session: SessionDep, principal: ManagePenalties
+    measure_id: MeasureId, request: Request, session: SessionDep, principal: ManagePenalties
 ) -> MeasureOut:
     with _domain(session):
         row = measure_actions.load(session, measure_id, None)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from lvyue.model.enums import ReportType
 from lvyue.model.time import BEIJING
+from lvyue.workflows.fields import Area, Day, Ident, Text
 from lvyue.workflows.machine import Machine, Refusal, Transition
 
 WORKFLOW = "report"
@@ -66,16 +67,16 @@ class ReportDraft(BaseModel):
     reason: ForceMajeureReason | None = Field(
         default=None, validate_default=True, description="required for force_majeure"
     )
-    description: str = Field(min_length=1, max_length=2000)
-    order_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+    description: Text
+    order_ids: list[Ident] = Field(
         default_factory=list, max_length=MAX_ORDERS, validate_default=True
     )
-    period_start: date | None = Field(default=None, validate_default=True)
-    period_end: date | None = Field(default=None, validate_default=True)
-    latest_ship_date: date | None = Field(
+    period_start: Day | None = Field(default=None, validate_default=True)
+    period_end: Day | None = Field(default=None, validate_default=True)
+    latest_ship_date: Day | None = Field(
         default=None, description="new latest ship date; without one an approval waives"
     )
-    regions: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
+    regions: list[Area] = Field(default_factory=list)
 
     @field_validator("reason")
     @classmethod
