@@ -15,6 +15,7 @@ from lvyue.facts.schema import Column, Kind
 from lvyue.model.time import InstantError, parse_instant
 
 TIME_TYPE = pa.timestamp("s", tz="UTC")
+_FAST = "%Y-%m-%d %H:%M:%S"
 _TRUE = ("true", "1", "yes", "t", "y")
 _FALSE = ("false", "0", "no", "f", "n")
 
@@ -110,8 +111,11 @@ def _convert_time(column: Column, raw: pa.Array) -> Converted:
         naive = raw.cast(pa.timestamp("s"))
         return _convert_time(column, pc.assume_timezone(naive, "Asia/Shanghai"))
     text = _text(raw)
-    fast = pc.strptime(text, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
-    fast = pc.assume_timezone(fast, "Asia/Shanghai").cast(TIME_TYPE)
+    naive = pc.strptime(text, format=_FAST, unit="s", error_is_null=True)
+    # Arrow rolls impossible dates over (02-30 -> 03-02): keep only exact round trips
+    exact = pc.equal(pc.strftime(naive, format=_FAST), text)
+    naive = pc.if_else(pc.fill_null(exact, False), naive, pa.scalar(None, naive.type))
+    fast = pc.assume_timezone(naive, "Asia/Shanghai").cast(TIME_TYPE)
     residual = pc.and_(pc.is_valid(text), pc.is_null(fast))
     if not pc.any(residual).as_py():
         return Converted(fast, _no_bad(len(raw)), "not an instant")
