@@ -155,3 +155,13 @@ def test_unpaid_order_is_a_bad_row(tmp_path: Path) -> None:
     unpaid.write_text("\n".join([lines[0], ",".join(cells)]) + "\n", encoding="utf-8")
     with pytest.raises(RowError, match="row 1, 支付完成时间: missing"):
         import_douyin_export(unpaid, tmp_path / "out")
+
+
+def test_ids_mangled_by_excel_are_rejected(tmp_path: Path) -> None:
+    lines = EXPORT.read_text(encoding="utf-8-sig").splitlines()
+    cells = lines[1].split(",")
+    cells[1] = "6.92184E+18"  # 子订单编号 after an Excel round trip without the tab guard
+    mangled = tmp_path / "mangled.csv"
+    mangled.write_text("\n".join([lines[0], ",".join(cells)]) + "\n", encoding="utf-8")
+    with pytest.raises(RowError, match=r"子订单编号: '6\.92184E\+18' was mangled by Excel"):
+        import_douyin_export(mangled, tmp_path / "out")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ _TEXTS = {
     "快递单号": "waybill",
 }
 _EXTRA = "(extra fields)"
+_EXCEL_NUMBER = re.compile(r"\d(\.\d+)?E\+\d+", re.IGNORECASE)  # 6.92184E+18: digits lost
 _CARRIER_HEADERS = ("快递公司", "物流公司", "承运商")
 _AMOUNT_HEADERS = ("订单应付金额", "商品金额", "实付金额")
 
@@ -89,6 +91,9 @@ def order_from_export(raw: Mapping[str, str], options: ExportOptions) -> dict[st
     order_id = row.get("子订单编号", "")
     if not order_id:
         raise RowError("子订单编号", "missing")
+    for header in ("子订单编号", "主订单编号", "快递单号"):
+        if _EXCEL_NUMBER.fullmatch(row.get(header, "")):
+            raise RowError(header, f"{row[header]!r} was mangled by Excel; use the original export")
     record = {column: row.get(header, "") for header, column in _TEXTS.items()}
     record.update({c: instant_text(row.get(h, ""), h) for h, c in _TIMES.items()})
     record["order_id"] = order_id
