@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -229,25 +230,36 @@ def _locations() -> pa.StringArray:
     return pa.array([p if p == c else p + c for p, c in pairs], pa.string())
 
 
+# Scan texts already written, by key: the facility numbering comes from the data files alone,
+# so keys mean the same in every world of this process. Bounded: texts are cheap to rewrite.
+_TEXTS: dict[int, str] = {}
+_TEXTS_LIMIT = 2_000_000
+
+
 def _texts(
     world: World, variant: np.ndarray, facility: np.ndarray, onward: np.ndarray
 ) -> pa.StringArray:
     """Scan texts: each distinct (template, facility, next city) is written once, then taken."""
     net = world.network
-    ny = len(data.cities())
-    key = (variant * len(net.facility_is_hub) + facility) * (ny + 1) + (onward + 1)
-    unique, inverse = np.unique(key, return_inverse=True)
-    onward_u = unique % (ny + 1) - 1
-    facility_u = (unique // (ny + 1)) % len(net.facility_is_hub)
-    variant_u = unique // (ny + 1) // len(net.facility_is_hub)
+    ny, nf = len(data.cities()), len(net.facility_is_hub)
+    key = (variant * nf + facility) * (ny + 1) + (onward + 1)
+    codes, unique = pd.factorize(key)  # hash-based; order of first appearance
+    if len(_TEXTS) > _TEXTS_LIMIT:
+        _TEXTS.clear()
     t = _templates()
     cities = data.cities().city
     names = net.facility_name.to_pylist()
-    texts = [
-        _fill(t.flat[v], cities[net.facility_city[f]], names[f], cities[x] if x >= 0 else "")
-        for v, f, x in zip(variant_u, facility_u, onward_u, strict=True)
-    ]
-    return pa.array(texts, pa.string()).take(pa.array(inverse.ravel()))
+    texts = []
+    for k in unique.tolist():
+        text = _TEXTS.get(k)
+        if text is None:
+            v, rest = divmod(k, nf * (ny + 1))
+            f, x = divmod(rest, ny + 1)
+            place_city = cities[net.facility_city[f]]
+            text = _fill(t.flat[v], place_city, names[f], cities[x - 1] if x else "")
+            _TEXTS[k] = text
+        texts.append(text)
+    return pa.array(texts, pa.string()).take(pa.array(codes))
 
 
 def _fill(template: data.Template, city: str, place: str, onward: str) -> str:
