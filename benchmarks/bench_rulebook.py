@@ -12,8 +12,9 @@ import time
 from datetime import timedelta
 
 import duckdb
+import pandas  # noqa: F401 - pyarrow imports it lazily on first use: keep that out of timings
 import pyarrow as pa
-import pyarrow.compute  # imported before timing: its first import is slow
+import pyarrow.compute
 from rich.console import Console
 from rich.table import Table
 

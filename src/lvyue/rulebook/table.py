@@ -167,7 +167,7 @@ def build_table(
             atoms["category_key"].append(list(cell.category_keys))
             atoms["ship_mode"].append([m.value for m in cell.ship_modes])
             atoms["flag_bits"].append([_bits(v) for v in cell.flag_values])
-    table = pa.table(
+    table = pa.Table.from_pydict(
         {name: pa.array(values, _SCHEMA.field(name).type) for name, values in per_cell.items()}
         | {name: pa.array(values, _ATOM_COLUMNS[name]) for name, values in atoms.items()}
     )
