@@ -80,3 +80,21 @@ def test_status_code_decides_except_for_transit() -> None:
 )
 def test_bare_facility_names(text: str, kind: TrackingKind | None) -> None:
     assert hub_event(text) is kind
+
+
+@pytest.mark.parametrize(
+    ("text", "scan_type", "kind"),
+    [
+        ("【杭州转运中心】", "到件", TrackingKind.HUB_ARRIVAL),  # the feed gives only the site
+        ("【杭州转运中心】", "发件", TrackingKind.HUB_DEPARTURE),
+        ("【杭州西湖区营业部】", "到件", TrackingKind.IN_TRANSIT),
+        ("快件离开【杭州转运中心】", "到件", TrackingKind.HUB_DEPARTURE),  # the text is explicit
+        ("【杭州西湖区营业部】", "收件", TrackingKind.PICKUP),
+        ("【北京转运中心】", "ARRIVAL", TrackingKind.HUB_ARRIVAL),
+        ("【北京朝阳区公司】", "DEPARTURE", TrackingKind.IN_TRANSIT),
+        ("已放入【丰巢】", "INBOUND", TrackingKind.OUT_FOR_DELIVERY),
+        ("客户拒收", "问题件", TrackingKind.EXCEPTION),
+    ],
+)
+def test_carrier_scan_types(text: str, scan_type: str, kind: TrackingKind) -> None:
+    assert classify_scan(text, scan_type) is kind

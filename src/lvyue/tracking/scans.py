@@ -105,12 +105,37 @@ def text_kind(text: str) -> TrackingKind:
 
 
 def classify_scan(text: str, status: str | None = None) -> TrackingKind:
-    """Canonical kind of one scan. A known Kuaidi100 ``status`` (code or name) decides, except
-    that a transit status whose text names a sorting-centre arrival/departure becomes
-    HUB_ARRIVAL/HUB_DEPARTURE; without a known status the text decides."""
-    kind = status_kind(status) if status else None
-    if kind is None:
+    """Canonical kind of one scan. A known ``status`` decides — a Kuaidi100 state/status
+    code or name, or a carrier scan type (到件, 发件, 圆通 ARRIVAL …) — except that a transit
+    status whose text names a sorting-centre arrival/departure becomes HUB_ARRIVAL /
+    HUB_DEPARTURE; without a known status the text decides."""
+    scan_type = _SCAN_TYPES.get(status.strip()) if status else None
+    if scan_type is not None:
+        kind, at_hub = scan_type
+        return (hub_event(text) or at_hub) if at_hub and names_hub(text) else kind
+    found = status_kind(status) if status else None
+    if found is None:
         return text_kind(text)
-    if kind is TrackingKind.IN_TRANSIT:
-        return hub_event(text) or kind
-    return kind
+    if found is TrackingKind.IN_TRANSIT:
+        return hub_event(text) or found
+    return found
+
+
+def names_hub(text: str) -> bool:
+    """Whether the text names a sorting centre at all (【杭州转运中心】, 杭州转运中心 …)."""
+    names = [m.group(1) or m.group(2) for m in _BRACKETED.finditer(text)] or [text]
+    return any(is_hub(name) for name in names)
+
+
+def _load_scan_types() -> dict[str, tuple[TrackingKind, TrackingKind | None]]:
+    text = resources.files("lvyue.tracking").joinpath("scan_types.yaml").read_text("utf-8")
+    doc: dict[str, Any] = yaml.safe_load(text)
+    table: dict[str, tuple[TrackingKind, TrackingKind | None]] = {}
+    for name, item in doc["scan_types"].items():
+        at_hub = TrackingKind(item["at_hub"]) if item.get("at_hub") else None
+        table[str(name)] = (TrackingKind(item["kind"]), at_hub)
+    return table
+
+
+_SCAN_TYPES = _load_scan_types()
+_BRACKETED = re.compile(r"【([^】]{1,40})】|\[([^\]]{1,40})\]")
