@@ -24,7 +24,10 @@ def test_check_passes_on_the_shipped_rulebook() -> None:
     code, out, _ = run("check")
     assert code == 0 and "no conflict" in out
     code, out, _ = run("check", "--json")
-    assert code == 0 and json.loads(out)["conflicts"] == []
+    checked = json.loads(out)
+    assert code == 0 and checked["conflicts"] == []
+    # NY-2 and SF-9b agree (28 d) where both could apply: a warning, not a failure.
+    assert [sorted(t["clauses"]) for t in checked["ties"]] == [["NY-2", "SF-9b"]]
 
 
 def test_check_names_both_clauses_of_a_conflicting_draft(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from lvyue.model.time import format_beijing
 from lvyue.rulebook import (
+    Conflict,
     ConflictError,
     Rulebook,
     RulebookError,
@@ -170,23 +171,40 @@ def _show_parameter(rb: Rulebook, name: str, as_json: bool) -> None:
 
 @rules_app.command("check")
 def check(rulebook: RulebookDirs = None, as_json: AsJson = False) -> None:
-    """Static conflict check. Exit 0: none; 1: conflicts (both clauses named); 2: bad file."""
+    """Static conflict check. Exit 0: none; 1: conflicts (both clauses named); 2: bad file.
+
+    Ties (two clauses deciding the same orders with the same value, neither an exception to
+    the other) are listed as warnings: harmless, but an `exception_to` says which governs.
+    """
     rb = _load(rulebook)
     conflicts = rb.check_conflicts()
+    ties = rb.check_ties()
     if as_json:
-        _echo_json({"clauses": len(rb.clauses), "conflicts": [conflict_json(c) for c in conflicts]})
-    elif conflicts:
-        table = Table(title=f"[red]{len(conflicts)} conflicts[/red]")
-        for col in ("parameter", "clause", "clause", "values", "for example"):
-            table.add_column(col, overflow="fold")
-        for c in conflicts:
-            table.add_row(c.parameter, *c.clause_ids, c.detail, c.example)
-        out.print(table)
+        data = {
+            "clauses": len(rb.clauses),
+            "conflicts": [conflict_json(c) for c in conflicts],
+            "ties": [conflict_json(t) for t in ties],
+        }
+        _echo_json(data)
     else:
-        n = len(rb.announcements)
-        out.print(f"[green]ok[/green]: {n} announcements, {len(rb.clauses)} clauses, no conflict")
+        if conflicts:
+            out.print(_pairs_table(f"[red]{len(conflicts)} conflicts[/red]", conflicts))
+        if ties:
+            out.print(_pairs_table(f"[yellow]{len(ties)} ties (warnings)[/yellow]", ties))
+        if not conflicts:
+            n, m = len(rb.announcements), len(rb.clauses)
+            out.print(f"[green]ok[/green]: {n} announcements, {m} clauses, no conflict")
     if conflicts:
         raise typer.Exit(1)
+
+
+def _pairs_table(title: str, pairs: list[Conflict]) -> Table:
+    table = Table(title=title)
+    for col in ("parameter", "clause", "clause", "values", "for example"):
+        table.add_column(col, overflow="fold")
+    for c in pairs:
+        table.add_row(c.parameter, *c.clause_ids, escape(c.detail), escape(c.example))
+    return table
 
 
 @rules_app.command("table")

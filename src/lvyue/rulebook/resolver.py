@@ -28,6 +28,7 @@ class Answer:
     overridden: tuple[str, ...]
     clock: Clock  # the clock the winning clause's window is read on
     revision: str | None = None  # the winning clause's version label (BT-15), None = original
+    concurring: tuple[str, ...] = ()  # other surviving clauses that give the same value
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class Resolver:
             overridden=tuple(overridden),
             clock=first.clock,
             revision=first.revision,
+            concurring=tuple(w.id for w in winners[1:]),
         )
 
     def trace(self, parameter: str, ctx: OrderContext) -> list[ClauseTrace]:

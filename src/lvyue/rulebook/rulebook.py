@@ -83,7 +83,15 @@ class Rulebook:
     # -- whole-rulebook views ---------------------------------------------------------------
 
     def check_conflicts(self) -> list[Conflict]:
+        """Every pair of clauses that both decide some order with different values."""
         return find_conflicts(self._resolver, self._by_parameter, self.category_keys)
+
+    def check_ties(self) -> list[Conflict]:
+        """Pairs that both decide some order with the same value and no exception between
+        them: not an error (the lowest id is cited), but worth an ``exception_to``."""
+        ties: list[Conflict] = []
+        find_conflicts(self._resolver, self._by_parameter, self.category_keys, ties)
+        return ties
 
     def parameter_table(self) -> pa.Table:
         """The batch form; built once. Raises ConflictError if any cell is in conflict."""

@@ -125,18 +125,29 @@ def find_conflicts(
     resolver: Resolver,
     by_parameter: dict[str, tuple[Clause, ...]],
     category_keys: Sequence[str],
+    ties: list[Conflict] | None = None,
 ) -> list[Conflict]:
+    """Every pair of clauses left in conflict in some cell; optionally collects ``ties``:
+    pairs that both survive with the same value (harmless, but an exception is clearer)."""
     found: dict[tuple[str, tuple[str, ...]], Conflict] = {}
+    tied: dict[tuple[str, tuple[str, ...]], Conflict] = {}
     for parameter, clauses in sorted(by_parameter.items()):
         for cell in cells(parameter, clauses, category_keys):
             try:
-                resolver.resolve(parameter, cell.ctx)
+                answer = resolver.resolve(parameter, cell.ctx)
+                if answer is not None and answer.concurring and ties is not None:
+                    pair = (answer.clause_id, answer.concurring[0])
+                    value = format_value(answer.value)
+                    tie = Conflict(parameter, pair, f"both {value}", describe(cell.ctx))
+                    tied.setdefault((parameter, pair), tie)
             except ConflictError as exc:
                 key = (parameter, exc.clause_ids)
                 if key not in found:
                     ids = (exc.clause_ids[0], exc.clause_ids[1])
                     detail = str(exc).rsplit("(", 1)[-1].rstrip(")")
                     found[key] = Conflict(parameter, ids, detail, describe(cell.ctx))
+    if ties is not None:
+        ties.extend(tied.values())
     return list(found.values())
 
 
