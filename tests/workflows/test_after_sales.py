@@ -188,3 +188,24 @@ def _get(service: ServiceWorld, aid: str) -> dict[str, Any]:
     assert r.status_code == 200, r.text
     out: dict[str, Any] = r.json()
     return out
+
+
+def test_requests_ingested_as_facts_join_the_workflow_in_the_state_their_steps_show(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    order = _shipped_order(service, clock, make_order)
+    row = {
+        "aftersale_id": f"AS-ING-{order}",
+        "order_id": order,
+        "type": "return_refund",
+        "created_at": format_instant(clock.now),
+        "merchant_handled_at": format_instant(clock.advance(hours=2)),
+    }
+    r = service.client.post("/after-sales", json=row, headers=service.auth("m1.main"))
+    assert r.status_code == 201, r.text
+    got = _get(service, row["aftersale_id"])
+    assert got["state"] == "agreed" and got["deadline_clause"] == "DR-3b"
+    shipped = _post(
+        service, f"/workflows/after-sales/{row['aftersale_id']}/return-shipped", "consumer"
+    )
+    assert shipped.status_code == 200 and shipped.json()["state"] == "return_shipped"

@@ -360,6 +360,20 @@ def resubmit_inspection(
     )
 
 
+@btas_router.post("/inspections/{inspection_id}/cancel", response_model=InspectionOut)
+def cancel_inspection(
+    inspection_id: str, request: Request, session: SessionDep, principal: Manage
+) -> InspectionOut:
+    """The merchant cancels an inspection order before sending the item."""
+    now = _now(request)
+    return _inspection_step(
+        session,
+        inspection_id,
+        principal,
+        lambda row, actor: btas.step(session, row, "cancel", actor, now),
+    )
+
+
 @btas_router.post("/inspections/{inspection_id}/return", response_model=InspectionOut)
 def return_inspection(
     inspection_id: str, body: ParcelIn, request: Request, session: SessionDep, principal: Inspect
