@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,8 @@ def test_bad_signature_stops_or_is_quarantined(tmp_path: Path) -> None:
     assert (result.read, result.imported, result.quarantined) == (1, 0, 1)
     with (tmp_path / "quarantine_tracking.csv").open(encoding="utf-8", newline="") as handle:
         row = next(csv.DictReader(handle))
-    assert row["param"].startswith('{"status":"shutdown"')  # the raw push, for a replay
+    assert row["push"].startswith("param=")  # the push as saved, for a replay
+    assert "&sign=" in row["push"]
     assert import_kuaidi100(files, tmp_path / "ok", salt=SALT).quarantined == 0
 
 
@@ -76,3 +78,25 @@ def test_tracking_csv_import_quarantines_bad_rows(tmp_path: Path) -> None:
     again = import_tracking_csv([source], tmp_path / "out", skip_bad=True)
     assert again.rows == {"tracking": 2}
     assert len(list(read_tracking_csv(tmp_path / "out" / "tracking.csv"))) == 2
+
+
+def test_a_receivers_log_holds_one_push_per_line(tmp_path: Path) -> None:
+    first = encode_push("yunda", "4312345678901", [_scan("2024-02-08 10:00:00", "已揽收")])
+    second = encode_push("yunda", "4312345678902", [_scan("2024-02-08 11:00:00", "已揽收")])
+    log = tmp_path / "pushes.jsonl"
+    log.write_text(
+        "\n".join([json.dumps(first, ensure_ascii=False), "{not json",
+                   json.dumps(second, ensure_ascii=False)]) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    with pytest.raises(RowError, match=r"pushes\.jsonl row 2, push: not a form body"):
+        import_kuaidi100([log], tmp_path / "stop")
+    result = import_kuaidi100([log], tmp_path / "out", skip_bad=True)
+    assert (result.read, result.imported, result.quarantined) == (3, 2, 1)
+    waybills = {r.event.waybill for r in read_tracking_csv(tmp_path / "out" / "tracking.csv")
+                if r.event}  # fmt: skip
+    assert waybills == {"4312345678901", "4312345678902"}
+
+
+def _scan(when: str, text: str) -> TrackingEvent:
+    return TrackingEvent("yunda", "", parse_instant(when), TrackingKind.PICKUP, "", text)

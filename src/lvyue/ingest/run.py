@@ -27,7 +27,8 @@ from lvyue.tracking import (
     TrackingRow,
     TrackingRowError,
     decode_push,
-    read_push_file,
+    parse_saved_push,
+    read_push_log,
     read_tracking_csv,
     tracking_record,
 )
@@ -170,14 +171,17 @@ def import_kuaidi100(
     skip_bad: bool = False,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Saved Kuaidi100 pushes → ``tracking.csv`` (a repeated scan is stored once)."""
+    """Saved Kuaidi100 pushes → ``tracking.csv`` (a repeated scan is stored once). A file
+    holds one push, or one per line (a receiver's log); each push is one unit."""
     units: list[Unit[tuple[TrackingEvent, ...]]] = []
     for path in paths:
         try:
-            form = read_push_file(path)
+            saved = read_push_log(path)
         except PushError as exc:
             raise IngestError(str(exc)) from None
-        units.append((path.name, 0, form, partial(_decode, form, salt)))  # a file, no rows
+        units += [
+            (path.name, line, {"push": text}, partial(_decode, text, salt)) for line, text in saved
+        ]
     pushes, bad = _collect(units, skip_bad, progress)
     rows = [tracking_record(e) for events in pushes for e in events]
     result = ImportResult(read=len(units), imported=len(pushes))
@@ -215,9 +219,9 @@ def _checked(row: TrackingRow) -> TrackingEvent:
     return row.event
 
 
-def _decode(form: Mapping[str, str], salt: str | None) -> tuple[TrackingEvent, ...]:
+def _decode(text: str, salt: str | None) -> tuple[TrackingEvent, ...]:
     try:
-        return decode_push(form, salt=salt).events
+        return decode_push(parse_saved_push(text, "push"), salt=salt).events
     except PushError as exc:
         where, _, message = str(exc).partition(": ")
         raise RowError(where, message) from None

@@ -32,10 +32,12 @@ from lvyue.tracking.kuaidi100 import (
     SignatureError,
     decode_push,
     encode_push,
+    parse_saved_push,
     push_sign,
     read_push_file,
+    read_push_log,
 )
-from lvyue.tracking.scans import classify_scan, hub_event, is_hub, text_kind
+from lvyue.tracking.scans import classify_scan, hub_event, is_hub, names_hub, text_kind
 from lvyue.tracking.statuses import Status, lookup_status, status_for, status_kind
 
 __all__ = [
@@ -59,9 +61,12 @@ __all__ = [
     "is_hub",
     "load_carriers",
     "lookup_status",
+    "names_hub",
+    "parse_saved_push",
     "parse_tracking_row",
     "push_sign",
     "read_push_file",
+    "read_push_log",
     "read_tracking_csv",
     "status_for",
     "status_kind",

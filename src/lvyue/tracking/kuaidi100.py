@@ -189,22 +189,38 @@ def _text(parent: Mapping[str, Any], key: str, where: str) -> str:
 
 
 def read_push_file(path: Path) -> dict[str, str]:
+    """One saved push as form fields (see ``parse_saved_push``)."""
+    return parse_saved_push(_read_text(path), path.name)
+
+
+def read_push_log(path: Path) -> list[tuple[int, str]]:
+    """The pushes saved in one file as (line number, text): the whole file (line 0) when it
+    holds one push, else one push per line (a receiver's log, JSON Lines or form bodies)."""
+    text = _read_text(path)
+    lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1)]
+    lines = [(n, line) for n, line in lines if line]
+    if len(lines) > 1 and all(line.startswith(("{", "param=")) for _, line in lines):
+        try:
+            json.loads(text)
+        except json.JSONDecodeError:
+            return lines  # not one (pretty-printed) JSON document: one push per line
+    return [(0, text)]
+
+
+def parse_saved_push(text: str, name: str = "push") -> dict[str, str]:
     """A saved push as form fields. Accepts the raw form body (``param=…&sign=…``), a JSON
     object with ``param`` (string or object) and optional ``sign``, or the ``param`` JSON
-    itself."""
-    try:
-        text = path.read_text("utf-8-sig").strip()
-    except UnicodeDecodeError:
-        raise PushError(f"{path.name}: not UTF-8 text") from None
+    itself. Keep ``param`` as the string that was signed if the sign is to be verified."""
+    text = text.strip()
     if text.startswith("param="):
         fields = dict(parse_qsl(text, keep_blank_values=True))
         return {k: v for k, v in fields.items() if k in ("param", "sign")}
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise PushError(f"{path.name}: not a form body or JSON ({exc.msg})") from None
+        raise PushError(f"{name}: not a form body or JSON ({exc.msg})") from None
     if not isinstance(document, dict):
-        raise PushError(f"{path.name}: expected a JSON object")
+        raise PushError(f"{name}: expected a JSON object")
     if "param" not in document:
         return {"param": json.dumps(document, ensure_ascii=False)}
     param = document["param"]
@@ -212,3 +228,10 @@ def read_push_file(path: Path) -> dict[str, str]:
     if document.get("sign"):
         form["sign"] = str(document["sign"])
     return form
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        raise PushError(f"{path.name}: not UTF-8 text") from None
