@@ -177,8 +177,7 @@ def check(rulebook: RulebookDirs = None, as_json: AsJson = False) -> None:
     the other) are listed as warnings: harmless, but an `exception_to` says which governs.
     """
     rb = _load(rulebook)
-    conflicts = rb.check_conflicts()
-    ties = rb.check_ties()
+    conflicts, ties = rb.check()
     if as_json:
         data = {
             "clauses": len(rb.clauses),

@@ -86,12 +86,12 @@ class Rulebook:
         """Every pair of clauses that both decide some order with different values."""
         return find_conflicts(self._resolver, self._by_parameter, self.category_keys)
 
-    def check_ties(self) -> list[Conflict]:
-        """Pairs that both decide some order with the same value and no exception between
-        them: not an error (the lowest id is cited), but worth an ``exception_to``."""
+    def check(self) -> tuple[list[Conflict], list[Conflict]]:
+        """Conflicts, and ties: pairs that both decide some order with the same value and no
+        exception between them (not an error, the lowest id is cited, but worth a look)."""
         ties: list[Conflict] = []
-        find_conflicts(self._resolver, self._by_parameter, self.category_keys, ties)
-        return ties
+        conflicts = find_conflicts(self._resolver, self._by_parameter, self.category_keys, ties)
+        return conflicts, ties
 
     def parameter_table(self) -> pa.Table:
         """The batch form; built once. Raises ConflictError if any cell is in conflict."""
