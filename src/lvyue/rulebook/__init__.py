@@ -1,8 +1,13 @@
 """Rulebook: announcements as effective-dated clauses with default-and-exception semantics.
 
->>> from lvyue.rulebook import load_rulebook, OrderContext, Clock
->>> rb = load_rulebook()
->>> rb.resolve("ship.deadline", ctx)  # doctest: +SKIP
+    from lvyue.rulebook import load_rulebook, order_context
+    rb = load_rulebook()
+    ctx = order_context({"category": "鲜花速递/花卉仿真/绿植园艺>生活鲜花",
+                         "ship_mode": "spot", "pay_time": "2024-02-10 10:00:00"})
+    when, answer = rb.deadline("ship.deadline", ctx)   # 48 h after payment, VF-2
+    answer.overridden                                   # ('DR-1a', 'NY-1')
+
+See docs/rulebook.md for the announcement schema and the parameter-table contract.
 """
 
 from lvyue.rulebook.context import FLAGS, Clock, OrderContext, order_context
