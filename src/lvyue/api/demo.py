@@ -18,7 +18,7 @@ from lvyue.store.tables import Merchant
 
 Progress = Callable[[str, int, int], None]  # (table, rows done, rows total)
 _INGESTED = ("orders", "tracking", "after_sales")
-_CHUNK = 500
+_CHUNK = 2000
 
 
 @dataclass

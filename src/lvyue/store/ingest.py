@@ -74,11 +74,54 @@ def _set(target: Any, values: Mapping[str, Any]) -> bool:
     return changed
 
 
-def _check_merchant(session: Session, merchant_id: str, scope: Scope) -> None:
+# The checks of each table, shared by the row-by-row path here and the bulk path (bulk.py),
+# which looks up what they need once per batch.
+
+
+def merchant_refusal(merchant_id: str, scope: Scope, exists: bool) -> RowRejected | None:
     if scope.merchant_id is not None and merchant_id != scope.merchant_id:
-        raise RowRejected(f"merchant_id: {merchant_id!r} is not your shop")
-    if session.get(Merchant, merchant_id) is None:
-        raise RowRejected(f"merchant_id: unknown merchant {merchant_id!r}")
+        return RowRejected(f"merchant_id: {merchant_id!r} is not your shop")
+    if not exists:
+        return RowRejected(f"merchant_id: unknown merchant {merchant_id!r}")
+    return None
+
+
+def tracking_refusal(row: TrackingRow, scope: Scope, merchant_shipped: bool) -> RowRejected | None:
+    """A carrier pushes only its own scans; a merchant only scans of its own shipments."""
+    if scope.carrier is not None and row.carrier != scope.carrier:
+        return RowRejected(f"carrier: you push scans for {scope.carrier}, not {row.carrier}")
+    if scope.merchant_id is not None and not merchant_shipped:
+        return RowRejected(
+            f"waybill: no shipment of yours with {row.carrier} {row.waybill}", "not_found"
+        )
+    return None
+
+
+def after_sale_refusal(
+    row: AfterSaleRow, scope: Scope, order_merchant: str | None
+) -> RowRejected | None:
+    if order_merchant is None or scope.merchant_id not in (None, order_merchant):
+        return RowRejected(f"order_id: unknown order {row.order_id!r}", "not_found")
+    return None
+
+
+def _check_merchant(session: Session, merchant_id: str, scope: Scope) -> None:
+    refusal = merchant_refusal(merchant_id, scope, session.get(Merchant, merchant_id) is not None)
+    if refusal is not None:
+        raise refusal
+
+
+ORDER_COLUMNS: set[str] = {
+    "merchant_id",
+    "merchant_type",
+    "category",
+    "ship_mode",
+    "pay_time",
+    "promised_ship_time",
+    "delayed_shipping",
+    "confirmed_receipt_time",
+    "product_id",
+}
 
 
 def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Outcome:
@@ -86,19 +129,7 @@ def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Ou
     order = session.get(Order, row.order_id)
     if order is not None and order.merchant_id != row.merchant_id:
         raise RowRejected(f"order_id: {row.order_id!r} is taken", "conflict")  # never say whose
-    values = row.model_dump(
-        include={
-            "merchant_id",
-            "merchant_type",
-            "category",
-            "ship_mode",
-            "pay_time",
-            "promised_ship_time",
-            "delayed_shipping",
-            "confirmed_receipt_time",
-            "product_id",
-        }
-    )
+    values = row.model_dump(include=ORDER_COLUMNS)
     extra = row.extra_columns()
     if order is None:
         session.add(Order(order_id=row.order_id, extra=extra, **values))
@@ -170,20 +201,20 @@ def apply_shipment(
 
 
 def apply_tracking(session: Session, row: TrackingRow, scope: Scope) -> Outcome:
-    if scope.carrier is not None and row.carrier != scope.carrier:
-        raise RowRejected(f"carrier: you push scans for {scope.carrier}, not {row.carrier}")
-    if scope.merchant_id is not None:
-        shipped = session.scalar(
+    shipped = (
+        scope.merchant_id is None
+        or session.scalar(
             select(Shipment.order_id).where(
                 Shipment.carrier == row.carrier,
                 Shipment.waybill == row.waybill,
                 Shipment.merchant_id == scope.merchant_id,
             )
         )
-        if shipped is None:
-            raise RowRejected(
-                f"waybill: no shipment of yours with {row.carrier} {row.waybill}", "not_found"
-            )
+        is not None
+    )
+    refusal = tracking_refusal(row, scope, shipped)
+    if refusal is not None:
+        raise refusal
     key = (
         TrackingEvent.carrier == row.carrier,
         TrackingEvent.waybill == row.waybill,
@@ -210,8 +241,9 @@ def apply_tracking(session: Session, row: TrackingRow, scope: Scope) -> Outcome:
 
 def apply_after_sale(session: Session, row: AfterSaleRow, scope: Scope) -> Outcome:
     order = session.get(Order, row.order_id)
-    if order is None or (scope.merchant_id is not None and order.merchant_id != scope.merchant_id):
-        raise RowRejected(f"order_id: unknown order {row.order_id!r}", "not_found")
+    refusal = after_sale_refusal(row, scope, None if order is None else order.merchant_id)
+    if refusal is not None or order is None:
+        raise refusal or RowRejected("order_id: unknown order", "not_found")
     record = session.get(AfterSale, row.aftersale_id)
     if record is not None and record.order_id != row.order_id:
         raise RowRejected(f"aftersale_id: {row.aftersale_id!r} is taken", "conflict")
@@ -281,24 +313,36 @@ def ingest_rows(
     """Validate and apply each row; a bad row goes to quarantine with the error and its raw
     payload. Each row is applied in a savepoint, so a refused row leaves no trace of itself.
     Nothing is committed here."""
+    from lvyue.store.bulk import insert_new  # the fast path for rows with new keys
+
     model = ROW_MODELS[table]
     result = BatchResult()
+    refused: list[tuple[int, Mapping[str, Any], str]] = []
+    valid: list[Numbered] = []
     for number, raw in enumerate(rows, start=first_line):
-        clean = {k: (None if v == "" else v) for k, v in raw.items()}
         try:
-            row = model.model_validate(clean)
-            with session.begin_nested():
-                outcome = apply_row(session, table, row, scope, actor)
+            valid.append((number, raw, model.model_validate(_blank_is_none(raw))))
         except ValidationError as error:
-            message = describe(error)
+            refused.append((number, raw, describe(error)))
+    result.created, rest, rejected = insert_new(session, table, valid, scope, actor)
+    refused += [(number, raw, str(error)) for number, raw, error in rejected]
+    for number, raw, row in rest:
+        try:
+            with session.begin_nested():
+                result.count(apply_row(session, table, row, scope, actor))
         except RowRejected as error:
-            message = str(error)
-        else:
-            result.count(outcome)
-            continue
+            refused.append((number, raw, str(error)))
+    for number, raw, message in sorted(refused, key=lambda item: item[0]):
         entry = quarantine(session, table, raw, f"row {number}: {message}", scope, actor)
         result.quarantined.append(entry.quarantine_id)
     return result
+
+
+Numbered = tuple[int, Mapping[str, Any], BaseModel]  # (line or row number, raw row, parsed row)
+
+
+def _blank_is_none(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (None if v == "" else v) for k, v in raw.items()}
 
 
 Replayer = Callable[[Session, Mapping[str, Any], Scope, str], Outcome]
@@ -314,9 +358,7 @@ def register_replayer(source: str, replayer: Replayer) -> None:
 def _replay_row(
     session: Session, source: str, payload: Mapping[str, Any], scope: Scope, actor: str
 ) -> Outcome:
-    row = ROW_MODELS[source].model_validate(
-        {k: (None if v == "" else v) for k, v in payload.items()}
-    )
+    row = ROW_MODELS[source].model_validate(_blank_is_none(payload))
     return apply_row(session, source, row, scope, actor)
 
 
