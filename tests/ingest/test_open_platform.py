@@ -134,3 +134,10 @@ def test_the_same_order_saved_twice_is_merged(tmp_path: Path) -> None:
     assert (result.read, result.imported, result.quarantined) == (2, 2, 0)
     assert result.rows == {"orders": 2, "inspections": 0}
     assert len(_table(tmp_path / "orders.csv")) == 2
+
+
+def test_a_platform_error_response_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "error.json"
+    path.write_text('{"code": 40003, "msg": "access_token已过期", "data": null}', encoding="utf-8")
+    with pytest.raises(IngestError, match="code 40003: access_token已过期"):
+        import_open_platform([path], tmp_path)

@@ -59,6 +59,9 @@ def _unwrap(document: Any, name: str) -> list[Any]:
         return document
     if not isinstance(document, dict):
         raise IngestError(f"{name}: expected a JSON object or list")
+    code = document.get("code")
+    if code is not None and str(code) != "10000":  # 10000 is the platform's success
+        raise IngestError(f"{name}: the platform answered code {code}: {document.get('msg')}")
     data = document.get("data", document)
     if isinstance(data, dict) and "shop_order_detail" in data:
         return [data["shop_order_detail"]]
@@ -118,6 +121,8 @@ def _sku_facts(
         raise RowError(where, "expected an object")
     sku_id = _id(sku, "order_id", f"{where}.order_id")
     mode_value = sku.get("pre_sale_type", 0)
+    if isinstance(mode_value, str) and mode_value.isdigit():
+        mode_value = int(mode_value)
     if mode_value not in _PRE_SALE:
         raise RowError(f"{where}.pre_sale_type", f"expected 0, 1 or 2, got {mode_value!r}")
     mode = _PRE_SALE[mode_value]
