@@ -165,3 +165,19 @@ def test_ids_mangled_by_excel_are_rejected(tmp_path: Path) -> None:
     mangled.write_text("\n".join([lines[0], ",".join(cells)]) + "\n", encoding="utf-8")
     with pytest.raises(RowError, match=r"子订单编号: '6\.92184E\+18' was mangled by Excel"):
         import_douyin_export(mangled, tmp_path / "out")
+
+
+def test_excel_style_times_and_a_parquet_table_in_the_way(tmp_path: Path) -> None:
+    lines = EXPORT.read_text(encoding="utf-8-sig").splitlines()
+    resaved = tmp_path / "resaved.csv"
+    row = lines[1].replace("2024/02/10 21:13:11", "2024/2/10 21:13")  # Excel drops seconds
+    resaved.write_text("\n".join([lines[0], row]) + "\n", encoding="utf-8")
+    import_douyin_export(resaved, tmp_path / "out")
+    assert _orders(tmp_path / "out")["6921837465012345679"]["pay_time"] == (
+        "2024-02-10T21:13:00+08:00"
+    )
+    (tmp_path / "pq").mkdir()
+    (tmp_path / "pq" / "orders.parquet").write_bytes(b"PAR1")
+    with pytest.raises(IngestError, match=r"orders\.parquet exists"):
+        import_douyin_export(resaved, tmp_path / "pq")
+    assert sorted(p.name for p in (tmp_path / "pq").iterdir()) == ["orders.parquet"]
