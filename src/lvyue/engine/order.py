@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lvyue.facts import Facts
+import pyarrow as pa
+
+from lvyue.facts import TIME_TYPE, Facts
 from lvyue.model.enums import MerchantType, ShipMode
 from lvyue.rulebook.context import FLAGS
 
@@ -75,49 +77,89 @@ class OrderFacts:
 
 def iter_order_facts(facts: Facts, order_ids: set[str] | None = None) -> Iterator[OrderFacts]:
     """OrderFacts for every order of ``facts`` (or those in ``order_ids``), in file order."""
-    orders = facts.orders.to_pylist()
+    flags = [f for f in FLAGS if f in facts.orders.column_names and f not in _ORDER_COLUMNS]
+    orders = _rows(facts.orders, _ORDER_COLUMNS + flags)
     wanted = [o for o in orders if order_ids is None or o["order_id"] in order_ids]
     waybills = {(o["carrier"], o["waybill"]) for o in wanted if o["waybill"] is not None}
-    tracking: dict[tuple[str, str], list[TrackingEvent]] = defaultdict(list)
-    for t in facts.tracking.select(["carrier", "waybill", "time", "kind"]).to_pylist():
+    tracking: dict[tuple[str | None, str | None], list[TrackingEvent]] = defaultdict(list)
+    for t in _rows(facts.tracking, ["carrier", "waybill", "time", "kind"]):
         key = (t["carrier"], t["waybill"])
         if key in waybills:
             tracking[key].append(TrackingEvent(t["time"], t["kind"]))
     ids = {o["order_id"] for o in wanted}
     after_sales: dict[str, list[AfterSale]] = defaultdict(list)
-    for a in facts.after_sales.to_pylist():
+    for a in _rows(facts.after_sales, _AFTERSALE_COLUMNS):
         if a["order_id"] in ids:
             after_sales[a["order_id"]].append(_after_sale(a))
     reports = _reports_by_order(facts, ids)
     inspections = {
         i["inspection_code"]: Inspection(i["merchant_id"], i["result"], i["inspected_at"])
-        for i in facts.inspections.to_pylist()
-    }
+        for i in _rows(facts.inspections, ["inspection_code", "merchant_id", "result",
+                                           "inspected_at"])
+    }  # fmt: skip
     shipments: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for o in orders:
         if o["inspection_code"] is not None and o["ship_time"] is not None:
             shipments[o["inspection_code"]].append((o["ship_time"], o["order_id"]))
     for o in wanted:
-        code = o["inspection_code"]
-        yield OrderFacts(
-            order_id=o["order_id"],
-            merchant_id=o["merchant_id"],
-            merchant_type=MerchantType(o["merchant_type"]),
-            category=o["category"],
-            ship_mode=ShipMode(o["ship_mode"]),
-            pay_time=o["pay_time"],
-            promised_ship_time=o["promised_ship_time"],
-            delayed_shipping=bool(o["delayed_shipping"]),
-            ship_time=o["ship_time"],
-            confirmed_receipt_time=o["confirmed_receipt_time"],
-            inspection_code=code,
-            flags=frozenset(f for f in FLAGS if o.get(f)),
-            tracking=tuple(tracking.get((o["carrier"], o["waybill"]), ())),
-            after_sales=tuple(after_sales.get(o["order_id"], ())),
-            reports=tuple(reports.get(o["order_id"], ())),
-            inspection=inspections.get(code) if code is not None else None,
-            code_shipments=tuple(shipments.get(code, ())) if code is not None else (),
-        )
+        yield _order_facts(o, tracking, after_sales, reports, inspections, shipments)
+
+
+_ORDER_COLUMNS = [
+    "order_id", "merchant_id", "merchant_type", "category", "ship_mode", "pay_time",
+    "promised_ship_time", "delayed_shipping", "ship_time", "carrier", "waybill",
+    "confirmed_receipt_time", "inspection_code",
+]  # fmt: skip
+_AFTERSALE_COLUMNS = [
+    "aftersale_id", "order_id", "type", "created_at", "merchant_handled_at",
+    "return_shipped_at", "merchant_received_at", "return_signed_at", "refunded_at",
+]  # fmt: skip
+
+
+def _rows(table: pa.Table, columns: list[str]) -> list[dict[str, Any]]:
+    """Rows as dicts; times through int64 (pyarrow's zoned datetimes are ~50x slower)."""
+    data: dict[str, list[Any]] = {}
+    for name in columns:
+        column = table[name]
+        if pa.types.is_timestamp(column.type):
+            seconds = column.cast(TIME_TYPE).cast(pa.int64()).to_pylist()
+            data[name] = [None if x is None else _EPOCH + timedelta(seconds=x) for x in seconds]
+        else:
+            data[name] = column.to_pylist()
+    return [dict(zip(columns, values, strict=True)) for values in zip(*data.values(), strict=True)]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _order_facts(
+    o: dict[str, Any],
+    tracking: dict[tuple[str | None, str | None], list[TrackingEvent]],
+    after_sales: dict[str, list[AfterSale]],
+    reports: dict[str, list[Report]],
+    inspections: dict[str, Inspection],
+    shipments: dict[str, list[tuple[datetime, str]]],
+) -> OrderFacts:
+    code = o["inspection_code"]
+    return OrderFacts(
+        order_id=o["order_id"],
+        merchant_id=o["merchant_id"],
+        merchant_type=MerchantType(o["merchant_type"]),
+        category=o["category"],
+        ship_mode=ShipMode(o["ship_mode"]),
+        pay_time=o["pay_time"],
+        promised_ship_time=o["promised_ship_time"],
+        delayed_shipping=bool(o["delayed_shipping"]),
+        ship_time=o["ship_time"],
+        confirmed_receipt_time=o["confirmed_receipt_time"],
+        inspection_code=code,
+        flags=frozenset(f for f in FLAGS if o.get(f)),
+        tracking=tuple(tracking.get((o["carrier"], o["waybill"]), ())),
+        after_sales=tuple(after_sales.get(o["order_id"], ())),
+        reports=tuple(reports.get(o["order_id"], ())),
+        inspection=inspections.get(code) if code is not None else None,
+        code_shipments=tuple(shipments.get(code, ())) if code is not None else (),
+    )
 
 
 def order_facts(facts: Facts, order_id: str) -> OrderFacts | None:
@@ -140,7 +182,7 @@ def _after_sale(row: dict[str, Any]) -> AfterSale:
 def _reports_by_order(facts: Facts, ids: set[str]) -> dict[str, list[Report]]:
     out: dict[str, list[Report]] = defaultdict(list)
     columns = ["report_id", "merchant_id", "status", "order_ids", "new_deadline"]
-    for r in facts.reports.select(columns).to_pylist():
+    for r in _rows(facts.reports, columns):
         for order_id in split_ids(r["order_ids"]):
             if order_id in ids:
                 out[order_id].append(
