@@ -197,3 +197,17 @@ def _evidence_as(service: ServiceWorld, report_id: str, who: str) -> Any:
         files={"file": ("p.png", PNG, "image/png")},
         headers=service.auth(who),
     )
+
+
+def test_a_replayed_filing_with_its_idempotency_key_files_once(
+    service: ServiceWorld, clock: Clock
+) -> None:
+    headers = {**service.auth("m1.main"), "Idempotency-Key": f"file-{service.backend}-1"}
+    body = _weather(clock)
+    first = service.client.post("/reports", json=body, headers=headers)
+    again = service.client.post("/reports", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["report_id"] == again.json()["report_id"]
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    other = service.client.post("/reports", json={**body, "description": "改"}, headers=headers)
+    assert other.status_code == 409

@@ -1,0 +1,229 @@
+"""After-sales workflow routes (SF-9) under /workflows/after-sales."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lvyue.api.auth import Principal, require
+from lvyue.api.deps import SessionDep, json_only
+from lvyue.api.routes_workflows.common import (
+    IdemKey,
+    create_once,
+    domain_errors,
+    iso,
+    merchant_of,
+    require_any,
+    service_now,
+    tenant_of,
+)
+from lvyue.model import format_instant
+from lvyue.model.enums import AfterSaleType
+from lvyue.store import AfterSale
+from lvyue.store.permissions import Role
+from lvyue.workflows import config
+from lvyue.workflows.actions import after_sales as aftersale_actions
+from lvyue.workflows.actions.orders import load_order
+from lvyue.workflows.fields import Ident
+
+
+class AfterSaleIn(BaseModel):
+    order_id: Ident
+    type: AfterSaleType
+
+
+class DecisionIn(BaseModel):
+    agree: bool
+
+
+class AfterSaleOut(BaseModel):
+    aftersale_id: str
+    order_id: str
+    merchant_id: str
+    type: str
+    state: str
+    created_at: str
+    merchant_handled_at: str | None
+    return_shipped_at: str | None
+    merchant_received_at: str | None
+    refunded_at: str | None
+    deadline: str | None = Field(description="the running limit of the current state")
+    deadline_clause: str | None
+
+
+def _aftersale_out(session: Session, loaded: aftersale_actions.Loaded) -> AfterSaleOut:
+    r = loaded.request
+    due = aftersale_actions.due(session, config.rules(), loaded)
+    return AfterSaleOut(
+        aftersale_id=r.aftersale_id,
+        order_id=r.order_id,
+        merchant_id=r.merchant_id,
+        type=r.type,
+        state=loaded.status.state,
+        created_at=format_instant(r.created_at),
+        merchant_handled_at=iso(r.merchant_handled_at),
+        return_shipped_at=iso(r.return_shipped_at),
+        merchant_received_at=iso(r.merchant_received_at),
+        refunded_at=iso(r.refunded_at),
+        deadline=iso(due.deadline) if due else None,
+        deadline_clause=due.clause if due else None,
+    )
+
+
+Handle = Annotated[Principal, Depends(require("after_sales:handle"))]
+Consumer = Annotated[Principal, Depends(require("after_sales:request"))]
+SeeAfterSales = Annotated[
+    Principal, Depends(require_any("after_sales:handle", "after_sales:request"))
+]
+router = APIRouter(
+    prefix="/workflows/after-sales", tags=["after-sales"], dependencies=[Depends(json_only)]
+)
+
+
+def _consumer_order_check(principal: Principal, order_consumer: object) -> None:
+    """A consumer acts only on its own orders (the order's ``consumer_id`` column)."""
+    if order_consumer != principal.account_id:
+        raise HTTPException(404, detail="not found")
+
+
+def _load_request(
+    session: Session, aftersale_id: str, principal: Principal
+) -> aftersale_actions.Loaded:
+    if principal.role == Role.CONSUMER:
+        loaded = aftersale_actions.load(session, aftersale_id, None)
+        _consumer_order_check(principal, loaded.order.extra.get("consumer_id"))
+        return loaded
+    return aftersale_actions.load(session, aftersale_id, tenant_of(principal))
+
+
+@router.post("", status_code=201, response_model=AfterSaleOut)
+def request_after_sale(
+    body: AfterSaleIn,
+    request: Request,
+    session: SessionDep,
+    principal: Consumer,
+    idempotency_key: IdemKey = None,
+) -> JSONResponse:
+    """A consumer requests a refund, a return or an exchange on its order."""
+
+    def create() -> BaseModel:
+        order = load_order(session, body.order_id)
+        _consumer_order_check(principal, order.extra.get("consumer_id"))
+        loaded = aftersale_actions.request(
+            session, order, kind=body.type, actor=principal.account_id, now=service_now(request)
+        )
+        return _aftersale_out(session, loaded)
+
+    return create_once(request, session, principal, idempotency_key, body, create)
+
+
+@router.get("", response_model=list[AfterSaleOut])
+def list_after_sales(
+    session: SessionDep,
+    principal: Handle,
+    state: Annotated[str | None, Query(max_length=32)] = None,
+) -> list[AfterSaleOut]:
+    """The merchant's after-sales requests with the running deadline of each."""
+    query = select(AfterSale.aftersale_id).where(AfterSale.merchant_id == merchant_of(principal))
+    out = []
+    with domain_errors(session):
+        for aftersale_id in session.scalars(query.order_by(AfterSale.created_at).limit(1000)):
+            loaded = aftersale_actions.load(session, aftersale_id, principal.merchant_id)
+            if state is None or loaded.status.state == state:
+                out.append(_aftersale_out(session, loaded))
+        session.commit()  # states derived for ingested requests are kept
+    return out
+
+
+@router.get("/{aftersale_id}", response_model=AfterSaleOut)
+def get_after_sale(
+    aftersale_id: str, session: SessionDep, principal: SeeAfterSales
+) -> AfterSaleOut:
+    with domain_errors(session):
+        out = _aftersale_out(session, _load_request(session, aftersale_id, principal))
+        session.commit()
+    return out
+
+
+def _aftersale_step(
+    session: Session,
+    aftersale_id: str,
+    principal: Principal,
+    act: Callable[[aftersale_actions.Loaded], None],
+) -> AfterSaleOut:
+    with domain_errors(session):
+        loaded = _load_request(session, aftersale_id, principal)
+        act(loaded)
+        out = _aftersale_out(session, loaded)
+        session.commit()
+    return out
+
+
+@router.post("/{aftersale_id}/decision", response_model=AfterSaleOut)
+def decide_after_sale(
+    aftersale_id: str, body: DecisionIn, request: Request, session: SessionDep, principal: Handle
+) -> AfterSaleOut:
+    """The merchant agrees or rejects; agreeing to a refund-only request refunds it."""
+    now = service_now(request)
+    return _aftersale_step(
+        session,
+        aftersale_id,
+        principal,
+        lambda loaded: aftersale_actions.decide(
+            session, loaded, agree=body.agree, actor=principal.account_id, now=now
+        ),
+    )
+
+
+@router.post("/{aftersale_id}/return-shipped", response_model=AfterSaleOut)
+def return_shipped(
+    aftersale_id: str, request: Request, session: SessionDep, principal: Consumer
+) -> AfterSaleOut:
+    """The consumer uploaded the return tracking number."""
+    now = service_now(request)
+    return _aftersale_step(
+        session,
+        aftersale_id,
+        principal,
+        lambda loaded: aftersale_actions.act(
+            session, loaded, "ship_return", actor=principal.account_id, now=now
+        ),
+    )
+
+
+@router.post("/{aftersale_id}/receive", response_model=AfterSaleOut)
+def receive_return(
+    aftersale_id: str, request: Request, session: SessionDep, principal: Handle
+) -> AfterSaleOut:
+    """The merchant confirms receipt of the return."""
+    now = service_now(request)
+    return _aftersale_step(
+        session,
+        aftersale_id,
+        principal,
+        lambda loaded: aftersale_actions.act(
+            session, loaded, "receive", actor=principal.account_id, now=now
+        ),
+    )
+
+
+@router.post("/{aftersale_id}/complete", response_model=AfterSaleOut)
+def complete_after_sale(
+    aftersale_id: str, request: Request, session: SessionDep, principal: Handle
+) -> AfterSaleOut:
+    """The merchant refunds a return or re-ships an exchange."""
+    now = service_now(request)
+    return _aftersale_step(
+        session,
+        aftersale_id,
+        principal,
+        lambda loaded: aftersale_actions.finish(
+            session, loaded, actor=principal.account_id, now=now
+        ),
+    )

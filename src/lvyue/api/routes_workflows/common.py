@@ -1,0 +1,93 @@
+"""Plumbing shared by the workflow routes: the service clock, error mapping, callers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from lvyue.api.auth import Principal, current_principal, forbidden
+from lvyue.api.idempotency import HEADER, fingerprint, run_once
+from lvyue.model import format_instant
+from lvyue.store.permissions import Role
+from lvyue.workflows.actions import inspection as btas
+from lvyue.workflows.actions.common import NotFound
+from lvyue.workflows.machine import Refusal
+
+
+def service_now(request: Request) -> datetime:
+    """The service clock (tests pin it through ``app.state.clock``)."""
+    clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
+    return clock() if clock is not None else datetime.now(UTC)
+
+
+@contextmanager
+def domain_errors(session: Session) -> Iterator[None]:
+    """Map the workflows' refusals to HTTP; nothing of a refused request is kept."""
+    try:
+        yield
+    except NotFound as error:
+        session.rollback()
+        raise HTTPException(404, detail=str(error)) from None
+    except Refusal as error:
+        session.rollback()
+        raise HTTPException(error.status, detail=error.as_dict()) from None
+
+
+IdemKey = Annotated[str | None, Header(alias=HEADER, max_length=200)]
+
+
+def create_once(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    body: BaseModel,
+    create: Callable[[], BaseModel],
+) -> JSONResponse:
+    """Run ``create`` and commit (201), or replay the stored answer of the same
+    ``Idempotency-Key`` (the service's ``run_once``); refusals roll everything back."""
+    request_hash = fingerprint(request.method, request.url.path, body.model_dump_json().encode())
+
+    def act() -> tuple[int, BaseModel]:
+        with domain_errors(session):
+            return 201, create()
+
+    return run_once(session, principal, key, request_hash, act)
+
+
+def require_any(*permissions: str) -> Callable[[Principal], Principal]:
+    """The caller if it holds one of ``permissions`` (e.g. the merchant's or the agency's)."""
+
+    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not principal.permissions & set(permissions):
+            raise forbidden(permissions[0])
+        return principal
+
+    return dependency
+
+
+def actor_of(principal: Principal) -> btas.Actor:
+    agency = principal.organisation if principal.role == Role.INSPECTION_AGENCY else None
+    return btas.Actor(principal.account_id, principal.merchant_id, agency)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return format_instant(moment) if moment is not None else None
+
+
+def merchant_of(principal: Principal) -> str:
+    if principal.merchant_id is None:
+        raise HTTPException(404, detail="not found")
+    return principal.merchant_id
+
+
+def tenant_of(principal: Principal) -> str | None:
+    """None for operators (every merchant), else the caller's merchant (404 if it has none)."""
+    return None if principal.is_operator else merchant_of(principal)
