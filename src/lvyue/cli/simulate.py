@@ -23,8 +23,11 @@ def simulate(
     fmt: OutputFormat = typer.Option(OutputFormat.PARQUET, "--format", "-f", help="File format."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
-    """Write a synthetic marketplace (orders, tracking, after-sales, reports, BTAS
-    inspections, merchants, labels and ground truth) as a facts directory."""
+    """Write a synthetic marketplace as a facts directory.
+
+    Orders, tracking, after-sales, reports, BTAS inspections, merchants, accounts, labels and
+    ground truth; deterministic for a seed. The model is described in docs/simulator.md.
+    """
     from lvyue.sim import write_facts
 
     console = Console(stderr=True)
