@@ -43,6 +43,7 @@ def _run(orders: int, fmt: str) -> dict[str, float]:
         size = sum(p.stat().st_size for p in Path(out).iterdir())
     return {
         "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,  # independent of other load on the machine
         "rss_mib": usage.ru_maxrss / 1024,  # KiB on Linux
         "size_mib": size / 2**20,
         "tracking": counts["tracking"],
@@ -56,14 +57,17 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     args, _ = parser.parse_known_args(argv)
     sizes = sorted(set(args.orders) | ({10_000_000} if args.full else set()))
-    table = Table(title=f"lvyue simulate ({args.format}, {os.cpu_count()} cores)")
-    for column in ("orders", "wall s", "orders/s", "peak RSS MiB", "output MiB", "tracking rows"):
+    load = os.getloadavg()[0]
+    table = Table(title=f"lvyue simulate ({args.format}, {os.cpu_count()} cores, load {load:.1f})")
+    columns = ("orders", "wall s", "CPU s", "orders/s", "peak RSS MiB", "output MiB", "scans")
+    for column in columns:
         table.add_column(column, justify="right")
     for orders in sizes:
         r = _run(orders, args.format)
         table.add_row(
             f"{orders:,}",
             f"{r['wall']:.1f}",
+            f"{r['cpu']:.1f}",
             f"{orders / r['wall']:,.0f}",
             f"{r['rss_mib']:,.0f}",
             f"{r['size_mib']:,.0f}",
