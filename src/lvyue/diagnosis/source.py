@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -274,16 +275,26 @@ def _read_lanes(path: Path) -> pa.Table | None:
     return None
 
 
+def register(table: pa.Table, name: str, backend: Any = None) -> ir.Table:
+    """An Arrow table as an Ibis table: an in-memory table (DuckDB, zero copy) or, on Spark, a
+    temporary view made straight from Arrow (Ibis's own path goes through pandas, which turns
+    null strings into the text 'NaN')."""
+    if backend is None or backend.name != "pyspark":
+        return ibis.memtable(table)
+    backend._session.createDataFrame(table).createOrReplaceTempView(name)
+    return backend.table(name)
+
+
 def build(
-    facts: Mapping[str, pa.Table | None], merchants: pa.Table | None = None
+    facts: Mapping[str, pa.Table | None], merchants: pa.Table | None = None, backend: Any = None
 ) -> ShipmentSource:
-    """The shipments expression over in-memory Arrow tables (runs on any Ibis backend)."""
+    """The shipments expression over Arrow tables; ``backend`` only matters for Spark."""
     orders = facts.get("orders")
     if orders is None:
         raise DiagnosisError("facts: the orders table is required")
-    o = ibis.memtable(orders_arrow(orders))
-    tr = ibis.memtable(tracking_arrow(facts.get("tracking")))
-    lanes = ibis.memtable(lanes_arrow(facts.get("lanes")))
+    o = register(orders_arrow(orders), "lvyue_orders", backend)
+    tr = register(tracking_arrow(facts.get("tracking")), "lvyue_tracking", backend)
+    lanes = register(lanes_arrow(facts.get("lanes")), "lvyue_lanes", backend)
     merchants = merchants if merchants is not None else facts.get("merchants")
     return ShipmentSource(
         shipments=shipments_expr(o, tr, lanes),
