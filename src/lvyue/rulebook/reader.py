@@ -34,6 +34,7 @@ _TOP_KEYS = {"announcement", "title", "source", "published", "effective", "parti
 _CLAUSE_KEYS = {"id", "kind", "parameter", "value", "clock", "window", "scope", "exception_to",
                 "source", "note"}  # fmt: skip
 _SCOPE_KEYS = {"merchant_type", "category", "ship_mode", "flags"}
+_REVISION_KEYS = {"label", "at", "clauses", "withdraw", "note"}
 _ONE_SECOND = timedelta(seconds=1)
 _E = TypeVar("_E", Clock, ClauseKind, SourceKind)
 _S = TypeVar("_S", MerchantType, ShipMode)
@@ -75,11 +76,6 @@ class AnnouncementReader:
             for label, raws, valid_from, valid_to in versions
             for raw in raws
         ]
-        seen: set[tuple[str, str | None]] = set()
-        for c in clauses:
-            if (c.id, c.revision) in seen:
-                raise self.fail(c.id, "id", "duplicate clause id in this announcement")
-            seen.add((c.id, c.revision))
         announcement = Announcement(
             id=ann_id,
             title=str(doc.get("title", "")),
@@ -104,6 +100,7 @@ class AnnouncementReader:
         for i, item in enumerate(raw):
             if not isinstance(item, dict) or "at" not in item:
                 raise self.fail(None, f"revisions[{i}].at", "each revision needs 'at'")
+            self._no_unknown(item, _REVISION_KEYS, None, f"revisions[{i}].")
             at = self._instant(item["at"], None, f"revisions[{i}].at")
             if out and at <= out[-1].at:
                 raise self.fail(None, f"revisions[{i}].at", "revisions must be in time order")
@@ -115,9 +112,7 @@ class AnnouncementReader:
     ) -> list[tuple[str | None, list[Any], datetime | None, datetime | None]]:
         """Each version's clause list and the span it governs: [its revision, the next)."""
         bounds = [r.at for r in revisions]
-        current: dict[str, Any] = {}
-        for raw in original:
-            current[self._raw_id(raw)] = raw
+        current: dict[str, Any] = self._by_id(original)
         versions = []
         labels: list[str | None] = [None, *(r.label for r in revisions)]
         for i, label in enumerate(labels):
@@ -127,12 +122,22 @@ class AnnouncementReader:
                     if current.pop(str(withdrawn), None) is None:
                         field = f"revisions[{i - 1}].withdraw"
                         raise self.fail(str(withdrawn), field, "no such clause to withdraw")
-                for raw in rev.get("clauses") or []:
-                    current[self._raw_id(raw)] = raw
+                current |= self._by_id(rev.get("clauses") or [])
             start = bounds[i - 1] if i > 0 else None
             end = bounds[i] if i < len(bounds) else None
             versions.append((label, list(current.values()), start, end))
         return versions
+
+    def _by_id(self, raws: object) -> dict[str, Any]:
+        if not isinstance(raws, list):
+            raise self.fail(None, "clauses", "expected a list of clauses")
+        out: dict[str, Any] = {}
+        for raw in raws:
+            cid = self._raw_id(raw)
+            if cid in out:
+                raise self.fail(cid, "id", "duplicate clause id in this announcement")
+            out[cid] = raw
+        return out
 
     def _raw_id(self, raw: object) -> str:
         if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
