@@ -218,3 +218,32 @@ def test_after_sales_and_tracking_json(service: ServiceWorld) -> None:
     detail = c.get("/orders/t-1", headers=service.auth("m1.main")).json()
     assert [e["kind"] for e in detail["tracking"]] == ["pickup"]
     assert detail["after_sales"][0]["aftersale_id"] == "as-1"
+
+
+def test_batch_with_repeated_and_foreign_rows(service: ServiceWorld) -> None:
+    """The bulk path and the row-by-row path agree: a key repeated inside one batch is one
+    order (the later row updates it), a foreign shop's row is quarantined."""
+    c = service.client
+    rows = [
+        order("r-1"),
+        order("r-1", confirmed_receipt_time="2024-02-15 09:00:00"),
+        order("r-2", "m2"),
+        order("r-3", ship_time="2024-02-10 09:00:00", carrier="yunda", waybill="YDR3"),
+    ]
+    result = c.post("/ingest/orders", json={"rows": rows}, headers=service.auth("m1.main")).json()
+    assert (result["created"], result["updated"], result["unchanged"]) == (2, 1, 0)
+    assert len(result["quarantined"]) == 1
+    got = c.get("/orders/r-1", headers=service.auth("m1.main")).json()
+    assert got["confirmed_receipt_time"] == "2024-02-15T09:00:00+08:00"
+    scans = [
+        {"carrier": "yunda", "waybill": "YDR3", "time": "2024-02-10 20:00:00", "kind": "pickup"},
+        {"carrier": "yunda", "waybill": "YDR3", "time": "2024-02-10 20:00:00", "kind": "pickup"},
+        {"carrier": "yunda", "waybill": "NOPE", "time": "2024-02-10 20:00:00", "kind": "pickup"},
+    ]
+    # a merchant may upload scans of its own shipments only
+    as_m1 = c.post("/ingest/tracking", json={"rows": scans}, headers=service.auth("m1.main"))
+    assert as_m1.status_code == 403  # tracking:push is the carrier's
+    pushed = c.post("/ingest/tracking", json={"rows": scans}, headers=service.auth("carrier"))
+    assert (pushed.json()["created"], pushed.json()["unchanged"]) == (2, 1)
+    detail = c.get("/orders/r-3", headers=service.auth("m1.main")).json()
+    assert [e["kind"] for e in detail["tracking"]] == ["pickup"]

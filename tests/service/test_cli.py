@@ -1,0 +1,54 @@
+"""The service's commands: db upgrade, worker --once, demo --no-serve (SQLite)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from lvyue.api import create_app
+from lvyue.cli.main import app
+
+runner = CliRunner()
+WIDE = {"COLUMNS": "240", "NO_COLOR": "1"}
+
+
+def test_db_upgrade_and_worker_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    upgraded = runner.invoke(app, ["db", "upgrade", "--url", url], env=WIDE)
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "database at head" in upgraded.output
+    first = runner.invoke(app, ["worker", "--once", "--url", url], env=WIDE)
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["worker", "--once", "--url", url], env=WIDE)
+    assert again.exit_code == 0
+    assert "claimed elsewhere" in again.output or "no sweeps registered" in again.output
+
+
+def test_unreachable_database_is_one_line_and_exit_2() -> None:
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+    result = runner.invoke(app, ["db", "upgrade", "--url", url], env=WIDE)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "cannot migrate" in result.output
+
+
+def test_demo_builds_a_database_and_prints_working_tokens(tmp_path: Path) -> None:
+    directory = tmp_path / "demo"
+    result = runner.invoke(
+        app, ["demo", "--no-serve", "--dir", str(directory), "--orders", "300"], env=WIDE
+    )
+    assert result.exit_code == 0, result.output
+    assert "demo data (simulator)" in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("│ operator ")]
+    found = re.search(r"lvy_[A-Za-z0-9_-]{40,}", lines[0])
+    assert found is not None
+    demo_app = create_app(f"sqlite:///{directory / 'lvyue.db'}")
+    with TestClient(demo_app) as client:
+        auth = {"Authorization": f"Bearer {found.group(0)}"}
+        assert client.get("/me", headers=auth).json()["role"] == "operator"
+        orders = client.get("/orders", params={"limit": 500}, headers=auth).json()
+        assert len(orders) == 300
+    demo_app.state.engine.dispose()
