@@ -220,6 +220,7 @@ def test_order_context_reads_facts_format_names() -> None:
             "flags": ["delayed_shipping"],
             "pay_time": "2024-02-10 10:00:00",
             "confirmed_receipt_time": "2024-02-20T02:00:00+00:00",
+            "return_signed_at": "2024-02-25 08:00:00",
             "ship_time": "",
         }
     )
@@ -227,6 +228,7 @@ def test_order_context_reads_facts_format_names() -> None:
     assert ctx.clocks == {
         Clock.PAY_TIME: bj("2024-02-10 10:00:00"),
         Clock.RECEIPT_TIME: datetime(2024, 2, 20, 2, tzinfo=UTC),
+        Clock.RETURN_SIGNED: datetime(2024, 2, 25, 0, tzinfo=UTC),
     }
     for bad, field in [
         ({"merchant_type": "mars"}, "mars"),

@@ -58,7 +58,11 @@ class OrderContext:
 
 # Facts-format column names that mean a clock (docs/formats.md).
 _CLOCKS = {c.value: c for c in Clock}
-_CLOCK_ALIASES = {"confirmed_receipt_time": Clock.RECEIPT_TIME}
+_CLOCK_ALIASES = {
+    "confirmed_receipt_time": Clock.RECEIPT_TIME,  # orders
+    "return_shipped_at": Clock.RETURN_SHIPPED,  # after_sales
+    "return_signed_at": Clock.RETURN_SIGNED,
+}
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no", ""}
 
