@@ -52,3 +52,7 @@ def write_draft(directory: Path, text: str, name: str = "draft.yaml") -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / name).write_text(text, encoding="utf-8")
     return directory
+
+
+# Like CONFLICTING, but declared an exception to both clauses it meets: no conflict.
+EXTENDING = CONFLICTING.replace("exception_to: [DR-2a]", "exception_to: [DR-2a, SF-6]")

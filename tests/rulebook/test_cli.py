@@ -235,3 +235,13 @@ def test_table_command_writes_parquet_and_csv(tmp_path: Path) -> None:
 def test_table_command_refuses_a_conflicting_rulebook(tmp_path: Path) -> None:
     code, _, err = run("table", "--rulebook", str(write_draft(tmp_path, CONFLICTING)))
     assert code == 1 and "SF-6" in err and "X-1" in err
+
+
+def test_diff_command(tmp_path: Path) -> None:
+    from tests.rulebook.drafts import EXTENDING
+
+    code, out, _ = run("diff", "--rulebook", str(write_draft(tmp_path, EXTENDING)), "--json")
+    assert code == 0
+    assert sorted(c["before"].split(" ")[0] for c in json.loads(out)) == ["DR-2a", "SF-6"]
+    code, _, err = run("diff")
+    assert code == 2 and "--rulebook" in err

@@ -278,3 +278,16 @@ def test_a_window_ending_on_a_date_covers_that_whole_day(tmp_path: Path) -> None
     outside = rb.resolve("pickup.limit", order(ship_time="2030-02-11 00:00:00"))
     assert inside is not None and inside.clause_id == "X-1"
     assert outside is not None and outside.clause_id == "DR-2a"
+
+
+def test_diff_names_every_answer_a_draft_changes(tmp_path: Path) -> None:
+    from tests.rulebook.drafts import EXTENDING
+
+    shipped = load_rulebook()
+    draft = load_rulebook([write_draft(tmp_path, EXTENDING)])
+    changes = {(c.parameter, c.before, c.after) for c in shipped.diff(draft)}
+    assert changes == {
+        ("pickup.limit", "SF-6 = 48 h after ship_time", "X-1 = 3 d after ship_time"),
+        ("pickup.limit", "DR-2a = 24 h after ship_time", "X-1 = 3 d after ship_time"),
+    }
+    assert shipped.diff(shipped) == []

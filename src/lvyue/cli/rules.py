@@ -206,6 +206,25 @@ def _pairs_table(title: str, pairs: list[Conflict]) -> Table:
     return table
 
 
+@rules_app.command("diff")
+def diff(rulebook: RulebookDirs = None, as_json: AsJson = False) -> None:
+    """What draft directories change: per parameter, old answer → new answer, with an example."""
+    if not rulebook:
+        _fail("give the draft with --rulebook DIR (repeatable)")
+    base = _load(None)
+    changes = base.diff(_load(rulebook))
+    if as_json:
+        _echo_json([vars(c) for c in changes])
+        return
+    table = Table(title=f"{len(changes)} changes (cells of order space)")
+    for col in ("parameter", "before", "after", "cells", "for example"):
+        table.add_column(col, overflow="fold")
+    for c in changes:
+        row = (c.parameter, c.before, c.after, str(c.cells), c.example)
+        table.add_row(*(escape(x) for x in row))
+    out.print(table)
+
+
 @rules_app.command("table")
 def table_command(
     out_file: Annotated[

@@ -11,6 +11,7 @@ See docs/rulebook.md for the announcement schema and the parameter-table contrac
 """
 
 from lvyue.rulebook.context import FLAGS, Clock, OrderContext, order_context
+from lvyue.rulebook.diff import Change
 from lvyue.rulebook.errors import ConflictError, RulebookError
 from lvyue.rulebook.resolver import Answer, ClauseTrace
 from lvyue.rulebook.rulebook import Rulebook, load_rulebook
@@ -29,6 +30,7 @@ __all__ = [
     "FLAGS",
     "Announcement",
     "Answer",
+    "Change",
     "Clause",
     "ClauseKind",
     "ClauseTrace",

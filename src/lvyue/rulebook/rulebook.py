@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from lvyue.rulebook.context import OrderContext
+from lvyue.rulebook.diff import Change, diff_rulebooks
 from lvyue.rulebook.loader import Loaded, load, shipped_dir
 from lvyue.rulebook.resolver import Answer, ClauseTrace, Resolver, deadline_of, deepest_prefix
 from lvyue.rulebook.schema import Announcement, Clause, ParameterSpec
@@ -92,6 +93,15 @@ class Rulebook:
         ties: list[Conflict] = []
         conflicts = find_conflicts(self._resolver, self._by_parameter, self.category_keys, ties)
         return conflicts, ties
+
+    def diff(self, other: Rulebook) -> list[Change]:
+        """Where ``other`` (e.g. this rulebook plus a draft) answers differently from this one."""
+        merged: dict[str, tuple[Clause, ...]] = {}
+        for source in (self._by_parameter, other._by_parameter):
+            for parameter, clauses in source.items():
+                merged[parameter] = merged.get(parameter, ()) + clauses
+        keys = sorted(set(self.category_keys) | set(other.category_keys))
+        return diff_rulebooks(self._resolver, other._resolver, merged, keys)
 
     def parameter_table(self) -> pa.Table:
         """The batch form; built once. Raises ConflictError if any cell is in conflict."""
