@@ -187,3 +187,29 @@ def test_a_conflicting_cell_stops_compilation(tmp_path: Path) -> None:
     rb = load_rulebook([write_draft(tmp_path, CONFLICTING)])
     with pytest.raises(ConflictError, match="SF-6"):
         rb.parameter_table()
+
+
+def test_trace_explains_every_answer(rulebook: Rulebook) -> None:
+    """The answer is the one applicable clause nothing overrides; the overridden list is
+    every applicable clause something overrides (default-and-exception, seen two ways)."""
+    parameters = sorted({c.parameter for c in rulebook.clauses if c.parameter})
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(orders(rulebook))
+    def check(batch: list[OrderContext]) -> None:
+        for ctx in batch:
+            for parameter in parameters:
+                answer = rulebook.resolve(parameter, ctx)
+                traced = rulebook.trace(parameter, ctx)
+                applicable = [t for t in traced if t.applies]
+                unknown = [t for t in traced if t.reason.startswith("unknown")]
+                if answer is None:
+                    assert unknown or not applicable
+                    continue
+                standing = {t.clause_id for t in applicable if not t.overridden_by}
+                beaten = sorted({t.clause_id for t in applicable if t.overridden_by})
+                assert answer.clause_id in standing and not unknown
+                assert standing == {answer.clause_id, *answer.concurring}
+                assert list(answer.overridden) == beaten
+
+    check()
