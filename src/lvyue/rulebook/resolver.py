@@ -87,6 +87,9 @@ def check_clause(clause: Clause, ctx: OrderContext) -> str | None:
 
 
 class Resolver:
+    """Answers for one order from the clauses of each parameter (GN-1: announcements layered
+    over the daily rules; GN-3: every answer names its clause)."""
+
     def __init__(self, by_parameter: Mapping[str, tuple[Clause, ...]]) -> None:
         self._by_parameter = by_parameter
         self._closure = exception_closure(c for cs in by_parameter.values() for c in cs)
