@@ -12,20 +12,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import synth  # noqa: E402
+import synth
 
-from lvyue.diagnosis import ShipmentSource, Thresholds, build  # noqa: E402
+from lvyue.diagnosis import ShipmentSource, build
 
-# Thresholds for the synthetic marketplace (the shipped ones come from the rulebook).
-THRESHOLDS = Thresholds(
-    route_on_time_rate_min=0.85,
-    route_exception_rate_max=0.08,
-    outlet_pickup_24h_rate_min=0.85,
-    min_volume=30,
-    control_after_weeks=3,
-    lift_after_weeks=2,
-    min_history_orders=100,
-)
 
 
 @pytest.fixture(scope="session")

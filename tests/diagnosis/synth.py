@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from lvyue.diagnosis import Thresholds
+
 CITIES = [
     ("浙江省", "杭州市"),
     ("浙江省", "宁波市"),
@@ -29,6 +31,18 @@ START = 1672502400  # 2023-01-01 00:00 Beijing = 2022-12-31T16:00Z
 # refunded; refund log-odds = base + 0.5·pickup days beyond 24 h + 0.8·transit beyond the
 # lane standard (in standards) + 1.8·exception; P(returned | exception) = 0.35.
 TRUE_BASE = {"服饰内衣": -2.4, "食品饮料": -2.9}
+
+
+# Thresholds for the synthetic marketplace (the shipped ones come from the rulebook).
+THRESHOLDS = Thresholds(
+    route_on_time_rate_min=0.85,
+    route_exception_rate_max=0.08,
+    outlet_pickup_24h_rate_min=0.85,
+    min_volume=30,
+    control_after_weeks=3,
+    lift_after_weeks=2,
+    min_history_orders=100,
+)
 
 
 @dataclass

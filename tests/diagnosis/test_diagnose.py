@@ -9,7 +9,7 @@ import ibis
 import pyarrow as pa
 import pytest
 import synth
-from conftest import THRESHOLDS
+from synth import THRESHOLDS
 from typer.testing import CliRunner
 
 from lvyue.cli.main import app

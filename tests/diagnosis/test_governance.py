@@ -8,7 +8,7 @@ from pathlib import Path
 import ibis
 import pytest
 import synth
-from conftest import THRESHOLDS
+from synth import THRESHOLDS
 
 from lvyue.diagnosis import Finding, GovernanceState, ShipmentSource, compute_week, parse_week
 from lvyue.diagnosis.state import replay
@@ -71,7 +71,7 @@ def _finding(week: int, flagged: bool, value: float, volume: int = 100) -> Findi
 def test_lift_after_rectification() -> None:
     history = [_finding(w, True, 0.5) for w in range(1, 4)]
     history += [_finding(4, False, 0.95), _finding(5, False, 0.96)]
-    states, newly, lifted = replay(history, THRESHOLDS, report_week=5)
+    states, _, lifted = replay(history, THRESHOLDS, report_week=5)
     assert states[("route", "r")].status == "normal"
     assert [s.key for s in lifted] == ["r"]
     assert [e.split()[1] for e in states[("route", "r")].events] == ["controlled", "lifted"]

@@ -8,6 +8,7 @@ merchant gets the cold-start state (LD-10); topic analysis needs the rollout fla
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,9 +127,12 @@ def diagnose(
             topic_status="cold_start",
             recommendations=list(COLD_START_ADVICE),
         )
+    # One pass over all shipments: the merchant's industry in the period, kept for the rest.
+    same = materialize(con, scoped.filter(_same_industry(scoped, industry)))
+    mine = same.filter(same.merchant_id == merchant_id)
     shipped = mine.filter(mine.shipped)
     summary = rows(con.to_pyarrow(shipped.aggregate(**aggregations(shipped))))[0]
-    capability = rows(con.to_pyarrow(carrier_capability(scoped, merchant_id)))
+    capability = rows(con.to_pyarrow(carrier_capability(same, merchant_id)))
     result = Diagnosis(
         merchant_id,
         period,
@@ -142,7 +146,7 @@ def diagnose(
     )
     if not _enabled(merchants, merchant_id):
         return result
-    topic, recs = _topic(con, scoped, merchant_id, industry, summary, th)
+    topic, recs = _topic(con, same, merchant_id, summary, th)
     return Diagnosis(
         **{
             **result.__dict__,
@@ -151,6 +155,18 @@ def diagnose(
             "topic_status": "enabled" if topic.peer_count else "no_peers",
         }
     )
+
+
+def _same_industry(t: ir.Table, industry: str | None) -> ir.BooleanValue:
+    return t.industry.isnull() if industry is None else t.industry == industry
+
+
+def materialize(con: Any, expr: ir.Table) -> ir.Table:
+    """Compute once and keep: a temporary table on DuckDB, a cached DataFrame on Spark."""
+    if con.name == "duckdb":
+        return con.create_table(f"_lvyue_dx_{uuid.uuid4().hex}", expr, temp=True)
+    cached: ir.Table = expr.cache()
+    return cached
 
 
 def _controlled_usage(
@@ -173,17 +189,16 @@ def _controlled_usage(
 
 def _topic(
     con: Any,
-    scoped: ir.Table,
+    same: ir.Table,
     merchant_id: str,
-    industry: str | None,
     summary: dict[str, Any],
     th: Thresholds,
 ) -> tuple[TopicAnalysis, list[growth.Recommendation]]:
-    same = scoped.filter(scoped.industry == industry)
+    """LD-6/LD-7 on ``same``: the period's shipments of the merchant's industry."""
     population = rows(con.to_pyarrow(peers.merchant_table(same, th.min_history_orders)))
     me = {"merchant_id": merchant_id, **summary}
     standings = peers.standing(me, population)
-    lanes = peers.lanes_from(con.to_pyarrow(peers.lane_detail(scoped, merchant_id, industry or "")))
+    lanes = peers.lanes_from(con.to_pyarrow(peers.lane_detail(same, merchant_id)))
     suggestions = peers.suggestions(lanes, standings, th.min_volume)
     by_lane = _lane_carriers(con, same, merchant_id)
     recs = growth.recommend(lanes, by_lane, standings, th.route_on_time_rate_min, th.min_volume)

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from lvyue.diagnosis.metrics import rows
 from lvyue.diagnosis.thresholds import Thresholds
+from lvyue.diagnosis.weeks import week_bounds
 
 ROUTE_KEYS = ("carrier", "origin_city", "dest_city")
 OUTLET_KEYS = ("carrier", "outlet")
@@ -28,14 +29,16 @@ def _rate(flag: ir.BooleanColumn) -> ir.FloatingScalar:
     )
 
 
+def _in_week(shipments: ir.Table, week_no: int) -> ir.Table:
+    """Shipments handed over in the ISO week (Beijing), as a range on epoch seconds."""
+    lo, hi = week_bounds(week_no)
+    return shipments.filter(shipments.anchor_s >= lo, shipments.anchor_s < hi)
+
+
 def route_week(shipments: ir.Table, week_no: int) -> ir.Table:
     """Per route: volume, on-time rate (LD-5) and exception rate for one week."""
-    t = shipments.filter(
-        shipments.week_no == week_no,
-        shipments.carrier.notnull(),
-        shipments.origin_city.notnull(),
-        shipments.dest_city.notnull(),
-    )
+    t = _in_week(shipments, week_no)
+    t = t.filter(t.carrier.notnull(), t.origin_city.notnull(), t.dest_city.notnull())
     return t.group_by(list(ROUTE_KEYS)).aggregate(
         volume=t.count(),
         on_time_rate=_rate(t.on_time),
@@ -46,9 +49,8 @@ def route_week(shipments: ir.Table, week_no: int) -> ir.Table:
 
 def outlet_week(shipments: ir.Table, week_no: int) -> ir.Table:
     """Per outlet: volume and share picked up within 24 h of shipping."""
-    t = shipments.filter(
-        shipments.week_no == week_no, shipments.carrier.notnull(), shipments.outlet.notnull()
-    )
+    t = _in_week(shipments, week_no)
+    t = t.filter(t.carrier.notnull(), t.outlet.notnull())
     return t.group_by(list(OUTLET_KEYS)).aggregate(
         volume=t.count(),
         pickup_24h_rate=_rate(t.picked_24h_ship),

@@ -97,9 +97,10 @@ def standing(merchant: dict[str, Any], peers: list[dict[str, Any]]) -> list[Peer
     return out
 
 
-def lane_detail(shipments: ir.Table, merchant_id: str, industry: str) -> ir.Table:
-    """Lane × carrier metrics of the merchant beside the same lane × carrier among peers."""
-    shipped = shipments.filter(shipments.shipped, shipments.industry == industry)
+def lane_detail(same_industry: ir.Table, merchant_id: str) -> ir.Table:
+    """Lane × carrier metrics of the merchant beside the same lane × carrier among its
+    industry peers (``same_industry``: shipments of the merchant's industry)."""
+    shipped = same_industry.filter(same_industry.shipped)
     names = ["pickup_from_pay_h", "on_time_rate", "exception_rate"]
     mine = grouped(shipped.filter(shipped.merchant_id == merchant_id), LANE_KEYS, names)
     peers = grouped(shipped.filter(shipped.merchant_id != merchant_id), LANE_KEYS, names)

@@ -234,7 +234,7 @@ def derive(t: ir.Table) -> ir.Table:
     transit_days = _day(t.signed_s) - _day(t.pickup_s)  # pickup day not counted
     pay_to_pickup = (t.pickup_s - t.pay_s) / hour
     ship_to_pickup = (t.pickup_s - t.ship_s) / hour
-    week_anchor = t.ship_s.coalesce(t.pickup_s) + BEIJING_OFFSET_S + 3 * DAY_S  # Monday-based
+    anchor = t.ship_s.coalesce(t.pickup_s)  # governance weeks are read on the shipping time
     derived = t.mutate(
         shipped=t.ship_s.notnull() | t.pickup_s.notnull(),
         pickup_from_pay_h=pay_to_pickup,
@@ -249,7 +249,8 @@ def derive(t: ir.Table) -> ir.Table:
         standard_h=standard_h,
         standard_days=standard_days,
         on_time=ibis.ifelse(t.signed_s.notnull(), transit_days <= standard_days, ibis.null()),
-        week_no=(week_anchor / (7 * DAY_S)).floor().cast("int64"),
+        anchor_s=anchor,
+        week_no=((anchor + BEIJING_OFFSET_S + 3 * DAY_S) / (7 * DAY_S)).floor().cast("int64"),
     )
     return derived.drop("lane_hours")
 

@@ -38,6 +38,12 @@ def week_label(week_no: int) -> str:
     return f"{year}-W{week:02d}"
 
 
+def week_bounds(week_no: int) -> tuple[int, int]:
+    """[Monday 00:00, next Monday 00:00) Beijing, in UTC epoch seconds."""
+    start = int(week_start(week_no).timestamp())
+    return start, start + 7 * 86_400
+
+
 def week_start(week_no: int) -> datetime:
     """Monday 00:00 Beijing of the week, aware."""
     monday = week_monday(week_no)
