@@ -19,7 +19,7 @@ from lvyue.store.rows import ShipmentIn
 from lvyue.store.tables import Order
 from lvyue.workflows import config
 from lvyue.workflows.actions import after_sales, inspection, violations
-from lvyue.workflows.actions.facts import order_facts
+from lvyue.workflows.actions.facts import facts_for
 from lvyue.workflows.machine import Refusal
 
 # Orders paid this long ago or less are re-evaluated by the violations sweep.
@@ -62,8 +62,8 @@ def violations_from_verdicts(session: Session, now: datetime) -> dict[str, Any]:
     """SF-10: every violated verdict of the engine on recent orders becomes a violation once."""
     orders = session.scalars(select(Order).where(Order.pay_time >= now - VIOLATION_LOOKBACK))
     recorded = 0
-    for order in orders:
-        for verdict in evaluate_order(order_facts(session, order), now, config.rules()):
+    for facts in facts_for(session, orders.all()):
+        for verdict in evaluate_order(facts, now, config.rules()):
             if verdict.status is not VerdictStatus.VIOLATED or verdict.check is Check.SETTLEMENT:
                 continue
             row = violations.record(

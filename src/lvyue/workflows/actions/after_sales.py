@@ -52,6 +52,18 @@ def _status(session: Session, row: AfterSale) -> AfterSaleState:
     return status
 
 
+def _ensure_states(session: Session) -> None:
+    """Give every request ingested as facts its workflow state (read off its instants)."""
+    missing = session.scalars(
+        select(AfterSale)
+        .outerjoin(AfterSaleState, AfterSaleState.aftersale_id == AfterSale.aftersale_id)
+        .where(AfterSaleState.aftersale_id.is_(None))
+    )
+    for row in missing:
+        session.add(AfterSaleState(aftersale_id=row.aftersale_id, state=_initial_state(row)))
+    session.flush()
+
+
 def load(session: Session, aftersale_id: str, merchant_id: str | None) -> Loaded:
     row = session.get(AfterSale, aftersale_id)
     if row is None or (merchant_id is not None and row.merchant_id != merchant_id):
@@ -195,6 +207,7 @@ def sweep_timeouts(session: Session, rules: Rules, now: datetime) -> int:
     A second run finds the requests already moved on; a concurrent run loses the
     compare-and-set and skips. Each merchant-side timeout records one violation.
     """
+    _ensure_states(session)
     open_ids = session.scalars(
         select(AfterSaleState.aftersale_id).where(AfterSaleState.state.in_(tuple(flow.TIMEOUTS)))
     ).all()

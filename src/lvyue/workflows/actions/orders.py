@@ -24,16 +24,23 @@ def load_order(session: Session, order_id: str, merchant_id: str | None = None) 
 
 def order_context(session: Session, order: Order, **clocks: datetime | None) -> OrderContext:
     """The order as the rulebook sees it, with its known instants plus ``clocks``."""
+    merchant = session.get(Merchant, order.merchant_id)
+    established = merchant is not None and merchant.established_store
+    return context_of(order, session.get(Shipment, order.order_id), established, **clocks)
+
+
+def context_of(
+    order: Order, shipment: Shipment | None, established_store: bool, **clocks: datetime | None
+) -> OrderContext:
+    """``order_context`` from rows already loaded (the batch path of ``facts_for``)."""
     flags = {f for f in FLAGS if str(order.extra.get(f, "")).strip().lower() in _TRUE}
     if order.delayed_shipping:
         flags.add("delayed_shipping")
-    merchant = session.get(Merchant, order.merchant_id)
-    if merchant is not None and merchant.established_store:
+    if established_store:
         flags.add("established_store")
     known: dict[Clock, datetime] = {Clock.PAY_TIME: order.pay_time}
     if order.promised_ship_time is not None:
         known[Clock.PROMISED_SHIP_TIME] = order.promised_ship_time
-    shipment = session.get(Shipment, order.order_id)
     if shipment is not None:
         known[Clock.SHIP_TIME] = shipment.ship_time
     if order.confirmed_receipt_time is not None:

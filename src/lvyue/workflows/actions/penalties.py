@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from lvyue.engine.online import Resolves
 from lvyue.engine.penalties import Late, penalties
 from lvyue.model.enums import Check
-from lvyue.store.tables import Order, Shipment
+from lvyue.store.tables import Order
 from lvyue.store.workflow_tables import Violation
-from lvyue.workflows.actions.facts import order_facts
+from lvyue.workflows.actions.facts import facts_for
 
 
 def of_merchant(
@@ -24,19 +24,16 @@ def of_merchant(
     query = select(Violation).where(Violation.check == Check.SHIP_DEADLINE.value)
     if merchant_id is not None:
         query = query.where(Violation.merchant_id == merchant_id)
-    lates = []
-    for violation in session.scalars(query.order_by(Violation.violation_id)):
-        order = session.get(Order, violation.order_id)
-        if order is None or violation.deadline is None:
-            continue
-        shipment = session.get(Shipment, order.order_id)
-        lates.append(
-            Late(
-                order_facts(session, order),
-                order.product_id,
-                violation.deadline,
-                shipment.ship_time if shipment else None,
-            )
-        )
+    found = [
+        (v, order)
+        for v in session.scalars(query.order_by(Violation.violation_id))
+        if v.deadline is not None and (order := session.get(Order, v.order_id)) is not None
+    ]
+    facts = facts_for(session, [order for _, order in found])
+    lates = [
+        Late(of, order.product_id, v.deadline, of.ship_time)
+        for (v, order), of in zip(found, facts, strict=True)
+        if v.deadline is not None
+    ]
     rows: list[dict[str, Any]] = penalties(lates, now, rules).to_pylist()
     return rows
