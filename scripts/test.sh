@@ -24,17 +24,19 @@ fi
 # --- a throwaway PostgreSQL on loopback ---
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 PGROOT=$(mktemp -d /tmp/lvyue-pg.XXXXXX)
-PGPORT=${LVYUE_TEST_PGPORT:-55432}
+# A free loopback port, unless one is given (another server may hold 55432).
+PGPORT=${LVYUE_TEST_PGPORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 chown postgres:postgres "$PGROOT"
-runuser -u postgres -- "$PGBIN/initdb" -D "$PGROOT/data" -U postgres --auth=trust -E UTF8 \
-  --locale=C.UTF-8 >/dev/null
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/server.log" -w -t 60 \
-  -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGROOT -c fsync=off" start >/dev/null
 stop_pg() {
   runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGROOT/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$PGROOT"
 }
 trap stop_pg EXIT
+runuser -u postgres -- "$PGBIN/initdb" -D "$PGROOT/data" -U postgres --auth=trust -E UTF8 \
+  --locale=C.UTF-8 >/dev/null
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/server.log" -w -t 60 \
+  -o "-c listen_addresses=127.0.0.1 -p $PGPORT -k $PGROOT -c fsync=off" start >/dev/null \
+  || { cat "$PGROOT/server.log"; exit 1; }
 export LVYUE_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$PGPORT/postgres"
 echo "== PostgreSQL on 127.0.0.1:$PGPORT =="
 
