@@ -142,3 +142,38 @@ def test_operator_registers_merchant_with_main_account(service: ServiceWorld) ->
     )
     assert refused.status_code == 403
     assert refused.json()["detail"]["permission"] == "merchants:manage"
+
+
+def test_deactivated_sub_account_loses_access_at_once(service: ServiceWorld) -> None:
+    c, main = service.client, service.auth("m2.main")
+    created = c.post(
+        "/sub-accounts", json={"account_id": "m2-temp", "name": "临时工"}, headers=main
+    ).json()
+    temp = {"Authorization": f"Bearer {created['token']}"}
+    assert c.get("/me", headers=temp).status_code == 200
+    assert (
+        c.post("/accounts/m2-temp/deactivate", headers=service.auth("m1.main")).status_code == 404
+    )
+    assert c.post("/accounts/m2.main/deactivate", headers=main).status_code == 422
+    off = c.post("/accounts/m2-temp/deactivate", headers=main)
+    assert off.status_code == 200 and off.json()["active"] is False
+    assert c.get("/me", headers=temp).status_code == 401
+
+
+def test_audit_log_records_changes_per_tenant(service: ServiceWorld) -> None:
+    c = service.client
+    c.put(
+        "/positions",
+        json={"name": "审计", "permissions": ["audit:view"]},
+        headers=service.auth("m1.main"),
+    )
+    mine = c.get("/audit", headers=service.auth("m1.main")).json()
+    assert any(e["action"] == "position.set" and e["detail"]["name"] == "审计" for e in mine)
+    assert {e["merchant_id"] for e in mine} == {"m1"}
+    assert (
+        c.get("/audit", params={"merchant_id": "m2"}, headers=service.auth("m1.main")).status_code
+        == 404
+    )
+    everything = c.get("/audit", params={"limit": 500}, headers=service.auth("operator")).json()
+    assert {"m1", "m2"} <= {e["merchant_id"] for e in everything}
+    assert c.get("/audit", headers=service.auth("m1.clerk")).status_code == 403

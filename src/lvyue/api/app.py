@@ -28,7 +28,13 @@ def create_app(
 
     The database must already be migrated (``lvyue db upgrade`` / ``lvyue.store.upgrade``).
     ``kuaidi100_salt`` defaults to ``LVYUE_KUAIDI100_SALT``; without one, pushes are refused."""
-    from lvyue.api import routes_accounts, routes_facts, routes_kuaidi100, routes_quarantine
+    from lvyue.api import (
+        routes_accounts,
+        routes_audit,
+        routes_facts,
+        routes_kuaidi100,
+        routes_quarantine,
+    )
 
     app = FastAPI(
         title="lvyue 履约",
@@ -54,7 +60,13 @@ def create_app(
         """Liveness; the only endpoint without authentication."""
         return {"status": "ok"}
 
-    for module in (routes_accounts, routes_facts, routes_kuaidi100, routes_quarantine):
+    for module in (
+        routes_accounts,
+        routes_facts,
+        routes_kuaidi100,
+        routes_quarantine,
+        routes_audit,
+    ):
         app.include_router(module.router)
     for name in _OPTIONAL_ROUTERS:
         if importlib.util.find_spec(name) is not None:

@@ -19,6 +19,7 @@ from lvyue.store.accounts import (
     create_merchant,
     issue_token,
     position_permissions,
+    revoke_tokens,
     set_position,
 )
 from lvyue.store.permissions import GRANTABLE, MERCHANT_ROLES, PERMISSIONS, ROLE_PERMISSIONS, Role
@@ -304,6 +305,31 @@ def new_token(
     )
     session.commit()
     return IssuedToken(account=_out(account), token=token)
+
+
+@router.post("/accounts/{account_id}/deactivate")
+def deactivate_account(
+    account_id: str,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("accounts:manage"))],
+) -> AccountOut:
+    """Switch off one of the merchant's sub-accounts and revoke its tokens at once."""
+    account = _own_account(session, principal, account_id)
+    if account.role != Role.MERCHANT_SUB:
+        raise HTTPException(422, detail="account_id: only sub-accounts can be deactivated here")
+    account.active = False
+    revoked = revoke_tokens(session, account_id)
+    audit(
+        session,
+        actor=principal.account_id,
+        action="account.deactivate",
+        entity="account",
+        entity_id=account_id,
+        merchant_id=account.merchant_id,
+        detail={"revoked": revoked},
+    )
+    session.commit()
+    return _out(account)
 
 
 def _position_out(session: SessionDep, position: Position) -> PositionOut:

@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, str] = {
     "merchants:manage": "create merchants and their main accounts",
     "tracking:push": "push tracking events as a carrier",
     "quarantine:manage": "list, fix and replay quarantined rows",
+    "audit:view": "read the audit log (a merchant: of its own shop)",
 }
 
 # What a main account may grant a sub-account through a position (never accounts:manage).
@@ -49,6 +50,7 @@ GRANTABLE: frozenset[str] = frozenset(
         "inspection:manage",
         "logistics_diagnosis:view",
         "penalties:view",
+        "audit:view",
     }
 )
 
@@ -63,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "penalties:manage",
             "merchants:manage",
             "quarantine:manage",
+            "audit:view",
         }
     ),
     Role.MERCHANT_MAIN: GRANTABLE | {"accounts:manage"},
