@@ -73,7 +73,7 @@ def main(argv: list[str]) -> None:
             f"{r['size_mib']:,.0f}",
             f"{int(r['tracking']):,}",
         )
-    Console().print(table)
+    Console(width=120).print(table)
 
 
 if __name__ == "__main__":
