@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from lvyue.api.testing import ServiceWorld
 from lvyue.model import format_instant
-from lvyue.store import make_engine, make_session_factory
+from lvyue.store import make_engine, make_session_factory, session_scope
 from lvyue.store.hooks import sweeps
 from lvyue.store.sweeps import run_sweep
 
@@ -53,6 +53,17 @@ def _sweep(service: ServiceWorld, now: datetime) -> Any:
     try:
         sweep = next(s for s in sweeps() if s.name == TIMEOUTS)
         return run_sweep(make_session_factory(engine), sweep, now, "test-worker")
+    finally:
+        engine.dispose()
+
+
+def _sweep_now(service: ServiceWorld, now: datetime) -> dict[str, Any]:
+    """The sweep's own function, outside the worker's once-per-period claims."""
+    engine = make_engine(service.url)
+    try:
+        sweep = next(s for s in sweeps() if s.name == TIMEOUTS)
+        with session_scope(make_session_factory(engine)) as session:
+            return sweep.run(session, now)
     finally:
         engine.dispose()
 
@@ -138,11 +149,10 @@ def test_sweep_function_is_idempotent_across_periods(
     service: ServiceWorld, clock: Clock, make_order: OrderFactory
 ) -> None:
     aid = _request(service, _shipped_order(service, clock, make_order))["aftersale_id"]
-    later = clock.advance(days=3)
-    _sweep(service, later.replace(second=0))
+    assert _sweep_now(service, clock.advance(days=3))["acted"] >= 1
     before = service.client.get("/violations", headers=service.auth("m1.main")).json()
-    # next minute: a new period, but the request has moved on and the violation exists
-    _sweep(service, clock.advance(minutes=1))
+    # run again later: the request has moved on and the violation exists
+    _sweep_now(service, clock.advance(minutes=1))
     after = service.client.get("/violations", headers=service.auth("m1.main")).json()
     assert len(after) == len(before)
     assert _get(service, aid)["state"] == "agreed"  # not moved twice
@@ -153,7 +163,7 @@ def test_a_consumer_who_never_returns_has_the_request_closed_without_violation(
 ) -> None:
     aid = _request(service, _shipped_order(service, clock, make_order))["aftersale_id"]
     _post(service, f"/workflows/after-sales/{aid}/decision", "m1.main", {"agree": True})
-    _sweep(service, clock.advance(days=8))
+    _sweep_now(service, clock.advance(days=8))
     assert _get(service, aid)["state"] == "closed"
     violations = service.client.get("/violations", headers=service.auth("m1.main")).json()
     assert not [v for v in violations if v["aftersale_id"] == aid]
@@ -209,3 +219,24 @@ def test_requests_ingested_as_facts_join_the_workflow_in_the_state_their_steps_s
         service, f"/workflows/after-sales/{row['aftersale_id']}/return-shipped", "consumer"
     )
     assert shipped.status_code == 200 and shipped.json()["state"] == "return_shipped"
+
+
+def test_the_sweep_acts_on_ingested_requests_nobody_has_opened(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    order = _shipped_order(service, clock, make_order)
+    row = {
+        "aftersale_id": f"AS-COLD-{order}",
+        "order_id": order,
+        "type": "refund_only",
+        "created_at": format_instant(clock.now),
+    }
+    ingested = service.client.post("/after-sales", json=row, headers=service.auth("m1.main"))
+    assert ingested.status_code == 201, ingested.text
+    assert _sweep_now(service, clock.advance(days=3))["acted"] >= 1
+    got = _get(service, row["aftersale_id"])
+    assert got["state"] == "refunded"  # refund-only: the platform refunds
+    violations = service.client.get("/violations", headers=service.auth("m1.main")).json()
+    assert [v["check"] for v in violations if v["aftersale_id"] == row["aftersale_id"]] == [
+        "aftersale_merchant_confirm"
+    ]
