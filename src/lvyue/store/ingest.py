@@ -325,6 +325,7 @@ def ingest_rows(
         except ValidationError as error:
             refused.append((number, raw, describe(error)))
     result.created, rest, rejected = insert_new(session, table, valid, scope, actor)
+    result.unchanged = len(valid) - result.created - len(rest) - len(rejected)  # known as is
     refused += [(number, raw, str(error)) for number, raw, error in rejected]
     for number, raw, row in rest:
         try:
