@@ -12,6 +12,10 @@ import synth
 
 from lvyue.api.testing import ServiceWorld, service, service_backend  # noqa: F401
 
+# The endpoints only read the database for authentication, which the service's own tests
+# cover on both databases: SQLite is enough here.
+pytestmark = pytest.mark.parametrize("service_backend", ["sqlite"], indirect=True, scope="module")
+
 
 @pytest.fixture(scope="module")
 def with_facts(
