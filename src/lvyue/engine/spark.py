@@ -12,7 +12,7 @@ def spark_session(cores: int = 2) -> Any:
     from pyspark.sql import SparkSession
 
     warehouse = tempfile.mkdtemp(prefix="lvyue-spark-warehouse-")
-    return (
+    session = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("lvyue")
         .config("spark.sql.warehouse.dir", warehouse)
@@ -20,5 +20,8 @@ def spark_session(cores: int = 2) -> Any:
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", str(cores * 2))
         .config("spark.driver.memory", "2g")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
