@@ -49,9 +49,7 @@ def draw_parcels(world: World, rng: np.random.Generator, o: Columns) -> None:
     o["district"] = start[dest] + (rng.random(n) * count[dest]).astype(np.int64)
     o["road"] = rng.integers(0, len(ROADS), n)
     o["house"] = rng.integers(1, 400, n)
-    o["outlet"] = (
-        net.outlet_start[carrier, origin] + (m * 7 + carrier) % net.outlet_count[carrier, origin]
-    )
+    o["outlet"] = net.pickup_outlet(m, carrier, origin)
     o["dest_outlet"] = net.outlet_start[carrier, dest] + rng.integers(
         0, net.outlet_count[carrier, dest]
     )

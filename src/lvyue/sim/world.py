@@ -50,11 +50,13 @@ SHOP_WORDS = (
 )
 SHOP_KINDS = ("旗舰店", "专营店", "专卖店", "小店", "的店")
 PERMISSIONS = ("orders", "shipping", "aftersales", "reports", "inspection", "logistics_diagnosis")
-POOR_OUTLET_SHARE = 0.06
+# Poor outlets and lanes concentrate where the parcels are, so weekly governance sees them.
+POOR_OUTLET_CANDIDATES, POOR_OUTLET_SHARE = 150, 0.15  # of the busiest outlets
+POOR_OUTLET_TAIL_SHARE = 0.03  # of the other outlets
 POOR_OUTLET_PICKUP = 4.0  # multiplier on the pickup delay at a poor outlet
 POOR_OUTLET_HUB = 3.0  # multiplier on pickup -> first sorting centre
-POOR_LANE_CANDIDATES = 400  # the busiest (carrier, origin, destination) lanes
-POOR_LANE_SHARE = 0.08  # of those, persistently slow
+POOR_LANE_CANDIDATES = 80  # the busiest (carrier, origin, destination) lanes
+POOR_LANE_SHARE = 0.2  # of those, persistently slow
 POOR_LANE_TRANSIT = 1.9
 POOR_LANE_EXCEPTION = 3.0
 
@@ -76,6 +78,15 @@ class Network:
     distance_km: Floats  # [origin city, dest city]
     standard_hours: Floats  # [origin city, dest city]
     lane_factor: Floats  # [carrier, origin city, dest city]
+
+    def pickup_outlet(self, merchant: Ints, carrier: Ints, city: Ints) -> Ints:
+        """The outlet that picks up a merchant's parcels of a carrier (one per shop)."""
+        return _pickup_outlet(self.outlet_start, self.outlet_count, merchant, carrier, city)
+
+
+def _pickup_outlet(start: Ints, count: Ints, merchant: Ints, carrier: Ints, city: Ints) -> Ints:
+    result: Ints = start[carrier, city] + (merchant * 7 + carrier) % count[carrier, city]
+    return result
 
 
 @dataclass(frozen=True)
@@ -190,7 +201,7 @@ def build_world(orders: int, seed: int) -> World:
         category_industry=category_industry,
         category_flower=np.array([c in VF_CATEGORIES for c in categories]),
         category_btas=np.array([industries[i].btas for i in category_industry]),
-        network=_network(rng, _shipping_volume(weight, city, carriers)),
+        network=_network(rng, weight, city, carriers),
         **products,
     )
 
@@ -231,16 +242,9 @@ def _products(
     }
 
 
-def _shipping_volume(weight: Floats, city: Ints, carriers: Ints) -> Floats:
-    """Expected share of parcels per [carrier, origin city] given the merchants."""
-    volume = np.zeros((len(data.carriers()), len(data.cities())))
-    np.add.at(volume, (carriers[:, 0], city), 0.8 * weight)
-    np.add.at(volume, (carriers[:, 1], city), 0.2 * weight)
-    result: Floats = volume / volume.sum()
-    return result
-
-
-def _network(rng: np.random.Generator, origin_volume: Floats) -> Network:
+def _network(rng: np.random.Generator, weight: Floats, city: Ints, carriers: Ints) -> Network:
+    """Outlets and sorting centres of every carrier in every city, lanes, and the poor ones
+    (given the merchants' order weights, cities and primary/secondary carriers)."""
     table = data.cities()
     profiles = data.carriers()
     nc, ny = len(profiles), len(table)
@@ -266,14 +270,24 @@ def _network(rng: np.random.Generator, origin_volume: Floats) -> Network:
             where += [y] * (k + 1)
             whose += [c] * (k + 1)
     hubs = np.array(is_hub)
-    poor = ~hubs & (rng.random(len(ids)) < POOR_OUTLET_SHARE)
+    merchant = np.arange(len(weight))
+    outlet_volume = np.zeros(len(ids))
+    lane_volume = np.zeros((nc, ny))
+    for k, share in ((0, 0.8), (1, 0.2)):  # primary and secondary carrier
+        used = _pickup_outlet(start, count, merchant, carriers[:, k], city)
+        np.add.at(outlet_volume, used, share * weight)
+        np.add.at(lane_volume, (carriers[:, k], city), share * weight)
+    busiest = np.argsort(-outlet_volume, kind="stable")[:POOR_OUTLET_CANDIDATES]
+    odds = np.where(hubs, 0.0, POOR_OUTLET_TAIL_SHARE)
+    odds[busiest] = POOR_OUTLET_SHARE
+    poor = rng.random(len(ids)) < odds
     km = truth.distance_km(
         table.lat[:, None], table.lon[:, None], table.lat[None, :], table.lon[None, :]
     )
     np.fill_diagonal(km, truth.SAME_CITY_KM)
     lane_factor = np.ones((nc, ny, ny))
     # Poor lanes among the busiest ones, so that weekly governance sees enough parcels on them.
-    volume = origin_volume[:, :, None] * table.population[None, None, :]
+    volume = lane_volume[:, :, None] * table.population[None, None, :]
     for c in range(nc):
         np.fill_diagonal(volume[c], 0.0)
     busiest = np.argsort(-volume.ravel(), kind="stable")[:POOR_LANE_CANDIDATES]
