@@ -17,7 +17,6 @@ import synth
 from lvyue.diagnosis import ShipmentSource, build
 
 
-
 @pytest.fixture(scope="session")
 def market() -> synth.Synth:
     return synth.make(orders=20_000, merchants=40, weeks=6, seed=7)

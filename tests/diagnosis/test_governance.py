@@ -6,11 +6,19 @@ import json
 from pathlib import Path
 
 import ibis
+import pyarrow as pa
 import pytest
 import synth
 from synth import THRESHOLDS
 
-from lvyue.diagnosis import Finding, GovernanceState, ShipmentSource, compute_week, parse_week
+from lvyue.diagnosis import (
+    Finding,
+    GovernanceState,
+    ShipmentSource,
+    build,
+    compute_week,
+    parse_week,
+)
 from lvyue.diagnosis.state import replay
 from lvyue.diagnosis.weeks import week_label
 
@@ -99,3 +107,23 @@ def test_too_small_week_neither_extends_nor_breaks() -> None:
     states, _, _ = replay(history, THRESHOLDS)
     assert states[("route", "r")].flagged_streak == 2
     assert states[("route", "r")].status == "warned"
+
+
+def test_simulator_ground_truth_poor_outlets_are_warned(sim_tables: dict[str, pa.Table]) -> None:
+    """On the simulator's busiest week, warned outlets are the persistently poor ones."""
+    shipments = build(sim_tables).shipments
+    dated = shipments.filter(shipments.week_no.notnull())
+    weeks = CON.to_pyarrow(
+        dated.group_by("week_no").aggregate(n=dated.count()).order_by(ibis.desc("n")).limit(1)
+    )
+    week = weeks.column("week_no")[0].as_py()
+    truth = sim_tables["ground_truth"].to_pylist()
+    poor = {f"{g['carrier']}|{g['outlet_id']}" for g in truth if g["kind"] == "outlet"}
+    low_volume = THRESHOLDS.__class__(**{**THRESHOLDS.__dict__, "min_volume": 5})
+    outlets = [f for f in compute_week(shipments, week, low_volume, CON) if f.kind == "outlet"]
+    judged_poor = [f for f in outlets if f.key in poor and f.volume >= 5]
+    judged_fine = [f for f in outlets if f.key not in poor and f.volume >= 5]
+    assert len(judged_poor) >= 3 and len(judged_fine) >= 20
+    recall = sum(f.flagged for f in judged_poor) / len(judged_poor)
+    false_alarms = sum(f.flagged for f in judged_fine) / len(judged_fine)
+    assert recall >= 0.6 and false_alarms <= 0.1, (recall, false_alarms)
