@@ -86,3 +86,13 @@ def test_tracking_csv_adapter_reads_the_simulators_csv(tmp_path: Path) -> None:
         strict=True,
     )
     assert got == list(want)
+
+
+def test_carriers_and_waybills_follow_the_registry(market: dict[str, pa.Table]) -> None:
+    from lvyue.tracking import carrier
+
+    orders = market["orders"].to_pandas().dropna(subset=["waybill"])
+    for code, waybills in orders.groupby("carrier")["waybill"]:
+        registered = carrier(str(code))  # raises for a code the registry does not know
+        odd = [w for w in waybills if not registered.looks_like_waybill(w)]
+        assert not odd, (code, odd[:3])
