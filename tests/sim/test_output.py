@@ -11,13 +11,13 @@ import pytest
 
 from lvyue.facts import load_facts
 from lvyue.model.time import format_beijing
+from lvyue.sim import TABLES, simulate, write_facts
 from lvyue.sim import facts as sim_facts
-from lvyue.sim import simulate, write_facts
 
 
 def test_same_seed_same_tables_other_seed_other_tables() -> None:
     first, again, other = simulate(3_000, 5), simulate(3_000, 5), simulate(3_000, 6)
-    assert first.keys() == again.keys()
+    assert tuple(first) == TABLES and tuple(again) == TABLES
     for name in first:
         assert first[name].equals(again[name]), name
     assert not first["orders"].equals(other["orders"])
@@ -28,6 +28,7 @@ def test_same_seed_byte_identical_files(tmp_path: Path, fmt: sim_facts.Format) -
     write_facts(tmp_path / "a", 2_500, 9, fmt, progress=False)
     write_facts(tmp_path / "b", 2_500, 9, fmt, progress=False)
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert names == sorted(f"{t}.{fmt}" for t in TABLES)
     assert names == sorted(p.name for p in (tmp_path / "b").iterdir())
     assert f"orders.{fmt}" in names and f"tracking.{fmt}" in names
     for name in names:

@@ -8,6 +8,6 @@ the true outcome model is ``lvyue.sim.truth``.
 """
 
 from lvyue.sim import truth
-from lvyue.sim.facts import CHUNK_SIZE, simulate, write_facts
+from lvyue.sim.facts import CHUNK_SIZE, TABLES, Format, simulate, write_facts
 
-__all__ = ["CHUNK_SIZE", "simulate", "truth", "write_facts"]
+__all__ = ["CHUNK_SIZE", "TABLES", "Format", "simulate", "truth", "write_facts"]
