@@ -38,7 +38,7 @@ def test_unreachable_database_is_one_line_and_exit_2() -> None:
 def test_demo_builds_a_database_and_prints_working_tokens(tmp_path: Path) -> None:
     directory = tmp_path / "demo"
     result = runner.invoke(
-        app, ["demo", "--no-serve", "--dir", str(directory), "--orders", "300"], env=WIDE
+        app, ["demo", "--no-serve", "--dir", str(directory), "--orders", "120"], env=WIDE
     )
     assert result.exit_code == 0, result.output
     assert "demo data (simulator)" in result.output
@@ -50,5 +50,5 @@ def test_demo_builds_a_database_and_prints_working_tokens(tmp_path: Path) -> Non
         auth = {"Authorization": f"Bearer {found.group(0)}"}
         assert client.get("/me", headers=auth).json()["role"] == "operator"
         orders = client.get("/orders", params={"limit": 500}, headers=auth).json()
-        assert len(orders) == 300
+        assert len(orders) == 120
     demo_app.state.engine.dispose()

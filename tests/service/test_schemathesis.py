@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 from lvyue.api.testing import ServiceWorld
 
-EXAMPLES_PER_OPERATION = 4
+EXAMPLES_PER_OPERATION = 3
 ROLES = ("m1.main", "operator")
 
 
