@@ -1,0 +1,179 @@
+"""Compliance engine speed: (a) ``lvyue evaluate`` (Ibis on DuckDB), (b) the hand-written DuckDB
+SQL in ``engine_reference.sql`` (checked equal to (a)), (c) the online path on a sample,
+extrapolated. Each contender runs in its own subprocess so its peak memory is its own.
+
+``python -m benchmarks.run --only engine [--orders N ...] [--full] [--sample K]``
+Data (the simulator, ~5-6 tracking events per order) is generated once per size under
+``$LVYUE_BENCH_DIR`` (default /tmp/lvyue-bench), outside the timed part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+AS_OF = "2024-03-20 00:00:00"
+ROOT = Path(os.environ.get("LVYUE_BENCH_DIR", "/tmp/lvyue-bench"))
+SQL = Path(__file__).with_name("engine_reference.sql")
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bench_engine")
+    parser.add_argument("--orders", type=int, action="append", help="sizes (default 1 M)")
+    parser.add_argument("--full", action="store_true", help="add 10 M orders")
+    parser.add_argument("--sample", type=int, default=20_000, help="online sample size")
+    args, _ = parser.parse_known_args(argv)
+    sizes = args.orders or [1_000_000]
+    if args.full:
+        sizes.append(10_000_000)
+    table = Table("orders", "contender", "wall s", "orders/s", "peak MiB", "note",
+                  title="compliance engine", title_justify="left")  # fmt: skip
+    for n in sizes:
+        facts = _data(n)
+        out = ROOT / f"out-{n}"
+        out.mkdir(exist_ok=True)
+        a = _child("evaluate", facts, out / "a.parquet")
+        b = _child("sql", facts, out / "b.parquet")
+        c = _child("online", facts, out / "c.json", str(args.sample))
+        equal = _equal(out / "a.parquet", out / "b.parquet")
+        per_order = c["seconds"] / c["orders"]
+        online_total = per_order * n
+        table.add_row(
+            f"{n:,}",
+            "(a) lvyue evaluate",
+            f"{a['seconds']:.1f}",
+            f"{n / a['seconds']:,.0f}",
+            f"{a['rss']:,.0f}",
+            f"{a['seconds'] / b['seconds']:.2f}× (b); (b) equal: {equal}",
+        )
+        table.add_row(
+            "",
+            "(b) hand-written SQL",
+            f"{b['seconds']:.1f}",
+            f"{n / b['seconds']:,.0f}",
+            f"{b['rss']:,.0f}",
+            "",
+        )
+        table.add_row("", f"(c) online × {c['orders']:,}, extrapolated", f"{online_total:.0f}",
+                      f"{1 / per_order:,.0f}", f"{c['rss']:,.0f}",
+                      f"(a) is {online_total / a['seconds']:.0f}× faster; "
+                      f"median {c['median_ms']:.3f} ms/order")  # fmt: skip
+    Console(width=170).print(table)
+
+
+def _data(n: int) -> Path:
+    facts = ROOT / f"facts-{n}"
+    if not (facts / "orders.parquet").exists():
+        from lvyue.sim import write_facts
+
+        write_facts(facts, orders=n, seed=20261124, progress=True)
+    return facts
+
+
+def _child(mode: str, facts: Path, out: Path, *extra: str) -> dict[str, float]:
+    cmd = [sys.executable, "-m", "benchmarks.bench_engine", "--child", mode, str(facts),
+           str(out), *extra]  # fmt: skip
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                          cwd=Path(__file__).parent.parent)  # fmt: skip
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _equal(a: Path, b: Path) -> bool:
+    import duckdb
+
+    cols = ("order_id, aftersale_id, merchant_id, \"check\", status, {d} AS deadline, "
+            "{f} AS done_at, clauses, reason")  # fmt: skip
+    left = f"SELECT {cols.format(d='epoch(deadline)::BIGINT', f='epoch(done_at)::BIGINT')} " \
+           f"FROM read_parquet('{a}')"  # fmt: skip
+    right = f"SELECT {cols.format(d='deadline', f='done_at')} FROM read_parquet('{b}')"
+    con = duckdb.connect()
+    one = con.execute(f"SELECT count(*) FROM ({left} EXCEPT ALL {right})").fetchall()
+    two = con.execute(f"SELECT count(*) FROM ({right} EXCEPT ALL {left})").fetchall()
+    rows = con.execute(f"SELECT count(*) FROM read_parquet('{a}')").fetchall()
+    return bool(one[0][0] == 0 and two[0][0] == 0 and rows[0][0] > 0)
+
+
+# -- children: each measures its own wall time (from process start) and peak RSS ------------
+
+_START = time.perf_counter()
+
+
+def _report(**extra: float) -> None:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB
+    print(json.dumps({"seconds": time.perf_counter() - _START, "rss": rss, **extra}))
+
+
+def _run_evaluate(facts: str, out: str) -> None:
+    from lvyue.cli.main import app
+
+    app(["evaluate", facts, "--as-of", AS_OF, "--out", out], standalone_mode=False)
+    _report()
+
+
+def _run_sql(facts: str, out: str) -> None:
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lvyue.model.time import epoch_seconds, parse_instant
+    from lvyue.rulebook import load_rulebook
+
+    # The hand-written query's inputs: the compiled rules and category keys (a hand-coded
+    # query would hard-code them), then the query itself straight over the Parquet files.
+    rb = load_rulebook()
+    params = rb.parameter_table()
+    categories = pq.read_table(f"{facts}/orders.parquet", columns=["category"])["category"]
+    unique = sorted(set(categories.unique().to_pylist()))
+    keys = pa.table({"category": unique, "category_key": [rb.category_key(c) for c in unique]})
+    start = time.perf_counter()
+    con = duckdb.connect()
+    con.register("params", params)
+    con.register("category_keys", keys)
+    con.execute("CREATE TABLE settings AS SELECT ? AS as_of, 43200 AS horizon",
+                [epoch_seconds(parse_instant(AS_OF))])  # fmt: skip
+    statements = [s for s in SQL.read_text(encoding="utf-8").format(dir=facts).split(";\n")]
+    for statement in statements[:-1]:
+        con.execute(statement)
+    con.execute(f"COPY ({statements[-1]}) TO '{out}' (FORMAT parquet)")
+    _report(query_seconds=time.perf_counter() - start)
+
+
+def _run_online(facts: str, out: str, sample: str) -> None:
+    from lvyue.engine import evaluate_order, iter_order_facts
+    from lvyue.facts import load_facts
+    from lvyue.model.time import parse_instant
+    from lvyue.rulebook import load_rulebook
+
+    loaded = load_facts(Path(facts))
+    ids = loaded.orders["order_id"].slice(0, int(sample)).to_pylist()
+    orders = list(iter_order_facts(loaded, set(ids)))
+    rb, as_of = load_rulebook(), parse_instant(AS_OF)
+    latencies = []
+    for of in orders:
+        t = time.perf_counter()
+        evaluate_order(of, as_of, rb)
+        latencies.append(time.perf_counter() - t)
+    seconds = sum(latencies)
+    Path(out).write_text(json.dumps({"orders": len(orders)}), encoding="utf-8")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "rss": rss, "orders": len(orders),
+                      "median_ms": statistics.median(latencies) * 1000}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        mode, *rest = sys.argv[2:]
+        {"evaluate": _run_evaluate, "sql": _run_sql, "online": _run_online}[mode](*rest)
+    else:
+        main(sys.argv[1:])
