@@ -41,10 +41,13 @@ WEEKS = 26
 THRESHOLDS = Thresholds(0.85, 0.05, 0.85, 30, 3, 2, 100)
 
 
+def _flat(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
 def _dict(indices: np.ndarray, values: list[str]) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(values)).cast(
-        pa.string()
-    )
+    codes = pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(values))
+    return _flat(codes.cast(pa.string()))
 
 
 def generate(n: int, seed: int = 0) -> dict[str, pa.Table]:
@@ -65,7 +68,7 @@ def generate(n: int, seed: int = 0) -> dict[str, pa.Table]:
     signed = pickup + ((18 + km / 28) * rng.gamma(8.0, 0.14, n) * 3600).astype(np.int64)
     exception = rng.random(n) < 0.02
     ids = np.arange(n)
-    waybill = pa.array(ids.astype(str))
+    waybill = _flat(pa.array(ids.astype(str)))
     carrier_col = _dict(carrier, CARRIERS)
     orders = pa.table(
         {

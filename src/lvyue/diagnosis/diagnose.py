@@ -32,6 +32,7 @@ COLD_START_ADVICE = (
     ),
     growth.Recommendation("cloud_warehouse", "a cloud warehouse ships on your behalf from day one"),
 )
+LANE_MIN_VOLUME = 10
 SETTLEMENT_COLUMNS = (
     "merchant_id",
     "industry",
@@ -199,9 +200,12 @@ def _topic(
     me = {"merchant_id": merchant_id, **summary}
     standings = peers.standing(me, population)
     lanes = peers.lanes_from(con.to_pyarrow(peers.lane_detail(same, merchant_id)))
-    suggestions = peers.suggestions(lanes, standings, th.min_volume)
+    # A merchant's lane sees far fewer orders than a carrier's route in a week: judge lanes from
+    # LANE_MIN_VOLUME orders (or the governance minimum, if lower).
+    lane_min = min(th.min_volume, LANE_MIN_VOLUME)
+    suggestions = peers.suggestions(lanes, standings, lane_min)
     by_lane = _lane_carriers(con, same, merchant_id)
-    recs = growth.recommend(lanes, by_lane, standings, th.route_on_time_rate_min, th.min_volume)
+    recs = growth.recommend(lanes, by_lane, standings, th.route_on_time_rate_min, lane_min)
     gain, projected, note = _gain(con, same, merchant_id, standings, summary)
     n_peers = max((s.peers for s in standings), default=0)  # peers with a value
     return TopicAnalysis(n_peers, standings, lanes, suggestions, gain, projected, note), recs
