@@ -165,6 +165,27 @@ def test_a_passed_item_still_at_the_agency_cannot_be_bound_by_the_merchant(
     assert r.status_code == 422 and r.json()["detail"]["clause"] == "BT-3"
 
 
+def test_an_unknown_agency_is_refused(service: ServiceWorld, clock: Clock) -> None:
+    body = {"item_id": _item(service), "category": PHONE, "agency": "no-such-agency"}
+    r = service.client.post("/btas/inspections", json=body, headers=service.auth("m1.main"))
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "agency"
+
+
+def test_two_passes_for_one_item_issue_one_code(service: ServiceWorld, clock: Clock) -> None:
+    c, m, agency = service.client, service.auth("m1.main"), service.auth("agency")
+    item = _item(service)
+    body = {"item_id": item, "category": PHONE, "agency": "btas-agency-1"}
+    ids = [c.post("/btas/inspections", json=body, headers=m).json()["inspection_id"] for _ in "ab"]
+    for iid in ids:
+        c.post(f"/btas/inspections/{iid}/send", json={"carrier": "sf", "waybill": "W"}, headers=m)
+        c.post(f"/btas/inspections/{iid}/receive", headers=agency)
+    result = {"result": "pass", "report_ref": "r", "tag_ref": "T"}
+    first = c.post(f"/btas/inspections/{ids[0]}/result", json=result, headers=agency)
+    second = c.post(f"/btas/inspections/{ids[1]}/result", json=result, headers=agency)
+    assert first.status_code == 200
+    assert second.status_code == 409 and second.json()["detail"]["clause"] == "BT-10"
+
+
 def test_one_item_one_code(service: ServiceWorld, clock: Clock) -> None:
     item = _item(service)
     _pass_inspection(service, item)

@@ -103,6 +103,8 @@ def test_evidence_type_and_size_limits(service: ServiceWorld, clock: Clock) -> N
     assert wrong.status_code == 422 and wrong.json()["detail"]["field"] == "file"
     big = _evidence(service, report, b"\0" * (10 * 1024 * 1024 + 1))
     assert big.status_code == 422 and "10 MiB" in big.json()["detail"]["error"]
+    fake = _evidence(service, report, b"<html>not an image</html>", "image/png")
+    assert fake.status_code == 422 and "not a image/png file" in fake.json()["detail"]["error"]
     ok = _evidence(service, report)
     assert ok.status_code == 201 and ok.json()["size"] == len(PNG)
     assert (

@@ -23,6 +23,10 @@ PARCEL = {"carrier": "shunfeng", "waybill": "SF-T-1"}
 def m1_objects(service: ServiceWorld, clock: Clock, make_order: OrderFactory) -> dict[str, str]:
     c, m1 = service.client, service.auth("m1.main")
     order = make_order(category=PHONE, product_id="ITEM-TENANT", consumer_id="someone-else")
+    agency = {"account_id": "other-agency", "name": "另一鉴定机构", "role": "inspection_agency",
+              "organisation": "other-agency"}  # fmt: skip
+    made = c.post("/accounts", json=agency, headers=service.auth("operator"))
+    assert made.status_code in (201, 409), made.text  # once per module database
     body = {"item_id": f"ITEM-T-{order}", "category": PHONE, "agency": "other-agency"}
     inspection = c.post("/btas/inspections", json=body, headers=m1).json()["inspection_id"]
     report = {"type": "address_abnormal", "description": "地址异常", "order_ids": [order]}

@@ -149,16 +149,28 @@ def new_deadline(latest_ship_date: date | None) -> datetime | None:
     return end.replace(tzinfo=BEIJING).astimezone(UTC)
 
 
-def check_evidence(content_type: str, size: int, files_so_far: int) -> None:
+# The first bytes each accepted type starts with (the declared type must match the content).
+_MAGIC: dict[str, tuple[int, bytes]] = {
+    "image/jpeg": (0, b"\xff\xd8\xff"),
+    "image/png": (0, b"\x89PNG\r\n\x1a\n"),
+    "application/pdf": (0, b"%PDF-"),
+    "video/mp4": (4, b"ftyp"),
+}
+
+
+def check_evidence(content_type: str, data: bytes, files_so_far: int) -> None:
     """Evidence upload limits; ``Refusal`` naming the field (SF-8 asks for evidence)."""
     base_type = content_type.split(";")[0].strip().lower()
     if base_type not in EVIDENCE_TYPES:
         allowed = ", ".join(sorted(EVIDENCE_TYPES))
         raise Refusal(f"evidence type {base_type!r} not accepted ({allowed})", field="file")
-    if size == 0:
+    if not data:
         raise Refusal("evidence file is empty", field="file")
-    if size > MAX_EVIDENCE_BYTES:
-        raise Refusal(f"evidence file of {size} bytes exceeds 10 MiB", field="file")
+    if len(data) > MAX_EVIDENCE_BYTES:
+        raise Refusal(f"evidence file of {len(data)} bytes exceeds 10 MiB", field="file")
+    offset, magic = _MAGIC[base_type]
+    if data[offset : offset + len(magic)] != magic:
+        raise Refusal(f"evidence file is not a {base_type} file", field="file")
     if files_so_far >= MAX_EVIDENCE_FILES:
         raise Refusal(f"a report takes at most {MAX_EVIDENCE_FILES} evidence files", field="file")
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lvyue.store.audit import audit
-from lvyue.store.tables import Order, Shipment
+from lvyue.store.permissions import Role
+from lvyue.store.tables import Account, Order, Shipment
 from lvyue.store.workflow_tables import Inspection, InspectionCode
 from lvyue.workflows import inspection as btas
 from lvyue.workflows.actions.common import NotFound, fire
@@ -62,11 +63,13 @@ def create(
         raise Refusal("only a merchant creates inspection orders", field="merchant_id")
     if order_id is not None:
         load_order(session, order_id, actor.merchant_id)
-    if session.scalar(
-        select(InspectionCode).where(
-            InspectionCode.merchant_id == actor.merchant_id, InspectionCode.item_id == item_id
+    if not session.scalar(
+        select(Account.account_id).where(
+            Account.role == Role.INSPECTION_AGENCY.value, Account.organisation == agency
         )
     ):
+        raise Refusal(f"no inspection agency {agency!r}", field="agency")
+    if _code_for_item(session, actor.merchant_id, item_id) is not None:
         raise Conflict(
             f"item {item_id} already has an inspection code (one item, one code: BT-10)",
             clause="BT-10",
@@ -98,6 +101,14 @@ def create(
         detail={"item_id": item_id, "agency": agency, "to": row.state},
     ).at = now
     return row
+
+
+def _code_for_item(session: Session, merchant_id: str, item_id: str) -> InspectionCode | None:
+    return session.scalar(
+        select(InspectionCode).where(
+            InspectionCode.merchant_id == merchant_id, InspectionCode.item_id == item_id
+        )
+    )
 
 
 def step(
@@ -196,6 +207,12 @@ def record_result(
         return None
     if not tag_ref:
         raise Refusal("a pass needs the anti-tamper tag reference (BT-7)", field="tag_ref")
+    if _code_for_item(session, row.merchant_id, row.item_id) is not None:
+        raise Conflict(
+            f"item {row.item_id} already has an inspection code (one item, one code: BT-10)",
+            clause="BT-10",
+            field="item_id",
+        )
     code_id, code = signer.issue(row.item_id, row.merchant_id)
     step(
         session,

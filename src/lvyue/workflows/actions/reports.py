@@ -95,7 +95,7 @@ def add_evidence(
     """Attach an evidence file to a pending report (type and size limits: ``reports``)."""
     if row.state != "pending":
         raise Refusal(f"report {row.report_id} is {row.state}; evidence is closed", field="state")
-    reports.check_evidence(content_type, len(data), evidence_count(session, row.report_id))
+    reports.check_evidence(content_type, data, evidence_count(session, row.report_id))
     evidence = ReportEvidence(
         report_id=row.report_id,
         filename=filename[:255],
