@@ -14,6 +14,8 @@ from lvyue.model import to_beijing
 if TYPE_CHECKING:
     from conftest import Clock, OrderFactory
 
+PROVINCES = ["北京市", "天津市", "河北省", "山西省", "辽宁省", "吉林省", "黑龙江省", "上海市",
+             "江苏省", "浙江省", "安徽省"]  # fmt: skip
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 
@@ -63,7 +65,8 @@ def _weather(clock: Clock, **extra: Any) -> dict[str, Any]:
         ({"reason": None}, "reason"),
         ({"period_end": "__start+21"}, "period_end"),
         ({"latest_ship_date": "__end+8"}, "latest_ship_date"),
-        ({"regions": [f"区{i}" for i in range(11)]}, "regions"),
+        ({"regions": PROVINCES[:11]}, "regions"),
+        ({"regions": ["火星"]}, "regions"),
         ({"type": "consumer_requested_delay", "reason": None}, "order_ids"),
         ({"type": "teleport"}, "type"),
     ],
@@ -92,7 +95,7 @@ def test_the_limits_themselves_are_accepted(service: ServiceWorld, clock: Clock)
         period_start=str(start),
         period_end=str(start + timedelta(days=20)),  # 21 days
         latest_ship_date=str(start + timedelta(days=27)),  # 7 days after
-        regions=[f"区{i}" for i in range(10)],
+        regions=[*PROVINCES[:9], "220100"],  # names or GB/T 2260 codes
     )
     assert _file(service, body).status_code == 201
 

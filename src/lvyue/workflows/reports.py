@@ -9,12 +9,14 @@ report reaches verdicts only through the engine, which reads it as a facts-forma
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
+from lvyue.geo import divisions
 from lvyue.model.enums import ReportType
 from lvyue.model.time import BEIJING
 from lvyue.workflows.fields import Area, Day, Ident, Text
@@ -136,9 +138,24 @@ class ReportDraft(BaseModel):
     def _regions(cls, value: list[str]) -> Any:
         if len(value) > MAX_REGIONS:
             raise ValueError(f"{len(value)} areas, at most 10 (SF-8)")
+        unknown = [area for area in value if area not in known_areas()]
+        if unknown:
+            raise ValueError(f"unknown area {unknown[0]!r}: a GB/T 2260 division name or code")
         if len(set(value)) != len(value):
             raise ValueError("an area is listed twice")
         return value
+
+
+@functools.cache
+def known_areas() -> frozenset[str]:
+    """Names and GB/T 2260 codes of every province, city and district (地区)."""
+    names: set[str] = set()
+    for province in divisions():
+        names |= {province.name, province.code}
+        for city in province.cities:
+            names |= {city.name, city.code}
+            names |= {n for d in city.districts for n in (d.name, d.code)}
+    return frozenset(names)
 
 
 def new_deadline(latest_ship_date: date | None) -> datetime | None:
