@@ -3,6 +3,7 @@ and the CLI around it."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import ibis
@@ -162,20 +163,15 @@ def test_cli_diagnose_governance_reachability(
     assert out.exit_code == 0, out.output
     assert "Carrier capability" in out.output and "Topic analysis" in out.output
     state = tmp_path / "state"
-    out = runner.invoke(
-        app,
-        [
-            "governance",
-            "--facts",
-            str(facts_dir),
-            "--week",
-            "2023-W01..2023-W03",
-            "--state-dir",
-            str(state),
-        ],
-    )
+    warnings = tmp_path / "warnings.csv"
+    args = ["governance", "--facts", str(facts_dir), "--week", "2023-W01..2023-W03"]
+    out = runner.invoke(app, [*args, "--state-dir", str(state), "--export", str(warnings)])
     assert out.exit_code == 0, out.output
     assert "put under control" in out.output and (state / "history.parquet").exists()
+    with warnings.open(encoding="utf-8-sig") as handle:
+        listed = list(csv.DictReader(handle))
+    assert {r["week"] for r in listed} == {"2023-W01", "2023-W02", "2023-W03"}
+    assert any(r["key"] == f"yuantong|{synth.POOR_OUTLET}" and r["breached"] for r in listed)
     xlsx = tmp_path / "zt.xlsx"
     out = runner.invoke(
         app, ["reachability", "--carrier", "zhongtong", "--province", "西藏", "--export", str(xlsx)]

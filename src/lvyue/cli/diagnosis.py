@@ -203,6 +203,9 @@ def governance(
     facts: FactsOpt,
     week: Annotated[str, typer.Option(help="ISO week 2023-W05, or a range 2023-W01..2023-W05")],
     state_dir: StateOpt = None,
+    export: Annotated[
+        Path | None, typer.Option(help="write the warning list to .csv or .xlsx")
+    ] = None,
 ) -> None:
     """Weekly route and outlet governance (LD-5): warnings, control, lifts."""
     dx = _dx()
@@ -216,6 +219,11 @@ def governance(
             progress.advance(task)
     for report in reports:
         _show_week(report, state_dir is not None)
+    if export:
+        rows = [row for report in reports for row in report.warning_rows()]
+        columns = list(dict.fromkeys(k for row in rows for k in row)) or list(dx.WARNING_COLUMNS)
+        _run(lambda: dx.write_table(rows, columns, export, "warnings"))
+        console.print(f"wrote {len(rows)} warnings to {export}")
 
 
 def _show_week(r: dx.WeekReport, with_state: bool) -> None:

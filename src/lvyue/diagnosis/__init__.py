@@ -8,6 +8,7 @@ is an Ibis expression, so it runs on DuckDB (default) or PySpark.
 
 from lvyue.diagnosis.diagnose import ControlledUsage, Diagnosis, TopicAnalysis, diagnose
 from lvyue.diagnosis.errors import CoverageError, DiagnosisError
+from lvyue.diagnosis.export import write_table
 from lvyue.diagnosis.governance import Finding, compute_week, outlet_week, route_week
 from lvyue.diagnosis.growth import SOLUTIONS, Recommendation, sign_up, sign_ups
 from lvyue.diagnosis.metrics import METRICS, Metric
@@ -43,6 +44,7 @@ from lvyue.model.time import BEIJING
 from lvyue.rulebook import RulebookError
 
 ERRORS = (DiagnosisError, FactsError, RulebookError)
+WARNING_COLUMNS = ("week", "kind", "key", "volume", "breached")
 
 
 def metric_label(column: str) -> str:
@@ -62,6 +64,7 @@ __all__ = [
     "ERRORS",
     "METRICS",
     "SOLUTIONS",
+    "WARNING_COLUMNS",
     "AddressVerdict",
     "ControlledUsage",
     "CoverageError",
@@ -108,4 +111,5 @@ __all__ = [
     "sign_up",
     "sign_ups",
     "week_label",
+    "write_table",
 ]

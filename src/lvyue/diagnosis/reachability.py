@@ -263,30 +263,6 @@ def restricted_list(
 
 def export(rules: Sequence[CoverageRule], path: Path) -> None:
     """Write rules as CSV or XLSX (by suffix), atomically."""
-    from lvyue.diagnosis.state import atomic_write_bytes
+    from lvyue.diagnosis.export import write_table
 
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
-        writer.writeheader()
-        writer.writerows(r.as_row() for r in rules)
-        atomic_write_bytes(path, buffer.getvalue().encode("utf-8-sig"))
-    elif suffix == ".xlsx":
-        atomic_write_bytes(path, _xlsx(rules))
-    else:
-        raise DiagnosisError(f"{path}: export as .csv or .xlsx")
-
-
-def _xlsx(rules: Sequence[CoverageRule]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "unreachable"
-    sheet.append(list(EXPORT_COLUMNS))
-    for r in rules:
-        sheet.append([r.as_row()[c] for c in EXPORT_COLUMNS])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    write_table([r.as_row() for r in rules], EXPORT_COLUMNS, path, "unreachable")

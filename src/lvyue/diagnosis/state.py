@@ -66,6 +66,20 @@ class WeekReport:
     def label(self) -> str:
         return week_label(self.week_no)
 
+    def warning_rows(self) -> list[dict[str, object]]:
+        """The week's warning list (预警名单), one row per warned route or outlet."""
+        return [
+            {
+                "week": self.label,
+                "kind": f.kind,
+                "key": f.key,
+                "volume": f.volume,
+                "breached": "; ".join(f.breached),
+                **f.values,
+            }
+            for f in self.warnings
+        ]
+
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write via a temp file in the same directory and rename: never half-written."""
