@@ -13,6 +13,7 @@ from lvyue.cli.main import app
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "240", "NO_COLOR": "1"}
+NARROW = {"COLUMNS": "80", "NO_COLOR": "1"}  # tokens must still print whole, to be copied
 
 
 def test_db_upgrade_and_worker_once(tmp_path: Path) -> None:
@@ -38,7 +39,7 @@ def test_unreachable_database_is_one_line_and_exit_2() -> None:
 def test_demo_builds_a_database_and_prints_working_tokens(tmp_path: Path) -> None:
     directory = tmp_path / "demo"
     result = runner.invoke(
-        app, ["demo", "--no-serve", "--dir", str(directory), "--orders", "120"], env=WIDE
+        app, ["demo", "--no-serve", "--dir", str(directory), "--orders", "120"], env=NARROW
     )
     assert result.exit_code == 0, result.output
     assert "demo data (simulator)" in result.output

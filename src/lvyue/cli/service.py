@@ -132,12 +132,12 @@ def demo(
     accounts = Table(title="demo accounts (tokens shown once: copy them now)")
     for column in ("account", "role", "merchant"):
         accounts.add_column(column, no_wrap=True)
-    accounts.add_column("token", overflow="fold")
+    accounts.add_column("token", no_wrap=True)
     for account in result.accounts:
         accounts.add_row(
             account.account_id, account.role.value, account.merchant_id or "", account.token
         )
-    console.print(accounts)
+    Console(width=max(console.width, 120)).print(accounts)  # wide enough never to cut a token
     console.print(f"database: {result.url}")
     console.print(f"Kuaidi100 push salt (LVYUE_KUAIDI100_SALT): {salt}")
     if no_serve:
