@@ -240,3 +240,40 @@ def test_the_sweep_acts_on_ingested_requests_nobody_has_opened(
     assert [v["check"] for v in violations if v["aftersale_id"] == row["aftersale_id"]] == [
         "aftersale_merchant_confirm"
     ]
+
+
+def test_two_sweeps_at_once_act_once(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lvyue.workflows import config
+    from lvyue.workflows.actions.after_sales import sweep_timeouts
+
+    ids = [
+        _request(service, _shipped_order(service, clock, make_order))["aftersale_id"] for _ in "abc"
+    ]
+    now = clock.advance(days=3)
+    engine = make_engine(service.url)
+    factory = make_session_factory(engine)
+
+    def sweep() -> int:
+        with session_scope(factory) as session:
+            return sweep_timeouts(session, config.rules(), now)
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            acted = [f.result() for f in [pool.submit(sweep), pool.submit(sweep)]]
+    finally:
+        engine.dispose()
+    assert sum(acted) >= 3  # between them every request (and older overdue ones of the module)
+    assert {_get(service, aid)["state"] for aid in ids} == {"agreed"}
+    violations = service.client.get("/violations", headers=service.auth("m1.main")).json()
+    assert sorted(v["aftersale_id"] for v in violations if v["aftersale_id"] in ids) == sorted(ids)
+    for aid in ids:
+        trail = service.client.get(
+            "/workflows/audit",
+            params={"entity": "after_sale", "entity_id": aid},
+            headers=service.auth("m1.main"),
+        ).json()
+        assert [e["action"] for e in trail].count("after_sale.auto_agree") == 1

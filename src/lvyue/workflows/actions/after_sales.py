@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lvyue.model.enums import AfterSaleType
@@ -59,9 +60,14 @@ def _ensure_states(session: Session) -> None:
         .outerjoin(AfterSaleState, AfterSaleState.aftersale_id == AfterSale.aftersale_id)
         .where(AfterSaleState.aftersale_id.is_(None))
     )
-    for row in missing:
-        session.add(AfterSaleState(aftersale_id=row.aftersale_id, state=_initial_state(row)))
-    session.flush()
+    for row in missing.all():
+        try:
+            with session.begin_nested():
+                session.add(
+                    AfterSaleState(aftersale_id=row.aftersale_id, state=_initial_state(row))
+                )
+        except IntegrityError:
+            continue  # a concurrent sweep adopted it first
 
 
 def load(session: Session, aftersale_id: str, merchant_id: str | None) -> Loaded:
