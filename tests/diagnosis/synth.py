@@ -1,8 +1,9 @@
 """Small synthetic marketplace for diagnosis tests (vectorised; fixed seed).
 
-A stand-in until tests can use the project's simulator for everything: known poor outlet,
-known poor route, merchants with slow handover, and settlement drawn from a known logistic
-model of logistics quality (``TRUE_COEF``) so the settlement model can be validated.
+Small and exact where the simulator is large and realistic: a known poor outlet, a known
+poor route, merchants with slow handover, and settlement drawn from a true model written
+independently of the simulator's (``true_probability``), a second check of the settlement
+model.
 """
 
 from __future__ import annotations

@@ -127,3 +127,13 @@ def test_simulator_ground_truth_poor_outlets_are_warned(sim_tables: dict[str, pa
     recall = sum(f.flagged for f in judged_poor) / len(judged_poor)
     false_alarms = sum(f.flagged for f in judged_fine) / len(judged_fine)
     assert recall >= 0.6 and false_alarms <= 0.1, (recall, false_alarms)
+
+
+def test_thresholds_come_from_the_rulebook() -> None:
+    from lvyue.diagnosis import from_rulebook
+    from lvyue.diagnosis.weeks import week_start
+
+    th = from_rulebook(week_start(parse_week("2023-W05")))
+    assert 0 < th.route_on_time_rate_min < 1 and 0 < th.route_exception_rate_max < 1
+    assert isinstance(th.min_volume, int) and th.control_after_weeks >= 2
+    assert th.min_history_orders > th.min_volume

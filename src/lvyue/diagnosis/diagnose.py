@@ -9,7 +9,7 @@ merchant gets the cold-start state (LD-10); topic analysis needs the rollout fla
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import ibis
@@ -148,14 +148,8 @@ def diagnose(
     if not _enabled(merchants, merchant_id):
         return result
     topic, recs = _topic(con, same, merchant_id, summary, th)
-    return Diagnosis(
-        **{
-            **result.__dict__,
-            "topic": topic,
-            "recommendations": recs,
-            "topic_status": "enabled" if topic.peer_count else "no_peers",
-        }
-    )
+    status = "enabled" if topic.peer_count else "no_peers"
+    return replace(result, topic=topic, recommendations=recs, topic_status=status)
 
 
 def _same_industry(t: ir.Table, industry: str | None) -> ir.BooleanValue:

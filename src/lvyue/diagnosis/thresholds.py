@@ -42,11 +42,11 @@ def from_rulebook(at: datetime) -> Thresholds:
         ship_mode=ShipMode.SPOT,
         clocks={Clock.WEEK_START: at},
     )
-    values: dict[str, float] = {}
+    values: dict[str, int | float] = {}
+    counts = {f.name for f in fields(Thresholds) if f.type in (int, "int")}
     for name, parameter in PARAMETERS.items():
         answer = rulebook.resolve(parameter, context)
         if answer is None or not isinstance(answer.value, int | float):
             raise DiagnosisError(f"rulebook: no number for {parameter} at {at.isoformat()}")
-        values[name] = float(answer.value)
-    counts = {f.name for f in fields(Thresholds) if f.type in (int, "int")}
-    return Thresholds(**{k: int(v) if k in counts else v for k, v in values.items()})  # type: ignore[arg-type]
+        values[name] = int(answer.value) if name in counts else float(answer.value)
+    return Thresholds(**values)  # type: ignore[arg-type]  # keys are exactly the fields
