@@ -104,6 +104,8 @@ def test_bulk_csv_quarantines_bad_rows_and_replays_unchanged(service: ServiceWor
     again = c.post("/ingest/orders/csv", content=csv_text.encode(), headers=headers).json()
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
     assert again["quarantined"] == body["quarantined"]  # the same bad row is kept once
+    assert body["errors"] == [body["errors"][0]]
+    assert body["errors"][0].startswith("row 3: pay_time:")  # CSV line 3: the header is line 1
     row = c.get(f"/quarantine/{body['quarantined'][0]}", headers=service.auth("operator")).json()
     assert row["error"].startswith("row 3: pay_time:")
     assert row["payload"]["order_id"] == "c-2"

@@ -46,6 +46,7 @@ router = APIRouter(tags=["facts"], dependencies=[Depends(current_principal)])
 IdemKey = Annotated[str | None, Header(alias=HEADER, max_length=200)]
 Table = Literal["orders", "tracking", "after_sales"]
 MAX_BATCH_ROWS = 50_000
+MAX_ERRORS_SHOWN = 100
 _STATUS = {"conflict": 409, "not_found": 404, "invalid": 422}
 
 
@@ -64,6 +65,7 @@ class BatchOut(BaseModel):
     updated: int
     unchanged: int
     quarantined: list[int] = Field(description="ids of the rows sent to quarantine")
+    errors: list[str] = Field(description=f"why, row by row (the first {MAX_ERRORS_SHOWN})")
 
 
 class ShipmentOut(BaseModel):
@@ -281,6 +283,7 @@ def _batch(
         updated=result.updated,
         unchanged=result.unchanged,
         quarantined=result.quarantined,
+        errors=result.errors[:MAX_ERRORS_SHOWN],
     )
 
 

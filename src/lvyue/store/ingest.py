@@ -57,6 +57,7 @@ class BatchResult:
     updated: int = 0
     unchanged: int = 0
     quarantined: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one line per quarantined row
 
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -334,8 +335,10 @@ def ingest_rows(
         except RowRejected as error:
             refused.append((number, raw, str(error)))
     for number, raw, message in sorted(refused, key=lambda item: item[0]):
-        entry = quarantine(session, table, raw, f"row {number}: {message}", scope, actor)
+        line = f"row {number}: {message}"
+        entry = quarantine(session, table, raw, line, scope, actor)
         result.quarantined.append(entry.quarantine_id)
+        result.errors.append(line)
     return result
 
 
