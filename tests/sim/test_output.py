@@ -99,3 +99,12 @@ def test_rejects_no_orders_and_unknown_format(tmp_path: Path) -> None:
         simulate(0, 1)
     with pytest.raises(ValueError, match="format"):
         write_facts(tmp_path, 10, 1, "xml", progress=False)  # type: ignore[arg-type]
+
+
+def test_rewriting_in_another_format_replaces_the_tables(tmp_path: Path) -> None:
+    write_facts(tmp_path, 300, 1, "csv", progress=False)
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    write_facts(tmp_path, 300, 1, "parquet", progress=False)
+    assert not list(tmp_path.glob("*.csv"))
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert not load_facts(tmp_path).quarantine

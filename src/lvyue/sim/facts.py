@@ -58,7 +58,8 @@ def write_facts(
     """Write the marketplace as a facts directory, chunk by chunk (bounded memory).
 
     Files appear in ``out_dir`` only when everything is written (nothing half-written on
-    failure). Returns rows per table. ``progress``: True for a Rich bar, or a callback."""
+    failure); they replace the same tables in either format. Returns rows per table.
+    ``progress``: True for a Rich bar, or a callback ``(orders done, orders in all)``."""
     _check(orders)
     if fmt not in ("parquet", "csv"):
         raise ValueError(f"format must be parquet or csv, not {fmt!r}")
@@ -67,8 +68,11 @@ def write_facts(
     staging = Path(tempfile.mkdtemp(prefix=".lvyue-sim-", dir=out))
     try:
         counts = _write_all(staging, orders, seed, fmt, progress)
+        other = "csv" if fmt == "parquet" else "parquet"
         for name in counts:
             (staging / f"{name}.{fmt}").replace(out / f"{name}.{fmt}")
+            # A table in both formats is an invalid facts directory: the new one wins.
+            (out / f"{name}.{other}").unlink(missing_ok=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return counts
