@@ -46,11 +46,19 @@ def _initial_state(row: AfterSale) -> str:
 
 def _status(session: Session, row: AfterSale) -> AfterSaleState:
     status = session.get(AfterSaleState, row.aftersale_id)
-    if status is None:
-        status = AfterSaleState(aftersale_id=row.aftersale_id, state=_initial_state(row), version=1)
-        session.add(status)
-        session.flush()
-    return status
+    if status is not None:
+        return status
+    try:
+        with session.begin_nested():
+            status = AfterSaleState(
+                aftersale_id=row.aftersale_id, state=_initial_state(row), version=1
+            )
+            session.add(status)
+        return status
+    except IntegrityError:  # adopted concurrently: read the winner's row
+        adopted = session.get(AfterSaleState, row.aftersale_id, populate_existing=True)
+        assert adopted is not None
+        return adopted
 
 
 def _ensure_states(session: Session) -> None:
