@@ -19,7 +19,6 @@ app = typer.Typer(
 _COMMAND_MODULES = ("rules", "imports", "simulate", "engine", "service", "diagnosis")
 
 
-
 @app.command()
 def version() -> None:
     """Print the lvyue version."""
