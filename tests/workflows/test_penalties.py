@@ -112,3 +112,9 @@ def test_verdicts_as_of_an_instant(
     assert next(v for v in verdicts if v["check"] == "ship_deadline")["status"] == "pending"
     verdicts = _get(service, f"/workflows/orders/{order}/verdicts")
     assert next(v for v in verdicts if v["check"] == "ship_deadline")["status"] == "violated"
+    naive = service.client.get(
+        f"/workflows/orders/{order}/verdicts",
+        params={"as_of": "2026-01-06T00:00:00"},
+        headers=service.auth("m1.main"),
+    )
+    assert naive.status_code == 422 and naive.json()["detail"]["field"] == "as_of"

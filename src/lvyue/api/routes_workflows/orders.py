@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -67,9 +67,11 @@ def order_verdicts(
     as_of: datetime | None = None,
 ) -> list[VerdictOut]:
     """The engine's verdicts on the order now (or ``as_of``), approved reports included."""
+    if as_of is not None and as_of.tzinfo is None:
+        raise HTTPException(422, detail={"error": "as_of needs a UTC offset", "field": "as_of"})
     with domain_errors(session):
         order = load_order(session, order_id, tenant_of(principal))
-        moment = as_of if as_of is not None and as_of.tzinfo else service_now(request)
+        moment = as_of or service_now(request)
         verdicts = evaluate_order(order_facts(session, order), moment, config.rules())
     return [
         VerdictOut(
