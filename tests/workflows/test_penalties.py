@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from lvyue.api.testing import ServiceWorld
 from lvyue.model import format_instant
-from lvyue.store import make_engine, make_session_factory
+from lvyue.store import make_engine, make_session_factory, session_scope
 from lvyue.store.hooks import sweeps
 from lvyue.store.sweeps import run_sweep
 
@@ -118,3 +118,27 @@ def test_verdicts_as_of_an_instant(
         headers=service.auth("m1.main"),
     )
     assert naive.status_code == 422 and naive.json()["detail"]["field"] == "as_of"
+
+
+def test_a_product_late_more_than_twice_is_banned_once(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    product = f"P-BAN-{service.backend}"
+    paid = format_instant(clock.now - timedelta(days=3))
+    late = [make_order(pay_time=paid, product_id=product) for _ in range(3)]
+    now = clock.advance(hours=2)
+    engine = make_engine(service.url)
+    try:
+        factory = make_session_factory(engine)
+        for name in ("workflows.violations_from_verdicts", "workflows.penalty_bans"):
+            sweep = next(s for s in sweeps() if s.name == name)
+            for moment in (now, now + timedelta(hours=1)):  # twice: the second adds nothing
+                with session_scope(factory) as session:
+                    sweep.run(session, moment)
+    finally:
+        engine.dispose()
+    rows = [p for p in _get(service, "/penalties") if p["order_id"] in late]
+    assert [p["product_banned"] for p in rows] == [False, False, True]  # DR-6: more than twice
+    bans = [m for m in _get(service, "/measures") if m["product_id"] == product]
+    assert [(m["kind"], m["state"]) for m in bans] == [("ban_product", "active")]
+    assert "DR-6g" in bans[0]["clause"]

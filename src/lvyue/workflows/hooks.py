@@ -18,7 +18,7 @@ from lvyue.store.hooks import ShipRefused, register_ship_check, register_sweep
 from lvyue.store.rows import ShipmentIn
 from lvyue.store.tables import Order
 from lvyue.workflows import config
-from lvyue.workflows.actions import after_sales, inspection, violations
+from lvyue.workflows.actions import after_sales, inspection, penalties, violations
 from lvyue.workflows.actions.facts import facts_for
 from lvyue.workflows.machine import Refusal
 
@@ -80,3 +80,9 @@ def violations_from_verdicts(session: Session, now: datetime) -> dict[str, Any]:
             )
             recorded += row is not None
     return {"recorded": recorded}
+
+
+@register_sweep("workflows.penalty_bans", "hour")
+def penalty_bans(session: Session, now: datetime) -> dict[str, Any]:
+    """DR-6: products whose late orders pass the ban threshold get a ban_product measure."""
+    return {"banned": penalties.impose_bans(session, config.rules(), now)}

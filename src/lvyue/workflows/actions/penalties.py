@@ -13,8 +13,10 @@ from lvyue.engine.online import Resolves
 from lvyue.engine.penalties import Late, penalties
 from lvyue.model.enums import Check
 from lvyue.store.tables import Order
-from lvyue.store.workflow_tables import Violation
+from lvyue.store.workflow_tables import Measure, Violation
+from lvyue.workflows.actions import measures
 from lvyue.workflows.actions.facts import facts_for
+from lvyue.workflows.measures import MeasureKind
 
 
 def of_merchant(
@@ -37,3 +39,37 @@ def of_merchant(
     ]
     rows: list[dict[str, Any]] = penalties(lates, now, rules).to_pylist()
     return rows
+
+
+BAN_ACTOR = "system:penalty-bans"
+
+
+def impose_bans(session: Session, rules: Resolves, now: datetime) -> int:
+    """Ban each product the DR-6 computation bans, once (an active ``ban_product`` measure)."""
+    imposed = 0
+    for row in of_merchant(session, rules, None, now):
+        if not row["product_banned"] or not row["product_id"]:
+            continue
+        exists = session.scalar(
+            select(Measure.measure_id).where(
+                Measure.merchant_id == row["merchant_id"],
+                Measure.product_id == row["product_id"],
+                Measure.kind == MeasureKind.BAN_PRODUCT.value,
+                Measure.state == "active",
+            )
+        )
+        if exists is not None:
+            continue
+        measures.impose(
+            session,
+            merchant_id=row["merchant_id"],
+            product_id=row["product_id"],
+            kind=MeasureKind.BAN_PRODUCT,
+            reason=f"late shipment of order {row['order_id']} beyond the DR-6 ban threshold",
+            clause=(row["clauses"] or "DR-6")[:64],  # the DR-6 clauses that decided it
+            until=None,
+            actor=BAN_ACTOR,
+            now=now,
+        )
+        imposed += 1
+    return imposed
