@@ -33,6 +33,7 @@ def create_app(
         routes_audit,
         routes_facts,
         routes_kuaidi100,
+        routes_orders,
         routes_quarantine,
     )
 
@@ -63,6 +64,7 @@ def create_app(
     for module in (
         routes_accounts,
         routes_facts,
+        routes_orders,
         routes_kuaidi100,
         routes_quarantine,
         routes_audit,

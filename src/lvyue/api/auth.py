@@ -13,9 +13,12 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
 from lvyue.api.deps import SessionDep
+from lvyue.store import Order
 from lvyue.store.accounts import account_for_token, permissions_of
+from lvyue.store.ingest import Scope
 from lvyue.store.permissions import PERMISSIONS, Role, granted_by
 
 _bearer = HTTPBearer(auto_error=False, description="A token printed once when it was issued")
@@ -105,3 +108,21 @@ def merchant_scope(principal: Principal, requested: str | None = None) -> str | 
     if requested is not None and requested != principal.merchant_id:
         raise HTTPException(404, detail="not found")
     return principal.merchant_id
+
+
+def own_order(session: Session, principal: Principal, order_id: str) -> Order:
+    """The order if the caller may see it (its own shop's, or any for an operator), else 404."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise HTTPException(404, detail="not found")
+    own_merchant(principal, order.merchant_id)
+    return order
+
+
+def write_scope(principal: Principal) -> Scope:
+    """What a caller may write: its own merchant's facts; a carrier its own carrier's scans
+    (an aggregator such as Kuaidi100, whose organisation is no carrier code, pushes for all)."""
+    from lvyue.tracking.carriers import CARRIERS
+
+    carrier = principal.organisation if principal.organisation in CARRIERS else None
+    return Scope(merchant_id=principal.merchant_id, carrier=carrier)

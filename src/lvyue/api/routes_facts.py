@@ -1,4 +1,4 @@
-"""Ingestion and reading of facts: orders, shipments, tracking events, after-sales.
+"""Ingestion of facts: orders, shipments, tracking events, after-sales (reads: routes_orders).
 
 Single JSON objects are validated strictly (422 naming the field). Batches (JSON ``rows`` or
 bulk CSV in the facts format) quarantine bad rows and commit the rest as one transaction.
@@ -11,28 +11,26 @@ import csv
 import io
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lvyue.api.auth import (
     Principal,
     current_principal,
     forbidden,
-    merchant_scope,
-    own_merchant,
+    own_order,
     require,
+    write_scope,
 )
 from lvyue.api.deps import SessionDep, content_type, json_only
 from lvyue.api.idempotency import HEADER, fingerprint, run_once
-from lvyue.store import AfterSale, Order, Shipment, TrackingEvent, audit, utcnow
+from lvyue.store import audit, utcnow
 from lvyue.store.hooks import ShipRefused, ship_checks
 from lvyue.store.ingest import (
     BatchResult,
     RowRejected,
-    Scope,
     apply_after_sale,
     apply_order,
     apply_shipment,
@@ -68,64 +66,6 @@ class BatchOut(BaseModel):
     errors: list[str] = Field(description=f"why, row by row (the first {MAX_ERRORS_SHOWN})")
 
 
-class ShipmentOut(BaseModel):
-    carrier: str
-    waybill: str
-    ship_time: str
-    inspection_code: str | None
-    packing_video: str | None
-
-
-class TrackingOut(BaseModel):
-    carrier: str
-    waybill: str
-    time: str
-    kind: str
-    location: str | None
-    text: str | None
-
-
-class AfterSaleOut(BaseModel):
-    aftersale_id: str
-    order_id: str
-    type: str
-    created_at: str
-    merchant_handled_at: str | None
-    return_shipped_at: str | None
-    merchant_received_at: str | None
-    return_signed_at: str | None
-    refunded_at: str | None
-
-
-class OrderOut(BaseModel):
-    order_id: str
-    merchant_id: str
-    merchant_type: str
-    category: str
-    ship_mode: str
-    pay_time: str
-    promised_ship_time: str | None
-    delayed_shipping: bool
-    confirmed_receipt_time: str | None
-    product_id: str | None
-    extra: dict[str, Any]
-    shipment: ShipmentOut | None
-
-
-class OrderDetail(OrderOut):
-    tracking: list[TrackingOut]
-    after_sales: list[AfterSaleOut]
-
-
-def _scope(principal: Principal) -> Scope:
-    """What a caller may write: its own merchant's facts; a carrier its own carrier's scans
-    (an aggregator such as Kuaidi100 pushes for every carrier)."""
-    from lvyue.tracking.carriers import CARRIERS
-
-    carrier = principal.organisation if principal.organisation in CARRIERS else None
-    return Scope(merchant_id=principal.merchant_id, carrier=carrier)
-
-
 def _refused(error: RowRejected) -> HTTPException:
     return HTTPException(_STATUS[error.kind], detail=str(error))
 
@@ -147,7 +87,7 @@ def post_order(
 
     def act() -> tuple[int, Any]:
         try:
-            outcome = apply_order(session, body, _scope(principal), principal.account_id)
+            outcome = apply_order(session, body, write_scope(principal), principal.account_id)
         except RowRejected as error:
             raise _refused(error) from None
         return 201, Applied(id=body.order_id, outcome=outcome)
@@ -171,7 +111,7 @@ def ship_order(
 ) -> JSONResponse:
     """Ship an order with carrier and waybill (发货). Registered checks (e.g. BTAS codes, BT-3)
     may refuse it with the clause."""
-    order = _own_order(session, principal, order_id)
+    order = own_order(session, principal, order_id)
 
     def act() -> tuple[int, Any]:
         try:
@@ -221,7 +161,7 @@ def post_tracking(
 
     def act() -> tuple[int, Any]:
         try:
-            outcome = apply_tracking(session, body, _scope(principal))
+            outcome = apply_tracking(session, body, write_scope(principal))
         except RowRejected as error:
             raise _refused(error) from None
         return 201, Applied(id=f"{body.carrier}:{body.waybill}", outcome=outcome)
@@ -243,7 +183,7 @@ def post_after_sale(
 
     def act() -> tuple[int, Any]:
         try:
-            outcome = apply_after_sale(session, body, _scope(principal))
+            outcome = apply_after_sale(session, body, write_scope(principal))
         except RowRejected as error:
             raise _refused(error) from None
         return 201, Applied(id=body.aftersale_id, outcome=outcome)
@@ -261,7 +201,7 @@ def _batch(
     session: Session, principal: Principal, table: Table, rows: list[dict[str, Any]], first: int
 ) -> tuple[int, Any]:
     result: BatchResult = ingest_rows(
-        session, table, rows, _scope(principal), principal.account_id, first_line=first
+        session, table, rows, write_scope(principal), principal.account_id, first_line=first
     )
     audit(
         session,
@@ -356,113 +296,3 @@ def _read_csv(raw: bytes) -> list[dict[str, Any]]:
         if len(rows) > MAX_BATCH_ROWS:
             raise HTTPException(413, detail=f"more than {MAX_BATCH_ROWS} rows; split the file")
     return rows
-
-
-def _own_order(session: Session, principal: Principal, order_id: str) -> Order:
-    order = session.get(Order, order_id)
-    if order is None:
-        raise HTTPException(404, detail="not found")
-    own_merchant(principal, order.merchant_id)
-    return order
-
-
-def _iso(moment: Any) -> Any:
-    from lvyue.model import format_instant
-
-    return None if moment is None else format_instant(moment)
-
-
-def _order_out(order: Order, shipment: Shipment | None) -> dict[str, Any]:
-    return {
-        "order_id": order.order_id,
-        "merchant_id": order.merchant_id,
-        "merchant_type": order.merchant_type,
-        "category": order.category,
-        "ship_mode": order.ship_mode,
-        "pay_time": _iso(order.pay_time),
-        "promised_ship_time": _iso(order.promised_ship_time),
-        "delayed_shipping": order.delayed_shipping,
-        "confirmed_receipt_time": _iso(order.confirmed_receipt_time),
-        "product_id": order.product_id,
-        "extra": order.extra,
-        "shipment": None
-        if shipment is None
-        else {
-            "carrier": shipment.carrier,
-            "waybill": shipment.waybill,
-            "ship_time": _iso(shipment.ship_time),
-            "inspection_code": shipment.inspection_code,
-            "packing_video": shipment.packing_video,
-        },
-    }
-
-
-@router.get("/orders")
-def list_orders(
-    session: SessionDep,
-    principal: Annotated[Principal, Depends(require("orders:view"))],
-    merchant_id: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-) -> list[OrderOut]:
-    """Orders, newest payment first; a merchant sees its own, an operator any merchant's."""
-    scope = merchant_scope(principal, merchant_id)
-    query = select(Order, Shipment).outerjoin(Shipment, Shipment.order_id == Order.order_id)
-    if scope is not None:
-        query = query.where(Order.merchant_id == scope)
-    query = query.order_by(Order.pay_time.desc(), Order.order_id).limit(limit).offset(offset)
-    return [OrderOut(**_order_out(o, s)) for o, s in session.execute(query).all()]
-
-
-@router.get("/orders/{order_id}")
-def get_order(
-    order_id: str,
-    session: SessionDep,
-    principal: Annotated[Principal, Depends(require("orders:view"))],
-) -> OrderDetail:
-    """One order with its shipment, tracking events (oldest first) and after-sales."""
-    order = _own_order(session, principal, order_id)
-    shipment = session.get(Shipment, order_id)
-    events: list[TrackingEvent] = []
-    if shipment is not None:
-        events = list(
-            session.scalars(
-                select(TrackingEvent)
-                .where(
-                    TrackingEvent.carrier == shipment.carrier,
-                    TrackingEvent.waybill == shipment.waybill,
-                )
-                .order_by(TrackingEvent.time, TrackingEvent.kind)
-            )
-        )
-    after_sales = session.scalars(
-        select(AfterSale).where(AfterSale.order_id == order_id).order_by(AfterSale.created_at)
-    ).all()
-    return OrderDetail(
-        **_order_out(order, shipment),
-        tracking=[
-            TrackingOut(
-                carrier=e.carrier,
-                waybill=e.waybill,
-                time=_iso(e.time),
-                kind=e.kind,
-                location=e.location,
-                text=e.text,
-            )
-            for e in events
-        ],
-        after_sales=[
-            AfterSaleOut(
-                aftersale_id=a.aftersale_id,
-                order_id=a.order_id,
-                type=a.type,
-                created_at=_iso(a.created_at),
-                merchant_handled_at=_iso(a.merchant_handled_at),
-                return_shipped_at=_iso(a.return_shipped_at),
-                merchant_received_at=_iso(a.merchant_received_at),
-                return_signed_at=_iso(a.return_signed_at),
-                refunded_at=_iso(a.refunded_at),
-            )
-            for a in after_sales
-        ],
-    )

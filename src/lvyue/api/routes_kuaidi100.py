@@ -16,9 +16,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from lvyue.api.auth import Principal, current_principal, forbidden
+from lvyue.api.auth import Principal, current_principal, forbidden, write_scope
 from lvyue.api.deps import SessionDep, content_type
-from lvyue.api.routes_facts import _scope
 from lvyue.store import audit
 from lvyue.store.ingest import (
     Outcome,
@@ -90,7 +89,7 @@ def kuaidi100_push(
     if not salt:
         return _refuse(403, "push not configured: set LVYUE_KUAIDI100_SALT")
     form = {"param": param, "sign": sign}
-    scope = _scope(principal)
+    scope = write_scope(principal)
     try:
         decode_push(form, salt=salt)
     except SignatureError as error:

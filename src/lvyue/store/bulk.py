@@ -1,0 +1,214 @@
+"""The fast path of batch ingestion: rows whose natural key is new — in the database and in
+the batch — are checked against lookups made once per batch and inserted with one
+``executemany`` per table. The checks are those of the row-by-row path (``ingest``); rows
+with a known or repeated key are handed back to it (they may update, or be unchanged).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from lvyue.store.ingest import (
+    ORDER_COLUMNS,
+    Numbered,
+    RowRejected,
+    Scope,
+    after_sale_refusal,
+    merchant_refusal,
+    tracking_refusal,
+)
+from lvyue.store.rows import AfterSaleRow, OrderRow, TrackingRow
+from lvyue.store.tables import AfterSale, Merchant, Order, Shipment, TrackingEvent, utcnow
+
+K = TypeVar("K", bound=Hashable)
+_LOOKUP_CHUNK = 900  # keeps IN lists under SQLite's bound-parameter limit
+Rejected = list[tuple[int, Any, RowRejected]]
+
+
+def _in_chunks(values: Iterable[K]) -> Iterable[list[K]]:
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), _LOOKUP_CHUNK):
+        yield unique[start : start + _LOOKUP_CHUNK]
+
+
+def _split(
+    items: Sequence[Numbered], key: Callable[[Any], K], known: set[K]
+) -> tuple[list[Numbered], list[Numbered]]:
+    """(rows with a key new to the database and first in the batch, all the others)."""
+    new: list[Numbered] = []
+    rest: list[Numbered] = []
+    seen = set(known)
+    for item in items:
+        k = key(item[2])
+        (rest if k in seen else new).append(item)
+        seen.add(k)
+    return new, rest
+
+
+def insert_new(
+    session: Session, table: str, items: Sequence[Numbered], scope: Scope, actor: str
+) -> tuple[int, list[Numbered], Rejected]:
+    """Insert the rows with new keys; returns (inserted, rows for the slow path, refused).
+    Rows in none of these were found stored exactly as they are: unchanged."""
+    if not items:
+        return 0, [], []
+    handler = {"orders": _orders, "tracking": _tracking, "after_sales": _after_sales}[table]
+    return handler(session, items, scope, actor)
+
+
+def _orders(
+    session: Session, items: Sequence[Numbered], scope: Scope, actor: str
+) -> tuple[int, list[Numbered], Rejected]:
+    ids = [item[2].order_id for item in items]  # type: ignore[attr-defined]
+    known: set[str] = set()
+    for chunk in _in_chunks(ids):
+        # whole rows, so that the row-by-row path finds them in the identity map
+        known.update(
+            o.order_id for o in session.scalars(select(Order).where(Order.order_id.in_(chunk)))
+        )
+        session.scalars(select(Shipment).where(Shipment.order_id.in_(chunk))).all()
+    merchants: set[str] = set()
+    for chunk in _in_chunks(item[2].merchant_id for item in items):  # type: ignore[attr-defined]
+        merchants.update(
+            session.scalars(select(Merchant.merchant_id).where(Merchant.merchant_id.in_(chunk)))
+        )
+    new, rest = _split(items, lambda row: row.order_id, known)
+    orders, shipments, rejected = [], [], []
+    for number, raw, parsed in new:
+        row: OrderRow = parsed  # type: ignore[assignment]
+        refusal = merchant_refusal(row.merchant_id, scope, row.merchant_id in merchants)
+        if refusal is not None:
+            rejected.append((number, raw, refusal))
+            continue
+        orders.append(
+            {
+                "order_id": row.order_id,
+                "extra": row.extra_columns(),
+                "created_at": utcnow(),
+                **row.model_dump(include=ORDER_COLUMNS),
+            }
+        )
+        if row.ship_time is not None and row.carrier and row.waybill:
+            shipments.append(
+                {
+                    "order_id": row.order_id,
+                    "merchant_id": row.merchant_id,
+                    "carrier": row.carrier,
+                    "waybill": row.waybill,
+                    "ship_time": row.ship_time,
+                    "inspection_code": row.inspection_code,
+                    "packing_video": None,
+                    "shipped_by": actor,
+                }
+            )
+    if orders:
+        session.execute(insert(Order), orders)
+    if shipments:
+        session.execute(insert(Shipment), shipments)
+    return len(orders), rest, rejected
+
+
+def _tracking(
+    session: Session, items: Sequence[Numbered], scope: Scope, actor: str
+) -> tuple[int, list[Numbered], Rejected]:
+    def key(row: TrackingRow) -> tuple[str, str, datetime, str]:
+        return (row.carrier, row.waybill, row.time, row.kind.value)
+
+    waybills = [item[2].waybill for item in items]  # type: ignore[attr-defined]
+    known: dict[tuple[str, str, datetime, str], tuple[str | None, str | None]] = {}
+    mine: set[tuple[str, str]] = set()
+    for chunk in _in_chunks(waybills):
+        found = session.execute(
+            select(
+                TrackingEvent.carrier,
+                TrackingEvent.waybill,
+                TrackingEvent.time,
+                TrackingEvent.kind,
+                TrackingEvent.location,
+                TrackingEvent.text,
+            ).where(TrackingEvent.waybill.in_(chunk))
+        )
+        known.update({(c, w, t, k): (loc, txt) for c, w, t, k, loc, txt in found})
+        if scope.merchant_id is not None:
+            shipped = session.execute(
+                select(Shipment.carrier, Shipment.waybill).where(
+                    Shipment.waybill.in_(chunk), Shipment.merchant_id == scope.merchant_id
+                )
+            )
+            mine.update((c, w) for c, w in shipped)
+    new, rest = _split(items, key, set(known))
+    # A scan already stored as it is now changes nothing: count it here, without a round trip.
+    rest = [item for item in rest if not _same_scan(item[2], known, scope, mine)]  # type: ignore[arg-type]
+    events, rejected = [], []
+    for number, raw, parsed in new:
+        row: TrackingRow = parsed  # type: ignore[assignment]
+        refusal = tracking_refusal(row, scope, (row.carrier, row.waybill) in mine)
+        if refusal is not None:
+            rejected.append((number, raw, refusal))
+            continue
+        events.append(
+            {
+                "carrier": row.carrier,
+                "waybill": row.waybill,
+                "time": row.time,
+                "kind": row.kind.value,
+                "location": row.location,
+                "text": row.text,
+                "received_at": utcnow(),
+            }
+        )
+    if events:
+        session.execute(insert(TrackingEvent), events)
+    return len(events), rest, rejected
+
+
+def _same_scan(
+    row: TrackingRow,
+    known: dict[tuple[str, str, datetime, str], tuple[str | None, str | None]],
+    scope: Scope,
+    mine: set[tuple[str, str]],
+) -> bool:
+    stored = known.get((row.carrier, row.waybill, row.time, row.kind.value))
+    if stored is None or tracking_refusal(row, scope, (row.carrier, row.waybill) in mine):
+        return False
+    return all(
+        new is None or new == old for new, old in zip((row.location, row.text), stored, strict=True)
+    )
+
+
+def _after_sales(
+    session: Session, items: Sequence[Numbered], scope: Scope, actor: str
+) -> tuple[int, list[Numbered], Rejected]:
+    known: set[str] = set()
+    owners: dict[str, str] = {}
+    for chunk in _in_chunks(item[2].aftersale_id for item in items):  # type: ignore[attr-defined]
+        known.update(
+            session.scalars(select(AfterSale.aftersale_id).where(AfterSale.aftersale_id.in_(chunk)))
+        )
+    for chunk in _in_chunks(item[2].order_id for item in items):  # type: ignore[attr-defined]
+        owners.update(
+            {
+                o: m
+                for o, m in session.execute(
+                    select(Order.order_id, Order.merchant_id).where(Order.order_id.in_(chunk))
+                )
+            }
+        )
+    new, rest = _split(items, lambda row: row.aftersale_id, known)
+    records, rejected = [], []
+    for number, raw, parsed in new:
+        row: AfterSaleRow = parsed  # type: ignore[assignment]
+        owner = owners.get(row.order_id)
+        refusal = after_sale_refusal(row, scope, owner)
+        if refusal is not None:
+            rejected.append((number, raw, refusal))
+            continue
+        records.append({**row.model_dump(), "type": row.type.value, "merchant_id": owner})
+    if records:
+        session.execute(insert(AfterSale), records)
+    return len(records), rest, rejected
