@@ -5,7 +5,16 @@ app = create_app("sqlite:///lvyue.db")
 """
 
 from lvyue.api.app import create_app
-from lvyue.api.auth import Principal, current_principal, merchant_scope, own_merchant, require
+from lvyue.api.auth import (
+    Principal,
+    current_principal,
+    forbidden,
+    merchant_scope,
+    own_merchant,
+    own_order,
+    require,
+    write_scope,
+)
 from lvyue.api.deps import SessionDep, content_type, get_session, json_only
 
 __all__ = [
@@ -14,9 +23,12 @@ __all__ = [
     "content_type",
     "create_app",
     "current_principal",
+    "forbidden",
     "get_session",
     "json_only",
     "merchant_scope",
     "own_merchant",
+    "own_order",
     "require",
+    "write_scope",
 ]
