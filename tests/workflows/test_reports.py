@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from lvyue.api.testing import ServiceWorld
-from lvyue.model import to_beijing
+from lvyue.model import format_instant, to_beijing
 
 if TYPE_CHECKING:
     from conftest import Clock, OrderFactory
@@ -216,3 +216,39 @@ def test_a_replayed_filing_with_its_idempotency_key_files_once(
     assert again.headers.get("Idempotent-Replayed") == "true"
     other = service.client.post("/reports", json={**body, "description": "改"}, headers=headers)
     assert other.status_code == 409
+
+
+def test_approval_withdraws_a_violation_already_recorded(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    from lvyue.store import make_engine, make_session_factory, session_scope
+    from lvyue.store.hooks import sweeps
+
+    order = make_order(pay_time=format_instant(clock.now - timedelta(days=3)))
+    engine = make_engine(service.url)
+    try:
+        sweep = next(s for s in sweeps() if s.name == "workflows.violations_from_verdicts")
+        with session_scope(make_session_factory(engine)) as session:
+            sweep.run(session, clock.now)
+    finally:
+        engine.dispose()
+
+    def recorded() -> list[str]:
+        rows = service.client.get("/violations", headers=service.auth("m1.main")).json()
+        return [v["check"] for v in rows if v["order_id"] == order]
+
+    assert recorded() == ["ship_deadline"]
+    body = {"type": "consumer_requested_delay", "description": "顾客要求延迟", "order_ids": [order]}
+    rid = _file(service, body).json()["report_id"]
+    _evidence(service, rid)
+    assert _review(service, rid, "approve").status_code == 200
+    assert recorded() == []
+    trail = service.client.get(
+        "/workflows/audit",
+        params={"entity": "violation", "entity_id": f"{order}//ship_deadline"},
+        headers=service.auth("m1.main"),
+    ).json()
+    assert [(e["action"], e["clause"]) for e in trail] == [
+        ("violation.record", "DR-1a"),
+        ("violation.withdraw", "SF-8"),
+    ]

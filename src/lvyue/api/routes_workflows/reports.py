@@ -25,6 +25,7 @@ from lvyue.api.routes_workflows.common import (
 )
 from lvyue.model import format_instant
 from lvyue.store.workflow_tables import Report
+from lvyue.workflows import config
 from lvyue.workflows.actions import reports as report_actions
 from lvyue.workflows.fields import Text
 from lvyue.workflows.reports import MAX_EVIDENCE_BYTES, ReportDraft
@@ -192,6 +193,7 @@ def review_report(
         row = report_actions.load(session, report_id, None)
         report_actions.review(
             session,
+            config.rules(),
             row,
             approve=body.decision == "approve",
             reason=body.reason,

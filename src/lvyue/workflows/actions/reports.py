@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lvyue.engine.online import Resolves
 from lvyue.model.time import BEIJING
 from lvyue.store.audit import audit
 from lvyue.store.tables import Order
 from lvyue.store.workflow_tables import Report, ReportEvidence
 from lvyue.workflows import reports
+from lvyue.workflows.actions import violations
 from lvyue.workflows.actions.common import NotFound, fire
 from lvyue.workflows.machine import Refusal
 
@@ -122,9 +124,17 @@ def add_evidence(
 
 
 def review(
-    session: Session, row: Report, *, approve: bool, reason: str | None, actor: str, now: datetime
+    session: Session,
+    rules: Resolves,
+    row: Report,
+    *,
+    approve: bool,
+    reason: str | None,
+    actor: str,
+    now: datetime,
 ) -> None:
-    """The operator's decision; a rejection needs a reason, an approval needs evidence."""
+    """The operator's decision; a rejection needs a reason, an approval needs evidence. An
+    approval withdraws the covered orders' violations the engine no longer finds (SF-8)."""
     event = "approve" if approve else "reject"
     reports.MACHINE.require(row.state, event, row.report_id)
     reports.check_review(event, reason, evidence_count(session, row.report_id))
@@ -148,6 +158,8 @@ def review(
             "order_ids": covered,
         },
     )
+    if approve:
+        violations.reconsider(session, rules, covered, clause="SF-8", now=now)
 
 
 # Facts-format order columns naming the destination, for a report's areas (地区).

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lvyue.engine.online import Resolves, evaluate_order
+from lvyue.model.enums import VerdictStatus
 from lvyue.store.audit import audit
+from lvyue.store.tables import Order
 from lvyue.store.workflow_tables import Violation
+from lvyue.workflows.actions.facts import facts_for
 
 
 def record(
@@ -66,3 +71,39 @@ def of_merchant(session: Session, merchant_id: str | None) -> list[Violation]:
     if merchant_id is not None:
         query = query.where(Violation.merchant_id == merchant_id)
     return list(session.scalars(query))
+
+
+def reconsider(
+    session: Session, rules: Resolves, order_ids: Sequence[str], *, clause: str, now: datetime
+) -> int:
+    """Withdraw recorded violations of ``order_ids`` the engine no longer finds violated
+    (e.g. after an approved report, SF-8); each withdrawal is audited with ``clause``."""
+    orders = list(session.scalars(select(Order).where(Order.order_id.in_(list(order_ids)))))
+    still = {
+        (v.order_id, v.aftersale_id, v.check.value)
+        for facts in facts_for(session, orders)
+        for v in evaluate_order(facts, now, rules)
+        if v.status is VerdictStatus.VIOLATED
+    }
+    withdrawn = 0
+    recorded = select(Violation).where(Violation.order_id.in_([o.order_id for o in orders]))
+    for row in session.scalars(recorded):
+        if (row.order_id, row.aftersale_id, row.check) in still:
+            continue
+        audit(
+            session,
+            actor="system:violation-review",
+            action="violation.withdraw",
+            entity="violation",
+            entity_id=f"{row.order_id}/{row.aftersale_id}/{row.check}",
+            merchant_id=row.merchant_id,
+            clause=clause,
+            detail={
+                "was": row.clause,
+                "deadline": row.deadline.isoformat() if row.deadline else None,
+            },
+        ).at = now
+        session.delete(row)
+        withdrawn += 1
+    session.flush()
+    return withdrawn
