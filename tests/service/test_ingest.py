@@ -120,7 +120,13 @@ def test_operator_fixes_and_replays_a_quarantined_row(service: ServiceWorld) -> 
     result = c.post("/ingest/orders", json={"rows": rows}, headers=service.auth("m1.main")).json()
     assert result["created"] == 1
     (qid,) = result["quarantined"]
-    assert c.get("/quarantine", headers=service.auth("m1.main")).status_code == 403
+    # the uploader reads its own refused rows; fixing and replaying are the operator's
+    own = c.get("/quarantine", headers=service.auth("m1.main")).json()
+    assert qid in [r["quarantine_id"] for r in own]
+    assert {r["merchant_id"] for r in own} == {"m1"}
+    assert c.get(f"/quarantine/{qid}", headers=service.auth("m2.main")).status_code == 404
+    assert c.get("/quarantine", headers=service.auth("m1.clerk")).status_code == 403
+    assert c.post(f"/quarantine/{qid}/replay", headers=service.auth("m1.main")).status_code == 403
     listed = c.get("/quarantine", params={"source": "orders"}, headers=op).json()
     assert qid in [r["quarantine_id"] for r in listed]
     still_bad = c.post(f"/quarantine/{qid}/replay", headers=op).json()

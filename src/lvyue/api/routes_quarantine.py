@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
-from lvyue.api.auth import Principal, current_principal, require
+from lvyue.api.auth import Principal, current_principal, forbidden, own_merchant, require
 from lvyue.api.deps import SessionDep, json_only
 from lvyue.model import format_instant
 from lvyue.store import Account, QuarantinedRow, audit, utcnow
@@ -66,6 +66,19 @@ def _out(row: QuarantinedRow) -> QuarantineOut:
 Operator = Annotated[Principal, Depends(require("quarantine:manage"))]
 
 
+def reader(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """Operators read every row; a merchant account that uploads (orders:ingest) reads the
+    rows it sent, to see why they were refused. Fixing and replaying stay with operators."""
+    if "quarantine:manage" in principal.permissions:
+        return principal
+    if "orders:ingest" in principal.permissions and principal.merchant_id is not None:
+        return principal
+    raise forbidden("quarantine:manage")
+
+
+Reader = Annotated[Principal, Depends(reader)]
+
+
 def _get(session: SessionDep, quarantine_id: int) -> QuarantinedRow:
     row = session.get(QuarantinedRow, quarantine_id)
     if row is None:
@@ -76,26 +89,34 @@ def _get(session: SessionDep, quarantine_id: int) -> QuarantinedRow:
 @router.get("")
 def list_quarantine(
     session: SessionDep,
-    _: Operator,
+    principal: Reader,
     status: Status = "open",
     source: Annotated[str | None, Query(max_length=32)] = None,
     merchant_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[QuarantineOut]:
-    """Quarantined rows, oldest first."""
+    """Quarantined rows, oldest first (a merchant: those of its own shop)."""
+    scope = merchant_id if principal.is_operator else principal.merchant_id
+    if not principal.is_operator and merchant_id not in (None, principal.merchant_id):
+        raise HTTPException(404, detail="not found")
     query = select(QuarantinedRow).where(QuarantinedRow.status == status)
     if source is not None:
         query = query.where(QuarantinedRow.source == source)
-    if merchant_id is not None:
-        query = query.where(QuarantinedRow.merchant_id == merchant_id)
+    if scope is not None:
+        query = query.where(QuarantinedRow.merchant_id == scope)
     query = query.order_by(QuarantinedRow.quarantine_id).limit(limit).offset(offset)
     return [_out(row) for row in session.scalars(query)]
 
 
 @router.get("/{quarantine_id}")
-def get_quarantined(quarantine_id: QuarantineId, session: SessionDep, _: Operator) -> QuarantineOut:
-    return _out(_get(session, quarantine_id))
+def get_quarantined(
+    quarantine_id: QuarantineId, session: SessionDep, principal: Reader
+) -> QuarantineOut:
+    row = _get(session, quarantine_id)
+    if not principal.is_operator:
+        own_merchant(principal, row.merchant_id)
+    return _out(row)
 
 
 @router.put("/{quarantine_id}")
