@@ -57,6 +57,8 @@ def diagnose(
     dx = _dx()
     result = _run(lambda: dx.diagnose_facts(facts, merchant_id, period, state_dir))
     _show_diagnosis(result)
+    for record in dx.sign_ups(state_dir, merchant_id) if state_dir else []:
+        console.print(f"signed up: {dx.SOLUTIONS[record['solution']]} at {record['at']}")
 
 
 def _show_diagnosis(d: dx.Diagnosis) -> None:
