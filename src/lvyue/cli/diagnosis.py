@@ -230,8 +230,11 @@ def governance(
 
 def _show_week(r: dx.WeekReport, with_state: bool) -> None:
     _dx()
-    judged = sum(1 for f in r.findings if f.volume)
-    table = Table(title=f"Warnings {r.label}: {len(r.warnings)} of {judged} routes/outlets")
+    title = (
+        f"Warnings {r.label} (预警名单): {len(r.warnings)} among {len(r.findings)} routes/outlets "
+        "that shipped (below the minimum volume, not judged)"
+    )
+    table = Table(title=title)
     for col in ("kind", "route / outlet", "volume", "breached"):
         table.add_column(col)
     for f in r.warnings:
