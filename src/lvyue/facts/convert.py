@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -54,14 +55,17 @@ def convert(column: Column, raw: pa.Array) -> Converted:
 
 
 def _text(raw: pa.Array) -> pa.Array:
+    """Strings with "" as null (values are taken as written: no trimming, ids stay exact)."""
     if not pa.types.is_string(raw.type):
         raw = raw.cast(pa.string())
-    trimmed = pc.utf8_trim_whitespace(raw)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    empty = pc.equal(raw, "")
+    if not pc.any(empty).as_py():
+        return raw
+    return pc.if_else(empty, pa.scalar(None, pa.string()), raw)
 
 
 def _no_bad(length: int) -> pa.Array:
-    return pa.array([False] * length, pa.bool_()) if length else pa.array([], pa.bool_())
+    return pa.array(np.zeros(length, dtype=bool))
 
 
 def _convert_text(column: Column, raw: pa.Array) -> Converted:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -194,7 +195,7 @@ class _Loader:
         bad_rows: dict[int, BadRow],
         offset_rows: pa.Array | None = None,
     ) -> pa.Table:
-        rows = offset_rows if offset_rows is not None else pa.array(range(table.num_rows))
+        rows = offset_rows if offset_rows is not None else pa.array(np.arange(table.num_rows))
         read = self.counts.get(name, (table.num_rows, 0, 0))[0]
         if bad_rows and not self.skip_bad:
             first = bad_rows[min(bad_rows)]
@@ -205,7 +206,9 @@ class _Loader:
             bad = bad_rows[i]
             self.bad.append(BadRow(bad.file, bad.row, bad.column, bad.error, record))
         if bad_rows:
-            keep = pa.array([i not in bad_rows for i in range(table.num_rows)])
+            mask = np.ones(table.num_rows, dtype=bool)
+            mask[list(bad_rows)] = False
+            keep = pa.array(mask)
             table = table.filter(keep)
             rows = rows.filter(keep)
         self._rows[name] = rows
@@ -259,7 +262,7 @@ def _duplicate_indices(values: pa.Array) -> list[int]:
         return []
     if pc.count_distinct(values, mode="all").as_py() == len(values):
         return []
-    indexed = pa.table({"k": values, "i": pa.array(range(len(values)), pa.int64())})
+    indexed = pa.table({"k": values, "i": pa.array(np.arange(len(values), dtype=np.int64))})
     firsts = indexed.group_by("k").aggregate([("i", "min")])["i_min"]
     is_first = pc.is_in(indexed["i"], value_set=firsts)
     return _true_indices(pc.invert(is_first).combine_chunks())
