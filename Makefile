@@ -29,7 +29,7 @@ test: $(STAMP)
 	bash scripts/test.sh
 
 bench: $(STAMP)
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run $(ARGS)
 
 # Regenerate the lock after editing pyproject.toml dependencies.
 lock:
