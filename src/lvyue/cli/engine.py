@@ -20,7 +20,7 @@ from rich.panel import Panel
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lvyue.engine import evaluate_batch, iter_verdicts, order_facts
+from lvyue.engine import BATCH_COLUMNS, evaluate_batch, iter_verdicts, order_facts
 from lvyue.engine.batch import Backend
 from lvyue.engine.explain import Explanation, explain_order
 from lvyue.engine.output import count_verdicts, parse_horizon, write_table, write_verdicts
@@ -85,10 +85,16 @@ def _rulebook(extra: list[Path] | None) -> Rulebook:
         _fail(f"rulebook: {exc}")
 
 
-def _facts(path: Path, skip_bad: bool, quarantine: Path | None, counts: bool = True) -> Facts:
+def _facts(
+    path: Path,
+    skip_bad: bool,
+    quarantine: Path | None,
+    counts: bool = True,
+    columns: dict[str, tuple[str, ...]] | None = None,
+) -> Facts:
     try:
         with console.status(f"reading {path} …"):
-            facts = load_facts(path, skip_bad=skip_bad)
+            facts = load_facts(path, skip_bad=skip_bad, columns=columns)
     except FactsError as exc:
         _fail(str(exc))
     if facts.quarantine:
@@ -153,7 +159,7 @@ def evaluate(
     moment, backend = _as_of(as_of), _engine(engine)
     horizon = _horizon(at_risk_within, "--at-risk-within")
     rb = _rulebook(rules)
-    facts = _facts(facts_dir, skip_bad, quarantine)
+    facts = _facts(facts_dir, skip_bad, quarantine, columns=BATCH_COLUMNS)
     counts: Counter[tuple[str, str]] = Counter()
     stream = iter_verdicts(facts, moment, rb, backend=backend, horizon=horizon)
     rows = write_verdicts(_progress(stream, f"evaluating on {backend}"), out, counts)
@@ -216,8 +222,8 @@ def at_risk(
     """Pending verdicts that will breach within the horizon, soonest first."""
     moment, backend, horizon = _as_of(as_of), _engine(engine), _horizon(within, "--within")
     rb = _rulebook(rules)
-    verdicts = evaluate_batch(_facts(facts, False, None), moment, rb, backend=backend,
-                              horizon=horizon)  # fmt: skip
+    loaded = _facts(facts, False, None, columns=BATCH_COLUMNS)
+    verdicts = evaluate_batch(loaded, moment, rb, backend=backend, horizon=horizon)
     risky = verdicts.filter(pc.equal(verdicts["status"], "at_risk"))
     risky = risky.sort_by([("deadline", "ascending"), ("order_id", "ascending")])
     table = Table("deadline (Beijing)", "left", "order", "request", "check", "merchant",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from lvyue.facts.schema import (
     ORDERS,
     REPORTS,
     TRACKING,
+    Kind,
     TableSpec,
 )
 
@@ -61,11 +62,22 @@ class Facts:
     counts: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # read, kept, bad
 
 
-def load_facts(path: Path, *, skip_bad: bool = False) -> Facts:
-    """Read ``path``; raises FactsError on the first bad row unless ``skip_bad``."""
+def load_facts(
+    path: Path,
+    *,
+    skip_bad: bool = False,
+    columns: Mapping[str, Collection[str]] | None = None,
+) -> Facts:
+    """Read ``path``; raises FactsError on the first bad row unless ``skip_bad``.
+
+    ``columns`` (table -> names) lets a caller that reads only some columns skip the rest: a
+    column is left unread (null, or absent if not in the format) only when it can never make a
+    row bad or be missing (optional plain text, not a key), so the same rows are found bad
+    either way. With ``skip_bad`` every column is read: quarantined records show whole rows.
+    """
     if not path.is_dir():
         raise FactsError(f"{path}: not a facts directory")
-    loader = _Loader(path, skip_bad)
+    loader = _Loader(path, skip_bad, None if skip_bad else columns)
     orders = loader.table(ORDERS, required=True)
     order_keys = pc.binary_join_element_wise(
         orders["carrier"], orders["waybill"], "\x1f"
@@ -117,9 +129,12 @@ def write_quarantine(bad_rows: Iterable[BadRow], out: Path) -> int:
 
 
 class _Loader:
-    def __init__(self, root: Path, skip_bad: bool) -> None:
+    def __init__(
+        self, root: Path, skip_bad: bool, wanted: Mapping[str, Collection[str]] | None
+    ) -> None:
         self.root = root
         self.skip_bad = skip_bad
+        self.wanted = wanted
         self.bad: list[BadRow] = []
         self.counts: dict[str, tuple[int, int, int]] = {}
         self._files: dict[str, str] = {}
@@ -132,7 +147,7 @@ class _Loader:
                 raise FactsError(f"{self.root}: no {spec.name}.csv or {spec.name}.parquet")
             return _empty(spec)
         self._files[spec.name] = source.name
-        raw = _read(source)
+        raw = _read(source, self._columns(spec))
         missing = [c.name for c in spec.columns if c.required and c.name not in raw.column_names]
         if missing:
             raise FactsError(f"{source.name}: missing required column {missing[0]!r}")
@@ -158,6 +173,16 @@ class _Loader:
         extras = {n: raw[n].combine_chunks() for n in raw.column_names if n not in columns}
         table = pa.table({**columns, **extras})
         return self._keep_good(spec.name, raw, table, bad_rows)
+
+    def _columns(self, spec: TableSpec) -> set[str] | None:
+        """The columns to read: those asked for and every one validation looks at."""
+        if self.wanted is None:
+            return None
+        asked = set(self.wanted.get(spec.name, ()))
+        checked = {
+            c.name for c in spec.columns if c.required or c.not_null or c.kind is not Kind.TEXT
+        }
+        return asked | checked | set(spec.key)
 
     def drop_unknown(
         self,
@@ -227,18 +252,24 @@ def _find(root: Path, name: str) -> Path | None:
     return found[0] if found else None
 
 
-def _read(source: Path) -> pa.Table:
+def _read(source: Path, columns: set[str] | None = None) -> pa.Table:
+    """The file as Arrow; only ``columns`` (those the file has) when given."""
     try:
         if source.suffix == ".parquet":
-            return pq.read_table(source)
+            if columns is None:
+                return pq.read_table(source)
+            names = pq.read_schema(source).names
+            return pq.read_table(source, columns=[n for n in names if n in columns])
         with source.open(encoding="utf-8-sig") as handle:
             header = next(csv.reader(handle), [])
         if not header:
             raise FactsError(f"{source.name}: empty file (a header row is required)")
+        include = [n for n in header if columns is None or n in columns]
         options = pacsv.ConvertOptions(
             column_types={n: pa.string() for n in header},
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
+            include_columns=include,
         )
         return pacsv.read_csv(source, convert_options=options)
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as error:
