@@ -16,8 +16,9 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from lvyue.diagnosis import growth, peers, settlement
+from lvyue.diagnosis import conversion, growth, peers, settlement
 from lvyue.diagnosis.capability import carrier_capability
+from lvyue.diagnosis.conversion import ConversionGain
 from lvyue.diagnosis.errors import DiagnosisError
 from lvyue.diagnosis.governance import OUTLET_KEYS, ROUTE_KEYS
 from lvyue.diagnosis.metrics import aggregations, rows
@@ -56,6 +57,8 @@ class TopicAnalysis:
     gain: dict[str, settlement.Gain]  # "p50" / "p75" → projected gain
     projected_score: dict[str, SubScore]
     note: str = ""
+    conversion: dict[str, ConversionGain] = field(default_factory=dict)  # LD-1
+    conversion_note: str = ""  # why conversion is not estimated, if it is not
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,10 @@ def diagnose(
     th: Thresholds,
     controlled: dict[tuple[str, str], EntityState] | None = None,
     backend: Any = None,
+    conversion_table: pa.Table | None = None,
 ) -> Diagnosis:
+    """``conversion_table``: visitors and buyers per merchant over the facts' span (LD-1);
+    without it the conversion effect is reported unavailable."""
     con = backend if backend is not None else ibis.duckdb.connect()
     scoped = period.filter(shipments)
     mine = scoped.filter(scoped.merchant_id == merchant_id)
@@ -148,6 +154,8 @@ def diagnose(
     if not _enabled(merchants, merchant_id):
         return result
     topic, recs = _topic(con, same, merchant_id, summary, th)
+    gains, note = _conversion(con, shipments, merchant_id, topic.standings, conversion_table)
+    topic = replace(topic, conversion=gains, conversion_note=note)
     status = "enabled" if topic.peer_count else "no_peers"
     return replace(result, topic=topic, recommendations=recs, topic_status=status)
 
@@ -265,3 +273,35 @@ def _improved(
             if better:
                 out[s.column] = target
     return out
+
+
+CONVERSION_COLUMNS = conversion.COLUMNS
+
+
+def _conversion(
+    con: Any,
+    shipments: ir.Table,
+    merchant_id: str,
+    standings: list[peers.PeerStanding],
+    table: pa.Table | None,
+) -> tuple[dict[str, ConversionGain], str]:
+    """LD-1: conversion now and at the peer targets. The conversion table has no dates, so
+    the model reads every shipped order in the facts (the span the table covers)."""
+    if table is None:
+        return {}, "conversion effect unavailable: the facts have no conversion table"
+    observed = conversion.Observed.from_arrow(table)
+    rate = observed.rate(merchant_id)
+    if rate is None:
+        return {}, f"conversion effect unavailable: no visitors recorded for {merchant_id}"
+    shipped = shipments.filter(shipments.shipped).select(*CONVERSION_COLUMNS)
+    orders = conversion.ShippedOrders.from_arrow(con.to_pyarrow(shipped))
+    try:
+        model = conversion.fit_from(orders, observed)
+        raw, visitors = orders.of(merchant_id), observed.visitors[merchant_id]
+        gains = {
+            lvl: conversion.gain(model, raw, rate, visitors, targets(standings, lvl))
+            for lvl in ("p50", "p75")
+        }
+    except DiagnosisError as exc:
+        return {}, f"conversion effect unavailable: {exc}"
+    return gains, ""

@@ -147,14 +147,21 @@ class SettlementModel:
         }
 
 
-def expected_after(predict: Predict, data: OrderFeatures, targets: Targets) -> np.ndarray:
-    """Expected settlement probability per order once the weak metrics meet ``targets``."""
-    raw = data.raw.copy()
+def improved(raw: np.ndarray, targets: Targets) -> tuple[np.ndarray, float]:
+    """Raw measurements with pickup and transit hours scaled to their targets, and the share
+    of exception orders to clear so the exception rate meets its target (also used by the
+    conversion model, LD-1)."""
+    raw = raw.copy()
     for column, target in ((0, targets.pickup_h_avg), (1, targets.transit_h_avg)):
         mean = float(raw[:, column].mean()) if len(raw) else 0.0
         if target is not None and mean > target > 0:
             raw[:, column] *= target / mean  # every order a bit faster, same shape
-    share = _flip_share(raw[:, 3], targets.exception_rate)
+    return raw, _flip_share(raw[:, 3], targets.exception_rate)
+
+
+def expected_after(predict: Predict, data: OrderFeatures, targets: Targets) -> np.ndarray:
+    """Expected settlement probability per order once the weak metrics meet ``targets``."""
+    raw, share = improved(data.raw, targets)
     cleared = raw.copy()
     cleared[:, 3] = 0.0
     now = predict(data.industry, raw)

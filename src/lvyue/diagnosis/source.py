@@ -42,10 +42,12 @@ _ORDER_TIMES = ("pay_time", "ship_time")
 
 @dataclass(frozen=True)
 class ShipmentSource:
-    """The shipments expression plus the merchants table (may be empty)."""
+    """The shipments expression plus the merchants table (may be empty) and, when the facts
+    have one, the per-merchant ``conversion`` table (visitors, buyers: LD-1)."""
 
     shipments: ir.Table
     merchants: pa.Table
+    conversion: pa.Table | None = None
 
 
 def epoch_column(column: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -256,23 +258,33 @@ def derive(t: ir.Table) -> ir.Table:
 
 
 def load(path: Path) -> ShipmentSource:
-    """Read a facts directory (lvyue.facts) into the shipments expression; a ``lanes`` table
-    (the platform's lane standards, as the simulator writes it) is used when present."""
+    """Read a facts directory (lvyue.facts) into the shipments expression; ``lanes`` (the
+    platform's lane standards) and ``conversion`` (visitors and buyers per merchant) tables,
+    as the simulator writes them, are used when present."""
     from lvyue.facts import load_facts
 
     facts = load_facts(path)
-    tables = {"orders": facts.orders, "tracking": facts.tracking, "lanes": _read_lanes(path)}
+    tables = {
+        "orders": facts.orders,
+        "tracking": facts.tracking,
+        "lanes": _read_optional(path, "lanes"),
+        "conversion": _read_optional(path, "conversion"),
+    }
     return build(tables, facts.merchants)
 
 
-def _read_lanes(path: Path) -> pa.Table | None:
+def _read_optional(path: Path, name: str) -> pa.Table | None:
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    if (path / "lanes.parquet").exists():
-        return pq.read_table(path / "lanes.parquet")
-    if (path / "lanes.csv").exists():
-        return pcsv.read_csv(path / "lanes.csv")
+    try:
+        if (path / f"{name}.parquet").exists():
+            return pq.read_table(path / f"{name}.parquet")
+        if (path / f"{name}.csv").exists():
+            return pcsv.read_csv(path / f"{name}.csv")
+    except (pa.ArrowInvalid, OSError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DiagnosisError(f"{path / name}: unreadable ({first})") from None
     return None
 
 
@@ -300,4 +312,5 @@ def build(
     return ShipmentSource(
         shipments=shipments_expr(o, tr, lanes),
         merchants=merchants if merchants is not None else pa.table({"merchant_id": []}),
+        conversion=facts.get("conversion"),
     )

@@ -96,4 +96,6 @@ def diagnose_facts(
     chosen = Period.parse(period) if period else default_period(src, con)
     th = from_rulebook(week_start(week_of(chosen.end)))
     controlled = GovernanceState(state_dir).controlled() if state_dir else {}
-    return diagnose(src.shipments, src.merchants, merchant_id, chosen, th, controlled, con)
+    return diagnose(
+        src.shipments, src.merchants, merchant_id, chosen, th, controlled, con, src.conversion
+    )
