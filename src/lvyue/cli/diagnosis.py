@@ -187,10 +187,29 @@ def _show_topic(d: dx.Diagnosis) -> None:
         console.print(gain)
     elif t.note:
         console.print(f"Settlement gain: {t.note}")
+    _show_conversion(t)
     if d.recommendations:
         console.print("[bold]Growth centre (LD-8)[/bold]")
         for r in d.recommendations:
             console.print(f"  • {dx.SOLUTIONS[r.solution]}: {r.reason}")
+
+
+def _show_conversion(t: dx.TopicAnalysis) -> None:
+    """LD-1: conversion now and if the weak metrics reached the peers."""
+    if not t.conversion:
+        console.print(f"Conversion (转化率, LD-1): {t.conversion_note}")
+        return
+    table = Table(title="Predicted conversion (转化率, LD-1) if weak metrics reach peers")
+    for col in ("target", "conversion now", "after", "buyers per 1,000 visitors"):
+        table.add_column(col, justify="right")
+    for level, c in t.conversion.items():
+        table.add_row(
+            f"peer {level.upper()}",
+            f"{c.current_rate:.2%}",
+            f"{c.projected_rate:.2%}",
+            f"{c.gain_per_1000:+.2f}",
+        )
+    console.print(table)
 
 
 def _pair(mine: dict[str, Any], peers: dict[str, Any], key: str, show: Callable[[Any], str]) -> str:

@@ -1,11 +1,12 @@
 """Logistics diagnosis 物流诊断 (LD-1..LD-11).
 
 Data flows one way: facts → ``source`` (one Ibis table of shipments) → ``metrics`` →
-capability, weekly ``governance`` (+ ``state``), ``peers``, ``settlement``, ``score``,
-``growth`` → ``diagnose``. ``reachability`` is the carriers' coverage model. Every analysis
-is an Ibis expression, so it runs on DuckDB (default) or PySpark.
+capability, weekly ``governance`` (+ ``state``), ``peers``, ``settlement``, ``conversion``,
+``score``, ``growth`` → ``diagnose``. ``reachability`` is the carriers' coverage model.
+Every analysis is an Ibis expression, so it runs on DuckDB (default) or PySpark.
 """
 
+from lvyue.diagnosis.conversion import ConversionGain, ConversionModel
 from lvyue.diagnosis.diagnose import ControlledUsage, Diagnosis, TopicAnalysis, diagnose
 from lvyue.diagnosis.errors import CoverageError, DiagnosisError
 from lvyue.diagnosis.export import write_table
@@ -67,6 +68,8 @@ __all__ = [
     "WARNING_COLUMNS",
     "AddressVerdict",
     "ControlledUsage",
+    "ConversionGain",
+    "ConversionModel",
     "CoverageError",
     "CoverageRule",
     "Diagnosis",
