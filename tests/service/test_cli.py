@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -52,4 +53,28 @@ def test_demo_builds_a_database_and_prints_working_tokens(tmp_path: Path) -> Non
         assert client.get("/me", headers=auth).json()["role"] == "operator"
         orders = client.get("/orders", params={"limit": 500}, headers=auth).json()
         assert len(orders) == 120
+    demo_app.state.engine.dispose()
+
+
+def test_demo_writes_the_facts_the_diagnosis_endpoints_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "demo"
+    result = runner.invoke(
+        app, ["demo", "--no-serve", "--dir", str(directory), "--orders", "400"], env=WIDE
+    )
+    assert result.exit_code == 0, result.output
+    facts = directory / "facts"
+    assert (facts / "orders.parquet").exists()
+    line = next(x for x in result.output.splitlines() if x.startswith("│ operator "))
+    token = re.search(r"lvy_[A-Za-z0-9_-]{40,}", line)
+    assert token is not None
+    monkeypatch.setenv("LVYUE_DIAGNOSIS_FACTS", str(facts))
+    demo_app = create_app(f"sqlite:///{directory / 'lvyue.db'}")
+    with TestClient(demo_app) as client:
+        auth = {"Authorization": f"Bearer {token.group(0)}"}
+        merchant = client.get("/orders", params={"limit": 1}, headers=auth).json()[0]
+        answer = client.get(f"/diagnosis/merchants/{merchant['merchant_id']}", headers=auth)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["merchant_id"] == merchant["merchant_id"]
     demo_app.state.engine.dispose()

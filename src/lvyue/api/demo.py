@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from lvyue.model import parse_instant
+from lvyue.sim import simulate, write_facts
 from lvyue.store import make_engine, make_session_factory, session_scope, upgrade
 from lvyue.store.accounts import create_merchant
 from lvyue.store.ingest import BatchResult, Scope, ingest_rows
@@ -24,7 +22,7 @@ _CHUNK = 2000
 @dataclass
 class DemoResult:
     url: str
-    source: str  # "simulator" or "built-in sample"
+    facts_dir: Path  # the same marketplace as a facts directory, for the diagnosis endpoints
     loaded: dict[str, BatchResult] = field(default_factory=dict)
     accounts: list[IssuedAccount] = field(default_factory=list)
 
@@ -40,8 +38,10 @@ def build_demo(
         stale.unlink(missing_ok=True)
     url = f"sqlite:///{path.resolve()}"
     upgrade(url)
-    tables, source = _facts(orders, seed)
-    result = DemoResult(url=url, source=source)
+    tables = _facts(orders, seed)
+    facts_dir = directory / "facts"
+    write_facts(facts_dir, orders, seed, fmt="parquet", progress=False)  # same seed, same data
+    result = DemoResult(url=url, facts_dir=facts_dir.resolve())
     engine = make_engine(url)
     factory = make_session_factory(engine)
     merchants = _merchants(tables)
@@ -74,14 +74,9 @@ def build_demo(
     return result
 
 
-def _facts(orders: int, seed: int) -> tuple[dict[str, list[dict[str, Any]]], str]:
-    """The simulator's tables as rows, or a built-in sample until the simulator lands."""
-    if importlib.util.find_spec("lvyue.sim") is not None:
-        sim = importlib.import_module("lvyue.sim")
-        if hasattr(sim, "simulate"):
-            tables = sim.simulate(orders, seed)
-            return {name: table.to_pylist() for name, table in tables.items()}, "simulator"
-    return _sample(), "built-in sample"
+def _facts(orders: int, seed: int) -> dict[str, list[dict[str, Any]]]:
+    """The simulator's tables as rows, for ingestion through the service's own batch path."""
+    return {name: table.to_pylist() for name, table in simulate(orders, seed).items()}
 
 
 def _merchants(tables: Mapping[str, list[dict[str, Any]]]) -> list[tuple[str, str, str]]:
@@ -99,53 +94,3 @@ def _merchants(tables: Mapping[str, list[dict[str, Any]]]) -> list[tuple[str, st
     for order in tables.get("orders", []):
         seen.setdefault(str(order["merchant_id"]), str(order["merchant_type"]))
     return [(mid, mid, kind) for mid, kind in sorted(seen.items())]
-
-
-def _sample() -> dict[str, list[dict[str, Any]]]:
-    """A handful of orders, two merchants, a few scans and one after-sales request."""
-    paid = parse_instant("2024-02-09 10:00:00")
-    orders, tracking = [], []
-    for i in range(12):
-        merchant = "m1" if i % 2 == 0 else "m2"
-        order: dict[str, Any] = {
-            "order_id": f"demo-{i:04d}",
-            "merchant_id": merchant,
-            "merchant_type": "domestic",
-            "category": "鲜花速递/花卉仿真/绿植园艺>生活鲜花" if i % 3 == 0 else "服饰内衣>女装",
-            "ship_mode": "spot",
-            "pay_time": paid + timedelta(hours=i),
-        }
-        if i % 4 != 3:
-            waybill = f"ZT{7000000 + i}"
-            order |= {
-                "ship_time": paid + timedelta(hours=i + 20),
-                "carrier": "zhongtong",
-                "waybill": waybill,
-            }
-            tracking.append(
-                {
-                    "carrier": "zhongtong",
-                    "waybill": waybill,
-                    "kind": "pickup",
-                    "time": paid + timedelta(hours=i + 26),
-                }
-            )
-        orders.append(order)
-    after_sales = [
-        {
-            "aftersale_id": "as-0001",
-            "order_id": "demo-0000",
-            "type": "refund_only",
-            "created_at": paid + timedelta(days=2),
-        }
-    ]
-    merchants = [
-        {"merchant_id": "m1", "name": "一号花店", "merchant_type": "domestic"},
-        {"merchant_id": "m2", "name": "二号服饰", "merchant_type": "domestic"},
-    ]
-    return {
-        "orders": orders,
-        "tracking": tracking,
-        "after_sales": after_sales,
-        "merchants": merchants,
-    }

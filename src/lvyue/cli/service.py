@@ -118,7 +118,7 @@ def demo(
         "updated",
         "unchanged",
         "quarantined",
-        title=f"demo data ({result.source})",
+        title="demo data (simulator)",
     )
     for name, counts in result.loaded.items():
         loaded.add_row(
@@ -139,6 +139,7 @@ def demo(
         )
     Console(width=max(console.width, 120)).print(accounts)  # wide enough never to cut a token
     console.print(f"database: {result.url}")
+    console.print(f"facts for diagnosis (LVYUE_DIAGNOSIS_FACTS): {result.facts_dir}")
     console.print(f"Kuaidi100 push salt (LVYUE_KUAIDI100_SALT): {salt}")
     if no_serve:
         return
@@ -146,6 +147,8 @@ def demo(
 
     from lvyue.api import create_app
 
+    os.environ.setdefault("LVYUE_DIAGNOSIS_FACTS", str(result.facts_dir))
+    os.environ.setdefault("LVYUE_DIAGNOSIS_STATE", str(result.facts_dir.parent / "governance"))
     console.print(f"serving on http://127.0.0.1:{port} — API docs at http://127.0.0.1:{port}/docs")
     uvicorn.run(
         create_app(result.url, kuaidi100_salt=salt), host="127.0.0.1", port=port, log_level="info"
