@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import os
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
 from lvyue.api.limits import DEFAULT_MAX_BODY, BodySizeLimit
 from lvyue.store import make_engine, make_session_factory
-
-# Routers of other capabilities, included when their module exists (a module that exists but
-# fails to import is a bug and must surface, so only existence is checked).
-_OPTIONAL_ROUTERS = ("lvyue.api.routes_workflows", "lvyue.api.routes_diagnosis")
 
 
 def create_app(
@@ -31,10 +25,12 @@ def create_app(
     from lvyue.api import (
         routes_accounts,
         routes_audit,
+        routes_diagnosis,
         routes_facts,
         routes_kuaidi100,
         routes_orders,
         routes_quarantine,
+        routes_workflows,
     )
 
     app = FastAPI(
@@ -68,10 +64,8 @@ def create_app(
         routes_kuaidi100,
         routes_quarantine,
         routes_audit,
+        routes_workflows,
+        routes_diagnosis,
     ):
         app.include_router(module.router)
-    for name in _OPTIONAL_ROUTERS:
-        if importlib.util.find_spec(name) is not None:
-            router: APIRouter = importlib.import_module(name).router
-            app.include_router(router)
     return app

@@ -11,7 +11,6 @@ exists.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,7 +85,7 @@ _PLUGINS = ("lvyue.workflows",)
 
 
 def load_plugins() -> None:
-    """Import the capabilities that register hooks, if they exist (import errors surface)."""
+    """Import the capabilities that register hooks (the store cannot import them itself:
+    dependencies point from workflows to the store, never back)."""
     for name in _PLUGINS:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
+        importlib.import_module(name)

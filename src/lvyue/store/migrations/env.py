@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 from alembic import context
 
+import lvyue.store.workflow_tables  # noqa: F401  (registers the workflows' tables on Base)
 from lvyue.store.db import Base, make_engine
-
-if importlib.util.find_spec("lvyue.store.workflow_tables") is not None:
-    importlib.import_module("lvyue.store.workflow_tables")  # the workflows' tables
 
 target_metadata = Base.metadata
 
