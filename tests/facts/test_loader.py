@@ -103,3 +103,22 @@ def test_parquet_with_zoned_and_naive_timestamps(tmp_path: Path) -> None:
     again = load_facts(tmp_path / "pq").orders
     assert again["pay_time"].to_pylist() == base["pay_time"].to_pylist()
     assert again["ship_time"].to_pylist() == base["ship_time"].to_pylist()  # zoned: kept
+
+
+def test_reading_only_some_columns_finds_the_same_bad_rows(tmp_path: Path) -> None:
+    tracking = (
+        "carrier,waybill,time,kind,location,text,extra\n"
+        "zto,W1,2023-02-04 10:00:00,pickup,杭州,揽收,x\n"
+        "zto,W1,2023-02-05 10:00:00,teleported,杭州,?,y\n"
+    )
+    root = _dir(tmp_path, [GOOD], tracking=tracking)
+    lean = {"tracking": ("carrier", "waybill", "time", "kind")}
+    with pytest.raises(FactsError, match=r"tracking.csv row 2, column kind"):
+        load_facts(root, columns=lean)  # kind is validated though only some columns are read
+    (root / "tracking.csv").write_text(tracking.replace("teleported", "pickup"), encoding="utf-8")
+    full, part = load_facts(root), load_facts(root, columns=lean)
+    assert full.tracking["location"].to_pylist() == ["杭州", "杭州"]
+    assert part.tracking["location"].null_count == 2  # plain optional text: not read
+    assert "extra" in full.tracking.column_names and "extra" not in part.tracking.column_names
+    assert part.tracking.select(lean["tracking"]).equals(full.tracking.select(lean["tracking"]))
+    assert part.orders.equals(full.orders.select(part.orders.column_names))
