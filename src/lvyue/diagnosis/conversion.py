@@ -61,7 +61,10 @@ class Observed:
                 ) from None
             if v < 0 or b < 0 or b > v:
                 raise DiagnosisError(f"conversion row {i}: needs 0 <= {buyers} <= visitors")
-            out_v[str(row["merchant_id"])], out_b[str(row["merchant_id"])] = v, b
+            merchant = str(row["merchant_id"])
+            if merchant in out_v:
+                raise DiagnosisError(f"conversion row {i}: merchant {merchant} listed twice")
+            out_v[merchant], out_b[merchant] = v, b
         return cls(out_v, out_b)
 
     def rate(self, merchant_id: str) -> float | None:
