@@ -98,6 +98,25 @@ def _sigmoid(x: FloatArray) -> FloatArray:
     return np.asarray(1.0 / (1.0 + np.exp(-x)), dtype=np.float64)
 
 
+def _log_odds(
+    base: FloatArray,
+    effects: tuple[float, float, float],
+    pickup: ArrayLike,
+    transit: ArrayLike,
+    exception: ArrayLike,
+) -> FloatArray:
+    """sigmoid(base + the (pickup, transit, exception) effects times those terms): the one
+    logistic form every outcome shares; only its coefficients differ."""
+    on_pickup, on_transit, on_exception = effects
+    logit = (
+        base
+        + on_pickup * np.asarray(pickup, np.float64)
+        + on_transit * np.asarray(transit, np.float64)
+        + on_exception * np.asarray(exception, np.float64)
+    )
+    return _sigmoid(logit)
+
+
 def refund_probability(
     industry: IndustryLike, pickup_hours: ArrayLike, transit_ratio: ArrayLike, exception: ArrayLike
 ) -> FloatArray:
@@ -112,13 +131,8 @@ def refund_from_baseline(
     """``refund_probability`` with the industry baselines already looked up."""
     c = COEFFICIENTS
     xp, xt = excess(pickup_hours, transit_ratio)
-    logit = (
-        base
-        + c.refund_pickup * xp
-        + c.refund_transit * xt
-        + c.refund_exception * np.asarray(exception, np.float64)
-    )
-    return _sigmoid(logit)
+    effects = (c.refund_pickup, c.refund_transit, c.refund_exception)
+    return _log_odds(base, effects, xp, xt, exception)
 
 
 def settlement_probability(
@@ -144,13 +158,8 @@ def complaint_from_baseline(
     """``complaint_probability`` with the industry baselines already looked up."""
     c = COEFFICIENTS
     xp, xt = excess(pickup_hours, transit_ratio)
-    logit = (
-        base
-        + c.complaint_pickup * xp
-        + c.complaint_transit * xt
-        + c.complaint_exception * np.asarray(exception, np.float64)
-    )
-    return _sigmoid(logit)
+    effects = (c.complaint_pickup, c.complaint_transit, c.complaint_exception)
+    return _log_odds(base, effects, xp, xt, exception)
 
 
 def conversion_rate(
@@ -162,10 +171,10 @@ def conversion_rate(
     """A merchant's true conversion rate (转化率: buyers / visitors) given the means over its
     shipped orders of the two ``excess`` terms and its exception rate."""
     c = COEFFICIENTS
-    logit = (
-        _baseline(industry, "conversion")
-        + c.conversion_pickup * np.asarray(mean_pickup_excess, np.float64)
-        + c.conversion_transit * np.asarray(mean_transit_excess, np.float64)
-        + c.conversion_exception * np.asarray(exception_rate, np.float64)
+    return _log_odds(
+        _baseline(industry, "conversion"),
+        (c.conversion_pickup, c.conversion_transit, c.conversion_exception),
+        mean_pickup_excess,
+        mean_transit_excess,
+        exception_rate,
     )
-    return _sigmoid(logit)
