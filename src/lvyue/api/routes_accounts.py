@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
@@ -111,6 +111,33 @@ def _out(account: Account) -> AccountOut:
     )
 
 
+def _issued(
+    session: SessionDep,
+    principal: Principal,
+    account: Account,
+    *,
+    action: str,
+    entity: str = "account",
+    entity_id: str | None = None,
+    merchant_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> IssuedToken:
+    """Issue a token for ``account``, audit ``action`` (on the account unless told otherwise)
+    and commit both: every route that hands out a token ends this way."""
+    token = issue_token(session, account.account_id)
+    audit(
+        session,
+        actor=principal.account_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id or account.account_id,
+        merchant_id=merchant_id,
+        detail=detail,
+    )
+    session.commit()
+    return IssuedToken(account=_out(account), token=token)
+
+
 def _bad(error: AccountError) -> HTTPException:
     return HTTPException(409 if "already exists" in str(error) else 422, detail=str(error))
 
@@ -159,17 +186,15 @@ def add_merchant(
         )
     except AccountError as error:
         raise _bad(error) from None
-    token = issue_token(session, account.account_id)
-    audit(
+    return _issued(
         session,
-        actor=principal.account_id,
+        principal,
+        account,
         action="merchant.create",
         entity="merchant",
         entity_id=body.merchant_id,
         merchant_id=body.merchant_id,
     )
-    session.commit()
-    return IssuedToken(account=_out(account), token=token)
 
 
 @router.post("/accounts", status_code=201)
@@ -192,17 +217,9 @@ def add_platform_account(
         )
     except AccountError as error:
         raise _bad(error) from None
-    token = issue_token(session, account.account_id)
-    audit(
-        session,
-        actor=principal.account_id,
-        action="account.create",
-        entity="account",
-        entity_id=account.account_id,
-        detail={"role": body.role.value},
+    return _issued(
+        session, principal, account, action="account.create", detail={"role": body.role.value}
     )
-    session.commit()
-    return IssuedToken(account=_out(account), token=token)
 
 
 @router.get("/accounts")
@@ -238,18 +255,14 @@ def add_sub_account(
         assign_positions(session, account, body.position_ids)
     except AccountError as error:
         raise _bad(error) from None
-    token = issue_token(session, account.account_id)
-    audit(
+    return _issued(
         session,
-        actor=principal.account_id,
+        principal,
+        account,
         action="account.create",
-        entity="account",
-        entity_id=account.account_id,
         merchant_id=principal.merchant_id,
         detail={"role": Role.MERCHANT_SUB.value, "positions": body.position_ids},
     )
-    session.commit()
-    return IssuedToken(account=_out(account), token=token)
 
 
 def _own_account(session: SessionDep, principal: Principal, account_id: str) -> Account:
@@ -294,17 +307,9 @@ def new_token(
 ) -> IssuedToken:
     """Issue another token for one of the merchant's accounts (shown once)."""
     account = _own_account(session, principal, account_id)
-    token = issue_token(session, account_id)
-    audit(
-        session,
-        actor=principal.account_id,
-        action="token.issue",
-        entity="account",
-        entity_id=account_id,
-        merchant_id=account.merchant_id,
+    return _issued(
+        session, principal, account, action="token.issue", merchant_id=account.merchant_id
     )
-    session.commit()
-    return IssuedToken(account=_out(account), token=token)
 
 
 @router.post("/accounts/{account_id}/deactivate")
