@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import HTTPException
+from fastapi import Header, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,10 +19,17 @@ from lvyue.api.auth import Principal
 from lvyue.store import IdempotencyKey
 
 HEADER = "Idempotency-Key"
+IdemKey = Annotated[str | None, Header(alias=HEADER, max_length=200)]
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(b"\0".join([method.encode(), path.encode(), body])).hexdigest()
+
+
+def fingerprint_of(request: Request, body: BaseModel | bytes) -> str:
+    """``fingerprint`` of this request: its method, path and body (a model as its JSON)."""
+    raw = body if isinstance(body, bytes) else body.model_dump_json().encode()
+    return fingerprint(request.method, request.url.path, raw)
 
 
 def _stored(row: IdempotencyKey, request_hash: str) -> JSONResponse:

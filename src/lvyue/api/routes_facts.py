@@ -11,7 +11,7 @@ import csv
 import io
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from lvyue.api.auth import (
     write_scope,
 )
 from lvyue.api.deps import SessionDep, content_type, json_only
-from lvyue.api.idempotency import HEADER, fingerprint, run_once
+from lvyue.api.idempotency import IdemKey, fingerprint_of, run_once
 from lvyue.store import audit, utcnow
 from lvyue.store.hooks import ShipRefused, ship_checks
 from lvyue.store.ingest import (
@@ -41,7 +41,6 @@ from lvyue.store.rows import AfterSaleRow, OrderRow, ShipmentIn, TrackingRow
 
 # Authentication first: no unauthenticated caller learns anything, not even a 415 or 422.
 router = APIRouter(tags=["facts"], dependencies=[Depends(current_principal)])
-IdemKey = Annotated[str | None, Header(alias=HEADER, max_length=200)]
 Table = Literal["orders", "tracking", "after_sales"]
 MAX_BATCH_ROWS = 50_000
 MAX_ERRORS_SHOWN = 100
@@ -70,11 +69,6 @@ def _refused(error: RowRejected) -> HTTPException:
     return HTTPException(_STATUS[error.kind], detail=str(error))
 
 
-def _hash(request: Request, body: BaseModel | bytes) -> str:
-    raw = body if isinstance(body, bytes) else body.model_dump_json().encode()
-    return fingerprint(request.method, request.url.path, raw)
-
-
 @router.post("/orders", status_code=201, response_model=Applied, dependencies=[Depends(json_only)])
 def post_order(
     body: OrderRow,
@@ -92,7 +86,7 @@ def post_order(
             raise _refused(error) from None
         return 201, Applied(id=body.order_id, outcome=outcome)
 
-    return run_once(session, principal, idempotency_key, _hash(request, body), act)
+    return run_once(session, principal, idempotency_key, fingerprint_of(request, body), act)
 
 
 @router.post(
@@ -144,7 +138,7 @@ def ship_order(
             )
         return 201, Applied(id=order_id, outcome=outcome)
 
-    return run_once(session, principal, idempotency_key, _hash(request, body), act)
+    return run_once(session, principal, idempotency_key, fingerprint_of(request, body), act)
 
 
 @router.post(
@@ -166,7 +160,7 @@ def post_tracking(
             raise _refused(error) from None
         return 201, Applied(id=f"{body.carrier}:{body.waybill}", outcome=outcome)
 
-    return run_once(session, principal, idempotency_key, _hash(request, body), act)
+    return run_once(session, principal, idempotency_key, fingerprint_of(request, body), act)
 
 
 @router.post(
@@ -188,7 +182,7 @@ def post_after_sale(
             raise _refused(error) from None
         return 201, Applied(id=body.aftersale_id, outcome=outcome)
 
-    return run_once(session, principal, idempotency_key, _hash(request, body), act)
+    return run_once(session, principal, idempotency_key, fingerprint_of(request, body), act)
 
 
 def _batch_permission(principal: Principal, table: Table) -> None:
@@ -243,7 +237,7 @@ def ingest_json(
         session,
         principal,
         idempotency_key,
-        _hash(request, body),
+        fingerprint_of(request, body),
         lambda: _batch(session, principal, table, body.rows, 1),
     )
 
@@ -275,7 +269,7 @@ async def ingest_csv(
         session,
         principal,
         idempotency_key,
-        fingerprint("POST", request.url.path, raw),
+        fingerprint_of(request, raw),
         lambda: _batch(session, principal, table, rows, 2),
     )
 

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from lvyue.api.auth import Principal, current_principal, require
 from lvyue.api.deps import SessionDep, json_only
+from lvyue.api.idempotency import IdemKey
 from lvyue.api.routes_workflows.common import (
-    IdemKey,
     actor_of,
     create_once,
     domain_errors,

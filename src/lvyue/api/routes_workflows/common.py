@@ -7,13 +7,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from lvyue.api.auth import Principal, current_principal, forbidden
-from lvyue.api.idempotency import HEADER, fingerprint, run_once
+from lvyue.api.idempotency import fingerprint_of, run_once
 from lvyue.model import format_instant
 from lvyue.store.permissions import Role
 from lvyue.workflows.actions import inspection as btas
@@ -40,9 +40,6 @@ def domain_errors(session: Session) -> Iterator[None]:
         raise HTTPException(error.status, detail=error.as_dict()) from None
 
 
-IdemKey = Annotated[str | None, Header(alias=HEADER, max_length=200)]
-
-
 def create_once(
     request: Request,
     session: Session,
@@ -53,13 +50,12 @@ def create_once(
 ) -> JSONResponse:
     """Run ``create`` and commit (201), or replay the stored answer of the same
     ``Idempotency-Key`` (the service's ``run_once``); refusals roll everything back."""
-    request_hash = fingerprint(request.method, request.url.path, body.model_dump_json().encode())
 
     def act() -> tuple[int, BaseModel]:
         with domain_errors(session):
             return 201, create()
 
-    return run_once(session, principal, key, request_hash, act)
+    return run_once(session, principal, key, fingerprint_of(request, body), act)
 
 
 def require_any(*permissions: str) -> Callable[[Principal], Principal]:

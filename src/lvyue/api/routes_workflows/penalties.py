@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from lvyue.api.auth import Principal, merchant_scope, require
 from lvyue.api.deps import SessionDep, json_only
+from lvyue.api.idempotency import IdemKey
 from lvyue.api.routes_workflows.common import (
-    IdemKey,
     create_once,
     domain_errors,
     iso,
