@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -30,6 +31,7 @@ from lvyue.store import audit, utcnow
 from lvyue.store.hooks import ShipRefused, ship_checks
 from lvyue.store.ingest import (
     BatchResult,
+    Outcome,
     RowRejected,
     apply_after_sale,
     apply_order,
@@ -69,6 +71,27 @@ def _refused(error: RowRejected) -> HTTPException:
     return HTTPException(_STATUS[error.kind], detail=str(error))
 
 
+def _apply_one(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    body: BaseModel,
+    row_id: str,
+    apply: Callable[[], Outcome],
+) -> JSONResponse:
+    """Apply one row under ``Idempotency-Key``; a refused row is the status its kind maps to."""
+
+    def act() -> tuple[int, Any]:
+        try:
+            outcome = apply()
+        except RowRejected as error:
+            raise _refused(error) from None
+        return 201, Applied(id=row_id, outcome=outcome)
+
+    return run_once(session, principal, key, fingerprint_of(request, body), act)
+
+
 @router.post("/orders", status_code=201, response_model=Applied, dependencies=[Depends(json_only)])
 def post_order(
     body: OrderRow,
@@ -78,15 +101,15 @@ def post_order(
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
     """Create or update one order (natural key ``order_id``)."""
-
-    def act() -> tuple[int, Any]:
-        try:
-            outcome = apply_order(session, body, write_scope(principal), principal.account_id)
-        except RowRejected as error:
-            raise _refused(error) from None
-        return 201, Applied(id=body.order_id, outcome=outcome)
-
-    return run_once(session, principal, idempotency_key, fingerprint_of(request, body), act)
+    return _apply_one(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        body,
+        body.order_id,
+        lambda: apply_order(session, body, write_scope(principal), principal.account_id),
+    )
 
 
 @router.post(
@@ -152,15 +175,15 @@ def post_tracking(
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
     """One canonical scan (natural key carrier, waybill, time, kind)."""
-
-    def act() -> tuple[int, Any]:
-        try:
-            outcome = apply_tracking(session, body, write_scope(principal))
-        except RowRejected as error:
-            raise _refused(error) from None
-        return 201, Applied(id=f"{body.carrier}:{body.waybill}", outcome=outcome)
-
-    return run_once(session, principal, idempotency_key, fingerprint_of(request, body), act)
+    return _apply_one(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        body,
+        f"{body.carrier}:{body.waybill}",
+        lambda: apply_tracking(session, body, write_scope(principal)),
+    )
 
 
 @router.post(
@@ -174,15 +197,15 @@ def post_after_sale(
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
     """Create or update one after-sales record (natural key ``aftersale_id``)."""
-
-    def act() -> tuple[int, Any]:
-        try:
-            outcome = apply_after_sale(session, body, write_scope(principal))
-        except RowRejected as error:
-            raise _refused(error) from None
-        return 201, Applied(id=body.aftersale_id, outcome=outcome)
-
-    return run_once(session, principal, idempotency_key, fingerprint_of(request, body), act)
+    return _apply_one(
+        request,
+        session,
+        principal,
+        idempotency_key,
+        body,
+        body.aftersale_id,
+        lambda: apply_after_sale(session, body, write_scope(principal)),
+    )
 
 
 def _batch_permission(principal: Principal, table: Table) -> None:
