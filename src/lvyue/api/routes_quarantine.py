@@ -86,6 +86,32 @@ def _get(session: SessionDep, quarantine_id: int) -> QuarantinedRow:
     return row
 
 
+def _open(session: SessionDep, quarantine_id: int) -> QuarantinedRow:
+    """The row, if it still waits for a fix, a replay or a discard (else 409)."""
+    row = _get(session, quarantine_id)
+    if row.status != "open":
+        raise HTTPException(409, detail=f"status: the row is {row.status}, not open")
+    return row
+
+
+def _audit(
+    session: SessionDep,
+    principal: Principal,
+    row: QuarantinedRow,
+    action: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    audit(
+        session,
+        actor=principal.account_id,
+        action=action,
+        entity="quarantine",
+        entity_id=str(row.quarantine_id),
+        merchant_id=row.merchant_id,
+        detail=detail,
+    )
+
+
 @router.get("")
 def list_quarantine(
     session: SessionDep,
@@ -124,18 +150,8 @@ def fix_quarantined(
     quarantine_id: QuarantineId, body: FixIn, session: SessionDep, principal: Operator
 ) -> QuarantineOut:
     """Replace an open row's payload with a corrected one (replay it afterwards)."""
-    row = _get(session, quarantine_id)
-    if row.status != "open":
-        raise HTTPException(409, detail=f"status: the row is {row.status}, not open")
-    audit(
-        session,
-        actor=principal.account_id,
-        action="quarantine.fix",
-        entity="quarantine",
-        entity_id=str(quarantine_id),
-        merchant_id=row.merchant_id,
-        detail={"before": row.payload},
-    )
+    row = _open(session, quarantine_id)
+    _audit(session, principal, row, "quarantine.fix", {"before": row.payload})
     row.payload = body.payload
     session.commit()
     return _out(row)
@@ -155,9 +171,7 @@ def replay_quarantined(
     quarantine_id: QuarantineId, session: SessionDep, principal: Operator
 ) -> ReplayOut:
     """Apply the (fixed) row again; if it is still bad, the new error is stored and returned."""
-    row = _get(session, quarantine_id)
-    if row.status != "open":
-        raise HTTPException(409, detail=f"status: the row is {row.status}, not open")
+    row = _open(session, quarantine_id)
     try:
         outcome = replay(session, row, _uploader_scope(session, row), principal.account_id)
     except (ValidationError, RowRejected, ValueError) as error:
@@ -165,15 +179,7 @@ def replay_quarantined(
         row.error = f"replay: {message}"
         session.commit()
         return ReplayOut(quarantine_id=quarantine_id, replayed=False, error=row.error)
-    audit(
-        session,
-        actor=principal.account_id,
-        action="quarantine.replay",
-        entity="quarantine",
-        entity_id=str(quarantine_id),
-        merchant_id=row.merchant_id,
-        detail={"outcome": outcome},
-    )
+    _audit(session, principal, row, "quarantine.replay", {"outcome": outcome})
     session.commit()
     return ReplayOut(quarantine_id=quarantine_id, replayed=True, outcome=outcome)
 
@@ -183,17 +189,8 @@ def discard_quarantined(
     quarantine_id: QuarantineId, session: SessionDep, principal: Operator
 ) -> QuarantineOut:
     """Give up on a row (kept, marked discarded, for the record)."""
-    row = _get(session, quarantine_id)
-    if row.status != "open":
-        raise HTTPException(409, detail=f"status: the row is {row.status}, not open")
+    row = _open(session, quarantine_id)
     row.status, row.resolved_by, row.resolved_at = "discarded", principal.account_id, utcnow()
-    audit(
-        session,
-        actor=principal.account_id,
-        action="quarantine.discard",
-        entity="quarantine",
-        entity_id=str(quarantine_id),
-        merchant_id=row.merchant_id,
-    )
+    _audit(session, principal, row, "quarantine.discard")
     session.commit()
     return _out(row)
