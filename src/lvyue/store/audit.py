@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,8 +20,10 @@ def audit(
     merchant_id: str | None = None,
     clause: str | None = None,
     detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> AuditEntry:
-    """Add an audit entry to the session (committed with the change it records)."""
+    """Add an audit entry to the session (committed with the change it records), stamped
+    ``at`` when given (a workflow's own clock), else when it is written."""
     entry = AuditEntry(
         actor=actor,
         action=action,
@@ -30,5 +33,7 @@ def audit(
         clause=clause,
         detail=detail or {},
     )
+    if at is not None:
+        entry.at = at
     session.add(entry)
     return entry

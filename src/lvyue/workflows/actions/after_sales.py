@@ -120,7 +120,8 @@ def request(
         merchant_id=row.merchant_id,
         clause="SF-9",
         detail={"order_id": order.order_id, "type": kind.value, "to": status.state},
-    ).at = now
+        at=now,
+    )
     session.flush()
     return Loaded(row, status, order)
 

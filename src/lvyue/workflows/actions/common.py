@@ -62,7 +62,7 @@ def fire(
         raise Conflict(f"{machine.name} {subject_id} changed meanwhile; reload and retry")
     for name, value in values.items():
         set_committed_value(row, name, value)
-    entry = audit(
+    audit(
         session,
         actor=actor,
         action=f"{machine.name}.{event}",
@@ -71,8 +71,8 @@ def fire(
         merchant_id=merchant_id,
         clause=step.clause,
         detail={"from": step.source, "to": step.target, **(detail or {})},
+        at=step.at,
     )
-    entry.at = step.at
     return step
 
 

@@ -56,7 +56,8 @@ def set_tool(
             merchant_id=merchant_id,
             clause=refusal.clause,
             detail={"reason": refusal.message},
-        ).at = now
+            at=now,
+        )
         session.commit()  # the refusal is a rule-driven decision: keep its audit entry
         raise
     row = DelayedShipping(
@@ -82,7 +83,8 @@ def set_tool(
         merchant_id=merchant_id,
         clause=decision.clause,
         detail={"orders": list(decision.order_ids)},
-    ).at = now
+        at=now,
+    )
     return row
 
 

@@ -99,7 +99,8 @@ def create(
         merchant_id=row.merchant_id,
         clause="BT-4",
         detail={"item_id": item_id, "agency": agency, "to": row.state},
-    ).at = now
+        at=now,
+    )
     return row
 
 
@@ -473,5 +474,6 @@ def _ship(
             "code_id": code.code_id if code else None,
             "packing_video": parcel.packing_video,
         },
-    ).at = now
+        at=now,
+    )
     return shipment

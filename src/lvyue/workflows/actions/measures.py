@@ -52,7 +52,8 @@ def impose(
         merchant_id=merchant_id,
         clause=clause,
         detail={"kind": kind.value, "product_id": product_id, "reason": reason},
-    ).at = now
+        at=now,
+    )
     return row
 
 

@@ -71,7 +71,8 @@ def file(
         merchant_id=merchant_id,
         clause="SF-8",
         detail={"type": row.type, "orders": len(row.order_ids), "to": row.state},
-    ).at = now
+        at=now,
+    )
     return row
 
 
@@ -119,7 +120,8 @@ def add_evidence(
         merchant_id=row.merchant_id,
         clause="SF-8",
         detail={"file": evidence.filename, "sha256": evidence.sha256, "size": evidence.size},
-    ).at = now
+        at=now,
+    )
     return evidence
 
 

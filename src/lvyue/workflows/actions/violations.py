@@ -62,7 +62,8 @@ def record(
         merchant_id=merchant_id,
         clause=clause,
         detail={"deadline": deadline.isoformat() if deadline else None, **(detail or {})},
-    ).at = now
+        at=now,
+    )
     return row
 
 
@@ -102,7 +103,8 @@ def reconsider(
                 "was": row.clause,
                 "deadline": row.deadline.isoformat() if row.deadline else None,
             },
-        ).at = now
+            at=now,
+        )
         session.delete(row)
         withdrawn += 1
     session.flush()
