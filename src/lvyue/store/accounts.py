@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +22,8 @@ from lvyue.store.tables import (
 )
 
 TOKEN_PREFIX = "lvy_"
+Link = TypeVar("Link")
+Key = TypeVar("Key", str, int)
 
 
 class AccountError(ValueError):
@@ -134,14 +137,33 @@ def set_position(
     existing = session.scalars(
         select(PositionPermission).where(PositionPermission.position_id == position.position_id)
     ).all()
-    for row in existing:
-        if row.permission not in wanted:
-            session.delete(row)
-    have = {row.permission for row in existing}
-    for permission in sorted(wanted - have):
-        session.add(PositionPermission(position_id=position.position_id, permission=permission))
-    session.flush()
+    position_id = position.position_id
+    _sync_links(
+        session,
+        existing,
+        wanted,
+        key=lambda row: row.permission,
+        make=lambda permission: PositionPermission(position_id=position_id, permission=permission),
+    )
     return position
+
+
+def _sync_links(
+    session: Session,
+    current: Sequence[Link],
+    wanted: set[Key],
+    *,
+    key: Callable[[Link], Key],
+    make: Callable[[Key], Link],
+) -> None:
+    """Make a link table hold exactly ``wanted``: drop the rows not wanted, add the missing."""
+    for row in current:
+        if key(row) not in wanted:
+            session.delete(row)
+    have = {key(row) for row in current}
+    for value in sorted(wanted - have):
+        session.add(make(value))
+    session.flush()
 
 
 def position_permissions(session: Session, position_id: int) -> list[str]:
@@ -170,10 +192,12 @@ def assign_positions(session: Session, account: Account, position_ids: Iterable[
     current = session.scalars(
         select(AccountPosition).where(AccountPosition.account_id == account.account_id)
     ).all()
-    for row in current:
-        if row.position_id not in ids:
-            session.delete(row)
-    held = {row.position_id for row in current}
-    for position_id in sorted(ids - held):
-        session.add(AccountPosition(account_id=account.account_id, position_id=position_id))
-    session.flush()
+    _sync_links(
+        session,
+        current,
+        ids,
+        key=lambda row: row.position_id,
+        make=lambda position_id: AccountPosition(
+            account_id=account.account_id, position_id=position_id
+        ),
+    )
