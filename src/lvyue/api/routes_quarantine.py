@@ -8,7 +8,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
-from lvyue.api.auth import Principal, current_principal, forbidden, own_merchant, require
+from lvyue.api.auth import (
+    Principal,
+    current_principal,
+    forbidden,
+    merchant_scope,
+    own_merchant,
+    require,
+)
 from lvyue.api.deps import SessionDep, json_only
 from lvyue.model import format_instant
 from lvyue.store import Account, QuarantinedRow, audit, utcnow
@@ -123,9 +130,7 @@ def list_quarantine(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[QuarantineOut]:
     """Quarantined rows, oldest first (a merchant: those of its own shop)."""
-    scope = merchant_id if principal.is_operator else principal.merchant_id
-    if not principal.is_operator and merchant_id not in (None, principal.merchant_id):
-        raise HTTPException(404, detail="not found")
+    scope = merchant_scope(principal, merchant_id)  # a non-operator reader has a merchant
     query = select(QuarantinedRow).where(QuarantinedRow.status == status)
     if source is not None:
         query = query.where(QuarantinedRow.source == source)
@@ -140,8 +145,7 @@ def get_quarantined(
     quarantine_id: QuarantineId, session: SessionDep, principal: Reader
 ) -> QuarantineOut:
     row = _get(session, quarantine_id)
-    if not principal.is_operator:
-        own_merchant(principal, row.merchant_id)
+    own_merchant(principal, row.merchant_id)
     return _out(row)
 
 
