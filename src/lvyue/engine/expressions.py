@@ -30,7 +30,7 @@ OUT_COLUMNS = (
 
 @dataclass(frozen=True)
 class ParamSlice:
-    """One parameter's rows of the parameter table (see batch.parameter_slices)."""
+    """One parameter's rows of the parameter table (see params.parameter_slices)."""
 
     table: Any  # ir.Table in Inputs; pa.Table while being prepared
     clocks: frozenset[Clock]  # clocks some row bounds
