@@ -7,21 +7,29 @@ Exit codes: 0 done, 2 bad input (facts, rulebook, arguments).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
-import pyarrow as pa
 import pyarrow.compute as pc
 import typer
 from rich.console import Console
 from rich.panel import Panel
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
-from lvyue.engine import BATCH_COLUMNS, evaluate_batch, iter_verdicts, order_facts
+from lvyue.engine import BATCH_COLUMNS, evaluate_batch, evaluate_file, order_facts
 from lvyue.engine.batch import Backend
+from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT
 from lvyue.engine.explain import Explanation, explain_order
 from lvyue.engine.output import count_verdicts, parse_horizon, write_table, write_verdicts
 from lvyue.engine.penalties import late_orders, penalties
@@ -102,13 +110,13 @@ def _facts(
         count = write_quarantine(facts.quarantine, target)
         err.print(f"[yellow]{count} bad rows quarantined to {target}[/]")
     if counts:
-        _print_counts(facts)
+        _print_counts(facts.counts)
     return facts
 
 
-def _print_counts(facts: Facts) -> None:
+def _print_counts(counts: dict[str, tuple[int, int, int]]) -> None:
     table = Table("table", "read", "kept", "quarantined", title="facts", title_justify="left")
-    for name, (read, kept, bad) in facts.counts.items():
+    for name, (read, kept, bad) in counts.items():
         table.add_row(name, str(read), str(kept), str(bad))
     console.print(table)
 
@@ -125,18 +133,14 @@ def _summary(counts: Counter[tuple[str, str]], title: str = "verdicts") -> Table
     return table
 
 
-def _progress(batches: Iterator[pa.RecordBatch], label: str) -> Iterator[pa.RecordBatch]:
-    columns = (
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TextColumn("{task.completed:,} verdicts"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task(label, total=None)
-        for batch in batches:
-            progress.advance(task, batch.num_rows)
-            yield batch
+@contextmanager
+def _percent(label: str) -> Iterator[Callable[[float], None]]:
+    """A Rich progress bar fed with DuckDB's percent done (from its polling thread)."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TaskProgressColumn(), TimeElapsedColumn(), console=err,
+                  transient=True) as progress:  # fmt: skip
+        task = progress.add_task(label, total=100)
+        yield lambda done: progress.update(task, completed=done)
 
 
 def _fmt(moment: datetime | None) -> str:
@@ -152,6 +156,9 @@ def evaluate(
     skip_bad: SkipBadOpt = False,
     quarantine: Annotated[Path | None, typer.Option(help="Quarantine file (CSV).")] = None,
     rules: RulesOpt = None,
+    memory_limit: Annotated[
+        str, typer.Option(help="DuckDB memory limit (it spills beyond); '' for DuckDB's default.")
+    ] = DEFAULT_MEMORY_LIMIT,
 ) -> None:
     """Hold every order to the rule in force: one verdict per order (or request) and check."""
     if out.suffix not in (".csv", ".parquet"):
@@ -159,11 +166,20 @@ def evaluate(
     moment, backend = _as_of(as_of), _engine(engine)
     horizon = _horizon(at_risk_within, "--at-risk-within")
     rb = _rulebook(rules)
-    facts = _facts(facts_dir, skip_bad, quarantine, columns=BATCH_COLUMNS)
-    counts: Counter[tuple[str, str]] = Counter()
-    stream = iter_verdicts(facts, moment, rb, backend=backend, horizon=horizon)
-    rows = write_verdicts(_progress(stream, f"evaluating on {backend}"), out, counts)
-    console.print(_summary(counts, f"{rows:,} verdicts as of {format_beijing(moment)} → {out}"))
+    try:
+        with _percent(f"evaluating on {backend}") as progress:
+            run = evaluate_file(facts_dir, moment, rb, out, backend=backend, horizon=horizon,
+                                skip_bad=skip_bad, memory_limit=memory_limit or None,
+                                progress=progress)  # fmt: skip
+    except FactsError as exc:
+        _fail(str(exc))
+    if run.quarantine:
+        target = quarantine or facts_dir / "quarantine.csv"
+        count = write_quarantine(run.quarantine, target)
+        err.print(f"[yellow]{count} bad rows quarantined to {target}[/]")
+    _print_counts(run.facts_counts)
+    title = f"{run.rows:,} verdicts as of {format_beijing(moment)} → {out}"
+    console.print(_summary(run.counts, title))
 
 
 def explain(

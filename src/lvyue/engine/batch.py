@@ -1,32 +1,38 @@
 """The batch path: the checks of :mod:`lvyue.engine.expressions` run on DuckDB (default) or a
-local PySpark session, over a facts directory loaded by :mod:`lvyue.facts`."""
+local PySpark session.
+
+``evaluate_file`` reads a facts directory inside DuckDB (:func:`lvyue.facts.scan_facts`) and
+writes the verdicts with DuckDB's ``COPY``, within a memory limit: the path for millions of
+orders. ``evaluate_batch`` takes facts already loaded as Arrow (tests, preview, at-risk).
+"""
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import ibis
+import ibis.expr.operations as ops
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from lvyue.engine import expressions as ex
+from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT, Session
 from lvyue.engine.online import DEFAULT_HORIZON
 from lvyue.engine.params import parameter_slices
-from lvyue.engine.verdict import DETAILS, TIME, VERDICT_SCHEMA, sort_verdicts
-from lvyue.facts import Facts
+from lvyue.facts import BadRow, Facts
 from lvyue.model.time import epoch_seconds
 from lvyue.rulebook.context import FLAGS
 
 Backend = Literal["duckdb", "spark"]
 
-# The facts columns the batch path reads (backend_tables): with ``load_facts(columns=...)`` the
-# rest (addresses, scan texts, ...) are never read, a third of the time and memory at 1 M.
+# The facts columns the batch path reads: with ``load_facts(columns=...)`` or
+# ``scan_facts(columns=...)`` the rest (addresses, scan texts, ...) are never read.
 BATCH_COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": ("order_id", "merchant_id", "merchant_type", "category", "ship_mode", *FLAGS,
                "inspection_code", "carrier", "waybill", "pay_time", "promised_ship_time",
@@ -48,6 +54,49 @@ class Compiles(Protocol):
     def category_key(self, category: str) -> str: ...
 
 
+@dataclass
+class Run:
+    """What ``evaluate_file`` did: verdicts written, and the facts read."""
+
+    rows: int
+    counts: Counter[tuple[str, str]]  # verdicts per (check, status)
+    quarantine: list[BadRow] = field(default_factory=list)
+    facts_counts: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+
+
+def evaluate_file(
+    facts_dir: Path,
+    as_of: datetime,
+    rulebook: Compiles,
+    out: Path,
+    *,
+    backend: Backend = "duckdb",
+    horizon: timedelta = DEFAULT_HORIZON,
+    skip_bad: bool = False,
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+    progress: Callable[[float], None] | None = None,
+    spark: Any = None,
+) -> Run:
+    """Verdicts of a facts directory to ``out`` (.parquet or .csv), sorted by order, request,
+    check. Raises FactsError on bad input unless ``skip_bad`` (then see ``Run.quarantine``)."""
+    with Session(memory_limit) as session:
+        try:  # TEMPORARY bridge until lvyue.facts.scan lands
+            from lvyue.facts import scan_facts  # type: ignore[attr-defined]
+
+            scan = scan_facts(session.con, facts_dir, skip_bad=skip_bad, columns=BATCH_COLUMNS)
+            relations, quarantine, facts_counts = scan.relations, scan.quarantine, scan.counts
+        except ImportError:
+            from lvyue.facts import load_facts
+
+            loaded = load_facts(facts_dir, skip_bad=skip_bad, columns=BATCH_COLUMNS)
+            relations = session.register_facts(loaded)
+            quarantine, facts_counts = loaded.quarantine, loaded.counts
+        raw = _raw_verdicts(session, relations, as_of, rulebook, horizon, backend, spark)
+        session.copy(session.finished(raw, csv=out.suffix == ".csv"), out, progress)
+        rows, counts = session.counts(out)
+    return Run(rows, counts, quarantine, facts_counts)
+
+
 def evaluate_batch(
     facts: Facts,
     as_of: datetime,
@@ -57,114 +106,37 @@ def evaluate_batch(
     horizon: timedelta = DEFAULT_HORIZON,
     spark: Any = None,
 ) -> pa.Table:
-    """All verdicts as one Arrow table in canonical order (tests, small runs)."""
-    batches = list(iter_verdicts(facts, as_of, rulebook, backend=backend, horizon=horizon,
-                                 spark=spark))  # fmt: skip
-    return sort_verdicts(pa.Table.from_batches(batches, VERDICT_SCHEMA))
+    """All verdicts of loaded facts as one Arrow table (VERDICT_SCHEMA) in canonical order."""
+    with Session(None) as session:
+        relations = session.register_facts(facts)
+        raw = _raw_verdicts(session, relations, as_of, rulebook, horizon, backend, spark)
+        return session.fetch(raw)
 
 
-def iter_verdicts(
-    facts: Facts,
+def _raw_verdicts(
+    session: Session,
+    relations: Mapping[str, str],
     as_of: datetime,
     rulebook: Compiles,
-    *,
-    backend: Backend = "duckdb",
-    horizon: timedelta = DEFAULT_HORIZON,
-    spark: Any = None,
-    chunk_size: int = 1_000_000,
-) -> Iterator[pa.RecordBatch]:
-    """Verdicts streamed in record batches of VERDICT_SCHEMA, sorted by order, request, check."""
-    tables = backend_tables(facts, rulebook)
-    slices = parameter_slices(tables.pop("params"))
+    horizon: timedelta,
+    backend: Backend,
+    spark: Any,
+) -> str:
+    """The SQL (over ``session``) of the unsorted verdicts with epoch-second times."""
+    session.create_views(relations, rulebook.category_key)
+    slices = parameter_slices(rulebook.parameter_table())
+    tables = {f"param_{i}": s.table for i, s in enumerate(slices.values())}
     tables["settings"] = pa.table(
         {"as_of": [epoch_seconds(as_of)], "horizon": [int(horizon.total_seconds())]}
     )
-    with _connect(backend, spark) as conn:
-        for batch in conn.run(tables, slices, chunk_size):
-            yield finish_batch(batch)
+    for name, table in tables.items():
+        session.con.register(f"lvyue_{name}", table)
+    if backend == "spark":
+        return _on_spark(session, tables, slices, spark)
+    return _on_duckdb(session, slices)
 
 
-def finish_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Epoch seconds → timestamps, and the detail text from (check, reason)."""
-    keys = pc.binary_join_element_wise(batch["check"], batch["reason"], "|")
-    names = pa.array(list(DETAILS))
-    detail = pa.array(list(DETAILS.values())).take(pc.index_in(keys, value_set=names))
-    columns = {name: batch[name] for name in VERDICT_SCHEMA.names if name not in ("detail",)}
-    columns["deadline"] = batch["deadline"].cast(pa.int64()).cast(TIME)
-    columns["done_at"] = batch["done_at"].cast(pa.int64()).cast(TIME)
-    columns["detail"] = detail
-    return pa.RecordBatch.from_pydict(columns, VERDICT_SCHEMA)
-
-
-def backend_tables(facts: Facts, rulebook: Compiles) -> dict[str, pa.Table]:
-    """The facts as the expressions read them: times as int64 epoch seconds, category keys."""
-    o = facts.orders
-    categories = pc.unique(o["category"])
-    keys = pa.array([rulebook.category_key(c) for c in categories.to_pylist()], pa.string())
-    orders = {
-        "order_id": o["order_id"],
-        "merchant_id": o["merchant_id"],
-        "merchant_type": o["merchant_type"],
-        "category_key": keys.take(pc.index_in(o["category"], value_set=categories)),
-        "ship_mode": o["ship_mode"],
-        **{f: o[f] if f in o.column_names else pa.nulls(o.num_rows, pa.bool_()).fill_null(False)
-           for f in FLAGS},
-        "inspection_code": o["inspection_code"],
-        "carrier": o["carrier"],
-        "waybill": o["waybill"],
-        **{c: _epoch(o[c]) for c in ("pay_time", "promised_ship_time", "ship_time",
-                                     "confirmed_receipt_time")},
-    }  # fmt: skip
-    a = facts.after_sales
-    after_sales = {
-        "aftersale_id": a["aftersale_id"],
-        "order_id": a["order_id"],
-        "type": a["type"],
-        **{c: _epoch(a[c]) for c in a.column_names if a.schema.field(c).type == TIME},
-    }
-    r = facts.reports
-    i = facts.inspections
-    t = facts.tracking
-    return {
-        "orders": pa.table(orders),
-        "tracking": pa.table({"carrier": t["carrier"], "waybill": t["waybill"],
-                              "time": _epoch(t["time"]), "kind": t["kind"]}),
-        "after_sales": pa.table(after_sales),
-        "reports": pa.table({"merchant_id": r["merchant_id"], "status": r["status"],
-                             "order_ids": r["order_ids"],
-                             "new_deadline": _epoch(r["new_deadline"])}),
-        "inspections": pa.table({"inspection_code": i["inspection_code"],
-                                 "merchant_id": i["merchant_id"], "result": i["result"],
-                                 "inspected_at": _epoch(i["inspected_at"])}),
-        "params": rulebook.parameter_table(),
-    }  # fmt: skip
-
-
-def _epoch(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
-    return column.cast(TIME).cast(pa.int64())
-
-
-def _inputs(conn: _connect, tables: dict[str, pa.Table], slices: Slices) -> ex.Inputs:
-    t = {name: conn.register(name, table) for name, table in tables.items()}
-    params = {
-        name: ex.ParamSlice(conn.register(f"param_{i}", s.table), s.clocks, s.flags)
-        for i, (name, s) in enumerate(slices.items())
-    }
-    settings = t["settings"]
-    return ex.Inputs(
-        orders=t["orders"],
-        tracking=t["tracking"],
-        after_sales=t["after_sales"],
-        reports=t["reports"],
-        inspections=t["inspections"],
-        params=params,
-        as_of=settings.as_of.as_scalar(),  # read at run time: the SQL does not depend on it
-        horizon=settings.horizon.as_scalar(),
-        materialize=conn.materialize,
-    )
-
-
-Slices = dict[str, ex.ParamSlice]
+VIEWS = ("orders", "tracking", "after_sales", "reports", "inspections")
 
 
 @dataclass
@@ -176,85 +148,90 @@ class _Plan:
 
 
 # Compiling the Ibis expressions costs seconds; the SQL depends only on the shape of the
-# inputs (table schemas and the parameter slices), so it is compiled once per shape.
+# inputs (view schemas and the parameter slices), so it is compiled once per shape.
 _PLANS: dict[tuple[object, ...], _Plan] = {}
 
 
-def _shape(tables: dict[str, pa.Table], slices: Slices) -> tuple[object, ...]:
-    schemas = tuple((n, str(t.schema)) for n, t in sorted(tables.items()))
-    parts = tuple(
-        (n, str(s.table.schema), tuple(sorted(s.clocks)), s.flags) for n, s in slices.items()
-    )
-    return schemas, parts
+def _on_duckdb(session: Session, slices: dict[str, ex.ParamSlice]) -> str:
+    con = session.con
+    key = (
+        tuple(str(con.sql(f"SELECT * FROM lvyue_{v} LIMIT 0").types) for v in VIEWS),
+        tuple((n, str(s.table.schema), tuple(sorted(s.clocks)), s.flags)
+              for n, s in slices.items()),
+    )  # fmt: skip
+    plan = _PLANS.get(key)
+    if plan is not None:
+        for name, sql in plan.steps:
+            con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+        return plan.final
+    plan = _Plan()
+    backend = ibis.duckdb.from_connection(con)
+
+    def materialize(name: str, expr: Any) -> Any:
+        sql = str(backend.compile(expr))
+        plan.steps.append((name, sql))
+        con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+        return backend.table(name)
+
+    inputs = _inputs(backend.table, slices, materialize)
+    plan.final = str(backend.compile(_unsorted(ex.verdicts(inputs))))
+    _PLANS[key] = plan
+    return plan.final
 
 
-class _connect:
-    """A backend connection: ``run`` registers the Arrow inputs and streams the verdicts."""
+def _on_spark(
+    session: Session, tables: dict[str, pa.Table], slices: dict[str, ex.ParamSlice], spark: Any
+) -> str:
+    """The views and parameters go to Spark as Parquet; its verdicts come back as Arrow."""
+    from lvyue.engine.spark import spark_session
 
-    def __init__(self, backend: Backend, spark: Any) -> None:
-        self.backend = backend
-        self.spark = spark
-        self._tmp: tempfile.TemporaryDirectory[str] | None = None
-        self._con: Any = None
-        self._plan: _Plan | None = None
+    tmp = Path(tempfile.mkdtemp(prefix="lvyue-spark-", dir=session.spill_dir))
+    backend = ibis.pyspark.connect(spark or spark_session())
+    for view in VIEWS:
+        session.con.execute(
+            f"COPY lvyue_{view} TO '{tmp / view}.parquet' (FORMAT parquet)"
+        ).fetchall()
+    for name, table in tables.items():
+        pq.write_table(table, tmp / f"{name}.parquet")
+    names = [*VIEWS, *tables]
+    loaded = {n: backend.read_parquet(str(tmp / f"{n}.parquet"), table_name=f"lvyue_{n}")
+              for n in names}  # fmt: skip
 
-    def __enter__(self) -> _connect:
-        if self.backend == "duckdb":
-            self._con = ibis.duckdb.connect()
-        else:
-            from lvyue.engine.spark import spark_session
-
-            self._con = ibis.pyspark.connect(self.spark or spark_session())
-            self._tmp = tempfile.TemporaryDirectory(prefix="lvyue-spark-")
-        return self
-
-    def run(
-        self, tables: dict[str, pa.Table], slices: Slices, chunk_size: int
-    ) -> Iterator[pa.RecordBatch]:
-        if self.backend != "duckdb":
-            expr = ex.verdicts(_inputs(self, tables, slices))
-            yield from expr.to_pyarrow_batches(chunk_size=chunk_size)
-            return
-        key = _shape(tables, slices)
-        plan = _PLANS.get(key)
-        if plan is None:
-            self._plan = _Plan()
-            expr = ex.verdicts(_inputs(self, tables, slices))
-            self._plan.final = str(self._con.compile(expr))
-            _PLANS[key] = plan = self._plan
-        else:
-            raw = self._con.con
-            for name, table in tables.items():
-                raw.register(f"lvyue_{name}", table)
-            for i, part in enumerate(slices.values()):
-                raw.register(f"lvyue_param_{i}", part.table)
-            for name, sql in plan.steps:
-                raw.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
-        # duckdb 2.0 has no fetch_record_batch for Ibis's own streaming: run the SQL directly
-        yield from self._con.con.sql(plan.final).to_arrow_reader(chunk_size)
-
-    def register(self, name: str, table: pa.Table) -> Any:
-        if self.backend == "duckdb":
-            self._con.con.register(f"lvyue_{name}", table)  # zero-copy Arrow scan
-            return self._con.table(f"lvyue_{name}")
-        assert self._tmp is not None
-        path = Path(self._tmp.name) / f"{name}.parquet"
-        pq.write_table(table, path)
-        return self._con.read_parquet(str(path), table_name=f"lvyue_{name}")
-
-    def materialize(self, name: str, expr: Any) -> Any:
-        if self.backend == "duckdb":
-            assert self._plan is not None
-            sql = str(self._con.compile(expr))
-            self._plan.steps.append((name, sql))
-            self._con.con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
-            return self._con.table(name)
-        view = self._con.create_view(name, expr, overwrite=True)
-        self._con._session.catalog.cacheTable(name)
+    def materialize(name: str, expr: Any) -> Any:
+        view = backend.create_view(name, expr, overwrite=True)
+        backend._session.catalog.cacheTable(name)
         return view
 
-    def __exit__(self, *exc: object) -> None:
-        if self.backend == "duckdb":
-            self._con.disconnect()
-        if self._tmp is not None:
-            self._tmp.cleanup()
+    inputs = _inputs(lambda n: loaded[n.removeprefix("lvyue_")], slices, materialize)
+    reader = _unsorted(ex.verdicts(inputs)).to_pyarrow_batches()
+    session.con.register("lvyue_spark_verdicts", reader)
+    return "SELECT * FROM lvyue_spark_verdicts"
+
+
+def _inputs(
+    table: Callable[[str], Any],
+    slices: dict[str, ex.ParamSlice],
+    materialize: Callable[[str, Any], Any],
+) -> ex.Inputs:
+    params = {
+        name: ex.ParamSlice(table(f"lvyue_param_{i}"), s.clocks, s.flags)
+        for i, (name, s) in enumerate(slices.items())
+    }
+    settings = table("lvyue_settings")
+    return ex.Inputs(
+        orders=table("lvyue_orders"),
+        tracking=table("lvyue_tracking"),
+        after_sales=table("lvyue_after_sales"),
+        reports=table("lvyue_reports"),
+        inspections=table("lvyue_inspections"),
+        params=params,
+        as_of=settings.as_of.as_scalar(),  # read at run time: the SQL does not depend on it
+        horizon=settings.horizon.as_scalar(),
+        materialize=materialize,
+    )
+
+
+def _unsorted(expr: Any) -> Any:
+    """The session sorts the finished verdicts once: drop the expression's own sort."""
+    node = expr.op()
+    return node.parent.to_expr() if isinstance(node, ops.Sort) else expr
