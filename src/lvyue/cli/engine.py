@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
-import pyarrow.compute as pc
 import typer
 from rich.console import Console
 from rich.panel import Panel
@@ -27,8 +26,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from lvyue.engine import BATCH_COLUMNS, evaluate_batch, evaluate_file, order_facts
-from lvyue.engine.batch import Backend
+from lvyue.engine import evaluate_batch, evaluate_file, order_facts
+from lvyue.engine.batch import Backend, at_risk_verdicts
 from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT
 from lvyue.engine.explain import Explanation, explain_order
 from lvyue.engine.output import count_verdicts, parse_horizon, write_table, write_verdicts
@@ -238,10 +237,11 @@ def at_risk(
     """Pending verdicts that will breach within the horizon, soonest first."""
     moment, backend, horizon = _as_of(as_of), _engine(engine), _horizon(within, "--within")
     rb = _rulebook(rules)
-    loaded = _facts(facts, False, None, columns=BATCH_COLUMNS)
-    verdicts = evaluate_batch(loaded, moment, rb, backend=backend, horizon=horizon)
-    risky = verdicts.filter(pc.equal(verdicts["status"], "at_risk"))
-    risky = risky.sort_by([("deadline", "ascending"), ("order_id", "ascending")])
+    try:
+        with console.status(f"evaluating {facts} …"):
+            risky = at_risk_verdicts(facts, moment, rb, backend=backend, horizon=horizon)
+    except FactsError as exc:
+        _fail(str(exc))
     table = Table("deadline (Beijing)", "left", "order", "request", "check", "merchant",
                   "clauses", title=f"{risky.num_rows} at risk within {within}",
                   title_justify="left")  # fmt: skip

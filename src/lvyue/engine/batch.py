@@ -25,6 +25,7 @@ from lvyue.engine import expressions as ex
 from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT, Session
 from lvyue.engine.online import DEFAULT_HORIZON
 from lvyue.engine.params import parameter_slices
+from lvyue.engine.verdict import VERDICT_SCHEMA
 from lvyue.facts import BadRow, Facts
 from lvyue.model.time import epoch_seconds
 from lvyue.rulebook.context import FLAGS
@@ -95,6 +96,25 @@ def evaluate_file(
         session.copy(session.finished(raw, csv=out.suffix == ".csv"), out, progress)
         rows, counts = session.counts(out)
     return Run(rows, counts, quarantine, facts_counts)
+
+
+def at_risk_verdicts(
+    facts_dir: Path,
+    as_of: datetime,
+    rulebook: Compiles,
+    *,
+    backend: Backend = "duckdb",
+    horizon: timedelta = DEFAULT_HORIZON,
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
+) -> pa.Table:
+    """Pending verdicts due within ``horizon``, soonest first, evaluated out of core."""
+    with tempfile.TemporaryDirectory(prefix="lvyue-at-risk-") as tmp:
+        out = Path(tmp) / "verdicts.parquet"
+        evaluate_file(facts_dir, as_of, rulebook, out, backend=backend, horizon=horizon,
+                      memory_limit=memory_limit)  # fmt: skip
+        risky = pq.read_table(out, filters=[("status", "==", "at_risk")])
+    risky = risky.cast(VERDICT_SCHEMA)
+    return risky.sort_by([("deadline", "ascending"), ("order_id", "ascending")])
 
 
 def evaluate_batch(
