@@ -2,6 +2,7 @@
 
 from lvyue.facts.convert import TIME_TYPE
 from lvyue.facts.loader import BadRow, Facts, FactsError, load_facts, write_quarantine
+from lvyue.facts.scan import Scan, scan_facts
 from lvyue.facts.schema import TABLES, Column, Kind, TableSpec
 
 __all__ = [
@@ -12,7 +13,9 @@ __all__ = [
     "Facts",
     "FactsError",
     "Kind",
+    "Scan",
     "TableSpec",
     "load_facts",
+    "scan_facts",
     "write_quarantine",
 ]

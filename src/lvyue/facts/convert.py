@@ -16,9 +16,9 @@ from lvyue.facts.schema import Column, Kind
 from lvyue.model.time import InstantError, parse_instant
 
 TIME_TYPE = pa.timestamp("s", tz="UTC")
-_FAST = "%Y-%m-%d %H:%M:%S"
-_TRUE = ("true", "1", "yes", "t", "y")
-_FALSE = ("false", "0", "no", "f", "n")
+FAST_FORMAT = "%Y-%m-%d %H:%M:%S"
+TRUE_WORDS = ("true", "1", "yes", "t", "y")
+FALSE_WORDS = ("false", "0", "no", "f", "n")
 
 
 @dataclass(frozen=True)
@@ -84,8 +84,8 @@ def _convert_bool(column: Column, raw: pa.Array) -> Converted:
     if pa.types.is_boolean(raw.type):
         return Converted(pc.fill_null(raw, False), _no_bad(len(raw)), "not a boolean")
     text = pc.utf8_lower(_text(raw))
-    is_true = pc.is_in(text, value_set=pa.array(_TRUE))
-    is_false = pc.is_in(text, value_set=pa.array(_FALSE))
+    is_true = pc.is_in(text, value_set=pa.array(TRUE_WORDS))
+    is_false = pc.is_in(text, value_set=pa.array(FALSE_WORDS))
     bad = pc.and_(pc.is_valid(text), pc.invert(pc.or_(is_true, is_false)))
     return Converted(pc.fill_null(is_true, False), pc.fill_null(bad, False), "not a boolean")
 
@@ -115,9 +115,9 @@ def _convert_time(column: Column, raw: pa.Array) -> Converted:
         naive = raw.cast(pa.timestamp("s"))
         return _convert_time(column, pc.assume_timezone(naive, "Asia/Shanghai"))
     text = _text(raw)
-    naive = pc.strptime(text, format=_FAST, unit="s", error_is_null=True)
+    naive = pc.strptime(text, format=FAST_FORMAT, unit="s", error_is_null=True)
     # Arrow rolls impossible dates over (02-30 -> 03-02): keep only exact round trips
-    exact = pc.equal(pc.strftime(naive, format=_FAST), text)
+    exact = pc.equal(pc.strftime(naive, format=FAST_FORMAT), text)
     naive = pc.if_else(pc.fill_null(exact, False), naive, pa.scalar(None, naive.type))
     fast = pc.assume_timezone(naive, "Asia/Shanghai").cast(TIME_TYPE)
     residual = pc.and_(pc.is_valid(text), pc.is_null(fast))

@@ -141,7 +141,7 @@ class _Loader:
         self._rows: dict[str, pa.Array] = {}  # table -> original row numbers of kept rows
 
     def table(self, spec: TableSpec, *, required: bool = False) -> pa.Table:
-        source = _find(self.root, spec.name)
+        source = find_source(self.root, spec.name)
         if source is None:
             if required:
                 raise FactsError(f"{self.root}: no {spec.name}.csv or {spec.name}.parquet")
@@ -175,14 +175,7 @@ class _Loader:
         return self._keep_good(spec.name, raw, table, bad_rows)
 
     def _columns(self, spec: TableSpec) -> set[str] | None:
-        """The columns to read: those asked for and every one validation looks at."""
-        if self.wanted is None:
-            return None
-        asked = set(self.wanted.get(spec.name, ()))
-        checked = {
-            c.name for c in spec.columns if c.required or c.not_null or c.kind is not Kind.TEXT
-        }
-        return asked | checked | set(spec.key)
+        return columns_to_read(spec, self.wanted)
 
     def drop_unknown(
         self,
@@ -241,11 +234,22 @@ class _Loader:
         return table
 
 
+def columns_to_read(
+    spec: TableSpec, wanted: Mapping[str, Collection[str]] | None
+) -> set[str] | None:
+    """The columns to read: those asked for and every one validation looks at (None: all)."""
+    if wanted is None:
+        return None
+    asked = set(wanted.get(spec.name, ()))
+    checked = {c.name for c in spec.columns if c.required or c.not_null or c.kind is not Kind.TEXT}
+    return asked | checked | set(spec.key)
+
+
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _find(root: Path, name: str) -> Path | None:
+def find_source(root: Path, name: str) -> Path | None:
     found = [p for p in (root / f"{name}.parquet", root / f"{name}.csv") if p.is_file()]
     if len(found) > 1:
         raise FactsError(f"{root}: both {name}.parquet and {name}.csv; keep one")
@@ -260,21 +264,31 @@ def _read(source: Path, columns: set[str] | None = None) -> pa.Table:
                 return pq.read_table(source)
             names = pq.read_schema(source).names
             return pq.read_table(source, columns=[n for n in names if n in columns])
-        with source.open(encoding="utf-8-sig") as handle:
-            header = next(csv.reader(handle), [])
-        if not header:
-            raise FactsError(f"{source.name}: empty file (a header row is required)")
-        include = [n for n in header if columns is None or n in columns]
-        options = pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in header},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            include_columns=include,
-        )
-        return pacsv.read_csv(source, convert_options=options)
-    except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as error:
-        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise FactsError(f"{source.name}: cannot read: {first_line}") from error
+        return pacsv.read_csv(source, convert_options=csv_options(source, columns))
+    except READ_ERRORS as error:
+        raise cannot_read(source, error) from error
+
+
+READ_ERRORS = (pa.ArrowInvalid, OSError, UnicodeDecodeError)
+
+
+def cannot_read(source: Path, error: Exception) -> FactsError:
+    first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return FactsError(f"{source.name}: cannot read: {first_line}")
+
+
+def csv_options(source: Path, columns: Collection[str] | None) -> pacsv.ConvertOptions:
+    """Every cell as text ("" and Arrow's null words as null), only ``columns`` when given."""
+    with source.open(encoding="utf-8-sig") as handle:
+        header = next(csv.reader(handle), [])
+    if not header:
+        raise FactsError(f"{source.name}: empty file (a header row is required)")
+    return pacsv.ConvertOptions(
+        column_types={n: pa.string() for n in header},
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+        include_columns=[n for n in header if columns is None or n in columns],
+    )
 
 
 def _empty(spec: TableSpec) -> pa.Table:

@@ -1,0 +1,141 @@
+"""One facts file as a raw DuckDB relation with a row number, for :mod:`lvyue.facts.scan`.
+
+Parquet stays on disk: a view over ``read_parquet(..., file_row_number=true)``. CSV is parsed
+by pyarrow's streaming reader (the parser load_facts uses, so the same cells and nulls) into a
+DuckDB temp table of text, batch by batch; DuckDB spills it under its memory limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from lvyue.facts.loader import READ_ERRORS, cannot_read, csv_options
+from lvyue.facts.sql import literal, quote
+
+ROW = "__lvyue_row"  # 0-based row number in the file (row 1 of a message is 0 here)
+
+Record = dict[str, object]  # a raw row as pyarrow gives it (``as_py`` values)
+
+
+@dataclass
+class RawSource:
+    path: Path
+    relation: str  # view or temp table: ROW, then the columns read, in file order
+    types: dict[str, str]  # column -> DuckDB type, file order
+    rows: int
+
+    @property
+    def file(self) -> str:
+        return self.path.name
+
+    def records(
+        self, con: duckdb.DuckDBPyConnection, rows: Sequence[int], columns: Collection[str]
+    ) -> dict[int, Record]:
+        """The raw values of ``columns`` on ``rows`` (few: the bad ones), as load_facts saw them."""
+        if not rows:
+            return {}
+        if self.path.suffix == ".parquet":
+            return _parquet_records(self.path, rows, columns)
+        names = ", ".join(quote(c) for c in self.types if c in columns)
+        wanted = ", ".join(str(r) for r in sorted(set(rows)))
+        found = con.sql(
+            f"SELECT {ROW}, {names} FROM {self.relation} WHERE {ROW} IN ({wanted})"
+        ).fetchall()
+        order = [c for c in self.types if c in columns]
+        return {int(row[0]): dict(zip(order, row[1:], strict=True)) for row in found}
+
+
+def open_source(
+    con: duckdb.DuckDBPyConnection, path: Path, relation: str, columns: Collection[str] | None
+) -> RawSource:
+    """Create ``relation`` over the file; only ``columns`` (those it has) when given."""
+    if path.suffix == ".parquet":
+        return _open_parquet(con, path, relation, columns)
+    return _open_csv(con, path, relation, columns)
+
+
+def _open_parquet(
+    con: duckdb.DuckDBPyConnection, path: Path, relation: str, columns: Collection[str] | None
+) -> RawSource:
+    try:  # pyarrow opens the footer first, so an unreadable file fails as in load_facts
+        rows = pq.read_table(path, columns=[]).num_rows
+        names = pq.read_schema(path).names
+    except READ_ERRORS as error:
+        raise cannot_read(path, error) from error
+    kept = [n for n in names if columns is None or n in columns]
+    selected = ", ".join([f"file_row_number AS {ROW}", *(quote(n) for n in kept)])
+    source = f"read_parquet({literal(str(path))}, file_row_number = true)"
+    con.execute(f"CREATE TEMP VIEW {relation} AS SELECT {selected} FROM {source}")
+    return RawSource(path, relation, _types(con, relation), rows)
+
+
+def _open_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, relation: str, columns: Collection[str] | None
+) -> RawSource:
+    failure: list[Exception] = []
+    try:
+        reader = pacsv.open_csv(path, convert_options=csv_options(path, columns))
+    except READ_ERRORS as error:
+        raise cannot_read(path, error) from error
+    schema = reader.schema.append(pa.field(ROW, pa.int64()))
+    numbered = pa.RecordBatchReader.from_batches(schema, _numbered(reader, failure))
+    stream = relation + "_stream"
+    con.register(stream, numbered)
+    try:
+        con.execute(f"CREATE TEMP TABLE {relation} AS SELECT * FROM {stream}")
+    finally:
+        con.unregister(stream)
+    if failure:
+        con.execute(f"DROP TABLE {relation}")
+        raise cannot_read(path, failure[0]) from failure[0]
+    ((rows,),) = con.execute(f"SELECT count(*) FROM {relation}").fetchall()
+    return RawSource(path, relation, _types(con, relation), int(rows))
+
+
+def _numbered(
+    reader: pacsv.CSVStreamingReader, failure: list[Exception]
+) -> Iterator[pa.RecordBatch]:
+    """The CSV's batches with a row-number column; a parse error ends the stream, kept aside."""
+    offset = 0
+    try:
+        for batch in reader:
+            numbers = pa.array(np.arange(offset, offset + batch.num_rows, dtype=np.int64))
+            yield pa.RecordBatch.from_arrays(
+                [*batch.columns, numbers], names=[*batch.schema.names, ROW]
+            )
+            offset += batch.num_rows
+    except READ_ERRORS as error:
+        failure.append(error)
+
+
+def _types(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    described = con.sql(f"DESCRIBE {relation}").fetchall()
+    return {str(name): str(kind) for name, kind, *_ in described if name != ROW}
+
+
+def _parquet_records(
+    path: Path, rows: Sequence[int], columns: Collection[str]
+) -> dict[int, Record]:
+    """Read only the row groups holding ``rows``, with pyarrow as load_facts does."""
+    parquet = pq.ParquetFile(path)
+    names = [n for n in parquet.schema_arrow.names if n in columns]
+    found: dict[int, Record] = {}
+    start = 0
+    wanted = sorted(set(rows))
+    for group in range(parquet.metadata.num_row_groups):
+        size = parquet.metadata.row_group(group).num_rows
+        inside = [r for r in wanted if start <= r < start + size]
+        if inside:
+            table = parquet.read_row_group(group, columns=names)
+            picked = table.take(pa.array([r - start for r in inside])).to_pylist()
+            found.update(zip(inside, picked, strict=True))
+        start += size
+    return found
