@@ -8,10 +8,12 @@ export UV_PYTHON_DOWNLOADS := never
 .PHONY: demo test lint bench venv clean
 
 # Create .venv from the lock file (reproducible: hashes pinned in requirements.lock).
+# Bytecode is compiled at install: with PYTHONDONTWRITEBYTECODE set (as on these machines)
+# every command would otherwise recompile pandas, ibis & co. from source (~5 s per start).
 $(STAMP): requirements.lock pyproject.toml
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install -q --disable-pip-version-check uv==0.13.9
 	@test -x $(PY) || uv venv -q --python python3 $(VENV)
-	uv pip sync -q --python $(PY) --require-hashes requirements.lock
+	uv pip sync -q --compile-bytecode --python $(PY) --require-hashes requirements.lock
 	uv pip install -q --python $(PY) --no-deps -e .
 	@touch $(STAMP)
 
