@@ -26,6 +26,12 @@ OUT_COLUMNS = (
     "order_id", "aftersale_id", "merchant_id", "check", "status",
     "deadline", "done_at", "clauses", "reason",
 )  # fmt: skip
+# Integer keys giving the documented order (order_id, aftersale_id, check) — sorting five
+# million verdicts on them moves the same rows as the strings at a fraction of the cost:
+# order_rank ranks the order_id, aftersale_rank is 0 for order checks (aftersale_id "") and
+# 1, 2, ... for the order's requests by aftersale_id, check_rank ranks the check name.
+SORT_COLUMNS = ("order_rank", "aftersale_rank", "check_rank")
+CHECK_RANK = {check: rank for rank, check in enumerate(sorted(Check, key=str))}
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,8 @@ class Inputs:
 
 
 def verdicts(inp: Inputs) -> ir.Table:
-    """Every verdict, as one relation with OUT_COLUMNS.
+    """Every verdict, as one relation with OUT_COLUMNS and SORT_COLUMNS, ordered by the latter
+    (which is the order by order_id, aftersale_id, check).
 
     The prepared orders are materialised (a temporary table on DuckDB, a cached view on
     Spark): every check reads them, and the SQL of each stays small.
@@ -69,8 +76,8 @@ def verdicts(inp: Inputs) -> ir.Table:
         _settlement(inp, orders),
         *_after_sales(inp, orders),
     ]  # fmt: skip
-    union = ibis.union(*[p.select(*OUT_COLUMNS) for p in parts], distinct=False)
-    return union.order_by(["order_id", "aftersale_id", "check"])  # deterministic output
+    union = ibis.union(*[p.select(*OUT_COLUMNS, *SORT_COLUMNS) for p in parts], distinct=False)
+    return union.order_by(list(SORT_COLUMNS))  # deterministic output
 
 
 def _seen(col: ir.IntegerColumn, as_of: ir.IntegerValue) -> ir.IntegerValue:
@@ -85,6 +92,7 @@ def _orders(inp: Inputs) -> ir.Table:
         ship_time=_seen(o.ship_time, as_of),
         receipt_time=_seen(o.confirmed_receipt_time, as_of),
     ).filter(lambda t: t.pay_time.notnull())
+    o = o.mutate(order_rank=ibis.row_number().over(order_by=o.order_id))  # SORT_COLUMNS
     t = inp.tracking.filter(inp.tracking.time <= as_of)
     scans = t.group_by(["carrier", "waybill"]).aggregate(
         first_pickup=t.time.min(where=t.kind == "pickup"),
@@ -187,8 +195,7 @@ def _timed(inp: Inputs, t: ir.Table, check: Check, done: str, clauses: ir.String
         (dl <= inp.as_of, v.MISSED),
         else_=v.WAITING,
     )
-    return t.mutate(check=ibis.literal(check.value), status=status, reason=reason,
-                    done_at=d, clauses=clauses)  # fmt: skip
+    return t.mutate(**_check(check), status=status, reason=reason, done_at=d, clauses=clauses)
 
 
 def _with_sf8(clauses: ir.StringValue) -> ir.StringValue:
@@ -206,7 +213,11 @@ def _waived(t: ir.Table) -> ir.Table:
 
 
 def _order_rows(t: ir.Table) -> ir.Table:
-    return t.mutate(aftersale_id=ibis.literal(""))
+    return t.mutate(aftersale_id=ibis.literal(""), aftersale_rank=ibis.literal(0, "int64"))
+
+
+def _check(check: Check) -> dict[str, ir.Value]:
+    return {"check": ibis.literal(check.value), "check_rank": ibis.literal(CHECK_RANK[check])}
 
 
 def _ship_deadline(inp: Inputs, orders: ir.Table) -> ir.Table:
@@ -251,7 +262,7 @@ def _ship_mode(inp: Inputs, orders: ir.Table) -> ir.Table:
     tool_bad = t.t_clause.notnull() & (t.t_allowed == False)  # noqa: E712 - SQL comparison
     return _order_rows(
         t.mutate(
-            check=ibis.literal(Check.SHIP_MODE.value),
+            **_check(Check.SHIP_MODE),
             status=ibis.ifelse(mode_bad | tool_bad, "violated", "ok"),
             reason=ibis.cases((mode_bad, v.MODE_BANNED), (tool_bad, v.TOOL_BANNED),
                               else_=v.MODE_OK),
@@ -297,7 +308,7 @@ def _inspection(inp: Inputs, orders: ir.Table) -> ir.Table:
     t = t.mutate(reason=reason)
     return _order_rows(
         t.mutate(
-            check=ibis.literal(Check.INSPECTION.value),
+            **_check(Check.INSPECTION),
             status=ibis.ifelse(t.reason == v.PASSED, "ok", "violated"),
             deadline=NULL_INT,
             done_at=t.ship_time,
@@ -312,7 +323,7 @@ def _settlement(inp: Inputs, orders: ir.Table) -> ir.Table:
     t = t.filter(t.deadline.notnull())
     return _order_rows(
         t.mutate(
-            check=ibis.literal(Check.SETTLEMENT.value),
+            **_check(Check.SETTLEMENT),
             status=ibis.literal("scheduled"),
             reason=ibis.literal(v.SCHEDULED),
             done_at=NULL_INT,
@@ -339,6 +350,8 @@ def _after_sales(inp: Inputs, orders: ir.Table) -> list[ir.Table]:
                "merchant_received_at", "return_signed_at", "refunded_at")}  # fmt: skip
     a = a.mutate(**masked).filter(lambda x: x.created_at.notnull())
     a = a.select("aftersale_id", "order_id", a.type.name("request_type"), *masked)
+    rank = ibis.row_number().over(group_by=a.order_id, order_by=a.aftersale_id) + 1
+    a = a.mutate(aftersale_rank=rank)  # SORT_COLUMNS: after the order's own checks (rank 0)
     rows = orders.join(a, "order_id")
     shipped_before = rows.ship_time.notnull() & (rows.ship_time <= rows.created_at)
     rows = rows.mutate(**{ck.SHIPPED_BEFORE_AFTERSALE: shipped_before})  # clocks.shipped_before
