@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.panel import Panel
@@ -172,6 +173,9 @@ def evaluate(
                                 progress=progress)  # fmt: skip
     except FactsError as exc:
         _fail(str(exc))
+    except duckdb.OutOfMemoryException:
+        _fail(f"out of memory within --memory-limit {memory_limit or '(DuckDB default)'}: "
+              "raise it, or free memory")  # fmt: skip
     if run.quarantine:
         target = quarantine or facts_dir / "quarantine.csv"
         count = write_quarantine(run.quarantine, target)

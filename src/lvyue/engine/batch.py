@@ -26,7 +26,7 @@ from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT, Session
 from lvyue.engine.online import DEFAULT_HORIZON
 from lvyue.engine.params import parameter_slices
 from lvyue.engine.verdict import VERDICT_SCHEMA
-from lvyue.facts import BadRow, Facts
+from lvyue.facts import BadRow, Facts, scan_facts
 from lvyue.model.time import epoch_seconds
 from lvyue.rulebook.context import FLAGS
 
@@ -81,17 +81,8 @@ def evaluate_file(
     """Verdicts of a facts directory to ``out`` (.parquet or .csv), sorted by order, request,
     check. Raises FactsError on bad input unless ``skip_bad`` (then see ``Run.quarantine``)."""
     with Session(memory_limit) as session:
-        try:  # TEMPORARY bridge until lvyue.facts.scan lands
-            from lvyue.facts import scan_facts  # type: ignore[attr-defined]
-
-            scan = scan_facts(session.con, facts_dir, skip_bad=skip_bad, columns=BATCH_COLUMNS)
-            relations, quarantine, facts_counts = scan.relations, scan.quarantine, scan.counts
-        except ImportError:
-            from lvyue.facts import load_facts
-
-            loaded = load_facts(facts_dir, skip_bad=skip_bad, columns=BATCH_COLUMNS)
-            relations = session.register_facts(loaded)
-            quarantine, facts_counts = loaded.quarantine, loaded.counts
+        scan = scan_facts(session.con, facts_dir, skip_bad=skip_bad, columns=BATCH_COLUMNS)
+        relations, quarantine, facts_counts = scan.relations, scan.quarantine, scan.counts
         raw = _raw_verdicts(session, relations, as_of, rulebook, horizon, backend, spark)
         session.copy(session.finished(raw, csv=out.suffix == ".csv"), out, progress)
         rows, counts = session.counts(out)

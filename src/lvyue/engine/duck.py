@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from lvyue.engine.expressions import SORT_COLUMNS
 from lvyue.engine.verdict import CHECK_LABELS, REASONS, TIME, VERDICT_SCHEMA, detail_text
 from lvyue.facts import Facts
 from lvyue.rulebook.context import FLAGS
@@ -38,7 +39,9 @@ VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
 ORDER_COLUMNS = ("order_id", "merchant_id", "merchant_type", "ship_mode", "inspection_code",
                  "carrier", "waybill", "pay_time", "promised_ship_time", "ship_time",
                  "confirmed_receipt_time")  # fmt: skip
-SORT = 'ORDER BY order_id, aftersale_id, "check"'
+SORT = (
+    f"ORDER BY {', '.join(SORT_COLUMNS)}"  # integer keys in (order_id, aftersale_id, check) order
+)
 
 
 class Session:
@@ -114,11 +117,7 @@ class Session:
     def copy(self, sql: str, out: Path, progress: Callable[[float], None] | None = None) -> None:
         """``COPY (sql) TO out`` atomically (.parquet or .csv), reporting percent done."""
         tmp = out.with_name(out.name + ".tmp")
-        fmt = (
-            "(FORMAT parquet, ROW_GROUP_SIZE 1000000)"
-            if out.suffix == ".parquet"
-            else ("(FORMAT csv, HEADER true)")
-        )
+        fmt = "(FORMAT parquet)" if out.suffix == ".parquet" else ("(FORMAT csv, HEADER true)")
         try:
             with self._progress(progress):
                 self.con.execute(f"COPY ({sql}) TO '{_quote(tmp)}' {fmt}").fetchall()

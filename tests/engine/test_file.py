@@ -1,0 +1,115 @@
+"""``evaluate_file``, the out-of-core path of ``lvyue evaluate``: the facts read by DuckDB from
+the files, the verdicts written by DuckDB, the same verdicts as the in-memory batch path."""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from lvyue.cli.main import app
+from lvyue.engine import VERDICT_SCHEMA, evaluate_batch, evaluate_file
+from lvyue.facts import FactsError, load_facts
+from lvyue.model.time import format_instant, parse_instant
+from lvyue.sim import write_facts
+
+AS_OF = parse_instant("2024-03-20 00:00:00")
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sim5k")
+    write_facts(root, orders=5_000, seed=11, progress=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def expected(sim: Path, rulebook: Any) -> pa.Table:
+    return evaluate_batch(load_facts(sim), AS_OF, rulebook)
+
+
+def test_parquet_output_equals_the_in_memory_batch(
+    sim: Path, expected: pa.Table, rulebook: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "v.parquet"
+    run = evaluate_file(sim, AS_OF, rulebook, out)
+    written = pq.read_table(out).cast(VERDICT_SCHEMA)
+    assert written.equals(expected)  # same rows, same canonical order
+    assert run.rows == expected.num_rows > 20_000
+    statuses = Counter(zip(expected["check"].to_pylist(), expected["status"].to_pylist(),
+                           strict=True))  # fmt: skip
+    assert run.counts == statuses
+    assert run.facts_counts["orders"] == (5_000, 5_000, 0)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_csv_output_has_iso_beijing_times(
+    sim: Path, expected: pa.Table, rulebook: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "v.csv"
+    evaluate_file(sim, AS_OF, rulebook, out)
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == expected.num_rows
+    for got, want in zip(rows[:2000], expected.slice(0, 2000).to_pylist(), strict=True):
+        assert got["order_id"] == want["order_id"] and got["check"] == want["check"]
+        for name in ("deadline", "done_at"):
+            moment = want[name]
+            assert got[name] == ("" if moment is None else format_instant(moment))
+            assert got[name] == "" or got[name].endswith("+08:00")
+
+
+def test_the_memory_limit_is_applied_and_too_little_is_a_clear_error(
+    sim: Path, expected: pa.Table, rulebook: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "v.parquet"
+    evaluate_file(sim, AS_OF, rulebook, out, memory_limit="400MB")
+    assert pq.read_table(out).cast(VERDICT_SCHEMA).equals(expected)
+    out.unlink()
+    args = ["evaluate", str(sim), "--as-of", "2024-03-20", "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--memory-limit", "40MB"])
+    assert result.exit_code == 2
+    assert "out of memory within --memory-limit 40MB" in result.output
+    assert not out.exists() and not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_failed_run_leaves_the_previous_output_alone(
+    sim: Path, rulebook: Any, tmp_path: Path
+) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    orders = pq.read_table(sim / "orders.parquet")
+    bad = orders.set_column(orders.schema.get_field_index("merchant_type"), "merchant_type",
+                            pa.array(["martian"] * orders.num_rows))  # fmt: skip
+    pq.write_table(bad, broken / "orders.parquet")
+    out = tmp_path / "v.parquet"
+    out.write_text("previous run", encoding="utf-8")
+    with pytest.raises(FactsError, match=r"orders.parquet row 1, column merchant_type"):
+        evaluate_file(broken, AS_OF, rulebook, out)
+    assert out.read_text(encoding="utf-8") == "previous run"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from lvyue.engine.spark import spark_session
+
+    session = spark_session()
+    yield session
+    session.stop()
+
+
+@pytest.mark.spark
+def test_spark_writes_the_same_file(
+    sim: Path, expected: pa.Table, rulebook: Any, tmp_path: Path, spark: Any
+) -> None:
+    out = tmp_path / "v.parquet"
+    evaluate_file(sim, AS_OF, rulebook, out, backend="spark", spark=spark)
+    assert pq.read_table(out).cast(VERDICT_SCHEMA).equals(expected)
