@@ -303,3 +303,27 @@ def test_times_are_epoch_seconds_and_booleans_never_null(tmp_path: Path) -> None
         ("waybill", "VARCHAR"),
         ("time", "BIGINT"),
     ]
+
+
+def test_row_numbers_across_csv_batches_and_parquet_row_groups(tmp_path: Path) -> None:
+    """Row numbers hold past pyarrow's first CSV block (1 MiB) and Parquet's first row group."""
+    scans = [f"zto,W1,2023-02-04 10:{i % 60:02d}:00,pickup,{'杭州' * 20}" for i in range(20_000)]
+    scans[15_000] = scans[15_000].replace("pickup", "teleported")
+    scans[19_998] = scans[19_998].replace("W1", "W7")
+    text = "carrier,waybill,time,kind,location\n" + "\n".join(scans) + "\n"
+    assert len(text.encode()) > 2 << 20
+    root = _orders(tmp_path / "csv", GOOD)
+    (root / "tracking.csv").write_text(text, encoding="utf-8")
+    scan = _same(root, skip_bad=True)
+    assert isinstance(scan, Scan)
+    assert [(b.row, b.column) for b in scan.quarantine] == [(15_001, "kind"), (19_999, "waybill")]
+    orders = load_facts(root, skip_bad=True).orders
+    orders = pa.concat_tables([orders] * 30).set_column(
+        0, "order_id", pa.array([f"o{i % 25}" for i in range(30)])
+    )  # o0..o4 twice: rows 26..30 are duplicates
+    orders = orders.set_column(2, "merchant_type", pa.array(["domestic"] * 9 + ["x"] * 21))
+    (tmp_path / "pq").mkdir()
+    pq.write_table(orders, tmp_path / "pq" / "orders.parquet", row_group_size=7)
+    scan = _same(tmp_path / "pq", skip_bad=True)
+    assert isinstance(scan, Scan) and scan.quarantine[0].row == 10
+    assert "orders.parquet row 10, column merchant_type" in str(_same(tmp_path / "pq"))
