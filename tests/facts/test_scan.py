@@ -327,3 +327,15 @@ def test_row_numbers_across_csv_batches_and_parquet_row_groups(tmp_path: Path) -
     scan = _same(tmp_path / "pq", skip_bad=True)
     assert isinstance(scan, Scan) and scan.quarantine[0].row == 10
     assert "orders.parquet row 10, column merchant_type" in str(_same(tmp_path / "pq"))
+
+
+def test_the_session_time_zone_does_not_move_instants(tmp_path: Path) -> None:
+    for i, case in enumerate(("naive before 1970", "zoned ns", "date")):
+        root = _parquet(tmp_path / str(i), pay_time=PARQUET_TIMES[case])
+        seconds = []
+        for zone in ("UTC", "America/New_York", "Asia/Kolkata"):
+            con = duckdb.connect()
+            con.execute(f"SET TimeZone = '{zone}'")
+            scan = scan_facts(con, root)
+            seconds += con.execute(f"SELECT pay_time FROM {scan.relations['orders']}").fetchall()
+        assert len(set(seconds)) == 1, case

@@ -289,12 +289,16 @@ class _Scanner:
         *,
         with_records: bool,
     ) -> list[BadRow]:
-        raw = _source(table)
+        """BadRows as load_facts makes them: a bad value shows the raw value, a duplicate or
+        unknown reference the typed one; records are raw rows, or typed ones for rows dropped
+        after typing (``prefix``: the unknown-reference stage)."""
         rows = [int(r[0]) for r in found]
-        needed = set(raw.types) if with_records else {c for _, c, _, _ in found}
-        records = raw.records(self.con, rows, needed)
-        typed = self._typed_records(table, rows) if with_records and prefix else {}
-        reasons = self._reasons(table)
+        if prefix:
+            records = self._typed_records(table, rows) if with_records else {}
+        else:
+            needed = set(_source(table).types) if with_records else {r[1] for r in found}
+            records = _source(table).records(self.con, rows, needed)
+        reasons = self._reasons(table) if not prefix else {}
         bad_rows = []
         for row, column, stage, shown in found:
             if stage == "value":
@@ -303,9 +307,9 @@ class _Scanner:
                 error = f"duplicate {column} {shown!r}"
             else:
                 error = f"{prefix} {shown!r}"
-            record = typed.get(row, records.get(row, {})) if with_records else {}
+            record = records.get(row, {}) if with_records else {}
             text = {k: None if v is None else str(v) for k, v in record.items()}
-            bad_rows.append(BadRow(raw.file, int(row) + 1, column, error, text))
+            bad_rows.append(BadRow(_source(table).file, row + 1, column, error, text))
         return bad_rows
 
     def _reasons(self, table: _Table) -> dict[str, str]:
