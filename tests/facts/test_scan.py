@@ -212,6 +212,8 @@ def test_parquet_bad_values_show_pyarrow_records(tmp_path: Path) -> None:
         merchant_type=pa.array(["martian"]),
         delayed_shipping=pa.array([None], pa.bool_()),
         festival_open=pa.array(["yes"]),  # booleans as text are read as words
+        established_store=pa.nulls(1),  # an all-empty column: Arrow's null type
+        confirmed_receipt_time=pa.nulls(1),
         extra_when=pa.array([datetime(2023, 1, 1, tzinfo=UTC)], pa.timestamp("s", "Asia/Shanghai")),
         extra_count=pa.array([3], pa.int32()),
     )

@@ -10,6 +10,7 @@ memory with DuckDB's ``memory_limit`` and ``temp_directory``.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -104,7 +105,8 @@ class _Scanner:
 
     def drop_all(self) -> None:
         for kind, name in reversed(self.created):
-            self.con.execute(f"DROP {kind} IF EXISTS {name}")
+            with contextlib.suppress(duckdb.Error):  # keep the error that brought us here
+                self.con.execute(f"DROP {kind} IF EXISTS {name}")
 
     def _name(self, kind: str, suffix: str) -> str:
         name = self.prefix + suffix
