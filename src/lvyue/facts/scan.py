@@ -32,7 +32,7 @@ from lvyue.facts.schema import (
     Kind,
     TableSpec,
 )
-from lvyue.facts.source import ROW, RawSource, Record, open_source
+from lvyue.facts.source import ROW, RawSource, Record, open_source, rows_of
 from lvyue.facts.sql import ColumnSql, column_sql, literal, null_value, quote, reason
 from lvyue.model.time import InstantError, parse_instant
 
@@ -331,17 +331,16 @@ class _Scanner:
         (times as UTC datetimes), extras as read."""
         raw = _source(table)
         spec_names = [c.name for c in table.spec.columns]
-        wanted = ", ".join(str(r) for r in rows)
-        names = ", ".join(quote(n) for n in spec_names)
-        found = self.con.sql(f"SELECT {ROW}, {names} FROM {table.typed} WHERE {ROW} IN ({wanted})")
+        found = rows_of(self.con, table.typed, spec_names, rows)
         extras = raw.records(self.con, rows, [n for n in table.columns if n not in spec_names])
         records: dict[int, Record] = {}
-        for row, *values in found.fetchall():
+        for row, values in found.items():
             record: Record = {}
             for column, value in zip(table.spec.columns, values, strict=True):
-                is_time = column.kind is Kind.TIME and value is not None
-                record[column.name] = datetime.fromtimestamp(value, UTC) if is_time else value
-            records[int(row)] = record | extras.get(int(row), {})
+                if column.kind is Kind.TIME and isinstance(value, int):
+                    value = datetime.fromtimestamp(value, UTC)  # as Arrow's as_py shows it
+                record[column.name] = value
+            records[row] = record | extras.get(row, {})
         return records
 
     # -- the relations ------------------------------------------------------------------------

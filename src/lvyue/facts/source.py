@@ -44,13 +44,26 @@ class RawSource:
             return {}
         if self.path.suffix == ".parquet":
             return _parquet_records(self.path, rows, columns)
-        names = ", ".join(quote(c) for c in self.types if c in columns)
-        wanted = ", ".join(str(r) for r in sorted(set(rows)))
-        found = con.sql(
-            f"SELECT {ROW}, {names} FROM {self.relation} WHERE {ROW} IN ({wanted})"
-        ).fetchall()
         order = [c for c in self.types if c in columns]
-        return {int(row[0]): dict(zip(order, row[1:], strict=True)) for row in found}
+        found = rows_of(con, self.relation, order, rows)
+        return {row: dict(zip(order, values, strict=True)) for row, values in found.items()}
+
+
+def rows_of(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: Sequence[str], rows: Sequence[int]
+) -> dict[int, tuple[object, ...]]:
+    """Row number -> ``columns`` of ``relation``, for the given rows (a semi-join, not SQL text
+    growing with the number of rows)."""
+    wanted = f"{relation}_wanted"
+    con.register(wanted, pa.table({"row": pa.array(sorted(set(rows)), pa.int64())}))
+    try:
+        names = ", ".join([ROW, *(quote(c) for c in columns)])
+        found = con.execute(
+            f"SELECT {names} FROM {relation} WHERE {ROW} IN (SELECT row FROM {wanted})"
+        ).fetchall()
+    finally:
+        con.unregister(wanted)
+    return {int(row): tuple(values) for row, *values in found}
 
 
 def open_source(
