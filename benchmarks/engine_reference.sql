@@ -4,18 +4,41 @@
 -- tables params (rulebook.parameter_table()), category_keys(category, category_key) and
 -- settings(as_of, horizon) in epoch seconds. Times become epoch seconds (UTC) throughout.
 -- The semantics are those of src/lvyue/engine/clocks.py and online.py.
+-- Shape (docs/decisions/engine-batch-formulation.md): every (subject, check) row meets the
+-- parameter table once, in one streamed join whose result every verdict is computed from (no
+-- materialised join result joined back per check), and the output is sorted on integer ranks
+-- (order, request within the order, check) rather than on the id strings.
 
+SET VARIABLE as_of = (SELECT as_of FROM settings);     -- a constant, not a joined subquery
+SET VARIABLE horizon = (SELECT horizon FROM settings);
 CREATE MACRO ep(t) AS epoch_ms(t) // 1000;
-CREATE MACRO seen(t) AS CASE WHEN ep(t) <= (SELECT as_of FROM settings) THEN ep(t) END;
-CREATE MACRO inwin(v, lo, hi) AS
-    (lo IS NULL OR (v IS NOT NULL AND v >= lo)) AND (hi IS NULL OR (v IS NOT NULL AND v < hi));
+CREATE MACRO seen(t) AS CASE WHEN ep(t) <= getvariable('as_of') THEN ep(t) END;
+
+-- The parameter table's cells with open sides as numbers beyond any time, and a missing clock
+-- value placed so that it falls only in cells open on both sides: the window test becomes
+-- two plain comparisons, which the hash join checks far faster than IS NULL ... OR ....
+CREATE MACRO open_lo(t) AS coalesce(t, -4611686018427387904);
+CREATE MACRO open_hi(t) AS coalesce(t, 4611686018427387904);
+CREATE MACRO within(v, lo, hi) AS
+    open_lo(v) >= lo AND coalesce(v, 4611686018427387903) < hi;
+CREATE TEMP TABLE cells AS
+SELECT * REPLACE (open_lo(pay_time_from) AS pay_time_from, open_hi(pay_time_to) AS pay_time_to,
+                  open_lo(promised_ship_time_from) AS promised_ship_time_from, open_hi(promised_ship_time_to) AS promised_ship_time_to,
+                  open_lo(ship_time_from) AS ship_time_from, open_hi(ship_time_to) AS ship_time_to,
+                  open_lo(pickup_time_from) AS pickup_time_from, open_hi(pickup_time_to) AS pickup_time_to,
+                  open_lo(receipt_time_from) AS receipt_time_from, open_hi(receipt_time_to) AS receipt_time_to,
+                  open_lo(aftersale_created_from) AS aftersale_created_from, open_hi(aftersale_created_to) AS aftersale_created_to,
+                  open_lo(aftersale_agreed_from) AS aftersale_agreed_from, open_hi(aftersale_agreed_to) AS aftersale_agreed_to,
+                  open_lo(return_shipped_from) AS return_shipped_from, open_hi(return_shipped_to) AS return_shipped_to,
+                  open_lo(return_signed_from) AS return_signed_from, open_hi(return_signed_to) AS return_signed_to)
+FROM params WHERE week_start_from IS NULL AND week_start_to IS NULL;
 
 CREATE TEMP TABLE scans AS
 SELECT carrier, waybill,
        min(ep(time)) FILTER (WHERE kind = 'pickup') AS first_pickup,
        min(ep(time)) FILTER (WHERE kind IN ('hub_arrival', 'hub_departure')) AS first_hub
 FROM read_parquet('{dir}/tracking.parquet')
-WHERE ep(time) <= (SELECT as_of FROM settings)
+WHERE ep(time) <= getvariable('as_of')
 GROUP BY ALL;
 
 CREATE TEMP TABLE waivers AS                       -- SF-8: approved reports per order
@@ -28,61 +51,86 @@ WHERE r.order_id <> ''
 GROUP BY r.order_id;
 
 CREATE TEMP TABLE o AS
-SELECT o.order_id, o.merchant_id, o.merchant_type, k.category_key, o.ship_mode,
-       coalesce(o.delayed_shipping, false) AS delayed_shipping,
-       coalesce(o.festival_open, false) AS festival_open,
-       coalesce(o.established_store, false) AS established_store,
-       coalesce(o.settlement_extended_penalty, false) AS settlement_extended_penalty,
-       o.inspection_code, seen(o.pay_time) AS pay_time, ep(o.promised_ship_time) AS promised,
-       seen(o.ship_time) AS ship_time, seen(o.confirmed_receipt_time) AS receipt_time,
-       CASE WHEN seen(o.ship_time) IS NOT NULL AND s.first_pickup IS NOT NULL
-            THEN greatest(seen(o.ship_time), s.first_pickup) END AS pickup_time,
-       s.first_hub, w.waived, w.new_deadline
-FROM read_parquet('{dir}/orders.parquet') o
-JOIN category_keys k USING (category)
-LEFT JOIN scans s USING (carrier, waybill)
-LEFT JOIN waivers w USING (order_id)
-WHERE seen(o.pay_time) IS NOT NULL;
+SELECT *, CASE WHEN pickup_time IS NOT NULL AND first_hub IS NOT NULL
+               THEN greatest(pickup_time, first_hub) END AS hub_time,
+       row_number() OVER (ORDER BY order_id) AS order_rank      -- the output order
+FROM (SELECT o.order_id, o.merchant_id, o.merchant_type, k.category_key, o.ship_mode,
+             coalesce(o.delayed_shipping, false) AS delayed_shipping,
+             coalesce(o.festival_open, false) AS festival_open,
+             coalesce(o.established_store, false) AS established_store,
+             coalesce(o.settlement_extended_penalty, false) AS settlement_extended_penalty,
+             o.inspection_code, seen(o.pay_time) AS pay_time, ep(o.promised_ship_time) AS promised,
+             seen(o.ship_time) AS ship_time, seen(o.confirmed_receipt_time) AS receipt_time,
+             CASE WHEN seen(o.ship_time) IS NOT NULL AND s.first_pickup IS NOT NULL
+                  THEN greatest(seen(o.ship_time), s.first_pickup) END AS pickup_time,
+             s.first_hub, coalesce(w.waived, false) AS waived, w.new_deadline
+      FROM read_parquet('{dir}/orders.parquet') o
+      JOIN category_keys k USING (category)
+      LEFT JOIN scans s USING (carrier, waybill)
+      LEFT JOIN waivers w USING (order_id)
+      WHERE seen(o.pay_time) IS NOT NULL);
 
 CREATE TEMP TABLE a AS
 SELECT a.aftersale_id, a.type, o.*, seen(a.created_at) AS created,
        seen(a.merchant_handled_at) AS agreed, seen(a.return_shipped_at) AS return_shipped,
        seen(a.merchant_received_at) AS received, seen(a.return_signed_at) AS return_signed,
        seen(a.refunded_at) AS refunded,
-       (o.ship_time IS NOT NULL AND o.ship_time <= seen(a.created_at)) AS shipped_before
+       (o.ship_time IS NOT NULL AND o.ship_time <= seen(a.created_at)) AS shipped_before,
+       row_number() OVER (PARTITION BY a.order_id ORDER BY a.aftersale_id) AS aftersale_rank
 FROM read_parquet('{dir}/after_sales.parquet') a JOIN o USING (order_id)
 WHERE seen(a.created_at) IS NOT NULL;
 
--- One row per (subject, parameter) to resolve: orders for order parameters, requests for
--- after-sales ones; one join to the parameter table resolves them all.
-CREATE TEMP TABLE subjects AS
-SELECT order_id, '' AS aftersale_id, p.parameter, merchant_type, category_key, ship_mode,
-       delayed_shipping, festival_open, established_store, settlement_extended_penalty,
-       false AS shipped_before, pay_time, promised, ship_time, pickup_time, receipt_time,
-       NULL::BIGINT AS created, NULL::BIGINT AS agreed, NULL::BIGINT AS return_shipped,
-       NULL::BIGINT AS return_signed
-FROM o, (VALUES ('ship.deadline'), ('ship.modes_allowed'), ('ship.delayed_tool_allowed'),
-                ('pickup.limit'), ('first_hub.limit'), ('inspection.required'),
-                ('settlement.delay')) p(parameter)
-WHERE (p.parameter <> 'ship.delayed_tool_allowed' OR delayed_shipping)
-  AND (p.parameter NOT IN ('pickup.limit', 'inspection.required') OR ship_time IS NOT NULL)
-  AND (p.parameter <> 'first_hub.limit' OR pickup_time IS NOT NULL)
-  AND (p.parameter <> 'settlement.delay' OR receipt_time IS NOT NULL)
-UNION ALL
-SELECT order_id, aftersale_id, p.parameter, merchant_type, category_key, ship_mode,
-       delayed_shipping, festival_open, established_store, settlement_extended_penalty,
-       shipped_before, pay_time, promised, ship_time, pickup_time, receipt_time,
-       created, agreed, return_shipped, return_signed
-FROM a, (VALUES ('aftersale.merchant_confirm.limit', 'created_at', false),
-                ('aftersale.consumer_return.limit', 'agreed', true),
-                ('aftersale.merchant_receive.limit', 'return_shipped', true),
-                ('aftersale.refund.limit', 'return_signed', true)) p(parameter, start, returns)
-WHERE (NOT p.returns OR type IN ('return_refund', 'exchange'))
-  AND CASE p.start WHEN 'created_at' THEN created WHEN 'agreed' THEN agreed
-                   WHEN 'return_shipped' THEN return_shipped ELSE return_signed END IS NOT NULL;
+-- The checks resolved by a deadline or a flag: one row per (subject, check), with the clocks
+-- that place it, the parameter that governs it, and what is done when (done).
+CREATE VIEW order_subjects AS
+SELECT order_id, '' AS aftersale_id, 0 AS aftersale_rank, order_rank, merchant_id,
+       merchant_type, category_key, ship_mode, delayed_shipping, festival_open,
+       established_store, settlement_extended_penalty, false AS shipped_before, pay_time,
+       promised, ship_time, pickup_time, receipt_time, NULL::BIGINT AS created,
+       NULL::BIGINT AS agreed, NULL::BIGINT AS return_shipped, NULL::BIGINT AS return_signed,
+       new_deadline, inspection_code, waived, hub_time
+FROM o;
 
-CREATE TEMP TABLE resolved AS
-SELECT s.order_id, s.aftersale_id, s.parameter, p.clause_id, p.value_bool, p.value_modes,
+CREATE VIEW subjects AS
+SELECT * EXCLUDE (waived, hub_time), 'ship_deadline' AS "check", 8 AS check_rank,
+       'ship.deadline' AS parameter, ship_time AS done, waived
+FROM order_subjects
+UNION ALL SELECT * EXCLUDE (waived, hub_time), 'pickup', 6, 'pickup.limit', pickup_time, waived
+FROM order_subjects WHERE ship_time IS NOT NULL
+UNION ALL SELECT * EXCLUDE (waived, hub_time), 'first_hub', 4, 'first_hub.limit', hub_time, waived
+FROM order_subjects WHERE pickup_time IS NOT NULL
+UNION ALL SELECT * EXCLUDE (waived, hub_time), 'inspection', 5, 'inspection.required', ship_time,
+       false
+FROM order_subjects WHERE ship_time IS NOT NULL
+UNION ALL SELECT * EXCLUDE (waived, hub_time), 'settlement', 7, 'settlement.delay', NULL, false
+FROM order_subjects WHERE receipt_time IS NOT NULL
+UNION ALL SELECT * EXCLUDE (waived, hub_time), 'ship_mode', 9, 'ship.modes_allowed', pay_time,
+       false
+FROM order_subjects
+UNION ALL SELECT * EXCLUDE (waived, hub_time), 'ship_mode', 9, 'ship.delayed_tool_allowed',
+       pay_time, false
+FROM order_subjects WHERE delayed_shipping
+UNION ALL
+SELECT a.order_id, a.aftersale_id, a.aftersale_rank, a.order_rank, a.merchant_id,
+       a.merchant_type, a.category_key, a.ship_mode, a.delayed_shipping, a.festival_open,
+       a.established_store, a.settlement_extended_penalty, a.shipped_before, a.pay_time,
+       a.promised, a.ship_time, a.pickup_time, a.receipt_time, a.created, a.agreed,
+       a.return_shipped, a.return_signed, NULL, NULL, ch.check, ch.check_rank, ch.parameter,
+       ch.done, false
+FROM a, LATERAL (VALUES
+        ('aftersale_merchant_confirm', 1, 'aftersale.merchant_confirm.limit', a.created,
+         a.agreed, false),
+        ('aftersale_consumer_return', 0, 'aftersale.consumer_return.limit', a.agreed,
+         a.return_shipped, true),
+        ('aftersale_merchant_receive', 2, 'aftersale.merchant_receive.limit', a.return_shipped,
+         a.received, true),
+        ('aftersale_refund', 3, 'aftersale.refund.limit', a.return_signed, a.refunded, true)
+     ) ch("check", check_rank, parameter, start, done, returns)
+WHERE ch.start IS NOT NULL AND (NOT ch.returns OR a.type IN ('return_refund', 'exchange'));
+
+-- The one parameter-table row that governs each subject (if any), and its deadline.
+CREATE VIEW resolved AS
+SELECT s.*, p.clause_id, p.value_bool, p.value_modes,
        CASE p.value_kind WHEN 'instant' THEN p.value_instant
             WHEN 'duration' THEN p.value_seconds + CASE p.value_anchor
                 WHEN 'pay_time' THEN s.pay_time WHEN 'promised_ship_time' THEN s.promised
@@ -91,61 +139,75 @@ SELECT s.order_id, s.aftersale_id, s.parameter, p.clause_id, p.value_bool, p.val
                 WHEN 'aftersale_agreed' THEN s.agreed
                 WHEN 'return_shipped' THEN s.return_shipped
                 WHEN 'return_signed' THEN s.return_signed END END AS deadline
-FROM subjects s JOIN params p
+FROM subjects s JOIN cells p
   ON p.parameter = s.parameter AND p.merchant_type = s.merchant_type
  AND p.category_key = s.category_key AND p.ship_mode = s.ship_mode
  AND p.flag_delayed_shipping = s.delayed_shipping AND p.flag_festival_open = s.festival_open
  AND p.flag_established_store = s.established_store
  AND p.flag_settlement_extended_penalty = s.settlement_extended_penalty
  AND p.flag_shipped_before_aftersale = s.shipped_before
- AND inwin(s.pay_time, p.pay_time_from, p.pay_time_to)
- AND inwin(s.promised, p.promised_ship_time_from, p.promised_ship_time_to)
- AND inwin(s.ship_time, p.ship_time_from, p.ship_time_to)
- AND inwin(s.pickup_time, p.pickup_time_from, p.pickup_time_to)
- AND inwin(s.receipt_time, p.receipt_time_from, p.receipt_time_to)
- AND inwin(s.created, p.aftersale_created_from, p.aftersale_created_to)
- AND inwin(s.agreed, p.aftersale_agreed_from, p.aftersale_agreed_to)
- AND inwin(s.return_shipped, p.return_shipped_from, p.return_shipped_to)
- AND inwin(s.return_signed, p.return_signed_from, p.return_signed_to)
- AND p.week_start_from IS NULL AND p.week_start_to IS NULL;
-
-CREATE MACRO timed_status(done, dl) AS CASE
-    WHEN done IS NOT NULL AND done <= dl THEN 'ok'
-    WHEN done IS NOT NULL OR dl <= (SELECT as_of FROM settings) THEN 'violated'
-    WHEN dl - (SELECT as_of FROM settings) <= (SELECT horizon FROM settings) THEN 'at_risk'
-    ELSE 'pending' END;
-CREATE MACRO timed_reason(done, dl) AS CASE
-    WHEN done IS NOT NULL AND done <= dl THEN 'ok' WHEN done IS NOT NULL THEN 'late'
-    WHEN dl <= (SELECT as_of FROM settings) THEN 'missed' ELSE 'waiting' END;
-CREATE MACRO sf8(c) AS CASE WHEN c = 'SF-8' THEN c ELSE c || ';SF-8' END;
-
-CREATE TEMP TABLE timed AS                      -- ship_deadline, pickup, first_hub
-SELECT o.order_id, '' AS aftersale_id, o.merchant_id, ch.check,
-       CASE WHEN ch.check = 'ship_deadline' AND o.new_deadline IS NOT NULL
-            THEN o.new_deadline ELSE r.deadline END AS deadline,
-       CASE ch.check WHEN 'ship_deadline' THEN o.ship_time WHEN 'pickup' THEN o.pickup_time
-            ELSE CASE WHEN o.pickup_time IS NOT NULL AND o.first_hub IS NOT NULL
-                      THEN greatest(o.pickup_time, o.first_hub) END END AS done_at,
-       CASE WHEN ch.check = 'ship_deadline' AND o.new_deadline IS NOT NULL
-            THEN sf8(r.clause_id) ELSE r.clause_id END AS clauses,
-       coalesce(o.waived, false) AS waived
-FROM o JOIN (VALUES ('ship.deadline', 'ship_deadline'), ('pickup.limit', 'pickup'),
-                    ('first_hub.limit', 'first_hub')) ch(parameter, "check") ON true
-JOIN resolved r ON r.order_id = o.order_id AND r.aftersale_id = '' AND r.parameter = ch.parameter
-WHERE r.deadline IS NOT NULL;
+ AND within(s.pay_time, p.pay_time_from, p.pay_time_to)
+ AND within(s.promised, p.promised_ship_time_from, p.promised_ship_time_to)
+ AND within(s.ship_time, p.ship_time_from, p.ship_time_to)
+ AND within(s.pickup_time, p.pickup_time_from, p.pickup_time_to)
+ AND within(s.receipt_time, p.receipt_time_from, p.receipt_time_to)
+ AND within(s.created, p.aftersale_created_from, p.aftersale_created_to)
+ AND within(s.agreed, p.aftersale_agreed_from, p.aftersale_agreed_to)
+ AND within(s.return_shipped, p.return_shipped_from, p.return_shipped_to)
+ AND within(s.return_signed, p.return_signed_from, p.return_signed_to);
 
 CREATE TEMP TABLE firsts AS                     -- BT-10: the earliest shipment keeps a code
 SELECT inspection_code, arg_min(order_id, (ship_time, order_id)) AS first_order
 FROM o WHERE inspection_code IS NOT NULL AND ship_time IS NOT NULL GROUP BY ALL;
 
-SELECT * FROM (
-  SELECT order_id, aftersale_id, merchant_id, "check",
-         CASE WHEN waived THEN 'exempted' ELSE timed_status(done_at, deadline) END AS status,
-         deadline, done_at, CASE WHEN waived THEN sf8(clauses) ELSE clauses END AS clauses,
-         CASE WHEN waived THEN 'waived' ELSE timed_reason(done_at, deadline) END AS reason
-  FROM timed
+CREATE MACRO timed_status(done, dl) AS CASE
+    WHEN done IS NOT NULL AND done <= dl THEN 'ok'
+    WHEN done IS NOT NULL OR dl <= getvariable('as_of') THEN 'violated'
+    WHEN dl - getvariable('as_of') <= getvariable('horizon') THEN 'at_risk'
+    ELSE 'pending' END;
+CREATE MACRO timed_reason(done, dl) AS CASE
+    WHEN done IS NOT NULL AND done <= dl THEN 'ok' WHEN done IS NOT NULL THEN 'late'
+    WHEN dl <= getvariable('as_of') THEN 'missed' ELSE 'waiting' END;
+CREATE MACRO sf8(c) AS CASE WHEN c = 'SF-8' THEN c ELSE c || ';SF-8' END;
+
+-- The order ranks, request ranks and check ranks below sort like order_id, aftersale_id and
+-- check: sorting five million rows on them costs a fraction of sorting on the strings.
+SELECT order_id, aftersale_id, merchant_id, "check", status, deadline, done_at, clauses, reason
+FROM (
+  SELECT order_id, aftersale_id, merchant_id, "check", order_rank, aftersale_rank, check_rank, CASE
+           WHEN "check" = 'settlement' THEN 'scheduled'
+           WHEN waived THEN 'exempted'
+           ELSE timed_status(done, deadline) END AS status,
+         deadline, CASE WHEN "check" = 'settlement' THEN NULL ELSE done END AS done_at,
+         CASE WHEN waived THEN sf8(clauses) ELSE clauses END AS clauses, CASE
+           WHEN "check" = 'settlement' THEN 'scheduled'
+           WHEN waived THEN 'waived'
+           ELSE timed_reason(done, deadline) END AS reason
+  FROM (SELECT * REPLACE (                        -- SF-8: a report's new deadline
+                 CASE WHEN "check" = 'ship_deadline' AND new_deadline IS NOT NULL
+                      THEN new_deadline ELSE deadline END AS deadline),
+               CASE WHEN "check" = 'ship_deadline' AND new_deadline IS NOT NULL
+                    THEN sf8(clause_id) ELSE clause_id END AS clauses
+        FROM resolved
+        WHERE "check" NOT IN ('inspection', 'ship_mode') AND deadline IS NOT NULL)
+  UNION ALL                                       -- inspection (BT-8, BT-10, BT-12)
+  SELECT order_id, '', merchant_id, 'inspection', order_rank, 0, 5,
+         CASE WHEN reason = 'passed' THEN 'ok' ELSE 'violated' END, NULL::BIGINT, done,
+         clause_id, reason
+  FROM (SELECT r.order_id, r.order_rank, r.merchant_id, r.done, r.clause_id, CASE
+            WHEN r.inspection_code IS NULL THEN 'no_code'
+            WHEN i.merchant_id IS NULL OR i.merchant_id <> r.merchant_id
+                 OR seen(i.inspected_at) IS NULL AND i.inspected_at IS NOT NULL
+                 THEN 'unknown_code'
+            WHEN i.result <> 'pass' THEN 'failed'
+            WHEN f.first_order <> r.order_id THEN 'reused'
+            ELSE 'passed' END AS reason
+        FROM resolved r
+        LEFT JOIN read_parquet('{dir}/inspections.parquet') i USING (inspection_code)
+        LEFT JOIN firsts f USING (inspection_code)
+        WHERE r.check = 'inspection' AND r.value_bool)
   UNION ALL                                       -- ship_mode (VF-3/4/5)
-  SELECT order_id, '', merchant_id, 'ship_mode',
+  SELECT order_id, '', merchant_id, 'ship_mode', order_rank, 0, 9,
          CASE WHEN mode_bad OR tool_bad THEN 'violated' ELSE 'ok' END, NULL::BIGINT, pay_time,
          CASE WHEN mode_bad THEN m_clause WHEN tool_bad THEN t_clause
               WHEN m_clause IS NULL THEN coalesce(t_clause, '')
@@ -153,48 +215,14 @@ SELECT * FROM (
               ELSE m_clause || ';' || t_clause END,
          CASE WHEN mode_bad THEN 'mode_not_allowed' WHEN tool_bad THEN 'delayed_tool_not_allowed'
               ELSE 'mode_ok' END
-  FROM (SELECT o.order_id, o.merchant_id, o.pay_time, m.clause_id AS m_clause,
+  FROM (SELECT coalesce(m.order_id, t.order_id) AS order_id, order_rank,
+               coalesce(m.merchant_id, t.merchant_id) AS merchant_id,
+               coalesce(m.done, t.done) AS pay_time, m.clause_id AS m_clause,
                t.clause_id AS t_clause,
                m.clause_id IS NOT NULL AND NOT coalesce(contains(';' || m.value_modes || ';',
-                   ';' || o.ship_mode || ';'), false) AS mode_bad,
+                   ';' || m.ship_mode || ';'), false) AS mode_bad,
                t.clause_id IS NOT NULL AND t.value_bool = false AS tool_bad
-        FROM o
-        LEFT JOIN resolved m ON m.order_id = o.order_id AND m.parameter = 'ship.modes_allowed'
-        LEFT JOIN resolved t
-               ON t.order_id = o.order_id AND t.parameter = 'ship.delayed_tool_allowed')
-  WHERE m_clause IS NOT NULL OR t_clause IS NOT NULL
-  UNION ALL                                       -- inspection (BT-8, BT-10, BT-12)
-  SELECT order_id, '', merchant_id, 'inspection',
-         CASE WHEN reason = 'passed' THEN 'ok' ELSE 'violated' END, NULL::BIGINT, ship_time,
-         clause_id, reason
-  FROM (SELECT o.order_id, o.merchant_id, o.ship_time, r.clause_id, CASE
-            WHEN o.inspection_code IS NULL THEN 'no_code'
-            WHEN i.merchant_id IS NULL OR i.merchant_id <> o.merchant_id
-                 OR seen(i.inspected_at) IS NULL AND i.inspected_at IS NOT NULL
-                 THEN 'unknown_code'
-            WHEN i.result <> 'pass' THEN 'failed'
-            WHEN f.first_order <> o.order_id THEN 'reused'
-            ELSE 'passed' END AS reason
-        FROM o JOIN resolved r ON r.order_id = o.order_id AND r.aftersale_id = ''
-                              AND r.parameter = 'inspection.required' AND r.value_bool
-        LEFT JOIN read_parquet('{dir}/inspections.parquet') i USING (inspection_code)
-        LEFT JOIN firsts f USING (inspection_code))
-  UNION ALL                                       -- settlement (VF-6, DR-5)
-  SELECT o.order_id, '', o.merchant_id, 'settlement', 'scheduled', r.deadline, NULL::BIGINT,
-         r.clause_id, 'scheduled'
-  FROM o JOIN resolved r ON r.order_id = o.order_id AND r.aftersale_id = ''
-                        AND r.parameter = 'settlement.delay'
-  WHERE r.deadline IS NOT NULL
-  UNION ALL                                       -- after-sales (SF-9 a–d, DR-3)
-  SELECT a.order_id, a.aftersale_id, a.merchant_id, ch.check,
-         timed_status(ch.done, r.deadline), r.deadline, ch.done, r.clause_id,
-         timed_reason(ch.done, r.deadline)
-  FROM a, LATERAL (VALUES
-        ('aftersale.merchant_confirm.limit', 'aftersale_merchant_confirm', a.agreed),
-        ('aftersale.consumer_return.limit', 'aftersale_consumer_return', a.return_shipped),
-        ('aftersale.merchant_receive.limit', 'aftersale_merchant_receive', a.received),
-        ('aftersale.refund.limit', 'aftersale_refund', a.refunded)) ch(parameter, "check", done)
-  JOIN resolved r ON r.order_id = a.order_id AND r.aftersale_id = a.aftersale_id
-                 AND r.parameter = ch.parameter
-  WHERE r.deadline IS NOT NULL
-) ORDER BY order_id, aftersale_id, "check"
+        FROM (SELECT * FROM resolved WHERE parameter = 'ship.modes_allowed') m
+        FULL JOIN (SELECT * FROM resolved WHERE parameter = 'ship.delayed_tool_allowed') t
+             USING (order_rank))
+) ORDER BY order_rank, aftersale_rank, check_rank
