@@ -229,7 +229,17 @@ class _Scanner:
         for key in table.spec.key:
             value = table.sql[key].value
             keyed = f"(SELECT {ROW}, {value} AS k FROM {_source(table).relation} AS r)"
-            twice = f"SELECT k FROM {keyed} WHERE k IS NOT NULL GROUP BY k HAVING count(*) > 1"
+            # grouping 64-bit hashes is cheaper than grouping the texts; a repeated key always
+            # repeats its hash, so the texts are compared only where a hash repeats (exact)
+            hashes = (
+                f"SELECT hash(k) FROM {keyed} WHERE k IS NOT NULL GROUP BY 1 HAVING count(*) > 1"
+            )
+            if not _count(self.con, hashes):
+                continue
+            twice = (
+                f"SELECT k FROM {keyed} WHERE k IS NOT NULL AND hash(k) IN ({hashes})"
+                " GROUP BY k HAVING count(*) > 1"
+            )
             if _count(self.con, twice):
                 self.con.execute(
                     f"INSERT INTO {table.bad} (row, col, stage, shown)"
