@@ -34,9 +34,17 @@ SORT_COLUMNS = ("order_rank", "aftersale_rank", "check_rank")
 CHECK_RANK = {check: rank for rank, check in enumerate(sorted(Check, key=str))}
 
 
+# A cell's open side (NULL bound in the parameter table) as a number beyond any epoch second,
+# and a missing clock value placed inside only the cells open on both sides: the window test
+# becomes two plain comparisons (see _resolve), which a hash join checks far faster.
+OPEN_FROM, OPEN_TO = -(2**62), 2**62
+MISSING_HIGH = OPEN_TO - 1
+
+
 @dataclass(frozen=True)
 class ParamSlice:
-    """One parameter's rows of the parameter table (see params.parameter_slices)."""
+    """One parameter's rows of the parameter table (see params.parameter_slices); the clock
+    bounds are never null: an open side is OPEN_FROM / OPEN_TO."""
 
     table: Any  # ir.Table in Inputs; pa.Table while being prepared
     clocks: frozenset[Clock]  # clocks some row bounds
@@ -151,13 +159,10 @@ def _resolve(
     for clock in part.clocks:
         lo, hi = p[f"r_{clock.value}_from"], p[f"r_{clock.value}_to"]
         if clock not in window:
-            preds += [lo.isnull(), hi.isnull()]
+            preds += [lo == OPEN_FROM, hi == OPEN_TO]
             continue
-        at = rows[window[clock]]
-        preds += [
-            lo.isnull() | (at.notnull() & (at >= lo)),
-            hi.isnull() | (at.notnull() & (at < hi)),
-        ]
+        at = rows[window[clock]]  # from <= at < to; a missing clock only meets open cells
+        preds += [at.fill_null(OPEN_FROM) >= lo, at.fill_null(MISSING_HIGH) < hi]
     joined = rows.join(p, preds)
     anchor = ibis.cases(
         *[(joined.r_value_anchor == c.value, joined[col]) for c, col in anchors.items()],

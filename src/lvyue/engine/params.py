@@ -50,9 +50,18 @@ def _slice(params: pa.Table) -> dict[str, ex.ParamSlice]:
             else:
                 rows = rows.filter(pc.invert(rows[f"flag_{flag}"])).drop_columns(f"flag_{flag}")
                 flags = [f for f in flags if f != flag]
-        table = rows.select([*keep, *(f"flag_{f}" for f in used)])
+        table = _open_sides(rows.select([*keep, *(f"flag_{f}" for f in used)]), bounds)
         out[parameter] = ex.ParamSlice(table, frozenset(clocks), tuple(used))
     return out
+
+
+def _open_sides(table: pa.Table, bounds: list[str]) -> pa.Table:
+    """Null (open) bounds as ex.OPEN_FROM / ex.OPEN_TO (see expressions._resolve)."""
+    for name in bounds:
+        fill = ex.OPEN_FROM if name.endswith("_from") else ex.OPEN_TO
+        filled = pc.fill_null(table[name], pa.scalar(fill, pa.int64()))
+        table = table.set_column(table.schema.get_field_index(name), name, filled)
+    return table
 
 
 def _flag_free(rows: pa.Table, flag: str, columns: list[str]) -> bool:
