@@ -341,3 +341,21 @@ def test_the_session_time_zone_does_not_move_instants(tmp_path: Path) -> None:
             scan = scan_facts(con, root)
             seconds += con.execute(f"SELECT pay_time FROM {scan.relations['orders']}").fetchall()
         assert len(set(seconds)) == 1, case
+
+
+def test_a_damaged_parquet_page_is_a_facts_error_naming_the_file(tmp_path: Path) -> None:
+    """The footer reads, the data does not: both readers stop on a one-line FactsError (the
+    decoder's words differ: pyarrow's and DuckDB's)."""
+    _orders(tmp_path, GOOD)
+    n = 5000
+    waybills = [f"W{i}" for i in range(n)]
+    scans = {"carrier": ["zto"] * n, "time": ["2023-02-04 10:00:00"] * n, "kind": ["pickup"] * n}
+    scans = pa.table({**scans, "waybill": waybills})
+    pq.write_table(scans, tmp_path / "tracking.parquet", compression="zstd")
+    damaged = bytearray((tmp_path / "tracking.parquet").read_bytes())
+    for i in range(100, len(damaged) // 2):
+        damaged[i] = (damaged[i] * 7 + 3) % 256
+    (tmp_path / "tracking.parquet").write_bytes(bytes(damaged))
+    for read in (lambda: load_facts(tmp_path), lambda: scan_facts(duckdb.connect(), tmp_path)):
+        with pytest.raises(FactsError, match=r"^tracking\.parquet: cannot read: [^\n]+$"):
+            read()

@@ -11,8 +11,9 @@ memory with DuckDB's ``memory_limit`` and ``temp_directory``.
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from lvyue.facts.convert import TIME_TYPE
-from lvyue.facts.loader import BadRow, FactsError, columns_to_read, find_source
+from lvyue.facts.loader import BadRow, FactsError, cannot_read, columns_to_read, find_source
 from lvyue.facts.schema import (
     AFTER_SALES,
     INSPECTIONS,
@@ -126,6 +127,11 @@ class _Scanner:
         kind = "VIEW" if path.suffix == ".parquet" else "TABLE"
         raw_name = self._name(kind, f"{spec.name}_raw")
         raw = open_source(self.con, path, raw_name, columns_to_read(spec, self.wanted))
+        with _reading(path):
+            return self._validate(table, raw)
+
+    def _validate(self, table: _Table, raw: RawSource) -> _Table:
+        spec = table.spec
         missing = [c.name for c in spec.columns if c.required and c.name not in raw.types]
         if missing:
             raise FactsError(f"{raw.file}: missing required column {missing[0]!r}")
@@ -257,6 +263,12 @@ class _Scanner:
         """Kept rows whose (carrier, waybill) or order_id no kept order has are bad."""
         if table.source is None or table.source.rows - table.bad_rows == 0:
             return
+        with _reading(table.source.path):
+            self._find_unknown(table, orders, keys, column, error)
+
+    def _find_unknown(
+        self, table: _Table, orders: _Table, keys: tuple[str, ...], column: str, error: str
+    ) -> None:
         key = " || chr(31) || ".join(quote(k) for k in keys)  # load_facts joins with \x1f
         unknown = self._name("TABLE", f"{table.spec.name}_unknown")
         self.con.execute(
@@ -365,6 +377,29 @@ class _Scanner:
         columns = ", ".join(quote(c) for c in table.columns)
         self.con.execute(f"CREATE TEMP VIEW {name} AS SELECT {columns} FROM ({_kept(table)})")
         return name
+
+
+# errors of the machine or of our SQL, not of the file being read
+_NOT_THE_FILE = (
+    duckdb.OutOfMemoryException,
+    duckdb.InterruptException,
+    duckdb.BinderException,
+    duckdb.ParserException,
+    duckdb.CatalogException,
+)
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """A file DuckDB cannot decode (seen only when a query reaches the damage) is a bad facts
+    file, named by DuckDB's message when it says which (an anti-join reads two files)."""
+    try:
+        yield
+    except _NOT_THE_FILE:
+        raise
+    except duckdb.Error as error:
+        named = re.search(r'file "([^"]+)"', str(error))
+        raise cannot_read(Path(named.group(1)) if named else path, error) from error
 
 
 def _source(table: _Table) -> RawSource:
