@@ -84,7 +84,7 @@ def evaluate_file(
         scan = scan_facts(session.con, facts_dir, skip_bad=skip_bad, columns=BATCH_COLUMNS)
         relations, quarantine, facts_counts = scan.relations, scan.quarantine, scan.counts
         raw = _raw_verdicts(session, relations, as_of, rulebook, horizon, backend, spark)
-        session.copy(session.finished(raw, csv=out.suffix == ".csv"), out, progress)
+        session.write(raw, out, progress)
         rows, counts = session.counts(out)
     return Run(rows, counts, quarantine, facts_counts)
 
@@ -173,7 +173,7 @@ def _on_duckdb(session: Session, slices: dict[str, ex.ParamSlice]) -> str:
     plan = _PLANS.get(key)
     if plan is not None:
         for name, sql in plan.steps:
-            con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+            con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {sql}')
         return plan.final
     plan = _Plan()
     backend = ibis.duckdb.from_connection(con)
@@ -181,7 +181,7 @@ def _on_duckdb(session: Session, slices: dict[str, ex.ParamSlice]) -> str:
     def materialize(name: str, expr: Any) -> Any:
         sql = str(backend.compile(expr))
         plan.steps.append((name, sql))
-        con.execute(f'CREATE TEMP TABLE "{name}" AS {sql}')
+        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {sql}')
         return backend.table(name)
 
     inputs = _inputs(backend.table, slices, materialize)

@@ -50,10 +50,14 @@ class Session:
     def __init__(self, memory_limit: str | None = DEFAULT_MEMORY_LIMIT) -> None:
         self._spill = tempfile.TemporaryDirectory(prefix="lvyue-spill-")
         self.spill_dir = Path(self._spill.name)
-        self.con = duckdb.connect()
+        # A database file in the spill directory, not an in-memory one: the tables the run
+        # materialises (prepared orders at 10 M: ~2 GB) can then be evicted to disk too.
+        self.con = duckdb.connect(str(self.spill_dir / "run.duckdb"))
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute(f"SET temp_directory = '{self._spill.name}'")
+        # order only where asked (ORDER BY): buffers for insertion order cost memory
+        self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET enable_progress_bar = true")  # query_progress() needs it
         self.con.execute("SET enable_progress_bar_print = false")
 
@@ -114,13 +118,21 @@ class Session:
             f"{times[1]}, clauses, reason, {_DETAIL} AS detail FROM ({raw}) {SORT}"
         )
 
-    def copy(self, sql: str, out: Path, progress: Callable[[float], None] | None = None) -> None:
-        """``COPY (sql) TO out`` atomically (.parquet or .csv), reporting percent done."""
+    def write(self, raw: str, out: Path, progress: Callable[[float], None] | None = None) -> None:
+        """The finished verdicts to ``out`` (.parquet or .csv) atomically, percent done reported.
+
+        Two statements, not one: the checks' joins run first into a table, then one sort feeds
+        the ``COPY``. In a single statement the joins and the sort compete for the memory limit
+        and DuckDB runs out at 10 M orders instead of spilling.
+        """
         tmp = out.with_name(out.name + ".tmp")
-        fmt = "(FORMAT parquet)" if out.suffix == ".parquet" else ("(FORMAT csv, HEADER true)")
+        fmt = "(FORMAT parquet)" if out.suffix == ".parquet" else "(FORMAT csv, HEADER true)"
+        finished = self.finished("SELECT * FROM lvyue_verdicts", csv=out.suffix == ".csv")
         try:
-            with self._progress(progress):
-                self.con.execute(f"COPY ({sql}) TO '{_quote(tmp)}' {fmt}").fetchall()
+            with self._progress(_scaled(progress, 0, 60)):
+                self.con.execute(f"CREATE OR REPLACE TABLE lvyue_verdicts AS {raw}").fetchall()
+            with self._progress(_scaled(progress, 60, 100)):
+                self.con.execute(f"COPY ({finished}) TO '{_quote(tmp)}' {fmt}").fetchall()
             tmp.replace(out)
         finally:
             tmp.unlink(missing_ok=True)
@@ -164,6 +176,15 @@ class Session:
         finally:
             stop.set()
             thread.join()
+
+
+def _scaled(
+    report: Callable[[float], None] | None, start: float, end: float
+) -> Callable[[float], None] | None:
+    """A stage's 0–100 % mapped into [start, end] of the whole run."""
+    if report is None:
+        return None
+    return lambda done: report(start + (end - start) * done / 100)
 
 
 def _quote(path: Path) -> str:
