@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lvyue.cli.main import app
-from lvyue.engine import VERDICT_SCHEMA, evaluate_batch, evaluate_file
+from lvyue.engine import VERDICT_SCHEMA, duck, evaluate_batch, evaluate_file
 from lvyue.facts import FactsError, load_facts
 from lvyue.model.time import format_instant, parse_instant
 from lvyue.sim import write_facts
@@ -48,6 +48,18 @@ def test_parquet_output_equals_the_in_memory_batch(
     assert run.counts == statuses
     assert run.facts_counts["orders"] == (5_000, 5_000, 0)
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_sorting_a_slice_of_orders_at_a_time_keeps_the_canonical_order(
+    sim: Path, expected: pa.Table, rulebook: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(duck, "SLICE_ROWS", 997)  # ~25 slices of orders instead of one
+    out = tmp_path / "v.parquet"
+    seen: list[float] = []
+    evaluate_file(sim, AS_OF, rulebook, out, progress=seen.append)
+    assert pq.read_table(out).cast(VERDICT_SCHEMA).equals(expected)
+    steps = [p for p in seen if p > 70]  # after the checks ran: one step per slice
+    assert len(steps) >= 20 and steps == sorted(steps) and steps[-1] == 100
 
 
 def test_csv_output_has_iso_beijing_times(

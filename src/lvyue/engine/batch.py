@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from lvyue.engine import expressions as ex
 from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT, Session
 from lvyue.engine.online import DEFAULT_HORIZON
+from lvyue.engine.output import write_verdicts
 from lvyue.engine.params import parameter_slices
 from lvyue.engine.verdict import VERDICT_SCHEMA
 from lvyue.facts import BadRow, Facts, scan_facts
@@ -84,8 +85,8 @@ def evaluate_file(
         scan = scan_facts(session.con, facts_dir, skip_bad=skip_bad, columns=BATCH_COLUMNS)
         relations, quarantine, facts_counts = scan.relations, scan.quarantine, scan.counts
         raw = _raw_verdicts(session, relations, as_of, rulebook, horizon, backend, spark)
-        session.write(raw, out, progress)
-        rows, counts = session.counts(out)
+        counts: Counter[tuple[str, str]] = Counter()
+        rows = write_verdicts(session.sorted_batches(raw, progress), out, counts)
     return Run(rows, counts, quarantine, facts_counts)
 
 
