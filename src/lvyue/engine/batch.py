@@ -2,7 +2,7 @@
 local PySpark session.
 
 ``evaluate_file`` reads a facts directory inside DuckDB (:func:`lvyue.facts.scan_facts`) and
-writes the verdicts with DuckDB's ``COPY``, within a memory limit: the path for millions of
+streams the sorted verdicts to a file, within a memory limit: the path for millions of
 orders. ``evaluate_batch`` takes facts already loaded as Arrow (tests, preview, at-risk).
 """
 

@@ -2,9 +2,10 @@
 
 The facts arrive either read from a directory by :func:`lvyue.facts.scan_facts` (out of core:
 DuckDB scans the files itself) or as the Arrow tables of :func:`lvyue.facts.load_facts`
-(registered zero-copy). Either way the checks see the same ``lvyue_*`` views, and the raw
-verdicts (epoch seconds, reason codes) are finished, sorted and written by DuckDB, so
-nothing proportional to the data passes through Python.
+(registered zero-copy). Either way the checks see the same ``lvyue_*`` views; their raw
+verdicts (epoch seconds, reason codes) go into a table on the session's spill-backed database
+file, and come out finished and sorted a slice of orders at a time, so Python only ever holds
+one Arrow batch of verdicts.
 """
 
 from __future__ import annotations
