@@ -34,6 +34,13 @@ SORT_COLUMNS = ("order_rank", "aftersale_rank", "check_rank")
 CHECK_RANK = {check: rank for rank, check in enumerate(sorted(Check, key=str))}
 
 
+# The parameters the checks below resolve (the rest of the table is not sliced or joined).
+PARAMETERS = (
+    "ship.deadline", "ship.modes_allowed", "ship.delayed_tool_allowed", "pickup.limit",
+    "first_hub.limit", "inspection.required", "settlement.delay",
+    "aftersale.merchant_confirm.limit", "aftersale.consumer_return.limit",
+    "aftersale.merchant_receive.limit", "aftersale.refund.limit",
+)  # fmt: skip
 # A cell's open side (NULL bound in the parameter table) as a number beyond any epoch second,
 # and a missing clock value placed inside only the cells open on both sides: the window test
 # becomes two plain comparisons (see _resolve), which a hash join checks far faster.
@@ -255,12 +262,12 @@ def _join_clauses(a: ir.StringValue, b: ir.StringValue) -> ir.StringValue:
 def _ship_mode(inp: Inputs, orders: ir.Table) -> ir.Table:
     """online._ship_mode (VF-3/4/5)."""
     m = _resolve(inp, orders, "ship.modes_allowed", ORDER_CLOCKS, ORDER_CLOCKS)
-    m = m.select("order_id", m_clause=m.r_clause_id, m_modes=m.r_value_modes)
+    m = m.select("order_rank", m_clause=m.r_clause_id, m_modes=m.r_value_modes)
     delayed = orders.filter(orders.delayed_shipping)
     tl = _resolve(inp, delayed, "ship.delayed_tool_allowed", ORDER_CLOCKS, ORDER_CLOCKS)
-    tl = tl.select("order_id", t_clause=tl.r_clause_id, t_allowed=tl.r_value_bool)
-    t = orders.left_join(m, "order_id").drop("order_id_right")
-    t = t.left_join(tl, "order_id").drop("order_id_right")
+    tl = tl.select("order_rank", t_clause=tl.r_clause_id, t_allowed=tl.r_value_bool)
+    t = orders.left_join(m, "order_rank").drop("order_rank_right")  # integer keys: cheaper
+    t = t.left_join(tl, "order_rank").drop("order_rank_right")
     t = t.filter(t.m_clause.notnull() | t.t_clause.notnull())
     member = (";" + t.m_modes + ";").contains(";" + t.ship_mode + ";")
     mode_bad = t.m_clause.notnull() & ~member.fill_null(False)

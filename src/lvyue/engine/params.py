@@ -16,7 +16,8 @@ _SLICED: list[tuple[pa.Table, dict[str, ex.ParamSlice]]] = []  # the last table 
 
 
 def parameter_slices(params: pa.Table) -> dict[str, ex.ParamSlice]:
-    """The parameter table cut per parameter, keeping only the columns its rows vary on.
+    """The parameter table cut per parameter the checks read (ex.PARAMETERS), keeping only the
+    columns its rows vary on.
 
     A flag no clause of the parameter scopes on appears with both values in otherwise equal
     rows; dropping it (and the clocks no row bounds) keeps the join small and the same.
@@ -31,6 +32,7 @@ def parameter_slices(params: pa.Table) -> dict[str, ex.ParamSlice]:
 
 def _slice(params: pa.Table) -> dict[str, ex.ParamSlice]:
     out: dict[str, ex.ParamSlice] = {}
+    params = params.filter(pc.is_in(params["parameter"], pa.array(ex.PARAMETERS)))
     for parameter in sorted(pc.unique(params["parameter"]).to_pylist()):
         rows = params.filter(pc.equal(params["parameter"], parameter))
         clocks = [
