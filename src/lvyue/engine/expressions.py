@@ -91,8 +91,13 @@ def verdicts(inp: Inputs) -> ir.Table:
         _settlement(inp, orders),
         *_after_sales(inp, orders),
     ]  # fmt: skip
-    union = ibis.union(*[p.select(*OUT_COLUMNS, *SORT_COLUMNS) for p in parts], distinct=False)
+    union = ibis.union(*[_out(p) for p in parts], distinct=False)
     return union.order_by(list(SORT_COLUMNS))  # deterministic output
+
+
+def _out(t: ir.Table) -> ir.Table:
+    """OUT_COLUMNS and SORT_COLUMNS (as int64 everywhere: Spark's row numbers are int32)."""
+    return t.select(*OUT_COLUMNS, **{c: t[c].cast("int64") for c in SORT_COLUMNS})
 
 
 def _seen(col: ir.IntegerColumn, as_of: ir.IntegerValue) -> ir.IntegerValue:
