@@ -9,7 +9,8 @@
 -- materialised join result joined back per check), and the output is sorted on integer ranks
 -- (order, request within the order, check) rather than on the id strings.
 
-SET VARIABLE as_of = (SELECT as_of FROM settings);     -- a constant, not a joined subquery
+-- as_of and horizon as constants (a scalar subquery per use is planned as a cross product)
+SET VARIABLE as_of = (SELECT as_of FROM settings);
 SET VARIABLE horizon = (SELECT horizon FROM settings);
 CREATE MACRO ep(t) AS epoch_ms(t) // 1000;
 CREATE MACRO seen(t) AS CASE WHEN ep(t) <= getvariable('as_of') THEN ep(t) END;
