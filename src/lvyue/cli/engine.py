@@ -272,7 +272,11 @@ def preview_cmd(
     if not draft.is_dir():
         _fail(f"--draft: {draft} is not a directory")
     published, drafted = _rulebook(None), _rulebook([draft])
-    result = preview(_facts(facts, False, None), moment, published, drafted, backend=backend)
+    try:
+        with console.status(f"evaluating {facts} with and without the draft …"):
+            result = preview(facts, moment, published, drafted, backend=backend)
+    except FactsError as exc:
+        _fail(str(exc))
     console.print(f"{result.changes.num_rows:,} of {result.verdicts:,} verdicts would change")
     for title, grouped, key in (("by clause", result.by_clause, "clauses_after"),
                                 ("by merchant", result.by_merchant, "merchant_id")):  # fmt: skip

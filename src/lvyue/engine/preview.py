@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
-from lvyue.engine.batch import Backend, Compiles, evaluate_batch
+from lvyue.engine.batch import Backend, Compiles, evaluate_file
+from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT, Session
 from lvyue.engine.online import DEFAULT_HORIZON
-from lvyue.facts import Facts
 
 _CHANGES_SQL = """
 SELECT coalesce(b.order_id, d.order_id) AS order_id,
@@ -44,24 +45,28 @@ class Preview:
 
 
 def preview(
-    facts: Facts,
+    facts_dir: Path,
     as_of: datetime,
     published: Compiles,
     draft: Compiles,
     *,
     backend: Backend = "duckdb",
     horizon: timedelta = DEFAULT_HORIZON,
+    memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
 ) -> Preview:
-    base = evaluate_batch(facts, as_of, published, backend=backend, horizon=horizon)
-    after = evaluate_batch(facts, as_of, draft, backend=backend, horizon=horizon)
-    con = duckdb.connect()
-    try:
-        con.register("base", base)
-        con.register("draft", after)
-        changes = con.sql(_CHANGES_SQL).to_arrow_table()
-        con.register("changes", changes)
-        by_clause = con.sql(_GROUP_SQL.format(key="clauses_after")).to_arrow_table()
-        by_merchant = con.sql(_GROUP_SQL.format(key="merchant_id")).to_arrow_table()
-    finally:
-        con.close()
-    return Preview(changes, by_clause, by_merchant, base.num_rows)
+    """Both rulebooks' verdicts written out of core, then compared by DuckDB."""
+    with tempfile.TemporaryDirectory(prefix="lvyue-preview-") as tmp:
+        files = {name: Path(tmp) / f"{name}.parquet" for name in ("base", "draft")}
+        for name, rulebook in (("base", published), ("draft", draft)):
+            evaluate_file(facts_dir, as_of, rulebook, files[name], backend=backend,
+                          horizon=horizon, memory_limit=memory_limit)  # fmt: skip
+        with Session(memory_limit) as session:
+            con = session.con
+            for name, path in files.items():
+                con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
+            changes = con.sql(_CHANGES_SQL).to_arrow_table()
+            con.register("changes", changes)
+            by_clause = con.sql(_GROUP_SQL.format(key="clauses_after")).to_arrow_table()
+            by_merchant = con.sql(_GROUP_SQL.format(key="merchant_id")).to_arrow_table()
+            verdicts = con.execute("SELECT count(*) FROM base").fetchall()[0][0]
+    return Preview(changes, by_clause, by_merchant, int(verdicts))
