@@ -34,7 +34,7 @@ from lvyue.engine.explain import Explanation, explain_order
 from lvyue.engine.output import count_verdicts, parse_horizon, write_table, write_verdicts
 from lvyue.engine.penalties import late_orders, penalties
 from lvyue.engine.preview import preview
-from lvyue.facts import Facts, FactsError, load_facts, write_quarantine
+from lvyue.facts import Facts, FactsError, load_facts, load_orders, write_quarantine
 from lvyue.model.time import InstantError, format_beijing, parse_instant
 from lvyue.rulebook import ConflictError, Rulebook, RulebookError, format_value, load_rulebook
 
@@ -193,7 +193,11 @@ def explain(
 ) -> None:
     """An order's timeline, every deadline with its clause, and why other clauses did not apply."""
     moment, rb = _as_of(as_of), _rulebook(rules)
-    loaded = _facts(facts, False, None, counts=False)
+    try:
+        with console.status(f"reading {facts} …"):
+            loaded = load_orders(facts, [order_id])
+    except FactsError as exc:
+        _fail(str(exc))
     found = order_facts(loaded, order_id)
     if found is None:
         _fail(f"order {order_id!r} is not in {facts}")

@@ -4,6 +4,7 @@ from lvyue.facts.convert import TIME_TYPE
 from lvyue.facts.loader import BadRow, Facts, FactsError, load_facts, write_quarantine
 from lvyue.facts.scan import Scan, scan_facts
 from lvyue.facts.schema import TABLES, Column, Kind, TableSpec
+from lvyue.facts.subset import load_orders
 
 __all__ = [
     "TABLES",
@@ -16,6 +17,7 @@ __all__ = [
     "Scan",
     "TableSpec",
     "load_facts",
+    "load_orders",
     "scan_facts",
     "write_quarantine",
 ]

@@ -145,7 +145,7 @@ class _Loader:
         if source is None:
             if required:
                 raise FactsError(f"{self.root}: no {spec.name}.csv or {spec.name}.parquet")
-            return _empty(spec)
+            return empty_table(spec)
         self._files[spec.name] = source.name
         raw = _read(source, self._columns(spec))
         missing = [c.name for c in spec.columns if c.required and c.name not in raw.column_names]
@@ -291,7 +291,7 @@ def csv_options(source: Path, columns: Collection[str] | None) -> pacsv.ConvertO
     )
 
 
-def _empty(spec: TableSpec) -> pa.Table:
+def empty_table(spec: TableSpec) -> pa.Table:
     return pa.table({c.name: empty_column(c, 0) for c in spec.columns})
 
 
