@@ -130,7 +130,9 @@ def _orders(inp: Inputs) -> ir.Table:
         ibis.greatest(o.pickup_time, o.first_hub),
         NULL_INT,
     )
-    return o.mutate(hub_time=hub).left_join(_reports(inp), "order_id").drop("order_id_right")
+    o = o.mutate(hub_time=hub).left_join(_reports(inp), "order_id").drop("order_id_right")
+    # materialised and read by every check: without what no check reads (two long strings)
+    return o.drop("carrier", "waybill", "confirmed_receipt_time", "first_pickup", "first_hub")
 
 
 def _reports(inp: Inputs) -> ir.Table:
