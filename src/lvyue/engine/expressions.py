@@ -156,6 +156,8 @@ def _resolve(
     anchors: Mapping[Clock, str],
 ) -> ir.Table:
     """Rows joined to the one parameter-table row that governs each (if any), plus deadline."""
+    if parameter not in PARAMETERS:  # only these are sliced (params.parameter_slices)
+        raise ValueError(f"{parameter} is missing from expressions.PARAMETERS")
     if parameter not in inp.params:  # no clause sets it: nothing to join
         return rows.filter(ibis.literal(False)).mutate(
             r_clause_id=NULL_STR, r_value_bool=ibis.null().cast("boolean"),
