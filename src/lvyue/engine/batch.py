@@ -24,7 +24,6 @@ import pyarrow.parquet as pq
 from lvyue.engine import expressions as ex
 from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT, Session
 from lvyue.engine.online import DEFAULT_HORIZON
-from lvyue.engine.output import write_verdicts
 from lvyue.engine.params import parameter_slices
 from lvyue.engine.verdict import VERDICT_SCHEMA
 from lvyue.facts import BadRow, Facts, scan_facts
@@ -85,8 +84,7 @@ def evaluate_file(
         scan = scan_facts(session.con, facts_dir, skip_bad=skip_bad, columns=BATCH_COLUMNS)
         relations, quarantine, facts_counts = scan.relations, scan.quarantine, scan.counts
         raw = _raw_verdicts(session, relations, as_of, rulebook, horizon, backend, spark)
-        counts: Counter[tuple[str, str]] = Counter()
-        rows = write_verdicts(session.sorted_batches(raw, progress), out, counts)
+        rows, counts = session.write(raw, out, progress)
     return Run(rows, counts, quarantine, facts_counts)
 
 
@@ -174,7 +172,7 @@ def _on_duckdb(session: Session, slices: dict[str, ex.ParamSlice]) -> str:
     plan = _PLANS.get(key)
     if plan is not None:
         for name, sql in plan.steps:
-            con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {sql}')
+            con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
         return plan.final
     plan = _Plan()
     backend = ibis.duckdb.from_connection(con)
@@ -182,7 +180,7 @@ def _on_duckdb(session: Session, slices: dict[str, ex.ParamSlice]) -> str:
     def materialize(name: str, expr: Any) -> Any:
         sql = str(backend.compile(expr))
         plan.steps.append((name, sql))
-        con.execute(f'CREATE OR REPLACE TABLE "{name}" AS {sql}')
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
         return backend.table(name)
 
     inputs = _inputs(backend.table, slices, materialize)
