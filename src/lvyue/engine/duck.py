@@ -48,6 +48,8 @@ SORT = (
 ONE_SORT_ROWS = 8_000_000  # up to this many verdicts DuckDB sorts and writes them in one COPY
 SLICE_ROWS = 4_000_000  # beyond, verdicts sorted at a time: fits the default memory limit
 BATCH_ROWS = 250_000  # rows per Arrow batch handed to the writer
+_LIMIT = "SELECT current_setting('memory_limit')"  # e.g. '2.7 GiB'
+_BYTES = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40, "PiB": 2**50}
 
 
 class Session:
@@ -135,8 +137,16 @@ class Session:
         elif out.suffix == ".csv":  # CSV parts concatenate: DuckDB writes every slice
             _atomic(out, lambda tmp: self._csv_slices(tmp, rows, progress))
         else:
+            self._make_room_for_the_writer()
             write_verdicts(self._slices(rows, progress), out)
         return rows, counts
+
+    def _make_room_for_the_writer(self) -> None:
+        """pyarrow's row groups and Parquet buffers live outside DuckDB's limit: give them
+        a third of it (at most 1 GiB), so the process stays near the limit it was given."""
+        value, unit = str(self.con.execute(_LIMIT).fetchall()[0][0]).split()
+        limit = int(float(value) * _BYTES[unit])
+        self.con.execute(f"SET memory_limit = '{limit - min(limit // 3, 2**30)}B'")
 
     def fetch(self, raw: str) -> pa.Table:
         """The verdicts as one Arrow table of VERDICT_SCHEMA (tests, small runs)."""
