@@ -22,29 +22,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lvyue.engine import expressions as ex
-from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT, Session
+from lvyue.engine.duck import BATCH_COLUMNS, DEFAULT_MEMORY_LIMIT, Session
 from lvyue.engine.online import DEFAULT_HORIZON
 from lvyue.engine.params import parameter_slices
 from lvyue.engine.verdict import VERDICT_SCHEMA
 from lvyue.facts import BadRow, Facts, scan_facts
 from lvyue.model.time import epoch_seconds
-from lvyue.rulebook.context import FLAGS
 
 Backend = Literal["duckdb", "spark"]
-
-# The facts columns the batch path reads: with ``load_facts(columns=...)`` or
-# ``scan_facts(columns=...)`` the rest (addresses, scan texts, ...) are never read.
-BATCH_COLUMNS: dict[str, tuple[str, ...]] = {
-    "orders": ("order_id", "merchant_id", "merchant_type", "category", "ship_mode", *FLAGS,
-               "inspection_code", "carrier", "waybill", "pay_time", "promised_ship_time",
-               "ship_time", "confirmed_receipt_time"),
-    "tracking": ("carrier", "waybill", "time", "kind"),
-    "after_sales": ("aftersale_id", "order_id", "type", "created_at", "merchant_handled_at",
-                    "return_shipped_at", "merchant_received_at", "return_signed_at",
-                    "refunded_at"),
-    "reports": ("merchant_id", "status", "order_ids", "new_deadline"),
-    "inspections": ("inspection_code", "merchant_id", "result", "inspected_at"),
-}  # fmt: skip
 
 
 class Compiles(Protocol):

@@ -30,8 +30,12 @@ from lvyue.rulebook.context import FLAGS
 FACT_TABLES = ("orders", "tracking", "after_sales", "reports", "inspections")
 DEFAULT_MEMORY_LIMIT = "3GB"  # DuckDB spills sorts, joins and aggregates beyond it
 
-# What each check reads of the facts (the rest is never scanned).
-VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
+# The facts columns the batch path reads: with ``load_facts(columns=...)`` or
+# ``scan_facts(columns=...)`` the rest (addresses, scan texts, ...) are never read.
+BATCH_COLUMNS: dict[str, tuple[str, ...]] = {
+    "orders": ("order_id", "merchant_id", "merchant_type", "category", "ship_mode", *FLAGS,
+               "inspection_code", "carrier", "waybill", "pay_time", "promised_ship_time",
+               "ship_time", "confirmed_receipt_time"),
     "tracking": ("carrier", "waybill", "time", "kind"),
     "after_sales": ("aftersale_id", "order_id", "type", "created_at", "merchant_handled_at",
                     "return_shipped_at", "merchant_received_at", "return_signed_at",
@@ -39,9 +43,8 @@ VIEW_COLUMNS: dict[str, tuple[str, ...]] = {
     "reports": ("merchant_id", "status", "order_ids", "new_deadline"),
     "inspections": ("inspection_code", "merchant_id", "result", "inspected_at"),
 }  # fmt: skip
-ORDER_COLUMNS = ("order_id", "merchant_id", "merchant_type", "ship_mode", "inspection_code",
-                 "carrier", "waybill", "pay_time", "promised_ship_time", "ship_time",
-                 "confirmed_receipt_time")  # fmt: skip
+# the orders' columns besides the category (read as its key) and the flags (false if absent)
+ORDER_COLUMNS = [c for c in BATCH_COLUMNS["orders"] if c != "category" and c not in FLAGS]
 SORT = (
     f"ORDER BY {', '.join(SORT_COLUMNS)}"  # integer keys in (order_id, aftersale_id, check) order
 )
@@ -100,13 +103,14 @@ class Session:
         self.con.register("lvyue_category_keys", keys)
         have = set(self.con.sql(f"SELECT * FROM {orders} LIMIT 0").columns)
         flags = [f"{f if f in have else 'false'} AS {f}" for f in FLAGS]
+        selected = ", ".join([*(f"o.{c}" for c in ORDER_COLUMNS), "k.category_key", *flags])
         self.con.execute(
-            f"CREATE OR REPLACE VIEW lvyue_orders AS SELECT o.order_id, o.merchant_id, "
-            f"o.merchant_type, k.category_key, o.ship_mode, {', '.join(flags)}, "
-            f"{', '.join(f'o.{c}' for c in ORDER_COLUMNS[4:])} "
+            f"CREATE OR REPLACE VIEW lvyue_orders AS SELECT {selected} "
             f"FROM {orders} o JOIN lvyue_category_keys k USING (category)"
         )
-        for name, columns in VIEW_COLUMNS.items():
+        for name, columns in BATCH_COLUMNS.items():
+            if name == "orders":
+                continue
             self.con.execute(
                 f"CREATE OR REPLACE VIEW lvyue_{name} AS "
                 f"SELECT {', '.join(columns)} FROM {relations[name]}"
