@@ -40,6 +40,9 @@ def test_parquet_output_equals_the_in_memory_batch(
 ) -> None:
     out = tmp_path / "v.parquet"
     run = evaluate_file(sim, AS_OF, rulebook, out)
+    schema = pq.read_schema(out)
+    for name in ("deadline", "done_at"):  # instants, not numbers that would cast silently
+        assert pa.types.is_timestamp(schema.field(name).type) and schema.field(name).type.tz
     written = pq.read_table(out).cast(VERDICT_SCHEMA)
     assert written.equals(expected)  # same rows, same canonical order
     assert run.rows == expected.num_rows > 20_000
@@ -64,6 +67,7 @@ def test_big_outputs_sorted_a_slice_at_a_time_are_the_same_file(
     if suffix == ".csv":
         assert sliced.read_text(encoding="utf-8") == one_sort.read_text(encoding="utf-8")
     else:
+        assert pq.read_schema(sliced).field("deadline").type.tz == "UTC"
         assert (
             pq.read_table(sliced)
             .cast(VERDICT_SCHEMA)

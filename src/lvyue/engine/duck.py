@@ -162,7 +162,9 @@ class Session:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE lvyue_verdicts AS {raw}").fetchall()
 
     def _copy(self, to: Path, *, csv: bool, where: str = "true", header: bool = True) -> None:
-        sql = _finished(f"SELECT * FROM lvyue_verdicts WHERE {where}", csv=csv)
+        sql = _finished(
+            f"SELECT * FROM lvyue_verdicts WHERE {where}", "csv" if csv else "timestamp"
+        )
         fmt = f"(FORMAT csv, HEADER {str(header).lower()})" if csv else "(FORMAT parquet)"
         self.con.execute(f"COPY ({sql}) TO '{_quote(to)}' {fmt}").fetchall()
 
@@ -245,15 +247,18 @@ def _quote(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _finished(raw: str, *, csv: bool = False) -> str:
-    """The verdicts as written: the detail words, canonical order; times as epoch seconds,
-    or for CSV as ISO 8601 with the Beijing offset (what output.for_csv writes)."""
-    times = "deadline, done_at"
-    if csv:
-        local = "strftime(make_timestamp(({c} + 28800) * 1000000), '%Y-%m-%dT%H:%M:%S+08:00')"
-        times = ", ".join(f"{local.format(c=c)} AS {c}" for c in ("deadline", "done_at"))
+_TIMES = {
+    "epoch": "{c}",  # seconds, made timestamps in Arrow (_typed)
+    "timestamp": "to_timestamp({c})",  # an instant: Parquet's UTC-adjusted timestamp
+    "csv": "strftime(make_timestamp(({c} + 28800) * 1000000), '%Y-%m-%dT%H:%M:%S+08:00')",
+}  # the CSV form is what output.for_csv writes: ISO 8601 with the Beijing offset
+
+
+def _finished(raw: str, times: str = "epoch") -> str:
+    """The verdicts as written: the detail words, canonical order, times as asked."""
+    moments = ", ".join(f"{_TIMES[times].format(c=c)} AS {c}" for c in ("deadline", "done_at"))
     return (
-        f'SELECT order_id, aftersale_id, merchant_id, "check", status, {times}, '
+        f'SELECT order_id, aftersale_id, merchant_id, "check", status, {moments}, '
         f"clauses, reason, {_DETAIL} AS detail FROM ({raw}) {SORT}"
     )
 
