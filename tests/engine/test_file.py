@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from lvyue.cli.main import app
 from lvyue.engine import VERDICT_SCHEMA, duck, evaluate_batch, evaluate_file
+from lvyue.engine.penalties import late_orders, late_orders_of, penalties
 from lvyue.facts import FactsError, load_facts
 from lvyue.model.time import format_instant, parse_instant
 from lvyue.sim import write_facts
@@ -141,3 +142,13 @@ def test_spark_writes_the_same_file(
     out = tmp_path / "v.parquet"
     evaluate_file(sim, AS_OF, rulebook, out, backend="spark", spark=spark)
     assert pq.read_table(out).cast(VERDICT_SCHEMA).equals(expected)
+
+
+def test_penalties_out_of_core_equal_those_of_the_loaded_facts(
+    sim: Path, expected: pa.Table, rulebook: Any
+) -> None:
+    lates, counts = late_orders_of(sim, AS_OF, rulebook)
+    in_memory = late_orders(load_facts(sim), expected)
+    assert len(lates) == len(in_memory) > 50
+    assert penalties(lates, AS_OF, rulebook).equals(penalties(in_memory, AS_OF, rulebook))
+    assert counts[("ship_deadline", "violated")] == len(lates)

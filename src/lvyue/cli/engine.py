@@ -27,14 +27,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from lvyue.engine import evaluate_batch, evaluate_file, order_facts
+from lvyue.engine import evaluate_file, order_facts
 from lvyue.engine.batch import Backend, at_risk_verdicts
 from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT
 from lvyue.engine.explain import Explanation, explain_order
-from lvyue.engine.output import count_verdicts, parse_horizon, write_table, write_verdicts
-from lvyue.engine.penalties import late_orders, penalties
+from lvyue.engine.output import parse_horizon, write_table, write_verdicts
+from lvyue.engine.penalties import late_orders_of, penalties
 from lvyue.engine.preview import preview
-from lvyue.facts import Facts, FactsError, load_facts, load_orders, write_quarantine
+from lvyue.facts import FactsError, load_orders, write_quarantine
 from lvyue.model.time import InstantError, format_beijing, parse_instant
 from lvyue.rulebook import ConflictError, Rulebook, RulebookError, format_value, load_rulebook
 
@@ -91,27 +91,6 @@ def _rulebook(extra: list[Path] | None) -> Rulebook:
         return rb
     except (RulebookError, ConflictError) as exc:
         _fail(f"rulebook: {exc}")
-
-
-def _facts(
-    path: Path,
-    skip_bad: bool,
-    quarantine: Path | None,
-    counts: bool = True,
-    columns: dict[str, tuple[str, ...]] | None = None,
-) -> Facts:
-    try:
-        with console.status(f"reading {path} …"):
-            facts = load_facts(path, skip_bad=skip_bad, columns=columns)
-    except FactsError as exc:
-        _fail(str(exc))
-    if facts.quarantine:
-        target = quarantine or path / "quarantine.csv"
-        count = write_quarantine(facts.quarantine, target)
-        err.print(f"[yellow]{count} bad rows quarantined to {target}[/]")
-    if counts:
-        _print_counts(facts.counts)
-    return facts
 
 
 def _print_counts(counts: dict[str, tuple[int, int, int]]) -> None:
@@ -301,10 +280,12 @@ def penalties_cmd(
 ) -> None:
     """DR-6 late-shipment penalties: points, deposit deductions and product bans, with caps."""
     moment, backend, rb = _as_of(as_of), _engine(engine), _rulebook(rules)
-    loaded = _facts(facts, False, None)
-    verdicts = evaluate_batch(loaded, moment, rb, backend=backend)
     try:
-        result = penalties(late_orders(loaded, verdicts), moment, rb)
+        with console.status(f"evaluating {facts} …"):
+            lates, counts = late_orders_of(facts, moment, rb, backend=backend)
+        result = penalties(lates, moment, rb)
+    except FactsError as exc:
+        _fail(str(exc))
     except LookupError as exc:
         _fail(f"rulebook: {exc}")
     write_table(result, out)
@@ -319,7 +300,7 @@ def penalties_cmd(
         table.add_row(row["merchant_id"], str(row["order_id_count"]), points, yuan,
                       str(row["product_banned_sum"]))  # fmt: skip
     console.print(table)
-    console.print(_summary(count_verdicts(verdicts)))
+    console.print(_summary(counts))
 
 
 def register(app: typer.Typer) -> None:

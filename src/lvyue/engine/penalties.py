@@ -16,18 +16,22 @@ Rules, with the caps read from the rulebook (``penalty.late_ship.*``) per order:
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+import tempfile
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from lvyue.engine.batch import Backend, Compiles, evaluate_file
 from lvyue.engine.online import Resolves, contexts
 from lvyue.engine.order import OrderFacts, iter_order_facts
-from lvyue.engine.verdict import join_clauses
-from lvyue.facts import Facts
+from lvyue.engine.verdict import VERDICT_SCHEMA, join_clauses
+from lvyue.facts import Facts, load_orders
 from lvyue.model.enums import Check, VerdictStatus
 from lvyue.model.time import to_beijing
 
@@ -134,6 +138,27 @@ def late_orders(facts: Facts, verdicts: pa.Table) -> list[Late]:
              late[of.order_id]["done_at"])
         for of in iter_order_facts(facts, set(late))
     ]  # fmt: skip
+
+
+def late_orders_of(
+    facts_dir: Path, as_of: datetime, rulebook: Compiles, *, backend: Backend = "duckdb"
+) -> tuple[list[Late], Counter[tuple[str, str]]]:
+    """The late orders of a facts directory, out of core: every verdict is evaluated by the
+    batch path into a temporary file, and only the late orders' facts are then loaded.
+    Also returns the verdict counts per (check, status)."""
+    with tempfile.TemporaryDirectory(prefix="lvyue-penalties-") as tmp:
+        out = Path(tmp) / "verdicts.parquet"
+        run = evaluate_file(facts_dir, as_of, rulebook, out, backend=backend)
+        late = pq.read_table(
+            out,
+            filters=[
+                ("check", "==", Check.SHIP_DEADLINE.value),
+                ("status", "==", VerdictStatus.VIOLATED.value),
+            ],
+        )
+    late = late.cast(VERDICT_SCHEMA)
+    facts = load_orders(facts_dir, late["order_id"].to_pylist())
+    return late_orders(facts, late), run.counts
 
 
 def _text(value: object) -> str | None:
