@@ -53,6 +53,7 @@ RulesOpt = Annotated[
 SkipBadOpt = Annotated[
     bool, typer.Option("--skip-bad", help="Quarantine bad rows instead of stopping.")
 ]
+_TOP = 30  # merchants shown on the console by `penalties`; the file has them all
 _STYLE = {"ok": "green", "violated": "bold red", "pending": "yellow", "at_risk": "bold yellow",
           "exempted": "cyan", "scheduled": "blue"}  # fmt: skip
 
@@ -292,10 +293,11 @@ def penalties_cmd(
     grouped = result.group_by("merchant_id").aggregate(
         [("order_id", "count"), ("points", "sum"), ("deduction_yuan", "sum"),
          ("product_banned", "sum")]
-    ).sort_by("merchant_id")  # fmt: skip
+    ).sort_by([("points_sum", "descending"), ("merchant_id", "ascending")])  # fmt: skip
+    shown = f"the {_TOP} most penalised of {grouped.num_rows}" if grouped.num_rows > _TOP else ""
     table = Table("merchant", "late orders", "points", "deposit yuan", "bans",
-                  title=f"penalties → {out}", title_justify="left")  # fmt: skip
-    for row in grouped.to_pylist():
+                  title=f"penalties → {out} {shown}", title_justify="left")  # fmt: skip
+    for row in grouped.slice(0, _TOP).to_pylist():
         points, yuan = f"{row['points_sum']:.1f}", f"{row['deduction_yuan_sum']:.0f}"
         table.add_row(row["merchant_id"], str(row["order_id_count"]), points, yuan,
                       str(row["product_banned_sum"]))  # fmt: skip
