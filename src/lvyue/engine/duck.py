@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from lvyue.engine.expressions import SORT_COLUMNS
-from lvyue.engine.output import write_verdicts
+from lvyue.engine.output import write_atomically, write_verdicts
 from lvyue.engine.verdict import CHECK_LABELS, REASONS, TIME, VERDICT_SCHEMA, detail_text
 from lvyue.facts import Facts
 from lvyue.rulebook.context import FLAGS
@@ -137,9 +137,9 @@ class Session:
         rows = sum(counts.values())
         if rows <= ONE_SORT_ROWS:
             with self._progress(_scaled(progress, 70, 100)):
-                _atomic(out, lambda tmp: self._copy(tmp, csv=out.suffix == ".csv"))
+                write_atomically(out, lambda tmp: self._copy(tmp, csv=out.suffix == ".csv"))
         elif out.suffix == ".csv":  # CSV parts concatenate: DuckDB writes every slice
-            _atomic(out, lambda tmp: self._csv_slices(tmp, rows, progress))
+            write_atomically(out, lambda tmp: self._csv_slices(tmp, rows, progress))
         else:
             self._make_room_for_the_writer()
             write_verdicts(self._slices(rows, progress), out)
@@ -231,16 +231,6 @@ def _scaled(
     if report is None:
         return None
     return lambda done: report(start + (end - start) * done / 100)
-
-
-def _atomic(out: Path, write: Callable[[Path], None]) -> None:
-    """``write`` a temporary file next to ``out``, renamed into place only when complete."""
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        write(tmp)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _quote(path: Path) -> str:

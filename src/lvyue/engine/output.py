@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -37,24 +36,28 @@ def for_csv(batch: pa.RecordBatch | pa.Table) -> pa.Table:
     return table
 
 
+def write_atomically(out: Path, write: Callable[[Path], None]) -> None:
+    """``write`` a temporary file next to ``out``, renamed into place only when complete."""
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        write(tmp)
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_table(table: pa.Table, out: Path) -> None:
     """Any result table as .parquet, or .csv with ISO 8601 Beijing times, atomically."""
-    tmp = out.with_name(out.name + ".tmp")
     if out.suffix == ".parquet":
-        pq.write_table(table, tmp)
+        write_atomically(out, lambda tmp: pq.write_table(table, tmp))
     else:
-        pacsv.write_csv(for_csv(table), tmp)
-    tmp.replace(out)
+        write_atomically(out, lambda tmp: pacsv.write_csv(for_csv(table), tmp))
 
 
-def write_verdicts(
-    batches: Iterable[pa.RecordBatch], out: Path, counts: Counter[tuple[str, str]] | None = None
-) -> int:
-    """Stream verdicts to ``out`` (.csv or .parquet) atomically; returns the row count."""
-    counts = counts if counts is not None else Counter()
-    tmp = out.with_name(out.name + ".tmp")
-    rows = 0
-    try:
+def write_verdicts(batches: Iterable[pa.RecordBatch], out: Path) -> None:
+    """Stream verdicts to ``out`` (.csv or .parquet) atomically, in big row groups."""
+
+    def write(tmp: Path) -> None:
         writer: pq.ParquetWriter | pacsv.CSVWriter
         if out.suffix == ".parquet":
             writer = pq.ParquetWriter(tmp, VERDICT_SCHEMA)
@@ -64,13 +67,8 @@ def write_verdicts(
             for group in _groups(batches):
                 table = pa.Table.from_batches(group, VERDICT_SCHEMA)
                 writer.write_table(table if out.suffix == ".parquet" else for_csv(table))
-                rows += table.num_rows
-                for batch in group:
-                    _count(batch, counts)
-        tmp.replace(out)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return rows
+
+    write_atomically(out, write)
 
 
 def _groups(
@@ -87,16 +85,3 @@ def _groups(
             group, size = [], 0
     if group:
         yield group
-
-
-def _count(batch: pa.RecordBatch, counts: Counter[tuple[str, str]]) -> None:
-    grouped = pa.table({"c": batch["check"], "s": batch["status"]}).group_by(["c", "s"])
-    for row in grouped.aggregate([("c", "count")]).to_pylist():
-        counts[(row["c"], row["s"])] += row["c_count"]
-
-
-def count_verdicts(table: pa.Table) -> Counter[tuple[str, str]]:
-    counts: Counter[tuple[str, str]] = Counter()
-    for batch in table.to_batches():
-        _count(batch, counts)
-    return counts
