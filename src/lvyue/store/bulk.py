@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from lvyue.store.ingest import (
+from lvyue.store.refusals import (
     ORDER_COLUMNS,
     Numbered,
     RowRejected,

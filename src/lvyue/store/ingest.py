@@ -20,6 +20,16 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lvyue.store.bulk import insert_new  # the fast path for rows with new keys
+from lvyue.store.refusals import (
+    ORDER_COLUMNS,
+    Numbered,
+    after_sale_refusal,
+    merchant_refusal,
+    tracking_refusal,
+)
+from lvyue.store.refusals import RowRejected as RowRejected  # re-exported for callers
+from lvyue.store.refusals import Scope as Scope
 from lvyue.store.rows import ROW_MODELS, AfterSaleRow, OrderRow, TrackingRow, describe
 from lvyue.store.tables import (
     AfterSale,
@@ -32,23 +42,6 @@ from lvyue.store.tables import (
 )
 
 Outcome = Literal["created", "updated", "unchanged"]
-
-
-class RowRejected(ValueError):
-    """A valid-looking row that cannot be applied. ``kind``: ``conflict`` (taken, already
-    shipped), ``not_found`` (unknown or foreign reference) or ``invalid``."""
-
-    def __init__(self, message: str, kind: Literal["conflict", "not_found", "invalid"] = "invalid"):
-        super().__init__(message)
-        self.kind = kind
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What the uploader may write: one merchant's facts and/or one carrier's scans (None: any)."""
-
-    merchant_id: str | None = None
-    carrier: str | None = None
 
 
 @dataclass
@@ -75,54 +68,10 @@ def _set(target: Any, values: Mapping[str, Any]) -> bool:
     return changed
 
 
-# The checks of each table, shared by the row-by-row path here and the bulk path (bulk.py),
-# which looks up what they need once per batch.
-
-
-def merchant_refusal(merchant_id: str, scope: Scope, exists: bool) -> RowRejected | None:
-    if scope.merchant_id is not None and merchant_id != scope.merchant_id:
-        return RowRejected(f"merchant_id: {merchant_id!r} is not your shop")
-    if not exists:
-        return RowRejected(f"merchant_id: unknown merchant {merchant_id!r}")
-    return None
-
-
-def tracking_refusal(row: TrackingRow, scope: Scope, merchant_shipped: bool) -> RowRejected | None:
-    """A carrier pushes only its own scans; a merchant only scans of its own shipments."""
-    if scope.carrier is not None and row.carrier != scope.carrier:
-        return RowRejected(f"carrier: you push scans for {scope.carrier}, not {row.carrier}")
-    if scope.merchant_id is not None and not merchant_shipped:
-        return RowRejected(
-            f"waybill: no shipment of yours with {row.carrier} {row.waybill}", "not_found"
-        )
-    return None
-
-
-def after_sale_refusal(
-    row: AfterSaleRow, scope: Scope, order_merchant: str | None
-) -> RowRejected | None:
-    if order_merchant is None or scope.merchant_id not in (None, order_merchant):
-        return RowRejected(f"order_id: unknown order {row.order_id!r}", "not_found")
-    return None
-
-
 def _check_merchant(session: Session, merchant_id: str, scope: Scope) -> None:
     refusal = merchant_refusal(merchant_id, scope, session.get(Merchant, merchant_id) is not None)
     if refusal is not None:
         raise refusal
-
-
-ORDER_COLUMNS: set[str] = {
-    "merchant_id",
-    "merchant_type",
-    "category",
-    "ship_mode",
-    "pay_time",
-    "promised_ship_time",
-    "delayed_shipping",
-    "confirmed_receipt_time",
-    "product_id",
-}
 
 
 def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Outcome:
@@ -314,8 +263,6 @@ def ingest_rows(
     """Validate and apply each row; a bad row goes to quarantine with the error and its raw
     payload. Each row is applied in a savepoint, so a refused row leaves no trace of itself.
     Nothing is committed here."""
-    from lvyue.store.bulk import insert_new  # the fast path for rows with new keys
-
     model = ROW_MODELS[table]
     result = BatchResult()
     refused: list[tuple[int, Mapping[str, Any], str]] = []
@@ -340,9 +287,6 @@ def ingest_rows(
         result.quarantined.append(entry.quarantine_id)
         result.errors.append(line)
     return result
-
-
-Numbered = tuple[int, Mapping[str, Any], BaseModel]  # (line or row number, raw row, parsed row)
 
 
 def _blank_is_none(raw: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,72 @@
+"""The checks of each ingested table, shared by the row-by-row path (``ingest``) and the bulk
+path (``bulk``), which looks up what they need once per batch. A module of its own so that
+neither path imports the other's module back (no import cycle)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from lvyue.store.rows import AfterSaleRow, TrackingRow
+
+Numbered = tuple[int, Mapping[str, Any], BaseModel]  # (line or row number, raw row, parsed row)
+
+
+class RowRejected(ValueError):
+    """A valid-looking row that cannot be applied. ``kind``: ``conflict`` (taken, already
+    shipped), ``not_found`` (unknown or foreign reference) or ``invalid``."""
+
+    def __init__(self, message: str, kind: Literal["conflict", "not_found", "invalid"] = "invalid"):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the uploader may write: one merchant's facts and/or one carrier's scans (None: any)."""
+
+    merchant_id: str | None = None
+    carrier: str | None = None
+
+
+ORDER_COLUMNS: set[str] = {
+    "merchant_id",
+    "merchant_type",
+    "category",
+    "ship_mode",
+    "pay_time",
+    "promised_ship_time",
+    "delayed_shipping",
+    "confirmed_receipt_time",
+    "product_id",
+}
+
+
+def merchant_refusal(merchant_id: str, scope: Scope, exists: bool) -> RowRejected | None:
+    if scope.merchant_id is not None and merchant_id != scope.merchant_id:
+        return RowRejected(f"merchant_id: {merchant_id!r} is not your shop")
+    if not exists:
+        return RowRejected(f"merchant_id: unknown merchant {merchant_id!r}")
+    return None
+
+
+def tracking_refusal(row: TrackingRow, scope: Scope, merchant_shipped: bool) -> RowRejected | None:
+    """A carrier pushes only its own scans; a merchant only scans of its own shipments."""
+    if scope.carrier is not None and row.carrier != scope.carrier:
+        return RowRejected(f"carrier: you push scans for {scope.carrier}, not {row.carrier}")
+    if scope.merchant_id is not None and not merchant_shipped:
+        return RowRejected(
+            f"waybill: no shipment of yours with {row.carrier} {row.waybill}", "not_found"
+        )
+    return None
+
+
+def after_sale_refusal(
+    row: AfterSaleRow, scope: Scope, order_merchant: str | None
+) -> RowRejected | None:
+    if order_merchant is None or scope.merchant_id not in (None, order_merchant):
+        return RowRejected(f"order_id: unknown order {row.order_id!r}", "not_found")
+    return None
