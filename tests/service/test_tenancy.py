@@ -179,3 +179,93 @@ def test_every_endpoint_but_health_needs_a_token(service: ServiceWorld) -> None:
         if service.client.request(method, url, **kwargs).status_code != 401:
             open_paths.append(f"{method} {url}")
     assert open_paths == ["GET /health"]
+
+
+M1_ORDER = "tenant-m1-order"
+M1_AFTERSALE = "tenant-m1-as"
+# What an account holding no permission may still do: see that the service is up, who it is,
+# the permission catalogue (no shop's data), and whether an inspection code is authentic (the
+# check anyone holding a code may make; it answers yes/no from the signature alone).
+SELF_SERVICE = {
+    ("GET", "/health"),
+    ("GET", "/me"),
+    ("GET", "/permissions"),
+    ("POST", "/btas/codes/verify"),
+}
+
+
+@pytest.fixture(scope="module")
+def m1_world(service: ServiceWorld) -> dict[str, str]:
+    """Objects of merchant m1 (the clerk's own shop), and their ids by path-parameter name."""
+    c, m1 = service.client, service.auth("m1.main")
+    order = {
+        "order_id": M1_ORDER,
+        "merchant_id": "m1",
+        "merchant_type": "domestic",
+        "category": "服饰内衣>女装",
+        "ship_mode": "spot",
+        "pay_time": "2024-02-09 10:00:00",
+    }
+    assert c.post("/orders", json=order, headers=m1).status_code == 201
+    ship = {"carrier": "zhongtong", "waybill": "ZTM1", "ship_time": "2024-02-10 08:00:00"}
+    assert c.post(f"/orders/{M1_ORDER}/shipment", json=ship, headers=m1).status_code == 201
+    aftersale = {
+        "aftersale_id": M1_AFTERSALE,
+        "order_id": M1_ORDER,
+        "type": "refund_only",
+        "created_at": "2024-02-11 10:00:00",
+    }
+    assert c.post("/after-sales", json=aftersale, headers=m1).status_code == 201
+    position = c.put(
+        "/positions", json={"name": "只读", "permissions": ["orders:view"]}, headers=m1
+    ).json()
+    bad = c.post(
+        "/ingest/orders", json={"rows": [{**order, "order_id": "y", "pay_time": "?"}]}, headers=m1
+    ).json()
+    return {
+        "order_id": M1_ORDER,
+        "aftersale_id": M1_AFTERSALE,
+        "merchant_id": "m1",
+        "account_id": "m1.sub",
+        "position_id": str(position["position_id"]),
+        "quarantine_id": str(bad["quarantined"][0]),
+        "waybill": "ZTM1",
+        "carrier": "zhongtong",
+        "entity": "order",
+        "entity_id": M1_ORDER,
+        "table": "orders",
+    }
+
+
+def test_a_sub_account_without_permissions_gets_nothing_of_its_own_shop(
+    service: ServiceWorld, m1_world: dict[str, str]
+) -> None:
+    """Issue 12 item 7: m1.clerk (a sub-account granted no position) walks every route with
+    its own shop's ids: each answer is 403 or 404, never data (GET /workflows/audit used to
+    answer 200 with the order's audit trail)."""
+    spec = service.client.get("/openapi.json").json()
+    calls = _calls(spec, m1_world)
+    assert ("GET", "/workflows/audit") in {(m, u) for m, u, _ in calls}
+    problems = []
+    for method, url, kwargs in calls:
+        if (method, url) in SELF_SERVICE:
+            continue
+        headers = {**service.auth("m1.clerk"), **kwargs.pop("headers", {})}
+        r = service.client.request(method, url, headers=headers, **kwargs)
+        if r.status_code not in (403, 404):
+            problems.append(f"{method} {url}: {r.status_code} {r.text[:160]}")
+    assert not problems, "\n".join(problems)
+    me = service.client.get("/me", headers=service.auth("m1.clerk")).json()
+    assert me["permissions"] == []
+
+
+def test_the_audit_trail_of_an_object_needs_audit_view(
+    service: ServiceWorld, m1_world: dict[str, str]
+) -> None:
+    params = {"entity": "order", "entity_id": M1_ORDER}
+    clerk = service.client.get("/workflows/audit", params=params, headers=service.auth("m1.clerk"))
+    assert clerk.status_code == 403
+    assert clerk.json()["detail"]["permission"] == "audit:view"
+    sub = service.client.get("/workflows/audit", params=params, headers=service.auth("m1.sub"))
+    assert sub.status_code == 200
+    assert sub.json(), "the holder of audit:view sees the order's trail"

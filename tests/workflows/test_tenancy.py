@@ -99,7 +99,7 @@ def test_foreign_callers_get_nothing_of_m1(
         params={"entity": "report", "entity_id": m1_objects["report"]},
         headers=headers,
     )
-    assert trail.status_code == 404 or trail.json() == []
+    assert trail.status_code in (403, 404) or trail.json() == []
     assert _snapshot(service, m1_objects) == before
     assert c.get(f"/reports/{m1_objects['report']}", headers=m1).status_code == 200
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from lvyue.api.auth import Principal, current_principal, require
+from lvyue.api.auth import Principal, require
 from lvyue.api.deps import SessionDep
 from lvyue.api.routes_workflows.common import (
     domain_errors,
@@ -100,11 +100,12 @@ def order_settlement(order_id: str, session: SessionDep, principal: ViewOrders) 
 @router.get("/audit", response_model=list[AuditOut])
 def workflow_audit(
     session: SessionDep,
-    principal: Annotated[Principal, Depends(current_principal)],
+    principal: Annotated[Principal, Depends(require("audit:view"))],
     entity: Annotated[str, Query(max_length=64)],
     entity_id: Annotated[str, Query(max_length=200)],
 ) -> list[AuditOut]:
-    """The audit trail of one object: every state change with actor, time and clause."""
+    """The audit trail of one object: every state change with actor, time and clause
+    (``audit:view``; a merchant's account sees its own shop's entries only)."""
     query = select(AuditEntry).where(AuditEntry.entity == entity, AuditEntry.entity_id == entity_id)
     if not principal.is_operator:
         query = query.where(AuditEntry.merchant_id == merchant_of(principal))
