@@ -149,5 +149,5 @@ def test_cli_shows_conversion_from_a_facts_directory(
     broken = pa.table({"merchant_id": [ids[0], ids[0]], "visitors": [10, 10], "buyers": [1, 1]})
     pcsv.write_csv(broken, facts / "conversion.csv")
     out = runner.invoke(app, ["diagnose", merchant, "--facts", str(facts)])
-    assert out.exit_code == 1 and "Traceback" not in out.output
+    assert out.exit_code == 2 and "Traceback" not in out.output
     assert out.output.strip().count("\n") == 0 and "conversion row 2: merchant" in out.output

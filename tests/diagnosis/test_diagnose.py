@@ -151,6 +151,10 @@ def test_growth_signups_are_recorded(tmp_path: Path) -> None:
 
     sign_up(tmp_path, "M001", "cloud_warehouse", datetime(2023, 2, 1, tzinfo=UTC))
     assert sign_ups(tmp_path, "M001")[0]["at"] == "2023-02-01T08:00:00+08:00"
+    _, new = sign_up(tmp_path, "M001", "cloud_warehouse", datetime(2023, 3, 1, tzinfo=UTC))
+    assert not new and len(sign_ups(tmp_path, "M001")) == 1
+    with pytest.raises(ValueError, match="unknown merchant"):
+        sign_up(tmp_path, "M404", "cloud_warehouse", datetime(2023, 2, 1, tzinfo=UTC), {"M001"})
     with pytest.raises(ValueError, match="unknown solution"):
         sign_up(tmp_path, "M001", "teleport", datetime(2023, 2, 1, tzinfo=UTC))
 
@@ -191,7 +195,7 @@ def test_cli_diagnose_governance_reachability(
 )
 def test_cli_bad_input_is_one_line(facts_dir: Path, args: list[str], message: str) -> None:
     out = runner.invoke(app, [a.replace("{facts}", str(facts_dir)) for a in args])
-    assert out.exit_code == 1
+    assert out.exit_code == 2
     assert message in out.output and "Traceback" not in out.output
     assert len(out.output.strip().splitlines()) == 1
 
@@ -201,3 +205,18 @@ def test_merchants_without_flag_column_are_not_enabled(source: ShipmentSource) -
     bare = pa.table({"merchant_id": [merchant_id]})
     d = diagnose(source.shipments, bare, merchant_id, ALL, THRESHOLDS, backend=CON)
     assert d.topic_status == "not_enabled"
+
+
+def test_cli_growth_signup_refuses_unknown_merchant_and_records_once(
+    market: synth.Synth, facts_dir: Path, tmp_path: Path
+) -> None:
+    merchant = _merchant(market, True)
+    base = ["--state-dir", str(tmp_path), "--facts", str(facts_dir)]
+    out = runner.invoke(app, ["growth-signup", "NOPE", "cloud_warehouse", *base])
+    assert out.exit_code == 2 and "unknown merchant 'NOPE'" in out.output
+    assert not (tmp_path / "signups.jsonl").exists()
+    first = runner.invoke(app, ["growth-signup", merchant, "cloud_warehouse", *base])
+    again = runner.invoke(app, ["growth-signup", merchant, "cloud_warehouse", *base])
+    assert first.exit_code == again.exit_code == 0, first.output
+    assert "already signed up" in again.output
+    assert len(sign_ups(tmp_path, merchant)) == 1

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from rich.box import SIMPLE
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -40,7 +42,7 @@ def _run(action: Callable[[], T]) -> T:
         return action()
     except dx.ERRORS as exc:
         err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        raise typer.Exit(2) from None
 
 
 def _pct(value: float | None) -> str:
@@ -270,7 +272,10 @@ def _show_week(r: dx.WeekReport, with_state: bool) -> None:
 
 
 def reachability(
-    carrier: Annotated[str | None, typer.Option(help="Kuaidi100 code, e.g. zhongtong")] = None,
+    carrier: Annotated[
+        list[str] | None,
+        typer.Option(help="Kuaidi100 code or name (zhongtong, 中通); repeat or a,b for several"),
+    ] = None,
     address: Annotated[str | None, typer.Option(help="full address to check")] = None,
     province: Annotated[str | None, typer.Option()] = None,
     city: Annotated[str | None, typer.Option()] = None,
@@ -286,19 +291,19 @@ def reachability(
     dx = _dx()
     day = _run(lambda: dx.parse_day(on) if on else datetime.now(dx.BEIJING).date())
     rules = _run(lambda: dx.load_coverage(coverage))
+    carriers = _run(lambda: dx.carrier_codes(carrier or ()))
     if address:
-        if not carrier:
-            _run(lambda: dx.fail("--address needs --carrier"))
-        v = _run(lambda: dx.query_address(rules, carrier or "", address, day))
+        if len(carriers) != 1:
+            _run(lambda: dx.fail("--address needs exactly one --carrier"))
+        v = _run(lambda: dx.query_address(rules, carriers[0], address, day))
         place = " ".join(p for p in (v.province, v.city, v.district) if p)
-        verdict = "[green]reachable[/green]" if v.reachable else "[red]unreachable[/red]"
-        console.print(f"{carrier} → {place}: {verdict}")
+        verdict = "[green]可达 reachable[/]" if v.reachable else "[red]不可达 unreachable[/]"
+        console.print(f"{carriers[0]} → {place}: {verdict}")
         found = v.rules
     elif restricted_list:
-        carriers = [c.strip() for c in (carrier or "").split(",") if c.strip()]
         found = _run(lambda: dx.restricted_list(rules, carriers, day))
     else:
-        found = _run(lambda: dx.query_region(rules, carrier, day, province, city, district))
+        found = _run(lambda: dx.query_region(rules, carriers, day, province, city, district))
     _show_rules(found, day)
     if export:
         _run(lambda: dx.export(found, export))
@@ -306,16 +311,24 @@ def reachability(
 
 
 def _show_rules(rules: list[dx.CoverageRule], day: date) -> None:
-    _dx()
-    table = Table(title=f"Unreachable areas in force on {day.isoformat()}: {len(rules)}")
-    for col in ("carrier", "province", "city", "district", "keyword", "valid", "reason"):
-        table.add_column(col)
+    """80 columns: carrier by its Chinese name, the region as one short place name, the
+    reason's Chinese words; codes, full names and levels are in the export (--export)."""
+    from lvyue.tracking import carrier
+
+    table = Table(title=f"不可达区域 unreachable on {day.isoformat()}: {len(rules)}", box=SIMPLE)
+    table.add_column("快递")
+    table.add_column("区域 region", overflow="fold")
+    table.add_column("有效期 valid", overflow="fold")
+    table.add_column("原因 reason", overflow="fold")
     for r in rules:
         row = r.as_row()
-        valid = f"{row['valid_from']}..{row['valid_to'] or ''}"
-        table.add_row(
-            r.carrier, r.province, row["city"], row["district"], row["keyword"], valid, r.reason
-        )
+        province = re.sub("(维吾尔|壮族|回族)?自治区$|省$", "", r.province)
+        city = "" if row["city"] == r.province else row["city"]
+        place = province + city + row["district"]
+        place += f" ({row['keyword']})" if row["keyword"] else ""
+        valid = row["valid_from"] + (f"..{row['valid_to']}" if row["valid_to"] else " 起")
+        reason = re.split(r"\s+[A-Za-z]", r.reason, maxsplit=1)[0]
+        table.add_row(carrier(r.carrier).short_zh, place, valid, reason)
     console.print(table)
 
 
@@ -325,12 +338,18 @@ def growth_signup(
         str, typer.Argument(help="carrier_recommendation | guaranteed_delivery | cloud_warehouse")
     ],
     state_dir: Annotated[Path, typer.Option("--state-dir")],
+    facts: FactsOpt,
 ) -> None:
-    """Sign a merchant up for a growth-centre solution (LD-8)."""
+    """Sign a merchant of the facts up for a growth-centre solution (LD-8), once."""
     dx = _dx()
-    record = _run(lambda: dx.sign_up(state_dir, merchant_id, solution, datetime.now(dx.BEIJING)))
+    known = _run(lambda: dx.known_merchants(facts))
+    now = datetime.now(dx.BEIJING)
+    record, new = _run(lambda: dx.sign_up(state_dir, merchant_id, solution, now, known))
     label = dx.SOLUTIONS[solution]
-    console.print(f"signed up {record['merchant_id']} for {label} at {record['at']}")
+    if new:
+        console.print(f"signed up {record['merchant_id']} for {label} at {record['at']}")
+    else:
+        console.print(f"already signed up {merchant_id} for {label} at {record['at']}; unchanged")
 
 
 def register(app: typer.Typer) -> None:

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from lvyue.geo import AddressError, cities, parse_address
+from lvyue.geo import AddressError, AmbiguousAddressError, cities, parse_address
 from lvyue.ingest import (
     UNCATEGORISED,
     ExportOptions,
@@ -190,10 +190,20 @@ def open_platform(
 def region_parse(
     address: Annotated[str, typer.Argument(help="A Chinese address, full or abbreviated.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    phone: Annotated[
+        str | None, typer.Option("--phone", help="Recipient landline (area code narrows).")
+    ] = None,
+    postcode: Annotated[str | None, typer.Option("--postcode", help="Postcode (邮编).")] = None,
 ) -> None:
-    """Parse an address into province, city and district with GB/T 2260 codes."""
+    """Parse an address into province, city and district with GB/T 2260 codes.
+
+    A district name several cities share (鼓楼区) with nothing else to place it lists the
+    candidates and exits 1; an address that cannot be placed exits 2."""
     with _bad_input():
-        parsed = parse_address(address)
+        try:
+            parsed = parse_address(address, phone=phone, postcode=postcode)
+        except AmbiguousAddressError as exc:
+            _ambiguous(exc, as_json)
     if as_json:
         typer.echo(json.dumps(asdict(parsed), ensure_ascii=False))
         return
@@ -205,6 +215,21 @@ def region_parse(
     table.add_row("district 区县", parsed.district or "—", parsed.district_code or "—")
     table.add_row("rest", parsed.rest or "—", "")
     _out.print(table)
+
+
+def _ambiguous(exc: AmbiguousAddressError, as_json: bool) -> NoReturn:
+    if as_json:
+        found = {"ambiguous": True, "candidates": [asdict(c) for c in exc.candidates]}
+        typer.echo(json.dumps(found, ensure_ascii=False))
+    else:
+        table = Table(title=f"歧义 ambiguous: {len(exc.candidates)} candidates", show_header=True)
+        for column in ("province 省", "city 市", "district 区县", "code"):
+            table.add_column(column)
+        for c in exc.candidates:
+            table.add_row(c.province, c.city, c.district or "—", c.district_code or c.city_code)
+        _out.print(table)
+        _err.print("name the province or city, or pass --postcode / --phone", highlight=False)
+    raise typer.Exit(1)
 
 
 @region_app.command("cities")

@@ -11,13 +11,14 @@ from lvyue.diagnosis.diagnose import ControlledUsage, Diagnosis, TopicAnalysis, 
 from lvyue.diagnosis.errors import CoverageError, DiagnosisError
 from lvyue.diagnosis.export import write_table
 from lvyue.diagnosis.governance import Finding, compute_week, outlet_week, route_week
-from lvyue.diagnosis.growth import SOLUTIONS, Recommendation, sign_up, sign_ups
+from lvyue.diagnosis.growth import SOLUTIONS, Recommendation, known_merchants, sign_up, sign_ups
 from lvyue.diagnosis.metrics import METRICS, Metric
 from lvyue.diagnosis.peers import PEER_METRICS, PeerStanding
 from lvyue.diagnosis.period import Period
 from lvyue.diagnosis.reachability import (
     AddressVerdict,
     CoverageRule,
+    carrier_codes,
     export,
     load_coverage,
     query_address,
@@ -89,6 +90,7 @@ __all__ = [
     "TopicAnalysis",
     "WeekReport",
     "build",
+    "carrier_codes",
     "compute_week",
     "connect",
     "default_period",
@@ -98,6 +100,7 @@ __all__ = [
     "fail",
     "format_column",
     "from_rulebook",
+    "known_merchants",
     "load_coverage",
     "load_source",
     "metric_label",

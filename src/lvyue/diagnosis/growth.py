@@ -8,6 +8,7 @@ whose pickup lags their peers.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -88,15 +89,37 @@ def recommend(
     return out
 
 
-def sign_up(directory: Path, merchant_id: str, solution: str, at: datetime) -> dict[str, str]:
-    """Record a sign-up (appended to signups.jsonl in the state directory)."""
+def sign_up(
+    directory: Path,
+    merchant_id: str,
+    solution: str,
+    at: datetime,
+    known: Collection[str] | None = None,
+) -> tuple[dict[str, str], bool]:
+    """Record a sign-up (appended to signups.jsonl in the state directory); returns the record
+    and whether it is new. Signing up again for the same solution returns the first record and
+    writes nothing; a merchant outside ``known`` (the facts' merchants) is refused."""
     if solution not in SOLUTIONS:
         raise DiagnosisError(f"unknown solution {solution!r}; one of {', '.join(SOLUTIONS)}")
+    if known is not None and merchant_id not in known:
+        raise DiagnosisError(f"unknown merchant {merchant_id!r}: not in the facts")
+    earlier = [r for r in sign_ups(directory, merchant_id) if r["solution"] == solution]
+    if earlier:
+        return earlier[0], False
     record = {"merchant_id": merchant_id, "solution": solution, "at": format_instant(at)}
     directory.mkdir(parents=True, exist_ok=True)
     with (directory / "signups.jsonl").open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return record
+    return record, True
+
+
+def known_merchants(facts: Path) -> set[str]:
+    """The merchant ids of a facts directory: its merchants table, else its orders."""
+    from lvyue.facts import load_facts
+
+    loaded = load_facts(facts)
+    table = loaded.merchants if loaded.merchants.num_rows else loaded.orders
+    return {str(m) for m in table.column("merchant_id").to_pylist()}
 
 
 def sign_ups(directory: Path, merchant_id: str | None = None) -> list[dict[str, str]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from lvyue.diagnosis.errors import CoverageError, DiagnosisError
 from lvyue.geo import AddressError, City, Province, divisions, parse_address
+from lvyue.tracking.carriers import UnknownCarrierError, carrier_by_name
 
 COLUMNS = ("carrier", "province", "city", "district", "keyword", "valid_from", "valid_to", "reason")
 EXPORT_COLUMNS = (
@@ -188,21 +189,65 @@ class AddressVerdict:
     rules: list[CoverageRule]
 
 
+def carrier_codes(given: Iterable[str]) -> list[str]:
+    """``--carrier a --carrier b`` and ``--carrier a,b`` alike, as Kuaidi100 codes; a name
+    (中通, 顺丰速运) works; an unknown carrier is an error, never an empty answer."""
+    codes: list[str] = []
+    for part in (p.strip() for item in given for p in item.split(",")):
+        if not part:
+            continue
+        try:
+            code = carrier_by_name(part).code
+        except UnknownCarrierError as exc:
+            raise DiagnosisError(f"--carrier: {exc}") from None
+        codes.extend([code] if code not in codes else [])
+    return codes
+
+
+def place_region(
+    province: str | None, city: str | None, district: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """Completes a region named without its province or city (``--city 深圳``,
+    ``--district 南山区``) when exactly one place has that name; several are an error that
+    lists them, never a silent pick and never an ignored option."""
+    if not district and (province or not city):
+        return province, city, district
+    found = [
+        (p.name, c.name, d)
+        for p in divisions()
+        if not province or p.name == province or p.name.startswith(province)
+        for c in p.cities
+        if c.mainland and (not city or c.name == city or c.name.startswith(city))
+        for d in ([None] if not district else [x.name for x in c.districts if x.name == district])
+    ]
+    named = "".join(x for x in (province, city, district) if x)
+    if not found:
+        raise DiagnosisError(f"no region named {named}")
+    if len(found) > 1:
+        names = "、".join(f"{p}{c}{d or ''}" for p, c, d in found[:8])
+        raise DiagnosisError(
+            f"{named} is ambiguous ({len(found)} places: {names}); add --province or --city"
+        )
+    return found[0]
+
+
 def query_region(
     rules: Iterable[CoverageRule],
-    carrier: str | None,
+    carrier: str | Sequence[str] | None,
     on: date,
     province: str | None = None,
     city: str | None = None,
     district: str | None = None,
 ) -> list[CoverageRule]:
     """Rules in force on ``on`` that touch the region: inside it or containing it."""
+    carriers = carrier_codes([carrier] if isinstance(carrier, str) else carrier or ())
+    province, city, district = place_region(province, city, district)
     target = _resolve({"province": province or "", "city": city or "", "district": district or ""})
     if province and isinstance(target, str):
         raise DiagnosisError(target)
     out = []
     for r in rules:
-        if (carrier and r.carrier != carrier) or not r.valid_on(on):
+        if (carriers and r.carrier not in carriers) or not r.valid_on(on):
             continue
         if province and not isinstance(target, str):
             p, c, d, _ = target
@@ -219,6 +264,7 @@ def query_address(
     rules: Iterable[CoverageRule], carrier: str, address: str, on: date
 ) -> AddressVerdict:
     """Is a full address reachable by the carrier on ``on``? Parse errors name the failed part."""
+    carrier = carrier_codes([carrier])[0] if carrier.strip() else carrier
     try:
         parsed = parse_address(address)
     except AddressError as exc:
@@ -244,6 +290,7 @@ def restricted_list(
     A region is restricted when every carrier has a rule in force covering it; each is listed
     once, at its most specific level, through the rule of the first carrier.
     """
+    carriers = carrier_codes(carriers)
     if not carriers:
         raise DiagnosisError("restricted list: name at least one carrier")
     live = [r for r in rules if r.valid_on(on) and r.carrier in carriers]

@@ -6,11 +6,18 @@ parser.
 '440305'
 """
 
-from lvyue.geo.address import AddressError, ParsedAddress, parse_address, parse_addresses
+from lvyue.geo.address import (
+    AddressError,
+    AmbiguousAddressError,
+    ParsedAddress,
+    parse_address,
+    parse_addresses,
+)
 from lvyue.geo.divisions import City, District, Province, cities, division, divisions
 
 __all__ = [
     "AddressError",
+    "AmbiguousAddressError",
     "City",
     "District",
     "ParsedAddress",

