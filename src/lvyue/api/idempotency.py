@@ -12,11 +12,11 @@ from fastapi import Header, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lvyue.api.auth import Principal
 from lvyue.store import IdempotencyKey
+from lvyue.store.retry import retrying
 
 HEADER = "Idempotency-Key"
 IdemKey = Annotated[str | None, Header(alias=HEADER, max_length=200)]
@@ -45,10 +45,22 @@ def run_once(
     request_hash: str,
     action: Callable[[], tuple[int, Any]],
 ) -> JSONResponse:
-    """Run ``action`` (returning status and body) and commit, unless ``key`` was seen before."""
+    """Run ``action`` (returning status and body) and commit, unless ``key`` was seen before.
+    A run that lost a race with a concurrent request (same key, same natural key) is rolled
+    back and run again: it then answers as the stored response, or as a repeat."""
+    if key is not None and not 1 <= len(key) <= 200:
+        raise HTTPException(422, detail=f"{HEADER}: 1 to 200 characters")
+    return retrying(session, lambda: _run(session, principal, key, request_hash, action))
+
+
+def _run(
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    request_hash: str,
+    action: Callable[[], tuple[int, Any]],
+) -> JSONResponse:
     if key is not None:
-        if not 1 <= len(key) <= 200:
-            raise HTTPException(422, detail=f"{HEADER}: 1 to 200 characters")
         seen = session.get(IdempotencyKey, (principal.account_id, key))
         if seen is not None:
             return _stored(seen, request_hash)
@@ -64,12 +76,5 @@ def run_once(
                 response=content,
             )
         )
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()  # a concurrent request with the same key won: answer as it did
-        seen = session.get(IdempotencyKey, (principal.account_id, key)) if key else None
-        if seen is None:
-            raise
-        return _stored(seen, request_hash)
+    session.commit()
     return JSONResponse(content, status)

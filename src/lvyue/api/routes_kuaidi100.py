@@ -27,6 +27,7 @@ from lvyue.store.ingest import (
     quarantine,
     register_replayer,
 )
+from lvyue.store.retry import retrying
 from lvyue.store.rows import TrackingRow
 from lvyue.tracking.kuaidi100 import ACK, PushError, SignatureError, decode_push
 
@@ -96,19 +97,24 @@ def kuaidi100_push(
         return _refuse(403, str(error))  # possibly forged: keep nothing
     except PushError:
         pass  # readable signature, unreadable content: quarantined below
+    retrying(session, lambda: _receive(session, form, scope, principal.account_id))
+    return JSONResponse(ACK)
+
+
+def _receive(session: Session, form: Mapping[str, str], scope: Scope, actor: str) -> None:
+    """Store a verified push, or quarantine it whole with the reason; commit either way."""
     try:
         with session.begin_nested():
-            outcome = _apply_push(session, form, scope, principal.account_id)
+            outcome = _apply_push(session, form, scope, actor)
     except (PushError, RowRejected) as error:
-        quarantine(session, SOURCE, form, str(error), scope, principal.account_id)
+        quarantine(session, SOURCE, form, str(error), scope, actor)
         outcome = "quarantined"  # type: ignore[assignment]
     audit(
         session,
-        actor=principal.account_id,
+        actor=actor,
         action="tracking.push",
         entity="waybill",
         entity_id=SOURCE,
         detail={"outcome": outcome},
     )
     session.commit()
-    return JSONResponse(ACK)

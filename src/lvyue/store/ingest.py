@@ -40,8 +40,10 @@ from lvyue.store.tables import (
     TrackingEvent,
     utcnow,
 )
+from lvyue.store.upsert import insert_if_new
 
 Outcome = Literal["created", "updated", "unchanged"]
+TRACKING_KEY = ("carrier", "waybill", "time", "kind")  # the natural key of a scan
 
 
 @dataclass
@@ -76,14 +78,16 @@ def _check_merchant(session: Session, merchant_id: str, scope: Scope) -> None:
 
 def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Outcome:
     _check_merchant(session, row.merchant_id, scope)
-    order = session.get(Order, row.order_id)
-    if order is not None and order.merchant_id != row.merchant_id:
-        raise RowRejected(f"order_id: {row.order_id!r} is taken", "conflict")  # never say whose
     values = row.model_dump(include=ORDER_COLUMNS)
     extra = row.extra_columns()
+    order = session.get(Order, row.order_id)
     if order is None:
-        session.add(Order(order_id=row.order_id, extra=extra, **values))
-        session.flush()
+        new = {"order_id": row.order_id, "extra": extra, "created_at": utcnow(), **values}
+        if not insert_if_new(session, Order, new, ("order_id",)):  # a concurrent request won
+            order = session.get(Order, row.order_id, populate_existing=True)
+    if order is not None and order.merchant_id != row.merchant_id:
+        raise RowRejected(f"order_id: {row.order_id!r} is taken", "conflict")  # never say whose
+    if order is None:
         outcome: Outcome = "created"
     else:
         merged = {**order.extra, **extra}
@@ -165,28 +169,24 @@ def apply_tracking(session: Session, row: TrackingRow, scope: Scope) -> Outcome:
     refusal = tracking_refusal(row, scope, shipped)
     if refusal is not None:
         raise refusal
-    key = (
-        TrackingEvent.carrier == row.carrier,
-        TrackingEvent.waybill == row.waybill,
-        TrackingEvent.time == row.time,
-        TrackingEvent.kind == row.kind.value,
-    )
-    existing = session.scalars(select(TrackingEvent).where(*key)).one_or_none()
-    if existing is not None:
-        changed = _set(existing, {"location": row.location, "text": row.text})
-        return "updated" if changed else "unchanged"
-    session.add(
-        TrackingEvent(
-            carrier=row.carrier,
-            waybill=row.waybill,
-            time=row.time,
-            kind=row.kind.value,
-            location=row.location,
-            text=row.text,
-        )
-    )
-    session.flush()
-    return "created"
+    values = {
+        "carrier": row.carrier,
+        "waybill": row.waybill,
+        "time": row.time,
+        "kind": row.kind.value,
+        "location": row.location,
+        "text": row.text,
+        "received_at": utcnow(),
+    }
+    if insert_if_new(session, TrackingEvent, values, TRACKING_KEY):
+        return "created"
+    existing = session.scalars(
+        select(TrackingEvent)
+        .where(*(getattr(TrackingEvent, name) == values[name] for name in TRACKING_KEY))
+        .execution_options(populate_existing=True)
+    ).one()
+    changed = _set(existing, {"location": row.location, "text": row.text})
+    return "updated" if changed else "unchanged"
 
 
 def apply_after_sale(session: Session, row: AfterSaleRow, scope: Scope) -> Outcome:
