@@ -79,8 +79,27 @@ def test_explain_names_clauses_and_why_others_did_not_apply(
     assert result.exit_code == 0, result.output
     for text in ("SF-4", "DR-1a", "overridden by SF-4", "SF-6", "timeline"):
         assert text in result.output
+    assert "data quality" not in result.output  # the tool was open for "in"
     missing = runner.invoke(app, ["explain", "nope", "--facts", str(facts)])
     assert missing.exit_code == 2
+
+
+def test_explain_notes_a_delayed_flag_no_window_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("lvyue.cli.engine.console", Console(width=400))
+    facts = write_dir(
+        tmp_path / "dirty",
+        orders=[order("dirty", "2023-02-03 00:00:00", delayed_shipping="true",
+                      ship_time="2023-02-05 00:00:00")],
+        tracking=[scan("dirty", "2023-02-05 01:00:00"),
+                  scan("dirty", "2023-02-05 05:00:00", "hub_arrival")],
+    )  # fmt: skip
+    args = ["explain", "dirty", "--facts", str(facts), "--as-of", "2023-03-10"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "data quality: delayed_shipping is set" in result.output
+    assert "violated" not in result.output  # the original 48 h was met, the flag judged nothing
 
 
 def test_at_risk_lists_only_what_breaches_within_the_horizon(facts: Path) -> None:

@@ -34,8 +34,9 @@ def test_sf4_delayed_tool_window_edge(evaluate: Evaluate) -> None:
     assert out["deadline"] == at("2023-02-05 00:00:00")  # 48 h after payment
     assert out["status"] == "ok"
     assert out["clauses"].startswith("DR-1")
-    assert v["out", "", "ship_mode"]["status"] == "violated"
-    assert v["out", "", "ship_mode"]["reason"] == "delayed_tool_not_allowed"
+    # outside the window the flag has no effect (no DR-1e): the mode alone is judged
+    assert v["out", "", "ship_mode"]["status"] == "ok"
+    assert v["out", "", "ship_mode"]["clauses"] == "DR-1f"
     no_tool = v["no_tool", "", "ship_deadline"]
     assert no_tool["deadline"] == at("2023-02-03 10:00:00")
     assert no_tool["status"] == "violated"
@@ -151,3 +152,34 @@ def test_reports_waive_or_move_the_deadline(evaluate: Evaluate) -> None:
     assert v["n", "", "pickup"]["status"] == "violated"  # a new ship deadline only
     assert v["r", "", "ship_deadline"]["status"] == "violated"
     assert v["x", "", "ship_deadline"]["status"] == "violated"  # another merchant's report
+
+
+def test_delayed_flag_outside_an_opened_window_has_no_effect(evaluate: Evaluate) -> None:
+    """SF-4: "未使用【延迟发货】工具设置的,按订单原有发货时效考核"; no source forbids the flag on
+    ordinary days, so outside SF-2's window it changes nothing and is no violation."""
+    v = evaluate(
+        AS_OF,
+        orders=[
+            order("before_ok", "2023-01-13 23:59:59", delayed_shipping="true",
+                  ship_time="2023-01-15 23:59:59"),
+            order("before_late", "2023-01-13 23:59:59", delayed_shipping="true",
+                  ship_time="2023-01-16 00:00:00"),
+            order("ordinary", "2024-04-01 10:00:00", delayed_shipping="true",
+                  ship_time="2024-04-03 10:00:00"),
+            order("ordinary_late", "2024-04-01 10:00:00", delayed_shipping="true",
+                  ship_time="2024-04-03 10:00:01"),
+            order("first_in", "2023-01-14 00:00:00", delayed_shipping="true",
+                  ship_time="2023-02-04 23:59:59"),
+        ],
+    )  # fmt: skip
+    for oid in ("before_ok", "before_late", "ordinary", "ordinary_late"):
+        assert v[oid, "", "ship_mode"]["status"] == "ok"
+        assert v[oid, "", "ship_mode"]["clauses"] == "DR-1f"
+        assert v[oid, "", "ship_deadline"]["clauses"] == "DR-1a"
+    assert v["before_ok", "", "ship_deadline"]["status"] == "ok"
+    assert v["before_late", "", "ship_deadline"]["status"] == "violated"  # 48 h stands
+    assert v["ordinary", "", "ship_deadline"]["status"] == "ok"
+    assert v["ordinary_late", "", "ship_deadline"]["status"] == "violated"
+    assert v["first_in", "", "ship_deadline"]["clauses"] == "SF-4"
+    assert v["first_in", "", "ship_deadline"]["status"] == "ok"
+    assert v["first_in", "", "ship_mode"]["clauses"] == "DR-1f;SF-2"

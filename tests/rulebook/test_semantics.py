@@ -25,7 +25,6 @@ DAILY = [
     ("ship.deadline", "DR-1a", "48 h after pay_time"),
     ("ship.presale_min", "DR-1c", "48 h after pay_time"),
     ("ship.presale_max", "DR-1d", "15 d after pay_time"),
-    ("ship.delayed_tool_allowed", "DR-1e", "false"),
     ("ship.modes_allowed", "DR-1f", "factory_direct;presale;spot;step"),
     ("pickup.limit", "DR-2a", "24 h after ship_time"),
     ("first_hub.limit", "DR-2b", "24 h after pickup_time"),

@@ -23,9 +23,9 @@ FLOWERS = {**DOMESTIC_SPOT, "category": FLOWER}
 EDGES = [
     # Spring Festival 2023: paid 2023-01-14 00:00:00 – 2023-02-02 23:59:59
     ("SF-2", "ship.delayed_tool_allowed", DOMESTIC_SPOT, "pay_time",
-     "2023-01-13 23:59:59", "2023-01-14 00:00:00", "DR-1e", "SF-2"),
+     "2023-01-13 23:59:59", "2023-01-14 00:00:00", None, "SF-2"),
     ("SF-2", "ship.delayed_tool_allowed", DOMESTIC_SPOT, "pay_time",
-     "2023-02-02 23:59:59", "2023-02-03 00:00:00", "SF-2", "DR-1e"),
+     "2023-02-02 23:59:59", "2023-02-03 00:00:00", "SF-2", None),
     ("SF-4", "ship.deadline", DELAYED, "pay_time",
      "2023-01-13 23:59:59", "2023-01-14 00:00:00", "DR-1a", "SF-4"),
     ("SF-4", "ship.deadline", DELAYED, "pay_time",
@@ -83,9 +83,9 @@ EDGES = [
     ("VF-2", "ship.deadline", {**FLOWERS, "category": FLOWER_CITY}, "pay_time",
      "2024-02-14 23:59:59", "2024-02-15 00:00:00", "VF-2", "NY-1"),
     ("VF-3", "ship.delayed_tool_allowed", FLOWERS, "pay_time",
-     "2024-02-07 23:59:59", "2024-02-08 00:00:00", "DR-1e", "VF-3"),
+     "2024-02-07 23:59:59", "2024-02-08 00:00:00", None, "VF-3"),
     ("VF-3", "ship.delayed_tool_allowed", FLOWERS, "pay_time",
-     "2024-02-14 23:59:59", "2024-02-15 00:00:00", "VF-3", "DR-1e"),
+     "2024-02-14 23:59:59", "2024-02-15 00:00:00", "VF-3", None),
     ("VF-4", "ship.modes_allowed", FLOWERS, "pay_time",
      "2024-02-07 23:59:59", "2024-02-08 00:00:00", "DR-1f", "VF-4"),
     ("VF-4", "ship.modes_allowed", FLOWERS, "pay_time",

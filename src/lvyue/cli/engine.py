@@ -212,6 +212,8 @@ def _render_explanation(ex: Explanation) -> None:
                 clauses.add_row(step.verdict.check.value, parameter, t.clause_id, value,
                                 mark, t.reason)  # fmt: skip
     console.print(clauses)
+    for note in ex.notes:
+        console.print(f"[yellow]{note}[/]")
 
 
 def at_risk(

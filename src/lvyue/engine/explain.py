@@ -43,6 +43,14 @@ class Explanation:
     as_of: datetime
     timeline: list[tuple[datetime, str]]  # what happened, in order (as of as_of)
     steps: list[Step]
+    notes: list[str]  # data-quality remarks: facts the rules ignore
+
+
+DELAYED_FLAG_IGNORED = (
+    "data quality: delayed_shipping is set but no announcement window opens the tool for this "
+    "order; the flag has no effect and the original deadline stands (SF-4: 未使用【延迟发货】"
+    "工具设置的,按订单原有发货时效考核)"
+)
 
 
 def explain_order(facts: OrderFacts, as_of: datetime, rulebook: Traces) -> Explanation:
@@ -52,7 +60,17 @@ def explain_order(facts: OrderFacts, as_of: datetime, rulebook: Traces) -> Expla
         ctx = ctxs[verdict.aftersale_id]
         traces = {p: rulebook.trace(p, ctx) for p in CHECK_PARAMETERS[verdict.check]}
         steps.append(Step(verdict, traces))
-    return Explanation(facts, as_of, timeline(facts, as_of), steps)
+    return Explanation(facts, as_of, timeline(facts, as_of), steps, notes(facts, ctxs, rulebook))
+
+
+def notes(facts: OrderFacts, ctxs: dict[str, OrderContext], rulebook: Resolves) -> list[str]:
+    """Facts present on the order that no rule in force reads (shown, never judged)."""
+    ctx = ctxs.get("")
+    if ctx is None or not facts.delayed_shipping:
+        return []
+    if rulebook.resolve("ship.delayed_tool_allowed", ctx) is None:
+        return [DELAYED_FLAG_IGNORED]
+    return []
 
 
 def timeline(facts: OrderFacts, as_of: datetime) -> list[tuple[datetime, str]]:

@@ -87,6 +87,12 @@ def _order_labels(o: Columns, labels: Labels) -> None:
         VerdictStatus.OK,
         "control: first sorting centre within 18 h of pickup",
     )
+    labels.add(
+        np.flatnonzero(o["delayed_dirty"]),
+        Check.SHIP_MODE,
+        VerdictStatus.OK,
+        "dirty: delayed-shipping flag outside any window that opens the tool (no effect)",
+    )
     vf = o["flower"] & o["in_vf"] & domestic & (o["mode"] != SPOT)
     labels.add(
         np.flatnonzero(vf),

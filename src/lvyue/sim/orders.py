@@ -19,6 +19,7 @@ NONE = np.iinfo(np.int64).min
 CLEAN, LATE_SHIP, LATE_PICKUP, SLOW_HUB, CONTROL = 0, 1, 2, 3, 4
 INJECTION_SHARES = {LATE_SHIP: 0.01, LATE_PICKUP: 0.006, SLOW_HUB: 0.006, CONTROL: 0.005}
 CANCEL_SHARE = 0.025  # refunded before shipping
+DIRTY_FLAG_EVERY = 50  # 1 in 50 tool products' orders outside the SF window keep the flag
 RUSH_SHARE = 0.85  # of merchants about to miss their deadline, those who make it
 SF_CATCH_UP = (bj("2023-01-28 08:00:00"), bj("2023-02-04 20:00:00"))  # ship after the holiday
 NY_CATCH_UP = (bj("2024-02-17 08:00:00"), bj("2024-02-22 20:00:00"))
@@ -69,6 +70,11 @@ def _deadlines(world: World, o: Columns) -> None:
     in_sf, in_ny = within(pay, seasons.SF_PAY), within(pay, seasons.NY_PAY)
     in_vf = within(pay, seasons.VF_PAY)
     o["in_vf"] = in_vf
+    # The tool is open only where an announcement opens it (SF-2: domestic spot, SF window);
+    # elsewhere a small share of dirty rows carries the flag, which has no effect (labelled).
+    dirty = o["delayed"] & ~in_sf & ~o["flower"] & (o["index"] % DIRTY_FLAG_EVERY == 0)
+    o["delayed_dirty"] = dirty
+    o["delayed"] = (o["delayed"] & in_sf) | dirty
     sf_tool = domestic_spot & o["delayed"] & in_sf  # SF-4
     ny = domestic_spot & ~o["festival_open"] & in_ny & ~(o["flower"] & in_vf)  # NY-1, VF-2
     believed = np.where(sf_tool, np.maximum(daily, seasons.SF_SHIP_BY), daily)
