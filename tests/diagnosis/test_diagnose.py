@@ -166,6 +166,7 @@ def test_cli_diagnose_governance_reachability(
     out = runner.invoke(app, ["diagnose", merchant, "--facts", str(facts_dir)])
     assert out.exit_code == 0, out.output
     assert "Carrier capability" in out.output and "Topic analysis" in out.output
+    assert "圆通速递" in out.output  # carriers by name, not Kuaidi100 code
     state = tmp_path / "state"
     warnings = tmp_path / "warnings.csv"
     args = ["governance", "--facts", str(facts_dir), "--week", "2023-W01..2023-W03"]
@@ -181,6 +182,7 @@ def test_cli_diagnose_governance_reachability(
         app, ["reachability", "--carrier", "zhongtong", "--province", "西藏", "--export", str(xlsx)]
     )
     assert out.exit_code == 0 and xlsx.exists(), out.output
+    assert "中通" in out.output and "zhongtong" not in out.output
 
 
 @pytest.mark.parametrize(

@@ -113,7 +113,7 @@ def test_skip_bad_quarantines_with_reasons(tmp_path: Path) -> None:
         rows = list(csv.DictReader(handle))
     assert [r["row"] for r in rows] == ["3", "4", "5"]
     assert "支付完成时间" in rows[0]["error"]
-    assert "快递公司: unknown carrier '百世快递'" in rows[1]["error"]
+    assert "快递公司: unknown carrier '火星快递'" in rows[1]["error"]
     assert rows[2]["error"].startswith("douyin_export_bad.csv row 5, 省:")
     assert rows[2]["省"] == "火星省"  # the raw row is kept for a fix and re-import
     assert len(_orders(tmp_path)) == 2
@@ -181,3 +181,30 @@ def test_excel_style_times_and_a_parquet_table_in_the_way(tmp_path: Path) -> Non
     with pytest.raises(IngestError, match=r"orders\.parquet exists"):
         import_douyin_export(resaved, tmp_path / "pq")
     assert sorted(p.name for p in (tmp_path / "pq").iterdir()) == ["orders.parquet"]
+
+
+def test_rows_with_the_carriers_merchants_use_are_imported(tmp_path: Path) -> None:
+    """百世, 丰网, 跨越, 安能, 优速 (and the like) were quarantined when only ten carriers
+    were known; an unknown carrier still is, with a reason that says so."""
+    lines = EXPORT.read_text(encoding="utf-8-sig").splitlines()
+    carriers = {
+        "百世快递": "huitongkuaidi", "丰网速运": "fengwang", "跨越速运": "kuayue",
+        "安能物流": "annengwuliu", "优速快递": "youshuwuliu", "中通快运": "zhongtongkuaiyun",
+        "火星快递": "",
+    }  # fmt: skip
+    rows = [lines[0]]
+    for n, name in enumerate(carriers):
+        cells = lines[1].split(",")
+        cells[1] = f"\t69218374650123{n:05d}"  # 子订单编号
+        cells[22], cells[23] = name, f"W{n:012d}"  # 快递公司, 快递单号
+        rows.append(",".join(cells))
+    export = tmp_path / "carriers.csv"
+    export.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = import_douyin_export(export, tmp_path / "out", skip_bad=True)
+    assert (result.imported, result.quarantined) == (6, 1)
+    got = {row["waybill"]: row["carrier"] for row in _orders(tmp_path / "out").values()}
+    assert got == {f"W{n:012d}": code for n, code in enumerate(carriers.values()) if code}
+    quarantine = tmp_path / "out" / "quarantine_orders.csv"
+    with quarantine.open(encoding="utf-8", newline="") as handle:
+        (bad,) = list(csv.DictReader(handle))
+    assert "快递公司: unknown carrier '火星快递': not a Kuaidi100 code" in bad["error"]

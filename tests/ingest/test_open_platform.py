@@ -86,7 +86,7 @@ def _order() -> dict[str, Any]:
         (lambda o: o.update(pay_time="yesterday"), "pay_time"),
         (lambda o: o["sku_order_list"][0].update(pre_sale_type=5), r"\[0\].pre_sale_type"),
         (lambda o: o.pop("sku_order_list"), "sku_order_list"),
-        (lambda o: o["logistics_info"][0].update(company="baishi", company_name="百世"),
+        (lambda o: o["logistics_info"][0].update(company="huoxing", company_name="火星快递"),
          r"logistics_info\[0\].company"),
         (lambda o: o["logistics_info"][0].update(tracking_no=""), "tracking_no"),
         (lambda o: o["sku_order_list"][0]["quality_check_info"].update(check_result_code="OK"),

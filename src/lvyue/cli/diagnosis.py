@@ -105,7 +105,7 @@ def _show_diagnosis(d: dx.Diagnosis) -> None:
         cap.add_column(col, justify="right" if col != "carrier" else "left")
     for row in d.capability:
         cap.add_row(
-            row["carrier"],
+            _carrier(row["carrier"]),
             str(row["volume"]),
             _triple(row, "pickup_from_pay_h"),
             _triple(row, "transit_h"),
@@ -121,6 +121,13 @@ def _show_diagnosis(d: dx.Diagnosis) -> None:
             "shipments went through it"
         )
     _show_topic(d)
+
+
+def _carrier(code: str) -> str:
+    """A carrier as people read it (顺丰速运, 中通快递); files keep the Kuaidi100 code."""
+    from lvyue.tracking import carrier_label
+
+    return carrier_label(code)
 
 
 def _triple(row: dict[str, Any], name: str) -> str:
@@ -157,7 +164,7 @@ def _show_topic(d: dx.Diagnosis) -> None:
     for lane in t.lanes[:10]:
         lanes.add_row(
             f"{lane.origin_city}→{lane.dest_city}",
-            lane.carrier,
+            _carrier(lane.carrier),
             str(lane.volume),
             _pair(lane.values, lane.peer_values, "pickup_from_pay_h_avg", _h),
             _pair(lane.values, lane.peer_values, "on_time_rate", _pct),
@@ -298,7 +305,7 @@ def reachability(
         v = _run(lambda: dx.query_address(rules, carriers[0], address, day))
         place = " ".join(p for p in (v.province, v.city, v.district) if p)
         verdict = "[green]可达 reachable[/]" if v.reachable else "[red]不可达 unreachable[/]"
-        console.print(f"{carriers[0]} → {place}: {verdict}")
+        console.print(f"{_carrier(carriers[0])} → {place}: {verdict}")
         found = v.rules
     elif restricted_list:
         found = _run(lambda: dx.restricted_list(rules, carriers, day))

@@ -14,6 +14,7 @@ from lvyue.tracking.carriers import (
     UnknownCarrierError,
     carrier,
     carrier_by_name,
+    carrier_label,
     load_carriers,
 )
 from lvyue.tracking.csv_adapter import (
@@ -54,6 +55,7 @@ __all__ = [
     "UnknownCarrierError",
     "carrier",
     "carrier_by_name",
+    "carrier_label",
     "classify_scan",
     "decode_push",
     "encode_push",
