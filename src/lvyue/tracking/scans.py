@@ -121,6 +121,11 @@ def classify_scan(text: str, status: str | None = None) -> TrackingKind:
     return found
 
 
+def at_hub(text: str, status: str | None = None) -> bool:
+    """Whether the parcel was at a sorting centre when this scan was made."""
+    return hub_event(text) is not None
+
+
 def names_hub(text: str) -> bool:
     """Whether the text names a sorting centre at all (【杭州转运中心】, 杭州转运中心 …)."""
     names = [m.group(1) or m.group(2) for m in _BRACKETED.finditer(text)] or [text]
