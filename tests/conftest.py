@@ -4,6 +4,7 @@ exports LVYUE_TEST_POSTGRES_URL; tests that need it fail loudly when it is missi
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,3 +15,17 @@ def postgres_url() -> str:
     if not url:
         pytest.fail("LVYUE_TEST_POSTGRES_URL is not set: run the suite with `make test`")
     return url
+
+
+TEST_INSPECTION_SECRET = "lvyue-test-inspection-secret-0123456789"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def inspection_secret() -> Iterator[None]:
+    """The service refuses to start without LVYUE_INSPECTION_SECRET: the suite sets its own
+    (unless the caller set one), and tests of the refusal unset it with monkeypatch."""
+    patch = pytest.MonkeyPatch()
+    if not os.environ.get("LVYUE_INSPECTION_SECRET"):
+        patch.setenv("LVYUE_INSPECTION_SECRET", TEST_INSPECTION_SECRET)
+    yield
+    patch.undo()

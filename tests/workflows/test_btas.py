@@ -264,3 +264,36 @@ def test_every_step_is_audited_with_its_clause(service: ServiceWorld, clock: Clo
         ("inspection.pass", "BT-10"),
     ]
     assert trail[2]["actor"] == "agency"
+
+
+# The signing key earlier versions fell back to when LVYUE_INSPECTION_SECRET was unset.
+PUBLISHED_DEFAULT = b"lvyue-development-inspection-secret"
+
+
+def test_a_code_forged_offline_with_the_published_default_key_is_refused(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    """Issue 12 item 6: with the secret from the source, anyone could sign the code id of a
+    passed item (it is on the tag) for another listing. The service has a secret of its own
+    now: the forgery neither verifies nor ships, and the code the agency issued still does."""
+    from lvyue.workflows.inspection import CodeSigner
+
+    item = _item(service)
+    inspection = _pass_inspection(service, item)
+    _return(service, inspection["inspection_id"])
+    code = inspection["code"]
+    code_id = code.split("-")[1]
+    forged = f"BT1-{code_id}-{CodeSigner(PUBLISHED_DEFAULT)._signature(code_id, item, 'm1')}"
+    assert forged != code
+    consumer = service.auth("consumer")
+    check = {"code": forged, "item_id": item, "merchant_id": "m1"}
+    verified = service.client.post("/btas/codes/verify", json=check, headers=consumer).json()
+    assert verified == {"authentic": False, "code_id": None}
+    order = make_order(category=PHONE, product_id=item)
+    refused = _ship(service, order, forged)
+    assert refused.status_code == 422 and refused.json()["detail"]["clause"] == "BT-10"
+    genuine = {**check, "code": code}
+    assert service.client.post("/btas/codes/verify", json=genuine, headers=consumer).json()[
+        "authentic"
+    ]
+    assert _ship(service, order, code).status_code == 201

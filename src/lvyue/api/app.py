@@ -21,7 +21,9 @@ def create_app(
     """The service over ``database_url`` (default ``LVYUE_DATABASE_URL`` or the SQLite file).
 
     The database must already be migrated (``lvyue db upgrade`` / ``lvyue.store.upgrade``).
-    ``kuaidi100_salt`` defaults to ``LVYUE_KUAIDI100_SALT``; without one, pushes are refused."""
+    ``kuaidi100_salt`` defaults to ``LVYUE_KUAIDI100_SALT``; without one, pushes are refused.
+    Raises :class:`lvyue.workflows.config.MissingSecret` without a usable
+    ``LVYUE_INSPECTION_SECRET``: the service does not start with a guessable signing key."""
     from lvyue.api import (
         routes_accounts,
         routes_audit,
@@ -32,7 +34,9 @@ def create_app(
         routes_quarantine,
         routes_workflows,
     )
+    from lvyue.workflows import config
 
+    config.inspection_secret()  # refuse to start rather than sign with a known key
     app = FastAPI(
         title="lvyue 履约",
         summary="Fulfilment rules as data: accounts, ingestion, workflows, diagnosis.",

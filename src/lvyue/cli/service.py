@@ -35,6 +35,17 @@ def _upgrade(url: str | None) -> None:
         raise typer.Exit(2) from None
 
 
+def _require_secrets() -> None:
+    """A server or worker does not start without its signing secret (issue 12 item 6)."""
+    from lvyue.workflows.config import MissingSecret, inspection_secret
+
+    try:
+        inspection_secret()
+    except MissingSecret as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+
+
 def db_upgrade(url: UrlOption = None) -> None:
     """Apply the Alembic migrations up to the newest revision."""
     from lvyue.store import database_url
@@ -53,6 +64,7 @@ def serve(
 
     from lvyue.api import create_app
 
+    _require_secrets()
     _upgrade(url)
     uvicorn.run(create_app(url), host=host, port=port, log_level="info")
 
@@ -67,6 +79,7 @@ def worker(
     from lvyue.store import make_engine, make_session_factory
     from lvyue.store.sweeps import run_due
 
+    _require_secrets()
     _upgrade(url)
     factory = make_session_factory(make_engine(url))
     while True:
@@ -98,8 +111,12 @@ def demo(
     import secrets
 
     from lvyue.api.demo import build_demo
+    from lvyue.workflows.config import SECRET_ENV
 
     salt = os.environ.get("LVYUE_KUAIDI100_SALT") or secrets.token_hex(8)
+    # The demo's own signing secret, unless one is set (printed to restart `lvyue serve`).
+    inspection_secret = os.environ.get(SECRET_ENV) or secrets.token_hex(32)
+    os.environ[SECRET_ENV] = inspection_secret
 
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
@@ -141,6 +158,7 @@ def demo(
     console.print(f"database: {result.url}")
     console.print(f"facts for diagnosis (LVYUE_DIAGNOSIS_FACTS): {result.facts_dir}")
     console.print(f"Kuaidi100 push salt (LVYUE_KUAIDI100_SALT): {salt}")
+    console.print(f"inspection-code secret ({SECRET_ENV}): {inspection_secret}")
     if no_serve:
         return
     import uvicorn
