@@ -49,6 +49,7 @@ def m2_world(service: ServiceWorld) -> dict[str, str]:
         "/ingest/orders", json={"rows": [{**order, "order_id": "x", "pay_time": "?"}]}, headers=m2
     ).json()
     return {
+        "token_id": _token_id(service, "m2.sub"),
         "order_id": M2_ORDER,
         "aftersale_id": M2_AFTERSALE,
         "merchant_id": "m2",
@@ -58,6 +59,12 @@ def m2_world(service: ServiceWorld) -> dict[str, str]:
         "waybill": "ZTM2",
         "carrier": "zhongtong",
     }
+
+
+def _token_id(service: ServiceWorld, key: str) -> str:
+    """The id of the seeded token of ``key`` (the one ``service.auth(key)`` sends)."""
+    mine = service.client.get("/tokens", headers=service.auth(key)).json()
+    return str(next(t["token_id"] for t in mine if t["current"]))
 
 
 def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
@@ -123,8 +130,10 @@ def _calls(spec: dict[str, Any], ids: dict[str, str]) -> list[tuple[str, str, di
                 kwargs["data"] = {
                     k: json.dumps(v) if not isinstance(v, str) else v for k, v in form.items()
                 }
-            calls.append((method.upper(), url, kwargs))
-    return calls
+            calls.append((method.upper(), url, kwargs, op.get("x-revokes-caller", False)))
+    # Calls that may revoke the caller's own token go last (walkers use a fresh token).
+    calls.sort(key=lambda call: call[3])
+    return [(method, url, kwargs) for method, url, kwargs, _ in calls]
 
 
 def _snapshot(service: ServiceWorld) -> str:
@@ -149,8 +158,9 @@ def test_no_role_of_another_tenant_reads_or_writes_m2(
     for who in OUTSIDERS:
         if who == "carrier":
             assert _snapshot(service) == before, "a call by another tenant changed m2's data"
+        auth = service.fresh_auth(who)
         for method, url, kwargs in calls:
-            headers = {**service.auth(who), **kwargs.pop("headers", {})}
+            headers = {**auth, **kwargs.pop("headers", {})}
             r = service.client.request(method, url, headers=headers, **kwargs)
             kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
             if r.status_code >= 500:
@@ -163,8 +173,9 @@ def test_no_role_of_another_tenant_reads_or_writes_m2(
 def test_operator_walk_has_no_server_error(service: ServiceWorld, m2_world: dict[str, str]) -> None:
     spec = service.client.get("/openapi.json").json()
     problems = []
+    auth = service.fresh_auth("operator")
     for method, url, kwargs in _calls(spec, m2_world):
-        headers = {**service.auth("operator"), **kwargs.pop("headers", {})}
+        headers = {**auth, **kwargs.pop("headers", {})}
         r = service.client.request(method, url, headers=headers, **kwargs)
         if r.status_code >= 500:
             problems.append(f"operator {method} {url}: {r.status_code}")
@@ -191,6 +202,8 @@ SELF_SERVICE = {
     ("GET", "/me"),
     ("GET", "/permissions"),
     ("POST", "/btas/codes/verify"),
+    ("GET", "/tokens"),
+    ("POST", "/tokens/rotate"),
 }
 
 
@@ -223,6 +236,7 @@ def m1_world(service: ServiceWorld) -> dict[str, str]:
         "/ingest/orders", json={"rows": [{**order, "order_id": "y", "pay_time": "?"}]}, headers=m1
     ).json()
     return {
+        "token_id": _token_id(service, "m1.sub"),
         "order_id": M1_ORDER,
         "aftersale_id": M1_AFTERSALE,
         "merchant_id": "m1",
@@ -247,10 +261,11 @@ def test_a_sub_account_without_permissions_gets_nothing_of_its_own_shop(
     calls = _calls(spec, m1_world)
     assert ("GET", "/workflows/audit") in {(m, u) for m, u, _ in calls}
     problems = []
+    auth = service.fresh_auth("m1.clerk")
     for method, url, kwargs in calls:
         if (method, url) in SELF_SERVICE:
             continue
-        headers = {**service.auth("m1.clerk"), **kwargs.pop("headers", {})}
+        headers = {**auth, **kwargs.pop("headers", {})}
         r = service.client.request(method, url, headers=headers, **kwargs)
         if r.status_code not in (403, 404):
             problems.append(f"{method} {url}: {r.status_code} {r.text[:160]}")

@@ -32,6 +32,7 @@ def create_app(
         routes_kuaidi100,
         routes_orders,
         routes_quarantine,
+        routes_tokens,
         routes_workflows,
     )
     from lvyue.workflows import config
@@ -63,6 +64,7 @@ def create_app(
 
     for module in (
         routes_accounts,
+        routes_tokens,
         routes_facts,
         routes_orders,
         routes_kuaidi100,

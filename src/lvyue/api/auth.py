@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from lvyue.api.deps import SessionDep
 from lvyue.store import Order
-from lvyue.store.accounts import account_for_token, permissions_of
+from lvyue.store.accounts import authenticate, permissions_of
 from lvyue.store.ingest import Scope
 from lvyue.store.permissions import PERMISSIONS, Role, granted_by
 
@@ -33,6 +33,7 @@ class Principal:
     merchant_id: str | None
     permissions: frozenset[str]
     organisation: str | None = None
+    token_id: int | None = None  # the API token this call came with (None: another way in)
 
     @property
     def is_operator(self) -> bool:
@@ -50,16 +51,26 @@ def current_principal(
     """The caller behind the bearer token, or 401."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("missing bearer token")
-    account = account_for_token(session, credentials.credentials)
-    if account is None:
-        raise _unauthorized("invalid or revoked token")
+    state, account, token = authenticate(session, credentials.credentials)
+    if state != "valid" or account is None or token is None:
+        # Only the token's holder learns why: an expired token is renewed, a revoked one not.
+        raise _unauthorized(_REFUSALS.get(state, "invalid token"))
     return Principal(
         account_id=account.account_id,
         role=Role(account.role),
         merchant_id=account.merchant_id,
         permissions=permissions_of(session, account),
         organisation=account.organisation,
+        token_id=token.token_id,
     )
+
+
+_REFUSALS = {
+    "unknown": "invalid token",
+    "revoked": "revoked token",
+    "expired": "expired token: ask for a new one (tokens live 90 days; rotate before)",
+    "inactive": "the account is deactivated",
+}
 
 
 def forbidden(permission: str) -> HTTPException:

@@ -10,14 +10,14 @@ from sqlalchemy import select
 
 from lvyue.api.auth import Principal, current_principal, own_merchant, require
 from lvyue.api.deps import DbId, SessionDep, json_only
-from lvyue.model import MerchantType
+from lvyue.model import MerchantType, format_instant
 from lvyue.store import Account, Position, audit
 from lvyue.store.accounts import (
     AccountError,
     assign_positions,
     create_account,
     create_merchant,
-    issue_token,
+    issue_token_row,
     position_permissions,
     revoke_tokens,
     set_position,
@@ -52,6 +52,7 @@ class AccountOut(BaseModel):
 class IssuedToken(BaseModel):
     account: AccountOut
     token: str = Field(description="Shown once: only its hash is stored")
+    expires_at: str | None = Field(None, description="the token is refused from then on")
 
 
 class MerchantIn(BaseModel):
@@ -124,7 +125,7 @@ def _issued(
 ) -> IssuedToken:
     """Issue a token for ``account``, audit ``action`` (on the account unless told otherwise)
     and commit both: every route that hands out a token ends this way."""
-    token = issue_token(session, account.account_id)
+    issued = issue_token_row(session, account.account_id)
     audit(
         session,
         actor=principal.account_id,
@@ -135,7 +136,8 @@ def _issued(
         detail=detail,
     )
     session.commit()
-    return IssuedToken(account=_out(account), token=token)
+    expires = format_instant(issued.row.expires_at) if issued.row.expires_at else None
+    return IssuedToken(account=_out(account), token=issued.token, expires_at=expires)
 
 
 def _bad(error: AccountError) -> HTTPException:
@@ -297,19 +299,6 @@ def set_account_positions(
     )
     session.commit()
     return _out(account)
-
-
-@router.post("/accounts/{account_id}/tokens", status_code=201)
-def new_token(
-    account_id: str,
-    session: SessionDep,
-    principal: Annotated[Principal, Depends(require("accounts:manage"))],
-) -> IssuedToken:
-    """Issue another token for one of the merchant's accounts (shown once)."""
-    account = _own_account(session, principal, account_id)
-    return _issued(
-        session, principal, account, action="token.issue", merchant_id=account.merchant_id
-    )
 
 
 @router.post("/accounts/{account_id}/deactivate")

@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 
 from lvyue.api.app import create_app
 from lvyue.store import make_engine, make_session_factory, session_scope, upgrade
+from lvyue.store.accounts import issue_token
 from lvyue.store.seed import IssuedAccount, seed_accounts
 
 TEST_SALT = "lvyue-test-salt"
@@ -53,6 +54,17 @@ class ServiceWorld:
     def auth(self, key: str) -> dict[str, str]:
         """``Authorization`` header of a seeded account, e.g. ``auth("m1.main")``."""
         return {"Authorization": f"Bearer {self.token(key)}"}
+
+    def fresh_auth(self, key: str) -> dict[str, str]:
+        """A header with a new token of a seeded account, for walks that may revoke the token
+        they call with (``POST /tokens/rotate``): the seeded token stays valid."""
+        engine = make_engine(self.url)
+        try:
+            with session_scope(make_session_factory(engine)) as session:
+                token = issue_token(session, self.accounts[key].account_id)
+        finally:
+            engine.dispose()
+        return {"Authorization": f"Bearer {token}"}
 
 
 def _postgres_database(base_url: str, name: str) -> Iterator[str]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +24,10 @@ from lvyue.store.tables import (
 )
 
 TOKEN_PREFIX = "lvy_"
+# API tokens (not console log-in sessions) live 90 days unless issued for less (or, at most,
+# a year): long enough for an integration, short enough that a leaked token dies by itself.
+TOKEN_TTL = timedelta(days=90)
+MAX_TOKEN_TTL = timedelta(days=365)
 Link = TypeVar("Link")
 Key = TypeVar("Key", str, int)
 
@@ -34,21 +40,69 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, account_id: str) -> str:
-    """A new bearer token for the account; only its hash is stored, so show it now or never."""
+@dataclass(frozen=True)
+class Issued:
+    token: str  # shown once
+    row: ApiToken
+
+
+def issue_token_row(session: Session, account_id: str, ttl: timedelta = TOKEN_TTL) -> Issued:
+    """A new bearer token for the account, valid for ``ttl`` (at most a year); only its hash
+    is stored, so show it now or never."""
+    if not timedelta(0) < ttl <= MAX_TOKEN_TTL:
+        raise AccountError(f"a token lives between 1 second and {MAX_TOKEN_TTL.days} days")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(account_id=account_id, token_hash=hash_token(token)))
-    return token
+    row = ApiToken(account_id=account_id, token_hash=hash_token(token), expires_at=utcnow() + ttl)
+    session.add(row)
+    session.flush()
+    return Issued(token, row)
+
+
+def issue_token(session: Session, account_id: str, ttl: timedelta = TOKEN_TTL) -> str:
+    return issue_token_row(session, account_id, ttl).token
+
+
+TokenState = Literal["valid", "unknown", "revoked", "expired", "inactive"]
+
+
+def token_state(token: ApiToken, now: datetime) -> TokenState:
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is None or token.expires_at <= now:
+        return "expired"
+    return "valid"
+
+
+def authenticate(
+    session: Session, token: str, now: datetime | None = None
+) -> tuple[TokenState, Account | None, ApiToken | None]:
+    """The account and token row behind a bearer token, with why it is refused if it is."""
+    found = session.execute(
+        select(Account, ApiToken)
+        .join(ApiToken, ApiToken.account_id == Account.account_id)
+        .where(ApiToken.token_hash == hash_token(token))
+    ).one_or_none()
+    if found is None:
+        return "unknown", None, None
+    account, row = found
+    state = token_state(row, now or utcnow())
+    if state == "valid" and not account.active:
+        state = "inactive"
+    return state, account, row
 
 
 def account_for_token(session: Session, token: str) -> Account | None:
-    """The active account holding this unrevoked token, if any."""
-    row = session.execute(
-        select(Account)
-        .join(ApiToken, ApiToken.account_id == Account.account_id)
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-    ).scalar_one_or_none()
-    return row if row is not None and row.active else None
+    """The active account holding this unrevoked, unexpired token, if any."""
+    state, account, _ = authenticate(session, token)
+    return account if state == "valid" else None
+
+
+def revoke_token(token: ApiToken) -> bool:
+    """Revoke one token; False if it already was."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = utcnow()
+    return True
 
 
 def revoke_tokens(session: Session, account_id: str) -> int:
@@ -58,6 +112,14 @@ def revoke_tokens(session: Session, account_id: str) -> int:
     for token in tokens:
         token.revoked_at = utcnow()
     return len(tokens)
+
+
+def tokens_of(session: Session, account_id: str) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.account_id == account_id).order_by(ApiToken.token_id)
+        )
+    )
 
 
 def create_merchant(

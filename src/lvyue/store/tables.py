@@ -58,6 +58,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set on every token issued; a token without one (none after the migration) is refused.
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Position(Base):
