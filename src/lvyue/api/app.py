@@ -74,4 +74,7 @@ def create_app(
         routes_diagnosis,
     ):
         app.include_router(module.router)
+    from lvyue.web import mount_console
+
+    mount_console(app)  # the web console at /console (its own cookie sessions)
     return app

@@ -150,9 +150,14 @@ def demo(
     for column in ("account", "role", "merchant"):
         accounts.add_column(column, no_wrap=True)
     accounts.add_column("token", no_wrap=True)
+    accounts.add_column("console password", no_wrap=True)
     for account in result.accounts:
         accounts.add_row(
-            account.account_id, account.role.value, account.merchant_id or "", account.token
+            account.account_id,
+            account.role.value,
+            account.merchant_id or "",
+            account.token,
+            account.password,
         )
     Console(width=max(console.width, 120)).print(accounts)  # wide enough never to cut a token
     console.print(f"database: {result.url}")
@@ -167,7 +172,10 @@ def demo(
 
     os.environ.setdefault("LVYUE_DIAGNOSIS_FACTS", str(result.facts_dir))
     os.environ.setdefault("LVYUE_DIAGNOSIS_STATE", str(result.facts_dir.parent / "governance"))
-    console.print(f"serving on http://127.0.0.1:{port} — API docs at http://127.0.0.1:{port}/docs")
+    console.print(
+        f"serving on http://127.0.0.1:{port} — console at http://127.0.0.1:{port}/console/ "
+        f"(log in with an account and its console password), API docs at /docs"
+    )
     uvicorn.run(
         create_app(result.url, kuaidi100_salt=salt), host="127.0.0.1", port=port, log_level="info"
     )

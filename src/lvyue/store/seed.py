@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from lvyue.store.accounts import (
     issue_token,
     set_position,
 )
+from lvyue.store.passwords import set_password
 from lvyue.store.permissions import GRANTABLE, Role
 from lvyue.store.tables import Merchant
 
@@ -29,6 +31,7 @@ class IssuedAccount:
     role: Role
     merchant_id: str | None
     token: str
+    password: str = ""  # the console log-in password (shown once, like the token)
 
 
 def seed_accounts(
@@ -36,7 +39,8 @@ def seed_accounts(
 ) -> list[IssuedAccount]:
     """Create the merchants (id, name, type) that do not exist yet and, for each, a main
     account, a sub-account holding every grantable permission (``.sub``) and one holding none
-    (``.clerk``); plus one operator, inspection agency, Kuaidi100 integration and consumer."""
+    (``.clerk``); plus one operator, inspection agency, Kuaidi100 integration and consumer.
+    Every account gets an API token and a console password, both returned once."""
     issued: list[IssuedAccount] = []
 
     def add(key: str, role: Role, merchant_id: str | None = None, org: str | None = None) -> None:
@@ -54,7 +58,9 @@ def seed_accounts(
             position = set_position(session, merchant_id, "全部权限", GRANTABLE)
             assign_positions(session, account, [position.position_id])
         token = issue_token(session, account_id)
-        issued.append(IssuedAccount(key, account_id, role, merchant_id, token))
+        password = secrets.token_urlsafe(12)
+        set_password(account, password)
+        issued.append(IssuedAccount(key, account_id, role, merchant_id, token, password))
 
     add("operator", Role.OPERATOR)
     for merchant_id, name, merchant_type in merchants:

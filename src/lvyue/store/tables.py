@@ -46,6 +46,21 @@ class Account(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # argon2id hash of the console password (None: this account cannot log in to the console).
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+
+
+class ConsoleSession(Base):
+    """A console log-in (cookie); only the cookie value's SHA-256 is stored. Separate from the
+    API's bearer tokens: a cookie never authenticates an API call, nor a token a page."""
+
+    __tablename__ = "console_sessions"
+
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ApiToken(Base):

@@ -1,0 +1,11 @@
+"""The console's pages, one module per back-office area."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    from lvyue.web.pages import home, orders
+
+    return [home.router, orders.router]

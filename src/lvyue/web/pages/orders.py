@@ -1,0 +1,195 @@
+"""订单 › 履约看板: orders with every check's deadline and clause, the at-risk list, one
+order's explanation, and shipping (with the BTAS code bound when the category needs it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lvyue.api.auth import own_order
+from lvyue.api.deps import SessionDep
+from lvyue.api.routes_workflows.btas import ShipWithCodeIn
+from lvyue.api.routes_workflows.common import actor_of
+from lvyue.engine.explain import explain_order
+from lvyue.engine.online import evaluate_order
+from lvyue.engine.verdict import Verdict
+from lvyue.model.enums import VerdictStatus
+from lvyue.store.tables import Order, Shipment
+from lvyue.web.lists import PAGE_SIZE, Sort, after, export, page_of
+from lvyue.web.pages.common import form_errors, refusal_text, scope_of
+from lvyue.web.render import page
+from lvyue.web.security import Caller, acting, need, now_of
+from lvyue.workflows import config
+from lvyue.workflows.actions import inspection as btas
+from lvyue.workflows.actions.common import NotFound
+from lvyue.workflows.actions.facts import facts_for, order_facts
+from lvyue.workflows.machine import Refusal
+
+router = APIRouter()
+View = Annotated[Caller, Depends(need("orders:view"))]
+AT_RISK_SCAN = 2000  # the newest unshipped orders scanned for the at-risk list
+AT_RISK_SHOWN = 30
+LIVE = (VerdictStatus.PENDING, VerdictStatus.AT_RISK)
+
+
+def verdicts_of(session: Session, orders: Sequence[Order], now: datetime) -> list[list[Verdict]]:
+    """The engine's verdicts on each order now (the API's ``/workflows/orders/{id}/verdicts``)."""
+    rules = config.rules()
+    return [evaluate_order(facts, now, rules) for facts in facts_for(session, orders)]
+
+
+def _orders_query(
+    scope: str | None, shipped: str, sort: str, cursor: str | None
+) -> tuple[Any, Sort]:
+    query = select(Order)
+    if scope is not None:
+        query = query.where(Order.merchant_id == scope)
+    if shipped != "all":
+        has = select(Shipment.order_id).where(Shipment.order_id == Order.order_id).exists()
+        query = query.where(has if shipped == "yes" else ~has)
+    order = Sort(Order.pay_time, Order.order_id, descending=sort != "pay_asc")
+    return after(query, order, cursor), order
+
+
+@router.get("/orders", response_class=HTMLResponse)
+def orders_board(
+    request: Request,
+    session: SessionDep,
+    caller: View,
+    merchant: Annotated[str | None, Query(max_length=64)] = None,
+    shipped: Literal["all", "yes", "no"] = "all",
+    sort: Literal["pay_desc", "pay_asc"] = "pay_desc",
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+    format: Literal["html", "csv", "xlsx"] = "html",
+) -> Response:
+    scope = scope_of(caller, merchant or None)
+    now = now_of(request)
+    query, _ = _orders_query(scope, shipped, sort, cursor)
+    if format != "html":
+        return _export(session, query, now, format)
+    rows = session.scalars(query.limit(PAGE_SIZE + 1)).all()
+    shown = page_of(rows, PAGE_SIZE, lambda o: (o.pay_time, o.order_id))
+    verdicts = verdicts_of(session, shown.rows, now)
+    return page(
+        request,
+        "orders.html",
+        caller,
+        title="履约看板",
+        orders=list(zip(shown.rows, verdicts, strict=True)),
+        next_cursor=shown.next_cursor,
+        filters={"merchant": merchant or "", "shipped": shipped, "sort": sort},
+        now=now,
+    )
+
+
+def _export(session: Session, query: Any, now: datetime, fmt: str) -> Response:
+    from lvyue.web.lists import EXPORT_CAP
+
+    orders = session.scalars(query.limit(EXPORT_CAP)).all()
+    rows: list[list[Any]] = []
+    for order, verdicts in zip(orders, verdicts_of(session, orders, now), strict=True):
+        head: list[Any] = [order.order_id, order.merchant_id, order.category, order.pay_time]
+        rows.extend(
+            [*head, v.check.value, v.status.value, v.deadline, v.done_at, v.clauses]
+            for v in verdicts
+        )
+        if not verdicts:
+            rows.append(head)
+    header = ["order_id", "merchant_id", "category", "pay_time (北京时间)", "check", "status",
+              "deadline (北京时间)", "done_at (北京时间)", "clauses"]  # fmt: skip
+    return export("orders", header, rows, fmt)
+
+
+@router.get("/orders/at-risk", response_class=HTMLResponse)
+def at_risk(
+    request: Request,
+    session: SessionDep,
+    caller: View,
+    merchant: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """Pending and at-risk deadlines of the newest unshipped orders, soonest first (htmx)."""
+    scope = scope_of(caller, merchant or None)
+    now = now_of(request)
+    query, _ = _orders_query(scope, "no", "pay_desc", None)
+    orders = session.scalars(query.limit(AT_RISK_SCAN)).all()
+    live = [
+        (order, v)
+        for order, verdicts in zip(orders, verdicts_of(session, orders, now), strict=True)
+        for v in verdicts
+        if v.status in LIVE and v.deadline is not None
+    ]
+    live.sort(key=lambda pair: (pair[1].deadline, pair[0].order_id))
+    return page(request, "at_risk.html", caller, items=live[:AT_RISK_SHOWN], scanned=len(orders))
+
+
+@router.get("/orders/{order_id}", response_class=HTMLResponse)
+def order_detail(order_id: str, request: Request, session: SessionDep, caller: View) -> Response:
+    order = own_order(session, caller.principal, order_id)  # another merchant's: 404
+    return _detail(request, session, caller, order)
+
+
+def _detail(
+    request: Request,
+    session: Session,
+    caller: Caller,
+    order: Order,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    now = now_of(request)
+    explained = explain_order(order_facts(session, order), now, config.rules())
+    return page(
+        request,
+        "order.html",
+        caller,
+        status_code=status_code,
+        title=f"订单 {order.order_id}",
+        order=order,
+        shipment=session.get(Shipment, order.order_id),
+        explained=explained,
+        rules=config.rules(),
+        **context,
+    )
+
+
+@router.post("/orders/{order_id}/ship", response_class=HTMLResponse)
+def ship(
+    order_id: str,
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(acting("orders:ship"))],
+    carrier: Annotated[str, Form()] = "",
+    waybill: Annotated[str, Form()] = "",
+    inspection_code: Annotated[str, Form()] = "",
+    item_id: Annotated[str, Form()] = "",
+) -> Response:
+    """绑码发货: the API's ``POST /btas/orders/{id}/ship`` use case, from a form."""
+    order = own_order(session, caller.principal, order_id)
+    try:
+        body = ShipWithCodeIn(
+            carrier=carrier,
+            waybill=waybill,
+            inspection_code=inspection_code or None,
+            item_id=item_id or None,
+            packing_video=None,
+        )
+    except ValidationError as error:
+        return _detail(request, session, caller, order, 422, ship_error=form_errors(error))
+    try:
+        btas.ship_with_code(
+            session, config.rules(), config.signer(), order, actor_of(caller.principal),
+            now_of(request), code=body.inspection_code, item_id=body.item_id,
+            parcel=btas.Parcel(body.carrier, body.waybill, body.packing_video),
+        )  # fmt: skip
+        session.commit()
+    except (Refusal, NotFound) as error:
+        session.rollback()
+        return _detail(request, session, caller, order, 409, ship_error=refusal_text(error))
+    return RedirectResponse(f"/console/orders/{order_id}?shipped=1", status_code=303)

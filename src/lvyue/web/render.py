@@ -1,0 +1,82 @@
+"""Jinja2 rendering: the package's templates, Beijing time at the edge, the navigation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from lvyue.model import format_beijing
+from lvyue.web.security import Caller
+
+# (label, path, permission): the side navigation; an item shows only to who may open it.
+MERCHANT_NAV = (
+    ("履约看板", "/console/orders", "orders:view"),
+    ("违规与处罚", "/console/violations", "penalties:view"),
+    ("报备中心", "/console/reports", "reports:file"),
+    ("BTAS质检", "/console/btas", "inspection:manage"),
+    ("售后", "/console/after-sales", "orders:view"),
+    ("物流诊断", "/console/diagnosis", "logistics_diagnosis:view"),
+    ("岗位管理", "/console/positions", "accounts:manage"),
+)
+OPERATOR_NAV = (
+    ("运营看板 Dashboard", "/console/dashboard", "penalties:view"),
+    ("规则中心", "/console/rules", "penalties:view"),
+    ("报备审核", "/console/review", "reports:review"),
+    ("违规与处罚", "/console/violations", "penalties:view"),
+    ("处置措施 Measures", "/console/measures", "penalties:manage"),
+    ("隔离区 Quarantine", "/console/quarantine", "quarantine:manage"),
+    ("审计日志 Audit", "/console/audit", "audit:view"),
+    ("订单", "/console/orders", "orders:view"),
+)
+
+STATUS_LABELS = {
+    "ok": "合规 ok",
+    "violated": "违规 violated",
+    "pending": "待处理 pending",
+    "at_risk": "临期 at_risk",
+    "exempted": "豁免 exempted",
+    "not_applicable": "不适用",
+}
+
+
+def beijing(moment: datetime | None) -> str:
+    return "" if moment is None else format_beijing(moment)
+
+
+env = Environment(
+    loader=PackageLoader("lvyue.web", "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.filters["beijing"] = beijing
+env.globals["STATUS_LABELS"] = STATUS_LABELS
+
+
+def nav_for(caller: Caller | None) -> list[tuple[str, str]]:
+    if caller is None:
+        return []
+    # Every item shows: opening one without its permission names the permission (LD-9).
+    items = OPERATOR_NAV if caller.is_operator else MERCHANT_NAV
+    return [(label, path) for label, path, _ in items]
+
+
+def page(
+    request: Request,
+    template: str,
+    caller: Caller | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    html = env.get_template(template).render(
+        request=request,
+        caller=caller,
+        nav=nav_for(caller),
+        path=request.url.path,
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)
