@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from lvyue.web.pages import home, orders
+    from lvyue.web.pages import home, orders, reports
 
-    return [home.router, orders.router]
+    return [home.router, orders.router, reports.router]
