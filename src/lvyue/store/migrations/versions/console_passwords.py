@@ -1,7 +1,7 @@
 """Console log-in: account password hashes and console sessions.
 
 Revision ID: console_passwords
-Revises: 0002_workflows
+Revises: integrity_auth_token_expiry
 Create Date: 2026-12-06 21:10:00
 
 """
@@ -15,7 +15,7 @@ from lvyue.store.types import UtcDateTime
 
 # revision identifiers, used by Alembic.
 revision: str = "console_passwords"
-down_revision: str | Sequence[str] | None = "0002_workflows"
+down_revision: str | Sequence[str] | None = "integrity_auth_token_expiry"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
