@@ -33,3 +33,95 @@ def test_sf7_cross_border_gets_120_hours_in_the_window(evaluate: Evaluate) -> No
     assert (v["after", "", "first_hub"]["clauses"], v["after", "", "first_hub"]["status"]) == (
         "DR-2b", "ok")  # fmt: skip
     assert v["last", "", "pickup"]["clauses"] == "DR-2a"  # SF-6 is domestic only
+
+
+def _req(aid: str, oid: str, created: str, **kw: str) -> dict[str, str]:
+    return {"aftersale_id": aid, "order_id": oid, "type": "return_refund", "created_at": created,
+            **kw}  # fmt: skip
+
+
+SHIPPED = {"ship_time": "2023-01-05 10:00:00"}
+
+
+def test_sf9b_window_read_on_the_agreement(evaluate: Evaluate) -> None:
+    """(b) "期间,同意退货或者换货协议的售后申请": the agreement instant decides 28 d vs 7 d."""
+    v = evaluate(
+        AS_OF,
+        orders=[order(o, "2023-01-04 10:00:00", **SHIPPED) for o in ("o1", "o2", "o3")],
+        after_sales=[
+            # created before the window, agreed on its first second: 28 d
+            _req("before", "o1", "2023-01-12 10:00:00", merchant_decision="agreed",
+                 merchant_handled_at="2023-01-14 00:00:00"),
+            # created on the window's last day, agreed one second after it: daily 7 d
+            _req("after", "o2", "2023-01-29 10:00:00", merchant_decision="agreed",
+                 merchant_handled_at="2023-01-30 00:00:00"),
+            _req("last", "o3", "2023-01-29 10:00:00", merchant_decision="agreed",
+                 merchant_handled_at="2023-01-29 23:59:59"),
+        ],
+    )  # fmt: skip
+    before = v["o1", "before", "aftersale_consumer_return"]
+    assert (before["clauses"], before["deadline"]) == ("SF-9b", at("2023-02-11 00:00:00"))
+    after = v["o2", "after", "aftersale_consumer_return"]
+    assert (after["clauses"], after["deadline"]) == ("DR-3b", at("2023-02-06 00:00:00"))
+    last = v["o3", "last", "aftersale_consumer_return"]
+    assert (last["clauses"], last["deadline"]) == ("SF-9b", at("2023-02-26 23:59:59"))
+    assert v["o2", "after", "aftersale_merchant_confirm"]["clauses"] == "SF-9a"  # created in
+
+
+def test_sf9c_sf9d_windows_read_on_the_return_upload(evaluate: Evaluate) -> None:
+    """(c)/(d) "期间,…消费者完成退货物流单号上传": created before, uploaded inside -> 21 d;
+    created inside, uploaded after -> the daily 7 d / 48 h."""
+    v = evaluate(
+        AS_OF,
+        orders=[order(o, "2023-01-04 10:00:00", **SHIPPED) for o in ("o1", "o2")],
+        after_sales=[
+            _req("early", "o1", "2023-01-10 10:00:00", merchant_decision="agreed",
+                 merchant_handled_at="2023-01-11 10:00:00",
+                 return_shipped_at="2023-01-14 00:00:00",
+                 return_signed_at="2023-01-16 00:00:00"),
+            _req("late", "o2", "2023-01-29 10:00:00", merchant_decision="agreed",
+                 merchant_handled_at="2023-01-29 11:00:00",
+                 return_shipped_at="2023-01-30 00:00:00",
+                 return_signed_at="2023-02-01 00:00:00"),
+        ],
+    )  # fmt: skip
+    assert v["o1", "early", "aftersale_merchant_confirm"]["clauses"] == "DR-3a"  # created before
+    assert v["o1", "early", "aftersale_consumer_return"]["clauses"] == "DR-3b"  # agreed before
+    receive = v["o1", "early", "aftersale_merchant_receive"]
+    assert (receive["clauses"], receive["deadline"]) == ("SF-9c", at("2023-02-04 00:00:00"))
+    refund = v["o1", "early", "aftersale_refund"]
+    assert (refund["clauses"], refund["deadline"]) == ("SF-9d", at("2023-02-06 00:00:00"))
+    receive = v["o2", "late", "aftersale_merchant_receive"]
+    assert (receive["clauses"], receive["deadline"]) == ("DR-3c", at("2023-02-06 00:00:00"))
+    refund = v["o2", "late", "aftersale_refund"]
+    assert (refund["clauses"], refund["deadline"]) == ("DR-3d", at("2023-02-03 00:00:00"))
+    assert v["o2", "late", "aftersale_consumer_return"]["clauses"] == "SF-9b"  # agreed inside
+
+
+def test_consumer_return_clock_starts_at_agreement_never_at_rejection(
+    evaluate: Evaluate,
+) -> None:
+    v = evaluate(
+        AS_OF,
+        orders=[order(o, "2023-03-01 10:00:00", ship_time="2023-03-01 12:00:00")
+                for o in ("o1", "o2", "o3", "o4")],
+        after_sales=[
+            _req("agreed", "o1", "2023-03-02 10:00:00", merchant_decision="agreed",
+                 merchant_handled_at="2023-03-03 10:00:00"),
+            _req("rejected", "o2", "2023-03-02 10:00:00", merchant_decision="rejected",
+                 merchant_handled_at="2023-03-03 10:00:00"),
+            # no decision recorded: agreement only once the consumer uploaded a return
+            _req("legacy", "o3", "2023-03-02 10:00:00",
+                 merchant_handled_at="2023-03-03 10:00:00"),
+            _req("legacy_ret", "o4", "2023-03-02 10:00:00",
+                 merchant_handled_at="2023-03-03 10:00:00",
+                 return_shipped_at="2023-03-10 10:00:00"),
+        ],
+    )  # fmt: skip
+    agreed = v["o1", "agreed", "aftersale_consumer_return"]
+    assert (agreed["deadline"], agreed["status"]) == (at("2023-03-10 10:00:00"), "violated")
+    assert ("o2", "rejected", "aftersale_consumer_return") not in v
+    assert v["o2", "rejected", "aftersale_merchant_confirm"]["status"] == "ok"  # handled in time
+    assert ("o3", "legacy", "aftersale_consumer_return") not in v
+    legacy = v["o4", "legacy_ret", "aftersale_consumer_return"]
+    assert (legacy["deadline"], legacy["status"]) == (at("2023-03-10 10:00:00"), "ok")

@@ -94,7 +94,7 @@ def test_resolve_takes_an_order_as_json_or_file(tmp_path: Path) -> None:
         [row] = json.loads(out)
         assert code == 0 and row["clause"] == "SF-4"
         assert row["deadline"] == "2023-02-04T23:59:59+08:00"
-    code, out, _ = run("resolve", "--clock", "aftersale_created=2023-01-20 00:00",
+    code, out, _ = run("resolve", "--clock", "return_shipped=2023-01-20 00:00",
                        "--flag", "shipped_before_aftersale",
                        "--parameter", "aftersale.refund.limit", "--explain", "--json")  # fmt: skip
     [row] = json.loads(out)

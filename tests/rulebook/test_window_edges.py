@@ -51,14 +51,14 @@ EDGES = [
      "2023-01-13 23:59:59", "2023-01-14 00:00:00", "DR-2b", "SF-7"),
     ("SF-7", "first_hub.limit", DOMESTIC_SPOT, "ship_time",
      "2023-02-04 23:59:59", "2023-02-05 00:00:00", "SF-7", "DR-2b"),
-    # after-sales requests created 2023-01-14 00:00:00 – 2023-01-29 23:59:59, after shipping
+    # after-sales steps 2023-01-14 00:00:00 – 2023-01-29 23:59:59, after shipping
     *[
-        (cid, param, AFTER_SHIP, "aftersale_created", before, after, first, second)
-        for cid, param, daily in [
-            ("SF-9a", "aftersale.merchant_confirm.limit", "DR-3a"),
-            ("SF-9b", "aftersale.consumer_return.limit", "DR-3b"),
-            ("SF-9c", "aftersale.merchant_receive.limit", "DR-3c"),
-            ("SF-9d", "aftersale.refund.limit", "DR-3d"),
+        (cid, param, AFTER_SHIP, clock, before, after, first, second)
+        for cid, param, daily, clock in [  # each step on its own event (SF-9 as worded)
+            ("SF-9a", "aftersale.merchant_confirm.limit", "DR-3a", "aftersale_created"),
+            ("SF-9b", "aftersale.consumer_return.limit", "DR-3b", "aftersale_agreed"),
+            ("SF-9c", "aftersale.merchant_receive.limit", "DR-3c", "return_shipped"),
+            ("SF-9d", "aftersale.refund.limit", "DR-3d", "return_shipped"),
         ]
         for before, after, first, second in [
             ("2023-01-13 23:59:59", "2023-01-14 00:00:00", daily, cid),

@@ -11,6 +11,10 @@ path through the Ibis expressions in :mod:`lvyue.engine.batch`, which cite the s
 - **After-sales windows** (SF-9): "before the merchant ships, daily rules". The rulebook scopes
   SF-9 on the flag ``shipped_before_aftersale``, true when the order's ship time is at or
   before the request time (both as of the evaluation instant).
+- **Agreement** (SF-9b): the consumer's return clock starts when the merchant *agreed*
+  (``merchant_decision = agreed``), never at a rejection. A row without a decision (facts
+  written before the column existed) counts as agreed only once the consumer uploaded a
+  return, which the platform allows only after agreement.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from datetime import datetime
 
 HUB_KINDS = ("hub_arrival", "hub_departure")
 RETURN_TYPES = ("return_refund", "exchange")  # the requests where goods travel back
+AGREED, REJECTED = "agreed", "rejected"  # after_sales.merchant_decision
 SHIPPED_BEFORE_AFTERSALE = "shipped_before_aftersale"  # the SF-9 flag (rulebook FLAGS)
 
 
@@ -49,3 +54,14 @@ def hub_clock(pickup: datetime | None, first_hub: datetime | None) -> datetime |
 def shipped_before(ship: datetime | None, created: datetime) -> bool:
     """SF-9: the order had shipped when the after-sales request was made."""
     return ship is not None and ship <= created
+
+
+def agreed_at(
+    handled: datetime | None, decision: str | None, return_shipped: datetime | None
+) -> datetime | None:
+    """SF-9b: the instant the merchant agreed (all three as of the evaluation instant)."""
+    if handled is None or decision == REJECTED:
+        return None
+    if decision == AGREED or return_shipped is not None:
+        return handled
+    return None

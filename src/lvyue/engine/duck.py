@@ -39,7 +39,7 @@ BATCH_COLUMNS: dict[str, tuple[str, ...]] = {
     "tracking": ("carrier", "waybill", "time", "kind"),
     "after_sales": ("aftersale_id", "order_id", "type", "created_at", "merchant_handled_at",
                     "return_shipped_at", "merchant_received_at", "return_signed_at",
-                    "refunded_at"),
+                    "refunded_at", "merchant_decision"),
     "reports": ("merchant_id", "status", "order_ids", "new_deadline"),
     "inspections": ("inspection_code", "merchant_id", "result", "inspected_at"),
 }  # fmt: skip

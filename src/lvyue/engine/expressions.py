@@ -358,7 +358,7 @@ def _settlement(inp: Inputs, orders: ir.Table) -> ir.Table:
 
 AFTERSALE_CLOCKS = {
     Clock.AFTERSALE_CREATED: "created_at",
-    Clock.AFTERSALE_AGREED: "merchant_handled_at",
+    Clock.AFTERSALE_AGREED: "agreed_at",
     Clock.RETURN_SHIPPED: "return_shipped_at",
     Clock.RETURN_SIGNED: "return_signed_at",
 }
@@ -373,7 +373,16 @@ def _after_sales(inp: Inputs, orders: ir.Table) -> list[ir.Table]:
               ("created_at", "merchant_handled_at", "return_shipped_at",
                "merchant_received_at", "return_signed_at", "refunded_at")}  # fmt: skip
     a = a.mutate(**masked).filter(lambda x: x.created_at.notnull())
-    a = a.select("aftersale_id", "order_id", a.type.name("request_type"), *masked)
+    decision = a.merchant_decision
+    agreed = ibis.ifelse(  # clocks.agreed_at (SF-9b)
+        a.merchant_handled_at.notnull()
+        & (decision.isnull() | (decision != ck.REJECTED))
+        & ((decision == ck.AGREED).fill_null(False) | a.return_shipped_at.notnull()),
+        a.merchant_handled_at,
+        NULL_INT,
+    )
+    a = a.mutate(agreed_at=agreed)
+    a = a.select("aftersale_id", "order_id", a.type.name("request_type"), *masked, "agreed_at")
     rank = ibis.row_number().over(group_by=a.order_id, order_by=a.aftersale_id) + 1
     a = a.mutate(aftersale_rank=rank)  # SORT_COLUMNS: after the order's own checks (rank 0)
     rows = orders.join(a, "order_id")

@@ -291,7 +291,7 @@ AFTERSALE_CHECKS: tuple[tuple[Check, str, str, str, bool], ...] = (
     (Check.AFTERSALE_MERCHANT_CONFIRM, "aftersale.merchant_confirm.limit",
      "created_at", "merchant_handled_at", False),
     (Check.AFTERSALE_CONSUMER_RETURN, "aftersale.consumer_return.limit",
-     "merchant_handled_at", "return_shipped_at", True),
+     "agreed_at", "return_shipped_at", True),
     (Check.AFTERSALE_MERCHANT_RECEIVE, "aftersale.merchant_receive.limit",
      "return_shipped_at", "merchant_received_at", True),
     (Check.AFTERSALE_REFUND, "aftersale.refund.limit",
@@ -299,14 +299,27 @@ AFTERSALE_CHECKS: tuple[tuple[Check, str, str, str, bool], ...] = (
 )  # fmt: skip
 
 
+_STEPS = ("created_at", "merchant_handled_at", "return_shipped_at", "merchant_received_at",
+          "return_signed_at", "refunded_at")  # fmt: skip
+
+
+def request_moments(request: AfterSale, as_of: datetime) -> dict[str, datetime | None]:
+    """The request's step instants as of ``as_of``, and ``agreed_at`` (clocks.agreed_at)."""
+    out = {name: ck.seen(getattr(request, name), as_of) for name in _STEPS}
+    out["agreed_at"] = ck.agreed_at(
+        out["merchant_handled_at"], request.merchant_decision, out["return_shipped_at"]
+    )
+    return out
+
+
 def _aftersale_ctx(order: _Order, request: AfterSale, created: datetime) -> OrderContext:
     """The request's context: its clocks, and the SF-9 flag when the order had shipped."""
-    as_of = order.as_of
+    seen = request_moments(request, order.as_of)
     moments = {
         Clock.AFTERSALE_CREATED: created,
-        Clock.AFTERSALE_AGREED: ck.seen(request.merchant_handled_at, as_of),
-        Clock.RETURN_SHIPPED: ck.seen(request.return_shipped_at, as_of),
-        Clock.RETURN_SIGNED: ck.seen(request.return_signed_at, as_of),
+        Clock.AFTERSALE_AGREED: seen["agreed_at"],
+        Clock.RETURN_SHIPPED: seen["return_shipped_at"],
+        Clock.RETURN_SIGNED: seen["return_signed_at"],
     }
     anchors = {**order.anchors, **{c: m for c, m in moments.items() if m is not None}}
     flags = order.ctx.flags
@@ -335,16 +348,17 @@ def _after_sale(order: _Order, request: AfterSale, rb: Resolves) -> list[Verdict
     if created is None:
         return []
     ctx = _aftersale_ctx(order, request, created)
+    seen = request_moments(request, as_of)
     out: list[Verdict | None] = []
     for check, parameter, start, done, returns_only in AFTERSALE_CHECKS:
         if returns_only and request.type not in ck.RETURN_TYPES:
             continue
-        if ck.seen(getattr(request, start), as_of) is None:
+        if seen[start] is None:
             continue
         answer = rb.resolve(parameter, ctx)
         deadline = deadline_from(answer, ctx.clocks) if answer else None
         if answer is None or deadline is None:
             continue
-        met = ck.seen(getattr(request, done), as_of)
+        met = seen[done]
         out.append(_timed(order, check, deadline, met, answer.clause_id, request.aftersale_id))
     return out

@@ -31,6 +31,7 @@ class AfterSale:
     merchant_received_at: datetime | None = None
     return_signed_at: datetime | None = None
     refunded_at: datetime | None = None
+    merchant_decision: str | None = None  # agreed | rejected (None: not recorded)
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ _ORDER_COLUMNS = [
 _AFTERSALE_COLUMNS = [
     "aftersale_id", "order_id", "type", "created_at", "merchant_handled_at",
     "return_shipped_at", "merchant_received_at", "return_signed_at", "refunded_at",
+    "merchant_decision",
 ]  # fmt: skip
 
 
@@ -176,6 +178,7 @@ def _after_sale(row: dict[str, Any]) -> AfterSale:
         merchant_received_at=row["merchant_received_at"],
         return_signed_at=row["return_signed_at"],
         refunded_at=row["refunded_at"],
+        merchant_decision=row["merchant_decision"],
     )
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from lvyue.model.enums import (
     AfterSaleType,
     InspectionResult,
+    MerchantDecision,
     MerchantType,
     ReportStatus,
     ReportType,
@@ -107,6 +108,7 @@ AFTER_SALES = TableSpec(
         _time("merchant_received_at"),
         _time("return_signed_at"),
         _time("refunded_at"),
+        _enum("merchant_decision", MerchantDecision, required=False),  # SF-9b: agreed|rejected
     ),
     key=("aftersale_id",),
 )

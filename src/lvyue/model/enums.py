@@ -39,6 +39,13 @@ class AfterSaleType(StrEnum):
     EXCHANGE = "exchange"  # 换货
 
 
+class MerchantDecision(StrEnum):
+    """The merchant's answer to an after-sales request (docs/formats.md, SF-9b)."""
+
+    AGREED = "agreed"  # 同意退货或者换货协议 (or refund, for refund-only requests)
+    REJECTED = "rejected"  # 拒绝
+
+
 class ReportType(StrEnum):
     FORCE_MAJEURE = "force_majeure"  # 不可抗力
     ADDRESS_ABNORMAL = "address_abnormal"  # 消费者地址异常

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from lvyue.model.enums import AfterSaleType, Check, VerdictStatus
+from lvyue.model.enums import AfterSaleType, Check, MerchantDecision, VerdictStatus
 from lvyue.sim.labels import Labels
 from lvyue.sim.orders import NONE, Columns
 from lvyue.sim.seasons import DAY, HOUR
@@ -82,5 +82,7 @@ def after_sales_table(
             "merchant_received_at": np.where(goods, received, NONE),
             "return_signed_at": np.where(goods, signed_back, NONE),
             "refunded_at": refunded,
+            # every simulated request ends refunded or re-shipped: the merchant agreed (SF-9b)
+            "merchant_decision": pa.array(np.full(k, MerchantDecision.AGREED.value), pa.string()),
         }
     )
