@@ -23,7 +23,7 @@ def _shipped_order(service: ServiceWorld, clock: Clock, make_order: OrderFactory
         f"/orders/{order}/shipment",
         json={
             "carrier": "zhongtong",
-            "waybill": f"ZT{order[-10:]}",
+            "waybill": f"ZT-{order}",
             "ship_time": format_instant(clock.now),
         },
         headers=service.auth("m1.main"),

@@ -51,7 +51,7 @@ def _return(service: ServiceWorld, inspection_id: str) -> None:
 
 
 def _ship(service: ServiceWorld, order_id: str, code: str | None, **extra: Any) -> Any:
-    body = {"carrier": "zhongtong", "waybill": f"ZT{order_id[-8:]}", "inspection_code": code}
+    body = {"carrier": "zhongtong", "waybill": f"ZT-{order_id}", "inspection_code": code}
     return service.client.post(
         f"/btas/orders/{order_id}/ship", json={**body, **extra}, headers=service.auth("m1.main")
     )

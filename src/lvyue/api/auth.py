@@ -136,4 +136,5 @@ def write_scope(principal: Principal) -> Scope:
     from lvyue.tracking.carriers import CARRIERS
 
     carrier = principal.organisation if principal.organisation in CARRIERS else None
-    return Scope(merchant_id=principal.merchant_id, carrier=carrier)
+    may_ship = "orders:ship" in principal.permissions
+    return Scope(merchant_id=principal.merchant_id, carrier=carrier, may_ship=may_ship)

@@ -27,26 +27,27 @@ from lvyue.api.auth import (
 )
 from lvyue.api.deps import SessionDep, content_type, json_only
 from lvyue.api.idempotency import IdemKey, fingerprint_of, run_once
-from lvyue.store import audit, utcnow
-from lvyue.store.hooks import ShipRefused, ship_checks
+from lvyue.api.routes_workflows.common import service_now
+from lvyue.store import audit
+from lvyue.store.hooks import ShipRefused
 from lvyue.store.ingest import (
     BatchResult,
     Outcome,
     RowRejected,
     apply_after_sale,
     apply_order,
-    apply_shipment,
     apply_tracking,
     ingest_rows,
 )
 from lvyue.store.rows import AfterSaleRow, OrderRow, ShipmentIn, TrackingRow
+from lvyue.store.shipping import ShipForbidden, Shipper, ship
 
 # Authentication first: no unauthenticated caller learns anything, not even a 415 or 422.
 router = APIRouter(tags=["facts"], dependencies=[Depends(current_principal)])
 Table = Literal["orders", "tracking", "after_sales"]
 MAX_BATCH_ROWS = 50_000
 MAX_ERRORS_SHOWN = 100
-_STATUS = {"conflict": 409, "not_found": 404, "invalid": 422}
+_STATUS = {"conflict": 409, "not_found": 404, "forbidden": 403, "invalid": 422}
 
 
 class Applied(BaseModel):
@@ -68,6 +69,8 @@ class BatchOut(BaseModel):
 
 
 def _refused(error: RowRejected) -> HTTPException:
+    if isinstance(error, ShipForbidden):
+        return forbidden(error.permission)
     return HTTPException(_STATUS[error.kind], detail=str(error))
 
 
@@ -126,39 +129,20 @@ def ship_order(
     principal: Annotated[Principal, Depends(require("orders:ship"))],
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
-    """Ship an order with carrier and waybill (发货). Registered checks (e.g. BTAS codes, BT-3)
-    may refuse it with the clause."""
+    """Ship an order with carrier and waybill (发货) through the one ship use case
+    (``store.shipping``): rules (e.g. BTAS codes, BT-8) refuse with the clause (422); the
+    ship time is the server clock, or a claim at most an hour before it (else 422)."""
     order = own_order(session, principal, order_id)
+    shipper = Shipper(principal.account_id, "merchant", principal.permissions)
 
     def act() -> tuple[int, Any]:
         try:
-            for check in ship_checks():
-                check(session, order, body)
-            outcome = apply_shipment(
-                session,
-                order_id,
-                body.carrier,
-                body.waybill,
-                body.ship_time or utcnow(),
-                principal.account_id,
-                inspection_code=body.inspection_code,
-                packing_video=body.packing_video,
-            )
+            outcome = ship(session, order, body, shipper, now=service_now(request))
         except ShipRefused as error:
             detail = {"clause": error.clause, "message": error.message}
             raise HTTPException(422, detail=detail) from None
         except RowRejected as error:
             raise _refused(error) from None
-        if outcome != "unchanged":
-            audit(
-                session,
-                actor=principal.account_id,
-                action="order.ship",
-                entity="order",
-                entity_id=order_id,
-                merchant_id=order.merchant_id,
-                detail={"carrier": body.carrier, "waybill": body.waybill},
-            )
         return 201, Applied(id=order_id, outcome=outcome)
 
     return run_once(session, principal, idempotency_key, fingerprint_of(request, body), act)

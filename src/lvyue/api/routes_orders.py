@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from lvyue.api.auth import Principal, current_principal, merchant_scope, own_order, require
@@ -20,6 +20,11 @@ class ShipmentOut(BaseModel):
     carrier: str
     waybill: str
     ship_time: str
+    ship_time_source: str = Field(
+        description="server (the clock when recorded), claimed (the merchant's, within an "
+        "hour before recorded_at) or platform (the platform's own record)"
+    )
+    recorded_at: str | None
     inspection_code: str | None
     packing_video: str | None
 
@@ -88,6 +93,8 @@ def _order_out(order: Order, shipment: Shipment | None) -> dict[str, Any]:
             "carrier": shipment.carrier,
             "waybill": shipment.waybill,
             "ship_time": _iso(shipment.ship_time),
+            "ship_time_source": shipment.ship_time_source,
+            "recorded_at": _iso(shipment.recorded_at),
             "inspection_code": shipment.inspection_code,
             "packing_video": shipment.packing_video,
         },

@@ -21,6 +21,14 @@ TRUE_WORDS = ("true", "1", "yes", "t", "y")
 FALSE_WORDS = ("false", "0", "no", "f", "n")
 
 
+def cell_is_true(value: object) -> bool:
+    """One boolean cell read as the facts reader reads a column (``_convert_bool``): the
+    service and batch must not disagree on ``festival_open=t``."""
+    if isinstance(value, bool):
+        return value
+    return value is not None and str(value).lower() in TRUE_WORDS
+
+
 @dataclass(frozen=True)
 class Converted:
     values: pa.Array

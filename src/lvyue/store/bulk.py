@@ -78,9 +78,12 @@ def _orders(
             session.scalars(select(Merchant.merchant_id).where(Merchant.merchant_id.in_(chunk)))
         )
     new, rest = _split(items, lambda row: row.order_id, known)
-    orders, shipments, rejected = [], [], []
+    orders, rejected = [], []
     for number, raw, parsed in new:
         row: OrderRow = parsed  # type: ignore[assignment]
+        if row.parcel() is not None:
+            rest.append((number, raw, parsed))  # shipping is one use case (store.shipping)
+            continue
         refusal = merchant_refusal(row.merchant_id, scope, row.merchant_id in merchants)
         if refusal is not None:
             rejected.append((number, raw, refusal))
@@ -93,23 +96,9 @@ def _orders(
                 **row.model_dump(include=ORDER_COLUMNS),
             }
         )
-        if row.ship_time is not None and row.carrier and row.waybill:
-            shipments.append(
-                {
-                    "order_id": row.order_id,
-                    "merchant_id": row.merchant_id,
-                    "carrier": row.carrier,
-                    "waybill": row.waybill,
-                    "ship_time": row.ship_time,
-                    "inspection_code": row.inspection_code,
-                    "packing_video": None,
-                    "shipped_by": actor,
-                }
-            )
     if orders:
         session.execute(insert(Order), orders)
-    if shipments:
-        session.execute(insert(Shipment), shipments)
+    rest.sort(key=lambda item: item[0])
     return len(orders), rest, rejected
 
 

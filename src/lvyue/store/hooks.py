@@ -18,12 +18,14 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from lvyue.store.refusals import RowRejected
 from lvyue.store.rows import ShipmentIn
 from lvyue.store.tables import Order
 
 
-class ShipRefused(Exception):
-    """Shipping refused by a rule; the API answers 422 with the clause and the message."""
+class ShipRefused(RowRejected):
+    """Shipping refused by a rule; the API answers 422 with the clause and the message (in a
+    batch the row is quarantined with both)."""
 
     def __init__(self, clause: str, message: str) -> None:
         super().__init__(f"{clause}: {message}")

@@ -13,7 +13,6 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lvyue.store.bulk import insert_new  # the fast path for rows with new keys
+from lvyue.store.corrections import resend_order
 from lvyue.store.refusals import (
     ORDER_COLUMNS,
     Numbered,
@@ -31,6 +31,7 @@ from lvyue.store.refusals import (
 from lvyue.store.refusals import RowRejected as RowRejected  # re-exported for callers
 from lvyue.store.refusals import Scope as Scope
 from lvyue.store.rows import ROW_MODELS, AfterSaleRow, OrderRow, TrackingRow, describe
+from lvyue.store.shipping import ship, shipper_of
 from lvyue.store.tables import (
     AfterSale,
     Merchant,
@@ -88,70 +89,18 @@ def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Ou
     if order is not None and order.merchant_id != row.merchant_id:
         raise RowRejected(f"order_id: {row.order_id!r} is taken", "conflict")  # never say whose
     if order is None:
+        order = session.get(Order, row.order_id)  # just inserted
+        assert order is not None
         outcome: Outcome = "created"
     else:
-        merged = {**order.extra, **extra}
-        changed = _set(order, values) | _set(
-            order, {"extra": merged if merged != order.extra else None}
-        )
-        outcome = "updated" if changed else "unchanged"
-    if row.ship_time is not None and row.carrier and row.waybill:
-        shipped = apply_shipment(
-            session,
-            row.order_id,
-            row.carrier,
-            row.waybill,
-            row.ship_time,
-            actor,
-            inspection_code=row.inspection_code,
-        )
+        sent = {k: v for k, v in values.items() if k in row.model_fields_set}
+        outcome = "updated" if resend_order(session, order, sent, extra, actor) else "unchanged"
+    parcel = row.parcel()
+    if parcel is not None:
+        shipped = ship(session, order, parcel, shipper_of(scope, actor))
         if shipped != "unchanged" and outcome == "unchanged":
             outcome = "updated"
     return outcome
-
-
-def apply_shipment(
-    session: Session,
-    order_id: str,
-    carrier: str,
-    waybill: str,
-    ship_time: datetime,
-    actor: str,
-    *,
-    inspection_code: str | None = None,
-    packing_video: str | None = None,
-) -> Outcome:
-    """Record the shipping of an order; shipping it again with the same waybill changes
-    nothing, with another waybill is refused (one shipment per sub-order)."""
-    order = session.get(Order, order_id)
-    if order is None:
-        raise RowRejected(f"order_id: unknown order {order_id!r}", "not_found")
-    shipment = session.get(Shipment, order_id)
-    if shipment is not None:
-        if (shipment.carrier, shipment.waybill) != (carrier, waybill):
-            raise RowRejected(
-                f"order_id: {order_id!r} already shipped with "
-                f"{shipment.carrier} {shipment.waybill}",
-                "conflict",
-            )
-        changed = _set(
-            shipment, {"inspection_code": inspection_code, "packing_video": packing_video}
-        )
-        return "updated" if changed else "unchanged"
-    session.add(
-        Shipment(
-            order_id=order_id,
-            merchant_id=order.merchant_id,
-            carrier=carrier,
-            waybill=waybill,
-            ship_time=ship_time,
-            inspection_code=inspection_code,
-            packing_video=packing_video,
-            shipped_by=actor,
-        )
-    )
-    session.flush()
-    return "created"
 
 
 def apply_tracking(session: Session, row: TrackingRow, scope: Scope) -> Outcome:

@@ -17,9 +17,14 @@ Numbered = tuple[int, Mapping[str, Any], BaseModel]  # (line or row number, raw 
 
 class RowRejected(ValueError):
     """A valid-looking row that cannot be applied. ``kind``: ``conflict`` (taken, already
-    shipped), ``not_found`` (unknown or foreign reference) or ``invalid``."""
+    shipped), ``not_found`` (unknown or foreign reference), ``forbidden`` (a permission the
+    row needs, e.g. ``orders:ship`` for ship fields) or ``invalid``."""
 
-    def __init__(self, message: str, kind: Literal["conflict", "not_found", "invalid"] = "invalid"):
+    def __init__(
+        self,
+        message: str,
+        kind: Literal["conflict", "not_found", "forbidden", "invalid"] = "invalid",
+    ):
         super().__init__(message)
         self.kind = kind
 
@@ -30,6 +35,7 @@ class Scope:
 
     merchant_id: str | None = None
     carrier: str | None = None
+    may_ship: bool = False  # holds orders:ship: rows with ship fields ship the order
 
 
 ORDER_COLUMNS: set[str] = {

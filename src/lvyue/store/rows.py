@@ -68,6 +68,18 @@ class OrderRow(_Row):
             raise ValueError("ship_time, carrier and waybill go together (all or none)")
         return self
 
+    def parcel(self) -> ShipmentIn | None:
+        """The shipment the row carries (ship_time, carrier, waybill), if any."""
+        if self.ship_time is None or not self.carrier or not self.waybill:
+            return None
+        return ShipmentIn(
+            carrier=self.carrier,
+            waybill=self.waybill,
+            ship_time=self.ship_time,
+            inspection_code=self.inspection_code,
+            packing_video=None,
+        )
+
     def extra_columns(self) -> dict[str, Any]:
         """The optional columns, JSON-safe (times as ISO text with the Beijing offset)."""
         return {

@@ -126,19 +126,25 @@ class Order(Base):
     product_id: Mapped[str | None] = mapped_column(String(64))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # 1 as first recorded; each correction (audited as ``order.correct``) adds one
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class Shipment(Base):
-    """The shipping act (发货): carrier and waybill uploaded for an order; one per order."""
+    """The shipping act (发货): carrier and waybill uploaded for an order; one per order, and
+    one order per (carrier, waybill) — a parcel is one shipment (``store.shipping``)."""
 
     __tablename__ = "shipments"
-    __table_args__ = (Index("ix_shipments_carrier_waybill", "carrier", "waybill"),)
+    __table_args__ = (Index("ix_shipments_carrier_waybill", "carrier", "waybill", unique=True),)
 
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"), primary_key=True)
     merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.merchant_id"), index=True)
     carrier: Mapped[str] = mapped_column(String(32))
     waybill: Mapped[str] = mapped_column(String(64))
     ship_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    # server (the clock when recorded), claimed (a merchant's bounded claim) or platform
+    ship_time_source: Mapped[str] = mapped_column(String(16), default="server")
+    recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     inspection_code: Mapped[str | None] = mapped_column(String(128))
     packing_video: Mapped[str | None] = mapped_column(String(500))  # BT-9 reference
     shipped_by: Mapped[str | None] = mapped_column(String(64))

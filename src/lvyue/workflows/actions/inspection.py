@@ -11,7 +11,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lvyue.store.audit import audit
+from lvyue.store.hooks import ShipRefused
 from lvyue.store.permissions import Role
+from lvyue.store.refusals import RowRejected
+from lvyue.store.rows import ShipmentIn
+from lvyue.store.shipping import SHIP_PERMISSION, Shipper, ShipperKind, ship
 from lvyue.store.tables import Account, Order, Shipment
 from lvyue.store.workflow_tables import Inspection, InspectionCode
 from lvyue.workflows import inspection as btas
@@ -448,32 +452,24 @@ def _ship(
     now: datetime,
     parcel: Parcel,
 ) -> Shipment:
-    shipment = Shipment(
-        order_id=order.order_id,
-        merchant_id=order.merchant_id,
+    """Through the one ship use case; the route has checked the permission (``orders:ship``
+    for the merchant, ``inspection:inspect`` for the agency)."""
+    kind: ShipperKind = "agency" if actor.agency is not None else "merchant"
+    shipper = Shipper(actor.account_id, kind, frozenset({SHIP_PERMISSION[kind]}))
+    body = ShipmentIn(
         carrier=parcel.carrier,
         waybill=parcel.waybill,
-        ship_time=now,
+        ship_time=None,  # now: the server's clock
         inspection_code=code.code if code else None,
         packing_video=parcel.packing_video,
-        shipped_by=actor.account_id,
     )
-    session.add(shipment)
-    session.flush()
-    audit(
-        session,
-        actor=actor.account_id,
-        action="order.ship",
-        entity="order",
-        entity_id=order.order_id,
-        merchant_id=order.merchant_id,
-        clause="BT-8" if code else None,
-        detail={
-            "carrier": parcel.carrier,
-            "waybill": parcel.waybill,
-            "code_id": code.code_id if code else None,
-            "packing_video": parcel.packing_video,
-        },
-        at=now,
-    )
+    try:
+        ship(session, order, body, shipper, now=now, clause="BT-8" if code else None)
+    except ShipRefused as error:
+        raise Refusal(error.message, clause=error.clause, field="inspection_code") from None
+    except RowRejected as error:
+        refusal = Conflict if error.kind == "conflict" else Refusal
+        raise refusal(str(error), field="waybill") from None
+    shipment = session.get(Shipment, order.order_id)
+    assert shipment is not None  # just shipped
     return shipment

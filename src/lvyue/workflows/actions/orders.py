@@ -6,12 +6,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from lvyue.facts.convert import cell_is_true
 from lvyue.model.enums import MerchantType, ShipMode
 from lvyue.rulebook.context import FLAGS, Clock, OrderContext
 from lvyue.store.tables import Merchant, Order, Shipment
 from lvyue.workflows.actions.common import NotFound
-
-_TRUE = {"true", "1", "yes"}
 
 
 def load_order(session: Session, order_id: str, merchant_id: str | None = None) -> Order:
@@ -33,7 +32,7 @@ def context_of(
     order: Order, shipment: Shipment | None, established_store: bool, **clocks: datetime | None
 ) -> OrderContext:
     """``order_context`` from rows already loaded (the batch path of ``facts_for``)."""
-    flags = {f for f in FLAGS if str(order.extra.get(f, "")).strip().lower() in _TRUE}
+    flags = {f for f in FLAGS if cell_is_true(order.extra.get(f))}
     if order.delayed_shipping:
         flags.add("delayed_shipping")
     if established_store:

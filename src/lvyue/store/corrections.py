@@ -1,0 +1,70 @@
+"""Recorded order facts are never overwritten silently (docs/decisions/ship-facts-provenance.md).
+
+Re-sending an order (JSON, CSV, bulk) may only fill what had not happened yet — the receipt
+confirmation, the product — and each fill is audited (``order.update``). A different value for
+anything already recorded (pay_time, category, mode, the promise, a flag column) is refused:
+a correction is the platform's, with a reason, a new version and its verdicts re-judged
+(``POST /orders/{id}/corrections``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lvyue.model import format_instant
+from lvyue.store.audit import audit
+from lvyue.store.refusals import RowRejected
+from lvyue.store.tables import Order
+
+# Columns a re-sent order may fill while empty: events after the order was placed.
+FILLABLE = frozenset({"confirmed_receipt_time", "product_id"})
+CORRECT_VIA = "the platform (an operator's correction, with a reason)"
+
+
+def plain(value: Any) -> Any:
+    """A value as the audit log keeps it (JSON)."""
+    return format_instant(value) if isinstance(value, datetime) else value
+
+
+def resend_order(
+    session: Session, order: Order, values: dict[str, Any], extra: dict[str, Any], actor: str
+) -> bool:
+    """Apply a re-sent order row to ``order``: True if it filled anything (audited); raises
+    RowRejected (conflict) when it would change a recorded fact."""
+    filled: dict[str, Any] = {}
+    for name, value in values.items():
+        old = getattr(order, name)
+        if value is None or old == value:
+            continue  # an empty cell never erases what was recorded
+        if name not in FILLABLE or old is not None:
+            raise _rewrite(order, name, old)
+        filled[name] = value
+    new_extra = {k: v for k, v in extra.items() if order.extra.get(k) != v}
+    for name in new_extra:
+        raise _rewrite(order, name, order.extra.get(name))
+    if not filled:
+        return False
+    for name, value in filled.items():
+        setattr(order, name, value)
+    audit(
+        session,
+        actor=actor,
+        action="order.update",
+        entity="order",
+        entity_id=order.order_id,
+        merchant_id=order.merchant_id,
+        detail={"filled": {k: plain(v) for k, v in filled.items()}, "version": order.version},
+    )
+    return True
+
+
+def _rewrite(order: Order, name: str, old: Any) -> RowRejected:
+    recorded = "not recorded" if old is None else f"recorded as {plain(old)!r}"
+    return RowRejected(
+        f"{name}: order {order.order_id!r} has it {recorded}; a recorded fact is not changed "
+        f"by re-sending the order, it is corrected through {CORRECT_VIA}",
+        "conflict",
+    )

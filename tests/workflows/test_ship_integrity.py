@@ -1,0 +1,231 @@
+"""One way to ship (issue 11 item 3) and facts a merchant cannot rewrite (issue 12 items 1-2),
+through the API on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from lvyue.api.testing import ServiceWorld
+from lvyue.model import format_instant
+
+if TYPE_CHECKING:  # fixtures' types (conftest is not importable under importlib mode)
+    from conftest import Clock, OrderFactory
+
+PHONE = "二手商品>二手3C数码>手机"
+DRESS = "服饰内衣>女装>连衣裙"
+_ids = itertools.count(1)
+
+
+def _order(service: ServiceWorld, clock: Clock, **fields: Any) -> dict[str, Any]:
+    return {
+        "order_id": f"SI-{next(_ids)}-{service.backend}",
+        "merchant_id": "m1",
+        "merchant_type": "domestic",
+        "category": DRESS,
+        "ship_mode": "spot",
+        "pay_time": format_instant(clock.now - timedelta(hours=1)),
+        **fields,
+    }
+
+
+def _ingest_only(service: ServiceWorld) -> dict[str, str]:
+    """A sub-account of m1 holding orders:ingest and orders:view, not orders:ship."""
+    c, main = service.client, service.auth("m1.main")
+    pos = c.put(
+        "/positions",
+        json={"name": "录单员", "permissions": ["orders:ingest", "orders:view"]},
+        headers=main,
+    )
+    assert pos.status_code == 200, pos.text
+    created = c.post(
+        "/sub-accounts",
+        json={
+            "account_id": f"m1-ingest-{service.backend}-{next(_ids)}",
+            "name": "录单员",
+            "position_ids": [pos.json()["position_id"]],
+        },
+        headers=main,
+    )
+    assert created.status_code == 201, created.text
+    return {"Authorization": f"Bearer {created.json()['token']}"}
+
+
+def _verdict(service: ServiceWorld, order_id: str, check: str = "ship_deadline") -> str:
+    r = service.client.get(
+        f"/workflows/orders/{order_id}/verdicts", headers=service.auth("m1.main")
+    )
+    assert r.status_code == 200, r.text
+    (found,) = [v["status"] for v in r.json() if v["check"] == check]
+    return str(found)
+
+
+def _audit(service: ServiceWorld, order_id: str) -> list[str]:
+    r = service.client.get(
+        "/workflows/audit",
+        params={"entity": "order", "entity_id": order_id},
+        headers=service.auth("operator"),
+    )
+    assert r.status_code == 200, r.text
+    return [e["action"] for e in r.json()]
+
+
+def _csv(rows: list[dict[str, Any]]) -> bytes:
+    header = list(rows[0])
+    lines = [",".join(header)] + [",".join(str(r.get(k, "")) for k in header) for r in rows]
+    return ("\n".join(lines) + "\n").encode()
+
+
+# --- issue 11 item 3: every entry point ships through the one use case ---
+
+
+def test_an_ingest_only_account_cannot_ship_a_phone_by_posting_the_order(
+    service: ServiceWorld, clock: Clock
+) -> None:
+    """Used to answer 201 and store the shipment: no orders:ship, no BT-8 code asked."""
+    c, ingest_only = service.client, _ingest_only(service)
+    parcel = {"ship_time": format_instant(clock.now), "carrier": "zhongtong"}
+    phone = _order(service, clock, category=PHONE, waybill=f"ZT-P-{next(_ids)}", **parcel)
+    r = c.post("/orders", json=phone, headers=ingest_only)
+    assert r.status_code == 403, r.text
+    assert r.json()["detail"]["permission"] == "orders:ship"
+    assert c.get(f"/orders/{phone['order_id']}", headers=service.auth("m1.main")).status_code == 404
+    # without ship fields the same account may still post the order
+    bare = {k: v for k, v in phone.items() if k not in ("ship_time", "carrier", "waybill")}
+    assert c.post("/orders", json=bare, headers=ingest_only).status_code == 201
+    # batch JSON and CSV: the row is quarantined naming the permission, nothing shipped
+    other = _order(service, clock, category=PHONE, waybill=f"ZT-P-{next(_ids)}", **parcel)
+    batch = c.post("/ingest/orders", json={"rows": [other]}, headers=ingest_only).json()
+    assert (batch["created"], len(batch["quarantined"])) == (0, 1)
+    assert "orders:ship" in batch["errors"][0]
+    third = _order(service, clock, category=PHONE, waybill=f"ZT-P-{next(_ids)}", **parcel)
+    headers = {**ingest_only, "Content-Type": "text/csv"}
+    csv = c.post("/ingest/orders/csv", content=_csv([third]), headers=headers).json()
+    assert (csv["created"], len(csv["quarantined"])) == (0, 1)
+    assert "orders:ship" in csv["errors"][0]
+
+
+def test_order_ingestion_runs_the_inspection_check_and_audits_the_shipment(
+    service: ServiceWorld, clock: Clock
+) -> None:
+    """With orders:ship, a phone still needs its inspection code (BT-1/BT-8) on every path;
+    a dress ships and the shipment is audited like the shipment endpoint's."""
+    c, main = service.client, service.auth("m1.main")
+    parcel = {"ship_time": format_instant(clock.now), "carrier": "zhongtong"}
+    phone = _order(service, clock, category=PHONE, waybill=f"ZT-P-{next(_ids)}", **parcel)
+    r = c.post("/orders", json=phone, headers=main)
+    assert r.status_code == 422 and "BT-1" in r.json()["detail"], r.text
+    batch = c.post("/ingest/orders", json={"rows": [phone]}, headers=main).json()
+    assert len(batch["quarantined"]) == 1 and "BT-1" in batch["errors"][0]
+    dress = _order(service, clock, waybill=f"ZT-D-{next(_ids)}", **parcel)
+    assert c.post("/orders", json=dress, headers=main).json()["outcome"] == "created"
+    assert _audit(service, dress["order_id"]) == ["order.ship"]
+    shipment = c.get(f"/orders/{dress['order_id']}", headers=main).json()["shipment"]
+    assert shipment["ship_time_source"] == "claimed"
+
+
+# --- issue 12 item 1: a merchant cannot erase its own violations ---
+
+
+def test_a_back_dated_ship_time_is_refused_and_the_violation_stays(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    """Used to answer 201 and flip ship_deadline from violated to ok."""
+    c, main = service.client, service.auth("m1.main")
+    paid = clock.now - timedelta(hours=72)
+    order = make_order(pay_time=format_instant(paid))
+    waybill = f"ZT-BD-{next(_ids)}-{service.backend}"
+    back_dated = {"carrier": "zhongtong", "waybill": waybill, "ship_time": format_instant(paid)}
+    r = c.post(f"/orders/{order}/shipment", json=back_dated, headers=main)
+    assert r.status_code == 422 and "ship_time" in r.json()["detail"], r.text
+    # the bound, both sides: 61 minutes before the server clock is refused, 59 accepted
+    early = {**back_dated, "ship_time": format_instant(clock.now - timedelta(minutes=61))}
+    assert c.post(f"/orders/{order}/shipment", json=early, headers=main).status_code == 422
+    ahead = {**back_dated, "ship_time": format_instant(clock.now + timedelta(minutes=6))}
+    assert c.post(f"/orders/{order}/shipment", json=ahead, headers=main).status_code == 422
+    claim = {**back_dated, "ship_time": format_instant(clock.now - timedelta(minutes=59))}
+    assert c.post(f"/orders/{order}/shipment", json=claim, headers=main).status_code == 201
+    shipment = c.get(f"/orders/{order}", headers=main).json()["shipment"]
+    assert shipment["ship_time_source"] == "claimed"
+    assert shipment["recorded_at"] == format_instant(clock.now)
+    assert _verdict(service, order) == "violated"
+    # shipping again with another time changes nothing
+    again = c.post(f"/orders/{order}/shipment", json=back_dated, headers=main)
+    assert again.json()["outcome"] == "unchanged"
+    assert _verdict(service, order) == "violated"
+
+
+def test_reposting_an_order_with_a_later_pay_time_is_refused(
+    service: ServiceWorld, clock: Clock
+) -> None:
+    """Used to answer 201 "updated" and flip the verdict; and left no audit row."""
+    c, main = service.client, service.auth("m1.main")
+    body = _order(service, clock, pay_time=format_instant(clock.now - timedelta(hours=72)))
+    assert c.post("/orders", json=body, headers=main).status_code == 201
+    ship = {"carrier": "zhongtong", "waybill": f"ZT-RP-{body['order_id']}"}
+    assert (
+        c.post(f"/orders/{body['order_id']}/shipment", json=ship, headers=main).status_code == 201
+    )
+    assert _verdict(service, body["order_id"]) == "violated"
+    later = {**body, "pay_time": format_instant(clock.now - timedelta(hours=2))}
+    r = c.post("/orders", json=later, headers=main)
+    assert r.status_code == 409 and "pay_time" in r.json()["detail"], r.text
+    batch = c.post("/ingest/orders", json={"rows": [later]}, headers=main).json()
+    assert len(batch["quarantined"]) == 1 and "pay_time" in batch["errors"][0]
+    for changed in (
+        {"category": "食品饮料>零食"},
+        {"ship_mode": "presale"},
+        {"festival_open": "t"},
+    ):
+        assert c.post("/orders", json={**body, **changed}, headers=main).status_code == 409
+    assert _verdict(service, body["order_id"]) == "violated"
+    # what had not happened yet may be filled, once, and it is audited
+    receipt = {**body, "confirmed_receipt_time": format_instant(clock.now)}
+    assert c.post("/orders", json=receipt, headers=main).json()["outcome"] == "updated"
+    assert _audit(service, body["order_id"]) == ["order.ship", "order.update"]
+    moved = {**body, "confirmed_receipt_time": format_instant(clock.now + timedelta(days=1))}
+    assert c.post("/orders", json=moved, headers=main).status_code == 409
+
+
+# --- issue 12 item 2: a waybill belongs to one shipment ---
+
+
+def test_a_waybill_belongs_to_one_shipment(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    """Used to answer 201 and show m1's scans (and credit m1's pickup) on m2's order."""
+    c = service.client
+    waybill = f"ZT-WB-{next(_ids)}-{service.backend}"
+    owner = make_order("m1")
+    parcel = {"carrier": "zhongtong", "waybill": waybill}
+    assert (
+        c.post(
+            f"/orders/{owner}/shipment", json=parcel, headers=service.auth("m1.main")
+        ).status_code
+        == 201
+    )
+    scan = {
+        "carrier": "zhongtong",
+        "waybill": waybill,
+        "time": format_instant(clock.now + timedelta(hours=2)),
+        "kind": "pickup",
+        "location": "杭州市",
+        "text": "【杭州市】快件已揽收, 收件人张三",
+    }
+    assert c.post("/tracking", json=scan, headers=service.auth("carrier")).status_code == 201
+    thief = make_order("m2")
+    r = c.post(f"/orders/{thief}/shipment", json=parcel, headers=service.auth("m2.main"))
+    assert r.status_code == 409, r.text
+    assert owner not in r.json()["detail"] and "m1" not in r.json()["detail"]  # never says whose
+    seen = c.get(f"/orders/{thief}", headers=service.auth("m2.main")).json()
+    assert seen["shipment"] is None and seen["tracking"] == []
+    # the same merchant's second order and the ingestion path are refused alike
+    second = make_order("m1")
+    again = c.post(f"/orders/{second}/shipment", json=parcel, headers=service.auth("m1.main"))
+    assert again.status_code == 409
+    row = _order(service, clock, merchant_id="m2", ship_time=format_instant(clock.now), **parcel)
+    batch = c.post("/ingest/orders", json={"rows": [row]}, headers=service.auth("m2.main")).json()
+    assert len(batch["quarantined"]) == 1 and "waybill" in batch["errors"][0]
+    own = c.get(f"/orders/{owner}", headers=service.auth("m1.main")).json()
+    assert [e["kind"] for e in own["tracking"]] == ["pickup"]
