@@ -1,7 +1,7 @@
 """Ship-time provenance, order versions, one shipment per (carrier, waybill).
 
 Revision ID: integrity_facts_0003
-Revises: 0002_workflows
+Revises: console_passwords
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 from lvyue.store.types import UtcDateTime
 
 revision: str = "integrity_facts_0003"
-down_revision: str | Sequence[str] | None = "0002_workflows"
+down_revision: str | Sequence[str] | None = "console_passwords"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
