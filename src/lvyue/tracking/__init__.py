@@ -38,7 +38,7 @@ from lvyue.tracking.kuaidi100 import (
     read_push_file,
     read_push_log,
 )
-from lvyue.tracking.scans import classify_scan, hub_event, is_hub, names_hub, text_kind
+from lvyue.tracking.scans import at_hub, classify_scan, hub_event, is_hub, scan_site, text_kind
 from lvyue.tracking.statuses import Status, lookup_status, status_for, status_kind
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "TrackingRow",
     "TrackingRowError",
     "UnknownCarrierError",
+    "at_hub",
     "carrier",
     "carrier_by_name",
     "carrier_label",
@@ -63,13 +64,13 @@ __all__ = [
     "is_hub",
     "load_carriers",
     "lookup_status",
-    "names_hub",
     "parse_saved_push",
     "parse_tracking_row",
     "push_sign",
     "read_push_file",
     "read_push_log",
     "read_tracking_csv",
+    "scan_site",
     "status_for",
     "status_kind",
     "text_kind",

@@ -91,7 +91,7 @@ def evaluate(lines: Iterable[CorpusLine]) -> Report:
     report = Report(kinds={kind: Score() for kind in TrackingKind})
     for line in lines:
         kind = classify_scan(line.text, line.status)
-        hub = at_hub(line.text, line.status)
+        hub = at_hub(line.text)
         report.lines += 1
         report.correct += kind is line.expected
         report.hub_event.add(line.expected in HUB_KINDS, kind in HUB_KINDS)
