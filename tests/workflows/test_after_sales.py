@@ -277,3 +277,46 @@ def test_two_sweeps_at_once_act_once(
             headers=service.auth("m1.main"),
         ).json()
         assert [e["action"] for e in trail].count("after_sale.auto_agree") == 1
+
+
+def _verdicts(service: ServiceWorld, order: str, aid: str) -> dict[str, dict[str, Any]]:
+    r = service.client.get(f"/workflows/orders/{order}/verdicts", headers=service.auth("m1.main"))
+    assert r.status_code == 200, r.text
+    return {v["check"]: v for v in r.json() if v["aftersale_id"] == aid}
+
+
+def test_agreement_starts_the_consumer_return_clock_a_rejection_does_not(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    """SF-9b (docs/decisions/rules-agreement-is-not-handling.md), through the service."""
+    seen = {}
+    for agree in (True, False):
+        order = _shipped_order(service, clock, make_order)
+        aid = _request(service, order)["aftersale_id"]
+        decided = _post(
+            service, f"/workflows/after-sales/{aid}/decision", "m1.main", {"agree": agree}
+        ).json()
+        assert decided["state"] == ("agreed" if agree else "rejected")
+        seen[agree] = _verdicts(service, order, aid)
+    assert seen[True]["aftersale_consumer_return"]["clauses"] == "DR-3b"
+    assert seen[True]["aftersale_merchant_confirm"]["status"] == "ok"
+    assert "aftersale_consumer_return" not in seen[False]
+    assert seen[False]["aftersale_merchant_confirm"]["status"] == "ok"  # a rejection answers
+
+
+def test_an_ingested_rejection_is_not_read_as_an_agreement(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    order = _shipped_order(service, clock, make_order)
+    row = {
+        "aftersale_id": f"AS-REJ-{order}",
+        "order_id": order,
+        "type": "return_refund",
+        "created_at": format_instant(clock.now),
+        "merchant_handled_at": format_instant(clock.advance(hours=2)),
+        "merchant_decision": "rejected",
+    }
+    r = service.client.post("/after-sales", json=row, headers=service.auth("m1.main"))
+    assert r.status_code == 201, r.text
+    assert _get(service, row["aftersale_id"])["state"] == "rejected"
+    assert "aftersale_consumer_return" not in _verdicts(service, order, row["aftersale_id"])

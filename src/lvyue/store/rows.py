@@ -16,6 +16,7 @@ from lvyue.model import (
     format_instant,
     parse_instant,
 )
+from lvyue.model.enums import MerchantDecision
 
 
 def _instant(value: Any) -> Any:
@@ -124,6 +125,7 @@ class AfterSaleRow(_Row):
     merchant_received_at: Instant | None = None
     return_signed_at: Instant | None = None
     refunded_at: Instant | None = None
+    merchant_decision: MerchantDecision | None = None  # SF-9b: agreed | rejected
 
 
 ROW_MODELS: dict[str, type[_Row]] = {

@@ -181,6 +181,7 @@ class AfterSale(Base):
     merchant_received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     return_signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     refunded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    merchant_decision: Mapped[str | None] = mapped_column(String(16))  # agreed | rejected
 
 
 class QuarantinedRow(Base):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from lvyue.engine.clocks import agreed_at
 from lvyue.model.enums import AfterSaleType, Check
 from lvyue.rulebook.context import Clock, OrderContext
 from lvyue.workflows.machine import Machine, Transition
@@ -96,6 +97,7 @@ class AfterSale:
     created_at: datetime
     order: OrderContext
     handled_at: datetime | None = None
+    decision: str | None = None  # agreed | rejected (facts format merchant_decision)
     return_shipped_at: datetime | None = None
     return_signed_at: datetime | None = None
     received_at: datetime | None = None
@@ -104,8 +106,9 @@ class AfterSale:
     def context(self) -> OrderContext:
         clocks = dict(self.order.clocks)
         clocks[Clock.AFTERSALE_CREATED] = self.created_at
-        if self.handled_at is not None:
-            clocks[Clock.AFTERSALE_AGREED] = self.handled_at
+        agreed = agreed_at(self.handled_at, self.decision, self.return_shipped_at)
+        if agreed is not None:  # SF-9b: an agreement, never a rejection
+            clocks[Clock.AFTERSALE_AGREED] = agreed
         if self.return_shipped_at is not None:
             clocks[Clock.RETURN_SHIPPED] = self.return_shipped_at
         if self.return_signed_at is not None:

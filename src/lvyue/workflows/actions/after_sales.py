@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lvyue.model.enums import AfterSaleType
+from lvyue.model.enums import AfterSaleType, MerchantDecision
 from lvyue.store.audit import audit
 from lvyue.store.tables import AfterSale, Order
 from lvyue.store.workflow_tables import AfterSaleState
@@ -40,7 +40,7 @@ def _initial_state(row: AfterSale) -> str:
     if row.return_shipped_at is not None:
         return "return_shipped"
     if row.merchant_handled_at is not None:
-        return "agreed"
+        return "rejected" if row.merchant_decision == MerchantDecision.REJECTED else "agreed"
     return "requested"
 
 
@@ -140,6 +140,16 @@ _STAMPS = {
 }
 
 
+# The merchant's (or the platform's, on the merchant's behalf) answer an event records (SF-9b).
+_DECISIONS = {
+    "agree": MerchantDecision.AGREED,
+    "auto_agree": MerchantDecision.AGREED,
+    "refund": MerchantDecision.AGREED,  # refund only: agreeing is refunding
+    "auto_refund": MerchantDecision.AGREED,
+    "reject": MerchantDecision.REJECTED,
+}
+
+
 def act(
     session: Session,
     loaded: Loaded,
@@ -164,6 +174,9 @@ def act(
     stamp = _STAMPS.get(event)
     if stamp is not None and getattr(loaded.request, stamp) is None:
         setattr(loaded.request, stamp, now)
+    decision = _DECISIONS.get(event)
+    if decision is not None and loaded.request.merchant_decision is None:
+        loaded.request.merchant_decision = decision.value
     if event in ("refund", "auto_refund") and loaded.request.merchant_handled_at is None:
         loaded.request.merchant_handled_at = now
     if event in ("receive", "auto_receive") and loaded.request.return_signed_at is None:
@@ -200,6 +213,15 @@ def due(session: Session, rules: Rules, loaded: Loaded) -> flow.Due | None:
     return flow.due(rules, _domain(session, loaded))
 
 
+# A request adopted without a recorded decision: the state it was given says the answer.
+_STATE_DECISION = {
+    "agreed": MerchantDecision.AGREED.value,
+    "return_shipped": MerchantDecision.AGREED.value,
+    "received": MerchantDecision.AGREED.value,
+    "rejected": MerchantDecision.REJECTED.value,
+}
+
+
 def _domain(session: Session, loaded: Loaded) -> flow.AfterSale:
     r = loaded.request
     return flow.AfterSale(
@@ -210,6 +232,7 @@ def _domain(session: Session, loaded: Loaded) -> flow.AfterSale:
         created_at=r.created_at,
         order=order_context(session, loaded.order),
         handled_at=r.merchant_handled_at,
+        decision=r.merchant_decision or _STATE_DECISION.get(loaded.status.state),
         return_shipped_at=r.return_shipped_at,
         return_signed_at=r.return_signed_at,
         received_at=r.merchant_received_at,

@@ -136,4 +136,5 @@ def _after_sale(r: AfterSale) -> AfterSaleFacts:
         r.merchant_received_at,
         r.return_signed_at,
         r.refunded_at,
+        r.merchant_decision,
     )
