@@ -128,7 +128,7 @@ def _expected(answer: Answer | None) -> tuple[object, ...] | None:
         value = ("number", v)
     else:
         value = ("modes", ";".join(sorted(m.value for m in v)))
-    return (value, answer.clause_id, ";".join(answer.overridden))
+    return (value, answer.cited, ";".join(answer.overridden))
 
 
 def _found(row: dict[str, Any]) -> tuple[object, ...]:

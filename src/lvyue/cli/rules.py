@@ -28,6 +28,7 @@ from lvyue.rulebook import (
     write_table,
 )
 from lvyue.rulebook.context import OrderContext
+from lvyue.rulebook.loader import load_categories
 
 rules_app = typer.Typer(
     help="The rulebook: announcements as clauses (list, show, check, resolve).",
@@ -72,6 +73,8 @@ def list_clauses(
 ) -> None:
     """Every clause of every announcement (one row per clause version)."""
     rb = _load(rulebook)
+    if parameter is not None and parameter not in rb.registry:
+        _fail(f"--parameter: unknown parameter {parameter!r} (see `lvyue rules list`)")
     clauses = [c for c in rb.clauses if parameter is None or c.parameter == parameter]
     if as_json:
         _echo_json([clause_json(c) for c in clauses])
@@ -208,13 +211,18 @@ def _pairs_table(title: str, pairs: list[Conflict]) -> Table:
 
 @rules_app.command("diff")
 def diff(rulebook: RulebookDirs = None, as_json: AsJson = False) -> None:
-    """What draft directories change: per parameter, old answer → new answer, with an example."""
+    """What draft directories change: per parameter, old answer → new answer, with an example.
+    Exit 1 when the rulebook with the draft has conflicts (listed), 2 on a bad file."""
     if not rulebook:
         _fail("give the draft with --rulebook DIR (repeatable)")
     base = _load(None)
-    changes = base.diff(_load(rulebook))
+    draft = _load(rulebook)
+    conflicts, _ = draft.check()
+    changes = base.diff(draft)
     if as_json:
         _echo_json([vars(c) for c in changes])
+        if conflicts:
+            raise typer.Exit(1)
         return
     table = Table(title=f"{len(changes)} changes (cells of order space)")
     for col in ("parameter", "before", "after", "cells", "for example"):
@@ -223,6 +231,9 @@ def diff(rulebook: RulebookDirs = None, as_json: AsJson = False) -> None:
         row = (c.parameter, c.before, c.after, str(c.cells), c.example)
         table.add_row(*(escape(x) for x in row))
     out.print(table)
+    if conflicts:
+        out.print(_pairs_table(f"[red]the draft has {len(conflicts)} conflicts[/red]", conflicts))
+        raise typer.Exit(1)
 
 
 @rules_app.command("table")
@@ -285,8 +296,10 @@ def resolve(
     """Every parameter for one order, with its value, clause and the clauses it overrode."""
     rb = _load(rulebook)
     ctx = _order(order, merchant_type, category, ship_mode, pay_time, ship_time, flag, clock)
+    notes = _assumptions(rb, ctx, order, merchant_type, ship_mode, rulebook)
     names = parameter or rb.parameters()
     rows: list[dict[str, Any]] = []
+    shown: dict[str, str] = {}
     conflicted = False
     for name in names:
         try:
@@ -299,13 +312,17 @@ def resolve(
             rows.append({"parameter": name, "conflict": str(exc)})
             continue
         row: dict[str, Any] = answer_json(answer, when) if answer else {"parameter": name}
+        if answer is not None:  # the value of the version in force, not the latest version's
+            shown[name] = format_value(answer.value)
         if explain:
             row["trace"] = [trace_json(t) for t in rb.trace(name, ctx)]
         rows.append(row)
+    for note in notes:
+        err.print(f"[yellow]note:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
     if as_json:
         _echo_json(rows)
     else:
-        _print_answers(rows, rb)
+        _print_answers(rows, shown)
         if explain:
             for name in names:
                 _print_trace(name, rb, ctx)
@@ -359,7 +376,41 @@ def _order(
         _fail(str(exc))
 
 
-def _print_answers(rows: list[dict[str, Any]], rb: Rulebook) -> None:
+def _assumptions(
+    rb: Rulebook,
+    ctx: OrderContext,
+    order: str | None,
+    merchant_type: str | None,
+    ship_mode: str | None,
+    dirs: list[Path] | None,
+) -> list[str]:
+    """What resolve assumed, said aloud: defaults applied and a category outside the taxonomy.
+    A misspelt leaf under a known top level is bad input (exit 2)."""
+    notes = []
+    given = order or ""
+    if merchant_type is None and '"merchant_type"' not in given:
+        notes.append(f"merchant type not given: assumed {ctx.merchant_type.value} (default)")
+    if ship_mode is None and '"ship_mode"' not in given:
+        notes.append(f"ship mode not given: assumed {ctx.ship_mode.value} (default)")
+    if not ctx.category:
+        return notes
+    known = load_categories(tuple(dirs or ()))
+    leaves = {k for k in known if not any(o.startswith(k + ">") for o in known)}
+    if ctx.category in known or any(ctx.category.startswith(k + ">") for k in leaves):
+        return notes
+    top = ctx.category.split(">")[0]
+    if top in known:
+        children = sorted(k for k in known if k.startswith(top + ">") and k.count(">") == 1)
+        _fail(f"--category {ctx.category!r}: unknown under {top} (known: {', '.join(children)})")
+    del rb  # the taxonomy is the rulebook's; a category outside it is legal but unscoped
+    notes.append(
+        f"category {ctx.category!r} is not in the rulebook's taxonomy: "
+        "only clauses without a category scope apply to it"
+    )
+    return notes
+
+
+def _print_answers(rows: list[dict[str, Any]], shown: dict[str, str]) -> None:
     table = Table(title="resolved parameters (times in Beijing)")
     for col in ("parameter", "value", "deadline", "clause", "overrides"):
         table.add_column(col, overflow="fold")
@@ -370,11 +421,11 @@ def _print_answers(rows: list[dict[str, Any]], rb: Rulebook) -> None:
         if "clause" not in row:
             table.add_row(row["parameter"], "[dim]no clause applies[/dim]", "", "", "")
             continue
-        clause = rb.clause(row["clause"])
-        value = format_value(clause.value) if clause.value is not None else ""
+        value = shown.get(row["parameter"], "")
         deadline = row.get("deadline")
         when = format_beijing(_parse(deadline)) if deadline else ""
-        table.add_row(row["parameter"], value, when, row["clause"], ", ".join(row["overridden"]))
+        clause = row["clause"] + (f"@{row['revision']}" if row.get("revision") else "")
+        table.add_row(row["parameter"], value, when, clause, ", ".join(row["overridden"]))
     out.print(table)
 
 

@@ -173,7 +173,7 @@ def _ship_deadline(order: _Order, rb: Resolves) -> Verdict | None:
     deadline = deadline_from(answer, order.anchors) if answer else None
     if answer is None or deadline is None:
         return None
-    clauses = answer.clause_id
+    clauses = answer.cited
     new_deadlines = [d for d in _approved_reports(order) if d is not None]
     if new_deadlines:  # SF-8: an approved report's new deadline replaces the rule's
         deadline = max(new_deadlines)
@@ -199,14 +199,14 @@ def _ship_mode(order: _Order, rb: Resolves) -> Verdict | None:
     ):
         return order.verdict(
             Check.SHIP_MODE, VerdictStatus.VIOLATED, v.MODE_BANNED,
-            done_at=paid, clauses=modes.clause_id,
+            done_at=paid, clauses=modes.cited,
         )  # fmt: skip
     if tool is not None and tool.value is False:
         return order.verdict(
             Check.SHIP_MODE, VerdictStatus.VIOLATED, v.TOOL_BANNED,
-            done_at=paid, clauses=tool.clause_id,
+            done_at=paid, clauses=tool.cited,
         )  # fmt: skip
-    clauses = join_clauses(modes.clause_id if modes else None, tool.clause_id if tool else None)
+    clauses = join_clauses(modes.cited if modes else None, tool.cited if tool else None)
     return order.verdict(
         Check.SHIP_MODE, VerdictStatus.OK, v.MODE_OK, done_at=paid, clauses=clauses
     )
@@ -218,7 +218,7 @@ def _limit(order: _Order, rb: Resolves, parameter: str, check: Check) -> Verdict
     if answer is None or deadline is None:
         return None
     done = _done_for(order, check)
-    return _waived(order, _timed(order, check, deadline, done, answer.clause_id))
+    return _waived(order, _timed(order, check, deadline, done, answer.cited))
 
 
 def _done_for(order: _Order, check: Check) -> datetime | None:
@@ -250,7 +250,7 @@ def _inspection(order: _Order, rb: Resolves) -> Verdict | None:
         return None
     reason = _code_problem(order)
     status = VerdictStatus.OK if reason == v.PASSED else VerdictStatus.VIOLATED
-    return order.verdict(Check.INSPECTION, status, reason, done_at=ship, clauses=answer.clause_id)
+    return order.verdict(Check.INSPECTION, status, reason, done_at=ship, clauses=answer.cited)
 
 
 def _code_problem(order: _Order) -> str:
@@ -282,7 +282,7 @@ def _settlement(order: _Order, rb: Resolves) -> Verdict | None:
         return None
     return order.verdict(
         Check.SETTLEMENT, VerdictStatus.SCHEDULED, v.SCHEDULED,
-        deadline=deadline, clauses=answer.clause_id,
+        deadline=deadline, clauses=answer.cited,
     )  # fmt: skip
 
 
@@ -360,5 +360,5 @@ def _after_sale(order: _Order, request: AfterSale, rb: Resolves) -> list[Verdict
         if answer is None or deadline is None:
             continue
         met = seen[done]
-        out.append(_timed(order, check, deadline, met, answer.clause_id, request.aftersale_id))
+        out.append(_timed(order, check, deadline, met, answer.cited, request.aftersale_id))
     return out

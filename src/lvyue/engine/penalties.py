@@ -114,7 +114,7 @@ def _parameters(late: Late, as_of: datetime, rb: Resolves) -> tuple[dict[str, De
         if answer is None or isinstance(answer.value, bool) or not isinstance(answer.value, float):
             raise LookupError(f"the rulebook sets no penalty.late_ship.{name} for this order")
         values[name] = Decimal(str(answer.value))
-        ids.append(answer.clause_id)
+        ids.append(answer.cited)
     return values, join_clauses(*ids)
 
 

@@ -30,6 +30,11 @@ class Answer:
     revision: str | None = None  # the winning clause's version label (BT-15), None = original
     concurring: tuple[str, ...] = ()  # other surviving clauses that give the same value
 
+    @property
+    def cited(self) -> str:
+        """What a verdict cites: the clause and the version that decided (R-1@r2)."""
+        return f"{self.clause_id}@{self.revision}" if self.revision else self.clause_id
+
 
 @dataclass(frozen=True)
 class ClauseTrace:

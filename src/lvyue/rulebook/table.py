@@ -234,7 +234,7 @@ def _value_columns(answer: Answer) -> dict[str, object]:
         "value_bool": None,
         "value_number": None,
         "value_modes": None,
-        "clause_id": answer.clause_id,
+        "clause_id": answer.cited,  # with its version label: verdicts cite it
         "overridden": ";".join(answer.overridden),
     }
     if isinstance(v, Duration):
