@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
+from lvyue.api import hardening
 from lvyue.api.limits import DEFAULT_MAX_BODY, BodySizeLimit
 from lvyue.store import make_engine, make_session_factory
 
@@ -50,6 +51,7 @@ def create_app(
         kuaidi100_salt if kuaidi100_salt is not None else os.environ.get("LVYUE_KUAIDI100_SALT")
     )
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    hardening.install(app)
 
     @app.exception_handler(DataError)
     def value_does_not_fit(_request: Request, error: DataError) -> JSONResponse:

@@ -10,6 +10,11 @@ import ibis.expr.types as ir
 from lvyue.diagnosis.errors import DiagnosisError
 from lvyue.model.time import BEIJING
 
+# Days a diagnosis can be about: the platform's rules start in the 2020s; anything outside this
+# is a typo (and year 9999 has no following day to end the period on).
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+
 
 @dataclass(frozen=True)
 class Period:
@@ -27,6 +32,8 @@ class Period:
             ) from None
         if last < first:
             raise DiagnosisError(f"period {text!r}: ends before it starts")
+        if first < FIRST_DAY or last > LAST_DAY:
+            raise DiagnosisError(f"period {text!r}: days from {FIRST_DAY} to {LAST_DAY} only")
         return cls(first, last)
 
     def bounds(self) -> tuple[int, int]:
