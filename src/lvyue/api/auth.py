@@ -131,10 +131,38 @@ def own_order(session: Session, principal: Principal, order_id: str) -> Order:
 
 
 def write_scope(principal: Principal) -> Scope:
-    """What a caller may write: its own merchant's facts; a carrier its own carrier's scans
-    (an aggregator such as Kuaidi100, whose organisation is no carrier code, pushes for all)."""
+    """What a caller may write: its own merchant's facts; a carrier account its own carrier's
+    scans, or every carrier's for a known aggregator (Kuaidi100). A carrier account whose
+    organisation is neither (a typo) writes nothing: it used to push for every carrier."""
+    may_ship = "orders:ship" in principal.permissions
+    return Scope(
+        merchant_id=principal.merchant_id, carrier=_carrier_scope(principal), may_ship=may_ship
+    )
+
+
+# Organisations that push scans of every carrier (their subscriptions cover all of them).
+AGGREGATORS = frozenset({"kuaidi100"})
+
+
+def known_carriers() -> frozenset[str]:
     from lvyue.tracking.carriers import CARRIERS
 
-    carrier = principal.organisation if principal.organisation in CARRIERS else None
-    may_ship = "orders:ship" in principal.permissions
-    return Scope(merchant_id=principal.merchant_id, carrier=carrier, may_ship=may_ship)
+    return frozenset(CARRIERS)
+
+
+def _carrier_scope(principal: Principal) -> str | None:
+    """The one carrier a carrier account writes for (None: any, for an aggregator)."""
+    organisation = principal.organisation or ""
+    if principal.role != Role.CARRIER or organisation in AGGREGATORS:
+        return None
+    if organisation not in known_carriers():
+        raise HTTPException(
+            403,
+            detail={
+                "error": "unknown_carrier",
+                "field": "organisation",
+                "message": f"this carrier account's organisation {organisation!r} is no carrier "
+                "code and no known aggregator: an operator must correct it",
+            },
+        )
+    return organisation

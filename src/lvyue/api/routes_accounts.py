@@ -8,7 +8,14 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from lvyue.api.auth import Principal, current_principal, own_merchant, require
+from lvyue.api.auth import (
+    AGGREGATORS,
+    Principal,
+    current_principal,
+    known_carriers,
+    own_merchant,
+    require,
+)
 from lvyue.api.deps import DbId, SessionDep, json_only
 from lvyue.model import MerchantType, format_instant
 from lvyue.store import Account, Position, audit
@@ -208,6 +215,12 @@ def add_platform_account(
     """An operator creates an operator, inspection-agency, carrier or consumer account."""
     if body.role in MERCHANT_ROLES:
         raise HTTPException(422, detail="role: merchant accounts are created with their merchant")
+    if body.role == Role.CARRIER and body.organisation not in AGGREGATORS | known_carriers():
+        raise HTTPException(
+            422,
+            detail=f"organisation: a carrier account needs a carrier code or {sorted(AGGREGATORS)}"
+            f", not {body.organisation!r}",
+        )
     try:
         account = create_account(
             session,
