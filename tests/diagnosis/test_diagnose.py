@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from lvyue.cli.main import app
 from lvyue.diagnosis import EntityState, Period, ShipmentSource, diagnose, sign_up, sign_ups
-from lvyue.diagnosis.peers import grade, standing
+from lvyue.diagnosis.growth import recommend
+from lvyue.diagnosis.peers import LaneDetail, grade, standing
 from lvyue.diagnosis.score import sub_score
 
 CON = ibis.duckdb.connect()
@@ -64,6 +65,15 @@ def test_cold_start_below_minimum_history(market: synth.Synth, source: ShipmentS
     assert d.state == "cold_start" and d.volume < THRESHOLDS.min_history_orders
     assert not d.summary and not d.capability and d.topic is None
     assert {r.solution for r in d.recommendations} == {"carrier_recommendation", "cloud_warehouse"}
+
+
+def test_recommendations_name_carriers_and_keep_their_codes() -> None:
+    lane = LaneDetail("杭州市", "北京市", "yuantong", 200, {"on_time_rate": 0.80}, {})
+    peers = {("杭州市", "北京市"): [{"carrier": "shunfeng", "volume": 500, "on_time_rate": 0.97}]}
+    switch, guarantee = recommend([lane], peers, [], on_time_min=0.9, min_volume=50)
+    assert (switch.solution, switch.carrier) == ("carrier_recommendation", "shunfeng")
+    assert "顺丰速运 is on time 97%" in switch.reason and "with your 圆通速递" in switch.reason
+    assert (guarantee.carrier, "(圆通速递)" in guarantee.reason) == ("yuantong", True)
 
 
 def test_shipping_through_a_controlled_outlet_is_flagged(

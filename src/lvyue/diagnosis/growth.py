@@ -17,6 +17,7 @@ from typing import Any
 from lvyue.diagnosis.errors import DiagnosisError
 from lvyue.diagnosis.peers import LaneDetail, PeerStanding
 from lvyue.model.time import format_instant
+from lvyue.tracking.carriers import carrier_label
 
 SOLUTIONS = {
     "carrier_recommendation": "推荐快递 carrier recommendation",
@@ -61,8 +62,9 @@ def recommend(
             out.append(
                 Recommendation(
                     "carrier_recommendation",
-                    f"{key[0]}→{key[1]}: {best['carrier']} is on time {best['on_time_rate']:.0%} "
-                    f"for peers vs {on_time:.0%} with your {lane.carrier}",
+                    f"{key[0]}→{key[1]}: {carrier_label(best['carrier'])} is on time "
+                    f"{best['on_time_rate']:.0%} for peers vs {on_time:.0%} with your "
+                    f"{carrier_label(lane.carrier)}",
                     key,
                     best["carrier"],
                 )
@@ -71,7 +73,8 @@ def recommend(
             out.append(
                 Recommendation(
                     "guaranteed_delivery",
-                    f"{key[0]}→{key[1]} ({lane.carrier}): on time {on_time:.0%}, below the "
+                    f"{key[0]}→{key[1]} ({carrier_label(lane.carrier)}): on time {on_time:.0%}, "
+                    "below the "
                     f"route standard {on_time_min:.0%}",
                     key,
                     lane.carrier,
