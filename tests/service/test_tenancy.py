@@ -197,6 +197,7 @@ M1_AFTERSALE = "tenant-m1-as"
 # What an account holding no permission may still do: see that the service is up, who it is,
 # the permission catalogue (no shop's data), and whether an inspection code is authentic (the
 # check anyone holding a code may make; it answers yes/no from the signature alone).
+SIGNED_PUSH = "/carriers/kuaidi100/push/"  # Kuaidi100's callback: 401 without its subscription
 SELF_SERVICE = {
     ("GET", "/health"),
     ("GET", "/me"),
@@ -263,8 +264,8 @@ def test_a_sub_account_without_permissions_gets_nothing_of_its_own_shop(
     problems = []
     auth = service.fresh_auth("m1.clerk")
     for method, url, kwargs in calls:
-        if (method, url) in SELF_SERVICE:
-            continue
+        if (method, url) in SELF_SERVICE or url.startswith(SIGNED_PUSH):
+            continue  # the signed push ignores tokens: its subscription's salt authenticates it
         headers = {**auth, **kwargs.pop("headers", {})}
         r = service.client.request(method, url, headers=headers, **kwargs)
         if r.status_code not in (403, 404):

@@ -76,6 +76,7 @@ def create_app(
         routes_diagnosis,
     ):
         app.include_router(module.router)
+    app.include_router(routes_kuaidi100.signed)  # Kuaidi100's callback: signed, no token
     from lvyue.web import mount_console
 
     mount_console(app)  # the web console at /console (its own cookie sessions)

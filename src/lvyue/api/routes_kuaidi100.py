@@ -1,9 +1,15 @@
 """The Kuaidi100 subscription push (快递100 订阅推送), in Kuaidi100's own format.
 
-Form fields ``param`` (JSON) and ``sign`` (MD5 of param + salt, checked with the salt of the
-integration, ``LVYUE_KUAIDI100_SALT``). A verified push is acknowledged with exactly
-``{"result":true,"returnCode":"200","message":"成功"}``. A verified push we cannot read is
-kept in quarantine and acknowledged too (retrying would not fix it; an operator will). The
+Form fields ``param`` (JSON) and ``sign`` (upper-case MD5 of param + salt). Kuaidi100 cannot
+send a bearer token, so the callback URL it is given names a subscription
+(``/carriers/kuaidi100/push/{subscription_id}``), whose salt authenticates the push and whose
+carrier account it acts as; an operator creates subscriptions. The older bearer-token route
+(``/carriers/kuaidi100/push``, salt ``LVYUE_KUAIDI100_SALT``) stays for integrations that can.
+
+A verified push is acknowledged with exactly ``{"result":true,"returnCode":"200",
+"message":"成功"}``. A verified push we cannot read or store (bad JSON, a time out of range,
+a waybill or scan text that does not fit, another carrier's scans) is kept whole in quarantine
+with the reason and acknowledged too (retrying would not fix it; an operator will). The
 events' natural keys make repeated or reordered pushes give the same state.
 """
 
@@ -12,13 +18,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from lvyue.api.auth import Principal, current_principal, forbidden, write_scope
-from lvyue.api.deps import SessionDep, content_type
+from lvyue.api.auth import Principal, current_principal, forbidden, require, write_scope
+from lvyue.api.deps import SessionDep, content_type, json_only
 from lvyue.store import audit
+from lvyue.store.accounts import permissions_of
 from lvyue.store.ingest import (
     Outcome,
     RowRejected,
@@ -27,22 +36,35 @@ from lvyue.store.ingest import (
     quarantine,
     register_replayer,
 )
+from lvyue.store.permissions import Role
 from lvyue.store.retry import retrying
-from lvyue.store.rows import TrackingRow
+from lvyue.store.rows import TrackingRow, describe
+from lvyue.store.subscriptions import (
+    NotACarrier,
+    create_subscription,
+    revoke_subscription,
+    subscriber,
+)
 from lvyue.tracking.kuaidi100 import ACK, PushError, SignatureError, decode_push
 
-router = APIRouter(
-    prefix="/carriers/kuaidi100", tags=["tracking"], dependencies=[Depends(current_principal)]
-)
+PREFIX = "/carriers/kuaidi100"
+router = APIRouter(prefix=PREFIX, tags=["tracking"], dependencies=[Depends(current_principal)])
+# Authenticated by the signature alone (Kuaidi100 sends no token): no bearer dependency.
+signed = APIRouter(prefix=PREFIX, tags=["tracking"])
 SOURCE = "kuaidi100"
+_FORM = Depends(content_type("application/x-www-form-urlencoded", "multipart/form-data"))
+_ACK_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {"example": ACK}}}
+}
+Param = Annotated[str, Form(max_length=1_000_000)]
+Sign = Annotated[str, Form(max_length=64)]
 
 
 def _apply_push(session: Session, form: Mapping[str, Any], scope: Scope, actor: str) -> Outcome:
     """Apply every scan of a push; the push is one unit (all of it or none)."""
     update = decode_push({k: str(v) for k, v in form.items()}, salt=None)
-    outcomes = [
-        apply_tracking(
-            session,
+    try:
+        rows = [
             TrackingRow(
                 carrier=event.carrier,
                 waybill=event.waybill,
@@ -50,11 +72,12 @@ def _apply_push(session: Session, form: Mapping[str, Any], scope: Scope, actor: 
                 kind=event.kind,
                 location=event.location or None,
                 text=event.text or None,
-            ),
-            scope,
-        )
-        for event in update.events
-    ]
+            )
+            for event in update.events
+        ]
+    except ValidationError as error:
+        raise PushError(describe(error)) from None
+    outcomes = [apply_tracking(session, row, scope) for row in rows]
     return (
         "created" if "created" in outcomes else "updated" if "updated" in outcomes else "unchanged"
     )
@@ -69,46 +92,24 @@ def _refuse(status: int, message: str) -> JSONResponse:
     )
 
 
-@router.post(
-    "/push",
-    dependencies=[
-        Depends(content_type("application/x-www-form-urlencoded", "multipart/form-data"))
-    ],
-    responses={200: {"content": {"application/json": {"example": ACK}}}},
-)
-def kuaidi100_push(
-    request: Request,
-    session: SessionDep,
-    principal: Annotated[Principal, Depends(current_principal)],
-    param: Annotated[str, Form(max_length=1_000_000)],
-    sign: Annotated[str, Form(max_length=64)] = "",
-) -> JSONResponse:
-    """Receive one push. Authenticate with the carrier integration's bearer token."""
-    if "tracking:push" not in principal.permissions:
-        raise forbidden("tracking:push")
-    salt: str | None = request.app.state.kuaidi100_salt
-    if not salt:
-        return _refuse(403, "push not configured: set LVYUE_KUAIDI100_SALT")
-    form = {"param": param, "sign": sign}
-    scope = write_scope(principal)
-    try:
-        decode_push(form, salt=salt)
-    except SignatureError as error:
-        return _refuse(403, str(error))  # possibly forged: keep nothing
-    except PushError:
-        pass  # readable signature, unreadable content: quarantined below
-    retrying(session, lambda: _receive(session, form, scope, principal.account_id))
-    return JSONResponse(ACK)
+def _reason(error: Exception) -> str:
+    """Why a push is quarantined, on one line, storable anywhere (no NUL)."""
+    if isinstance(error, DataError):
+        text = str(error.orig).splitlines()[0] if error.orig else "a value does not fit"
+        text = f"a value does not fit the database: {text}"
+    else:
+        text = str(error)
+    return text.replace("\x00", "\\x00")[:2000]
 
 
 def _receive(session: Session, form: Mapping[str, str], scope: Scope, actor: str) -> None:
     """Store a verified push, or quarantine it whole with the reason; commit either way."""
     try:
         with session.begin_nested():
-            outcome = _apply_push(session, form, scope, actor)
-    except (PushError, RowRejected) as error:
-        quarantine(session, SOURCE, form, str(error), scope, actor)
-        outcome = "quarantined"  # type: ignore[assignment]
+            outcome: str = _apply_push(session, form, scope, actor)
+    except (PushError, RowRejected, DataError) as error:
+        quarantine(session, SOURCE, form, _reason(error), scope, actor)
+        outcome = "quarantined"
     audit(
         session,
         actor=actor,
@@ -116,5 +117,122 @@ def _receive(session: Session, form: Mapping[str, str], scope: Scope, actor: str
         entity="waybill",
         entity_id=SOURCE,
         detail={"outcome": outcome},
+    )
+    session.commit()
+
+
+def _accept(
+    session: Session, form: Mapping[str, str], salt: str, scope: Scope, actor: str, refused: int
+) -> JSONResponse:
+    """Verify the signature (``refused`` if it does not match: possibly forged, keep nothing),
+    then store or quarantine the push and acknowledge it."""
+    try:
+        decode_push(form, salt=salt)
+    except SignatureError as error:
+        return _refuse(refused, str(error))
+    except PushError:
+        pass  # readable signature, unreadable content: quarantined by _receive
+    retrying(session, lambda: _receive(session, form, scope, actor))
+    return JSONResponse(ACK)
+
+
+@router.post("/push", dependencies=[_FORM], responses=_ACK_DOC)
+def kuaidi100_push(
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(current_principal)],
+    param: Param,
+    sign: Sign = "",
+) -> JSONResponse:
+    """Receive one push with the carrier integration's bearer token (salt of the service)."""
+    if "tracking:push" not in principal.permissions:
+        raise forbidden("tracking:push")
+    salt: str | None = request.app.state.kuaidi100_salt
+    if not salt:
+        return _refuse(403, "push not configured: set LVYUE_KUAIDI100_SALT")
+    form = {"param": param, "sign": sign}
+    return _accept(session, form, salt, write_scope(principal), principal.account_id, 403)
+
+
+@signed.post("/push/{subscription_id}", dependencies=[_FORM], responses=_ACK_DOC)
+def kuaidi100_subscription_push(
+    subscription_id: Annotated[str, Path(max_length=64)],
+    session: SessionDep,
+    param: Param,
+    sign: Sign = "",
+) -> JSONResponse:
+    """Receive one push as Kuaidi100 sends it: no token, ``sign`` = MD5(param + the
+    subscription's salt). Unknown subscription or wrong signature: 401, nothing kept."""
+    found = subscriber(session, subscription_id)
+    if found is None:
+        return _refuse(401, "unknown or revoked subscription")
+    subscription, account = found
+    principal = Principal(
+        account_id=account.account_id,
+        role=Role(account.role),
+        merchant_id=account.merchant_id,
+        permissions=permissions_of(session, account),
+        organisation=account.organisation,
+    )
+    if "tracking:push" not in principal.permissions:
+        return _refuse(401, "the subscription's account may not push scans")
+    form = {"param": param, "sign": sign}
+    scope = write_scope(principal)
+    return _accept(session, form, subscription.salt, scope, account.account_id, 401)
+
+
+class SubscriptionIn(BaseModel):
+    account_id: str = Field(min_length=1, max_length=64, description="a carrier account")
+
+
+class SubscriptionOut(BaseModel):
+    subscription_id: str
+    account_id: str
+    salt: str = Field(description="give it to Kuaidi100 as the subscription's salt")
+    callback: str = Field(description="the callback URL's path, for Kuaidi100's callbackurl")
+
+
+@router.post("/subscriptions", status_code=201, dependencies=[Depends(json_only)])
+def add_subscription(
+    body: SubscriptionIn,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("merchants:manage"))],
+) -> SubscriptionOut:
+    """Create a push subscription acting as a carrier account (operators)."""
+    try:
+        made = create_subscription(session, body.account_id, principal.account_id)
+    except NotACarrier as error:
+        raise HTTPException(422, detail=str(error)) from None
+    audit(
+        session,
+        actor=principal.account_id,
+        action="subscription.create",
+        entity="account",
+        entity_id=body.account_id,
+    )
+    session.commit()
+    return SubscriptionOut(
+        subscription_id=made.subscription_id,
+        account_id=made.account_id,
+        salt=made.salt,
+        callback=f"{PREFIX}/push/{made.subscription_id}",
+    )
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=204)
+def remove_subscription(
+    subscription_id: Annotated[str, Path(max_length=64)],
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("merchants:manage"))],
+) -> None:
+    """Revoke a subscription: its pushes are refused from now on (operators)."""
+    if not revoke_subscription(session, subscription_id):
+        raise HTTPException(404, detail="not found")
+    audit(
+        session,
+        actor=principal.account_id,
+        action="subscription.revoke",
+        entity="subscription",
+        entity_id=subscription_id,
     )
     session.commit()

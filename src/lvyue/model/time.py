@@ -47,7 +47,10 @@ def as_utc(moment: datetime) -> datetime:
     """Aware UTC; a naive datetime is taken as Beijing wall-clock time."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=BEIJING)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01 00:00 Beijing is before year 1 in UTC
+        raise InstantError(f"out of range: {moment.isoformat()}") from None
 
 
 def to_beijing(moment: datetime) -> datetime:

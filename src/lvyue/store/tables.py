@@ -203,6 +203,21 @@ class QuarantinedRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class PushSubscription(Base):
+    """A carrier integration's push subscription (Kuaidi100 订阅): the callback URL names it,
+    its salt signs every push (the pusher cannot send a bearer token), and it pushes as its
+    carrier account."""
+
+    __tablename__ = "push_subscriptions"
+
+    subscription_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.account_id"), index=True)
+    salt: Mapped[str] = mapped_column(String(128))  # a shared secret: MD5 needs it in clear
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class IdempotencyKey(Base):
     """The stored response of a request made with an ``Idempotency-Key`` header."""
 
