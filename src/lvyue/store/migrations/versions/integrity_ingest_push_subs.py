@@ -1,7 +1,7 @@
 """Push subscriptions: a carrier integration's callback, its salt and its carrier account.
 
 Revision ID: integrity_ingest_push_subs
-Revises: 0002_workflows
+Revises: console_passwords
 Create Date: 2026-12-06 21:05:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 from lvyue.store.types import UtcDateTime
 
 revision: str = "integrity_ingest_push_subs"
-down_revision: str | Sequence[str] | None = "0002_workflows"
+down_revision: str | Sequence[str] | None = "console_passwords"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
