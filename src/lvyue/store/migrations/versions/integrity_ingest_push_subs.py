@@ -1,7 +1,7 @@
 """Push subscriptions: a carrier integration's callback, its salt and its carrier account.
 
 Revision ID: integrity_ingest_push_subs
-Revises: console_passwords, integrity_facts_0003 (merges the two heads)
+Revises: fid_rules_merchant_decision
 Create Date: 2026-12-06 21:05:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 from lvyue.store.types import UtcDateTime
 
 revision: str = "integrity_ingest_push_subs"
-down_revision: str | Sequence[str] | None = ("console_passwords", "integrity_facts_0003")
+down_revision: str | Sequence[str] | None = "fid_rules_merchant_decision"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
