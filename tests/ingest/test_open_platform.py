@@ -74,6 +74,24 @@ def test_category_paths_from_a_map() -> None:
     assert facts.orders[1]["category"] == "未分类"
 
 
+@pytest.mark.parametrize(
+    ("company", "name", "code"),
+    [
+        ("fengwang", "", "fengwang"),  # a Kuaidi100 code
+        ("", "百世快递", "huitongkuaidi"),  # only the name, as the platform writes it
+        ("bestexpress", "百世快递", "huitongkuaidi"),  # a code we do not know, a name we do
+        ("", "跨越速运", "kuayue"),
+        ("", "安能物流", "annengwuliu"),
+        ("", "优速快递", "youshuwuliu"),
+    ],
+)
+def test_carriers_beyond_the_big_ten(company: str, name: str, code: str) -> None:
+    order = _order()
+    order["logistics_info"][0].update(company=company, company_name=name)
+    facts = facts_from_order(order, OpenPlatformOptions())
+    assert {row["carrier"] for row in facts.orders if row["waybill"]} == {code}
+
+
 def _order() -> dict[str, Any]:
     document = json.loads(LIST.read_text(encoding="utf-8"))
     order: dict[str, Any] = document["data"]["shop_order_list"][0]
