@@ -15,6 +15,10 @@ $VENV/bin/mypy
 need=()
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need+=(postgresql)
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+# The console's browser tests drive Debian's chromium (never a downloaded browser build);
+# the font renders the Chinese pages and screenshots.
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== apt-get install ${need[*]} =="
   apt-get update -qq

@@ -32,6 +32,7 @@ OPERATOR_NAV = (
     ("审计日志 Audit", "/console/audit", "audit:view"),
     ("订单", "/console/orders", "orders:view"),
 )
+AGENCY_NAV = (("BTAS质检", "/console/btas", "inspection:inspect"),)
 
 STATUS_LABELS = {
     "ok": "合规 ok",
@@ -39,6 +40,7 @@ STATUS_LABELS = {
     "pending": "待处理 pending",
     "at_risk": "临期 at_risk",
     "exempted": "豁免 exempted",
+    "scheduled": "已排期 scheduled",
     "not_applicable": "不适用",
 }
 
@@ -61,7 +63,11 @@ def nav_for(caller: Caller | None) -> list[tuple[str, str]]:
     if caller is None:
         return []
     # Every item shows: opening one without its permission names the permission (LD-9).
-    items = OPERATOR_NAV if caller.is_operator else MERCHANT_NAV
+    items: tuple[tuple[str, str, str], ...]
+    if caller.principal.merchant_id is not None:
+        items = MERCHANT_NAV
+    else:
+        items = OPERATOR_NAV if caller.is_operator else AGENCY_NAV
     return [(label, path) for label, path, _ in items]
 
 

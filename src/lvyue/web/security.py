@@ -131,6 +131,17 @@ def need(permission: str) -> Callable[[Caller], Caller]:
     return dependency
 
 
+def need_any(*permissions: str) -> Callable[[Caller], Caller]:
+    """The caller if it holds one of ``permissions`` (the first is named when it holds none)."""
+
+    def dependency(caller: CallerDep) -> Caller:
+        if not caller.principal.permissions & set(permissions):
+            raise PermissionMissing(permissions[0])
+        return caller
+
+    return dependency
+
+
 async def _submitted_token(request: Request) -> str:
     header = request.headers.get(CSRF_HEADER)
     if header:
@@ -140,9 +151,9 @@ async def _submitted_token(request: Request) -> str:
     return value if isinstance(value, str) else ""
 
 
-def acting(permission: str) -> Callable[[Request, Caller], Awaitable[Caller]]:
-    """A form-post dependency: ``need(permission)`` plus the session's CSRF token."""
-    check = need(permission)
+def acting(*permissions: str) -> Callable[[Request, Caller], Awaitable[Caller]]:
+    """A form-post dependency: the session's CSRF token, then one of ``permissions``."""
+    check = need_any(*permissions)
 
     async def dependency(request: Request, caller: CallerDep) -> Caller:
         if not hmac.compare_digest(await _submitted_token(request), caller.csrf):

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from lvyue.web.pages import home, orders, reports
+    from lvyue.web.pages import btas, home, operator, orders, penalties, reports
 
-    return [home.router, orders.router, reports.router]
+    return [home.router, orders.router, reports.router, btas.router, penalties.router,
+            operator.router]  # fmt: skip

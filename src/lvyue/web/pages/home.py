@@ -12,5 +12,10 @@ router = APIRouter()
 
 @router.get("/")
 def home(caller: CallerDep) -> Response:
-    target = "/console/dashboard" if caller.is_operator else "/console/orders"
+    if caller.is_operator:
+        target = "/console/dashboard"
+    elif caller.principal.merchant_id is None:
+        target = "/console/btas"  # the inspection agency's page
+    else:
+        target = "/console/orders"
     return RedirectResponse(target, status_code=303)
