@@ -86,6 +86,7 @@ def test_is_hub_reads_the_facility_word_that_ends_the_name() -> None:
     assert not is_hub("浙江省杭州市西湖区文新中心公司")  # the longest word ending there: 公司
     assert not is_hub("兔喜生活深圳民治中心店")
     assert not is_hub("北京朝阳客户服务中心")
+    assert is_hub("郑州中转") and not is_hub("姜堰大宗邮件收寄中心")  # a collection centre
 
 
 def test_where_a_scan_was_made() -> None:
@@ -109,6 +110,13 @@ def test_a_bare_scan_at_a_hub_is_an_arrival_unless_it_says_it_leaves() -> None:
     assert classify_scan("【深圳宝安福永营业点】完成分拣，准备发往【深圳宝安集散中心】") is (
         TrackingKind.IN_TRANSIT
     )
+
+
+def test_the_text_can_place_a_scan_at_a_hub() -> None:
+    # 韵达 names the destination centre after the company that runs it
+    assert classify_scan("[广东深圳公司]在分拨中心进行卸车扫描") is TrackingKind.HUB_ARRIVAL
+    assert classify_scan("[广东深圳公司]进行派件扫描") is TrackingKind.OUT_FOR_DELIVERY
+    assert not at_hub("[广东深圳公司]到达目的地网点，快件很快进行派送")
 
 
 def test_hub_words_outrank_pickup_words_but_a_bare_hub_does_not() -> None:

@@ -38,6 +38,7 @@ class _Rules:
     onward: re.Pattern[str]  # the wider set, masked before finding where a scan was made
     bare_facility: re.Pattern[str]
     departing: re.Pattern[str]  # a scan at a hub that says the parcel is leaving it
+    at_hub_phrase: re.Pattern[str]  # 在分拨中心…: the text itself places the scan at a hub
     # (pattern with a named group "fac", kind when the facility is a hub)
     hub_patterns: tuple[tuple[re.Pattern[str], TrackingKind], ...]
     text_kinds: tuple[tuple[re.Pattern[str], TrackingKind], ...]
@@ -77,6 +78,7 @@ def _load() -> _Rules:
         onward=re.compile(rf"(?:{_alternation(onward)}){gap}{fac}"),
         bare_facility=re.compile(rf"(?<!{_NAME}){bare}"),
         departing=re.compile(_alternation(doc["departing_words"])),
+        at_hub_phrase=re.compile(_alternation(doc["at_hub_phrases"])),
         hub_patterns=tuple((re.compile(p), kind) for p, kind in patterns),
         text_kinds=text_kinds,
     )
@@ -129,7 +131,7 @@ def _site_kind(text: str) -> TrackingKind | None:
     """A scan made at a sorting centre that says nothing else (称重扫描, 已出口开拆, 分拣
     完成 …): the parcel is there, so it has arrived, or is leaving when the text says so."""
     site = scan_site(text)
-    if site is None or not is_hub(site):
+    if site is None or not (is_hub(site) or _RULES.at_hub_phrase.search(text)):
         return None
     after = text[text.find(site) + len(site) :]
     if _RULES.departing.search(after):
@@ -144,10 +146,7 @@ def _hub_kind(text: str) -> TrackingKind | None:
 def at_hub(text: str) -> bool:
     """Whether the parcel was at a sorting centre when this scan was made (arrived, sorted,
     loaded, left or held there); a hub named only as the next stop does not count."""
-    if hub_event(text) is not None:
-        return True
-    site = scan_site(text)
-    return site is not None and is_hub(site)
+    return hub_event(text) is not None or _site_kind(text) is not None
 
 
 @lru_cache(maxsize=1 << 16)
