@@ -180,3 +180,10 @@ def test_bare_facility_names(text: str, kind: TrackingKind | None) -> None:
 )
 def test_carrier_scan_types(text: str, scan_type: str, kind: TrackingKind) -> None:
     assert classify_scan(text, scan_type) is kind
+
+
+def test_a_malformed_corpus_line_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "mine.csv"
+    bad.write_text("carrier,status,expected,hub,text\nzhongtong,,hub_arrival,yes,x\n", "utf-8")
+    with pytest.raises(ValueError, match=r"mine\.csv row 1"):
+        read_corpus(bad)
