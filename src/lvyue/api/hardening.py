@@ -126,6 +126,17 @@ NOT_UNICODE = (
 )
 
 
+def _brief(error: Any) -> Any:
+    """A validation error without the echo of a whole object (a 50,000-column row)."""
+    brief = dict(error)
+    value = brief.get("input")
+    if isinstance(value, dict | list):
+        brief.pop("input")
+    elif isinstance(value, str) and len(value) > 200:
+        brief["input"] = value[:200] + "…"
+    return jsonable_encoder(brief)
+
+
 def install(app: FastAPI) -> None:
     """Add the headers (outermost, so that even a 500 carries them) and the refusal of text
     that is not Unicode."""
@@ -138,7 +149,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
         # FastAPI's own handler echoes the input, and fails to encode a lone surrogate.
-        return AsciiJSONResponse({"detail": jsonable_encoder(error.errors())}, 422)
+        return AsciiJSONResponse({"detail": [_brief(e) for e in error.errors()]}, 422)
 
     @app.exception_handler(UnicodeEncodeError)
     def not_unicode(_request: Request, _error: UnicodeEncodeError) -> JSONResponse:

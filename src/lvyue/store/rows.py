@@ -17,14 +17,25 @@ from lvyue.model import (
     parse_instant,
 )
 from lvyue.model.enums import MerchantDecision
+from lvyue.model.time import to_beijing
+
+# Instants a fact can plausibly carry (Beijing years): anything outside is a typo or a
+# placeholder (1900-01-01, 9999-12-31) and is refused naming its field, never stored.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+# Columns an order row may carry beyond the known ones (kept in ``extra``).
+MAX_EXTRA_COLUMNS = 50
 
 
 def _instant(value: Any) -> Any:
     if value is None or isinstance(value, datetime):
-        return None if value is None else parse_instant(value)
-    if isinstance(value, str):
-        return parse_instant(value) if value.strip() else None
-    raise ValueError("expected a time text such as 2023-02-02 23:59:59")
+        moment = None if value is None else parse_instant(value)
+    elif isinstance(value, str):
+        moment = parse_instant(value) if value.strip() else None
+    else:
+        raise ValueError("expected a time text such as 2023-02-02 23:59:59")
+    if moment is not None and not FIRST_YEAR <= to_beijing(moment).year <= LAST_YEAR:
+        raise ValueError(f"a time from {FIRST_YEAR} to {LAST_YEAR} (Beijing), not {value}")
+    return moment
 
 
 Instant = Annotated[datetime, BeforeValidator(_instant)]
@@ -67,6 +78,13 @@ class OrderRow(_Row):
         given = [self.ship_time is not None, bool(self.carrier), bool(self.waybill)]
         if any(given) and not all(given):
             raise ValueError("ship_time, carrier and waybill go together (all or none)")
+        for name in ("ship_time", "confirmed_receipt_time"):
+            moment = getattr(self, name)
+            if moment is not None and moment < self.pay_time:
+                raise ValueError(f"{name}: {format_instant(moment)} is before pay_time")
+        extra = len(self.model_extra or {})
+        if extra > MAX_EXTRA_COLUMNS:
+            raise ValueError(f"columns: {extra} unknown columns, at most {MAX_EXTRA_COLUMNS}")
         return self
 
     def parcel(self) -> ShipmentIn | None:

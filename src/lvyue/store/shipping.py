@@ -94,6 +94,11 @@ def ship(
         return _again(existing, parcel)
     _waybill_free(session, order, parcel)
     ship_time, source = ship_time_of(parcel.ship_time, recorded, shipper.kind)
+    if ship_time < order.pay_time:  # nobody ships what is not paid for yet
+        raise RowRejected(
+            f"ship_time: {format_instant(ship_time)} is before the order's pay_time "
+            f"{format_instant(order.pay_time)}"
+        )
     if source != "platform":  # a record of a past shipment is judged by the engine's checks
         checked = parcel.model_copy(update={"ship_time": ship_time})
         for check in ship_checks():

@@ -1,0 +1,105 @@
+"""Issue 12 item 11: implausible values are refused with 422 naming the field, on both
+sides of each bound. Before, each of these was stored: pay_time 1900-01-01 or 9999-12-31,
+a shipment before the payment, an order row with 50,000 extra columns."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from lvyue.api.testing import ServiceWorld
+from lvyue.model.time import BEIJING
+
+_ids = itertools.count(1)
+
+
+def _order(**fields: Any) -> dict[str, Any]:
+    return {
+        "order_id": f"plaus-{next(_ids)}",
+        "merchant_id": "m1",
+        "merchant_type": "domestic",
+        "category": "服饰内衣>女装",
+        "ship_mode": "spot",
+        "pay_time": "2024-02-09 10:00:00",
+        **fields,
+    }
+
+
+def _post(service: ServiceWorld, body: dict[str, Any], who: str = "m1.main") -> Any:
+    return service.client.post("/orders", json=body, headers=service.auth(who))
+
+
+@pytest.mark.parametrize(
+    ("pay_time", "status"),
+    [
+        ("1900-01-01 00:00:00", 422),
+        ("9999-12-31 23:59:59", 422),
+        ("1999-12-31 23:59:59", 422),
+        ("2000-01-01 00:00:00", 201),
+        ("2099-12-31 23:59:59", 201),
+        ("2100-01-01 00:00:00", 422),
+    ],
+)
+def test_times_outside_2000_to_2099_are_refused(
+    service: ServiceWorld, pay_time: str, status: int
+) -> None:
+    r = _post(service, _order(pay_time=pay_time))
+    assert r.status_code == status, r.text
+    if status == 422:
+        assert r.json()["detail"][0]["loc"] == ["body", "pay_time"]
+
+
+def test_a_scan_in_year_9999_is_refused(service: ServiceWorld) -> None:
+    scan = {"carrier": "zhongtong", "waybill": "Y9999", "time": "9999-01-01", "kind": "pickup"}
+    r = service.client.post("/tracking", json=scan, headers=service.auth("carrier"))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "time"]
+
+
+@pytest.mark.parametrize(("offset", "status"), [(-1, 422), (0, 201), (1, 201)])
+def test_an_imported_shipment_is_never_before_the_payment(
+    service: ServiceWorld, offset: int, status: int
+) -> None:
+    """The platform's import (an operator) records ship times as given: not before pay_time."""
+    pay = datetime(2024, 2, 9, 10, 0, 0)
+    ship = (pay + timedelta(seconds=offset)).strftime("%Y-%m-%d %H:%M:%S")
+    body = _order(ship_time=ship, carrier="zhongtong", waybill=f"ZTP{next(_ids)}")
+    r = _post(service, body, "operator")
+    assert r.status_code == status, r.text
+    if status == 422:
+        assert "ship_time" in r.text and "before pay_time" in r.text
+
+
+def test_a_shipment_on_the_server_clock_before_the_payment_is_refused(
+    service: ServiceWorld,
+) -> None:
+    later = (datetime.now(UTC) + timedelta(hours=2)).astimezone(BEIJING)
+    created = _post(service, _order(pay_time=later.strftime("%Y-%m-%d %H:%M:%S")))
+    order_id = created.json()["id"]
+    ship = {"carrier": "zhongtong", "waybill": f"ZTS{next(_ids)}"}
+    r = service.client.post(
+        f"/orders/{order_id}/shipment", json=ship, headers=service.auth("m1.main")
+    )
+    assert r.status_code == 422, r.text
+    assert "before the order's pay_time" in r.text
+    earlier = (datetime.now(UTC) - timedelta(minutes=5)).astimezone(BEIJING)
+    paid = _post(service, _order(pay_time=earlier.strftime("%Y-%m-%d %H:%M:%S"))).json()["id"]
+    ship = {"carrier": "zhongtong", "waybill": f"ZTS{next(_ids)}"}
+    ok = service.client.post(f"/orders/{paid}/shipment", json=ship, headers=service.auth("m1.main"))
+    assert ok.status_code == 201, ok.text
+
+
+@pytest.mark.parametrize(("columns", "status"), [(50, 201), (51, 422), (50_000, 422)])
+def test_extra_columns_are_bounded(service: ServiceWorld, columns: int, status: int) -> None:
+    extra = {f"note_{i}": "x" for i in range(columns)}
+    r = _post(service, _order(**extra))
+    assert r.status_code == status
+    if status == 422:
+        assert f"{columns} unknown columns, at most 50" in r.text
+        assert len(r.content) < 2_000  # the refusal does not echo the 50,000 columns
+    rows = {"rows": [_order(**extra)]}
+    batch = service.client.post("/ingest/orders", json=rows, headers=service.auth("m1.main"))
+    assert batch.status_code == 200
+    assert len(batch.json()["quarantined"]) == (status == 422)
