@@ -112,9 +112,9 @@ def test_bulk_csv_quarantines_bad_rows_and_replays_unchanged(service: ServiceWor
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 2)
     assert again["quarantined"] == body["quarantined"]  # the same bad row is kept once
     assert body["errors"] == [body["errors"][0]]
-    assert body["errors"][0].startswith("row 3: pay_time:")  # CSV line 3: the header is line 1
+    assert body["errors"][0].startswith("row 2: pay_time:")  # the second data row
     row = c.get(f"/quarantine/{body['quarantined'][0]}", headers=service.auth("operator")).json()
-    assert row["error"].startswith("row 3: pay_time:")
+    assert row["error"].startswith("row 2: pay_time:")
     assert row["payload"]["order_id"] == "c-2"
     detail = c.get("/orders/c-1", headers=service.auth("m2.main")).json()
     assert detail["extra"] == {"amount": "99.5"}

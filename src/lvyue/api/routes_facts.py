@@ -66,6 +66,11 @@ class BatchOut(BaseModel):
     unchanged: int
     quarantined: list[int] = Field(description="ids of the rows sent to quarantine")
     errors: list[str] = Field(description=f"why, row by row (the first {MAX_ERRORS_SHOWN})")
+    unknown_columns: list[str] = Field(
+        default_factory=list,
+        description="columns the facts format does not know (misspelt?): kept as an order's "
+        "extras, ignored in other tables",
+    )
 
 
 def _refused(error: RowRejected) -> HTTPException:
@@ -216,6 +221,7 @@ def _batch(
             "updated": result.updated,
             "unchanged": result.unchanged,
             "quarantined": len(result.quarantined),
+            "unknown_columns": result.unknown_columns,
         },
     )
     return 200, BatchOut(
@@ -225,6 +231,7 @@ def _batch(
         unchanged=result.unchanged,
         quarantined=result.quarantined,
         errors=result.errors[:MAX_ERRORS_SHOWN],
+        unknown_columns=result.unknown_columns,
     )
 
 
@@ -267,8 +274,8 @@ async def ingest_csv(
     principal: Annotated[Principal, Depends(current_principal)],
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
-    """A bulk CSV upload (UTF-8, header row) in the facts format; lines are numbered in
-    quarantine errors. Body size is limited (413)."""
+    """A bulk CSV upload (UTF-8, header row) in the facts format; quarantine errors number
+    the data rows from 1 (the first row under the header). Body size is limited (413)."""
     _batch_permission(principal, table)
     raw = await request.body()
     rows = _read_csv(raw)
@@ -277,7 +284,7 @@ async def ingest_csv(
         principal,
         idempotency_key,
         fingerprint_of(request, raw),
-        lambda: _batch(session, principal, table, rows, 2),
+        lambda: _batch(session, principal, table, rows, 1),
     )
 
 

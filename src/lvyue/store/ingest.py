@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,7 +31,14 @@ from lvyue.store.refusals import (
 )
 from lvyue.store.refusals import RowRejected as RowRejected  # re-exported for callers
 from lvyue.store.refusals import Scope as Scope
-from lvyue.store.rows import ROW_MODELS, AfterSaleRow, OrderRow, TrackingRow, describe
+from lvyue.store.rows import (
+    ROW_MODELS,
+    AfterSaleRow,
+    OrderRow,
+    TrackingRow,
+    describe,
+    unknown_columns,
+)
 from lvyue.store.shipping import ship, shipper_of
 from lvyue.store.tables import (
     AfterSale,
@@ -54,6 +62,7 @@ class BatchResult:
     unchanged: int = 0
     quarantined: list[int] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # one line per quarantined row
+    unknown_columns: list[str] = field(default_factory=list)  # not in the facts format
 
     def count(self, outcome: Outcome) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
@@ -173,12 +182,20 @@ def apply_row(session: Session, table: str, row: BaseModel, scope: Scope, actor:
 
 
 def quarantine(
-    session: Session, table: str, payload: Mapping[str, Any], error: str, scope: Scope, actor: str
+    session: Session,
+    table: str,
+    payload: Mapping[str, Any],
+    error: str,
+    scope: Scope,
+    actor: str,
+    row: int | None = None,
 ) -> QuarantinedRow:
-    """Keep a refused row with its error; the same row from the same sender, still open in
-    quarantine, is not kept twice (a re-sent file changes nothing)."""
+    """Keep a refused row whole with its error. ``row``: its number in the upload, so that
+    identical bad rows each get an entry; the same row at the same place from the same sender,
+    still open in quarantine, is not kept twice (a re-sent file changes nothing)."""
+    stored = _storable(dict(payload))
     digest = hashlib.sha256(
-        json.dumps([table, scope.merchant_id, actor, payload], sort_keys=True, default=str).encode()
+        json.dumps([table, scope.merchant_id, actor, row, stored], sort_keys=True).encode()
     ).hexdigest()
     existing = session.scalars(
         select(QuarantinedRow).where(
@@ -190,14 +207,27 @@ def quarantine(
     entry = QuarantinedRow(
         source=table,
         merchant_id=scope.merchant_id,
-        payload=json.loads(json.dumps(dict(payload), default=str)),
+        payload=stored,
         payload_hash=digest,
-        error=error,
+        error=error.replace("\x00", "\\x00"),  # a text column holds no NUL on PostgreSQL
         received_by=actor,
     )
     session.add(entry)
     session.flush()
     return entry
+
+
+def _storable(value: Any) -> Any:
+    """The payload as JSON every backend stores: NaN and infinities become their text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 def ingest_rows(
@@ -216,11 +246,14 @@ def ingest_rows(
     result = BatchResult()
     refused: list[tuple[int, Mapping[str, Any], str]] = []
     valid: list[Numbered] = []
+    columns: set[str] = set()
     for number, raw in enumerate(rows, start=first_line):
+        columns.update(raw)
         try:
             valid.append((number, raw, model.model_validate(_blank_is_none(raw))))
         except ValidationError as error:
             refused.append((number, raw, describe(error)))
+    result.unknown_columns = unknown_columns(table, columns)
     result.created, rest, rejected = insert_new(session, table, valid, scope, actor)
     result.unchanged = len(valid) - result.created - len(rest) - len(rejected)  # known as is
     refused += [(number, raw, str(error)) for number, raw, error in rejected]
@@ -232,7 +265,7 @@ def ingest_rows(
             refused.append((number, raw, str(error)))
     for number, raw, message in sorted(refused, key=lambda item: item[0]):
         line = f"row {number}: {message}"
-        entry = quarantine(session, table, raw, line, scope, actor)
+        entry = quarantine(session, table, raw, line, scope, actor, row=number)
         result.quarantined.append(entry.quarantine_id)
         result.errors.append(line)
     return result

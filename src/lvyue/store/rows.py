@@ -3,6 +3,8 @@ validate before anything is written. Times: naive means Beijing; stored aware UT
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Self
 
@@ -72,6 +74,15 @@ class OrderRow(_Row):
     confirmed_receipt_time: Instant | None = None
     inspection_code: Code | None = None
     product_id: Ident | None = None
+
+    @model_validator(mode="after")
+    def _finite_extras(self) -> Self:
+        # JSON may carry NaN or Infinity: no database column holds them alike (PostgreSQL
+        # refuses, SQLite stores null), so the row is refused here, the same everywhere.
+        for name, value in (self.model_extra or {}).items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{name}: not a finite number ({value})")
+        return self
 
     @model_validator(mode="after")
     def _shipped_together(self) -> Self:
@@ -151,6 +162,43 @@ ROW_MODELS: dict[str, type[_Row]] = {
     "tracking": TrackingRow,
     "after_sales": AfterSaleRow,
 }
+
+# The optional columns of docs/formats.md: known, though no field of the row model.
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
+    "orders": frozenset(
+        [
+            "festival_open",
+            "activity",
+            "established_store",
+            "settlement_extended_penalty",
+            "industry",
+            "amount",
+            "created_time",
+            "order_status",
+            "origin_province",
+            "origin_city",
+            "dest_province",
+            "dest_city",
+            "dest_district",
+            "address",
+            "outlet",
+            "settled",
+            "settled_at",
+            "refunded",
+            "complained",
+            "logistics_return",
+        ]
+    ),
+    "tracking": frozenset({"outlet", "city"}),
+    "after_sales": frozenset(),
+}
+
+
+def unknown_columns(table: str, columns: Iterable[str]) -> list[str]:
+    """Columns of an upload that the facts format does not know (a misspelling, most likely):
+    kept as extras of an order, ignored elsewhere, and reported either way."""
+    known = set(ROW_MODELS[table].model_fields) | OPTIONAL_COLUMNS[table]
+    return sorted(set(columns) - known)
 
 
 def describe(error: ValidationError) -> str:
