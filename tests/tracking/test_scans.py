@@ -87,6 +87,7 @@ def test_is_hub_reads_the_facility_word_that_ends_the_name() -> None:
     assert not is_hub("兔喜生活深圳民治中心店")
     assert not is_hub("北京朝阳客户服务中心")
     assert is_hub("郑州中转") and not is_hub("姜堰大宗邮件收寄中心")  # a collection centre
+    assert not is_hub("万达广场购物中心") and not is_hub("望京社区中心")  # where lockers stand
 
 
 def test_where_a_scan_was_made() -> None:
