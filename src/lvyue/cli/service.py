@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -96,6 +97,19 @@ def worker(
         time.sleep(interval)
 
 
+def _keep_existing(database: Path, force: bool) -> None:
+    """Never delete a database silently: --force, a yes at an interactive prompt, or exit 2."""
+    if force or not database.exists():
+        return
+    question = f"{database} exists; delete it and build a fresh demo?"
+    if sys.stdin.isatty() and typer.confirm(question, default=False):
+        return
+    err.print(
+        f"[red]error:[/red] {database} exists; pass --force to replace it, or choose another --dir"
+    )
+    raise typer.Exit(2)
+
+
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where the demo database goes")] = Path(
         "demo-data"
@@ -104,11 +118,17 @@ def demo(
     seed: Annotated[int, typer.Option(help="Simulator seed")] = 20240214,
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build, print, exit")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing demo database in --dir")
+    ] = False,
 ) -> None:
     """A fresh SQLite database filled by the simulator, demo accounts of every role and their
-    tokens, then the API on 127.0.0.1 (docs at /docs)."""
+    tokens, then the API on 127.0.0.1 (docs at /docs). An existing database in --dir is
+    replaced only with --force (or when you say yes at the prompt); otherwise exit 2."""
     import os
     import secrets
+
+    _keep_existing(directory / "lvyue.db", force)
 
     from lvyue.api.demo import build_demo
     from lvyue.workflows.config import SECRET_ENV
