@@ -43,7 +43,7 @@ def test_evaluate_writes_iso_times_and_a_summary(facts: Path, tmp_path: Path) ->
     result = runner.invoke(app, ["evaluate", str(facts), "--as-of", "2023-03-10 00:00:00",
                                  "--out", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "ship_deadline" in result.output and "violated" in result.output
+    assert "发货时效" in result.output and "违规" in result.output  # Chinese labels (issue 15)
     rows = _csv(out)
     assert rows["in", "ship_deadline"]["deadline"] == "2023-02-04T23:59:59+08:00"
     assert rows["in", "ship_deadline"]["clauses"] == "SF-4"

@@ -15,6 +15,7 @@ from typing import Annotated, NoReturn
 
 import duckdb
 import typer
+from rich.box import SIMPLE
 from rich.console import Console
 from rich.panel import Panel
 from rich.progress import (
@@ -24,6 +25,7 @@ from rich.progress import (
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
 
@@ -31,10 +33,11 @@ from lvyue.engine import evaluate_file, order_facts
 from lvyue.engine.batch import Backend, at_risk_verdicts
 from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT
 from lvyue.engine.explain import Explanation, explain_order
-from lvyue.engine.output import parse_horizon, write_table, write_verdicts
+from lvyue.engine.output import check_out, parse_horizon, write_table, write_verdicts
 from lvyue.engine.penalties import late_orders_of, penalties
 from lvyue.engine.preview import preview
 from lvyue.facts import FactsError, load_orders, write_quarantine
+from lvyue.model.labels import check_zh, status_zh, violation_zh
 from lvyue.model.time import InstantError, format_beijing, parse_instant
 from lvyue.rulebook import ConflictError, Rulebook, RulebookError, format_value, load_rulebook
 
@@ -61,6 +64,15 @@ _STYLE = {"ok": "green", "violated": "bold red", "pending": "yellow", "at_risk":
 def _fail(message: str) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(2)
+
+
+def _out(out: Path | None) -> None:
+    """.csv, .parquet or .xlsx (a real workbook), refused before any work otherwise."""
+    if out is not None:
+        try:
+            check_out(out)
+        except ValueError as exc:
+            _fail(f"--out: {exc}")
 
 
 def _as_of(text: str | None) -> datetime:
@@ -102,14 +114,16 @@ def _print_counts(counts: dict[str, tuple[int, int, int]]) -> None:
 
 
 def _summary(counts: Counter[tuple[str, str]], title: str = "verdicts") -> Table:
+    """Checks and statuses by their Chinese labels (80 columns); codes are in the file."""
     statuses = sorted({s for _, s in counts})
-    table = Table("check", *statuses, "total", title=title, title_justify="left")
+    table = Table("检查项", *(status_zh(s) for s in statuses), "合计", title=title,
+                  title_justify="left", box=SIMPLE)  # fmt: skip
     for check in sorted({c for c, _ in counts}):
         row = [counts.get((check, s), 0) for s in statuses]
         cells = [
             f"[{_STYLE.get(s, '')}]{n}[/]" if n else "·" for s, n in zip(statuses, row, strict=True)
         ]
-        table.add_row(check, *cells, str(sum(row)))
+        table.add_row(check_zh(check), *cells, str(sum(row)))
     return table
 
 
@@ -117,10 +131,24 @@ def _summary(counts: Counter[tuple[str, str]], title: str = "verdicts") -> Table
 def _percent(label: str) -> Iterator[Callable[[float], None]]:
     """A Rich progress bar fed with DuckDB's percent done (from its polling thread)."""
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TaskProgressColumn(), TimeElapsedColumn(), console=err,
+                  TaskProgressColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=err,
                   transient=True) as progress:  # fmt: skip
         task = progress.add_task(label, total=100)
         yield lambda done: progress.update(task, completed=done)
+
+
+def _short_time(moment: datetime) -> str:
+    """03-30 21:49 (Beijing): the year and seconds are in the file."""
+    return format_beijing(moment)[5:16]
+
+
+def _short(moment: datetime | None) -> str:
+    return _short_time(moment) if moment is not None else "—"
+
+
+def _left(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours // 24}d {hours % 24}h" if hours >= 24 else f"{hours}h"
 
 
 def _fmt(moment: datetime | None) -> str:
@@ -141,8 +169,8 @@ def evaluate(
     ] = DEFAULT_MEMORY_LIMIT,
 ) -> None:
     """Hold every order to the rule in force: one verdict per order (or request) and check."""
-    if out.suffix not in (".csv", ".parquet"):
-        _fail(f"--out: {out} must end in .csv or .parquet")
+    if out.suffix not in (".csv", ".parquet"):  # streamed; can exceed an Excel sheet
+        _fail(f"--out: {out} must end in .csv or .parquet (verdicts stream; no .xlsx)")
     moment, backend = _as_of(as_of), _engine(engine)
     horizon = _horizon(at_risk_within, "--at-risk-within")
     rb = _rulebook(rules)
@@ -194,13 +222,16 @@ def _render_explanation(ex: Explanation) -> None:
     for moment, what in ex.timeline:
         timeline.add_row(format_beijing(moment), what)
     console.print(timeline)
-    verdicts = Table("check", "request", "status", "deadline", "done", "clauses", "detail",
-                     title="verdicts", title_justify="left")  # fmt: skip
+    verdicts = Table("检查项", "售后单", "状态", "截止", "完成", "条款", title="verdicts 判定",
+                     title_justify="left", box=SIMPLE)  # fmt: skip
     for step in ex.steps:
         v = step.verdict
-        status = f"[{_STYLE.get(v.status.value, '')}]{v.status.value}[/]"
-        verdicts.add_row(v.check.value, v.aftersale_id, status, _fmt(v.deadline),
-                         _fmt(v.done_at), v.clauses, v.detail)  # fmt: skip
+        label = status_zh(v.status.value)
+        if v.status.value == "violated":  # 发货超时, 虚假发货 …: the name merchants know
+            label = violation_zh(v.check.value, v.reason)
+        status = f"[{_STYLE.get(v.status.value, '')}]{label}[/]"
+        verdicts.add_row(check_zh(v.check.value), v.aftersale_id, status, _short(v.deadline),
+                         _short(v.done_at), v.clauses)  # fmt: skip
     console.print(verdicts)
     clauses = Table("check", "parameter", "clause", "value", "applies", "why",
                     title="clauses considered", title_justify="left")  # fmt: skip
@@ -221,10 +252,13 @@ def at_risk(
     as_of: AsOfOpt = None,
     within: Annotated[str, typer.Option("--within", help="Horizon, e.g. 12h.")] = "12h",
     engine: EngineOpt = "duckdb",
-    out: Annotated[Path | None, typer.Option(help="Also write them (.csv/.parquet).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write them (.csv, .parquet or .xlsx).")
+    ] = None,
     rules: RulesOpt = None,
 ) -> None:
     """Pending verdicts that will breach within the horizon, soonest first."""
+    _out(out)
     moment, backend, horizon = _as_of(as_of), _engine(engine), _horizon(within, "--within")
     rb = _rulebook(rules)
     try:
@@ -232,17 +266,19 @@ def at_risk(
             risky = at_risk_verdicts(facts, moment, rb, backend=backend, horizon=horizon)
     except FactsError as exc:
         _fail(str(exc))
-    table = Table("deadline (Beijing)", "left", "order", "request", "check", "merchant",
-                  "clauses", title=f"{risky.num_rows} at risk within {within}",
-                  title_justify="left")  # fmt: skip
+    table = Table("截止 deadline", "剩余", "订单 order", "检查项", "商家", "条款",
+                  title=f"{risky.num_rows} at risk within {within} (即将超时)",
+                  title_justify="left", box=SIMPLE)  # fmt: skip
     for row in risky.slice(0, 50).to_pylist():
-        left = row["deadline"] - moment
-        table.add_row(_fmt(row["deadline"]), str(left), row["order_id"], row["aftersale_id"],
-                      row["check"], row["merchant_id"], row["clauses"])  # fmt: skip
+        order = row["order_id"] + (f"/{row['aftersale_id']}" if row["aftersale_id"] else "")
+        table.add_row(_short_time(row["deadline"]), _left(row["deadline"] - moment), order,
+                      check_zh(row["check"]), row["merchant_id"], row["clauses"])  # fmt: skip
     console.print(table)
     if risky.num_rows > 50:
         console.print(f"… and {risky.num_rows - 50} more")
-    if out is not None:
+    if out is not None and out.suffix.lower() == ".xlsx":
+        write_table(risky, out)
+    elif out is not None:
         write_verdicts(iter(risky.to_batches()), out)
 
 
@@ -251,9 +287,12 @@ def preview_cmd(
     facts: FactsOpt,
     as_of: AsOfOpt = None,
     engine: EngineOpt = "duckdb",
-    out: Annotated[Path | None, typer.Option(help="Write the changed verdicts (CSV).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the changed verdicts (.csv, .parquet or .xlsx).")
+    ] = None,
 ) -> None:
     """Evaluate with and without a draft announcement: the verdicts it would change."""
+    _out(out)
     moment, backend = _as_of(as_of), _engine(engine)
     if not draft.is_dir():
         _fail(f"--draft: {draft} is not a directory")
@@ -276,12 +315,13 @@ def preview_cmd(
 
 def penalties_cmd(
     facts: FactsOpt,
-    out: Annotated[Path, typer.Option("--out", help="Penalties file (.csv or .parquet).")],
+    out: Annotated[Path, typer.Option("--out", help="Penalties file (.csv, .parquet or .xlsx).")],
     as_of: AsOfOpt = None,
     engine: EngineOpt = "duckdb",
     rules: RulesOpt = None,
 ) -> None:
     """DR-6 late-shipment penalties: points, deposit deductions and product bans, with caps."""
+    _out(out)
     moment, backend, rb = _as_of(as_of), _engine(engine), _rulebook(rules)
     try:
         with console.status(f"evaluating {facts} …"):

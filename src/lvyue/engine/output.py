@@ -13,7 +13,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from lvyue.engine.verdict import VERDICT_SCHEMA
+from lvyue.model.labels import cell_zh, column_zh
 
+TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
+XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
 ROW_GROUP = 1_000_000  # verdict rows per Parquet row group (~100 MB in memory)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -46,12 +49,37 @@ def write_atomically(out: Path, write: Callable[[Path], None]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def check_out(out: Path, suffixes: tuple[str, ...] = TABLE_SUFFIXES) -> None:
+    """Refuse a file name whose suffix we would not honour (before any work is done)."""
+    if out.suffix.lower() not in suffixes:
+        raise ValueError(f"{out} must end in {', '.join(suffixes[:-1])} or {suffixes[-1]}")
+
+
 def write_table(table: pa.Table, out: Path) -> None:
-    """Any result table as .parquet, or .csv with ISO 8601 Beijing times, atomically."""
-    if out.suffix == ".parquet":
+    """Any result table as .parquet, .csv with ISO 8601 Beijing times, or a real .xlsx
+    workbook (Chinese headers and labels beside the codes), atomically."""
+    check_out(out)
+    suffix = out.suffix.lower()
+    if suffix == ".parquet":
         write_atomically(out, lambda tmp: pq.write_table(table, tmp))
+    elif suffix == ".xlsx":
+        write_atomically(out, lambda tmp: _write_xlsx(for_csv(table), tmp))
     else:
         write_atomically(out, lambda tmp: pacsv.write_csv(for_csv(table), tmp))
+
+
+def _write_xlsx(table: pa.Table, tmp: Path) -> None:
+    from openpyxl import Workbook
+
+    if table.num_rows > XLSX_MAX_ROWS:
+        raise ValueError(f"{table.num_rows:,} rows exceed an Excel sheet; use .csv or .parquet")
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("lvyue")
+    columns = table.column_names
+    sheet.append([column_zh(c) for c in columns])
+    for row in table.to_pylist():
+        sheet.append([cell_zh(c, row[c]) for c in columns])
+    book.save(tmp)
 
 
 def write_verdicts(batches: Iterable[pa.RecordBatch], out: Path) -> None:
