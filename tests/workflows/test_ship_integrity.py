@@ -188,6 +188,38 @@ def test_reposting_an_order_with_a_later_pay_time_is_refused(
     assert c.post("/orders", json=moved, headers=main).status_code == 409
 
 
+def test_the_platform_corrects_a_fact_as_a_new_version_and_re_judges(
+    service: ServiceWorld, clock: Clock
+) -> None:
+    """A correction is the operator's, with a reason: version 2, the old and new value, the
+    verdict it changes re-judged, all audited; the merchant cannot make it."""
+    c, main, op = service.client, service.auth("m1.main"), service.auth("operator")
+    body = _order(service, clock, pay_time=format_instant(clock.now - timedelta(hours=72)))
+    order_id = body["order_id"]
+    assert c.post("/orders", json=body, headers=main).status_code == 201
+    ship = {"carrier": "zhongtong", "waybill": f"ZT-CO-{order_id}"}
+    assert c.post(f"/orders/{order_id}/shipment", json=ship, headers=main).status_code == 201
+    assert _verdict(service, order_id) == "violated"
+    paid = format_instant(clock.now - timedelta(hours=2))
+    fix = {"pay_time": paid, "reason": "支付时间录入错误, 以支付系统流水为准"}
+    assert c.post(f"/orders/{order_id}/corrections", json=fix, headers=main).status_code == 403
+    no_reason = c.post(f"/orders/{order_id}/corrections", json={"pay_time": paid}, headers=op)
+    assert no_reason.status_code == 422
+    r = c.post(f"/orders/{order_id}/corrections", json=fix, headers=op)
+    assert r.status_code == 201, r.text
+    done = r.json()
+    assert done["version"] == 2
+    assert done["changes"] == {"pay_time": [body["pay_time"], paid]}
+    (moved,) = [v for v in done["rejudged"] if v["check"] == "ship_deadline"]
+    assert (moved["from"], moved["to"]) == ("violated", "ok")
+    assert _verdict(service, order_id) == "ok"
+    assert _audit(service, order_id)[1:3] == ["order.correct", "verdict.rejudge"]
+    again = c.post(f"/orders/{order_id}/corrections", json=fix, headers=op)
+    assert again.status_code == 422  # nothing left to correct
+    # the corrected value is now the record: re-sending the old one is refused
+    assert c.post("/orders", json=body, headers=main).status_code == 409
+
+
 # --- issue 12 item 2: a waybill belongs to one shipment ---
 
 

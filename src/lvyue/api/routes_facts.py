@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from enum import Enum
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -27,7 +28,8 @@ from lvyue.api.auth import (
 )
 from lvyue.api.deps import SessionDep, content_type, json_only
 from lvyue.api.idempotency import IdemKey, fingerprint_of, run_once
-from lvyue.api.routes_workflows.common import service_now
+from lvyue.api.routes_workflows.common import create_once, service_now
+from lvyue.model import MerchantType, ShipMode
 from lvyue.store import audit
 from lvyue.store.hooks import ShipRefused
 from lvyue.store.ingest import (
@@ -39,8 +41,19 @@ from lvyue.store.ingest import (
     apply_tracking,
     ingest_rows,
 )
-from lvyue.store.rows import AfterSaleRow, OrderRow, ShipmentIn, TrackingRow
+from lvyue.store.rows import (
+    NO_NUL,
+    AfterSaleRow,
+    Ident,
+    Instant,
+    OrderRow,
+    ShipmentIn,
+    Text,
+    TrackingRow,
+)
 from lvyue.store.shipping import ShipForbidden, Shipper, ship
+from lvyue.workflows import config
+from lvyue.workflows.actions import corrections
 
 # Authentication first: no unauthenticated caller learns anything, not even a 415 or 422.
 router = APIRouter(tags=["facts"], dependencies=[Depends(current_principal)])
@@ -304,3 +317,67 @@ def _read_csv(raw: bytes) -> list[dict[str, Any]]:
         if len(rows) > MAX_BATCH_ROWS:
             raise HTTPException(413, detail=f"more than {MAX_BATCH_ROWS} rows; split the file")
     return rows
+
+
+class OrderCorrection(BaseModel):
+    """A correction of recorded facts: only the fields given change."""
+
+    reason: Annotated[str, Field(min_length=5, max_length=300, pattern=NO_NUL)]
+    pay_time: Instant | None = None
+    promised_ship_time: Instant | None = None
+    confirmed_receipt_time: Instant | None = None
+    ship_time: Instant | None = Field(None, description="of the order's shipment")
+    merchant_type: MerchantType | None = None
+    category: Text | None = None
+    ship_mode: ShipMode | None = None
+    delayed_shipping: bool | None = None
+    product_id: Ident | None = None
+
+
+class CorrectedOut(BaseModel):
+    order_id: str
+    version: int
+    changes: dict[str, list[Any]] = Field(description="field -> [old, new]")
+    rejudged: list[dict[str, Any]] = Field(description="verdicts whose status or clauses moved")
+    withdrawn_violations: int
+
+
+@router.post(
+    "/orders/{order_id}/corrections",
+    status_code=201,
+    response_model=CorrectedOut,
+    dependencies=[Depends(json_only)],
+)
+def correct_order(
+    order_id: str,
+    body: OrderCorrection,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("facts:correct"))],
+    idempotency_key: IdemKey = None,
+) -> JSONResponse:
+    """The platform corrects recorded facts of an order: a new version with who, when and
+    why, its verdicts re-judged and audited (re-sending an order never changes them)."""
+    order = own_order(session, principal, order_id)
+    given = body.model_dump(exclude={"reason"}, exclude_none=True)
+    changes = {k: v.value if isinstance(v, Enum) else v for k, v in given.items()}
+
+    def create() -> CorrectedOut:
+        done = corrections.correct_order(
+            session,
+            config.rules(),
+            order,
+            changes,
+            reason=body.reason,
+            actor=principal.account_id,
+            now=service_now(request),
+        )
+        return CorrectedOut(
+            order_id=order_id,
+            version=done.version,
+            changes=done.changes,
+            rejudged=done.rejudged,
+            withdrawn_violations=done.withdrawn,
+        )
+
+    return create_once(request, session, principal, idempotency_key, body, create)

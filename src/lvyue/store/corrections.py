@@ -21,7 +21,7 @@ from lvyue.store.tables import Order
 
 # Columns a re-sent order may fill while empty: events after the order was placed.
 FILLABLE = frozenset({"confirmed_receipt_time", "product_id"})
-CORRECT_VIA = "the platform (an operator's correction, with a reason)"
+CORRECT_VIA = "POST /orders/{id}/corrections (the platform's, with a reason)"
 
 
 def plain(value: Any) -> Any:

@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, str] = {
     "merchants:manage": "create merchants and their main accounts",
     "tracking:push": "push tracking events as a carrier",
     "quarantine:manage": "list, fix and replay quarantined rows",
+    "facts:correct": "correct a recorded order fact, with a reason (re-judges its verdicts)",
     "audit:view": "read the audit log (a merchant: of its own shop)",
 }
 
@@ -65,6 +66,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "penalties:manage",
             "merchants:manage",
             "quarantine:manage",
+            "facts:correct",
             "audit:view",
         }
     ),

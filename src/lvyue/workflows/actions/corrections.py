@@ -1,0 +1,144 @@
+"""The platform corrects a recorded fact (docs/decisions/ship-facts-provenance.md).
+
+Re-sending an order never changes what was recorded (``store.corrections``); a correction is
+the platform's: a new version of the order with who, when and why (``order.correct``), every
+verdict it changes re-judged and audited (``verdict.rejudge``), and recorded violations the
+engine no longer finds withdrawn (``violation.withdraw``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lvyue.engine.online import Resolves, evaluate_order
+from lvyue.engine.verdict import Verdict
+from lvyue.store.audit import audit
+from lvyue.store.corrections import plain
+from lvyue.store.tables import Order, Shipment
+from lvyue.workflows.actions import violations
+from lvyue.workflows.actions.facts import order_facts
+from lvyue.workflows.machine import Refusal
+
+ORDER_FIELDS = frozenset(
+    {
+        "merchant_type",
+        "category",
+        "ship_mode",
+        "pay_time",
+        "promised_ship_time",
+        "delayed_shipping",
+        "confirmed_receipt_time",
+        "product_id",
+    }
+)
+SHIPMENT_FIELDS = frozenset({"ship_time"})
+
+
+@dataclass
+class Corrected:
+    version: int
+    changes: dict[str, list[Any]] = field(default_factory=dict)  # name -> [old, new]
+    rejudged: list[dict[str, Any]] = field(default_factory=list)
+    withdrawn: int = 0
+
+
+def correct_order(
+    session: Session,
+    rules: Resolves,
+    order: Order,
+    changes: dict[str, Any],
+    *,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> Corrected:
+    """Apply ``changes`` (order columns, or ``ship_time`` of its shipment) as version n+1."""
+    before = _judge(session, rules, order, now)
+    applied = _apply(session, order, changes)
+    if not applied:
+        raise Refusal("nothing to correct: every value is as recorded", field="changes")
+    order.version += 1
+    session.flush()
+    result = Corrected(order.version, applied)
+    audit(
+        session,
+        actor=actor,
+        action="order.correct",
+        entity="order",
+        entity_id=order.order_id,
+        merchant_id=order.merchant_id,
+        detail={"changes": applied, "reason": reason, "version": order.version},
+        at=now,
+    )
+    after = _judge(session, rules, order, now)
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key), after.get(key)
+        if _status(old) == _status(new) and _clauses(old) == _clauses(new):
+            continue
+        change = {
+            "check": key[1],
+            "aftersale_id": key[0],
+            "from": _status(old),
+            "to": _status(new),
+            "from_clauses": _clauses(old),
+            "version": order.version,
+        }
+        result.rejudged.append(change)
+        audit(
+            session,
+            actor=actor,
+            action="verdict.rejudge",
+            entity="order",
+            entity_id=order.order_id,
+            merchant_id=order.merchant_id,
+            clause=(_clauses(new) or None) and _clauses(new)[:64],
+            detail={**change, "reason": reason},
+            at=now,
+        )
+    result.withdrawn = violations.reconsider(
+        session, rules, [order.order_id], clause=f"order.correct v{order.version}", now=now
+    )
+    return result
+
+
+def _apply(session: Session, order: Order, changes: dict[str, Any]) -> dict[str, list[Any]]:
+    applied: dict[str, list[Any]] = {}
+    for name, value in changes.items():
+        if name in ORDER_FIELDS:
+            target: Any = order
+        elif name in SHIPMENT_FIELDS:
+            target = session.get(Shipment, order.order_id)
+            if target is None:
+                raise Refusal(f"order {order.order_id} has not shipped", field=name)
+        else:
+            raise Refusal(f"{name} is not a correctable fact", field=name)
+        old = getattr(target, name)
+        if old != value:
+            setattr(target, name, value)
+            applied[name] = [plain(old), plain(value)]
+            if name == "ship_time":
+                target.ship_time_source = "platform"  # the platform vouches for it now
+    return applied
+
+
+def _judge(
+    session: Session, rules: Resolves, order: Order, now: datetime
+) -> dict[tuple[str, str], Verdict]:
+    session.flush()
+    session.expire(order)
+    return {
+        (v.aftersale_id, v.check.value): v
+        for v in evaluate_order(order_facts(session, order), now, rules)
+    }
+
+
+def _status(verdict: Verdict | None) -> str | None:
+    return None if verdict is None else verdict.status.value
+
+
+def _clauses(verdict: Verdict | None) -> str:
+    return "" if verdict is None else verdict.clauses
