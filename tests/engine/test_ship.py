@@ -75,7 +75,7 @@ def test_vf2_flowers_keep_the_daily_limit_inside_the_window_only(evaluate: Evalu
             order("other", "2024-02-14 23:59:59", ship_time="2024-02-17 00:00:00"),
         ],
     )
-    assert v["in", "", "ship_deadline"]["clauses"] == "VF-2"
+    assert v["in", "", "ship_deadline"]["clauses"] == "VF-2;DR-1a"  # VF-2 cancels NY-1
     assert v["in", "", "ship_deadline"]["deadline"] == at("2024-02-16 23:59:59")
     assert v["in", "", "ship_deadline"]["status"] == "violated"
     assert v["out", "", "ship_deadline"]["clauses"] == "NY-1"

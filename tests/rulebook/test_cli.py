@@ -56,7 +56,7 @@ def test_list_and_show() -> None:
     assert shown["announcement"]["source_kind"] == "seed"
     code, out, _ = run("show", "DR-1a", "--json")
     assert json.loads(out)["announcement"]["source_kind"] == "third_party summary"
-    assert json.loads(out)["exceptions_to_it"] == ["NY-1", "SF-4", "VF-2"]
+    assert json.loads(out)["exceptions_to_it"] == ["NY-1", "SF-4"]  # VF-2 cancels NY-1 instead
     code, out, _ = run("show", "NY-1")
     assert code == 0 and "partial" in out
     code, out, _ = run("show", "ship.deadline", "--json")
@@ -75,8 +75,9 @@ def test_resolve_with_flags_prints_every_parameter() -> None:
     )
     rows = {r["parameter"]: r for r in json.loads(out)}
     assert code == 0
-    assert rows["ship.deadline"]["clause"] == "VF-2"
-    assert rows["ship.deadline"]["overridden"] == ["DR-1a", "NY-1"]
+    assert rows["ship.deadline"]["clause"] == "DR-1a"
+    assert rows["ship.deadline"]["cites"] == "VF-2;DR-1a"
+    assert rows["ship.deadline"]["overridden"] == ["NY-1"]
     assert rows["ship.deadline"]["deadline"] == "2024-02-12T10:00:00+08:00"
     assert rows["ship.modes_allowed"]["value"] == ["spot"]
     assert "clause" not in rows["pickup.limit"]  # not shipped yet: SF-6 cannot be decided

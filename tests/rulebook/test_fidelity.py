@@ -58,3 +58,94 @@ def test_every_seed_clause_quotes_its_seed_and_sf2_sf11_whole_sentences() -> Non
     assert sf2.startswith("春节期间,小店平台商家和全球购平台商家") and sf2.endswith("为准。")
     sf11 = rb.clause("SF-11").source
     assert "达人服务" in sf11 and sf11.endswith("热线咨询时间不变:8点-24点")
+
+
+# A rulebook of its own: a daily rule (revised later), a festival extension, and a category
+# clause that says "与日常一致" (as every day) by cancelling the extension.
+_CANCEL_BOOK = """
+announcement: t-daily
+title: daily
+source: {kind: operator default, ref: test}
+clauses:
+  - id: D-1
+    parameter: ship.deadline
+    value: {hours: 48, after: pay_time}
+    source: "daily"
+revisions:
+  - label: r2
+    at: 2024-02-10 00:00:00
+    clauses:
+      - id: D-1
+        parameter: ship.deadline
+        value: {hours: 72, after: pay_time}
+        source: "daily, corrected"
+---
+announcement: t-festival
+title: festival
+source: {kind: operator default, ref: test}
+clauses:
+  - id: F-1
+    parameter: ship.deadline
+    value: 2024-02-22 23:59:59
+    window: [2024-02-02 00:00:00, 2024-02-20 23:59:59]
+    exception_to: [D-1]
+    source: "festival"
+  - id: C-1
+    parameter: ship.deadline
+    cancels: [F-1]
+    window: [2024-02-08 00:00:00, 2024-02-14 23:59:59]
+    scope: {merchant_type: [domestic], ship_mode: [spot]}
+    source: "与日常一致"
+"""
+
+
+def _cancel_book(tmp_path: Path) -> object:
+    for i, text in enumerate(_CANCEL_BOOK.split("---")):
+        (tmp_path / f"a{i}.yaml").write_text(text, encoding="utf-8")
+    return load_rulebook(extra_dirs=[tmp_path], include_shipped=False)
+
+
+def test_cancel_follows_the_daily_rule_as_corrected_and_never_conflicts(tmp_path: Path) -> None:
+    rb = _cancel_book(tmp_path)
+    assert rb.check_conflicts() == []  # type: ignore[attr-defined]
+    before = rb.resolve("ship.deadline", order(pay_time="2024-02-09 23:59:59"))  # type: ignore[attr-defined]
+    after = rb.resolve("ship.deadline", order(pay_time="2024-02-10 00:00:00"))  # type: ignore[attr-defined]
+    assert before.cited == "C-1;D-1" and before.value.seconds == 48 * 3600
+    assert after.cited == "C-1;D-1@r2" and after.value.seconds == 72 * 3600  # corrected with it
+    assert after.revision == "r2" and after.overridden == ("F-1",)
+    outside = rb.resolve("ship.deadline", order(pay_time="2024-02-15 00:00:00"))  # type: ignore[attr-defined]
+    assert outside.clause_id == "F-1" and outside.via == ()  # the extension is back
+    other = rb.resolve("ship.deadline", order("cross_border", pay_time="2024-02-12"))  # type: ignore[attr-defined]
+    assert other.clause_id == "F-1"  # out of C-1's scope
+
+
+def test_vf2_cancels_ny1_so_the_daily_rule_decides_flowers() -> None:
+    rb = load_rulebook()
+    vf2 = rb.clause("VF-2")
+    assert vf2.value is None and vf2.cancels == ("NY-1",)
+    flowers = "鲜花速递/花卉仿真/绿植园艺>生活鲜花"
+    inside = rb.resolve("ship.deadline", order(category=flowers, pay_time="2024-02-14 23:59:59"))
+    after = rb.resolve("ship.deadline", order(category=flowers, pay_time="2024-02-15 00:00:00"))
+    assert inside is not None and inside.cited == "VF-2;DR-1a"
+    assert after is not None and after.cited == "NY-1"
+
+
+@pytest.mark.parametrize(
+    ("clause", "problem"),
+    [
+        ("{id: C-2, parameter: ship.deadline, cancels: [Z-9], source: s}", "no clause Z-9"),
+        ("{id: C-2, parameter: pickup.limit, cancels: [F-1], source: s}", "sets ship.deadline"),
+        (
+            "{id: C-2, parameter: ship.deadline, cancels: [F-1], value: {hours: 1}, source: s}",
+            "a clause that cancels has none",
+        ),
+    ],
+)
+def test_bad_cancels_are_one_line_errors(tmp_path: Path, clause: str, problem: str) -> None:
+    from lvyue.rulebook import RulebookError
+
+    text = _CANCEL_BOOK.split("---")[1] + f"  - {clause}\n"
+    (tmp_path / "a.yaml").write_text(_CANCEL_BOOK.split("---")[0], encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(RulebookError, match=problem):
+        load_rulebook(extra_dirs=[tmp_path], include_shipped=False)

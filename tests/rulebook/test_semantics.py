@@ -97,8 +97,9 @@ def test_ny1_extends_and_vf2_takes_flowers_back_to_48_hours() -> None:
     flower_when, flower = rb.deadline("ship.deadline", flower_ctx)
     assert plain is not None and plain.clause_id == "NY-1"
     assert plain_when == bj("2024-02-22 23:59:59")
-    assert flower is not None and flower.clause_id == "VF-2"
-    assert flower.overridden == ("DR-1a", "NY-1")
+    # VF-2 "与日常一致" cancels NY-1: the daily rule decides, and the verdict cites both
+    assert flower is not None and flower.clause_id == "DR-1a" and flower.via == ("VF-2",)
+    assert flower.cited == "VF-2;DR-1a" and flower.overridden == ("NY-1",)
     assert flower_when == bj("2024-02-12 09:30:00")
     festival = rb.resolve("ship.deadline", order(flags=("festival_open",), pay_time="2024-02-10"))
     assert festival is not None and festival.clause_id == "DR-1a"
@@ -135,8 +136,10 @@ def test_trace_says_why_each_clause_did_not_decide() -> None:
     assert reasons["DR-1b"].reason == "out of scope: ship mode spot"
     inside = order(category=FLOWER, pay_time="2024-02-10 10:00:00")
     traced = {t.clause_id: t for t in load_rulebook().trace("ship.deadline", inside)}
-    assert traced["DR-1a"].overridden_by == ("NY-1", "VF-2")
-    assert traced["NY-1"].reason == "overridden by VF-2"
+    assert traced["DR-1a"].overridden_by == () and traced["DR-1a"].reason == "applies"
+    assert traced["NY-1"].reason.startswith("cancelled by VF-2")
+    assert traced["NY-1"].overridden_by == ("VF-2",)
+    assert traced["VF-2"].reason.startswith("applies: cancels NY-1")
 
 
 def test_naive_means_beijing_and_aware_instants_compare_exactly() -> None:

@@ -424,8 +424,7 @@ def _print_answers(rows: list[dict[str, Any]], shown: dict[str, str]) -> None:
         value = shown.get(row["parameter"], "")
         deadline = row.get("deadline")
         when = format_beijing(_parse(deadline)) if deadline else ""
-        clause = row["clause"] + (f"@{row['revision']}" if row.get("revision") else "")
-        table.add_row(row["parameter"], value, when, clause, ", ".join(row["overridden"]))
+        table.add_row(row["parameter"], value, when, row["cites"], ", ".join(row["overridden"]))
     out.print(table)
 
 

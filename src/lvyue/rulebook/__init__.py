@@ -4,7 +4,7 @@
     rb = load_rulebook()
     ctx = order_context({"category": "鲜花速递/花卉仿真/绿植园艺>生活鲜花",
                          "ship_mode": "spot", "pay_time": "2024-02-10 10:00:00"})
-    when, answer = rb.deadline("ship.deadline", ctx)   # 48 h after payment, VF-2
+    when, answer = rb.deadline("ship.deadline", ctx)   # 48 h after payment, VF-2;DR-1a
     answer.overridden                                   # ('DR-1a', 'NY-1')
 
 See docs/rulebook.md for the announcement schema and the parameter-table contract.

@@ -97,6 +97,7 @@ def _check_ids(clauses: Sequence[Clause]) -> None:
         if owner.setdefault(c.id, c.announcement) != c.announcement:
             raise RulebookError(c.file, c.id, "id", f"clause id also used by {owner[c.id]}")
     parameter_of = {c.id: c.parameter for c in clauses}
+    by_id = {c.id: c for c in clauses}
     graph: dict[str, set[str]] = {}
     for c in clauses:
         for target in c.exception_to:
@@ -106,7 +107,21 @@ def _check_ids(clauses: Sequence[Clause]) -> None:
                 problem = f"{target} sets {parameter_of[target]}, not {c.parameter}"
                 raise RulebookError(c.file, c.id, "exception_to", problem)
         graph.setdefault(c.id, set()).update(c.exception_to)
+        for target in c.cancels:
+            _check_cancel(c, target, by_id)
     _check_cycles(graph, {c.id: c.file for c in clauses})
+
+
+def _check_cancel(c: Clause, target: str, by_id: Mapping[str, Clause]) -> None:
+    """A cancelled clause exists, sets the same parameter and gives a value itself."""
+    found = by_id.get(target)
+    if found is None:
+        raise RulebookError(c.file, c.id, "cancels", f"no clause {target}")
+    if found.parameter != c.parameter:
+        problem = f"{target} sets {found.parameter}, not {c.parameter}"
+        raise RulebookError(c.file, c.id, "cancels", problem)
+    if found.cancels:
+        raise RulebookError(c.file, c.id, "cancels", f"{target} itself cancels: not allowed")
 
 
 def _check_cycles(graph: Mapping[str, set[str]], files: Mapping[str, str]) -> None:

@@ -32,7 +32,7 @@ from lvyue.rulebook.values import BadValue, parse_value
 _TOP_KEYS = {"announcement", "title", "source", "published", "effective", "partial", "note",
              "clauses", "revisions"}  # fmt: skip
 _CLAUSE_KEYS = {"id", "kind", "parameter", "value", "clock", "window", "scope", "exception_to",
-                "source", "note"}  # fmt: skip
+                "cancels", "source", "note"}  # fmt: skip
 _SCOPE_KEYS = {"merchant_type", "category", "ship_mode", "flags"}
 _REVISION_KEYS = {"label", "at", "clauses", "withdraw", "note"}
 _ONE_SECOND = timedelta(seconds=1)
@@ -163,13 +163,14 @@ class AnnouncementReader:
             spec = self.registry.get(str(parameter))
             if spec is None:
                 raise self.fail(cid, "parameter", f"unknown parameter {parameter!r}")
-            if "value" not in raw:
-                raise self.fail(cid, "value", "missing")
-        elif parameter is not None or "value" in raw:
+            if ("value" in raw) == ("cancels" in raw):
+                problem = "missing" if "value" not in raw else "a clause that cancels has none"
+                raise self.fail(cid, "value", problem)
+        elif parameter is not None or "value" in raw or "cancels" in raw:
             raise self.fail(cid, "parameter", f"a {kind.value} clause sets no parameter")
         default_clock = spec.clock if spec else Clock.PAY_TIME
         clock = self._enum(Clock, raw.get("clock", default_clock.value), cid, "clock")
-        value = self._value(raw["value"], spec, cid) if spec else None
+        value = self._value(raw["value"], spec, cid) if spec and "value" in raw else None
         source = raw.get("source")
         if not isinstance(source, str) or not source.strip():
             raise self.fail(cid, "source", "every clause cites its source sentence")
@@ -184,6 +185,7 @@ class AnnouncementReader:
             valid=Window(valid_from, valid_to),
             scope=self._scope(raw.get("scope") or {}, cid),
             exception_to=self._exceptions(raw.get("exception_to") or [], cid),
+            cancels=self._exceptions(raw.get("cancels") or [], cid, "cancels"),
             source=" ".join(source.split()),
             note=" ".join(str(raw.get("note", "")).split()),
             revision=revision,
@@ -241,11 +243,11 @@ class AnnouncementReader:
             flags=tuple(sorted(flags.items())),
         )
 
-    def _exceptions(self, raw: object, cid: str) -> tuple[str, ...]:
+    def _exceptions(self, raw: object, cid: str, field: str = "exception_to") -> tuple[str, ...]:
         if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-            raise self.fail(cid, "exception_to", "expected a list of clause ids")
+            raise self.fail(cid, field, "expected a list of clause ids")
         if cid in raw:
-            raise self.fail(cid, "exception_to", f"cycle {cid} -> {cid}")
+            raise self.fail(cid, field, f"cycle {cid} -> {cid}")
         return tuple(raw)
 
     # -- small readers ----------------------------------------------------------------------

@@ -29,11 +29,14 @@ class Answer:
     clock: Clock  # the clock the winning clause's window is read on
     revision: str | None = None  # the winning clause's version label (BT-15), None = original
     concurring: tuple[str, ...] = ()  # other surviving clauses that give the same value
+    via: tuple[str, ...] = ()  # clauses that cancelled an exception, so the baseline applies
 
     @property
     def cited(self) -> str:
-        """What a verdict cites: the clause and the version that decided (R-1@r2)."""
-        return f"{self.clause_id}@{self.revision}" if self.revision else self.clause_id
+        """What a verdict cites: the clause and the version that decided (R-1@r2), after any
+        clause that cancelled an exception (``VF-2;DR-1a``: VF-2 cancelled NY-1)."""
+        own = f"{self.clause_id}@{self.revision}" if self.revision else self.clause_id
+        return ";".join((*self.via, own))
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,11 @@ class Resolver:
             ]
         except _Unknown:
             return None
+        cancelled = {t for c in applicable for t in c.cancels}
+        via = tuple(sorted({c.id for c in applicable
+                            if any(a.id in c.cancels for a in applicable)}))  # fmt: skip
+        dropped = {c.id for c in applicable if c.id in cancelled}
+        applicable = [c for c in applicable if not c.cancels and c.id not in cancelled]
         if not applicable:
             return None
         winners = [w for w in applicable if not any(self.beats(o.id, w.id) for o in applicable)]
@@ -120,7 +128,7 @@ class Resolver:
                 detail = f"{format_value(first.value)} vs {format_value(other.value)}"
                 raise ConflictError(parameter, (first.id, other.id), detail)
         assert first.value is not None
-        overridden = sorted({c.id for c in applicable} - {w.id for w in winners})
+        overridden = sorted(({c.id for c in applicable} - {w.id for w in winners}) | dropped)
         return Answer(
             parameter=parameter,
             value=first.value,
@@ -130,6 +138,7 @@ class Resolver:
             clock=first.clock,
             revision=first.revision,
             concurring=tuple(w.id for w in winners[1:]),
+            via=via,
         )
 
     def trace(self, parameter: str, ctx: OrderContext) -> list[ClauseTrace]:
@@ -141,11 +150,19 @@ class Resolver:
             except _Unknown as exc:
                 reasons[i] = f"unknown: {exc}"
         applicable = [c for i, c in enumerate(clauses) if reasons[i] is None]
+        cancelled = {t for c in applicable for t in c.cancels}
+        live = [c for c in applicable if not c.cancels and c.id not in cancelled]
         out = []
         for i, c in enumerate(clauses):
-            by = tuple(sorted({o.id for o in applicable if self.beats(o.id, c.id)}))
+            by = tuple(sorted({o.id for o in live if self.beats(o.id, c.id)}))
+            cancelled_by = sorted(o.id for o in applicable if c.id in o.cancels)
             applies = reasons[i] is None
             reason = reasons[i] or (f"overridden by {', '.join(by)}" if by else "applies")
+            if applies and cancelled_by:
+                by = tuple(sorted({*by, *cancelled_by}))
+                reason = f"cancelled by {', '.join(cancelled_by)} (the clauses left decide)"
+            elif applies and c.cancels:
+                reason = f"applies: cancels {', '.join(c.cancels)} (the clauses left decide)"
             out.append(ClauseTrace(c.id, c.announcement, applies, reason, by, c.value, c.revision))
         return out
 

@@ -123,6 +123,9 @@ class Clause:
     note: str = ""
     revision: str | None = None  # the revision label, None for the original text
     file: str = ""
+    # "the baseline applies": where this clause applies, these clauses drop out and the
+    # clauses left decide; it gives no value of its own (VF-2 "与日常一致" cancels NY-1)
+    cancels: tuple[str, ...] = ()
 
     @property
     def effective(self) -> Window:

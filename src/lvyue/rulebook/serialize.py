@@ -69,6 +69,7 @@ def answer_json(answer: Answer, deadline: datetime | None = None) -> dict[str, A
         "parameter": answer.parameter,
         "value": value_to_json(answer.value),
         "clause": answer.clause_id,
+        "cites": answer.cited,  # with any clause that cancelled an exception (VF-2;DR-1a)
         "announcement": answer.announcement,
         "overridden": list(answer.overridden),
         "clock": answer.clock.value,
