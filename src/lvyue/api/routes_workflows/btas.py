@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from lvyue.api.auth import Principal, current_principal, require
 from lvyue.api.deps import SessionDep, json_only
 from lvyue.api.idempotency import IdemKey
 from lvyue.api.routes_workflows.common import (
+    PageDep,
     actor_of,
     create_once,
     domain_errors,
@@ -177,6 +178,8 @@ def create_inspection(
 def list_inspections(
     session: SessionDep,
     principal: SeeInspections,
+    response: Response,
+    paging: PageDep,
     state: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[InspectionOut]:
     """The caller's inspections: a merchant's own, an agency's received ones."""
@@ -190,7 +193,8 @@ def list_inspections(
         raise HTTPException(404, detail="not found")
     if state is not None:
         query = query.where(Inspection.state == state)
-    return [_inspection_out(session, row) for row in session.scalars(query.limit(1000))]
+    rows = paging.of(list(session.scalars(query)), response)
+    return [_inspection_out(session, row) for row in rows]
 
 
 @router.get("/inspections/{inspection_id}", response_model=InspectionOut)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -19,6 +20,31 @@ from lvyue.store.permissions import Role
 from lvyue.workflows.actions import inspection as btas
 from lvyue.workflows.actions.common import NotFound
 from lvyue.workflows.machine import Refusal
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list endpoint: ``limit`` rows from ``offset`` (the same query names and
+    bounds as /orders, /audit and /quarantine); the total is in ``X-Total-Count``."""
+
+    limit: int
+    offset: int
+
+    def of(self, rows: Sequence[T], response: Response) -> list[T]:
+        response.headers["X-Total-Count"] = str(len(rows))
+        return list(rows[self.offset : self.offset + self.limit])
+
+
+def page(
+    limit: Annotated[int, Query(ge=1, le=500, description="rows per page")] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="rows to skip")] = 0,
+) -> Page:
+    return Page(limit, offset)
+
+
+PageDep = Annotated[Page, Depends(page)]
 
 
 def service_now(request: Request) -> datetime:

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from lvyue.api.auth import Principal, merchant_scope, require
 from lvyue.api.deps import SessionDep, json_only
-from lvyue.api.routes_workflows.common import domain_errors, merchant_of, service_now
+from lvyue.api.routes_workflows.common import (
+    PageDep,
+    domain_errors,
+    merchant_of,
+    service_now,
+)
 from lvyue.model import ShipMode, format_instant
 from lvyue.store.workflow_tables import DelayedShipping
 from lvyue.workflows import config
@@ -76,7 +81,11 @@ def set_delayed_shipping(
 def list_delayed_shipping(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require("orders:view"))],
+    response: Response,
+    paging: PageDep,
     merchant_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[DelayedOut]:
     scope = merchant_scope(principal, merchant_id)
-    return [_delayed_out(r) for r in delayed_actions.of_merchant(session, scope)]
+    return [
+        _delayed_out(r) for r in paging.of(delayed_actions.of_merchant(session, scope), response)
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -13,6 +13,7 @@ from lvyue.api.auth import Principal, merchant_scope, require
 from lvyue.api.deps import SessionDep, json_only
 from lvyue.api.idempotency import IdemKey
 from lvyue.api.routes_workflows.common import (
+    PageDep,
     create_once,
     domain_errors,
     iso,
@@ -101,11 +102,16 @@ router = APIRouter(tags=["penalties"], dependencies=[Depends(json_only)])
 
 @router.get("/violations", response_model=list[ViolationOut])
 def list_violations(
-    session: SessionDep, principal: ViewPenalties, merchant_id: MerchantFilter = None
+    session: SessionDep,
+    principal: ViewPenalties,
+    response: Response,
+    paging: PageDep,
+    merchant_id: MerchantFilter = None,
 ) -> list[ViolationOut]:
-    """Recorded violations (违规) with the clause behind each."""
+    """Recorded violations (违规) with the clause behind each, a page at a time."""
     scope = merchant_scope(principal, merchant_id)
-    return [_violation_out(r) for r in violation_actions.of_merchant(session, scope)]
+    rows = paging.of(violation_actions.of_merchant(session, scope), response)
+    return [_violation_out(r) for r in rows]
 
 
 class PenaltyOut(BaseModel):
@@ -126,12 +132,15 @@ def list_penalties(
     request: Request,
     session: SessionDep,
     principal: ViewPenalties,
+    response: Response,
+    paging: PageDep,
     merchant_id: MerchantFilter = None,
 ) -> list[PenaltyOut]:
-    """Late-shipment penalties of the recorded violations, with the caps applied (DR-6)."""
+    """Late-shipment penalties of the recorded violations, with the caps applied (DR-6); the
+    caps are computed over all of them, then a page is returned."""
     scope = merchant_scope(principal, merchant_id)
     rows = penalty_actions.of_merchant(session, config.rules(), scope, service_now(request))
-    return [PenaltyOut.model_validate(r) for r in rows]
+    return [PenaltyOut.model_validate(r) for r in paging.of(rows, response)]
 
 
 @router.post("/measures", status_code=201, response_model=MeasureOut)
@@ -165,11 +174,16 @@ def impose_measure(
 
 @router.get("/measures", response_model=list[MeasureOut])
 def list_measures(
-    session: SessionDep, principal: ViewPenalties, merchant_id: MerchantFilter = None
+    session: SessionDep,
+    principal: ViewPenalties,
+    response: Response,
+    paging: PageDep,
+    merchant_id: MerchantFilter = None,
 ) -> list[MeasureOut]:
-    """Measures against the merchant and its products, active and lifted."""
+    """Measures against the merchant and its products, active and lifted, a page at a time."""
     scope = merchant_scope(principal, merchant_id)
-    return [_measure_out(r) for r in measure_actions.of_merchant(session, scope)]
+    rows = paging.of(measure_actions.of_merchant(session, scope), response)
+    return [_measure_out(r) for r in rows]
 
 
 MeasureId = Annotated[int, Path(ge=1, le=2**31 - 1)]

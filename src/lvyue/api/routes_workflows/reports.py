@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from lvyue.api.auth import Principal, merchant_scope, require
 from lvyue.api.deps import SessionDep, json_only
 from lvyue.api.idempotency import IdemKey
 from lvyue.api.routes_workflows.common import (
+    PageDep,
     create_once,
     domain_errors,
     iso,
@@ -116,6 +117,8 @@ def file_report(
 def list_reports(
     session: SessionDep,
     principal: SeeReports,
+    response: Response,
+    paging: PageDep,
     merchant_id: Annotated[str | None, Query(max_length=64)] = None,
     state: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[ReportOut]:
@@ -126,7 +129,8 @@ def list_reports(
         query = query.where(Report.merchant_id == scope)
     if state is not None:
         query = query.where(Report.state == state)
-    return [_report_out(session, r) for r in session.scalars(query.limit(1000))]
+    rows = paging.of(list(session.scalars(query)), response)
+    return [_report_out(session, r) for r in rows]
 
 
 @router.get("/{report_id}", response_model=ReportOut)
