@@ -252,3 +252,35 @@ def test_approval_withdraws_a_violation_already_recorded(
         ("violation.record", "DR-1a"),
         ("violation.withdraw", "SF-8"),
     ]
+
+
+def test_the_operator_sees_the_evidence_before_deciding(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    """Issue 12 item 11: the review route accepted a decision on evidence nobody could see
+    (only a count was shown). The reviewer lists and downloads each file, as uploaded; another
+    merchant and a clerk without report permissions get 404/403."""
+    order = make_order()
+    rid = _file(service, _weather(clock, order_ids=[order])).json()["report_id"]
+    assert _evidence(service, rid).status_code == 201
+    operator = service.auth("operator")
+    listed = service.client.get(f"/reports/{rid}/evidence", headers=operator)
+    assert listed.status_code == 200, listed.text
+    [meta] = listed.json()
+    assert (meta["filename"], meta["content_type"], meta["size"]) == ("proof.png", "image/png", 72)
+    assert meta["uploaded_by"] == "m1.main"
+    url = f"/reports/{rid}/evidence/{meta['evidence_id']}"
+    got = service.client.get(url, headers=operator)
+    assert got.status_code == 200 and got.content == PNG
+    assert got.headers["content-type"] == "image/png"
+    assert got.headers["content-disposition"].startswith("attachment")
+    assert service.client.get(url, headers=service.auth("m1.main")).content == PNG
+    for who, status in (("m2.main", 404), ("m1.clerk", 403)):
+        assert service.client.get(url, headers=service.auth(who)).status_code == status
+        listing = service.client.get(f"/reports/{rid}/evidence", headers=service.auth(who))
+        assert listing.status_code == status
+    other = make_order()
+    other_rid = _file(service, _weather(clock, order_ids=[other])).json()["report_id"]
+    wrong_report = f"/reports/{other_rid}/evidence/{meta['evidence_id']}"
+    assert service.client.get(wrong_report, headers=operator).status_code == 404
+    assert _review(service, rid, "approve").status_code == 200

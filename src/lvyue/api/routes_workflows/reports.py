@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
@@ -12,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lvyue.api.auth import Principal, merchant_scope, require
-from lvyue.api.deps import SessionDep, json_only
+from lvyue.api.deps import DbId, SessionDep, json_only
 from lvyue.api.idempotency import IdemKey
 from lvyue.api.routes_workflows.common import (
     PageDep,
@@ -62,6 +63,11 @@ class EvidenceOut(BaseModel):
     content_type: str
     size: int
     sha256: str
+
+
+class EvidenceListed(EvidenceOut):
+    uploaded_by: str
+    uploaded_at: str
 
 
 def _report_out(session: Session, row: Report) -> ReportOut:
@@ -169,6 +175,48 @@ async def upload_evidence(
         )
         session.commit()
     return out
+
+
+@router.get("/{report_id}/evidence", response_model=list[EvidenceListed])
+def list_evidence(
+    report_id: str, session: SessionDep, principal: SeeReports
+) -> list[EvidenceListed]:
+    """The report's evidence files: the operator sees them before approving (SF-8)."""
+    with domain_errors(session):
+        row = report_actions.load(session, report_id, tenant_of(principal))
+        files = report_actions.evidence_of(session, row)
+    return [
+        EvidenceListed(
+            evidence_id=e.evidence_id,
+            filename=e.filename,
+            content_type=e.content_type,
+            size=e.size,
+            sha256=e.sha256,
+            uploaded_by=e.uploaded_by,
+            uploaded_at=format_instant(e.uploaded_at),
+        )
+        for e in files
+    ]
+
+
+@router.get(
+    "/{report_id}/evidence/{evidence_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}},
+)
+def download_evidence(
+    report_id: str, evidence_id: DbId, session: SessionDep, principal: SeeReports
+) -> Response:
+    """One evidence file as uploaded (as an attachment: never rendered inline by the browser)."""
+    with domain_errors(session):
+        row = report_actions.load(session, report_id, tenant_of(principal))
+        evidence = report_actions.evidence_file(session, row, evidence_id)
+    name = quote(evidence.filename, safe="")
+    return Response(
+        evidence.data,
+        media_type=evidence.content_type or "application/octet-stream",
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+    )
 
 
 @router.post("/{report_id}/withdraw", response_model=ReportOut, dependencies=[Depends(json_only)])

@@ -85,6 +85,25 @@ def evidence_count(session: Session, report_id: str) -> int:
     return int(count or 0)
 
 
+def evidence_of(session: Session, row: Report) -> list[ReportEvidence]:
+    """The report's evidence files, oldest first (what a reviewer looks at before deciding)."""
+    return list(
+        session.scalars(
+            select(ReportEvidence)
+            .where(ReportEvidence.report_id == row.report_id)
+            .order_by(ReportEvidence.evidence_id)
+        )
+    )
+
+
+def evidence_file(session: Session, row: Report, evidence_id: int) -> ReportEvidence:
+    """One evidence file of the report; NotFound for another report's."""
+    evidence = session.get(ReportEvidence, evidence_id)
+    if evidence is None or evidence.report_id != row.report_id:
+        raise NotFound(f"evidence {evidence_id} of report {row.report_id} not found")
+    return evidence
+
+
 def add_evidence(
     session: Session,
     row: Report,
