@@ -3,6 +3,7 @@ every role), served by uvicorn on a free 127.0.0.1 port in a thread, and Debian'
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -33,6 +34,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORT = {"width": 1366, "height": 768}
+DIAGNOSIS_ENV = ("LVYUE_DIAGNOSIS_FACTS", "LVYUE_DIAGNOSIS_STATE")
 
 
 @dataclass
@@ -40,6 +42,7 @@ class LiveConsole:
     base: str
     accounts: dict[str, IssuedAccount]
     merchants: list[str] = field(default_factory=list)
+    busiest: str = ""  # the merchant with the most orders (a diagnosis past cold start)
 
     def api(self, method: str, path: str, key: str, **kwargs: Any) -> httpx.Response:
         token = self.accounts[key].token
@@ -68,11 +71,28 @@ def live_console(directory: Path, orders: int = 400) -> Iterator[LiveConsole]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
+    saved = {name: os.environ.get(name) for name in DIAGNOSIS_ENV}
+    os.environ["LVYUE_DIAGNOSIS_FACTS"] = str(demo.facts_dir)
+    os.environ["LVYUE_DIAGNOSIS_STATE"] = str(directory / "governance")
     accounts = {a.key: a for a in demo.accounts}
     merchants = [a.merchant_id for a in demo.accounts if a.key.endswith(".main") and a.merchant_id]
     try:
-        yield LiveConsole(f"http://127.0.0.1:{port}", accounts, merchants)
+        yield LiveConsole(f"http://127.0.0.1:{port}", accounts, merchants, _busiest(demo.facts_dir))
     finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         server.should_exit = True
         thread.join(timeout=10)
         app.state.engine.dispose()
+
+
+def _busiest(facts: Path) -> str:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    counts = pc.value_counts(pq.read_table(facts / "orders.parquet").column("merchant_id"))
+    best = max(counts.to_pylist(), key=lambda c: (c["counts"], c["values"]))
+    return str(best["values"])

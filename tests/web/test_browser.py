@@ -260,12 +260,45 @@ def test_operator_pages_and_screenshots(chromium: Browser, live: LiveConsole) ->
     page.goto("/console/violations")
     expect(page.get_by_role("heading", name=re.compile("违规与处罚"))).to_be_visible()
     shot(page, "operator-violations")
+    page.goto(f"/console/diagnosis?merchant={live.busiest}")
+    expect(page.locator(".chart svg")).to_be_visible()
+    expect(page.locator("table.capability")).to_contain_text("pickup_24h_rate")
+    shot(page, "operator-diagnosis")
+    for path, name in (("/console/measures", "operator-measures"),
+                       ("/console/quarantine", "operator-quarantine"),
+                       ("/console/audit", "operator-audit")):  # fmt: skip
+        page.goto(path)
+        expect(page.locator("main h1")).to_be_visible()
+        shot(page, name)
+
+
+def test_merchant_pages_and_screenshots(chromium: Browser, live: LiveConsole) -> None:
+    merchant = live.merchants[0]
+    page = open_as(chromium, live, f"{merchant}.main")
+    page.goto("/console/diagnosis")
+    expect(page.get_by_role("heading", name=re.compile("物流诊断"))).to_be_visible()
+    expect(page.locator("main")).to_contain_text("发货量")
+    shot(page, "merchant-diagnosis")
+    for path, name in (("/console/violations", "merchant-violations"),
+                       ("/console/after-sales", "merchant-after-sales"),
+                       ("/console/positions", "merchant-positions")):  # fmt: skip
+        page.goto(path)
+        expect(page.locator("main h1")).to_be_visible()
+        shot(page, name)
 
 
 def test_forms_are_labelled_and_keyboard_reachable(chromium: Browser, live: LiveConsole) -> None:
     merchant = live.merchants[0]
     page = open_as(chromium, live, f"{merchant}.main")
-    for path in ("/console/reports", "/console/btas", "/console/orders"):
+    for path in (
+        "/console/reports",
+        "/console/btas",
+        "/console/orders",
+        "/console/positions",
+        "/console/diagnosis",
+        "/console/violations",
+        "/console/audit",
+    ):
         page.goto(path)
         unlabelled = page.evaluate(
             """() => [...document.querySelectorAll('input, select, textarea')]

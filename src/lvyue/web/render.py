@@ -18,9 +18,10 @@ MERCHANT_NAV = (
     ("违规与处罚", "/console/violations", "penalties:view"),
     ("报备中心", "/console/reports", "reports:file"),
     ("BTAS质检", "/console/btas", "inspection:manage"),
-    ("售后", "/console/after-sales", "orders:view"),
+    ("售后", "/console/after-sales", "after_sales:handle"),
     ("物流诊断", "/console/diagnosis", "logistics_diagnosis:view"),
     ("岗位管理", "/console/positions", "accounts:manage"),
+    ("审计日志", "/console/audit", "audit:view"),
 )
 OPERATOR_NAV = (
     ("运营看板 Dashboard", "/console/dashboard", "penalties:view"),

@@ -6,7 +6,16 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from lvyue.web.pages import btas, home, operator, orders, penalties, reports
+    from lvyue.web.pages import (
+        btas,
+        home,
+        merchant,
+        operator,
+        orders,
+        penalties,
+        records,
+        reports,
+    )
 
     return [home.router, orders.router, reports.router, btas.router, penalties.router,
-            operator.router]  # fmt: skip
+            operator.router, merchant.router, records.router]  # fmt: skip

@@ -1,0 +1,215 @@
+"""售后, 物流诊断 and 岗位管理: the merchant's remaining back-office pages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from lvyue.api.deps import SessionDep
+from lvyue.api.routes_workflows.after_sales import _aftersale_out
+from lvyue.store import Account, Position, audit
+from lvyue.store.accounts import AccountError, assign_positions, position_permissions, set_position
+from lvyue.store.permissions import GRANTABLE, PERMISSIONS, Role
+from lvyue.store.tables import AfterSale
+from lvyue.web.pages.common import scope_of
+from lvyue.web.pages.operator import FONT
+from lvyue.web.render import page
+from lvyue.web.security import Caller, acting, need
+from lvyue.workflows.actions import after_sales as aftersale_actions
+from lvyue.workflows.after_sales import MACHINE as AFTERSALE_MACHINE
+
+router = APIRouter()
+
+
+@router.get("/after-sales", response_class=HTMLResponse)
+def after_sales(
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(need("after_sales:handle"))],
+) -> Response:
+    """Requests, newest first, with the running step's deadline and what may happen now."""
+    merchant = caller.principal.merchant_id
+    ids = session.scalars(
+        select(AfterSale.aftersale_id)
+        .where(AfterSale.merchant_id == merchant)
+        .order_by(AfterSale.created_at.desc(), AfterSale.aftersale_id)
+        .limit(100)
+    ).all()
+    rows = []
+    for aftersale_id in ids:
+        loaded = aftersale_actions.load(session, aftersale_id, merchant)
+        out = _aftersale_out(session, loaded)
+        rows.append((out, AFTERSALE_MACHINE.events_from(out.state)))
+    session.commit()  # states derived for ingested requests are kept (as the API does)
+    return page(request, "after_sales.html", caller, title="售后", rows=rows)
+
+
+def _pick(row: dict[str, Any], prefix: str) -> float | None:
+    for suffix in ("_avg", "_p50", ""):
+        value = row.get(prefix + suffix)
+        if isinstance(value, int | float):
+            return float(value)
+    return None
+
+
+def capability_chart(capability: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per carrier: volume (单), 揽收 and 揽签 average hours, 24 h pickup rate (%)."""
+    carriers = [str(r["carrier"]) for r in capability]
+
+    def series(name: str, prefix: str, axis: int, kind: str = "bar", scale: float = 1.0) -> Any:
+        values = [_pick(r, prefix) for r in capability]
+        data = [None if v is None else round(v * scale, 2) for v in values]
+        return {"name": name, "type": kind, "yAxisIndex": axis, "data": data}
+
+    return {
+        "animation": False,
+        "textStyle": {"fontFamily": FONT},
+        "title": {
+            "text": "承运商能力 Carrier capability",
+            "left": 10,
+            "textStyle": {"fontSize": 14},
+        },
+        "tooltip": {"trigger": "axis"},
+        "legend": {"top": 28},
+        "grid": {"top": 80, "left": 60, "right": 60, "bottom": 40},
+        "xAxis": {"type": "category", "data": carriers, "name": "承运商"},
+        "yAxis": [
+            {"type": "value", "name": "时长（小时）"},
+            {"type": "value", "name": "比例（%）", "max": 100},
+        ],
+        "series": [
+            series("揽收时长 avg（小时）", "pickup_from_ship_h", 0),
+            series("揽签时长 avg（小时）", "transit_h", 0),
+            series("24小时揽收率（%）", "pickup_24h_rate", 1, "line", 100.0),
+        ],
+    }
+
+
+@router.get("/diagnosis", response_class=HTMLResponse)
+def diagnosis(
+    request: Request,
+    caller: Annotated[Caller, Depends(need("logistics_diagnosis:view"))],
+    merchant: Annotated[str | None, Query(max_length=64)] = None,
+    period: Annotated[str | None, Query(max_length=30)] = None,
+) -> Response:
+    """The merchant's diagnosis (LD-1..LD-11), the API's ``/diagnosis/merchants/{id}``."""
+    import lvyue.diagnosis as dx
+
+    scope = scope_of(caller, merchant or None)
+    facts = os.environ.get("LVYUE_DIAGNOSIS_FACTS")
+    context: dict[str, Any] = {"title": "物流诊断", "merchant": scope, "period": period or ""}
+    if scope is None:
+        context["error"] = "请选择店铺（merchant）。"
+    elif not facts:
+        context["error"] = "诊断数据未配置（LVYUE_DIAGNOSIS_FACTS）。"
+    else:
+        state = os.environ.get("LVYUE_DIAGNOSIS_STATE")
+        try:
+            result = dx.diagnose_facts(Path(facts), scope, period, Path(state) if state else None)
+        except (dx.DiagnosisError, *dx.ERRORS) as error:
+            context["error"] = str(error)
+        else:
+            context["result"] = result
+            context["chart"] = capability_chart(result.capability)
+            context["columns"] = list(result.capability[0]) if result.capability else []
+    return page(request, "diagnosis.html", caller, **context)
+
+
+def _positions(session: SessionDep, merchant: str | None) -> list[tuple[Position, list[str]]]:
+    rows = session.scalars(
+        select(Position).where(Position.merchant_id == merchant).order_by(Position.position_id)
+    ).all()
+    return [(p, position_permissions(session, p.position_id)) for p in rows]
+
+
+@router.get("/positions", response_class=HTMLResponse)
+def positions(
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(need("accounts:manage"))],
+) -> Response:
+    merchant = caller.principal.merchant_id
+    accounts = session.scalars(
+        select(Account)
+        .where(Account.merchant_id == merchant, Account.role == Role.MERCHANT_SUB.value)
+        .order_by(Account.account_id)
+    ).all()
+    held = {a.account_id: _held(session, a.account_id) for a in accounts}
+    return page(
+        request,
+        "positions.html",
+        caller,
+        title="岗位管理",
+        positions=_positions(session, merchant),
+        accounts=accounts,
+        held=held,
+        grantable=sorted(GRANTABLE),
+        meanings=PERMISSIONS,
+        flash=request.query_params.get("done"),
+        error=request.query_params.get("error"),
+    )
+
+
+def _held(session: SessionDep, account_id: str) -> set[int]:
+    from lvyue.store import AccountPosition
+
+    return set(
+        session.scalars(
+            select(AccountPosition.position_id).where(AccountPosition.account_id == account_id)
+        )
+    )
+
+
+@router.post("/positions")
+async def save_position(
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(acting("accounts:manage"))],
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+) -> Response:
+    """Create or redefine a position with exactly the ticked permissions (``PUT /positions``)."""
+    form = await request.form()
+    chosen = [str(v) for v in form.getlist("permissions")]
+    merchant = caller.principal.merchant_id or ""
+    try:
+        position = set_position(session, merchant, name, chosen)
+    except AccountError as error:
+        session.rollback()
+        return RedirectResponse(f"/console/positions?error={error}", status_code=303)
+    audit(session, actor=caller.principal.account_id, action="position.set", entity="position",
+          entity_id=str(position.position_id), merchant_id=merchant,
+          detail={"name": name, "permissions": sorted(chosen)})  # fmt: skip
+    session.commit()
+    return RedirectResponse(f"/console/positions?done=岗位 {name} 已保存", status_code=303)
+
+
+@router.post("/positions/assign/{account_id}")
+async def assign(
+    account_id: str,
+    request: Request,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(acting("accounts:manage"))],
+) -> Response:
+    """Give a sub-account exactly the ticked positions (``PUT /accounts/{id}/positions``)."""
+    from lvyue.api.auth import own_merchant
+
+    account = session.get(Account, account_id)
+    own_merchant(caller.principal, account.merchant_id if account else None)
+    assert account is not None
+    form = await request.form()
+    ids = [int(str(v)) for v in form.getlist("position_ids") if str(v).isdigit()]
+    try:
+        assign_positions(session, account, ids)
+    except AccountError as error:
+        session.rollback()
+        return RedirectResponse(f"/console/positions?error={error}", status_code=303)
+    audit(session, actor=caller.principal.account_id, action="account.positions",
+          entity="account", entity_id=account_id, merchant_id=account.merchant_id,
+          detail={"positions": ids})  # fmt: skip
+    session.commit()
+    return RedirectResponse(f"/console/positions?done={account_id} 的岗位已更新", status_code=303)
