@@ -41,7 +41,7 @@ def test_main_account_creates_position_and_sub_account_then_grants(service: Serv
     assert pos.status_code == 200, pos.text
     created = c.post(
         "/sub-accounts",
-        json={"account_id": "m2-shipper", "name": "发货员小王", "position_ids": []},
+        json={"account_id": "m2.shipper", "name": "发货员小王", "position_ids": []},
         headers=main,
     )
     assert created.status_code == 201, created.text
@@ -55,7 +55,7 @@ def test_main_account_creates_position_and_sub_account_then_grants(service: Serv
         headers=main,
     )
     put = c.put(
-        "/accounts/m2-shipper/positions",
+        "/accounts/m2.shipper/positions",
         json={"position_ids": [pos.json()["position_id"]]},
         headers=main,
     )
@@ -147,15 +147,15 @@ def test_operator_registers_merchant_with_main_account(service: ServiceWorld) ->
 def test_deactivated_sub_account_loses_access_at_once(service: ServiceWorld) -> None:
     c, main = service.client, service.auth("m2.main")
     created = c.post(
-        "/sub-accounts", json={"account_id": "m2-temp", "name": "临时工"}, headers=main
+        "/sub-accounts", json={"account_id": "m2.temp", "name": "临时工"}, headers=main
     ).json()
     temp = {"Authorization": f"Bearer {created['token']}"}
     assert c.get("/me", headers=temp).status_code == 200
     assert (
-        c.post("/accounts/m2-temp/deactivate", headers=service.auth("m1.main")).status_code == 404
+        c.post("/accounts/m2.temp/deactivate", headers=service.auth("m1.main")).status_code == 404
     )
     assert c.post("/accounts/m2.main/deactivate", headers=main).status_code == 422
-    off = c.post("/accounts/m2-temp/deactivate", headers=main)
+    off = c.post("/accounts/m2.temp/deactivate", headers=main)
     assert off.status_code == 200 and off.json()["active"] is False
     assert c.get("/me", headers=temp).status_code == 401
 
@@ -177,3 +177,21 @@ def test_audit_log_records_changes_per_tenant(service: ServiceWorld) -> None:
     everything = c.get("/audit", params={"limit": 500}, headers=service.auth("operator")).json()
     assert {"m1", "m2"} <= {e["merchant_id"] for e in everything}
     assert c.get("/audit", headers=service.auth("m1.clerk")).status_code == 403
+
+
+def test_sub_account_ids_live_in_the_shops_namespace(service: ServiceWorld) -> None:
+    """Issue 12 item 11: account ids were global, so m1 could learn that "m2.sub" exists
+    (409 "already exists") or take an id m2 wanted. Now an id outside "m1." is refused alike
+    whether it exists or not, and nothing is created."""
+    c, m1 = service.client, service.auth("m1.main")
+    taken = c.post("/sub-accounts", json={"account_id": "m2.sub", "name": "x"}, headers=m1)
+    free = c.post("/sub-accounts", json={"account_id": "m2.nobody", "name": "x"}, headers=m1)
+    bare = c.post("/sub-accounts", json={"account_id": "clerk2", "name": "x"}, headers=m1)
+    assert taken.status_code == free.status_code == bare.status_code == 422
+    assert taken.json() == free.json() == bare.json()
+    assert "m1." in taken.json()["detail"]
+    assert c.post("/accounts/m2.nobody/tokens", headers=service.auth("operator")).status_code == 404
+    own = c.post("/sub-accounts", json={"account_id": "m1.packer", "name": "x"}, headers=m1)
+    assert own.status_code == 201, own.text
+    again = c.post("/sub-accounts", json={"account_id": "m1.packer", "name": "x"}, headers=m1)
+    assert again.status_code == 409  # its own namespace: the shop may know its own ids

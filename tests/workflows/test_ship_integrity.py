@@ -42,7 +42,7 @@ def _ingest_only(service: ServiceWorld) -> dict[str, str]:
     created = c.post(
         "/sub-accounts",
         json={
-            "account_id": f"m1-ingest-{service.backend}-{next(_ids)}",
+            "account_id": f"m1.ingest-{service.backend}-{next(_ids)}",
             "name": "录单员",
             "position_ids": [pos.json()["position_id"]],
         },

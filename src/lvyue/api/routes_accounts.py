@@ -257,7 +257,13 @@ def add_sub_account(
     principal: Annotated[Principal, Depends(require("accounts:manage"))],
 ) -> IssuedToken:
     """A main account creates a sub-account holding the given positions; its token is returned
-    once."""
+    once. Its id is in the shop's namespace, ``<merchant_id>.<name>``: an id outside it is
+    refused the same way whether it exists or not, so no shop can probe or squat another's."""
+    prefix = f"{principal.merchant_id}."
+    if not body.account_id.startswith(prefix) or body.account_id == prefix:
+        raise HTTPException(
+            422, detail=f"account_id: a sub-account's id starts with {prefix!r}, e.g. {prefix}clerk"
+        )
     try:
         account = create_account(
             session,
