@@ -123,8 +123,10 @@ def demo(
     ] = False,
 ) -> None:
     """A fresh SQLite database filled by the simulator, demo accounts of every role and their
-    tokens, then the API on 127.0.0.1 (docs at /docs). An existing database in --dir is
-    replaced only with --force (or when you say yes at the prompt); otherwise exit 2."""
+    tokens, then the API on 127.0.0.1 (docs at /docs).
+
+    An existing database in --dir is replaced only with --force (or a yes at the prompt);
+    otherwise exit 2."""
     import os
     import secrets
 
