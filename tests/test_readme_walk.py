@@ -1,0 +1,112 @@
+"""A newcomer's walk (issue 15): clone the repository fresh, run every line of the README's
+"Every command, once" block as written, and insist each succeeds; every CLI command is in it.
+
+The lines run through typer's CliRunner inside one Python process whose ``lvyue`` is the
+clone's own ``src`` (one interpreter start instead of thirty); ``serve`` runs for real."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DRIVER = r"""
+import json, shlex, sys, traceback
+from typer.testing import CliRunner
+from lvyue.cli.main import app
+
+results = []
+for line in json.loads(sys.argv[1]):
+    args = shlex.split(line)[1:]
+    out = CliRunner().invoke(app, args, env={"COLUMNS": "80", "NO_COLOR": "1"})
+    crashed = out.exception is not None and not isinstance(out.exception, SystemExit)
+    tail = "".join(traceback.format_exception(*out.exc_info)) if crashed else ""
+    results.append({"line": line, "code": out.exit_code, "output": (out.output + tail)[-1500:]})
+print(json.dumps(results))
+"""
+
+
+def readme_lines(readme: Path) -> list[str]:
+    text = readme.read_text("utf-8")
+    block = text.split("<!-- walk -->", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    target = tmp_path_factory.mktemp("fresh") / "lvyue"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(target)], check=True)
+    return target
+
+
+def _env(clone: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(clone / "src"), "COLUMNS": "80"}
+
+
+def test_every_cli_command_is_walked() -> None:
+    from typer.main import get_command
+
+    from lvyue.cli.main import app
+
+    walked = {tuple(shlex.split(line)[1:3]) for line in readme_lines(REPO / "README.md")}
+    group = get_command(app)
+    missing = []
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        subs = getattr(command, "commands", None)
+        for sub in subs or [None]:
+            key = (name, sub) if sub else None
+            if (key and key not in walked) or (not key and not any(w[0] == name for w in walked)):
+                missing.append(f"{name} {sub or ''}".strip())
+    assert not missing, f"README walk lacks: {missing}"
+
+
+def test_readme_walk_from_a_fresh_clone(clone: Path) -> None:
+    lines = readme_lines(clone / "README.md")
+    assert all(line.startswith(".venv/bin/lvyue ") for line in lines)
+    batch = [line for line in lines if shlex.split(line)[1] != "serve"]
+    run = subprocess.run(
+        [sys.executable, "-c", DRIVER, json.dumps(batch)],
+        cwd=clone, env=_env(clone), capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-3000:]
+    failed = [r for r in json.loads(run.stdout) if r["code"] != 0]
+    assert not failed, "\n\n".join(f"{r['line']} → exit {r['code']}\n{r['output']}" for r in failed)
+    assert (clone / "try" / "penalties.xlsx").read_bytes()[:2] == b"PK"  # a real workbook
+
+
+def test_readme_serve_line_serves_the_docs(clone: Path) -> None:
+    (line,) = [line for line in readme_lines(clone / "README.md") if " serve " in line]
+    args = shlex.split(line)[1:]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args[args.index("--port") + 1] = str(port)
+    main = "from lvyue.cli.main import main; main()"
+    server = subprocess.Popen(
+        [sys.executable, "-c", main, *args], cwd=clone, env=_env(clone),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json") as r:
+                    assert r.status == 200 and "/violations" in json.load(r)["paths"]
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "serve did not answer within 60 s"
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
