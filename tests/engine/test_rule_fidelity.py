@@ -125,3 +125,27 @@ def test_consumer_return_clock_starts_at_agreement_never_at_rejection(
     assert ("o3", "legacy", "aftersale_consumer_return") not in v
     legacy = v["o4", "legacy_ret", "aftersale_consumer_return"]
     assert (legacy["deadline"], legacy["status"]) == (at("2023-03-10 10:00:00"), "ok")
+
+
+def test_btas_duty_from_designation_or_the_products_pre_inspection_opt_in(
+    evaluate: Evaluate,
+) -> None:
+    books = {"category": "二手商品>二手图书>小说", "ship_time": "2024-03-02 10:00:00"}
+    phone = {"category": "二手商品>二手3C数码>手机", "ship_time": "2024-03-02 10:00:00"}
+    v = evaluate(
+        AS_OF,
+        orders=[
+            order("plain", "2024-03-01 10:00:00", **books),
+            order("opted", "2024-03-01 10:00:00", pre_inspection="true", **books),
+            order("opted_ok", "2024-03-01 10:00:00", pre_inspection="true",
+                  inspection_code="C1", **books),
+            order("phone", "2024-03-01 10:00:00", **phone),
+        ],
+        inspections=[{"inspection_code": "C1", "merchant_id": "m1", "result": "pass"}],
+    )  # fmt: skip
+    assert ("plain", "", "inspection") not in v  # undesignated, no opt-in: no BTAS duty
+    assert (v["opted", "", "inspection"]["status"], v["opted", "", "inspection"]["clauses"]) == (
+        "violated", "BT-7")  # fmt: skip
+    assert v["opted_ok", "", "inspection"]["status"] == "ok"
+    assert (v["phone", "", "inspection"]["status"], v["phone", "", "inspection"]["clauses"]) == (
+        "violated", "BT-1")  # fmt: skip

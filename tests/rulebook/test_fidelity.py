@@ -149,3 +149,61 @@ def test_bad_cancels_are_one_line_errors(tmp_path: Path, clause: str, problem: s
     (tmp_path / "b.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(RulebookError, match=problem):
         load_rulebook(extra_dirs=[tmp_path], include_shipped=False)
+
+
+BOOKS = "二手商品>二手图书"  # a second-hand category the seed does not name
+_DESIGNATION = """
+announcement: t-designation
+title: 指定类目（测试）
+source: {kind: operator data, ref: test}
+clauses:
+  - id: BT-1x
+    parameter: inspection.required
+    value: true
+    clock: ship_time
+    window: [2025-01-01 00:00:00, null]
+    scope: {category: [二手商品>二手图书]}
+    source: "运营指定：二手图书自2025-01-01起需Btas质检"
+"""
+
+
+def test_bt1_is_operator_designation_data_seeded_with_four_subtrees() -> None:
+    rb = load_rulebook()
+    bt1 = rb.clause("BT-1")
+    designation = next(a for a in rb.announcements if a.id == bt1.announcement)
+    assert designation.source_kind is SourceKind.OPERATOR_DATA
+    assert bt1.scope.categories is not None and len(bt1.scope.categories) == 4
+    phone = rb.resolve("inspection.required", order(category="二手商品>二手3C数码>手机",
+                                                     ship_time="2022-02-23 00:00:00"))  # fmt: skip
+    assert phone is not None and phone.clause_id == "BT-1" and phone.value is True
+    before = rb.resolve("inspection.required", order(category="二手商品>二手3C数码>手机",
+                                                     ship_time="2022-02-22 23:59:59"))  # fmt: skip
+    assert before is None
+
+
+def test_an_undesignated_category_needs_inspection_only_when_the_product_opted_in() -> None:
+    rb = load_rulebook()
+    plain = rb.resolve("inspection.required", order(category=BOOKS, ship_time="2024-03-01"))
+    opted = rb.resolve(
+        "inspection.required",
+        order(category=BOOKS, flags=("pre_inspection",), ship_time="2024-03-01"),
+    )
+    food = rb.resolve("inspection.required",
+                      order(category="食品饮料>零食", flags=("pre_inspection",),
+                            ship_time="2024-03-01"))  # fmt: skip
+    assert plain is None  # not designated, not opted in: no BTAS duty
+    assert opted is not None and opted.clause_id == "BT-7" and opted.value is True
+    assert food is None  # pre-inspection is a second-hand listing mode
+
+
+def test_an_operator_designation_is_effective_dated(tmp_path: Path) -> None:
+    (tmp_path / "designation.yaml").write_text(_DESIGNATION, encoding="utf-8")
+    (tmp_path / "categories.yaml").write_text("二手商品:\n  二手图书: {}\n", encoding="utf-8")
+    rb = load_rulebook(extra_dirs=[tmp_path])
+    assert rb.check_conflicts() == []
+    last = rb.resolve("inspection.required", order(category=BOOKS + ">小说",
+                                                   ship_time="2024-12-31 23:59:59"))  # fmt: skip
+    first = rb.resolve("inspection.required", order(category=BOOKS + ">小说",
+                                                    ship_time="2025-01-01 00:00:00"))  # fmt: skip
+    assert last is None
+    assert first is not None and first.clause_id == "BT-1x"

@@ -163,8 +163,9 @@ def test_category_key_is_the_deepest_scoped_ancestor() -> None:
     assert rb.category_key(PHONE) == "二手商品>二手3C数码"
     assert rb.category_key(FLOWER) == FLOWER
     assert rb.category_key(SHOES) == ""
-    assert rb.category_key("二手商品") == ""  # the major category itself is not scoped
-    assert rb.category_key("二手商品>二手3C数码X") == ""  # a sibling, not a child
+    # the major category is scoped by BT-7 (pre-inspection opt-in), so it is a key of its own
+    assert rb.category_key("二手商品") == "二手商品"
+    assert rb.category_key("二手商品>二手3C数码X") == "二手商品"  # a sibling, not a child
 
 
 def test_conflicting_draft_raises_naming_both_clauses(tmp_path: Path) -> None:

@@ -79,6 +79,7 @@ ORDERS = TableSpec(
         _opt("festival_open", Kind.BOOL),  # 春节不打烊
         _opt("established_store", Kind.BOOL),  # DR-5
         _opt("settlement_extended_penalty", Kind.BOOL),  # VF-6
+        _opt("pre_inspection", Kind.BOOL),  # BT-7: listed with 前置质检/查验场景
         _opt("activity"),
     ),
     key=("order_id",),

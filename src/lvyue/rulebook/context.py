@@ -38,6 +38,7 @@ FLAGS: tuple[str, ...] = (
     "settlement_extended_penalty",  # VF-6: settlement period already extended as a penalty
     # SF-9 商家已点击发货状态下: the merchant had shipped when the after-sales request was made
     "shipped_before_aftersale",
+    "pre_inspection",  # BT-7: the product was listed with 前置质检/查验场景 ticked
 )
 
 

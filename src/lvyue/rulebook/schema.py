@@ -16,6 +16,7 @@ class SourceKind(StrEnum):
     SEED = "seed"  # the platform's own announcement text
     THIRD_PARTY_SUMMARY = "third_party summary"  # DR-*: numbers from public summaries
     OPERATOR_DEFAULT = "operator default"  # thresholds an operator chose
+    OPERATOR_DATA = "operator data"  # lists the platform maintains (BTAS-designated categories)
 
 
 class ClauseKind(StrEnum):
