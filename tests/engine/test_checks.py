@@ -174,3 +174,49 @@ def test_settlement_vf6_and_dr5(evaluate: Evaluate) -> None:
     assert flower["deadline"] == at("2024-03-16 10:00:00")
     assert v["plain", "", "settlement"]["deadline"] == at("2024-03-25 10:00:00")
     assert v["est", "", "settlement"]["deadline"] == at("2024-03-19 10:00:00")
+
+
+def refund(aid: str, oid: str, created: str, **kw: str) -> dict[str, str]:
+    return _request(aid, oid, created, **{"type": "refund_only", **kw})
+
+
+def test_refund_requested_before_the_ship_deadline_owes_no_shipment(evaluate: Evaluate) -> None:
+    """Item 0: a refund requested (and granted) by the ship deadline closes ship, pickup and
+    first hub; one requested after an unmet deadline does not erase the late shipment; one
+    still open suspends the breach (docs/decisions/engine-refund-before-deadline.md)."""
+    paid, deadline = "2024-04-01 10:00:00", "2024-04-03 10:00:00"
+    v = evaluate(
+        AS_OF,
+        orders=[order(x, paid, ship_time=None, waybill="", carrier="")
+                for x in ("at", "after", "open", "handled", "exchange")]
+        + [order("late_ship", paid, ship_time="2024-04-04 10:00:00"),
+           order("late_ship_after", paid, ship_time="2024-04-04 10:00:00")],
+        tracking=[scan("late_ship", "2024-04-06 10:00:00"),
+                  scan("late_ship_after", "2024-04-06 10:00:00")],
+        after_sales=[
+            refund("r-at", "at", deadline, refunded_at="2024-04-05 10:00:00"),
+            refund("r-after", "after", "2024-04-03 10:00:01", refunded_at="2024-04-03 12:00:00"),
+            refund("r-open", "open", "2024-04-02 10:00:00"),
+            refund("r-handled", "handled", "2024-04-02 10:00:00",
+                   merchant_handled_at="2024-04-02 11:00:00"),
+            refund("r-ex", "exchange", "2024-04-02 10:00:00", type="exchange",
+                   refunded_at="2024-04-02 12:00:00"),
+            refund("r-ls", "late_ship", "2024-04-02 10:00:00", refunded_at="2024-04-08 10:00:00"),
+            refund("r-lsa", "late_ship_after", "2024-04-04 10:00:01",
+                   refunded_at="2024-04-08 10:00:00"),
+        ],
+    )  # fmt: skip
+    ship = {k[0]: r for k, r in v.items() if k[2] == "ship_deadline"}
+    assert ship["at"]["status"] == "exempted" and ship["at"]["reason"] == "refunded"
+    assert ship["at"]["deadline"] == at(deadline)
+    assert ship["after"]["status"] == "violated" and ship["after"]["reason"] == "missed"
+    assert ship["open"]["status"] == "pending" and ship["open"]["reason"] == "refund_open"
+    assert ship["handled"]["status"] == "violated"  # handled without a refund: deadline stands
+    assert ship["exchange"]["status"] == "violated"  # an exchange cancels nothing
+    # shipped late after the consumer asked for the refund: closed, pickup too
+    assert ship["late_ship"]["status"] == "exempted"
+    assert v["late_ship", "", "pickup"]["status"] == "exempted"
+    assert v["late_ship", "", "pickup"]["reason"] == "refunded"
+    # asked after the shipment: nothing closed
+    assert ship["late_ship_after"]["status"] == "violated"
+    assert v["late_ship_after", "", "pickup"]["status"] == "violated"

@@ -142,3 +142,44 @@ def test_a_product_late_more_than_twice_is_banned_once(
     bans = [m for m in _get(service, "/measures") if m["product_id"] == product]
     assert [(m["kind"], m["state"]) for m in bans] == [("ban_product", "active")]
     assert "DR-6g" in bans[0]["clause"]
+
+
+def _refund_at(service: ServiceWorld, clock: Clock, order: str, when: datetime) -> None:
+    """The consumer asks for a refund at ``when``; the merchant agrees (refund-only: refunded)."""
+    clock.now = when
+    r = service.client.post("/workflows/after-sales", json={"order_id": order,
+                            "type": "refund_only"}, headers=service.auth("consumer"))  # fmt: skip
+    assert r.status_code == 201, r.text
+    aid = r.json()["aftersale_id"]
+    r = service.client.post(f"/workflows/after-sales/{aid}/decision", json={"agree": True},
+                            headers=service.auth("m1.main"))  # fmt: skip
+    assert r.json()["state"] == "refunded", r.text
+
+
+def test_an_order_refunded_on_a_request_before_its_deadline_owes_no_shipment(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    """Item 0 through the service: verdicts and the violations sweep, both sides of the edge."""
+    start = clock.now
+    paid = start - timedelta(days=5)
+    deadline = paid + timedelta(hours=48)
+    before = make_order(pay_time=format_instant(paid), consumer_id="consumer")
+    after = make_order(pay_time=format_instant(paid), consumer_id="consumer")
+    _refund_at(service, clock, before, deadline)
+    _refund_at(service, clock, after, deadline + timedelta(seconds=1))
+    clock.now = start
+    status = {}
+    for order in (before, after):
+        verdicts = _get(service, f"/workflows/orders/{order}/verdicts")
+        status[order] = next(v for v in verdicts if v["check"] == "ship_deadline")
+    assert (status[before]["status"], status[before]["reason"]) == ("exempted", "refunded")
+    assert status[after]["status"] == "violated"
+    engine = make_engine(service.url)  # the sweep's own function, outside its hourly claim
+    try:
+        sweep = next(s for s in sweeps() if s.name == "workflows.violations_from_verdicts")
+        with session_scope(make_session_factory(engine)) as session:
+            sweep.run(session, start)
+    finally:
+        engine.dispose()
+    recorded = {v["order_id"] for v in _get(service, "/violations")}
+    assert after in recorded and before not in recorded

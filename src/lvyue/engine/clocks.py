@@ -8,6 +8,11 @@ path through the Ibis expressions in :mod:`lvyue.engine.batch`, which cite the s
   ship time (carriers sometimes scan before the merchant uploads the waybill).
 - **First hub** (SF-7): the first sorting-centre arrival or departure, counted from the pickup
   clock above (never earlier than it).
+- **Refund before shipping** (issue 10 item 0): a refund request (仅退款 or 退货退款) made while
+  the order was unshipped asks to cancel it. Granted, and made by the ship deadline, it closes
+  the ship duty; made before the shipment, it closes pickup and first hub. Still open (not
+  refunded, not handled by the merchant) it suspends a breach: ``pending``, never ``violated``.
+  docs/decisions/engine-refund-before-deadline.md.
 - **After-sales windows** (SF-9): "before the merchant ships, daily rules". The rulebook scopes
   SF-9 on the flag ``shipped_before_aftersale``, true when the order's ship time is at or
   before the request time (both as of the evaluation instant).
@@ -25,6 +30,7 @@ from datetime import datetime
 HUB_KINDS = ("hub_arrival", "hub_departure")
 RETURN_TYPES = ("return_refund", "exchange")  # the requests where goods travel back
 AGREED, REJECTED = "agreed", "rejected"  # after_sales.merchant_decision
+REFUND_TYPES = ("refund_only", "return_refund")  # the requests that give the money back
 SHIPPED_BEFORE_AFTERSALE = "shipped_before_aftersale"  # the SF-9 flag (rulebook FLAGS)
 
 
@@ -65,3 +71,8 @@ def agreed_at(
     if decision == AGREED or return_shipped is not None:
         return handled
     return None
+
+
+def cancels_shipment(kind: str, created: datetime, ship: datetime | None) -> bool:
+    """A refund request made while the order was unshipped: the consumer cancels it."""
+    return kind in REFUND_TYPES and (ship is None or created < ship)

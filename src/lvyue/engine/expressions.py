@@ -134,8 +134,42 @@ def _orders(inp: Inputs) -> ir.Table:
         NULL_INT,
     )
     o = o.mutate(hub_time=hub).left_join(_reports(inp), "order_id").drop("order_id_right")
+    o = o.left_join(_cancellations(inp, o), "order_id").drop("order_id_right")
     # materialised and read by every check: without what no check reads (two long strings)
     return o.drop("carrier", "waybill", "confirmed_receipt_time", "first_pickup", "first_hub")
+
+
+def _cancellations(inp: Inputs, orders: ir.Table) -> ir.Table:
+    """online._cancellations: per order, the earliest granted and still-open refund request
+    made while the order was unshipped (clocks.cancels_shipment)."""
+    a, as_of = inp.after_sales, inp.as_of
+    a = a.select(
+        "order_id", "type", created=_seen(a.created_at, as_of),
+        refunded=_seen(a.refunded_at, as_of), handled=_seen(a.merchant_handled_at, as_of),
+    )  # fmt: skip
+    a = a.filter(a.created.notnull() & a.type.isin(ck.REFUND_TYPES))
+    a = a.join(orders.select("order_id", "ship_time"), "order_id")
+    a = a.filter(a.ship_time.isnull() | (a.created < a.ship_time))
+    return a.group_by("order_id").aggregate(
+        refund_granted=a.created.min(where=a.refunded.notnull()),
+        refund_open=a.created.min(where=a.refunded.isnull() & a.handled.isnull()),
+    )
+
+
+def _cancelled(t: ir.Table, by: ir.IntegerValue | None) -> ir.Table:
+    """online._cancelled (item 0)."""
+    live = (t.status != "ok") & (t.status != "exempted")
+    granted, still_open = t.refund_granted, t.refund_open
+    closed = live & granted.notnull()
+    suspended = (t.status == "violated") & still_open.notnull()
+    if by is not None:
+        closed = closed & (granted <= by)
+        suspended = suspended & (still_open <= by)
+    suspended = suspended & ~closed
+    return t.mutate(
+        status=ibis.cases((closed, "exempted"), (suspended, "pending"), else_=t.status),
+        reason=ibis.cases((closed, v.REFUNDED), (suspended, v.REFUND_OPEN), else_=t.reason),
+    )
 
 
 def _reports(inp: Inputs) -> ir.Table:
@@ -252,14 +286,15 @@ def _ship_deadline(inp: Inputs, orders: ir.Table) -> ir.Table:
         deadline=ibis.ifelse(new, t.report_deadline, t.deadline),
         clause=ibis.ifelse(new, _with_sf8(t.r_clause_id), t.r_clause_id),
     )
-    return _order_rows(_waived(_timed(inp, t, Check.SHIP_DEADLINE, "ship_time", t.clause)))
+    t = _waived(_timed(inp, t, Check.SHIP_DEADLINE, "ship_time", t.clause))
+    return _order_rows(_cancelled(t, t.deadline))
 
 
 def _limit(inp: Inputs, rows: ir.Table, parameter: str, check: Check) -> ir.Table:
     t = _resolve(inp, rows, parameter, ORDER_CLOCKS, ORDER_CLOCKS)
     t = t.filter(t.deadline.notnull())
     done = "pickup_time" if check is Check.PICKUP else "hub_time"
-    return _order_rows(_waived(_timed(inp, t, check, done, t.r_clause_id)))
+    return _order_rows(_cancelled(_waived(_timed(inp, t, check, done, t.r_clause_id)), None))
 
 
 def _join_clauses(a: ir.StringValue, b: ir.StringValue) -> ir.StringValue:

@@ -179,7 +179,42 @@ def _ship_deadline(order: _Order, rb: Resolves) -> Verdict | None:
         deadline = max(new_deadlines)
         clauses = join_clauses(clauses, v.REPORT_CLAUSE)
     ship = order.anchors.get(Clock.SHIP_TIME)
-    return _waived(order, _timed(order, Check.SHIP_DEADLINE, deadline, ship, clauses))
+    verdict = _waived(order, _timed(order, Check.SHIP_DEADLINE, deadline, ship, clauses))
+    return _cancelled(order, verdict, deadline)
+
+
+def _cancellations(order: _Order) -> tuple[datetime | None, datetime | None]:
+    """Earliest request time of the refund requests that cancel the order (clocks): granted
+    (refunded by as-of), and still open (neither refunded nor handled by as-of)."""
+    as_of, ship = order.as_of, order.anchors.get(Clock.SHIP_TIME)
+    granted: list[datetime] = []
+    still_open: list[datetime] = []
+    for r in order.facts.after_sales:
+        created = ck.seen(r.created_at, as_of)
+        if created is None or not ck.cancels_shipment(r.type, created, ship):
+            continue
+        if ck.seen(r.refunded_at, as_of) is not None:
+            granted.append(created)
+        elif ck.seen(r.merchant_handled_at, as_of) is None:
+            still_open.append(created)
+    return ck.first(granted), ck.first(still_open)
+
+
+def _cancelled(order: _Order, verdict: Verdict, by: datetime | None) -> Verdict:
+    """Item 0: a refund requested before shipping (by ``by``, the ship deadline, if given)
+    closes the duty when granted and suspends a breach while open."""
+    if verdict.status in (VerdictStatus.OK, VerdictStatus.EXEMPTED):
+        return verdict
+    granted, still_open = _cancellations(order)
+    if granted is not None and (by is None or granted <= by):
+        return replace(verdict, status=VerdictStatus.EXEMPTED, reason=v.REFUNDED)
+    if (
+        verdict.status is VerdictStatus.VIOLATED
+        and still_open is not None
+        and (by is None or still_open <= by)
+    ):
+        return replace(verdict, status=VerdictStatus.PENDING, reason=v.REFUND_OPEN)
+    return verdict
 
 
 def _ship_mode(order: _Order, rb: Resolves) -> Verdict | None:
@@ -218,7 +253,8 @@ def _limit(order: _Order, rb: Resolves, parameter: str, check: Check) -> Verdict
     if answer is None or deadline is None:
         return None
     done = _done_for(order, check)
-    return _waived(order, _timed(order, check, deadline, done, answer.cited))
+    verdict = _waived(order, _timed(order, check, deadline, done, answer.cited))
+    return _cancelled(order, verdict, None)
 
 
 def _done_for(order: _Order, check: Check) -> datetime | None:

@@ -35,6 +35,7 @@ OK, LATE, MISSED, WAITING, WAIVED = "ok", "late", "missed", "waiting", "waived"
 MODE_BANNED, TOOL_BANNED, MODE_OK = "mode_not_allowed", "delayed_tool_not_allowed", "mode_ok"
 NO_CODE, UNKNOWN_CODE, FAILED_CODE, REUSED_CODE = "no_code", "unknown_code", "failed", "reused"
 PASSED, SCHEDULED = "passed", "scheduled"
+REFUNDED, REFUND_OPEN = "refunded", "refund_open"  # a refund request before shipping (item 0)
 
 REPORT_CLAUSE = "SF-8"  # an approved report (报备) waives the penalty or sets a new deadline
 
@@ -66,6 +67,8 @@ REASONS: dict[str, str] = {
     REUSED_CODE: "code already bound to an earlier shipment",
     PASSED: "passed code bound",
     SCHEDULED: "settles on the deadline",
+    REFUNDED: "refunded on a request made before shipping was due: no shipment owed",
+    REFUND_OPEN: "a refund request made before shipping was due is still open",
 }
 
 

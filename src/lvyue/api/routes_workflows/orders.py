@@ -35,6 +35,7 @@ class VerdictOut(BaseModel):
     deadline: str | None
     done_at: str | None
     clauses: str
+    reason: str
     detail: str
 
 
@@ -82,6 +83,7 @@ def order_verdicts(
             deadline=iso(v.deadline),
             done_at=iso(v.done_at),
             clauses=v.clauses,
+            reason=v.reason,
             detail=v.detail,
         )
         for v in verdicts

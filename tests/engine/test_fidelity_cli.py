@@ -1,0 +1,42 @@
+"""Issue 10 (rule fidelity) through ``lvyue evaluate``: each correction at both sides of its
+edge in the verdicts file the command writes (the online path: tests/engine/test_checks.py)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from tests.engine.conftest import order, write_dir
+from typer.testing import CliRunner
+
+from lvyue.cli.main import app
+
+runner = CliRunner()
+PAID = "2024-04-01 10:00:00"  # DR-1a deadline 2024-04-03 10:00:00
+
+
+def _evaluate(facts: Path, out: Path) -> dict[tuple[str, str], dict[str, str]]:
+    result = runner.invoke(app, ["evaluate", str(facts), "--as-of", "2024-06-01 00:00:00",
+                                 "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    with out.open(encoding="utf-8") as handle:
+        return {(r["order_id"], r["check"]): r for r in csv.DictReader(handle)}
+
+
+def _refund(aid: str, oid: str, created: str) -> dict[str, str]:
+    return {"aftersale_id": aid, "order_id": oid, "type": "refund_only", "created_at": created,
+            "merchant_handled_at": created, "refunded_at": created}  # fmt: skip
+
+
+def test_refund_before_the_ship_deadline(tmp_path: Path) -> None:
+    facts = write_dir(
+        tmp_path / "facts",
+        orders=[order("at", PAID, waybill="", carrier=""),
+                order("after", PAID, waybill="", carrier="")],
+        after_sales=[_refund("r1", "at", "2024-04-03 10:00:00"),
+                     _refund("r2", "after", "2024-04-03 10:00:01")],
+    )  # fmt: skip
+    rows = _evaluate(facts, tmp_path / "v.csv")
+    assert (rows["at", "ship_deadline"]["status"], rows["at", "ship_deadline"]["reason"]) == (
+        "exempted", "refunded")  # fmt: skip
+    assert rows["after", "ship_deadline"]["status"] == "violated"
