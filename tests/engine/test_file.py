@@ -149,6 +149,6 @@ def test_penalties_out_of_core_equal_those_of_the_loaded_facts(
 ) -> None:
     lates, counts = late_orders_of(sim, AS_OF, rulebook)
     in_memory = late_orders(load_facts(sim), expected)
-    assert len(lates) == len(in_memory) > 50
+    assert len(lates) == len(in_memory) > 30  # refunds before the deadline are not late
     assert penalties(lates, AS_OF, rulebook).equals(penalties(in_memory, AS_OF, rulebook))
     assert counts[("ship_deadline", "violated")] == len(lates)
