@@ -106,7 +106,7 @@ def _seen(col: ir.IntegerColumn, as_of: ir.IntegerValue) -> ir.IntegerValue:
 
 def _orders(inp: Inputs) -> ir.Table:
     """Orders paid by as_of with their clocks, report waivers and code facts."""
-    o, as_of = inp.orders, inp.as_of
+    o, as_of = _waybill_owners(inp.orders), inp.as_of
     o = o.mutate(
         pay_time=_seen(o.pay_time, as_of),
         ship_time=_seen(o.ship_time, as_of),
@@ -122,8 +122,8 @@ def _orders(inp: Inputs) -> ir.Table:
         first_hub=t.time.min(where=t.kind.isin(ck.HUB_KINDS)),
     )
     o = o.left_join(scans, ["carrier", "waybill"]).drop("carrier_right", "waybill_right")
-    pickup = ibis.ifelse(  # clocks.pickup_clock (SF-6)
-        o.ship_time.notnull() & o.first_pickup.notnull(),
+    pickup = ibis.ifelse(  # clocks.pickup_clock (SF-6); scans credit the waybill's owner
+        o.ship_time.notnull() & o.first_pickup.notnull() & o.owns_waybill,
         ibis.greatest(o.ship_time, o.first_pickup),
         NULL_INT,
     )
@@ -136,7 +136,20 @@ def _orders(inp: Inputs) -> ir.Table:
     o = o.mutate(hub_time=hub).left_join(_reports(inp), "order_id").drop("order_id_right")
     o = o.left_join(_cancellations(inp, o), "order_id").drop("order_id_right")
     # materialised and read by every check: without what no check reads (two long strings)
-    return o.drop("carrier", "waybill", "confirmed_receipt_time", "first_pickup", "first_hub")
+    return o.drop(
+        "carrier", "waybill", "confirmed_receipt_time", "first_pickup", "first_hub", "owns_waybill"
+    )
+
+
+def _waybill_owners(orders: ir.Table) -> ir.Table:
+    """``owns_waybill``: the order shipped its (carrier, waybill) first (order._owns_waybill)."""
+    shipped = orders.filter(
+        orders.carrier.notnull() & orders.waybill.notnull() & orders.ship_time.notnull()
+    )
+    first = shipped.group_by(["carrier", "waybill"]).aggregate(first_ship=shipped.ship_time.min())
+    o = orders.left_join(first, ["carrier", "waybill"]).drop("carrier_right", "waybill_right")
+    owns = o.first_ship.isnull() | (o.ship_time == o.first_ship).fill_null(False)
+    return o.mutate(owns_waybill=owns).drop("first_ship")
 
 
 def _cancellations(inp: Inputs, orders: ir.Table) -> ir.Table:

@@ -102,8 +102,27 @@ def iter_order_facts(facts: Facts, order_ids: set[str] | None = None) -> Iterato
     for o in orders:
         if o["inspection_code"] is not None and o["ship_time"] is not None:
             shipments[o["inspection_code"]].append((o["ship_time"], o["order_id"]))
+    first_ship = _first_shipments(orders)
     for o in wanted:
-        yield _order_facts(o, tracking, after_sales, reports, inspections, shipments)
+        scans = tracking if _owns_waybill(o, first_ship) else {}
+        yield _order_facts(o, scans, after_sales, reports, inspections, shipments)
+
+
+def _first_shipments(orders: list[dict[str, Any]]) -> dict[tuple[str, str], datetime]:
+    """The first ship time of each (carrier, waybill): a parcel is one shipment's."""
+    first: dict[tuple[str, str], datetime] = {}
+    for o in orders:
+        key, shipped = (o["carrier"], o["waybill"]), o["ship_time"]
+        if None not in key and shipped is not None and (key not in first or shipped < first[key]):
+            first[key] = shipped
+    return first
+
+
+def _owns_waybill(o: dict[str, Any], first_ship: dict[tuple[str, str], datetime]) -> bool:
+    """Scans credit only the order that shipped the waybill first (expressions: the same): an
+    order reusing another's waybill gets no pickup from it (虚假发货 when none comes)."""
+    first = first_ship.get((o["carrier"], o["waybill"]))
+    return first is None or o["ship_time"] == first
 
 
 _ORDER_COLUMNS = [
