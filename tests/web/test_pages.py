@@ -15,7 +15,8 @@ from lvyue.web.security import LoginThrottle
 PAGES = ("/console/orders", "/console/orders/at-risk", "/console/violations",
          "/console/reports", "/console/btas", "/console/after-sales", "/console/diagnosis",
          "/console/positions", "/console/dashboard", "/console/rules", "/console/review",
-         "/console/measures", "/console/quarantine", "/console/audit")  # fmt: skip
+         "/console/measures", "/console/quarantine", "/console/audit",
+         "/console/violations/ledger")  # fmt: skip
 ROLES = ("operator", "m1.main", "m1.sub", "m1.clerk", "agency", "consumer")
 ORDERS = 57
 

@@ -113,6 +113,10 @@ class Order(Base):
     """A sub-order (子订单) in the facts format; optional columns kept in ``extra``."""
 
     __tablename__ = "orders"
+    __table_args__ = (  # keyset pages of the console (migration console_list_indexes)
+        Index("ix_orders_pay_time_order_id", "pay_time", "order_id"),
+        Index("ix_orders_merchant_pay_time", "merchant_id", "pay_time", "order_id"),
+    )
 
     order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.merchant_id"), index=True)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -140,7 +141,12 @@ class Violation(Base):
     """A confirmed breach of the merchant (SF-10), once per (order, after-sale, check)."""
 
     __tablename__ = "wf_violations"
-    __table_args__ = (UniqueConstraint("order_id", "aftersale_id", "check"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "aftersale_id", "check"),
+        # keyset pages of the console (migration console_list_indexes)
+        Index("ix_wf_violations_detected", "detected_at", "violation_id"),
+        Index("ix_wf_violations_merchant_detected", "merchant_id", "detected_at", "violation_id"),
+    )
 
     violation_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.merchant_id"), index=True)

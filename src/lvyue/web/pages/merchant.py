@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -110,7 +111,7 @@ def diagnosis(
     else:
         state = os.environ.get("LVYUE_DIAGNOSIS_STATE")
         try:
-            result = dx.diagnose_facts(Path(facts), scope, period, Path(state) if state else None)
+            result = _diagnosis(Path(facts), _stamp(Path(facts)), scope, period, state)
         except (dx.DiagnosisError, *dx.ERRORS) as error:
             context["error"] = str(error)
         else:
@@ -118,6 +119,22 @@ def diagnosis(
             context["chart"] = capability_chart(result.capability)
             context["columns"] = list(result.capability[0]) if result.capability else []
     return page(request, "diagnosis.html", caller, **context)
+
+
+def _stamp(facts: Path) -> float:
+    """When the facts directory last changed: a new snapshot invalidates cached diagnoses."""
+    return max((f.stat().st_mtime for f in facts.glob("*.parquet")), default=0.0)
+
+
+@functools.lru_cache(maxsize=256)
+def _diagnosis(
+    facts: Path, stamp: float, merchant: str, period: str | None, state: str | None
+) -> Any:
+    """``diagnose_facts`` once per (facts snapshot, merchant, period): the facts directory is
+    a snapshot, so the same question has the same answer until it changes (``stamp``)."""
+    import lvyue.diagnosis as dx
+
+    return dx.diagnose_facts(facts, merchant, period, Path(state) if state else None)
 
 
 def _positions(session: SessionDep, merchant: str | None) -> list[tuple[Position, list[str]]]:

@@ -51,11 +51,6 @@ def violations(
         return export("violations", HEADER, (_cells(v) for v in rows), format)
     rows = session.scalars(query.limit(PAGE_SIZE + 1)).all()
     shown = page_of(rows, PAGE_SIZE, lambda v: (getattr(v, key.key), v.violation_id))
-    ledger = (
-        penalty_actions.of_merchant(session, config.rules(), scope, now_of(request))
-        if scope is not None
-        else None
-    )
     measures = measure_actions.of_merchant(session, scope)[-50:]
     return page(
         request,
@@ -66,9 +61,25 @@ def violations(
         next_cursor=shown.next_cursor,
         filters={"merchant": merchant or "", "check": check or "", "sort": sort},
         checks=[c.value for c in Check],
-        ledger=ledger,
         measures=measures,
+        scope=scope,
     )
+
+
+@router.get("/violations/ledger", response_class=HTMLResponse)
+def ledger(
+    request: Request,
+    session: SessionDep,
+    caller: View,
+    merchant: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """The DR-6 ledger of one merchant (htmx fragment: it prices every recorded late
+    shipment through the engine, so it loads after the list)."""
+    scope = scope_of(caller, merchant or None)
+    if scope is None:  # every merchant's ledger at once is a report, not a page
+        return HTMLResponse('<p class="muted">按店铺筛选后显示处罚台账。</p>')
+    rows = penalty_actions.of_merchant(session, config.rules(), scope, now_of(request))
+    return page(request, "ledger.html", caller, ledger=rows)
 
 
 def _cells(v: Violation) -> list[object]:

@@ -1,0 +1,215 @@
+"""Console page renders: p50/p95 of the orders list (first and a later keyset page), the
+violations list and a merchant's diagnosis page, on SQLite (and PostgreSQL when
+``LVYUE_TEST_POSTGRES_URL`` or ``--postgres URL`` is given).
+
+Usage: ``python -m benchmarks.run --only console [--orders N] [--requests R]`` (default
+100 000 orders; ``--full`` = 1 M). Orders, shipments and violations are written with bulk
+inserts (the simulator is too slow for 1 M here); the diagnosis page reads a simulator facts
+directory of ``--diagnosis-orders`` orders. Each request goes through the whole app in
+process (routing, session cookie, permission, query, engine verdicts, Jinja2)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import insert
+
+from lvyue.api import create_app
+from lvyue.store import (
+    Merchant,
+    Order,
+    Shipment,
+    make_engine,
+    make_session_factory,
+    session_scope,
+    upgrade,
+)
+from lvyue.store.seed import seed_accounts
+from lvyue.store.workflow_tables import Violation
+
+MERCHANTS = 1000
+BATCH = 20_000
+START = datetime(2024, 1, 1, tzinfo=UTC)
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _fill(url: str, orders: int) -> dict[str, str]:
+    """Merchants, orders (90 % shipped, 5 % late-shipment violations), demo accounts."""
+    engine = make_engine(url)
+    merchants = [f"B{n:05d}" for n in range(MERCHANTS)]
+    with engine.begin() as conn:
+        conn.execute(insert(Merchant), [
+            {"merchant_id": m, "name": m, "merchant_type": "domestic"} for m in merchants[1:]
+        ])  # fmt: skip
+    with session_scope(make_session_factory(engine)) as session:
+        issued = seed_accounts(session, [(merchants[0], "基准店", "domestic")])
+
+    def shop(i: int) -> str:  # the measured merchant is a big shop: a tenth of all orders
+        return merchants[0] if i % 10 == 3 else merchants[i % MERCHANTS]
+
+    for start in range(0, orders, BATCH):
+        ids = range(start, min(start + BATCH, orders))
+        paid = {i: START + timedelta(seconds=30 * i) for i in ids}
+        with engine.begin() as conn:
+            conn.execute(insert(Order), [
+                {"order_id": f"BO{i:08d}", "merchant_id": shop(i),
+                 "merchant_type": "domestic", "category": "服饰内衣>女装", "ship_mode": "spot",
+                 "pay_time": paid[i], "extra": {}, "delayed_shipping": False, "version": 1,
+                 "created_at": paid[i]} for i in ids
+            ])  # fmt: skip
+            conn.execute(insert(Shipment), [
+                {"order_id": f"BO{i:08d}", "merchant_id": shop(i),
+                 "carrier": "zhongtong", "waybill": f"ZT{i:010d}",
+                 "ship_time": paid[i] + timedelta(hours=30 if i % 20 == 0 or i % 40 == 3 else 10)}
+                for i in ids if i % 10
+            ])  # fmt: skip
+            conn.execute(insert(Violation), [
+                {"merchant_id": shop(i), "order_id": f"BO{i:08d}",
+                 "aftersale_id": "", "check": "ship_deadline", "clause": "DR-1a",
+                 "deadline": paid[i] + timedelta(hours=24), "detected_at": paid[i]
+                 + timedelta(hours=25), "source": "bench", "detail": {}}
+                for i in ids if i % 20 == 0 or i % 40 == 3
+            ])  # fmt: skip
+    engine.dispose()
+    return {a.key: a.password for a in issued} | {"merchant": merchants[0]}
+
+
+def _login(client: TestClient, name: str, password: str) -> None:
+    form = client.get("/console/login")
+    token = CSRF.search(form.text)
+    assert token is not None
+    answer = client.post("/console/login", data={
+        "name": name, "password": password, "csrf_token": token.group(1)})  # fmt: skip
+    assert answer.status_code == 303, answer.text
+
+
+def _times(client: TestClient, path: str, requests: int) -> list[float]:
+    client.get(path)  # warm (rulebook, caches)
+    out = []
+    for _ in range(requests):
+        start = time.perf_counter()
+        answer = client.get(path)
+        out.append((time.perf_counter() - start) * 1000)
+        assert answer.status_code == 200, (path, answer.status_code)
+    return out
+
+
+def _measure(url: str, accounts: dict[str, str], facts: Path, requests: int) -> list[Any]:
+    os.environ["LVYUE_DIAGNOSIS_FACTS"] = str(facts)
+    os.environ.setdefault("LVYUE_INSPECTION_SECRET", secrets.token_hex(32))  # a run's own
+    app = create_app(url)
+    merchant = accounts["merchant"]
+    rows = []
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as shop:
+        _login(shop, f"{merchant}.main", accounts[f"{merchant}.main"])
+        first = shop.get("/console/orders").text
+        cursor = first.split("cursor=")[1].split('"')[0]
+        busiest = _busiest(facts)
+        operator = TestClient(app, base_url="https://testserver", follow_redirects=False)
+        _login(operator, "operator", accounts["operator"])
+        for label, client, path in (
+            ("orders list, merchant, page 1", shop, "/console/orders"),
+            ("orders list, merchant, page 2 (keyset)", shop, f"/console/orders?cursor={cursor}"),
+            ("orders list, operator, all merchants", operator, "/console/orders"),
+            ("violations list, merchant", shop, "/console/violations"),
+            ("violations list, operator, all merchants", operator, "/console/violations"),
+            ("diagnosis page, one merchant", operator, f"/console/diagnosis?merchant={busiest}"),
+        ):
+            times = _times(client, path, requests)
+            rows.append((label, statistics.median(times), _p95(times)))
+    app.state.engine.dispose()
+    return rows
+
+
+def _p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _busiest(facts: Path) -> str:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    counts = pc.value_counts(pq.read_table(facts / "orders.parquet").column("merchant_id"))
+    return str(max(counts.to_pylist(), key=lambda c: c["counts"])["values"])
+
+
+@contextmanager
+def _postgres(base: str) -> Iterator[str]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(base)
+    plain = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"lvyue_bench_console_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="bench_console")
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--full", action="store_true", help="1 M orders")
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--diagnosis-orders", type=int, default=20_000)
+    parser.add_argument("--postgres", default=os.environ.get("LVYUE_TEST_POSTGRES_URL"))
+    args, _ = parser.parse_known_args(argv)
+    orders = 1_000_000 if args.full else args.orders
+    from lvyue.sim import write_facts
+
+    with tempfile.TemporaryDirectory() as tmp:
+        facts = Path(tmp) / "facts"
+        write_facts(facts, args.diagnosis_orders, 7, progress=False)
+        backends = [("SQLite", f"sqlite:///{Path(tmp) / 'console.db'}")]
+        results = []
+        for name, url in backends:
+            results.append((name, *_run(url, orders, facts, args.requests)))
+        if args.postgres:
+            with _postgres(args.postgres) as url:
+                results.append(("PostgreSQL", *_run(url, orders, facts, args.requests)))
+    title = (
+        f"console page renders ({orders:,} orders; diagnosis facts "
+        f"{args.diagnosis_orders:,} orders; {args.requests} requests each)"
+    )
+    table = Table(title=title)
+    for column in ("backend", "page", "load s", "p50 ms", "p95 ms", "p95 ≤ 300 ms"):
+        table.add_column(column, justify="left" if column in ("backend", "page") else "right")
+    for backend, load, rows in results:
+        for label, p50, p95 in rows:
+            ok = "yes" if p95 <= 300 else "NO"
+            table.add_row(backend, label, f"{load:.0f}", f"{p50:.0f}", f"{p95:.0f}", ok)
+    Console(width=140).print(table)
+
+
+def _run(url: str, orders: int, facts: Path, requests: int) -> tuple[float, list[Any]]:
+    upgrade(url)
+    start = time.perf_counter()
+    accounts = _fill(url, orders)
+    load = time.perf_counter() - start
+    return load, _measure(url, accounts, facts, requests)
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
