@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 pytestmark = pytest.mark.browser
 PHONE = "二手商品>二手3C数码>手机"
+BEIJING = timezone(timedelta(hours=8))
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -85,6 +87,21 @@ def test_merchant_sees_deadlines_countdowns_and_the_explanation(
     expect(page.get_by_role("heading", name=re.compile("解释 Explain"))).to_be_visible()
     expect(page.locator("table.traces").first).to_contain_text("适用")
     shot(page, "merchant-order-explain")
+
+
+def test_a_pending_deadline_counts_down_and_is_listed_at_risk(
+    chromium: Browser, live: LiveConsole
+) -> None:
+    merchant = live.merchants[0]
+    paid = datetime.now(BEIJING) - timedelta(hours=1)
+    add_order(live, merchant, "browser-fresh-1", pay_time=paid.strftime("%Y-%m-%d %H:%M:%S"))
+    page = open_as(chromium, live, f"{merchant}.main")
+    page.goto("/console/orders/browser-fresh-1")
+    row = page.locator("table.deadlines tr", has_text="ship_deadline")
+    expect(row.locator(".status")).to_have_class(re.compile("status-(pending|at_risk)"))
+    expect(row.locator(".countdown")).to_contain_text("剩余")
+    page.goto("/console/orders")
+    expect(page.locator("table.at-risk")).to_contain_text("browser-fresh-1")
 
 
 def test_report_filed_approved_and_the_violation_turns_exempted(
