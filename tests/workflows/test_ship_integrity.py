@@ -106,6 +106,27 @@ def test_an_ingest_only_account_cannot_ship_a_phone_by_posting_the_order(
     assert "orders:ship" in csv["errors"][0]
 
 
+def test_an_ingest_only_account_cannot_mark_an_order_delayed(
+    service: ServiceWorld, clock: Clock
+) -> None:
+    """The delayed-shipping tool needs orders:ship; a delayed_shipping=true cell in an upload
+    used to set the flag (and move the deadline) for an account without it."""
+    c, ingest_only = service.client, _ingest_only(service)
+    delayed = _order(service, clock, delayed_shipping=True)
+    r = c.post("/orders", json=delayed, headers=ingest_only)
+    assert r.status_code == 403 and "delayed_shipping" in r.json()["detail"], r.text
+    batch = c.post("/ingest/orders", json={"rows": [delayed]}, headers=ingest_only).json()
+    assert (batch["created"], len(batch["quarantined"])) == (0, 1)
+    assert (
+        c.post(
+            "/orders", json={**delayed, "delayed_shipping": False}, headers=ingest_only
+        ).status_code
+        == 201
+    )
+    other = _order(service, clock, delayed_shipping=True)
+    assert c.post("/orders", json=other, headers=service.auth("m1.main")).status_code == 201
+
+
 def test_order_ingestion_runs_the_inspection_check_and_audits_the_shipment(
     service: ServiceWorld, clock: Clock
 ) -> None:

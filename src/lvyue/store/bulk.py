@@ -19,6 +19,7 @@ from lvyue.store.refusals import (
     RowRejected,
     Scope,
     after_sale_refusal,
+    delayed_refusal,
     merchant_refusal,
     tracking_refusal,
 )
@@ -84,7 +85,9 @@ def _orders(
         if row.parcel() is not None:
             rest.append((number, raw, parsed))  # shipping is one use case (store.shipping)
             continue
-        refusal = merchant_refusal(row.merchant_id, scope, row.merchant_id in merchants)
+        refusal = merchant_refusal(
+            row.merchant_id, scope, row.merchant_id in merchants
+        ) or delayed_refusal(row.delayed_shipping, scope)
         if refusal is not None:
             rejected.append((number, raw, refusal))
             continue

@@ -26,6 +26,7 @@ from lvyue.store.refusals import (
     ORDER_COLUMNS,
     Numbered,
     after_sale_refusal,
+    delayed_refusal,
     merchant_refusal,
     tracking_refusal,
 )
@@ -91,6 +92,8 @@ def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Ou
     values = row.model_dump(include=ORDER_COLUMNS)
     extra = row.extra_columns()
     order = session.get(Order, row.order_id)
+    if order is None and (refusal := delayed_refusal(row.delayed_shipping, scope)) is not None:
+        raise refusal
     if order is None:
         new = {"order_id": row.order_id, "extra": extra, "created_at": utcnow(), **values}
         if not insert_if_new(session, Order, new, ("order_id",)):  # a concurrent request won

@@ -59,6 +59,16 @@ def merchant_refusal(merchant_id: str, scope: Scope, exists: bool) -> RowRejecte
     return None
 
 
+def delayed_refusal(delayed_shipping: bool, scope: Scope) -> RowRejected | None:
+    """A merchant marks an order delayed (延迟发货) with the tool's permission, orders:ship —
+    never by a flag in an upload from an account that may not use the tool."""
+    if delayed_shipping and scope.merchant_id is not None and not scope.may_ship:
+        return RowRejected(
+            "delayed_shipping: the delayed-shipping tool needs orders:ship", "forbidden"
+        )
+    return None
+
+
 def tracking_refusal(row: TrackingRow, scope: Scope, merchant_shipped: bool) -> RowRejected | None:
     """A carrier pushes only its own scans; a merchant only scans of its own shipments."""
     if scope.carrier is not None and row.carrier != scope.carrier:
