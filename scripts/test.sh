@@ -10,6 +10,8 @@ $VENV/bin/ruff check src tests benchmarks
 $VENV/bin/ruff format --check src tests benchmarks
 echo "== mypy (strict, package) =="
 $VENV/bin/mypy
+echo "== import contract (layers, pyproject.toml [tool.importlinter]) =="
+$VENV/bin/lint-imports --no-cache
 
 # --- system packages the suite needs (idempotent) ---
 need=()

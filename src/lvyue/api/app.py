@@ -37,8 +37,11 @@ def create_app(
         routes_workflows,
     )
     from lvyue.workflows import config
+    from lvyue.workflows import hooks as workflow_hooks
 
     config.inspection_secret()  # refuse to start rather than sign with a known key
+    workflow_hooks.register()  # the capabilities plug in here, explicitly (never on import)
+    routes_kuaidi100.register()
     app = FastAPI(
         title="lvyue 履约",
         summary="Fulfilment rules as data: accounts, ingestion, workflows, diagnosis.",

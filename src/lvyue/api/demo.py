@@ -32,6 +32,9 @@ def build_demo(
 ) -> DemoResult:
     """Replace ``directory/lvyue.db`` with a migrated database holding simulated facts and an
     account of every role (tokens in the result, shown once)."""
+    from lvyue.workflows import hooks as workflow_hooks
+
+    workflow_hooks.register()  # the demo's orders ship through the same checks as the API's
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "lvyue.db"
     for stale in (path, path.with_name("lvyue.db-wal"), path.with_name("lvyue.db-shm")):

@@ -83,7 +83,9 @@ def _apply_push(session: Session, form: Mapping[str, Any], scope: Scope, actor: 
     )
 
 
-register_replayer(SOURCE, _apply_push)
+def register() -> None:
+    """Let quarantined pushes be replayed (create_app calls this; nothing on import)."""
+    register_replayer(SOURCE, _apply_push)
 
 
 def _refuse(status: int, message: str) -> JSONResponse:

@@ -79,8 +79,10 @@ def worker(
     """Run the periodic sweeps (each at most once per period, even with several workers)."""
     from lvyue.store import make_engine, make_session_factory
     from lvyue.store.sweeps import run_due
+    from lvyue.workflows import hooks as workflow_hooks
 
     _require_secrets()
+    workflow_hooks.register()
     _upgrade(url)
     factory = make_session_factory(make_engine(url))
     while True:

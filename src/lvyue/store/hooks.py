@@ -4,13 +4,12 @@
   :class:`ShipRefused` naming the clause (e.g. BTAS: BT-3, no passed inspection code).
 - Sweeps: periodic jobs ``lvyue worker`` runs once per period (see ``lvyue.store.sweeps``).
 
-``lvyue.workflows`` registers its hooks when imported; the API and the worker import it if it
-exists.
+Nothing registers by being imported: the composition roots (``lvyue.api.create_app`` and
+``lvyue worker``) call each capability's ``register()`` (``lvyue.workflows.hooks.register``).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,21 +72,19 @@ def unregister_sweep(name: str) -> None:
     _SWEEPS.pop(name, None)
 
 
+class HooksNotRegistered(RuntimeError):
+    """Shipping was attempted before any ship check was registered: the caller skipped the
+    composition step, and shipping without the checks would bypass the rules."""
+
+
 def ship_checks() -> list[ShipCheck]:
-    load_plugins()
+    if not _SHIP_CHECKS:
+        raise HooksNotRegistered(
+            "no ship check registered: call lvyue.workflows.hooks.register() first "
+            "(create_app and the worker do)"
+        )
     return list(_SHIP_CHECKS.values())
 
 
 def sweeps() -> list[Sweep]:
-    load_plugins()
     return [_SWEEPS[name] for name in sorted(_SWEEPS)]
-
-
-_PLUGINS = ("lvyue.workflows",)
-
-
-def load_plugins() -> None:
-    """Import the capabilities that register hooks (the store cannot import them itself:
-    dependencies point from workflows to the store, never back)."""
-    for name in _PLUGINS:
-        importlib.import_module(name)

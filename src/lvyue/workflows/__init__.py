@@ -5,8 +5,7 @@ Pure rules and machines live in one module per workflow; ``actions`` holds the
 transactional use cases the API and the worker call; ``sweeps`` the automatic actions.
 """
 
-from lvyue.workflows import hooks  # registers the BTAS ship check and the sweeps
 from lvyue.workflows.machine import Conflict, Machine, Refusal, Step, Transition
 from lvyue.workflows.rules import Rules
 
-__all__ = ["Conflict", "Machine", "Refusal", "Rules", "Step", "Transition", "hooks"]
+__all__ = ["Conflict", "Machine", "Refusal", "Rules", "Step", "Transition"]

@@ -1,7 +1,8 @@
 """What the workflows plug into the service: the BTAS ship check and the periodic sweeps.
 
-Registered on import (``lvyue.workflows`` imports this module); ``lvyue worker`` runs the
-sweeps once per period and the service's ship endpoint runs the ship check.
+Registered explicitly by :func:`register`, which ``create_app`` and ``lvyue worker`` call
+(nothing happens on import); the worker runs the sweeps once per period and every ship entry
+point runs the ship check.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ VIOLATION_LOOKBACK = timedelta(days=45)
 ENGINE_ACTOR = "system:engine-verdicts"
 
 
-@register_ship_check("btas-inspection")
 def btas_ship_check(session: Session, order: Order, shipment: ShipmentIn) -> None:
     """BT-8, BT-10, BT-12: a required category ships only with its own unused passed code."""
     now = shipment.ship_time or datetime.now(UTC)
@@ -45,19 +45,16 @@ def btas_ship_check(session: Session, order: Order, shipment: ShipmentIn) -> Non
         raise ShipRefused(refusal.clause or "BT-12", refusal.message) from None
 
 
-@register_sweep("workflows.after_sales_timeouts", "minute")
 def after_sales_timeouts(session: Session, now: datetime) -> dict[str, Any]:
     """SF-9: the platform acts on expired after-sales limits and records the violations."""
     return {"acted": after_sales.sweep_timeouts(session, config.rules(), now)}
 
 
-@register_sweep("workflows.inspection_resubmit_expiry", "hour")
 def inspection_expiry(session: Session, now: datetime) -> dict[str, Any]:
     """Failed inspections past their re-submission deadline are closed."""
     return {"closed": inspection.expire_failed(session, now)}
 
 
-@register_sweep("workflows.violations_from_verdicts", "hour")
 def violations_from_verdicts(session: Session, now: datetime) -> dict[str, Any]:
     """SF-10: every violated verdict of the engine on recent orders becomes a violation once."""
     orders = session.scalars(select(Order).where(Order.pay_time >= now - VIOLATION_LOOKBACK))
@@ -82,7 +79,15 @@ def violations_from_verdicts(session: Session, now: datetime) -> dict[str, Any]:
     return {"recorded": recorded}
 
 
-@register_sweep("workflows.penalty_bans", "hour")
 def penalty_bans(session: Session, now: datetime) -> dict[str, Any]:
     """DR-6: products whose late orders pass the ban threshold get a ban_product measure."""
     return {"banned": penalties.impose_bans(session, config.rules(), now)}
+
+
+def register() -> None:
+    """Plug the workflows into the service's registries (idempotent)."""
+    register_ship_check("btas-inspection")(btas_ship_check)
+    register_sweep("workflows.after_sales_timeouts", "minute")(after_sales_timeouts)
+    register_sweep("workflows.inspection_resubmit_expiry", "hour")(inspection_expiry)
+    register_sweep("workflows.violations_from_verdicts", "hour")(violations_from_verdicts)
+    register_sweep("workflows.penalty_bans", "hour")(penalty_bans)
