@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError
 from lvyue.api import hardening
 from lvyue.api.limits import DEFAULT_MAX_BODY, BodySizeLimit
 from lvyue.store import make_engine, make_session_factory
+from lvyue.store.jobs import JobRunner
 
 
 def create_app(
@@ -30,6 +31,7 @@ def create_app(
         routes_audit,
         routes_diagnosis,
         routes_facts,
+        routes_jobs,
         routes_kuaidi100,
         routes_orders,
         routes_quarantine,
@@ -50,6 +52,8 @@ def create_app(
     engine = make_engine(database_url)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.job_runner = JobRunner(app.state.session_factory)  # large uploads, off requests
+    app.state.job_runner.resume_queued()
     app.state.kuaidi100_salt = (
         kuaidi100_salt if kuaidi100_salt is not None else os.environ.get("LVYUE_KUAIDI100_SALT")
     )
@@ -79,6 +83,7 @@ def create_app(
         routes_diagnosis,
     ):
         app.include_router(module.router)
+    app.include_router(routes_jobs.router)
     app.include_router(routes_kuaidi100.signed)  # Kuaidi100's callback: signed, no token
     from lvyue.web import mount_console
 

@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ from lvyue.api.auth import (
 )
 from lvyue.api.deps import SessionDep, content_type, json_only
 from lvyue.api.idempotency import IdemKey, fingerprint_of, run_once
+from lvyue.api.routes_jobs import JobAccepted, accepted
 from lvyue.api.routes_workflows.common import create_once, service_now
 from lvyue.model import MerchantType, ShipMode
 from lvyue.store import audit
@@ -41,6 +43,7 @@ from lvyue.store.ingest import (
     apply_tracking,
     ingest_rows,
 )
+from lvyue.store.jobs import create_job
 from lvyue.store.rows import (
     NO_NUL,
     AfterSaleRow,
@@ -60,6 +63,7 @@ router = APIRouter(tags=["facts"], dependencies=[Depends(current_principal)])
 Table = Literal["orders", "tracking", "after_sales"]
 MAX_BATCH_ROWS = 50_000
 MAX_ERRORS_SHOWN = 100
+JOB_ROWS = 1_000  # a larger upload is a job (202), processed off the request
 _STATUS = {"conflict": 409, "not_found": 404, "forbidden": 403, "invalid": 422}
 
 
@@ -248,7 +252,44 @@ def _batch(
     )
 
 
-@router.post("/ingest/{table}", response_model=BatchOut, dependencies=[Depends(json_only)])
+def _upload(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    request_hash: str,
+    table: Table,
+    rows: list[dict[str, Any]],
+) -> JSONResponse:
+    """A batch of up to ``JOB_ROWS`` rows is applied now (200); a larger one becomes a job
+    (202), processed off the request in short transactions."""
+    if len(rows) <= JOB_ROWS:
+        return run_once(
+            session,
+            principal,
+            key,
+            request_hash,
+            lambda: _batch(session, principal, table, rows, 1),
+        )
+    queued: list[int] = []
+
+    def enqueue() -> tuple[int, Any]:
+        job = create_job(session, table, rows, write_scope(principal), principal.account_id)
+        queued.append(job.job_id)
+        return 202, accepted(job)
+
+    response = run_once(session, principal, key, request_hash, enqueue)
+    for job_id in queued[-1:]:  # committed: hand it to the runner
+        request.app.state.job_runner.submit(job_id)
+    return response
+
+
+@router.post(
+    "/ingest/{table}",
+    response_model=BatchOut,
+    dependencies=[Depends(json_only)],
+    responses={202: {"model": JobAccepted, "description": "a job (over 1,000 rows)"}},
+)
 def ingest_json(
     table: Table,
     body: BatchIn,
@@ -258,21 +299,17 @@ def ingest_json(
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
     """A batch of rows in the facts format as JSON objects; bad rows are quarantined, the
-    rest committed together."""
+    rest committed together. Over 1,000 rows: 202 with a job (``GET /ingest/jobs/{id}``)."""
     _batch_permission(principal, table)
-    return run_once(
-        session,
-        principal,
-        idempotency_key,
-        fingerprint_of(request, body),
-        lambda: _batch(session, principal, table, body.rows, 1),
-    )
+    digest = fingerprint_of(request, body)
+    return _upload(request, session, principal, idempotency_key, digest, table, body.rows)
 
 
 @router.post(
     "/ingest/{table}/csv",
     response_model=BatchOut,
     dependencies=[Depends(content_type("text/csv"))],
+    responses={202: {"model": JobAccepted, "description": "a job (over 1,000 rows)"}},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -288,16 +325,15 @@ async def ingest_csv(
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
     """A bulk CSV upload (UTF-8, header row) in the facts format; quarantine errors number
-    the data rows from 1 (the first row under the header). Body size is limited (413)."""
+    the data rows from 1 (the first row under the header). Body size is limited (413). Over
+    1,000 rows: 202 with a job (``GET /ingest/jobs/{id}``). Nothing runs on the event loop:
+    parsing and the database work go to threads, so no upload holds up other requests."""
     _batch_permission(principal, table)
     raw = await request.body()
-    rows = _read_csv(raw)
-    return run_once(
-        session,
-        principal,
-        idempotency_key,
-        fingerprint_of(request, raw),
-        lambda: _batch(session, principal, table, rows, 1),
+    rows = await run_in_threadpool(_read_csv, raw)
+    digest = fingerprint_of(request, raw)
+    return await run_in_threadpool(
+        _upload, request, session, principal, idempotency_key, digest, table, rows
     )
 
 

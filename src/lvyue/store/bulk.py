@@ -66,19 +66,23 @@ def _orders(
     session: Session, items: Sequence[Numbered], scope: Scope, actor: str
 ) -> tuple[int, list[Numbered], Rejected]:
     ids = [item[2].order_id for item in items]  # type: ignore[attr-defined]
-    known: set[str] = set()
+    stored: dict[str, Order] = {}
     for chunk in _in_chunks(ids):
         # whole rows, so that the row-by-row path finds them in the identity map
-        known.update(
-            o.order_id for o in session.scalars(select(Order).where(Order.order_id.in_(chunk)))
+        stored.update(
+            (o.order_id, o) for o in session.scalars(select(Order).where(Order.order_id.in_(chunk)))
         )
         session.scalars(select(Shipment).where(Shipment.order_id.in_(chunk))).all()
+    known = set(stored)
     merchants: set[str] = set()
     for chunk in _in_chunks(item[2].merchant_id for item in items):  # type: ignore[attr-defined]
         merchants.update(
             session.scalars(select(Merchant.merchant_id).where(Merchant.merchant_id.in_(chunk)))
         )
     new, rest = _split(items, lambda row: row.order_id, known)
+    # An order re-sent exactly as stored changes nothing: counted here, without a savepoint
+    # and a round trip each (a re-sent file was 10-14 times slower than the first upload).
+    rest = [item for item in rest if not _same_order(item[2], stored, scope, merchants)]  # type: ignore[arg-type]
     orders, rejected = [], []
     for number, raw, parsed in new:
         row: OrderRow = parsed  # type: ignore[assignment]
@@ -103,6 +107,21 @@ def _orders(
         session.execute(insert(Order), orders)
     rest.sort(key=lambda item: item[0])
     return len(orders), rest, rejected
+
+
+def _same_order(row: OrderRow, stored: dict[str, Order], scope: Scope, merchants: set[str]) -> bool:
+    """True if applying ``row`` would leave its stored order as it is (the rules of
+    ``corrections.resend_order``: an empty cell erases nothing, an equal one changes nothing)."""
+    order = stored.get(row.order_id)
+    if order is None or row.parcel() is not None or order.merchant_id != row.merchant_id:
+        return False
+    if merchant_refusal(row.merchant_id, scope, row.merchant_id in merchants) is not None:
+        return False
+    for name in ORDER_COLUMNS & row.model_fields_set:
+        value = getattr(row, name)
+        if value is not None and getattr(order, name) != value:
+            return False
+    return all(order.extra.get(k) == v for k, v in row.extra_columns().items())
 
 
 def _tracking(

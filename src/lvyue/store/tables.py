@@ -222,6 +222,28 @@ class PushSubscription(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class IngestJob(Base):
+    """A large upload, processed off the request by the job runner in short transactions:
+    its rows, who sent them (and so what they may write), progress and result."""
+
+    __tablename__ = "ingest_jobs"
+
+    job_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(64), index=True)
+    merchant_id: Mapped[str | None] = mapped_column(String(64))  # the sender's write scope
+    carrier: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(32))  # orders, tracking, after_sales
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # running, done, failed
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    rows_total: Mapped[int] = mapped_column(Integer)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class IdempotencyKey(Base):
     """The stored response of a request made with an ``Idempotency-Key`` header."""
 
