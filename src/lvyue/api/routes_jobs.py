@@ -49,12 +49,14 @@ def accepted(job: IngestJob) -> JobAccepted:
 
 @router.get("/ingest/jobs/{job_id}")
 def get_job(
-    job_id: Annotated[int, Path(ge=1, le=2_147_483_647)],
+    job_id: Annotated[str, Path(max_length=10)],
     session: SessionDep,
     principal: Annotated[Principal, Depends(current_principal)],
 ) -> JobOut:
-    """Progress and result of an upload job: the account that sent it, or an operator."""
-    job = session.get(IngestJob, job_id)
+    """Progress and result of an upload job: the account that sent it, or an operator
+    (anyone else: 404, as for an id that does not exist)."""
+    number = int(job_id) if job_id.isdigit() and int(job_id) <= 2_147_483_647 else None
+    job = None if number is None else session.get(IngestJob, number)
     if job is None or not (principal.is_operator or job.account_id == principal.account_id):
         raise HTTPException(404, detail="not found")
     return JobOut(
