@@ -1,7 +1,7 @@
 """Ingestion jobs: large uploads processed off the request, with progress and result.
 
 Revision ID: integrity_ingest_jobs
-Revises: integrity_ingest_push_subs
+Revises: console_list_indexes
 Create Date: 2026-12-06 21:40:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 from lvyue.store.types import UtcDateTime
 
 revision: str = "integrity_ingest_jobs"
-down_revision: str | Sequence[str] | None = "integrity_ingest_push_subs"
+down_revision: str | Sequence[str] | None = "console_list_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
