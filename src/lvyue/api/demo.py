@@ -4,17 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from lvyue.model.enums import ReportType
 from lvyue.sim import simulate, write_facts
 from lvyue.store import make_engine, make_session_factory, session_scope, upgrade
 from lvyue.store.accounts import create_merchant
 from lvyue.store.ingest import BatchResult, Scope, ingest_rows
 from lvyue.store.seed import IssuedAccount, seed_accounts
-from lvyue.store.tables import Merchant
+from lvyue.store.sweeps import run_due
+from lvyue.store.tables import Merchant, Order
+from lvyue.store.workflow_tables import Violation
+from lvyue.workflows.actions.reports import file as file_report
+from lvyue.workflows.reports import ReportDraft
 
 Progress = Callable[[str, int, int], None]  # (table, rows done, rows total)
+# The demo clock's "now" (model/clock.py): inside the simulated span and in the 2024 New Year
+# (NY) and Valentine (VF) windows, so seasonal rules, at-risk orders and late ones all show.
+DEMO_NOW = datetime(2024, 2, 10, 4, 0, tzinfo=UTC)  # 2024-02-10 12:00 Beijing
+_CONSUMER_ORDERS = 5
+_SECOND_HAND = "二手商品"
 _INGESTED = ("orders", "tracking", "after_sales")
 _CHUNK = 2000
 
@@ -25,6 +39,10 @@ class DemoResult:
     facts_dir: Path  # the same marketplace as a facts directory, for the diagnosis endpoints
     loaded: dict[str, BatchResult] = field(default_factory=dict)
     accounts: list[IssuedAccount] = field(default_factory=list)
+    now: datetime = DEMO_NOW  # the demo clock's anchor
+    consumer_orders: list[str] = field(default_factory=list)
+    pending_report: str | None = None
+    sweeps: dict[str, Any] = field(default_factory=dict)  # what the worker already produced
 
 
 def build_demo(
@@ -52,29 +70,105 @@ def build_demo(
         for merchant_id, name, kind in merchants:
             if session.get(Merchant, merchant_id) is None:
                 create_merchant(session, merchant_id, name, kind)
-        session.flush()
-        result.accounts = seed_accounts(session, merchants[:2])
     for table in _INGESTED:
-        rows = tables.get(table, [])
-        total = BatchResult()
-        for start in range(0, len(rows), _CHUNK):
-            with session_scope(factory) as session:
-                part = ingest_rows(
-                    session,
-                    table,
-                    rows[start : start + _CHUNK],
-                    Scope(),
-                    "demo",
-                    first_line=start + 2,
-                )
-            for name in ("created", "updated", "unchanged"):
-                setattr(total, name, getattr(total, name) + getattr(part, name))
-            total.quarantined += part.quarantined
-            if progress:
-                progress(table, min(start + _CHUNK, len(rows)), len(rows))
-        result.loaded[table] = total
+        result.loaded[table] = _ingest(factory, table, tables.get(table, []), progress)
+    for run in run_due(factory, now=DEMO_NOW, worker="demo"):  # the worker has already run
+        result.sweeps[run.sweep] = run.error or run.result
+    with session_scope(factory) as session:
+        shown = _shown_merchants(session, merchants, tables["orders"])
+        result.accounts = seed_accounts(session, shown)
+        result.consumer_orders = _give_consumer_orders(session, shown[0][0])
+    result.pending_report = _file_report(factory, shown[0][0], result.consumer_orders)
     engine.dispose()
     return result
+
+
+def _ingest(
+    factory: Any, table: str, rows: list[dict[str, Any]], progress: Progress | None
+) -> BatchResult:
+    """The simulated rows through the service's own batch path, in chunks."""
+    total = BatchResult()
+    for start in range(0, len(rows), _CHUNK):
+        with session_scope(factory) as session:
+            part = ingest_rows(
+                session, table, rows[start : start + _CHUNK], Scope(), "demo", first_line=start + 2
+            )
+        for name in ("created", "updated", "unchanged"):
+            setattr(total, name, getattr(total, name) + getattr(part, name))
+        total.quarantined += part.quarantined
+        if progress:
+            progress(table, min(start + _CHUNK, len(rows)), len(rows))
+    return total
+
+
+def first_steps(result: DemoResult) -> list[tuple[str, str]]:
+    """One line per role: who, and what to try first (printed by `lvyue demo`)."""
+    main = next(a for a in result.accounts if a.key.endswith(".main"))
+    other = [a for a in result.accounts if a.key.endswith(".main")][1:]
+    order = result.consumer_orders[0] if result.consumer_orders else "ORDER"
+    recorded = (result.sweeps.get("workflows.violations_from_verdicts") or {}).get("recorded")
+    steps = [
+        ("operator", f"GET /reports?state=pending → POST /reports/{result.pending_report}/review"),
+        (main.key, "GET /violations, GET /penalties, GET /orders/{id}/verdicts"),
+        (main.key.replace(".main", ".sub"), "same as .main (全部权限); .clerk gets 403 everywhere"),
+        ("agency", "GET /btas/inspections → POST /btas/inspections/{id}/receive"),
+        ("carrier", "POST /carriers/kuaidi100/push (a Kuaidi100 push of a demo waybill)"),
+        ("consumer", f"POST /workflows/after-sales on its order {order}"),
+        ("worker", f"already ran at the demo clock: {recorded} violations recorded"),
+    ]
+    steps[2:2] = [(a.key, "二手 merchant: POST /btas/inspections (BTAS)") for a in other]
+    return steps
+
+
+def _shown_merchants(
+    session: Session, merchants: list[tuple[str, str, str]], orders: list[dict[str, Any]]
+) -> list[tuple[str, str, str]]:
+    """Accounts are made for the merchant with the most recorded violations (so its pages
+    are not empty) and for the first second-hand (BTAS) merchant."""
+    counts = session.execute(
+        select(Violation.merchant_id, func.count())
+        .group_by(Violation.merchant_id)
+        .order_by(func.count().desc(), Violation.merchant_id)
+    ).first()
+    first = next((m for m in merchants if counts and m[0] == counts[0]), merchants[0])
+    second_hand = next(
+        (str(o["merchant_id"]) for o in orders if str(o["category"]).startswith(_SECOND_HAND)),
+        None,
+    )
+    chosen = [first]
+    chosen += [m for m in merchants if m[0] == second_hand and m != first][:1]
+    chosen += [m for m in merchants if m not in chosen][: 2 - len(chosen)]
+    return chosen
+
+
+def _give_consumer_orders(session: Session, merchant_id: str) -> list[str]:
+    """The demo consumer (account ``consumer``) owns a few of the merchant's orders paid just
+    before the demo clock, so it can request after-sales on them."""
+    mine = session.scalars(
+        select(Order)
+        .where(Order.merchant_id == merchant_id, Order.pay_time <= DEMO_NOW)
+        .order_by(Order.pay_time.desc())
+        .limit(_CONSUMER_ORDERS)
+    ).all()
+    for order in mine:
+        order.extra = {**(order.extra or {}), "consumer_id": "consumer"}
+    return [o.order_id for o in mine]
+
+
+def _file_report(factory: Any, merchant_id: str, order_ids: list[str]) -> str | None:
+    """A report waiting for the operator's review (报备审核)."""
+    if not order_ids:
+        return None
+    draft = ReportDraft(
+        type=ReportType.CONSUMER_REQUESTED_DELAY,
+        description="消费者要求延迟发货（演示数据 demo data）",
+        order_ids=order_ids[:1],
+    )
+    with session_scope(factory) as session:
+        row = file_report(
+            session, draft, merchant_id=merchant_id, actor=f"{merchant_id}.main", now=DEMO_NOW
+        )
+        return row.report_id
 
 
 def _facts(orders: int, seed: int) -> dict[str, list[dict[str, Any]]]:

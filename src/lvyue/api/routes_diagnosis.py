@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,9 +33,10 @@ def reachability(
 ) -> dict[str, Any]:
     """A carrier's unreachable areas (LD-4), or whether it reaches a full address."""
     import lvyue.diagnosis as dx
+    from lvyue.model.clock import business_now
     from lvyue.model.time import BEIJING
 
-    day = on or datetime.now(BEIJING).date()
+    day = on or business_now().astimezone(BEIJING).date()
     rules = dx.load_coverage()
     try:
         if address:

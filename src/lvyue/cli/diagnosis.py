@@ -296,7 +296,7 @@ def reachability(
 ) -> None:
     """Carriers' unreachable areas (LD-4): by region or by full address; export; 限售区域."""
     dx = _dx()
-    day = _run(lambda: dx.parse_day(on) if on else datetime.now(dx.BEIJING).date())
+    day = _run(lambda: dx.parse_day(on) if on else _today())
     rules = _run(lambda: dx.load_coverage(coverage))
     carriers = _run(lambda: dx.carrier_codes(carrier or ()))
     if address:
@@ -315,6 +315,12 @@ def reachability(
     if export:
         _run(lambda: dx.export(found, export))
         console.print(f"wrote {len(found)} rows to {export}")
+
+
+def _today() -> date:
+    from lvyue.model.clock import business_now
+
+    return business_now().astimezone(_dx().BEIJING).date()
 
 
 def _show_rules(rules: list[dx.CoverageRule], day: date) -> None:

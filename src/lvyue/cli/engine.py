@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -37,6 +37,7 @@ from lvyue.engine.output import check_out, parse_horizon, write_table, write_ver
 from lvyue.engine.penalties import late_orders_of, penalties
 from lvyue.engine.preview import preview
 from lvyue.facts import FactsError, load_orders, write_quarantine
+from lvyue.model.clock import business_now
 from lvyue.model.labels import check_zh, status_zh, violation_zh
 from lvyue.model.time import InstantError, format_beijing, parse_instant
 from lvyue.rulebook import ConflictError, Rulebook, RulebookError, format_value, load_rulebook
@@ -77,7 +78,7 @@ def _out(out: Path | None) -> None:
 
 def _as_of(text: str | None) -> datetime:
     if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
+        return business_now()
     try:
         return parse_instant(text)
     except InstantError as exc:

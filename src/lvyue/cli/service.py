@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from lvyue.api.demo import DemoResult
 
 console = Console()
 err = Console(stderr=True)
@@ -47,6 +52,19 @@ def _require_secrets() -> None:
         raise typer.Exit(2) from None
 
 
+def _demo_clock_only_on_sqlite(url: str | None) -> None:
+    """The demo clock never runs a production database (docs/service.md, model/clock.py)."""
+    from lvyue.model.clock import DEMO_CLOCK_ENV, business_now, demo_clock_set
+    from lvyue.store import database_url
+
+    if not demo_clock_set():
+        return
+    if not database_url(url).startswith("sqlite"):
+        err.print(f"[red]error:[/red] {DEMO_CLOCK_ENV} is for the demo (SQLite) only; unset it")
+        raise typer.Exit(2)
+    err.print(f"[yellow]demo clock ({DEMO_CLOCK_ENV}): business time is {business_now()}[/]")
+
+
 def db_upgrade(url: UrlOption = None) -> None:
     """Apply the Alembic migrations up to the newest revision."""
     from lvyue.store import database_url
@@ -66,6 +84,7 @@ def serve(
     from lvyue.api import create_app
 
     _require_secrets()
+    _demo_clock_only_on_sqlite(url)
     _upgrade(url)
     uvicorn.run(create_app(url), host=host, port=port, log_level="info")
 
@@ -83,6 +102,7 @@ def worker(
 
     _require_secrets()
     workflow_hooks.register()
+    _demo_clock_only_on_sqlite(url)
     _upgrade(url)
     factory = make_session_factory(make_engine(url))
     while True:
@@ -112,6 +132,24 @@ def _keep_existing(database: Path, force: bool) -> None:
     raise typer.Exit(2)
 
 
+def _print_first_steps(result: DemoResult) -> str:
+    """One line per role, then the demo clock every process must share (returned)."""
+    from lvyue.api.demo import first_steps
+    from lvyue.model.clock import DEMO_CLOCK_ENV, demo_clock
+    from lvyue.model.time import format_beijing
+
+    console.print("[bold]try first[/bold] (演示数据 demo data):")
+    for who, what in first_steps(result):
+        console.print(f"  {who:<16} {what}", highlight=False, soft_wrap=True)
+    clock = demo_clock(result.now, datetime.now(UTC).replace(microsecond=0))
+    console.print(
+        f"demo clock: business time starts at {format_beijing(result.now)} (Beijing) and runs "
+        f"forward; for `lvyue worker`/CLI in another shell: export {DEMO_CLOCK_ENV}={clock}",
+        soft_wrap=True,
+    )
+    return clock
+
+
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Where the demo database goes")] = Path(
         "demo-data"
@@ -129,7 +167,6 @@ def demo(
 
     An existing database in --dir is replaced only with --force (or a yes at the prompt);
     otherwise exit 2."""
-    import os
     import secrets
 
     _keep_existing(directory / "lvyue.db", force)
@@ -184,6 +221,7 @@ def demo(
             account.password,
         )
     Console(width=max(console.width, 120)).print(accounts)  # wide enough never to cut a token
+    clock = _print_first_steps(result)
     console.print(f"database: {result.url}")
     console.print(f"facts for diagnosis (LVYUE_DIAGNOSIS_FACTS): {result.facts_dir}")
     console.print(f"Kuaidi100 push salt (LVYUE_KUAIDI100_SALT): {salt}")
@@ -191,6 +229,10 @@ def demo(
     if no_serve:
         return
     import uvicorn
+
+    from lvyue.model.clock import DEMO_CLOCK_ENV
+
+    os.environ[DEMO_CLOCK_ENV] = clock  # the served demo runs on the demo clock
 
     from lvyue.api import create_app
 

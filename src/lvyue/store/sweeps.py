@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from lvyue.model import to_beijing
+from lvyue.model.clock import business_now
 from lvyue.store.db import SessionFactory
 from lvyue.store.hooks import Every, Sweep, sweeps
 from lvyue.store.tables import SweepClaim, utcnow
@@ -71,5 +72,5 @@ def run_due(
     factory: SessionFactory, now: datetime | None = None, worker: str = "worker"
 ) -> list[SweepRun]:
     """Run every registered sweep for the current period (at most once each, across workers)."""
-    moment = now or utcnow()
+    moment = now or business_now()
     return [run_sweep(factory, sweep, moment, worker) for sweep in sweeps()]

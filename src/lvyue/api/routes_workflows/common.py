@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Query, Request, Response
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from lvyue.api.auth import Principal, current_principal, forbidden
 from lvyue.api.idempotency import fingerprint_of, run_once
 from lvyue.model import format_instant
+from lvyue.model.clock import business_now
 from lvyue.store.permissions import Role
 from lvyue.workflows.actions import inspection as btas
 from lvyue.workflows.actions.common import NotFound
@@ -50,7 +51,7 @@ PageDep = Annotated[Page, Depends(page)]
 def service_now(request: Request) -> datetime:
     """The service clock (tests pin it through ``app.state.clock``)."""
     clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
-    return clock() if clock is not None else datetime.now(UTC)
+    return clock() if clock is not None else business_now()
 
 
 @contextmanager
