@@ -100,6 +100,7 @@ def test_cli_honours_the_demo_clock(
 
 def test_demo_clock_never_runs_a_production_database(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DEMO_CLOCK_ENV, "2024-02-10T12:00:00+08:00@2026-01-01T00:00:00+00:00")
+    monkeypatch.setenv("LVYUE_INSPECTION_SECRET", "0" * 64)  # so the clock guard is reached
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none"
     for command in (["worker", "--once", "--url", url], ["serve", "--url", url]):
         out = runner.invoke(app, command, env=ENV)
