@@ -156,11 +156,26 @@ def _run_sql(facts: str, out: str, memory_limit: str = "") -> None:
     con.register("category_keys", keys)
     con.execute("CREATE TABLE settings AS SELECT ? AS as_of, 43200 AS horizon",
                 [epoch_seconds(parse_instant(AS_OF))])  # fmt: skip
-    statements = [s for s in SQL.read_text(encoding="utf-8").format(dir=facts).split(";\n")]
+    statements = reference_statements(facts)
     for statement in statements[:-1]:
         con.execute(statement)
     con.execute(f"COPY ({statements[-1]}) TO '{out}' (FORMAT parquet)")
     _report(query_seconds=time.perf_counter() - start)
+
+
+def reference_statements(facts: str) -> list[str]:
+    """The reference query's statements over ``facts`` (optional order columns the files
+    lack read as null, as the facts reader does)."""
+    import pyarrow.parquet as pq
+
+    orders = f"read_parquet('{facts}/orders.parquet')"
+    present = set(pq.read_schema(f"{facts}/orders.parquet").names)
+    missing = [c for c in ("pre_inspection",) if c not in present]
+    if missing:
+        nulls = ", ".join(f"NULL::BOOLEAN AS {c}" for c in missing)
+        orders = f"(SELECT *, {nulls} FROM {orders})"
+    text = SQL.read_text(encoding="utf-8").format(dir=facts, orders=orders)
+    return text.split(";\n")
 
 
 def _run_online(facts: str, out: str, sample: str) -> None:

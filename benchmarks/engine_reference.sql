@@ -47,9 +47,15 @@ SELECT r.order_id, bool_or(r.new_deadline IS NULL) AS waived, max(r.new_deadline
 FROM (SELECT trim(unnest(string_split(order_ids, ';'))) AS order_id, merchant_id,
              ep(new_deadline) AS new_deadline
       FROM read_parquet('{dir}/reports.parquet') WHERE status = 'approved') r
-JOIN read_parquet('{dir}/orders.parquet') o USING (order_id, merchant_id)
+JOIN {orders} o USING (order_id, merchant_id)
 WHERE r.order_id <> ''
 GROUP BY r.order_id;
+
+-- A (carrier, waybill) is one parcel: its scans credit only the order that shipped it first.
+CREATE TEMP TABLE owners AS
+SELECT carrier, waybill, min(ep(ship_time)) AS first_ship
+FROM {orders} WHERE carrier IS NOT NULL AND waybill IS NOT NULL AND ship_time IS NOT NULL
+GROUP BY ALL;
 
 CREATE TEMP TABLE o AS
 SELECT *, CASE WHEN pickup_time IS NOT NULL AND first_hub IS NOT NULL
@@ -60,16 +66,31 @@ FROM (SELECT o.order_id, o.merchant_id, o.merchant_type, k.category_key, o.ship_
              coalesce(o.festival_open, false) AS festival_open,
              coalesce(o.established_store, false) AS established_store,
              coalesce(o.settlement_extended_penalty, false) AS settlement_extended_penalty,
+             coalesce(o.pre_inspection, false) AS pre_inspection,
              o.inspection_code, seen(o.pay_time) AS pay_time, ep(o.promised_ship_time) AS promised,
              seen(o.ship_time) AS ship_time, seen(o.confirmed_receipt_time) AS receipt_time,
              CASE WHEN seen(o.ship_time) IS NOT NULL AND s.first_pickup IS NOT NULL
+                       AND (ow.first_ship IS NULL OR ep(o.ship_time) = ow.first_ship)
                   THEN greatest(seen(o.ship_time), s.first_pickup) END AS pickup_time,
              s.first_hub, coalesce(w.waived, false) AS waived, w.new_deadline
-      FROM read_parquet('{dir}/orders.parquet') o
+      FROM {orders} o
       JOIN category_keys k USING (category)
       LEFT JOIN scans s USING (carrier, waybill)
+      LEFT JOIN owners ow USING (carrier, waybill)
       LEFT JOIN waivers w USING (order_id)
       WHERE seen(o.pay_time) IS NOT NULL);
+
+-- A refund requested while the order was unshipped (clocks.cancels_shipment): the earliest
+-- granted one closes the shipping duties, the earliest still open suspends a breach.
+CREATE TEMP TABLE cancels AS
+SELECT x.order_id,
+       min(seen(x.created_at)) FILTER (WHERE seen(x.refunded_at) IS NOT NULL) AS refund_granted,
+       min(seen(x.created_at)) FILTER (WHERE seen(x.refunded_at) IS NULL
+                                      AND seen(x.merchant_handled_at) IS NULL) AS refund_open
+FROM read_parquet('{dir}/after_sales.parquet') x JOIN o USING (order_id)
+WHERE seen(x.created_at) IS NOT NULL AND x.type IN ('refund_only', 'return_refund')
+  AND (o.ship_time IS NULL OR seen(x.created_at) < o.ship_time)
+GROUP BY ALL;
 
 CREATE TEMP TABLE a AS
 SELECT a.aftersale_id, a.type, o.*, seen(a.created_at) AS created,
@@ -86,7 +107,8 @@ WHERE seen(a.created_at) IS NOT NULL;
 CREATE VIEW order_subjects AS
 SELECT order_id, '' AS aftersale_id, 0 AS aftersale_rank, order_rank, merchant_id,
        merchant_type, category_key, ship_mode, delayed_shipping, festival_open,
-       established_store, settlement_extended_penalty, false AS shipped_before, pay_time,
+       established_store, settlement_extended_penalty, pre_inspection, false AS shipped_before,
+       pay_time,
        promised, ship_time, pickup_time, receipt_time, NULL::BIGINT AS created,
        NULL::BIGINT AS agreed, NULL::BIGINT AS return_shipped, NULL::BIGINT AS return_signed,
        new_deadline, inspection_code, waived, hub_time
@@ -114,7 +136,8 @@ FROM order_subjects WHERE delayed_shipping
 UNION ALL
 SELECT a.order_id, a.aftersale_id, a.aftersale_rank, a.order_rank, a.merchant_id,
        a.merchant_type, a.category_key, a.ship_mode, a.delayed_shipping, a.festival_open,
-       a.established_store, a.settlement_extended_penalty, a.shipped_before, a.pay_time,
+       a.established_store, a.settlement_extended_penalty, a.pre_inspection, a.shipped_before,
+       a.pay_time,
        a.promised, a.ship_time, a.pickup_time, a.receipt_time, a.created, a.agreed,
        a.return_shipped, a.return_signed, NULL, NULL, ch.check, ch.check_rank, ch.parameter,
        ch.done, false
@@ -147,6 +170,7 @@ FROM subjects s JOIN cells p
  AND p.flag_established_store = s.established_store
  AND p.flag_settlement_extended_penalty = s.settlement_extended_penalty
  AND p.flag_shipped_before_aftersale = s.shipped_before
+ AND p.flag_pre_inspection = s.pre_inspection
  AND within(s.pay_time, p.pay_time_from, p.pay_time_to)
  AND within(s.promised, p.promised_ship_time_from, p.promised_ship_time_to)
  AND within(s.ship_time, p.ship_time_from, p.ship_time_to)
@@ -175,6 +199,23 @@ CREATE MACRO sf8(c) AS CASE WHEN c = 'SF-8' THEN c ELSE c || ';SF-8' END;
 -- check: sorting five million rows on them costs a fraction of sorting on the strings.
 SELECT order_id, aftersale_id, merchant_id, "check", status, deadline, done_at, clauses, reason
 FROM (
+  SELECT order_id, aftersale_id, merchant_id, "check", order_rank, aftersale_rank, check_rank,
+         CASE WHEN closed THEN 'exempted' WHEN suspended THEN 'pending' ELSE status END AS status,
+         deadline, done_at, clauses,
+         CASE WHEN closed THEN 'refunded' WHEN suspended THEN 'refund_open' ELSE reason END
+           AS reason
+  FROM (  -- a refund before shipping (online._cancelled): by the deadline for ship_deadline
+  SELECT *, live AND refund_granted IS NOT NULL AND (NOT by_deadline OR refund_granted <= deadline)
+              AS closed,
+         NOT (live AND refund_granted IS NOT NULL
+              AND (NOT by_deadline OR refund_granted <= deadline))
+           AND status = 'violated' AND refund_open IS NOT NULL
+           AND (NOT by_deadline OR refund_open <= deadline) AS suspended
+  FROM (
+  SELECT *, status NOT IN ('ok', 'exempted') AND "check" IN ('ship_deadline', 'pickup', 'first_hub')
+              AS live,
+         "check" = 'ship_deadline' AS by_deadline
+  FROM (
   SELECT order_id, aftersale_id, merchant_id, "check", order_rank, aftersale_rank, check_rank, CASE
            WHEN "check" = 'settlement' THEN 'scheduled'
            WHEN waived THEN 'exempted'
@@ -183,14 +224,14 @@ FROM (
          CASE WHEN waived THEN sf8(clauses) ELSE clauses END AS clauses, CASE
            WHEN "check" = 'settlement' THEN 'scheduled'
            WHEN waived THEN 'waived'
-           ELSE timed_reason(done, deadline) END AS reason
+           ELSE timed_reason(done, deadline) END AS reason, refund_granted, refund_open
   FROM (SELECT * REPLACE (                        -- SF-8: a report's new deadline
                  CASE WHEN "check" = 'ship_deadline' AND new_deadline IS NOT NULL
                       THEN new_deadline ELSE deadline END AS deadline),
                CASE WHEN "check" = 'ship_deadline' AND new_deadline IS NOT NULL
                     THEN sf8(clause_id) ELSE clause_id END AS clauses
-        FROM resolved
-        WHERE "check" NOT IN ('inspection', 'ship_mode') AND deadline IS NOT NULL)
+        FROM resolved LEFT JOIN cancels USING (order_id)
+        WHERE "check" NOT IN ('inspection', 'ship_mode') AND deadline IS NOT NULL))))
   UNION ALL                                       -- inspection (BT-8, BT-10, BT-12)
   SELECT order_id, '', merchant_id, 'inspection', order_rank, 0, 5,
          CASE WHEN reason = 'passed' THEN 'ok' ELSE 'violated' END, NULL::BIGINT, done,
