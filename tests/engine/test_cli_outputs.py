@@ -3,6 +3,7 @@ Chinese headers beside the codes, anything else refused before any work; termina
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,9 @@ def test_evaluate_refuses_xlsx_and_explain_names_violations(facts: Path, tmp_pat
     assert "发货超时" in late.output
     fake = runner.invoke(app, ["explain", "fake", "--facts", str(facts), *AS_OF], env=ENV)
     assert "虚假发货" in fake.output
+
+
+def test_explain_says_what_the_deciding_clauses_say(facts: Path) -> None:
+    out = runner.invoke(app, ["explain", "late", "--facts", str(facts), *AS_OF], env=ENV)
+    assert out.exit_code == 0 and "条款原文" in out.output
+    assert re.search(r"^DR-1a \S", out.output, re.M)

@@ -17,6 +17,7 @@ import duckdb
 import typer
 from rich.box import SIMPLE
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import (
     BarColumn,
@@ -210,7 +211,25 @@ def explain(
     found = order_facts(loaded, order_id)
     if found is None:
         _fail(f"order {order_id!r} is not in {facts}")
-    _render_explanation(explain_order(found, moment, rb))
+    explanation = explain_order(found, moment, rb)
+    _render_explanation(explanation)
+    _render_clause_texts(explanation, rb)
+
+
+def _render_clause_texts(ex: Explanation, rb: Rulebook) -> None:
+    """What each deciding clause says: the normalised text (the seeds' garbled sentences made
+    readable), else the source as found; `rules show ID` has both."""
+    cited = dict.fromkeys(c for s in ex.steps for c in s.verdict.clauses.split(";") if c)
+    lines = []
+    for ref in cited:
+        clause_id, _, revision = ref.partition("@")
+        versions = [v for v in rb.clause_versions(clause_id) if (v.revision or "") == revision]
+        if versions:
+            lines.append(f"[bold]{ref}[/] {escape(versions[-1].readable)}")
+    if lines:
+        console.print("[bold]what the clauses say 条款原文[/]")
+        for line in lines:
+            console.print(line, soft_wrap=False)
 
 
 def _render_explanation(ex: Explanation) -> None:

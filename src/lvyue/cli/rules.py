@@ -140,6 +140,8 @@ def show(
             table.add_row("version in force", c.valid.describe())
         table.add_row("scope", c.scope.describe())
         table.add_row("exception to", ", ".join(c.exception_to) or "—")
+        if c.text:  # the seed's garbled sentence, and what it says
+            table.add_row("text", escape(c.text))
         table.add_row("source", escape(c.source))
         if c.note:
             table.add_row("note", escape(c.note))

@@ -32,7 +32,7 @@ from lvyue.rulebook.values import BadValue, parse_value
 _TOP_KEYS = {"announcement", "title", "source", "published", "effective", "partial", "note",
              "clauses", "revisions"}  # fmt: skip
 _CLAUSE_KEYS = {"id", "kind", "parameter", "value", "clock", "window", "scope", "exception_to",
-                "cancels", "source", "note"}  # fmt: skip
+                "cancels", "source", "text", "note"}  # fmt: skip
 _SCOPE_KEYS = {"merchant_type", "category", "ship_mode", "flags"}
 _REVISION_KEYS = {"label", "at", "clauses", "withdraw", "note"}
 _ONE_SECOND = timedelta(seconds=1)
@@ -187,6 +187,7 @@ class AnnouncementReader:
             exception_to=self._exceptions(raw.get("exception_to") or [], cid),
             cancels=self._exceptions(raw.get("cancels") or [], cid, "cancels"),
             source=" ".join(source.split()),
+            text=" ".join(str(raw.get("text", "")).split()),
             note=" ".join(str(raw.get("note", "")).split()),
             revision=revision,
             file=self.name,

@@ -127,6 +127,14 @@ class Clause:
     # "the baseline applies": where this clause applies, these clauses drop out and the
     # clauses left decide; it gives no value of its own (VF-2 "与日常一致" cancels NY-1)
     cancels: tuple[str, ...] = ()
+    # the source sentence normalised to readable simplified Chinese (the BT and VF seeds are
+    # garbled: traditional characters, pinyin artefacts, synonyms); ``source`` stays as found
+    text: str = ""
+
+    @property
+    def readable(self) -> str:
+        """What people read: the normalised text, else the source as found."""
+        return self.text or self.source
 
     @property
     def effective(self) -> Window:

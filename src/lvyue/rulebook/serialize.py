@@ -44,6 +44,7 @@ def clause_json(c: Clause) -> dict[str, Any]:
         },
         "exception_to": list(c.exception_to),
         "source": c.source,
+        "text": c.readable,
         "note": c.note,
         "file": c.file,
     }
