@@ -146,6 +146,40 @@ def test_order_ingestion_runs_the_inspection_check_and_audits_the_shipment(
     assert shipment["ship_time_source"] == "claimed"
 
 
+def test_the_platforms_bulk_import_keeps_the_ship_rules(
+    service: ServiceWorld, clock: Clock
+) -> None:
+    """An operator's batch is the platform's record (its ship time kept, flagged platform),
+    checked as one shipment is: a waybill taken (stored or earlier in the batch) or a ship
+    time before payment is quarantined; each shipment is audited."""
+    c, op = service.client, service.auth("operator")
+    taken = f"ZT-PL-{next(_ids)}-{service.backend}"
+    first = _order(service, clock, ship_time=format_instant(clock.now - timedelta(minutes=30)))
+    shipped = {**first, "carrier": "zhongtong", "waybill": taken}
+    paid = clock.now - timedelta(days=3)
+    rows = [
+        shipped,
+        {**_order(service, clock), "carrier": "zhongtong", "waybill": taken,
+         "ship_time": format_instant(clock.now)},
+        {**_order(service, clock, pay_time=format_instant(paid)), "carrier": "zhongtong",
+         "waybill": f"{taken}-b", "ship_time": format_instant(paid - timedelta(seconds=1))},
+        {**_order(service, clock, pay_time=format_instant(paid)), "carrier": "zhongtong",
+         "waybill": f"{taken}-c", "ship_time": format_instant(paid)},
+    ]  # fmt: skip
+    result = c.post("/ingest/orders", json={"rows": rows}, headers=op).json()
+    assert (result["created"], len(result["quarantined"])) == (2, 2), result
+    assert "waybill" in result["errors"][0] and "pay_time" in result["errors"][1]
+    got = c.get(f"/orders/{rows[3]['order_id']}", headers=op).json()["shipment"]
+    assert (got["ship_time"], got["ship_time_source"]) == (format_instant(paid), "platform")
+    assert _audit(service, rows[3]["order_id"]) == ["order.ship"]
+    again = c.post(
+        "/ingest/orders",
+        json={"rows": [{**rows[1], "order_id": "x" + rows[1]["order_id"]}]},
+        headers=op,
+    )
+    assert "waybill" in again.json()["errors"][0]
+
+
 # --- issue 12 item 1: a merchant cannot erase its own violations ---
 
 

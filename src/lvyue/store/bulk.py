@@ -24,7 +24,16 @@ from lvyue.store.refusals import (
     tracking_refusal,
 )
 from lvyue.store.rows import AfterSaleRow, OrderRow, TrackingRow
-from lvyue.store.tables import AfterSale, Merchant, Order, Shipment, TrackingEvent, utcnow
+from lvyue.store.shipping import platform_shipments
+from lvyue.store.tables import (
+    AfterSale,
+    AuditEntry,
+    Merchant,
+    Order,
+    Shipment,
+    TrackingEvent,
+    utcnow,
+)
 
 K = TypeVar("K", bound=Hashable)
 _LOOKUP_CHUNK = 900  # keeps IN lists under SQLite's bound-parameter limit
@@ -83,28 +92,36 @@ def _orders(
     # An order re-sent exactly as stored changes nothing: counted here, without a savepoint
     # and a round trip each (a re-sent file was 10-14 times slower than the first upload).
     rest = [item for item in rest if not _same_order(item[2], stored, scope, merchants)]  # type: ignore[arg-type]
-    orders, rejected = [], []
+    orders, rejected, shipped = [], [], []
     for number, raw, parsed in new:
         row: OrderRow = parsed  # type: ignore[assignment]
-        if row.parcel() is not None:
-            rest.append((number, raw, parsed))  # shipping is one use case (store.shipping)
-            continue
         refusal = merchant_refusal(
             row.merchant_id, scope, row.merchant_id in merchants
         ) or delayed_refusal(row.delayed_shipping, scope)
         if refusal is not None:
             rejected.append((number, raw, refusal))
-            continue
-        orders.append(
-            {
-                "order_id": row.order_id,
-                "extra": row.extra_columns(),
-                "created_at": utcnow(),
-                **row.model_dump(include=ORDER_COLUMNS),
-            }
-        )
+        elif row.parcel() is None:
+            orders.append(_order_values(row))
+        elif scope.merchant_id is None:
+            shipped.append((number, raw, row))  # the platform's records: checked in one go
+        else:
+            rest.append((number, raw, parsed))  # a merchant's shipping: store.shipping.ship
+    records = [
+        (r.order_id, r.merchant_id, r.pay_time, parcel)
+        for _, _, r in shipped
+        if (parcel := r.parcel()) is not None
+    ]
+    shipments, entries, refused = platform_shipments(session, records, actor)
+    for number, raw, row in shipped:
+        if row.order_id in refused:
+            rejected.append((number, raw, refused[row.order_id]))
+        else:
+            orders.append(_order_values(row))
     if orders:
         session.execute(insert(Order), orders)
+    if shipments:
+        session.execute(insert(Shipment), shipments)
+        session.execute(insert(AuditEntry), entries)
     rest.sort(key=lambda item: item[0])
     return len(orders), rest, rejected
 
@@ -122,6 +139,15 @@ def _same_order(row: OrderRow, stored: dict[str, Order], scope: Scope, merchants
         if value is not None and getattr(order, name) != value:
             return False
     return all(order.extra.get(k) == v for k, v in row.extra_columns().items())
+
+
+def _order_values(row: OrderRow) -> dict[str, Any]:
+    return {
+        "order_id": row.order_id,
+        "extra": row.extra_columns(),
+        "created_at": utcnow(),
+        **row.model_dump(include=ORDER_COLUMNS),
+    }
 
 
 def _tracking(

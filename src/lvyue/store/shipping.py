@@ -15,9 +15,10 @@ row keeps that it was claimed (``ship_time_source``) and when it was recorded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -95,47 +96,15 @@ def ship(
     _waybill_free(session, order, parcel)
     ship_time, source = ship_time_of(parcel.ship_time, recorded, shipper.kind)
     if ship_time < order.pay_time:  # nobody ships what is not paid for yet
-        raise RowRejected(
-            f"ship_time: {format_instant(ship_time)} is before the order's pay_time "
-            f"{format_instant(order.pay_time)}"
-        )
+        raise _before_payment(ship_time, order.pay_time)
     if source != "platform":  # a record of a past shipment is judged by the engine's checks
         checked = parcel.model_copy(update={"ship_time": ship_time})
         for check in ship_checks():
             check(session, order, checked)
-    session.add(
-        Shipment(
-            order_id=order.order_id,
-            merchant_id=order.merchant_id,
-            carrier=parcel.carrier,
-            waybill=parcel.waybill,
-            ship_time=ship_time,
-            ship_time_source=source,
-            recorded_at=recorded,
-            inspection_code=parcel.inspection_code,
-            packing_video=parcel.packing_video,
-            shipped_by=shipper.account_id,
-        )
-    )
+    values = _shipment(order.order_id, order.merchant_id, parcel, ship_time, source, recorded)
+    session.add(Shipment(**values, shipped_by=shipper.account_id))
     session.flush()
-    audit(
-        session,
-        actor=shipper.account_id,
-        action="order.ship",
-        entity="order",
-        entity_id=order.order_id,
-        merchant_id=order.merchant_id,
-        clause=clause,
-        detail={
-            "carrier": parcel.carrier,
-            "waybill": parcel.waybill,
-            "ship_time": format_instant(ship_time),
-            "ship_time_source": source,
-            "inspection_code": parcel.inspection_code is not None,
-            "packing_video": parcel.packing_video,
-        },
-        at=recorded,
-    )
+    audit(session, **_audit_entry(values, shipper.account_id, clause))
     return "created"
 
 
@@ -192,8 +161,95 @@ def _waybill_free(session: Session, order: Order, parcel: ShipmentIn) -> None:
         )
     )
     if owner is not None:
-        raise RowRejected(
-            f"waybill: {parcel.carrier} {parcel.waybill} belongs to another shipment; "
-            "one waybill ships one order",
-            "conflict",
+        raise _waybill_taken(parcel)
+
+
+def platform_shipments(
+    session: Session,
+    orders: Sequence[tuple[str, str, datetime, ShipmentIn]],
+    actor: str,
+    now: datetime | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, RowRejected]]:
+    """``ship`` for the platform's records of new orders in one batch (order id, merchant,
+    pay time, parcel): the same checks — waybill free (stored or earlier in the batch), not
+    before payment — as rows for one ``executemany`` of shipments and of audit entries, and
+    the refused by order id. The platform's records run no ship checks (see ``ship``)."""
+    recorded = now or utcnow()
+    taken: set[tuple[str, str]] = set()
+    waybills = sorted({parcel.waybill for *_, parcel in orders})
+    for start in range(0, len(waybills), 900):  # SQLite's bound-parameter limit
+        chunk = waybills[start : start + 900]
+        found = session.execute(
+            select(Shipment.carrier, Shipment.waybill).where(Shipment.waybill.in_(chunk))
         )
+        taken.update((c, w) for c, w in found)
+    shipments, entries, refused = [], [], {}
+    for order_id, merchant_id, pay_time, parcel in orders:
+        key = (parcel.carrier, parcel.waybill)
+        ship_time, source = ship_time_of(parcel.ship_time, recorded, "platform")
+        if key in taken:
+            refused[order_id] = _waybill_taken(parcel)
+        elif ship_time < pay_time:
+            refused[order_id] = _before_payment(ship_time, pay_time)
+        else:
+            taken.add(key)
+            values = _shipment(order_id, merchant_id, parcel, ship_time, source, recorded)
+            shipments.append({**values, "shipped_by": actor})
+            entries.append(_audit_entry(values, actor, None))
+    return shipments, entries, refused
+
+
+def _shipment(
+    order_id: str,
+    merchant_id: str,
+    parcel: ShipmentIn,
+    ship_time: datetime,
+    source: str,
+    recorded: datetime,
+) -> dict[str, Any]:
+    return {
+        "order_id": order_id,
+        "merchant_id": merchant_id,
+        "carrier": parcel.carrier,
+        "waybill": parcel.waybill,
+        "ship_time": ship_time,
+        "ship_time_source": source,
+        "recorded_at": recorded,
+        "inspection_code": parcel.inspection_code,
+        "packing_video": parcel.packing_video,
+    }
+
+
+def _audit_entry(shipment: dict[str, Any], actor: str, clause: str | None) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "action": "order.ship",
+        "entity": "order",
+        "entity_id": shipment["order_id"],
+        "merchant_id": shipment["merchant_id"],
+        "clause": clause,
+        "detail": {
+            "carrier": shipment["carrier"],
+            "waybill": shipment["waybill"],
+            "ship_time": format_instant(shipment["ship_time"]),
+            "ship_time_source": shipment["ship_time_source"],
+            "inspection_code": shipment["inspection_code"] is not None,
+            "packing_video": shipment["packing_video"],
+        },
+        "at": shipment["recorded_at"],
+    }
+
+
+def _before_payment(ship_time: datetime, pay_time: datetime) -> RowRejected:
+    return RowRejected(
+        f"ship_time: {format_instant(ship_time)} is before the order's pay_time "
+        f"{format_instant(pay_time)}"
+    )
+
+
+def _waybill_taken(parcel: ShipmentIn) -> RowRejected:
+    return RowRejected(
+        f"waybill: {parcel.carrier} {parcel.waybill} belongs to another shipment; "
+        "one waybill ships one order",
+        "conflict",
+    )
