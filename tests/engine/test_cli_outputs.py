@@ -94,3 +94,30 @@ def test_explain_says_what_the_deciding_clauses_say(facts: Path) -> None:
     out = runner.invoke(app, ["explain", "late", "--facts", str(facts), *AS_OF], env=ENV)
     assert out.exit_code == 0 and "条款原文" in out.output
     assert re.search(r"^DR-1a \S", out.output, re.M)
+
+
+RELIEF = """
+announcement: draft-relief
+title: 草稿：三月发货时限放宽至7天
+source: {kind: operator default, ref: test}
+clauses:
+  - id: Y-1
+    parameter: ship.deadline
+    value: {days: 7, after: pay_time}
+    window: [2023-03-01 00:00:00, 2023-03-31 23:59:59]
+    scope: {ship_mode: [spot]}
+    exception_to: [DR-1a]
+    source: 测试：三月现货7天内发货
+"""
+
+
+def test_preview_counts_status_changes_and_their_penalties(facts: Path, tmp_path: Path) -> None:
+    draft = write_draft(tmp_path / "relief", RELIEF)
+    argv = ["preview", "--facts", str(facts), *AS_OF, "--draft", str(draft)]
+    out = runner.invoke(app, argv, env={"COLUMNS": "120", "NO_COLOR": "1"})
+    assert out.exit_code == 0, out.output
+    assert re.search(r"; 1 change status", out.output)  # "late" ships within 7 days
+    late = re.search(r"late orders 发货超时\s+(\S+)\s+(\S+)\s+(\S+)", out.output)
+    points = re.search(r"points 扣分\s+(\S+)\s+(\S+)\s+(\S+)", out.output)
+    assert late is not None and late.groups() == ("1.0", "0.0", "-1.0")
+    assert points is not None and points.groups() == ("0.1", "0.0", "-0.1")

@@ -36,7 +36,7 @@ from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT
 from lvyue.engine.explain import Explanation, explain_order
 from lvyue.engine.output import check_out, parse_horizon, write_table, write_verdicts
 from lvyue.engine.penalties import late_orders_of, penalties
-from lvyue.engine.preview import preview
+from lvyue.engine.preview import PenaltyTotals, preview
 from lvyue.facts import FactsError, load_orders, write_quarantine
 from lvyue.model.clock import business_now
 from lvyue.model.labels import check_zh, status_zh, violation_zh
@@ -322,7 +322,11 @@ def preview_cmd(
             result = preview(facts, moment, published, drafted, backend=backend)
     except FactsError as exc:
         _fail(str(exc))
-    console.print(f"{result.changes.num_rows:,} of {result.verdicts:,} verdicts would change")
+    console.print(
+        f"{result.changes.num_rows:,} of {result.verdicts:,} verdicts would change; "
+        f"[bold]{result.status_changes:,} change status[/] (the rest only a deadline or clause)"
+    )
+    _print_penalty_effect(result.penalties_before, result.penalties_after)
     for title, grouped, key in (("by clause", result.by_clause, "clauses_after"),
                                 ("by merchant", result.by_merchant, "merchant_id")):  # fmt: skip
         table = Table(key, "check", "change", "verdicts", title=title, title_justify="left")
@@ -331,6 +335,23 @@ def preview_cmd(
         console.print(table)
     if out is not None:
         write_table(result.changes, out)
+
+
+def _print_penalty_effect(before: PenaltyTotals | None, after: PenaltyTotals | None) -> None:
+    """What the draft does to DR-6 penalties: late orders, points, deposit, bans."""
+    if before is None or after is None:
+        return
+    table = Table("DR-6 罚则", "published", "with draft", "change", title="penalties 处罚",
+                  title_justify="left", box=SIMPLE)  # fmt: skip
+    rows: list[tuple[str, float, float]] = [
+        ("late orders 发货超时", before.late_orders, after.late_orders),
+        ("points 扣分", before.points, after.points),
+        ("deposit yuan 保证金", before.deduction_yuan, after.deduction_yuan),
+        ("product bans 禁售", before.product_bans, after.product_bans),
+    ]
+    for label, old, new in rows:
+        table.add_row(label, f"{old:,.1f}", f"{new:,.1f}", f"{new - old:+,.1f}")
+    console.print(table)
 
 
 def penalties_cmd(

@@ -149,16 +149,20 @@ def late_orders_of(
     with tempfile.TemporaryDirectory(prefix="lvyue-penalties-") as tmp:
         out = Path(tmp) / "verdicts.parquet"
         run = evaluate_file(facts_dir, as_of, rulebook, out, backend=backend)
-        late = pq.read_table(
-            out,
-            filters=[
-                ("check", "==", Check.SHIP_DEADLINE.value),
-                ("status", "==", VerdictStatus.VIOLATED.value),
-            ],
-        )
-    late = late.cast(VERDICT_SCHEMA)
+        return late_orders_in(facts_dir, out), run.counts
+
+
+def late_orders_in(facts_dir: Path, verdicts_file: Path) -> list[Late]:
+    """The late orders of a verdicts file (Parquet) with their facts, read out of core."""
+    late = pq.read_table(
+        verdicts_file,
+        filters=[
+            ("check", "==", Check.SHIP_DEADLINE.value),
+            ("status", "==", VerdictStatus.VIOLATED.value),
+        ],
+    ).cast(VERDICT_SCHEMA)
     facts = load_orders(facts_dir, late["order_id"].to_pylist())
-    return late_orders(facts, late), run.counts
+    return late_orders(facts, late)
 
 
 def _text(value: object) -> str | None:

@@ -6,12 +6,15 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lvyue.engine.batch import Backend, Compiles, evaluate_file
 from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT, Session
-from lvyue.engine.online import DEFAULT_HORIZON
+from lvyue.engine.online import DEFAULT_HORIZON, Resolves
+from lvyue.engine.penalties import late_orders_in, penalties
 
 _CHANGES_SQL = """
 SELECT coalesce(b.order_id, d.order_id) AS order_id,
@@ -36,19 +39,36 @@ FROM changes GROUP BY ALL ORDER BY verdicts DESC, {key}, "check", change
 """
 
 
+class Judges(Compiles, Resolves, Protocol):
+    """A rulebook both paths can use: batch verdicts, then DR-6 penalties of the late ones."""
+
+
+@dataclass(frozen=True)
+class PenaltyTotals:
+    """What DR-6 makes of the late orders under one rulebook."""
+
+    late_orders: int
+    points: float
+    deduction_yuan: float
+    product_bans: int
+
+
 @dataclass(frozen=True)
 class Preview:
     changes: pa.Table  # one row per verdict that differs
     by_clause: pa.Table  # clauses_after, check, change, verdicts
     by_merchant: pa.Table  # merchant_id, check, change, verdicts
     verdicts: int  # verdicts under the published rulebook
+    status_changes: int = 0  # verdicts whose status differs (not only the deadline or clause)
+    penalties_before: PenaltyTotals | None = None
+    penalties_after: PenaltyTotals | None = None
 
 
 def preview(
     facts_dir: Path,
     as_of: datetime,
-    published: Compiles,
-    draft: Compiles,
+    published: Judges,
+    draft: Judges,
     *,
     backend: Backend = "duckdb",
     horizon: timedelta = DEFAULT_HORIZON,
@@ -69,4 +89,19 @@ def preview(
             by_clause = con.sql(_GROUP_SQL.format(key="clauses_after")).to_arrow_table()
             by_merchant = con.sql(_GROUP_SQL.format(key="merchant_id")).to_arrow_table()
             verdicts = con.execute("SELECT count(*) FROM base").fetchall()[0][0]
-    return Preview(changes, by_clause, by_merchant, int(verdicts))
+            status = con.execute(
+                "SELECT count(*) FROM changes WHERE status_before IS DISTINCT FROM status_after"
+            ).fetchall()[0][0]
+        before = _totals(facts_dir, files["base"], as_of, published)
+        after = _totals(facts_dir, files["draft"], as_of, draft)
+    return Preview(changes, by_clause, by_merchant, int(verdicts), int(status), before, after)
+
+
+def _totals(facts_dir: Path, verdicts: Path, as_of: datetime, rulebook: Judges) -> PenaltyTotals:
+    table = penalties(late_orders_in(facts_dir, verdicts), as_of, rulebook)
+    return PenaltyTotals(
+        late_orders=table.num_rows,
+        points=float(pc.sum(table["points"]).as_py() or 0),
+        deduction_yuan=float(pc.sum(table["deduction_yuan"]).as_py() or 0),
+        product_bans=int(pc.sum(pc.cast(table["product_banned"], pa.int64())).as_py() or 0),
+    )
