@@ -66,7 +66,7 @@ def test_list_and_show() -> None:
     code, out, _ = run("show", "pickup.limit")
     assert code == 0 and "SF-6" in out and "ship_time" in out
     code, _, err = run("show", "ZZ-9")
-    assert code == 1 and "ZZ-9" in err
+    assert code == 2 and "ZZ-9" in err  # an unknown id is bad input (issue 15)
 
 
 def test_resolve_with_flags_prints_every_parameter() -> None:

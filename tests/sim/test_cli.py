@@ -36,5 +36,5 @@ def test_simulate_reports_an_unwritable_directory(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory", encoding="utf-8")
     result = runner.invoke(app, ["simulate", "--orders", "50", "--out", str(blocker / "x"), "-q"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a bad --out is bad input
     assert "error:" in result.output and "Traceback" not in result.output

@@ -91,7 +91,7 @@ def _ingest(
     for start in range(0, len(rows), _CHUNK):
         with session_scope(factory) as session:
             part = ingest_rows(
-                session, table, rows[start : start + _CHUNK], Scope(), "demo", first_line=start + 2
+                session, table, rows[start : start + _CHUNK], Scope(), "demo", first_line=start + 1
             )
         for name in ("created", "updated", "unchanged"):
             setattr(total, name, getattr(total, name) + getattr(part, name))

@@ -110,7 +110,7 @@ def show(
         _show_parameter(rb, clause_id, as_json)
         return
     if not versions:
-        _fail(f"no clause or parameter {clause_id!r} (see `lvyue rules list`)", 1)
+        _fail(f"no clause or parameter {clause_id!r} (see `lvyue rules list`)")
     announcement = rb.announcement(versions[0].announcement)
     if as_json:
         data = {

@@ -36,7 +36,7 @@ def simulate(
         counts = write_facts(out, orders, seed, fmt.value, progress=not quiet)
     except (OSError, ValueError) as error:
         console.print(f"[red]error:[/] {error}")
-        raise typer.Exit(1) from error
+        raise typer.Exit(2) from error
     if quiet:
         return
     table = Table(title=f"{out} ({fmt.value}, seed {seed}, {time.perf_counter() - started:.1f} s)")

@@ -1,0 +1,101 @@
+"""One exit-code convention for every command (issue 15, README): 0 ok, 1 findings (a
+conflict, an ambiguous address), 2 bad input — one line on stderr, never a traceback.
+Exit 0 for every command is the README walk (tests/test_readme_walk.py)."""
+
+from __future__ import annotations
+
+import pytest
+from tests.engine.conftest import order, write_dir
+from tests.rulebook.drafts import CONFLICTING, write_draft
+from typer.testing import CliRunner
+
+from lvyue.cli.main import app
+
+runner = CliRunner()
+NOPE = "/nonexistent/lvyue"
+BAD_URL = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+
+BAD_INPUT = [
+    ["simulate", "--orders", "-5", "--out", "{tmp}/sim"],
+    ["rules", "list", "--parameter", "nope"],
+    ["rules", "show", "NOPE-1"],
+    ["rules", "check", "--rulebook", NOPE],
+    ["rules", "resolve", "--pay-time", "yesterday afternoon"],
+    ["rules", "table", "--out", "{tmp}/t.txt"],
+    ["rules", "diff"],
+    ["import", "douyin-export", f"{NOPE}.csv", "--out", "{tmp}/i"],
+    ["import", "open-platform", f"{NOPE}.json", "--out", "{tmp}/i"],
+    ["import", "kuaidi100", f"{NOPE}.json", "--out", "{tmp}/i"],
+    ["import", "tracking-csv", f"{NOPE}.csv", "--out", "{tmp}/i"],
+    ["region", "parse", "火星基地1号"],
+    ["region", "cities", "--province", "火星"],
+    ["evaluate", NOPE, "--as-of", "2024-04-01", "--out", "{tmp}/v.csv"],
+    ["explain", "no-such-order", "--facts", "{facts}"],
+    ["at-risk", "--facts", "{facts}", "--within", "soon"],
+    ["preview", "--draft", NOPE, "--facts", "{facts}"],
+    ["penalties", "--facts", "{facts}", "--out", "{tmp}/p.txt"],
+    ["diagnose", "NOPE", "--facts", "{facts}"],
+    ["governance", "--facts", "{facts}", "--week", "2023-05"],
+    ["reachability", "--carrier", "nope"],
+    ["growth-signup", "m1", "teleport", "--facts", "{facts}", "--state-dir", "{tmp}/s"],
+    ["db", "upgrade", "--url", BAD_URL],
+    ["worker", "--once", "--url", BAD_URL],
+    ["serve", "--url", BAD_URL],
+    ["demo", "--no-serve", "--dir", "{existing}"],
+    ["version", "--nope"],
+]
+FINDINGS = [
+    ["rules", "check", "--rulebook", "{conflicting}"],
+    ["rules", "diff", "--rulebook", "{conflicting}"],
+    ["region", "parse", "鼓楼区中山路1号"],
+]
+
+
+@pytest.fixture(scope="module")
+def places(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("exit")
+    facts = write_dir(root / "facts", orders=[order("o1", "2024-03-01 10:00:00")])
+    existing = root / "existing"
+    existing.mkdir()
+    (existing / "lvyue.db").write_bytes(b"keep me")
+    return {
+        "{tmp}": str(root),
+        "{facts}": str(facts),
+        "{existing}": str(existing),
+        "{conflicting}": str(write_draft(root / "conflicting", CONFLICTING)),
+    }
+
+
+def _run(args: list[str], places: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setenv("LVYUE_INSPECTION_SECRET", "0" * 64)  # serve/worker reach their input
+    filled = []
+    for arg in args:
+        for key, value in places.items():
+            arg = arg.replace(key, value)
+        filled.append(arg)
+    return runner.invoke(app, filled, env={"COLUMNS": "100", "NO_COLOR": "1"})
+
+
+@pytest.mark.parametrize("args", BAD_INPUT, ids=[" ".join(a[:2]) for a in BAD_INPUT])
+def test_bad_input_exits_2_without_a_traceback(
+    args: list[str], places: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = _run(args, places, monkeypatch)
+    assert out.exit_code == 2, out.output  # type: ignore[attr-defined]
+    assert "Traceback" not in out.output  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("args", FINDINGS, ids=[" ".join(a[:2]) for a in FINDINGS])
+def test_findings_exit_1(
+    args: list[str], places: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _run(args, places, monkeypatch).exit_code == 1  # type: ignore[attr-defined]
+
+
+def test_every_command_has_a_bad_input_case() -> None:
+    from typer.main import get_command
+
+    covered = {tuple(a[:2]) for a in BAD_INPUT} | {(a[0],) for a in BAD_INPUT}
+    for name, command in get_command(app).commands.items():  # type: ignore[attr-defined]
+        for sub in getattr(command, "commands", None) or [None]:
+            assert ((name, sub) if sub else (name,)) in covered, f"{name} {sub or ''}"
