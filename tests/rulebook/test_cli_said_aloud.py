@@ -49,3 +49,17 @@ def test_resolve_category_outside_the_taxonomy() -> None:
     assert other.exit_code == 0 and "not in the rulebook's taxonomy" in other.output
     deeper = runner.invoke(app, [*base, "--category", "二手商品>二手3C数码>手机"])
     assert deeper.exit_code == 0 and "taxonomy" not in deeper.output
+
+
+def test_rules_list_fits_80_columns_and_wide_has_the_rest() -> None:
+    import unicodedata
+
+    def width(line: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+    out = runner.invoke(app, ["rules", "list"], env={"COLUMNS": "80"})
+    assert out.exit_code == 0 and max(width(x) for x in out.output.splitlines()) <= 80
+    bt1 = [x for x in out.output.splitlines() if x.startswith(" BT-1 ")]
+    assert bt1 and "2022-02-23.." in bt1[0]  # one line, not twelve
+    wide = runner.invoke(app, ["rules", "list", "--wide"], env={"COLUMNS": "200"})
+    assert "btas-designation" in wide.output and "二手商品>二手奢侈品" in wide.output

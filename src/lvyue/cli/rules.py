@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.box import SIMPLE
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from lvyue.model.time import format_beijing
+from lvyue.model.time import format_beijing, to_beijing
 from lvyue.rulebook import (
     Conflict,
     ConflictError,
@@ -29,6 +31,7 @@ from lvyue.rulebook import (
 )
 from lvyue.rulebook.context import OrderContext
 from lvyue.rulebook.loader import load_categories
+from lvyue.rulebook.schema import Clause, Scope
 
 rules_app = typer.Typer(
     help="The rulebook: announcements as clauses (list, show, check, resolve).",
@@ -70,6 +73,7 @@ def list_clauses(
     rulebook: RulebookDirs = None,
     parameter: Annotated[str | None, typer.Option(help="Only clauses for this parameter.")] = None,
     as_json: AsJson = False,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column (wider than 80).")] = False,
 ) -> None:
     """Every clause of every announcement (one row per clause version)."""
     rb = _load(rulebook)
@@ -79,6 +83,10 @@ def list_clauses(
     if as_json:
         _echo_json([clause_json(c) for c in clauses])
         return
+    out.print(_wide_table(clauses) if wide else _compact_table(clauses))
+
+
+def _wide_table(clauses: list[Clause]) -> Table:
     table = Table(title=f"{len(clauses)} clauses", show_lines=False)
     for col in ("clause", "announcement", "parameter", "value", "clock", "window", "scope"):
         table.add_column(col, overflow="fold")
@@ -92,7 +100,45 @@ def list_clauses(
             c.effective.describe() if c.effective.bounded else "always",
             c.scope.describe(),
         )
-    out.print(table)
+    return table
+
+
+def _compact_table(clauses: list[Clause]) -> Table:
+    """80 columns: one line per clause where it fits; --wide or --json for the rest."""
+    table = Table(title=f"{len(clauses)} clauses (--wide: clock, announcement, full scope)",
+                  box=SIMPLE, pad_edge=False)  # fmt: skip
+    table.add_column("clause", no_wrap=True, width=7)
+    table.add_column("parameter", overflow="fold", width=23)
+    table.add_column("value", overflow="fold", width=13)
+    table.add_column("window", no_wrap=True, width=18)
+    table.add_column("scope", overflow="ellipsis", no_wrap=True, width=10)
+    for c in clauses:
+        table.add_row(
+            c.id + (f"@{c.revision}" if c.revision else ""),
+            c.parameter or f"({c.kind.value})",
+            format_value(c.value) if c.value is not None else "",
+            _dates(c.effective.start, c.effective.end) if c.effective.bounded else "always",
+            _short_scope(c.scope),
+        )
+    return table
+
+
+def _dates(start: datetime | None, end: datetime | None) -> str:
+    """2024-02-08..02-14 (Beijing dates; the end is the last day in the window)."""
+    first = to_beijing(start).date().isoformat() if start else ""
+    last = to_beijing(end - timedelta(seconds=1)).date().isoformat() if end else ""
+    return f"{first}..{last[5:] if last[:4] == first[:4] else last}"
+
+
+def _short_scope(scope: Scope) -> str:
+    parts = [m.value for m in sorted(scope.merchant_types or ())]
+    if scope.categories:
+        tops = sorted({c.split(">")[0].split("/")[0] for c in scope.categories})
+        parts.append(
+            "、".join(tops) + (f"×{len(scope.categories)}" if len(scope.categories) > 1 else "")
+        )
+    parts += [m.value for m in sorted(scope.ship_modes or ())]
+    return " ".join(parts) or "all"
 
 
 @rules_app.command("show")
