@@ -20,7 +20,8 @@ ORDER_COLUMNS = [
     "order_id", "merchant_id", "merchant_type", "category", "ship_mode", "pay_time",
     "promised_ship_time", "delayed_shipping", "ship_time", "carrier", "waybill",
     "confirmed_receipt_time", "inspection_code", "festival_open", "established_store",
-    "settlement_extended_penalty", "product_id", "pre_inspection",
+    "settlement_extended_penalty", "product_id", "pre_inspection", "agreed_ship_time",
+    "activity", "activity_ship_deadline",
 ]  # fmt: skip
 COLUMNS = {
     "orders": ORDER_COLUMNS,

@@ -3,7 +3,13 @@ equal by the ``evaluate`` fixture): SF-7 scope, SF-9 events, agreement vs reject
 
 from __future__ import annotations
 
-from tests.engine.conftest import Evaluate, at, order, scan
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+from tests.engine.conftest import Evaluate, at, order, scan, write_dir
+
+from lvyue.engine.batch import evaluate_file
 
 AS_OF = "2024-06-01 00:00:00"
 
@@ -149,3 +155,67 @@ def test_btas_duty_from_designation_or_the_products_pre_inspection_opt_in(
     assert v["opted_ok", "", "inspection"]["status"] == "ok"
     assert (v["phone", "", "inspection"]["status"], v["phone", "", "inspection"]["clauses"]) == (
         "violated", "BT-1")  # fmt: skip
+
+
+def test_sf1_agreed_ship_time_and_sf2_activity_deadline_override_the_festival_rule(
+    evaluate: Evaluate,
+) -> None:
+    paid = "2023-01-20 10:00:00"
+    agreed = {"agreed_ship_time": "2023-01-27 10:00:00"}
+    fair = {"activity": "年货节", "activity_ship_deadline": "2023-02-10 23:59:59"}
+    v = evaluate(
+        AS_OF,
+        orders=[
+            order("agreed_ok", paid, ship_time="2023-01-27 10:00:00", **agreed),
+            order("agreed_late", paid, ship_time="2023-01-27 10:00:01", **agreed),
+            order("agreed_after_window", "2023-02-03 00:00:00",
+                  ship_time="2023-02-05 00:00:01", **agreed),
+            order("fair_ok", paid, ship_time="2023-02-10 23:59:59", **fair),
+            order("fair_late", paid, ship_time="2023-02-11 00:00:00", **fair),
+            order("fair_unknown", paid, ship_time="2023-02-11 00:00:00", activity="年货节"),
+            order("both", paid, ship_time="2023-01-27 10:00:01", **agreed, **fair),
+            order("delayed_fair", paid, ship_time="2023-02-10 23:59:59", delayed_shipping="true",
+                  **fair),
+        ],
+    )  # fmt: skip
+
+    def got(oid: str) -> tuple[str, str]:
+        row = v[oid, "", "ship_deadline"]
+        return row["clauses"], row["status"]
+
+    assert got("agreed_ok") == ("SF-1", "ok")
+    assert got("agreed_late") == ("SF-1", "violated")
+    assert v["agreed_late", "", "ship_deadline"]["deadline"] == at("2023-01-27 10:00:00")
+    assert got("agreed_after_window") == ("DR-1a", "violated")  # paid outside SF-1's window
+    assert got("fair_ok") == ("SF-2a", "ok")  # the activity's deadline, not 48 h
+    assert got("fair_late") == ("SF-2a", "violated")
+    assert ("fair_unknown", "", "ship_deadline") not in v  # the activity's rule is unknown
+    assert got("both") == ("SF-1", "violated")  # the parties' agreement prevails
+    assert got("delayed_fair") == ("SF-2a", "ok")  # the activity's rule, not SF-4's 02-04
+
+
+def test_lvyue_evaluate_reads_the_agreement_activity_and_decision_columns(
+    tmp_path: Path, rulebook: Any
+) -> None:
+    """The out-of-core reader (`lvyue evaluate`) sees the new facts columns as load_facts does."""
+    root = write_dir(
+        tmp_path / "facts",
+        orders=[
+            order("a", "2023-01-20 10:00:00", ship_time="2023-01-27 10:00:01",
+                  agreed_ship_time="2023-01-27 10:00:00"),
+            order("f", "2023-01-20 10:00:00", ship_time="2023-02-10 23:59:59",
+                  activity="年货节", activity_ship_deadline="2023-02-10 23:59:59"),
+            order("r", "2023-03-01 10:00:00", ship_time="2023-03-01 12:00:00"),
+        ],
+        after_sales=[_req("rej", "r", "2023-03-02 10:00:00", merchant_decision="rejected",
+                          merchant_handled_at="2023-03-03 10:00:00")],
+    )  # fmt: skip
+    out = tmp_path / "verdicts.parquet"
+    evaluate_file(root, at(AS_OF), rulebook, out)
+    rows = {(r["order_id"], r["aftersale_id"], r["check"]): r for r in
+            pq.read_table(out).to_pylist()}  # fmt: skip
+    assert (rows["a", "", "ship_deadline"]["clauses"], rows["a", "", "ship_deadline"]["status"]) \
+        == ("SF-1", "violated")  # fmt: skip
+    assert rows["f", "", "ship_deadline"]["clauses"] == "SF-2a"
+    assert ("r", "rej", "aftersale_consumer_return") not in rows
+    assert ("r", "rej", "aftersale_merchant_confirm") in rows

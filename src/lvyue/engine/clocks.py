@@ -20,6 +20,9 @@ path through the Ibis expressions in :mod:`lvyue.engine.batch`, which cite the s
   (``merchant_decision = agreed``), never at a rejection. A row without a decision (facts
   written before the column existed) counts as agreed only once the consumer uploaded a
   return, which the platform allows only after agreement.
+- **Agreements and activities** (SF-1, SF-2): the flag ``ship_time_agreed`` is true when the
+  order carries ``agreed_ship_time``, ``festival_activity`` when its ``activity`` is not
+  empty; both are read off the facts, never columns of their own (``derived_flags``).
 """
 
 from __future__ import annotations
@@ -76,3 +79,16 @@ def agreed_at(
 def cancels_shipment(kind: str, created: datetime, ship: datetime | None) -> bool:
     """A refund request made while the order was unshipped: the consumer cancels it."""
     return kind in REFUND_TYPES and (ship is None or created < ship)
+
+
+SHIP_TIME_AGREED, FESTIVAL_ACTIVITY = "ship_time_agreed", "festival_activity"
+
+
+def derived_flags(agreed_ship_time: datetime | None, activity: str | None) -> frozenset[str]:
+    """SF-1 / SF-2 scope flags of an order, from its facts."""
+    out = set()
+    if agreed_ship_time is not None:
+        out.add(SHIP_TIME_AGREED)
+    if activity:
+        out.add(FESTIVAL_ACTIVITY)
+    return frozenset(out)

@@ -35,7 +35,8 @@ DEFAULT_MEMORY_LIMIT = "3GB"  # DuckDB spills sorts, joins and aggregates beyond
 BATCH_COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": ("order_id", "merchant_id", "merchant_type", "category", "ship_mode", *FLAGS,
                "inspection_code", "carrier", "waybill", "pay_time", "promised_ship_time",
-               "ship_time", "confirmed_receipt_time"),
+               "ship_time", "confirmed_receipt_time", "agreed_ship_time", "activity",
+               "activity_ship_deadline"),
     "tracking": ("carrier", "waybill", "time", "kind"),
     "after_sales": ("aftersale_id", "order_id", "type", "created_at", "merchant_handled_at",
                     "return_shipped_at", "merchant_received_at", "return_signed_at",
@@ -44,7 +45,13 @@ BATCH_COLUMNS: dict[str, tuple[str, ...]] = {
     "inspections": ("inspection_code", "merchant_id", "result", "inspected_at"),
 }  # fmt: skip
 # the orders' columns besides the category (read as its key) and the flags (false if absent)
-ORDER_COLUMNS = [c for c in BATCH_COLUMNS["orders"] if c != "category" and c not in FLAGS]
+ORDER_COLUMNS = [c for c in BATCH_COLUMNS["orders"]
+                 if c not in ("category", "activity") and c not in FLAGS]  # fmt: skip
+# flags the engine reads off other facts (clocks.derived_flags), as SQL over the orders
+DERIVED_FLAGS = {
+    "ship_time_agreed": "o.agreed_ship_time IS NOT NULL",
+    "festival_activity": "coalesce(o.activity, '') <> ''",
+}
 SORT = (
     f"ORDER BY {', '.join(SORT_COLUMNS)}"  # integer keys in (order_id, aftersale_id, check) order
 )
@@ -102,7 +109,7 @@ class Session:
                          "category_key": [category_key(c) for c in categories]})  # fmt: skip
         self.con.register("lvyue_category_keys", keys)
         have = set(self.con.sql(f"SELECT * FROM {orders} LIMIT 0").columns)
-        flags = [f"{f if f in have else 'false'} AS {f}" for f in FLAGS]
+        flags = [f"{DERIVED_FLAGS.get(f) or (f if f in have else 'false')} AS {f}" for f in FLAGS]
         selected = ", ".join([*(f"o.{c}" for c in ORDER_COLUMNS), "k.category_key", *flags])
         self.con.execute(
             f"CREATE OR REPLACE VIEW lvyue_orders AS SELECT {selected} "

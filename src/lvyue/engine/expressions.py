@@ -248,6 +248,8 @@ ORDER_CLOCKS = {
     Clock.SHIP_TIME: "ship_time",
     Clock.PICKUP_TIME: "pickup_time",
     Clock.RECEIPT_TIME: "receipt_time",
+    Clock.AGREED_SHIP_TIME: "agreed_ship_time",
+    Clock.ACTIVITY_SHIP_DEADLINE: "activity_ship_deadline",
 }
 
 

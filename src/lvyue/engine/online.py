@@ -95,6 +95,8 @@ def order_clocks(facts: OrderFacts, as_of: datetime) -> dict[Clock, datetime]:
         Clock.SHIP_TIME: ship,
         Clock.PICKUP_TIME: pickup,
         Clock.RECEIPT_TIME: ck.seen(facts.confirmed_receipt_time, as_of),
+        Clock.AGREED_SHIP_TIME: facts.agreed_ship_time,  # agreements, known when made
+        Clock.ACTIVITY_SHIP_DEADLINE: facts.activity_ship_deadline,
     }
     return {clock: moment for clock, moment in raw.items() if moment is not None}
 
@@ -108,7 +110,8 @@ def _prepare(facts: OrderFacts, as_of: datetime, horizon: timedelta) -> _Order |
     clocks = order_clocks(facts, as_of)
     if Clock.PAY_TIME not in clocks:
         return None  # not paid yet as of the evaluation instant
-    ctx = OrderContext(facts.merchant_type, facts.category, facts.ship_mode, facts.flags, clocks)
+    flags = facts.flags | ck.derived_flags(facts.agreed_ship_time, facts.activity)
+    ctx = OrderContext(facts.merchant_type, facts.category, facts.ship_mode, flags, clocks)
     return _Order(facts, as_of, horizon, ctx, clocks)
 
 

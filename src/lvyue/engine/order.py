@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from lvyue.engine import clocks as ck
 from lvyue.facts import TIME_TYPE, Facts
 from lvyue.model.enums import MerchantType, ShipMode
 from lvyue.rulebook.context import FLAGS
@@ -74,11 +75,16 @@ class OrderFacts:
     reports: tuple[Report, ...] = ()
     inspection: Inspection | None = None
     code_shipments: tuple[tuple[datetime, str], ...] = ()
+    agreed_ship_time: datetime | None = None  # SF-1 双方另有约定
+    activity: str | None = None  # SF-2 platform festival activity
+    activity_ship_deadline: datetime | None = None  # SF-2 the activity's latest ship time
 
 
 def iter_order_facts(facts: Facts, order_ids: set[str] | None = None) -> Iterator[OrderFacts]:
     """OrderFacts for every order of ``facts`` (or those in ``order_ids``), in file order."""
-    flags = [f for f in FLAGS if f in facts.orders.column_names and f not in _ORDER_COLUMNS]
+    derived = (ck.SHIP_TIME_AGREED, ck.FESTIVAL_ACTIVITY)  # read off other facts, not columns
+    flags = [f for f in FLAGS if f in facts.orders.column_names
+             and f not in _ORDER_COLUMNS and f not in derived]  # fmt: skip
     orders = _rows(facts.orders, _ORDER_COLUMNS + flags)
     wanted = [o for o in orders if order_ids is None or o["order_id"] in order_ids]
     waybills = {(o["carrier"], o["waybill"]) for o in wanted if o["waybill"] is not None}
@@ -128,7 +134,8 @@ def _owns_waybill(o: dict[str, Any], first_ship: dict[tuple[str, str], datetime]
 _ORDER_COLUMNS = [
     "order_id", "merchant_id", "merchant_type", "category", "ship_mode", "pay_time",
     "promised_ship_time", "delayed_shipping", "ship_time", "carrier", "waybill",
-    "confirmed_receipt_time", "inspection_code",
+    "confirmed_receipt_time", "inspection_code", "agreed_ship_time", "activity",
+    "activity_ship_deadline",
 ]  # fmt: skip
 _AFTERSALE_COLUMNS = [
     "aftersale_id", "order_id", "type", "created_at", "merchant_handled_at",
@@ -180,6 +187,9 @@ def _order_facts(
         reports=tuple(reports.get(o["order_id"], ())),
         inspection=inspections.get(code) if code is not None else None,
         code_shipments=tuple(shipments.get(code, ())) if code is not None else (),
+        agreed_ship_time=o["agreed_ship_time"],
+        activity=o["activity"],
+        activity_ship_deadline=o["activity_ship_deadline"],
     )
 
 

@@ -80,7 +80,9 @@ ORDERS = TableSpec(
         _opt("established_store", Kind.BOOL),  # DR-5
         _opt("settlement_extended_penalty", Kind.BOOL),  # VF-6
         _opt("pre_inspection", Kind.BOOL),  # BT-7: listed with 前置质检/查验场景
-        _opt("activity"),
+        _opt("activity"),  # SF-2: the platform festival activity the order belongs to
+        _time("activity_ship_deadline", required=False),  # SF-2: its 招商入口 latest ship time
+        _time("agreed_ship_time", required=False),  # SF-1: 双方另有约定, the agreed ship time
     ),
     key=("order_id",),
 )

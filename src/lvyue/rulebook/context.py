@@ -27,6 +27,8 @@ class Clock(StrEnum):
     RETURN_SHIPPED = "return_shipped"  # consumer uploaded the return tracking number
     RETURN_SIGNED = "return_signed"  # the return parcel was signed
     RECEIPT_TIME = "receipt_time"  # 确认收货时间
+    AGREED_SHIP_TIME = "agreed_ship_time"  # SF-1 双方另有约定: a ship time both parties agreed
+    ACTIVITY_SHIP_DEADLINE = "activity_ship_deadline"  # SF-2: the activity's own deadline
     WEEK_START = "week_start"  # governance weeks (ISO week, Monday 00:00 Beijing)
 
 
@@ -39,6 +41,10 @@ FLAGS: tuple[str, ...] = (
     # SF-9 商家已点击发货状态下: the merchant had shipped when the after-sales request was made
     "shipped_before_aftersale",
     "pre_inspection",  # BT-7: the product was listed with 前置质检/查验场景 ticked
+    # derived by the engine (engine/clocks.py), not columns: the order carries an agreed ship
+    # time (SF-1) / belongs to a platform festival activity (SF-2)
+    "ship_time_agreed",
+    "festival_activity",
 )
 
 
