@@ -55,8 +55,10 @@ def test_evaluate_writes_iso_times_and_a_summary(facts: Path, tmp_path: Path) ->
 
 
 def test_bad_input_stops_with_file_row_column_or_quarantines(facts: Path, tmp_path: Path) -> None:
+    width = len((facts / "orders.csv").read_text("utf-8").splitlines()[0].split(","))
+    fields = ["bad", "m1", "domestic", "x", "spot", "yesterday", "", "false"]
     with (facts / "orders.csv").open("a", encoding="utf-8") as handle:
-        handle.write("bad,m1,domestic,x,spot,yesterday,,false,,,,,,,,,\n")
+        handle.write(",".join(fields + [""] * (width - len(fields))) + "\n")
     out = tmp_path / "v.parquet"
     args = ["evaluate", str(facts), "--as-of", "2023-03-10", "--out", str(out)]
     result = runner.invoke(app, args)

@@ -56,13 +56,15 @@ def test_list_and_show() -> None:
     assert shown["announcement"]["source_kind"] == "seed"
     code, out, _ = run("show", "DR-1a", "--json")
     assert json.loads(out)["announcement"]["source_kind"] == "third_party summary"
-    assert json.loads(out)["exceptions_to_it"] == ["NY-1", "SF-4"]  # VF-2 cancels NY-1 instead
+    # VF-2 cancels NY-1 instead of overriding DR-1a; SF-1 (agreed time), SF-2a (activity)
+    assert json.loads(out)["exceptions_to_it"] == ["NY-1", "SF-1", "SF-2a", "SF-4"]
     code, out, _ = run("show", "NY-1")
     assert code == 0 and "partial" in out
     code, out, _ = run("show", "ship.deadline", "--json")
     shown = json.loads(out)
     assert code == 0 and shown["kinds"] == ["duration", "instant"]
-    assert [c["id"] for c in shown["clauses"]] == ["DR-1a", "DR-1b", "NY-1", "SF-4", "SF-5", "VF-2"]
+    assert [c["id"] for c in shown["clauses"]] == [
+        "DR-1a", "DR-1b", "NY-1", "SF-1", "SF-2a", "SF-4", "SF-5", "VF-2"]  # fmt: skip
     code, out, _ = run("show", "pickup.limit")
     assert code == 0 and "SF-6" in out and "ship_time" in out
     code, _, err = run("show", "ZZ-9")
