@@ -170,9 +170,11 @@ def reference_statements(facts: str) -> list[str]:
 
     orders = f"read_parquet('{facts}/orders.parquet')"
     present = set(pq.read_schema(f"{facts}/orders.parquet").names)
-    missing = [c for c in ("pre_inspection",) if c not in present]
+    optional = {"pre_inspection": "BOOLEAN", "agreed_ship_time": "TIMESTAMPTZ",
+                "activity": "VARCHAR", "activity_ship_deadline": "TIMESTAMPTZ"}  # fmt: skip
+    missing = [c for c in optional if c not in present]
     if missing:
-        nulls = ", ".join(f"NULL::BOOLEAN AS {c}" for c in missing)
+        nulls = ", ".join(f"NULL::{optional[c]} AS {c}" for c in missing)
         orders = f"(SELECT *, {nulls} FROM {orders})"
     text = SQL.read_text(encoding="utf-8").format(dir=facts, orders=orders)
     return text.split(";\n")

@@ -67,6 +67,9 @@ FROM (SELECT o.order_id, o.merchant_id, o.merchant_type, k.category_key, o.ship_
              coalesce(o.established_store, false) AS established_store,
              coalesce(o.settlement_extended_penalty, false) AS settlement_extended_penalty,
              coalesce(o.pre_inspection, false) AS pre_inspection,
+             o.agreed_ship_time IS NOT NULL AS ship_time_agreed,       -- clocks.derived_flags
+             coalesce(o.activity, '') <> '' AS festival_activity,
+             ep(o.agreed_ship_time) AS agreed_ship, ep(o.activity_ship_deadline) AS activity_dl,
              o.inspection_code, seen(o.pay_time) AS pay_time, ep(o.promised_ship_time) AS promised,
              seen(o.ship_time) AS ship_time, seen(o.confirmed_receipt_time) AS receipt_time,
              CASE WHEN seen(o.ship_time) IS NOT NULL AND s.first_pickup IS NOT NULL
@@ -94,7 +97,10 @@ GROUP BY ALL;
 
 CREATE TEMP TABLE a AS
 SELECT a.aftersale_id, a.type, o.*, seen(a.created_at) AS created,
-       seen(a.merchant_handled_at) AS agreed, seen(a.return_shipped_at) AS return_shipped,
+       seen(a.merchant_handled_at) AS handled, seen(a.return_shipped_at) AS return_shipped,
+       CASE WHEN a.merchant_decision = 'agreed' OR (a.merchant_decision IS NULL
+                 AND seen(a.return_shipped_at) IS NOT NULL)  -- clocks.agreed_at (SF-9b)
+            THEN seen(a.merchant_handled_at) END AS agreed,
        seen(a.merchant_received_at) AS received, seen(a.return_signed_at) AS return_signed,
        seen(a.refunded_at) AS refunded,
        (o.ship_time IS NOT NULL AND o.ship_time <= seen(a.created_at)) AS shipped_before,
@@ -108,7 +114,7 @@ CREATE VIEW order_subjects AS
 SELECT order_id, '' AS aftersale_id, 0 AS aftersale_rank, order_rank, merchant_id,
        merchant_type, category_key, ship_mode, delayed_shipping, festival_open,
        established_store, settlement_extended_penalty, pre_inspection, false AS shipped_before,
-       pay_time,
+       ship_time_agreed, festival_activity, agreed_ship, activity_dl, pay_time,
        promised, ship_time, pickup_time, receipt_time, NULL::BIGINT AS created,
        NULL::BIGINT AS agreed, NULL::BIGINT AS return_shipped, NULL::BIGINT AS return_signed,
        new_deadline, inspection_code, waived, hub_time
@@ -137,13 +143,13 @@ UNION ALL
 SELECT a.order_id, a.aftersale_id, a.aftersale_rank, a.order_rank, a.merchant_id,
        a.merchant_type, a.category_key, a.ship_mode, a.delayed_shipping, a.festival_open,
        a.established_store, a.settlement_extended_penalty, a.pre_inspection, a.shipped_before,
-       a.pay_time,
+       a.ship_time_agreed, a.festival_activity, a.agreed_ship, a.activity_dl, a.pay_time,
        a.promised, a.ship_time, a.pickup_time, a.receipt_time, a.created, a.agreed,
        a.return_shipped, a.return_signed, NULL, NULL, ch.check, ch.check_rank, ch.parameter,
        ch.done, false
 FROM a, LATERAL (VALUES
         ('aftersale_merchant_confirm', 1, 'aftersale.merchant_confirm.limit', a.created,
-         a.agreed, false),
+         a.handled, false),
         ('aftersale_consumer_return', 0, 'aftersale.consumer_return.limit', a.agreed,
          a.return_shipped, true),
         ('aftersale_merchant_receive', 2, 'aftersale.merchant_receive.limit', a.return_shipped,
@@ -162,7 +168,9 @@ SELECT s.*, p.clause_id, p.value_bool, p.value_modes,
                 WHEN 'receipt_time' THEN s.receipt_time WHEN 'aftersale_created' THEN s.created
                 WHEN 'aftersale_agreed' THEN s.agreed
                 WHEN 'return_shipped' THEN s.return_shipped
-                WHEN 'return_signed' THEN s.return_signed END END AS deadline
+                WHEN 'return_signed' THEN s.return_signed
+                WHEN 'agreed_ship_time' THEN s.agreed_ship
+                WHEN 'activity_ship_deadline' THEN s.activity_dl END END AS deadline
 FROM subjects s JOIN cells p
   ON p.parameter = s.parameter AND p.merchant_type = s.merchant_type
  AND p.category_key = s.category_key AND p.ship_mode = s.ship_mode
@@ -171,6 +179,8 @@ FROM subjects s JOIN cells p
  AND p.flag_settlement_extended_penalty = s.settlement_extended_penalty
  AND p.flag_shipped_before_aftersale = s.shipped_before
  AND p.flag_pre_inspection = s.pre_inspection
+ AND p.flag_ship_time_agreed = s.ship_time_agreed
+ AND p.flag_festival_activity = s.festival_activity
  AND within(s.pay_time, p.pay_time_from, p.pay_time_to)
  AND within(s.promised, p.promised_ship_time_from, p.promised_ship_time_to)
  AND within(s.ship_time, p.ship_time_from, p.ship_time_to)
