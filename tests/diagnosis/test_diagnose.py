@@ -232,3 +232,20 @@ def test_cli_growth_signup_refuses_unknown_merchant_and_records_once(
     assert first.exit_code == again.exit_code == 0, first.output
     assert "already signed up" in again.output
     assert len(sign_ups(tmp_path, merchant)) == 1
+
+
+def test_cli_governance_speaks_chinese_and_keeps_codes_in_files(
+    facts_dir: Path, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    args = ["governance", "--facts", str(facts_dir), "--week", "2023-W01..2023-W03"]
+    out = runner.invoke(app, [*args, "--export", str(tmp_path / "w.xlsx")], env={"COLUMNS": "80"})
+    assert out.exit_code == 0, out.output
+    assert "网点" in out.output and "24小时揽收率" in out.output and "圆通" in out.output
+    header, *rows = load_workbook(tmp_path / "w.xlsx").active.iter_rows(values_only=True)
+    assert "类型 kind" in header and "超标项 breached" in header
+    assert any(r[header.index("类型 kind")] == "网点 (outlet)" for r in rows)
+    csv_out = runner.invoke(app, [*args, "--export", str(tmp_path / "w.csv")])
+    assert csv_out.exit_code == 0
+    assert "pickup_24h_rate" in (tmp_path / "w.csv").read_text("utf-8-sig")  # codes in CSV

@@ -83,7 +83,7 @@ def test_export_csv_and_xlsx(tmp_path: Path) -> None:
     export(rules, tmp_path / "out.xlsx")
     sheet = load_workbook(tmp_path / "out.xlsx").active
     values = list(sheet.iter_rows(values_only=True))
-    assert values[0][0] == "carrier" and len(values) == len(rules) + 1
+    assert values[0][0] == "快递公司 carrier" and len(values) == len(rules) + 1  # 中文 + code
     with pytest.raises(DiagnosisError):
         export(rules, tmp_path / "out.pdf")
 

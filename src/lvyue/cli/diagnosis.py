@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from lvyue.model.labels import governance_zh
+
 if TYPE_CHECKING:
     import lvyue.diagnosis as dx
 
@@ -262,20 +264,31 @@ def _show_week(r: dx.WeekReport, with_state: bool) -> None:
         f"Warnings {r.label} (预警名单): {len(r.warnings)} among {len(r.findings)} routes/outlets "
         "that shipped (below the minimum volume, not judged)"
     )
-    table = Table(title=title)
-    for col in ("kind", "route / outlet", "volume", "breached"):
-        table.add_column(col)
+    table = Table(title=title, box=SIMPLE)
+    for col in ("类型", "线路 / 网点", "单量", "超标项 breached"):
+        table.add_column(col, overflow="fold")
     for f in r.warnings:
-        table.add_row(f.kind, f.key.replace("|", " · "), str(f.volume), "; ".join(f.breached))
+        breached = "; ".join(governance_zh(b) for b in f.breached)
+        table.add_row(governance_zh(f.kind), _named(f.key), str(f.volume), breached)
     console.print(table)
     if not with_state:
         console.print("[dim]no --state-dir: control (管控) needs the weekly history[/dim]")
         return
     for s in r.newly_controlled:
-        console.print(f"[red]put under control[/red] {s.kind} {s.key.replace('|', ' · ')}")
+        console.print(f"[red]put under control 管控[/red] {governance_zh(s.kind)} {_named(s.key)}")
     for s in r.lifted:
-        console.print(f"[green]control lifted[/green] {s.kind} {s.key.replace('|', ' · ')}")
+        console.print(f"[green]control lifted 解除[/green] {governance_zh(s.kind)} {_named(s.key)}")
     console.print(f"under control now: {len(r.controlled)}")
+
+
+def _named(key: str) -> str:
+    """yuantong|杭州市|上海市 → 圆通 · 杭州市 · 上海市: a carrier by its Chinese name."""
+    from lvyue.tracking import CARRIERS
+
+    parts = key.split("|")
+    known = CARRIERS.get(parts[0])
+    parts[0] = known.short_zh if known else parts[0]
+    return " · ".join(parts)
 
 
 def reachability(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lvyue.diagnosis.errors import DiagnosisError
 from lvyue.diagnosis.state import atomic_write_bytes
+from lvyue.model.labels import cell_zh, column_zh
 
 
 def write_table(
@@ -34,9 +35,9 @@ def _xlsx(rows: Sequence[Mapping[str, object]], columns: Sequence[str], title: s
     book = Workbook()
     sheet = book.active
     sheet.title = title
-    sheet.append(list(columns))
+    sheet.append([column_zh(c) for c in columns])  # 中文 header beside the code
     for row in rows:
-        sheet.append([row.get(c) for c in columns])
+        sheet.append([cell_zh(c, row.get(c)) for c in columns])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

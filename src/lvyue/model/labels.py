@@ -75,7 +75,34 @@ COLUMN_ZH: dict[str, str] = {  # export headers
     "ship_time": "发货时间",
     "carrier": "快递公司",
     "waybill": "运单号",
+    "kind": "类型",
+    "key": "线路/网点",
+    "week": "周",
+    "volume": "单量",
+    "breached": "超标项",
+    "province": "省",
+    "city": "市",
+    "district": "区县",
+    "keyword": "关键词",
+    "region_code": "区划代码",
+    "valid_from": "生效日",
+    "valid_to": "失效日",
 }
+
+GOVERNANCE_ZH: dict[str, str] = {  # governance kinds and the metrics a warning names
+    "route": "线路",
+    "outlet": "网点",
+    "on_time_rate": "准时率",
+    "exception_rate": "异常率",
+    "pickup_24h_rate": "24小时揽收率",
+}
+
+
+def governance_zh(text: str) -> str:
+    """route → 线路, "on_time_rate 81.0% < 90.0%" → "准时率 81.0% < 90.0%"."""
+    for code, label in GOVERNANCE_ZH.items():
+        text = text.replace(code, label)
+    return text
 
 
 def check_zh(check: str) -> str:
@@ -99,7 +126,8 @@ def column_zh(column: str) -> str:
 
 def cell_zh(column: str, value: object) -> object:
     """check/status/reason cells as 中文 (code); everything else unchanged."""
-    table = {"check": CHECK_ZH, "status": STATUS_ZH, "reason": REASON_ZH}.get(column)
+    table = {"check": CHECK_ZH, "status": STATUS_ZH, "reason": REASON_ZH,
+             "kind": GOVERNANCE_ZH}.get(column)  # fmt: skip
     if table is None or not isinstance(value, str) or value not in table:
         return value
     return f"{table[value]} ({value})"
