@@ -7,6 +7,7 @@ offset, other layouts) go through :func:`lvyue.model.time.parse_instant` one by 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 import pyarrow as pa
@@ -16,6 +17,7 @@ from lvyue.facts.schema import Column, Kind
 from lvyue.model.time import InstantError, parse_instant
 
 TIME_TYPE = pa.timestamp("s", tz="UTC")
+_FIRST_INSTANT = pa.scalar(datetime(1, 1, 1, tzinfo=UTC), TIME_TYPE)
 FAST_FORMAT = "%Y-%m-%d %H:%M:%S"
 TRUE_WORDS = ("true", "1", "yes", "t", "y")
 FALSE_WORDS = ("false", "0", "no", "f", "n")
@@ -128,6 +130,10 @@ def _convert_time(column: Column, raw: pa.Array) -> Converted:
     exact = pc.equal(pc.strftime(naive, format=FAST_FORMAT), text)
     naive = pc.if_else(pc.fill_null(exact, False), naive, pa.scalar(None, naive.type))
     fast = pc.assume_timezone(naive, "Asia/Shanghai").cast(TIME_TYPE)
+    # Before year 1 in UTC (early on 0001-01-01 Beijing) no instant exists: parse_instant
+    # refuses it, and so must the fast path (Arrow would keep it, then fail to read it back)
+    early = pc.fill_null(pc.less(fast, _FIRST_INSTANT), False)
+    fast = pc.if_else(early, pa.scalar(None, TIME_TYPE), fast)
     residual = pc.and_(pc.is_valid(text), pc.is_null(fast))
     if not pc.any(residual).as_py():
         return Converted(fast, _no_bad(len(raw)), "not an instant")

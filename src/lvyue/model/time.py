@@ -19,7 +19,8 @@ class InstantError(ValueError):
 
 
 def parse_instant(value: str | datetime | date) -> datetime:
-    """Read an instant; naive (or date-only) means Beijing time. Returns aware UTC."""
+    """Read an instant; naive (or date-only) means Beijing time. Returns aware UTC; text is
+    read to the second."""
     if isinstance(value, datetime):
         return as_utc(value)
     if isinstance(value, date):
@@ -31,7 +32,9 @@ def parse_instant(value: str | datetime | date) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         parsed = _parse_loose(text)
-    return as_utc(parsed)
+    # Facts are kept to the second (the batch reader stores seconds): a fraction written in a
+    # cell must not make the service judge 23:59:59.5 late where the batch judges it on time
+    return as_utc(parsed).replace(microsecond=0)
 
 
 def _parse_loose(text: str) -> datetime:
