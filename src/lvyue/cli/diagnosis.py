@@ -282,13 +282,9 @@ def _show_week(r: dx.WeekReport, with_state: bool) -> None:
 
 
 def _named(key: str) -> str:
-    """yuantong|杭州市|上海市 → 圆通 · 杭州市 · 上海市: a carrier by its Chinese name."""
-    from lvyue.tracking import CARRIERS
-
-    parts = key.split("|")
-    known = CARRIERS.get(parts[0])
-    parts[0] = known.short_zh if known else parts[0]
-    return " · ".join(parts)
+    """yuantong|杭州市|上海市 → 圆通速递 · 杭州市 · 上海市: a carrier by its Chinese name."""
+    carrier, *rest = key.split("|")
+    return " · ".join([_carrier(carrier), *rest])
 
 
 def reachability(
