@@ -40,3 +40,25 @@ def test_refund_before_the_ship_deadline(tmp_path: Path) -> None:
     assert (rows["at", "ship_deadline"]["status"], rows["at", "ship_deadline"]["reason"]) == (
         "exempted", "refunded")  # fmt: skip
     assert rows["after", "ship_deadline"]["status"] == "violated"
+
+
+def test_every_verdict_says_whose_duty_it_judges(tmp_path: Path) -> None:
+    facts = write_dir(
+        tmp_path / "facts",
+        orders=[order("o", PAID, ship_time="2024-04-02 10:00:00",
+                      confirmed_receipt_time="2024-04-05 10:00:00")],
+        after_sales=[{"aftersale_id": "r", "order_id": "o", "type": "return_refund",
+                      "created_at": "2024-04-06 10:00:00",
+                      "merchant_handled_at": "2024-04-06 11:00:00",
+                      "merchant_decision": "agreed"}],
+    )  # fmt: skip
+    out = tmp_path / "v.csv"
+    _evaluate(facts, out)
+    with out.open(encoding="utf-8") as handle:
+        rows = {r["check"]: r for r in csv.DictReader(handle)}
+    assert {c: r["duty"] for c, r in rows.items()} == {
+        "ship_deadline": "merchant", "ship_mode": "merchant", "pickup": "carrier_for_merchant",
+        "settlement": "platform", "aftersale_merchant_confirm": "merchant",
+        "aftersale_consumer_return": "consumer",
+    }  # fmt: skip
+    assert rows["aftersale_consumer_return"]["status"] == "violated"  # the consumer's, not his

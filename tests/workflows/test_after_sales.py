@@ -320,3 +320,33 @@ def test_an_ingested_rejection_is_not_read_as_an_agreement(
     assert r.status_code == 201, r.text
     assert _get(service, row["aftersale_id"])["state"] == "rejected"
     assert "aftersale_consumer_return" not in _verdicts(service, order, row["aftersale_id"])
+
+
+def test_the_hourly_sweep_records_the_merchants_timeouts_never_the_consumers(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    """Item 5: verdicts carry whose duty they judge; only the merchant's become violations."""
+    idle = _request(service, _shipped_order(service, clock, make_order))["aftersale_id"]
+    _post(service, f"/workflows/after-sales/{idle}/decision", "m1.main", {"agree": True})
+    sent = _request(service, _shipped_order(service, clock, make_order))["aftersale_id"]
+    _post(service, f"/workflows/after-sales/{sent}/decision", "m1.main", {"agree": True})
+    _post(service, f"/workflows/after-sales/{sent}/return-shipped", "consumer")
+    now = clock.advance(days=8)  # both 7-day limits (DR-3b, DR-3c) have passed, unattended
+    order = _get(service, idle)["order_id"]
+    verdicts = service.client.get(f"/workflows/orders/{order}/verdicts",
+                                  headers=service.auth("m1.main")).json()  # fmt: skip
+    duty = {v["check"]: (v["duty"], v["status"]) for v in verdicts}
+    assert duty["aftersale_consumer_return"] == ("consumer", "violated")
+    assert duty["ship_deadline"][0] == "merchant"
+    assert duty["pickup"][0] == "carrier_for_merchant"
+    engine = make_engine(service.url)
+    try:
+        sweep = next(s for s in sweeps() if s.name == "workflows.violations_from_verdicts")
+        with session_scope(make_session_factory(engine)) as session:
+            sweep.run(session, now)
+    finally:
+        engine.dispose()
+    found = service.client.get("/violations", headers=service.auth("m1.main")).json()
+    checks = {(v["aftersale_id"], v["check"]) for v in found if v["aftersale_id"] in (idle, sent)}
+    assert (sent, "aftersale_merchant_receive") in checks
+    assert not [c for c in checks if c[0] == idle]  # the consumer's own timeout

@@ -23,7 +23,14 @@ import pyarrow as pa
 
 from lvyue.engine.expressions import SORT_COLUMNS
 from lvyue.engine.output import write_atomically, write_verdicts
-from lvyue.engine.verdict import CHECK_LABELS, REASONS, TIME, VERDICT_SCHEMA, detail_text
+from lvyue.engine.verdict import (
+    CHECK_DUTY,
+    CHECK_LABELS,
+    REASONS,
+    TIME,
+    VERDICT_SCHEMA,
+    detail_text,
+)
 from lvyue.facts import Facts
 from lvyue.rulebook.context import FLAGS
 
@@ -255,8 +262,8 @@ def _finished(raw: str, times: str = "epoch") -> str:
     """The verdicts as written: the detail words, canonical order, times as asked."""
     moments = ", ".join(f"{_TIMES[times].format(c=c)} AS {c}" for c in ("deadline", "done_at"))
     return (
-        f'SELECT order_id, aftersale_id, merchant_id, "check", status, {moments}, '
-        f"clauses, reason, {_DETAIL} AS detail FROM ({raw}) {SORT}"
+        f'SELECT order_id, aftersale_id, merchant_id, "check", {_DUTY} AS duty, status, '
+        f"{moments}, clauses, reason, {_DETAIL} AS detail FROM ({raw}) {SORT}"
     )
 
 
@@ -282,3 +289,4 @@ def _esc(text: str) -> str:
 
 
 _DETAIL = _detail_sql()
+_DUTY = 'CASE "check" ' + " ".join(f"WHEN '{c}' THEN '{d}'" for c, d in CHECK_DUTY.items()) + " END"

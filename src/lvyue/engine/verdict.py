@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from lvyue.model.enums import Check, VerdictStatus
+from lvyue.model.enums import Check, Duty, VerdictStatus
 
 TIME = pa.timestamp("s", tz="UTC")
 
@@ -21,6 +21,7 @@ VERDICT_SCHEMA = pa.schema(
         ("aftersale_id", pa.string()),  # "" for order checks
         ("merchant_id", pa.string()),
         ("check", pa.string()),
+        ("duty", pa.string()),  # whose duty (CHECK_DUTY); only the merchant's are violations
         ("status", pa.string()),
         ("deadline", TIME),
         ("done_at", TIME),
@@ -50,6 +51,22 @@ CHECK_LABELS: dict[str, str] = {
     Check.AFTERSALE_REFUND: "refund or re-shipment (退款/补发)",
     Check.INSPECTION: "BTAS inspection code (质检码)",
     Check.SETTLEMENT: "settlement (结算)",
+}
+
+# Whose duty each check judges. Only Duty.merchants ones become violations, penalties or
+# measures: the platform treats the carrier's pickup and first-hub scans as the merchant's
+# (SF-6 揽收, SF-7 虚假发货); a consumer who never sends the return closes the request (SF-9b).
+CHECK_DUTY: dict[str, Duty] = {
+    Check.SHIP_DEADLINE: Duty.MERCHANT,
+    Check.SHIP_MODE: Duty.MERCHANT,
+    Check.PICKUP: Duty.CARRIER,
+    Check.FIRST_HUB: Duty.CARRIER,
+    Check.AFTERSALE_MERCHANT_CONFIRM: Duty.MERCHANT,
+    Check.AFTERSALE_CONSUMER_RETURN: Duty.CONSUMER,
+    Check.AFTERSALE_MERCHANT_RECEIVE: Duty.MERCHANT,
+    Check.AFTERSALE_REFUND: Duty.MERCHANT,
+    Check.INSPECTION: Duty.MERCHANT,
+    Check.SETTLEMENT: Duty.PLATFORM,
 }
 
 REASONS: dict[str, str] = {
@@ -97,12 +114,22 @@ class Verdict:
     def detail(self) -> str:
         return detail_text(self.check, self.reason)
 
+    @property
+    def duty(self) -> Duty:
+        return CHECK_DUTY[self.check]
+
+    @property
+    def merchant_violation(self) -> bool:
+        """A violation the merchant answers for (SF-10): violated and the merchant's duty."""
+        return self.status is VerdictStatus.VIOLATED and self.duty.merchants
+
     def row(self) -> dict[str, object]:
         return {
             "order_id": self.order_id,
             "aftersale_id": self.aftersale_id,
             "merchant_id": self.merchant_id,
             "check": self.check.value,
+            "duty": self.duty.value,
             "status": self.status.value,
             "deadline": self.deadline,
             "done_at": self.done_at,

@@ -76,6 +76,21 @@ class Check(StrEnum):
     SETTLEMENT = "settlement"
 
 
+class Duty(StrEnum):
+    """Whose duty a check judges (SF-10 sanctions the merchant's)."""
+
+    MERCHANT = "merchant"
+    # the carrier's scans, which the platform holds against the merchant (揽收, 虚假发货)
+    CARRIER = "carrier_for_merchant"
+    CONSUMER = "consumer"  # the consumer's own step: a timeout closes the request
+    PLATFORM = "platform"  # the platform's own schedule (settlement)
+
+    @property
+    def merchants(self) -> bool:
+        """Whether a breach of this duty is the merchant's violation."""
+        return self in (Duty.MERCHANT, Duty.CARRIER)
+
+
 class VerdictStatus(StrEnum):
     OK = "ok"
     VIOLATED = "violated"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from lvyue.engine.clocks import agreed_at
+from lvyue.engine.verdict import CHECK_DUTY
 from lvyue.model.enums import AfterSaleType, Check
 from lvyue.rulebook.context import Clock, OrderContext
 from lvyue.workflows.machine import Machine, Transition
@@ -51,7 +52,11 @@ class Timeout:
     parameter: str
     clock: Clock
     event: str  # fired by the platform
-    merchant_at_fault: bool  # record a violation of the merchant
+
+    @property
+    def merchant_at_fault(self) -> bool:
+        """Record a violation of the merchant: the check is the merchant's duty (CHECK_DUTY)."""
+        return CHECK_DUTY[self.check].merchants
 
 
 TIMEOUTS: dict[str, Timeout] = {
@@ -60,28 +65,24 @@ TIMEOUTS: dict[str, Timeout] = {
         "aftersale.merchant_confirm.limit",
         Clock.AFTERSALE_CREATED,
         "auto_agree",
-        True,
     ),
     "agreed": Timeout(
         Check.AFTERSALE_CONSUMER_RETURN,
         "aftersale.consumer_return.limit",
         Clock.AFTERSALE_AGREED,
         "consumer_timeout",
-        False,
     ),
     "return_shipped": Timeout(
         Check.AFTERSALE_MERCHANT_RECEIVE,
         "aftersale.merchant_receive.limit",
         Clock.RETURN_SHIPPED,
         "auto_receive",
-        True,
     ),
     "received": Timeout(
         Check.AFTERSALE_REFUND,
         "aftersale.refund.limit",
         Clock.RETURN_SIGNED,
         "auto_refund",
-        True,
     ),
 }
 

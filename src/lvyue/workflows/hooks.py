@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lvyue.engine.online import evaluate_order
-from lvyue.model.enums import Check, VerdictStatus
 from lvyue.store.hooks import ShipRefused, register_ship_check, register_sweep
 from lvyue.store.rows import ShipmentIn
 from lvyue.store.tables import Order
@@ -56,12 +55,13 @@ def inspection_expiry(session: Session, now: datetime) -> dict[str, Any]:
 
 
 def violations_from_verdicts(session: Session, now: datetime) -> dict[str, Any]:
-    """SF-10: every violated verdict of the engine on recent orders becomes a violation once."""
+    """SF-10: every violated verdict of a merchant's duty (carrier's scans included) on recent
+    orders becomes a violation once; the consumer's own timeouts never do."""
     orders = session.scalars(select(Order).where(Order.pay_time >= now - VIOLATION_LOOKBACK))
     recorded = 0
     for facts in facts_for(session, orders.all()):
         for verdict in evaluate_order(facts, now, config.rules()):
-            if verdict.status is not VerdictStatus.VIOLATED or verdict.check is Check.SETTLEMENT:
+            if not verdict.merchant_violation:  # the consumer's own timeout is not one
                 continue
             row = violations.record(
                 session,
@@ -73,7 +73,7 @@ def violations_from_verdicts(session: Session, now: datetime) -> dict[str, Any]:
                 deadline=verdict.deadline,
                 source=ENGINE_ACTOR,
                 now=now,
-                detail={"reason": verdict.reason},
+                detail={"reason": verdict.reason, "duty": verdict.duty.value},
             )
             recorded += row is not None
     return {"recorded": recorded}

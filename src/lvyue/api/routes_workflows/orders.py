@@ -31,6 +31,7 @@ class VerdictOut(BaseModel):
     order_id: str
     aftersale_id: str
     check: str
+    duty: str = Field(description="whose duty: merchant, carrier_for_merchant, consumer, platform")
     status: str
     deadline: str | None
     done_at: str | None
@@ -79,6 +80,7 @@ def order_verdicts(
             order_id=v.order_id,
             aftersale_id=v.aftersale_id,
             check=v.check.value,
+            duty=v.duty.value,
             status=v.status.value,
             deadline=iso(v.deadline),
             done_at=iso(v.done_at),

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lvyue.engine.online import Resolves, evaluate_order
-from lvyue.model.enums import VerdictStatus
 from lvyue.store.audit import audit
 from lvyue.store.tables import Order
 from lvyue.store.workflow_tables import Violation
@@ -84,7 +83,7 @@ def reconsider(
         (v.order_id, v.aftersale_id, v.check.value)
         for facts in facts_for(session, orders)
         for v in evaluate_order(facts, now, rules)
-        if v.status is VerdictStatus.VIOLATED
+        if v.merchant_violation
     }
     withdrawn = 0
     recorded = select(Violation).where(Violation.order_id.in_([o.order_id for o in orders]))
