@@ -220,3 +220,24 @@ def test_refund_requested_before_the_ship_deadline_owes_no_shipment(evaluate: Ev
     # asked after the shipment: nothing closed
     assert ship["late_ship_after"]["status"] == "violated"
     assert v["late_ship_after", "", "pickup"]["status"] == "violated"
+
+
+def test_bt12_the_pass_must_come_before_shipping(evaluate: Evaluate) -> None:
+    """BT-12 "禁止商家未通过Btas质检情况自行向消费者发货": shipped before the pass is violated,
+    whatever the result later was."""
+    ship = {"category": PHONE, "ship_time": "2024-03-02 10:00:00"}
+    v = evaluate(
+        AS_OF,
+        orders=[order("at", "2024-03-01 10:00:00", inspection_code="C5", **ship),
+                order("early", "2024-03-01 10:00:00", inspection_code="C6", **ship)],
+        inspections=[
+            {"inspection_code": "C5", "merchant_id": "m1", "result": "pass",
+             "inspected_at": "2024-03-02 10:00:00"},
+            {"inspection_code": "C6", "merchant_id": "m1", "result": "pass",
+             "inspected_at": "2024-03-02 10:00:01"},
+        ],
+    )  # fmt: skip
+    assert v["at", "", "inspection"]["status"] == "ok"
+    assert v["early", "", "inspection"]["status"] == "violated"
+    assert v["early", "", "inspection"]["reason"] == "shipped_before_pass"
+    assert v["early", "", "inspection"]["duty"] == "merchant"

@@ -62,3 +62,22 @@ def test_every_verdict_says_whose_duty_it_judges(tmp_path: Path) -> None:
         "aftersale_consumer_return": "consumer",
     }  # fmt: skip
     assert rows["aftersale_consumer_return"]["status"] == "violated"  # the consumer's, not his
+
+
+def test_bt12_shipped_before_the_pass(tmp_path: Path) -> None:
+    phone = "二手商品>二手3C数码>手机"
+    facts = write_dir(
+        tmp_path / "facts",
+        orders=[order("at", PAID, category=phone, ship_time="2024-04-02 10:00:00",
+                      inspection_code="C1"),
+                order("early", PAID, category=phone, ship_time="2024-04-02 10:00:00",
+                      inspection_code="C2")],
+        inspections=[{"inspection_code": "C1", "merchant_id": "m1", "result": "pass",
+                      "inspected_at": "2024-04-02 10:00:00"},
+                     {"inspection_code": "C2", "merchant_id": "m1", "result": "pass",
+                      "inspected_at": "2024-04-02 10:00:01"}],
+    )  # fmt: skip
+    rows = _evaluate(facts, tmp_path / "v.csv")
+    assert rows["at", "inspection"]["status"] == "ok"
+    assert (rows["early", "inspection"]["status"], rows["early", "inspection"]["reason"]) == (
+        "violated", "shipped_before_pass")  # fmt: skip

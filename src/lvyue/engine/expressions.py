@@ -376,6 +376,7 @@ def _inspection(inp: Inputs, orders: ir.Table) -> ir.Table:
         (t.inspection_code.isnull(), v.NO_CODE),
         (unknown, v.UNKNOWN_CODE),
         (t.code_result != "pass", v.FAILED_CODE),
+        (t.code_at.notnull() & (t.ship_time < t.code_at), v.SHIPPED_BEFORE_PASS),
         (t.first_order != t.order_id, v.REUSED_CODE),
         else_=v.PASSED,
     )

@@ -305,6 +305,9 @@ def _code_problem(order: _Order) -> str:
         return v.UNKNOWN_CODE
     if found.result != "pass":
         return v.FAILED_CODE
+    ship = order.anchors[Clock.SHIP_TIME]
+    if found.inspected_at is not None and ship < found.inspected_at:
+        return v.SHIPPED_BEFORE_PASS  # BT-12 "禁止商家未通过Btas质检情况自行向消费者发货"
     shipped = [(t, oid) for t, oid in facts.code_shipments if t <= as_of]
     if shipped and min(shipped)[1] != facts.order_id:
         return v.REUSED_CODE

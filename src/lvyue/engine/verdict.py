@@ -36,6 +36,7 @@ OK, LATE, MISSED, WAITING, WAIVED = "ok", "late", "missed", "waiting", "waived"
 MODE_BANNED, TOOL_BANNED, MODE_OK = "mode_not_allowed", "delayed_tool_not_allowed", "mode_ok"
 NO_CODE, UNKNOWN_CODE, FAILED_CODE, REUSED_CODE = "no_code", "unknown_code", "failed", "reused"
 PASSED, SCHEDULED = "passed", "scheduled"
+SHIPPED_BEFORE_PASS = "shipped_before_pass"  # BT-12: the pass must come before shipping
 REFUNDED, REFUND_OPEN = "refunded", "refund_open"  # a refund request before shipping (item 0)
 
 REPORT_CLAUSE = "SF-8"  # an approved report (报备) waives the penalty or sets a new deadline
@@ -82,6 +83,7 @@ REASONS: dict[str, str] = {
     UNKNOWN_CODE: "code unknown to BTAS for this merchant (forged?)",
     FAILED_CODE: "code did not pass inspection",
     REUSED_CODE: "code already bound to an earlier shipment",
+    SHIPPED_BEFORE_PASS: "shipped before the item passed inspection",
     PASSED: "passed code bound",
     SCHEDULED: "settles on the deadline",
     REFUNDED: "refunded on a request made before shipping was due: no shipment owed",
