@@ -89,7 +89,14 @@ def test_vf3_vf4_vf5_modes_and_tool_for_flowers(evaluate: Evaluate) -> None:
         orders=[
             order("fd_before", "2024-02-07 23:59:59", category=FLOWERS, ship_mode="factory_direct"),
             order("fd_from", "2024-02-08 00:00:00", category=FLOWERS, ship_mode="factory_direct"),
-            order("fd_later", "2024-03-01 00:00:00", category=FLOWERS, ship_mode="factory_direct"),
+            order("fd_later", "2024-03-01 00:00:00", category=FLOWERS, ship_mode="factory_direct",
+                  ship_time="2024-03-01 10:00:00"),
+            # VF-5 withdraws the permission to ship by 厂家自送 from 02-08 00:00:00 whatever the
+            # pay time: paid before, shipped on either side of the instant
+            order("fd_paid_before_shipped_before", "2024-02-06 10:00:00", category=FLOWERS,
+                  ship_mode="factory_direct", ship_time="2024-02-07 23:59:59"),
+            order("fd_paid_before_shipped_after", "2024-02-06 10:00:00", category=FLOWERS,
+                  ship_mode="factory_direct", ship_time="2024-02-08 00:00:00"),
             order("presale_in", "2024-02-10 00:00:00", category=FLOWERS, ship_mode="presale",
                   promised_ship_time="2024-02-13 00:00:00"),
             order("presale_after", "2024-02-15 00:00:00", category=FLOWERS, ship_mode="presale",
@@ -102,6 +109,9 @@ def test_vf3_vf4_vf5_modes_and_tool_for_flowers(evaluate: Evaluate) -> None:
     assert v["fd_from", "", "ship_mode"]["reason"] == "mode_not_allowed"
     assert v["fd_later", "", "ship_mode"]["clauses"] == "VF-5"
     assert v["fd_later", "", "ship_mode"]["status"] == "violated"
+    assert v["fd_paid_before_shipped_before", "", "ship_mode"]["status"] == "ok"
+    after = v["fd_paid_before_shipped_after", "", "ship_mode"]
+    assert (after["status"], after["clauses"]) == ("violated", "VF-5")
     assert v["presale_in", "", "ship_mode"]["clauses"] == "VF-4"
     assert v["presale_in", "", "ship_mode"]["status"] == "violated"
     assert v["presale_after", "", "ship_mode"]["status"] == "ok"

@@ -81,8 +81,12 @@ def test_resolve_with_flags_prints_every_parameter() -> None:
     assert rows["ship.deadline"]["cites"] == "VF-2;DR-1a"
     assert rows["ship.deadline"]["overridden"] == ["NY-1"]
     assert rows["ship.deadline"]["deadline"] == "2024-02-12T10:00:00+08:00"
+    # not shipped yet: SF-6 (pickup) and VF-5 (modes, read on ship_time) cannot be decided
+    assert "clause" not in rows["pickup.limit"] and "clause" not in rows["ship.modes_allowed"]
+    code, out, _ = run("resolve", "--category", FLOWER, "--pay-time", "2024-02-10 10:00:00",
+                       "--ship-time", "2024-02-11 10:00:00", "--json")  # fmt: skip
+    rows = {r["parameter"]: r for r in json.loads(out)}
     assert rows["ship.modes_allowed"]["value"] == ["spot"]
-    assert "clause" not in rows["pickup.limit"]  # not shipped yet: SF-6 cannot be decided
     code, out, _ = run("resolve", "--category", FLOWER, "--pay-time", "2024-02-10 10:00:00")
     assert code == 0 and "VF-2" in out and "resolved parameters" in out
 

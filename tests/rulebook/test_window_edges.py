@@ -86,10 +86,13 @@ EDGES = [
      "2024-02-07 23:59:59", "2024-02-08 00:00:00", None, "VF-3"),
     ("VF-3", "ship.delayed_tool_allowed", FLOWERS, "pay_time",
      "2024-02-14 23:59:59", "2024-02-15 00:00:00", "VF-3", None),
-    ("VF-4", "ship.modes_allowed", FLOWERS, "pay_time",
-     "2024-02-07 23:59:59", "2024-02-08 00:00:00", "DR-1f", "VF-4"),
-    ("VF-4", "ship.modes_allowed", FLOWERS, "pay_time",
+    # shipped on 02-20: VF-5 (read on ship_time) governs outside VF-4's pay window
+    ("VF-4", "ship.modes_allowed", {**FLOWERS, "ship_time": "2024-02-20 10:00:00"}, "pay_time",
+     "2024-02-07 23:59:59", "2024-02-08 00:00:00", "VF-5", "VF-4"),
+    ("VF-4", "ship.modes_allowed", {**FLOWERS, "ship_time": "2024-02-20 10:00:00"}, "pay_time",
      "2024-02-14 23:59:59", "2024-02-15 00:00:00", "VF-4", "VF-5"),
+    ("VF-5", "ship.modes_allowed", {**FLOWERS, "pay_time": "2024-02-01 10:00:00"}, "ship_time",
+     "2024-02-07 23:59:59", "2024-02-08 00:00:00", "DR-1f", "VF-5"),  # whatever the pay time
     ("VF-6", "settlement.delay", FLOWERS, "pay_time",
      "2024-02-07 23:59:59", "2024-02-08 00:00:00", "DR-5a", "VF-6"),
     ("VF-6", "settlement.delay", FLOWERS, "pay_time",
@@ -124,7 +127,8 @@ def test_window_edge(
 
 
 def test_vf5_withdraws_factory_direct_after_the_window() -> None:
-    answer = load_rulebook().resolve("ship.modes_allowed", order(**FLOWERS, pay_time="2024-03-01"))
+    shipped = order(**FLOWERS, pay_time="2024-03-01", ship_time="2024-03-02")
+    answer = load_rulebook().resolve("ship.modes_allowed", shipped)
     assert answer is not None and answer.clause_id == "VF-5"
     assert sorted(m.value for m in answer.value) == ["presale", "spot", "step"]  # type: ignore[union-attr]
 
@@ -132,8 +136,9 @@ def test_vf5_withdraws_factory_direct_after_the_window() -> None:
 def test_vf5_edge_is_seen_in_what_vf4_overrides() -> None:
     """Inside the festival window VF-4 (spot only) is an exception to VF-5 (no 厂家自送)."""
     rb = load_rulebook()
-    before = rb.resolve("ship.modes_allowed", order(**FLOWERS, pay_time="2024-02-07 23:59:59"))
-    after = rb.resolve("ship.modes_allowed", order(**FLOWERS, pay_time="2024-02-08 00:00:00"))
+    first, second = "2024-02-07 23:59:59", "2024-02-08 00:00:00"
+    before = rb.resolve("ship.modes_allowed", order(**FLOWERS, pay_time=first, ship_time=first))
+    after = rb.resolve("ship.modes_allowed", order(**FLOWERS, pay_time=second, ship_time=second))
     assert before is not None and (before.clause_id, before.overridden) == ("DR-1f", ())
     assert after is not None and (after.clause_id, after.overridden) == ("VF-4", ("DR-1f", "VF-5"))
 

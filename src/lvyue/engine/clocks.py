@@ -92,3 +92,9 @@ def derived_flags(agreed_ship_time: datetime | None, activity: str | None) -> fr
     if activity:
         out.add(FESTIVAL_ACTIVITY)
     return frozenset(out)
+
+
+def mode_ship_clock(ship: datetime | None, paid: datetime) -> datetime:
+    """VF-5 (read on ship_time): the mode rules see the ship time, or until the order ships
+    its pay time, the earliest it can ship (a rule in force from then on binds its shipment)."""
+    return ship if ship is not None else paid

@@ -323,10 +323,12 @@ def _join_clauses(a: ir.StringValue, b: ir.StringValue) -> ir.StringValue:
 
 def _ship_mode(inp: Inputs, orders: ir.Table) -> ir.Table:
     """online._ship_mode (VF-3/4/5)."""
-    m = _resolve(inp, orders, "ship.modes_allowed", ORDER_CLOCKS, ORDER_CLOCKS)
+    clocked = orders.mutate(mode_ship_time=orders.ship_time.fill_null(orders.pay_time))
+    window = {**ORDER_CLOCKS, Clock.SHIP_TIME: "mode_ship_time"}  # clocks.mode_ship_clock
+    m = _resolve(inp, clocked, "ship.modes_allowed", window, ORDER_CLOCKS)
     m = m.select("order_rank", m_clause=m.r_clause_id, m_modes=m.r_value_modes)
-    delayed = orders.filter(orders.delayed_shipping)
-    tl = _resolve(inp, delayed, "ship.delayed_tool_allowed", ORDER_CLOCKS, ORDER_CLOCKS)
+    delayed = clocked.filter(clocked.delayed_shipping)
+    tl = _resolve(inp, delayed, "ship.delayed_tool_allowed", window, ORDER_CLOCKS)
     tl = tl.select("order_rank", t_clause=tl.r_clause_id, t_allowed=tl.r_value_bool)
     t = orders.left_join(m, "order_rank").drop("order_rank_right")  # integer keys: cheaper
     t = t.left_join(tl, "order_rank").drop("order_rank_right")

@@ -221,14 +221,15 @@ def _cancelled(order: _Order, verdict: Verdict, by: datetime | None) -> Verdict:
 
 
 def _ship_mode(order: _Order, rb: Resolves) -> Verdict | None:
-    """VF-3/4/5: the mode and the delayed-shipping tool must be allowed when paid."""
-    modes = rb.resolve("ship.modes_allowed", order.ctx)
-    tool = (
-        rb.resolve("ship.delayed_tool_allowed", order.ctx) if order.facts.delayed_shipping else None
-    )
+    """VF-3/4: the mode and the delayed-shipping tool must be allowed when paid; VF-5: the
+    mode when shipped (clocks.mode_ship_clock)."""
+    paid = order.anchors[Clock.PAY_TIME]
+    ship = ck.mode_ship_clock(order.anchors.get(Clock.SHIP_TIME), paid)
+    ctx = replace(order.ctx, clocks={**order.ctx.clocks, Clock.SHIP_TIME: ship})
+    modes = rb.resolve("ship.modes_allowed", ctx)
+    tool = rb.resolve("ship.delayed_tool_allowed", ctx) if order.facts.delayed_shipping else None
     if modes is None and tool is None:
         return None
-    paid = order.anchors[Clock.PAY_TIME]
     allowed = modes.value if modes is not None else None
     if (
         modes is not None
