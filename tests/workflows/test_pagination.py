@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from conftest import Clock
 
 PATHS = ["/violations", "/penalties", "/reports", "/measures", "/delayed-shipping"]
+MERCHANT_PATHS = ["/workflows/after-sales", "/btas/inspections"]
 
 
 def _measures(service: ServiceWorld, n: int) -> list[int]:
@@ -47,3 +48,12 @@ def test_every_list_takes_limit_and_offset(service: ServiceWorld, path: str) -> 
     assert len(ok.json()) <= 1 and "X-Total-Count" in ok.headers
     for bad in ({"limit": 0}, {"limit": 501}, {"offset": -1}):
         assert service.client.get(path, params=bad, headers=who).status_code == 422
+
+
+@pytest.mark.parametrize("path", MERCHANT_PATHS)
+def test_merchant_lists_take_limit_and_offset(service: ServiceWorld, path: str) -> None:
+    who = service.auth("m1.main")
+    ok = service.client.get(path, params={"limit": 1}, headers=who)
+    assert ok.status_code == 200, ok.text
+    assert len(ok.json()) <= 1 and "X-Total-Count" in ok.headers
+    assert service.client.get(path, params={"limit": 501}, headers=who).status_code == 422

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from lvyue.api.auth import Principal, require
 from lvyue.api.deps import SessionDep, json_only
 from lvyue.api.idempotency import IdemKey
 from lvyue.api.routes_workflows.common import (
+    PageDep,
     create_once,
     domain_errors,
     iso,
@@ -127,18 +128,22 @@ def request_after_sale(
 def list_after_sales(
     session: SessionDep,
     principal: Handle,
+    response: Response,
+    paging: PageDep,
     state: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[AfterSaleOut]:
-    """The merchant's after-sales requests with the running deadline of each."""
+    """The merchant's after-sales requests with the running deadline of each, a page at a
+    time (the state filter applies before paging)."""
     query = select(AfterSale.aftersale_id).where(AfterSale.merchant_id == merchant_of(principal))
-    out = []
+    ids = list(session.scalars(query.order_by(AfterSale.created_at, AfterSale.aftersale_id)))
     with domain_errors(session):
-        for aftersale_id in session.scalars(query.order_by(AfterSale.created_at).limit(1000)):
-            loaded = aftersale_actions.load(session, aftersale_id, principal.merchant_id)
-            if state is None or loaded.status.state == state:
-                out.append(_aftersale_out(session, loaded))
+        loaded = [aftersale_actions.load(session, i, principal.merchant_id) for i in
+                  (paging.of(ids, response) if state is None else ids)]  # fmt: skip
+        if state is not None:  # the state is derived per request: filter, then page
+            loaded = paging.of([x for x in loaded if x.status.state == state], response)
+        page = [_aftersale_out(session, x) for x in loaded]
         session.commit()  # states derived for ingested requests are kept
-    return out
+    return page
 
 
 @router.get("/{aftersale_id}", response_model=AfterSaleOut)
