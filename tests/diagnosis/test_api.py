@@ -53,6 +53,20 @@ def test_reachability_needs_the_permission(service: ServiceWorld) -> None:  # no
     assert bad.status_code == 422 and "province" in bad.json()["detail"]
 
 
+def test_reachability_api_refuses_unknown_carriers_and_ambiguous_places(  # issue 15
+    service: ServiceWorld,  # noqa: F811
+) -> None:
+    get, who = service.client.get, service.auth("m1.main")
+    unknown = get("/diagnosis/reachability?carrier=zhongtomg&on=2023-03-01", headers=who)
+    assert unknown.status_code == 422 and "zhongtomg" in unknown.json()["detail"]
+    shared = get("/diagnosis/reachability?carrier=yunda&address=鼓楼区中山路1号", headers=who)
+    assert shared.status_code == 422 and "ambiguous" in shared.json()["detail"]
+    by_city = get("/diagnosis/reachability?city=阿里地区&on=2023-03-01", headers=who).json()
+    assert by_city["rules"] and {r["province"] for r in by_city["rules"]} == {"西藏自治区"}
+    named = get("/diagnosis/reachability?carrier=中通&province=西藏&on=2023-03-01", headers=who)
+    assert {r["carrier"] for r in named.json()["rules"]} == {"zhongtong"}
+
+
 def test_merchant_sees_own_diagnosis_only(with_facts: ServiceWorld) -> None:
     s = with_facts
     mine = s.client.get("/diagnosis/merchants/m1", headers=s.auth("m1.main"))
