@@ -133,11 +133,12 @@ UNION ALL SELECT * EXCLUDE (waived, hub_time), 'inspection', 5, 'inspection.requ
 FROM order_subjects WHERE ship_time IS NOT NULL
 UNION ALL SELECT * EXCLUDE (waived, hub_time), 'settlement', 7, 'settlement.delay', NULL, false
 FROM order_subjects WHERE receipt_time IS NOT NULL
-UNION ALL SELECT * EXCLUDE (waived, hub_time), 'ship_mode', 9, 'ship.modes_allowed', pay_time,
-       false
+-- the mode rules' windows read the ship time, the pay time until shipped (clocks.mode_ship_clock)
+UNION ALL SELECT * EXCLUDE (waived, hub_time) REPLACE (coalesce(ship_time, pay_time) AS ship_time),
+       'ship_mode', 9, 'ship.modes_allowed', pay_time, false
 FROM order_subjects
-UNION ALL SELECT * EXCLUDE (waived, hub_time), 'ship_mode', 9, 'ship.delayed_tool_allowed',
-       pay_time, false
+UNION ALL SELECT * EXCLUDE (waived, hub_time) REPLACE (coalesce(ship_time, pay_time) AS ship_time),
+       'ship_mode', 9, 'ship.delayed_tool_allowed', pay_time, false
 FROM order_subjects WHERE delayed_shipping
 UNION ALL
 SELECT a.order_id, a.aftersale_id, a.aftersale_rank, a.order_rank, a.merchant_id,
