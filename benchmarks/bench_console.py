@@ -139,6 +139,12 @@ def _measure(url: str, accounts: dict[str, str], facts: Path, requests: int) -> 
             ("violations list, merchant", shop, "/console/violations"),
             ("violations list, operator, all merchants", operator, "/console/violations"),
             ("diagnosis page, repeat views (cached)", operator, diagnosis),
+            (
+                "at-risk fragment, merchant (2 000 unshipped scanned)",
+                shop,
+                "/console/orders/at-risk",
+            ),
+            ("dashboard, operator (2 000 newest orders judged)", operator, "/console/dashboard"),
         ):
             times = _times(client, path, requests)
             rows.append((label, statistics.median(times), _p95(times)))

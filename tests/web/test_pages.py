@@ -7,7 +7,7 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from webkit import login
+from webkit import csrf_of, login
 
 from lvyue.api.testing import ServiceWorld
 from lvyue.web.security import LoginThrottle
@@ -87,3 +87,37 @@ def test_exports_are_csv_with_bom_and_real_xlsx(
     audit = client.get("/console/audit?format=csv")
     assert audit.status_code == 200 and "console.login" in audit.text and "m1.main" in audit.text
     assert "m2.main" not in audit.text  # a merchant's audit log is its own shop's only
+
+
+def test_a_main_account_defines_a_position_and_grants_it(
+    service: ServiceWorld, fresh_throttle: LoginThrottle
+) -> None:
+    main = login(service, "m1.main")
+    form = main.get("/console/positions")
+    token = csrf_of(form.text)
+    saved = main.post(
+        "/console/positions",
+        data={"csrf_token": token, "name": "仓库", "permissions": ["orders:view", "orders:ship"]},
+    )
+    assert saved.status_code == 303 and "error" not in saved.headers["location"]
+    refused = main.post(
+        "/console/positions",
+        data={"csrf_token": token, "name": "越权", "permissions": ["accounts:manage"]},
+    )
+    assert "error" in refused.headers["location"]
+    positions = service.client.get("/positions", headers=service.auth("m1.main")).json()
+    warehouse = next(p for p in positions if p["name"] == "仓库")
+    assert warehouse["permissions"] == ["orders:ship", "orders:view"]
+    assert not any(p["name"] == "越权" for p in positions)
+    assert login(service, "m1.clerk").get("/console/orders").status_code == 403
+    assigned = main.post(
+        "/console/positions/assign/m1.clerk",
+        data={"csrf_token": token, "position_ids": [str(warehouse["position_id"])]},
+    )
+    assert assigned.status_code == 303
+    assert login(service, "m1.clerk").get("/console/orders").status_code == 200
+    other = main.post(
+        "/console/positions/assign/m2.clerk",
+        data={"csrf_token": token, "position_ids": [str(warehouse["position_id"])]},
+    )
+    assert other.status_code == 404  # another shop's sub-account
