@@ -4,6 +4,7 @@ keyset-paginated without overlap, and exports are real CSV and XLSX."""
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from openpyxl import load_workbook
@@ -121,3 +122,34 @@ def test_a_main_account_defines_a_position_and_grants_it(
         data={"csrf_token": token, "position_ids": [str(warehouse["position_id"])]},
     )
     assert other.status_code == 404  # another shop's sub-account
+
+
+def test_an_operator_fixes_and_replays_a_quarantined_row(
+    service: ServiceWorld, fresh_throttle: LoginThrottle
+) -> None:
+    bad = {"order_id": "page-fix-1", "merchant_id": "m1", "merchant_type": "domestic",
+           "category": "服饰内衣>女装", "ship_mode": "spot", "pay_time": "not a time"}  # fmt: skip
+    answer = service.client.post(
+        "/ingest/orders", json={"rows": [bad]}, headers=service.auth("m1.main")
+    ).json()
+    quarantine_id = answer["quarantined"][0]
+    operator = login(service, "operator")
+    page = operator.get("/console/quarantine")
+    assert f"#{quarantine_id}" in page.text or str(quarantine_id) in page.text
+    token = csrf_of(page.text)
+    failed = operator.post(
+        f"/console/quarantine/{quarantine_id}/replay", data={"csrf_token": token}
+    )
+    assert "error" in failed.headers["location"]
+    fixed = {**bad, "pay_time": "2024-02-09 10:00:00"}
+
+    operator.post(
+        f"/console/quarantine/{quarantine_id}/fix",
+        data={"csrf_token": token, "payload": json.dumps(fixed, ensure_ascii=False)},
+    )
+    replayed = operator.post(
+        f"/console/quarantine/{quarantine_id}/replay", data={"csrf_token": token}
+    )
+    assert "done" in replayed.headers["location"], replayed.headers["location"]
+    order = service.client.get("/orders/page-fix-1", headers=service.auth("m1.main"))
+    assert order.status_code == 200

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from lvyue.api.deps import SessionDep
-from lvyue.api.routes_quarantine import replay_quarantined
+from lvyue.api.routes_quarantine import FixIn, fix_quarantined, replay_quarantined
 from lvyue.api.routes_workflows.penalties import MeasureIn
 from lvyue.store import AuditEntry, QuarantinedRow
 from lvyue.web.lists import EXPORT_CAP, PAGE_SIZE, Sort, after, export, page_of
@@ -119,6 +119,22 @@ def replay(
     if answer.replayed:
         return _back("/console/quarantine", done=f"#{quarantine_id} 已重放")
     return _back("/console/quarantine", error=f"#{quarantine_id}: {answer.error}")
+
+
+@router.post("/quarantine/{quarantine_id}/fix")
+def fix(
+    quarantine_id: int,
+    session: SessionDep,
+    caller: Annotated[Caller, Depends(acting("quarantine:manage"))],
+    payload: Annotated[str, Form(max_length=100_000)] = "",
+) -> Response:
+    """Replace the row with a corrected one (JSON), the API's ``PUT /quarantine/{id}``."""
+    try:
+        body = FixIn.model_validate_json(f'{{"payload": {payload or "null"}}}')
+    except ValidationError as error:
+        return _back("/console/quarantine", error=f"#{quarantine_id}: {form_errors(error)}")
+    fix_quarantined(quarantine_id, body, session, caller.principal)
+    return _back("/console/quarantine", done=f"#{quarantine_id} 已修正，可重放")
 
 
 AUDIT_HEADER = ["entry_id", "at (北京时间)", "actor", "action", "entity", "entity_id",
