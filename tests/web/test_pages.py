@@ -57,14 +57,15 @@ def test_orders_are_paginated_by_keyset_without_overlap(
     service: ServiceWorld, fresh_throttle: LoginThrottle
 ) -> None:
     client = login(service, "m1.main")
-    first = client.get("/console/orders?sort=pay_asc")
-    ids_1 = set(_order_ids(first.text))
-    assert len(ids_1) == 50
-    cursor = first.text.split("cursor=")[1].split('"')[0]
-    second = client.get(f"/console/orders?sort=pay_asc&cursor={cursor}")
-    ids_2 = set(_order_ids(second.text))
-    assert len(ids_2) == ORDERS - 50 and not ids_1 & ids_2
-    assert "下一页" not in second.text
+    for sort in ("pay_asc", "pay_desc"):
+        first = client.get(f"/console/orders?sort={sort}")
+        ids_1 = _order_ids(first.text)
+        assert len(set(ids_1)) == 50
+        cursor = first.text.split("cursor=")[1].split('"')[0]
+        second = client.get(f"/console/orders?sort={sort}&cursor={cursor}")
+        ids_2 = _order_ids(second.text)
+        assert len(set(ids_2)) == ORDERS - 50 and not set(ids_1) & set(ids_2), sort
+        assert "下一页" not in second.text
     assert client.get("/console/orders?cursor=not-a-cursor").status_code == 400
 
 

@@ -28,7 +28,7 @@ Row = TypeVar("Row")
 
 @dataclass(frozen=True)
 class Sort:
-    """Order by ``key`` (then ``tiebreak``, unique) ascending or descending."""
+    """Order by ``key`` (then ``tiebreak``, unique), both ascending or both descending."""
 
     key: InstrumentedAttribute[Any]
     tiebreak: InstrumentedAttribute[Any]
@@ -60,11 +60,14 @@ def after(query: Select[Any], sort: Sort, cursor: str | None) -> Select[Any]:
         )
         value, last = decode_cursor(cursor, is_time)
         if sort.descending:
-            query = query.where(or_(key < value, and_(key == value, tie > last)))
+            query = query.where(or_(key < value, and_(key == value, tie < last)))
         else:
             query = query.where(or_(key > value, and_(key == value, tie > last)))
-    ordered = key.desc() if sort.descending else key.asc()
-    return query.order_by(ordered, tie.asc())
+    # Key and tiebreak run the same way, so one index (…, key, tiebreak) serves the order
+    # forwards or backwards instead of a sort of every matching row.
+    if sort.descending:
+        return query.order_by(key.desc(), tie.desc())
+    return query.order_by(key.asc(), tie.asc())
 
 
 @dataclass
