@@ -55,7 +55,7 @@ def current_principal(
     if state != "valid" or account is None or token is None:
         # Only the token's holder learns why: an expired token is renewed, a revoked one not.
         raise _unauthorized(_REFUSALS.get(state, "invalid token"))
-    return Principal(
+    principal = Principal(
         account_id=account.account_id,
         role=Role(account.role),
         merchant_id=account.merchant_id,
@@ -63,6 +63,11 @@ def current_principal(
         organisation=account.organisation,
         token_id=token.token_id,
     )
+    # End the read: no connection (nor SQLite's write lock) is held while the request waits
+    # for a worker thread to run its handler — under load, requests holding every connection
+    # while waiting for threads held by requests waiting for a connection answered 500.
+    session.rollback()
+    return principal
 
 
 _REFUSALS = {

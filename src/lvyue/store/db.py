@@ -47,7 +47,9 @@ def make_engine(url: str | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(resolved, pool_pre_ping=True)
+    # As many connections as the server runs requests at once (AnyIO's 40 worker threads):
+    # a request never waits for a connection that a request waiting on a row lock holds.
+    return create_engine(resolved, pool_pre_ping=True, pool_size=10, max_overflow=30)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
