@@ -44,11 +44,14 @@ from lvyue.tracking.kuaidi100 import encode_push
 
 SALT = "fault-script-salt"
 ROUND = 20  # requests fired together on one record
+# Keep-alive longer than the run: a connection closed by the server just as the client reuses
+# it is a transport race (httpx ReadError), not an answer of the application.
 SERVER = (
     "import sys, uvicorn\n"
     "from lvyue.api.app import create_app\n"
     "uvicorn.run(create_app(sys.argv[1], kuaidi100_salt=sys.argv[3]), host='127.0.0.1',"
-    " port=int(sys.argv[2]), log_level='warning', backlog=4096)\n"
+    " port=int(sys.argv[2]), log_level='warning', backlog=4096,"
+    " timeout_keep_alive=300)\n"
 )
 
 
