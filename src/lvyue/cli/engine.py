@@ -37,6 +37,7 @@ from lvyue.engine.explain import Explanation, explain_order
 from lvyue.engine.output import check_out, parse_horizon, write_table, write_verdicts
 from lvyue.engine.penalties import late_orders_of, penalties
 from lvyue.engine.preview import PenaltyTotals, preview
+from lvyue.engine.spark import SparkError
 from lvyue.facts import FactsError, load_orders, write_quarantine
 from lvyue.model.clock import business_now
 from lvyue.model.labels import check_zh, status_zh, violation_zh
@@ -181,7 +182,7 @@ def evaluate(
             run = evaluate_file(facts_dir, moment, rb, out, backend=backend, horizon=horizon,
                                 skip_bad=skip_bad, memory_limit=memory_limit or None,
                                 progress=progress)  # fmt: skip
-    except FactsError as exc:
+    except (FactsError, SparkError) as exc:
         _fail(str(exc))
     except duckdb.OutOfMemoryException:
         _fail(f"out of memory within --memory-limit {memory_limit or '(DuckDB default)'}: "
@@ -284,7 +285,7 @@ def at_risk(
     try:
         with console.status(f"evaluating {facts} …"):
             risky = at_risk_verdicts(facts, moment, rb, backend=backend, horizon=horizon)
-    except FactsError as exc:
+    except (FactsError, SparkError) as exc:
         _fail(str(exc))
     table = Table("截止 deadline", "剩余", "订单 order", "检查项", "商家", "条款",
                   title=f"{risky.num_rows} at risk within {within} (即将超时)",
@@ -320,7 +321,7 @@ def preview_cmd(
     try:
         with console.status(f"evaluating {facts} with and without the draft …"):
             result = preview(facts, moment, published, drafted, backend=backend)
-    except FactsError as exc:
+    except (FactsError, SparkError) as exc:
         _fail(str(exc))
     console.print(
         f"{result.changes.num_rows:,} of {result.verdicts:,} verdicts would change; "
@@ -368,7 +369,7 @@ def penalties_cmd(
         with console.status(f"evaluating {facts} …"):
             lates, counts = late_orders_of(facts, moment, rb, backend=backend)
         result = penalties(lates, moment, rb)
-    except FactsError as exc:
+    except (FactsError, SparkError) as exc:
         _fail(str(exc))
     except LookupError as exc:
         _fail(f"rulebook: {exc}")

@@ -9,6 +9,7 @@ output goes to a log file, and any failure of Spark becomes one :class:`SparkErr
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,10 +45,10 @@ def spark_session(cores: int = 2, driver_memory: str | None = None) -> Any:
     log = Path(name)
     try:
         with os.fdopen(fd, "ab") as sink:  # the child keeps its own copy of the descriptor
-            gateway = launch_gateway(conf, popen_kwargs={"stdout": sink, "stderr": sink})
+            gateway = launch_gateway(conf, popen_kwargs={"stdout": sink, "stderr": sink})  # type: ignore[no-untyped-call]
         context = SparkContext(conf=conf, gateway=gateway)
-    except Exception as exc:  # noqa: BLE001 - any failure to start is reported as one line
-        said = _last_line(log) or one_line(exc)
+    except Exception as exc:  # any failure to start is one line
+        said = _jvm_said(log) or one_line(exc)
         raise SparkError(f"Spark did not start: {said} (JVM log: {log})") from exc
     context.setLogLevel("ERROR")
     return SparkSession(context)
@@ -56,7 +57,7 @@ def spark_session(cores: int = 2, driver_memory: str | None = None) -> Any:
 @contextmanager
 def spark_errors() -> Iterator[None]:
     """Spark's and Py4J's exceptions inside the block become one SparkError line."""
-    from py4j.protocol import Py4JError
+    from py4j.protocol import Py4JError  # type: ignore[import-untyped]
     from pyspark.errors import PySparkException
 
     try:
@@ -72,18 +73,24 @@ def one_line(exc: BaseException) -> str:
     if java is not None:
         try:
             text = str(java.toString())
-        except Exception:  # noqa: BLE001 - the JVM may be gone; fall back to Python's text
+        except Exception:  # the JVM may be gone: use the Python text
             text = ""
     text = text or str(exc) or type(exc).__name__
     first = next((line.strip() for line in text.splitlines() if line.strip()), text)
     return first[:300]
 
 
-def _last_line(log: Path) -> str:
-    """The last non-empty line the JVM (or spark-submit) wrote, e.g. its heap complaint."""
+def _jvm_said(log: Path) -> str:
+    """The reason the JVM (or spark-submit) gave, e.g. "Could not reserve enough space for
+    ... object heap" or "/usr/lib/jvm/x/bin/java: No such file or directory"."""
     try:
-        lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
+        text = log.read_text(errors="replace")
     except OSError:
         return ""
-    errors = [ln for ln in lines if "error" in ln.lower() or "invalid" in ln.lower()]
-    return (errors or lines or [""])[0][:300]
+    lines = [_SHELL.sub("", ln).strip() for ln in text.splitlines() if ln.strip()]
+    lines = [ln for ln in lines if ln != "Error occurred during initialization of VM"] or lines
+    return next((ln for ln in lines if _REASON.search(ln)), lines[0] if lines else "")[:200]
+
+
+_SHELL = re.compile(r"^\S*: line \d+: ")  # bash's "script: line 71: " before its message
+_REASON = re.compile(r"error|could not|invalid|no such file|not found", re.IGNORECASE)
