@@ -241,3 +241,31 @@ def test_bt12_the_pass_must_come_before_shipping(evaluate: Evaluate) -> None:
     assert v["early", "", "inspection"]["status"] == "violated"
     assert v["early", "", "inspection"]["reason"] == "shipped_before_pass"
     assert v["early", "", "inspection"]["duty"] == "merchant"
+
+
+def test_presale_promise_bounds_are_a_verdict_of_their_own(evaluate: Evaluate) -> None:
+    """SF-5a/5b ("发货时效支持2-15天设置"), DR-1c/1d: promised 2–15 d after payment."""
+    paid = "2024-04-01 10:00:00"
+    presale = {"ship_mode": "presale"}
+    v = evaluate(
+        AS_OF,
+        orders=[
+            order("min", paid, promised_ship_time="2024-04-03 10:00:00", **presale),
+            order("early", paid, promised_ship_time="2024-04-03 09:59:59", **presale),
+            order("max", paid, promised_ship_time="2024-04-16 10:00:00", **presale),
+            order("late", paid, promised_ship_time="2024-04-16 10:00:01", ship_mode="step"),
+            order("sf", "2023-01-20 10:00:00", merchant_type="cross_border",
+                  promised_ship_time="2023-02-04 10:00:01", **presale),
+            order("spot", paid),
+        ],
+    )  # fmt: skip
+    got = {o: (v[o, "", "presale_promise"]["status"], v[o, "", "presale_promise"]["reason"])
+           for o in ("min", "early", "max", "late", "sf")}  # fmt: skip
+    assert got == {"min": ("ok", "promise_ok"), "early": ("violated", "promise_too_early"),
+                   "max": ("ok", "promise_ok"), "late": ("violated", "promise_too_late"),
+                   "sf": ("violated", "promise_too_late")}  # fmt: skip
+    assert v["early", "", "presale_promise"]["clauses"] == "DR-1c"
+    assert v["late", "", "presale_promise"]["clauses"] == "DR-1d"
+    assert v["sf", "", "presale_promise"]["clauses"] == "SF-5b"
+    assert v["min", "", "presale_promise"]["duty"] == "merchant"
+    assert ("spot", "", "presale_promise") not in v

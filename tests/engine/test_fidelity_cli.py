@@ -81,3 +81,16 @@ def test_bt12_shipped_before_the_pass(tmp_path: Path) -> None:
     assert rows["at", "inspection"]["status"] == "ok"
     assert (rows["early", "inspection"]["status"], rows["early", "inspection"]["reason"]) == (
         "violated", "shipped_before_pass")  # fmt: skip
+
+
+def test_presale_promise_bounds(tmp_path: Path) -> None:
+    facts = write_dir(
+        tmp_path / "facts",
+        orders=[order("max", PAID, ship_mode="presale", promised_ship_time="2024-04-16 10:00:00"),
+                order("late", PAID, ship_mode="presale",
+                      promised_ship_time="2024-04-16 10:00:01")],
+    )  # fmt: skip
+    rows = _evaluate(facts, tmp_path / "v.csv")
+    assert rows["max", "presale_promise"]["status"] == "ok"
+    assert (rows["late", "presale_promise"]["status"], rows["late", "presale_promise"]["clauses"]
+            ) == ("violated", "DR-1d")  # fmt: skip

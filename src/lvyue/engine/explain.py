@@ -21,6 +21,7 @@ CHECK_PARAMETERS: dict[Check, tuple[str, ...]] = {
     Check.FIRST_HUB: ("first_hub.limit",),
     Check.INSPECTION: ("inspection.required",),
     Check.SETTLEMENT: ("settlement.delay",),
+    Check.PRESALE_PROMISE: ("ship.presale_min", "ship.presale_max"),
     **{check: (parameter,) for check, parameter, *_ in AFTERSALE_CHECKS},
 }
 

@@ -37,7 +37,8 @@ CHECK_RANK = {check: rank for rank, check in enumerate(sorted(Check, key=str))}
 # The parameters the checks below resolve (the rest of the table is not sliced or joined).
 PARAMETERS = (
     "ship.deadline", "ship.modes_allowed", "ship.delayed_tool_allowed", "pickup.limit",
-    "first_hub.limit", "inspection.required", "settlement.delay",
+    "first_hub.limit", "inspection.required", "settlement.delay", "ship.presale_min",
+    "ship.presale_max",
     "aftersale.merchant_confirm.limit", "aftersale.consumer_return.limit",
     "aftersale.merchant_receive.limit", "aftersale.refund.limit",
 )  # fmt: skip
@@ -89,6 +90,7 @@ def verdicts(inp: Inputs) -> ir.Table:
                Check.FIRST_HUB),
         _inspection(inp, orders),
         _settlement(inp, orders),
+        _presale_promise(inp, orders),
         *_after_sales(inp, orders),
     ]  # fmt: skip
     union = ibis.union(*[_out(p) for p in parts], distinct=False)
@@ -407,6 +409,33 @@ def _settlement(inp: Inputs, orders: ir.Table) -> ir.Table:
             clauses=t.r_clause_id,
         )
     )
+
+
+def _presale_promise(inp: Inputs, orders: ir.Table) -> ir.Table:
+    """online._presale_promise (SF-5a/5b, DR-1c/1d)."""
+    from lvyue.engine.online import PROMISE_MODES
+
+    rows = orders.filter(orders.ship_mode.isin(PROMISE_MODES) & orders.promised_ship_time.notnull())
+    lo = _resolve(inp, rows, "ship.presale_min", ORDER_CLOCKS, ORDER_CLOCKS)
+    lo = lo.select("order_rank", lo_clause=lo.r_clause_id, earliest=lo.deadline)
+    hi = _resolve(inp, rows, "ship.presale_max", ORDER_CLOCKS, ORDER_CLOCKS)
+    hi = hi.select("order_rank", hi_clause=hi.r_clause_id, latest=hi.deadline)
+    t = rows.join(lo, "order_rank").join(hi, "order_rank")
+    t = t.filter(t.earliest.notnull() & t.latest.notnull())
+    early = t.promised_ship_time < t.earliest
+    late = t.promised_ship_time > t.latest
+    return _order_rows(
+        t.mutate(
+            **_check(Check.PRESALE_PROMISE),
+            status=ibis.ifelse(early | late, "violated", "ok"),
+            reason=ibis.cases((early, v.PROMISE_EARLY), (late, v.PROMISE_LATE),
+                              else_=v.PROMISE_OK),
+            clauses=ibis.cases((early, t.lo_clause), (late, t.hi_clause),
+                               else_=_join_clauses(t.lo_clause, t.hi_clause)),
+            deadline=t.latest,
+            done_at=t.promised_ship_time,
+        )
+    )  # fmt: skip
 
 
 AFTERSALE_CLOCKS = {

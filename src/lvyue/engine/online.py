@@ -78,6 +78,7 @@ def evaluate_order(
         _first_hub(order, rulebook),
         _inspection(order, rulebook),
         _settlement(order, rulebook),
+        _presale_promise(order, rulebook),
     ]
     for request in facts.after_sales:
         out.extend(_after_sale(order, request, rulebook))
@@ -327,6 +328,34 @@ def _settlement(order: _Order, rb: Resolves) -> Verdict | None:
         Check.SETTLEMENT, VerdictStatus.SCHEDULED, v.SCHEDULED,
         deadline=deadline, clauses=answer.cited,
     )  # fmt: skip
+
+
+PROMISE_MODES = ("presale", "step")  # the modes that ship by a promised time (DR-1b, SF-5)
+
+
+def _presale_promise(order: _Order, rb: Resolves) -> Verdict | None:
+    """SF-5a/5b, DR-1c/1d: the promised ship time lies min–max (2–15 d) after payment."""
+    promised = order.anchors.get(Clock.PROMISED_SHIP_TIME)
+    if order.facts.ship_mode.value not in PROMISE_MODES or promised is None:
+        return None
+    low, high = rb.resolve("ship.presale_min", order.ctx), rb.resolve("ship.presale_max", order.ctx)
+    earliest = deadline_from(low, order.anchors) if low else None
+    latest = deadline_from(high, order.anchors) if high else None
+    if low is None or high is None or earliest is None or latest is None:
+        return None
+    if promised < earliest:
+        status, reason, clauses = VerdictStatus.VIOLATED, v.PROMISE_EARLY, low.cited
+    elif promised > latest:
+        status, reason, clauses = VerdictStatus.VIOLATED, v.PROMISE_LATE, high.cited
+    else:
+        status, reason, clauses = (
+            VerdictStatus.OK,
+            v.PROMISE_OK,
+            join_clauses(low.cited, high.cited),
+        )
+    return order.verdict(
+        Check.PRESALE_PROMISE, status, reason, deadline=latest, done_at=promised, clauses=clauses
+    )
 
 
 # (check, parameter, the fact that starts it, the fact that meets it, return requests only)

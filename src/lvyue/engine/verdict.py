@@ -36,6 +36,7 @@ OK, LATE, MISSED, WAITING, WAIVED = "ok", "late", "missed", "waiting", "waived"
 MODE_BANNED, TOOL_BANNED, MODE_OK = "mode_not_allowed", "delayed_tool_not_allowed", "mode_ok"
 NO_CODE, UNKNOWN_CODE, FAILED_CODE, REUSED_CODE = "no_code", "unknown_code", "failed", "reused"
 PASSED, SCHEDULED = "passed", "scheduled"
+PROMISE_EARLY, PROMISE_LATE, PROMISE_OK = "promise_too_early", "promise_too_late", "promise_ok"
 SHIPPED_BEFORE_PASS = "shipped_before_pass"  # BT-12: the pass must come before shipping
 REFUNDED, REFUND_OPEN = "refunded", "refund_open"  # a refund request before shipping (item 0)
 
@@ -52,6 +53,7 @@ CHECK_LABELS: dict[str, str] = {
     Check.AFTERSALE_REFUND: "refund or re-shipment (退款/补发)",
     Check.INSPECTION: "BTAS inspection code (质检码)",
     Check.SETTLEMENT: "settlement (结算)",
+    Check.PRESALE_PROMISE: "presale promised ship time (预售承诺发货时间)",
 }
 
 # Whose duty each check judges. Only Duty.merchants ones become violations, penalties or
@@ -68,6 +70,7 @@ CHECK_DUTY: dict[str, Duty] = {
     Check.AFTERSALE_REFUND: Duty.MERCHANT,
     Check.INSPECTION: Duty.MERCHANT,
     Check.SETTLEMENT: Duty.PLATFORM,
+    Check.PRESALE_PROMISE: Duty.MERCHANT,
 }
 
 REASONS: dict[str, str] = {
@@ -84,6 +87,9 @@ REASONS: dict[str, str] = {
     FAILED_CODE: "code did not pass inspection",
     REUSED_CODE: "code already bound to an earlier shipment",
     SHIPPED_BEFORE_PASS: "shipped before the item passed inspection",
+    PROMISE_EARLY: "promised ship time earlier than the minimum after payment",
+    PROMISE_LATE: "promised ship time later than the maximum after payment",
+    PROMISE_OK: "promised ship time within the bounds",
     PASSED: "passed code bound",
     SCHEDULED: "settles on the deadline",
     REFUNDED: "refunded on a request made before shipping was due: no shipment owed",

@@ -74,6 +74,7 @@ class Check(StrEnum):
     AFTERSALE_REFUND = "aftersale_refund"
     INSPECTION = "inspection"
     SETTLEMENT = "settlement"
+    PRESALE_PROMISE = "presale_promise"  # the promised ship time within its bounds
 
 
 class Duty(StrEnum):

@@ -14,6 +14,7 @@ CHECK_ZH: dict[str, str] = {
     "aftersale_refund": "退款/补发",
     "inspection": "质检码",
     "settlement": "结算",
+    "presale_promise": "预售承诺发货时间",
 }
 
 VIOLATION_ZH: dict[str, str] = {  # the name of a violated check, as merchants know it
@@ -28,6 +29,7 @@ VIOLATION_ZH: dict[str, str] = {  # the name of a violated check, as merchants k
     "aftersale_refund": "售后超时",
     "inspection": "质检违规",
     "settlement": "结算",
+    "presale_promise": "预售承诺超限",
 }
 
 STATUS_ZH: dict[str, str] = {
@@ -54,6 +56,12 @@ REASON_ZH: dict[str, str] = {
     "reused": "质检码重复使用",
     "passed": "质检通过",
     "scheduled": "到期结算",
+    "refunded": "发货到期前申请退款并已退款，无需发货",
+    "refund_open": "发货到期前申请的退款尚未处理",
+    "shipped_before_pass": "质检通过前已发货",
+    "promise_too_early": "承诺发货时间早于支付后下限",
+    "promise_too_late": "承诺发货时间晚于支付后上限",
+    "promise_ok": "承诺发货时间在允许范围内",
 }
 
 COLUMN_ZH: dict[str, str] = {  # export headers
