@@ -121,7 +121,7 @@ SELECT order_id, '' AS aftersale_id, 0 AS aftersale_rank, order_rank, merchant_i
 FROM o;
 
 CREATE VIEW subjects AS
-SELECT * EXCLUDE (waived, hub_time), 'ship_deadline' AS "check", 8 AS check_rank,
+SELECT * EXCLUDE (waived, hub_time), 'ship_deadline' AS "check", 9 AS check_rank,
        'ship.deadline' AS parameter, ship_time AS done, waived
 FROM order_subjects
 UNION ALL SELECT * EXCLUDE (waived, hub_time), 'pickup', 6, 'pickup.limit', pickup_time, waived
@@ -131,14 +131,22 @@ FROM order_subjects WHERE pickup_time IS NOT NULL
 UNION ALL SELECT * EXCLUDE (waived, hub_time), 'inspection', 5, 'inspection.required', ship_time,
        false
 FROM order_subjects WHERE ship_time IS NOT NULL
-UNION ALL SELECT * EXCLUDE (waived, hub_time), 'settlement', 7, 'settlement.delay', NULL, false
+UNION ALL SELECT * EXCLUDE (waived, hub_time), 'settlement', 8, 'settlement.delay', NULL, false
 FROM order_subjects WHERE receipt_time IS NOT NULL
--- the mode rules' windows read the ship time, the pay time until shipped (clocks.mode_ship_clock)
+UNION ALL SELECT * EXCLUDE (waived, hub_time), 'presale_promise', 7, 'ship.presale_min', promised,
+       false
+FROM order_subjects WHERE ship_mode IN ('presale', 'step') AND promised IS NOT NULL
+UNION ALL SELECT * EXCLUDE (waived, hub_time), 'presale_promise', 7, 'ship.presale_max', promised,
+       false
+FROM order_subjects WHERE ship_mode IN ('presale', 'step') AND promised IS NOT NULL
+-- clocks.mode_ship_clock (VF-5 on ship time): until shipped the mode rules read the pay time
 UNION ALL SELECT * EXCLUDE (waived, hub_time) REPLACE (coalesce(ship_time, pay_time) AS ship_time),
-       'ship_mode', 9, 'ship.modes_allowed', pay_time, false
+       'ship_mode', 10, 'ship.modes_allowed', pay_time,
+       false
 FROM order_subjects
 UNION ALL SELECT * EXCLUDE (waived, hub_time) REPLACE (coalesce(ship_time, pay_time) AS ship_time),
-       'ship_mode', 9, 'ship.delayed_tool_allowed', pay_time, false
+       'ship_mode', 10, 'ship.delayed_tool_allowed',
+       pay_time, false
 FROM order_subjects WHERE delayed_shipping
 UNION ALL
 SELECT a.order_id, a.aftersale_id, a.aftersale_rank, a.order_rank, a.merchant_id,
@@ -242,7 +250,8 @@ FROM (
                CASE WHEN "check" = 'ship_deadline' AND new_deadline IS NOT NULL
                     THEN sf8(clause_id) ELSE clause_id END AS clauses
         FROM resolved LEFT JOIN cancels USING (order_id)
-        WHERE "check" NOT IN ('inspection', 'ship_mode') AND deadline IS NOT NULL))))
+        WHERE "check" NOT IN ('inspection', 'ship_mode', 'presale_promise')
+          AND deadline IS NOT NULL))))
   UNION ALL                                       -- inspection (BT-8, BT-10, BT-12)
   SELECT order_id, '', merchant_id, 'inspection', order_rank, 0, 5,
          CASE WHEN reason = 'passed' THEN 'ok' ELSE 'violated' END, NULL::BIGINT, done,
@@ -253,6 +262,8 @@ FROM (
                  OR seen(i.inspected_at) IS NULL AND i.inspected_at IS NOT NULL
                  THEN 'unknown_code'
             WHEN i.result <> 'pass' THEN 'failed'
+            WHEN i.inspected_at IS NOT NULL AND r.done < ep(i.inspected_at)
+                 THEN 'shipped_before_pass'                 -- BT-12: the pass before shipping
             WHEN f.first_order <> r.order_id THEN 'reused'
             ELSE 'passed' END AS reason
         FROM resolved r
@@ -260,7 +271,7 @@ FROM (
         LEFT JOIN firsts f USING (inspection_code)
         WHERE r.check = 'inspection' AND r.value_bool)
   UNION ALL                                       -- ship_mode (VF-3/4/5)
-  SELECT order_id, '', merchant_id, 'ship_mode', order_rank, 0, 9,
+  SELECT order_id, '', merchant_id, 'ship_mode', order_rank, 0, 10,
          CASE WHEN mode_bad OR tool_bad THEN 'violated' ELSE 'ok' END, NULL::BIGINT, pay_time,
          CASE WHEN mode_bad THEN m_clause WHEN tool_bad THEN t_clause
               WHEN m_clause IS NULL THEN coalesce(t_clause, '')
@@ -278,4 +289,18 @@ FROM (
         FROM (SELECT * FROM resolved WHERE parameter = 'ship.modes_allowed') m
         FULL JOIN (SELECT * FROM resolved WHERE parameter = 'ship.delayed_tool_allowed') t
              USING (order_rank))
+  UNION ALL                                       -- presale_promise (SF-5a/5b, DR-1c/1d)
+  SELECT order_id, '', merchant_id, 'presale_promise', order_rank, 0, 7,
+         CASE WHEN early OR late THEN 'violated' ELSE 'ok' END, latest, promised,
+         CASE WHEN early THEN lo_clause WHEN late THEN hi_clause
+              WHEN lo_clause = hi_clause THEN lo_clause ELSE lo_clause || ';' || hi_clause END,
+         CASE WHEN early THEN 'promise_too_early' WHEN late THEN 'promise_too_late'
+              ELSE 'promise_ok' END
+  FROM (SELECT lo.order_id, order_rank, lo.merchant_id, lo.done AS promised,
+               lo.clause_id AS lo_clause, hi.clause_id AS hi_clause, hi.deadline AS latest,
+               lo.done < lo.deadline AS early, hi.done > hi.deadline AS late
+        FROM (SELECT * FROM resolved WHERE parameter = 'ship.presale_min'
+                AND deadline IS NOT NULL) lo
+        JOIN (SELECT * FROM resolved WHERE parameter = 'ship.presale_max'
+                AND deadline IS NOT NULL) hi USING (order_rank))
 ) ORDER BY order_rank, aftersale_rank, check_rank
