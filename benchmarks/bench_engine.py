@@ -171,7 +171,8 @@ def reference_statements(facts: str) -> list[str]:
     orders = f"read_parquet('{facts}/orders.parquet')"
     present = set(pq.read_schema(f"{facts}/orders.parquet").names)
     optional = {"pre_inspection": "BOOLEAN", "agreed_ship_time": "TIMESTAMPTZ",
-                "activity": "VARCHAR", "activity_ship_deadline": "TIMESTAMPTZ"}  # fmt: skip
+                "activity": "VARCHAR", "activity_ship_deadline": "TIMESTAMPTZ",
+                "cross_border_mode": "VARCHAR"}  # fmt: skip
     missing = [c for c in optional if c not in present]
     if missing:
         nulls = ", ".join(f"NULL::{optional[c]} AS {c}" for c in missing)

@@ -37,7 +37,8 @@ FROM params WHERE week_start_from IS NULL AND week_start_to IS NULL;
 CREATE TEMP TABLE scans AS
 SELECT carrier, waybill,
        min(ep(time)) FILTER (WHERE kind = 'pickup') AS first_pickup,
-       min(ep(time)) FILTER (WHERE kind IN ('hub_arrival', 'hub_departure')) AS first_hub
+       min(ep(time)) FILTER (WHERE kind IN ('hub_arrival', 'hub_departure')) AS first_hub,
+       min(ep(time)) FILTER (WHERE kind = 'warehouse_in') AS first_warehouse_in
 FROM read_parquet('{dir}/tracking.parquet')
 WHERE ep(time) <= getvariable('as_of')
 GROUP BY ALL;
@@ -75,6 +76,11 @@ FROM (SELECT o.order_id, o.merchant_id, o.merchant_type, k.category_key, o.ship_
              CASE WHEN seen(o.ship_time) IS NOT NULL AND s.first_pickup IS NOT NULL
                        AND (ow.first_ship IS NULL OR ep(o.ship_time) = ow.first_ship)
                   THEN greatest(seen(o.ship_time), s.first_pickup) END AS pickup_time,
+             CASE WHEN ow.first_ship IS NULL OR ep(o.ship_time) = ow.first_ship THEN
+                  CASE o.cross_border_mode                -- clocks.track_record (SF-5)
+                      WHEN 'overseas_consolidation' THEN s.first_warehouse_in
+                      WHEN 'bbc_bonded' THEN s.first_pickup
+                      ELSE least(s.first_pickup, s.first_warehouse_in) END END AS track_record,
              s.first_hub, coalesce(w.waived, false) AS waived, w.new_deadline
       FROM {orders} o
       JOIN category_keys k USING (category)
@@ -117,34 +123,38 @@ SELECT order_id, '' AS aftersale_id, 0 AS aftersale_rank, order_rank, merchant_i
        ship_time_agreed, festival_activity, agreed_ship, activity_dl, pay_time,
        promised, ship_time, pickup_time, receipt_time, NULL::BIGINT AS created,
        NULL::BIGINT AS agreed, NULL::BIGINT AS return_shipped, NULL::BIGINT AS return_signed,
-       new_deadline, inspection_code, waived, hub_time
+       new_deadline, inspection_code, waived, hub_time, track_record
 FROM o;
 
 CREATE VIEW subjects AS
-SELECT * EXCLUDE (waived, hub_time), 'ship_deadline' AS "check", 9 AS check_rank,
+SELECT * EXCLUDE (waived, hub_time, track_record), 'ship_deadline' AS "check", 9 AS check_rank,
        'ship.deadline' AS parameter, ship_time AS done, waived
 FROM order_subjects
-UNION ALL SELECT * EXCLUDE (waived, hub_time), 'pickup', 6, 'pickup.limit', pickup_time, waived
+UNION ALL SELECT * EXCLUDE (waived, hub_time, track_record), 'ship_met_by', 8, 'ship.met_by_track_record',
+       track_record, false
+FROM order_subjects
+UNION ALL SELECT * EXCLUDE (waived, hub_time, track_record), 'pickup', 6, 'pickup.limit',
+       pickup_time, waived
 FROM order_subjects WHERE ship_time IS NOT NULL
-UNION ALL SELECT * EXCLUDE (waived, hub_time), 'first_hub', 4, 'first_hub.limit', hub_time, waived
+UNION ALL SELECT * EXCLUDE (waived, hub_time, track_record), 'first_hub', 4, 'first_hub.limit', hub_time, waived
 FROM order_subjects WHERE pickup_time IS NOT NULL
-UNION ALL SELECT * EXCLUDE (waived, hub_time), 'inspection', 5, 'inspection.required', ship_time,
+UNION ALL SELECT * EXCLUDE (waived, hub_time, track_record), 'inspection', 5, 'inspection.required', ship_time,
        false
 FROM order_subjects WHERE ship_time IS NOT NULL
-UNION ALL SELECT * EXCLUDE (waived, hub_time), 'settlement', 8, 'settlement.delay', NULL, false
+UNION ALL SELECT * EXCLUDE (waived, hub_time, track_record), 'settlement', 8, 'settlement.delay', NULL, false
 FROM order_subjects WHERE receipt_time IS NOT NULL
-UNION ALL SELECT * EXCLUDE (waived, hub_time), 'presale_promise', 7, 'ship.presale_min', promised,
+UNION ALL SELECT * EXCLUDE (waived, hub_time, track_record), 'presale_promise', 7, 'ship.presale_min', promised,
        false
 FROM order_subjects WHERE ship_mode IN ('presale', 'step') AND promised IS NOT NULL
-UNION ALL SELECT * EXCLUDE (waived, hub_time), 'presale_promise', 7, 'ship.presale_max', promised,
+UNION ALL SELECT * EXCLUDE (waived, hub_time, track_record), 'presale_promise', 7, 'ship.presale_max', promised,
        false
 FROM order_subjects WHERE ship_mode IN ('presale', 'step') AND promised IS NOT NULL
 -- clocks.mode_ship_clock (VF-5 on ship time): until shipped the mode rules read the pay time
-UNION ALL SELECT * EXCLUDE (waived, hub_time) REPLACE (coalesce(ship_time, pay_time) AS ship_time),
+UNION ALL SELECT * EXCLUDE (waived, hub_time, track_record) REPLACE (coalesce(ship_time, pay_time) AS ship_time),
        'ship_mode', 10, 'ship.modes_allowed', pay_time,
        false
 FROM order_subjects
-UNION ALL SELECT * EXCLUDE (waived, hub_time) REPLACE (coalesce(ship_time, pay_time) AS ship_time),
+UNION ALL SELECT * EXCLUDE (waived, hub_time, track_record) REPLACE (coalesce(ship_time, pay_time) AS ship_time),
        'ship_mode', 10, 'ship.delayed_tool_allowed',
        pay_time, false
 FROM order_subjects WHERE delayed_shipping
@@ -246,7 +256,8 @@ FROM (
            ELSE timed_reason(done, deadline) END AS reason, refund_granted, refund_open
   FROM (SELECT * REPLACE (                        -- SF-8: a report's new deadline
                  CASE WHEN "check" = 'ship_deadline' AND new_deadline IS NOT NULL
-                      THEN new_deadline ELSE deadline END AS deadline),
+                      THEN new_deadline ELSE deadline END AS deadline,
+                 CASE WHEN met_clause IS NOT NULL THEN track ELSE done END AS done),
                CASE WHEN "check" = 'ship_deadline' AND new_deadline IS NOT NULL
                     THEN sf8(clause_id) ELSE clause_id END AS clauses
         FROM resolved LEFT JOIN cancels USING (order_id)

@@ -219,3 +219,46 @@ def test_lvyue_evaluate_reads_the_agreement_activity_and_decision_columns(
     assert rows["f", "", "ship_deadline"]["clauses"] == "SF-2a"
     assert ("r", "rej", "aftersale_consumer_return") not in rows
     assert ("r", "rej", "aftersale_merchant_confirm") in rows
+
+
+def test_sf5_cross_border_presale_met_by_the_right_track_record(evaluate: Evaluate) -> None:
+    """海外集货: the warehouse-in record; BBC保税: the carrier's pickup; never the upload."""
+    presale = {"merchant_type": "cross_border", "ship_mode": "presale",
+               "promised_ship_time": "2023-01-25 10:00:00"}  # fmt: skip
+    deposit = {**presale, "ship_mode": "deposit_presale"}
+    paid, upload = "2023-01-20 10:00:00", {"ship_time": "2023-01-22 10:00:00"}
+    v = evaluate(
+        AS_OF,
+        orders=[
+            order("ov_ok", paid, cross_border_mode="overseas_consolidation", **upload, **presale),
+            order("ov_late", paid, cross_border_mode="overseas_consolidation", **upload,
+                  **presale),
+            order("bbc_ok", paid, cross_border_mode="bbc_bonded", **upload, **deposit),
+            order("bbc_late", paid, cross_border_mode="bbc_bonded", **upload, **presale),
+            order("unknown", paid, **upload, **presale),
+            order("after", "2023-02-03 00:00:00", cross_border_mode="bbc_bonded",
+                  **{**presale, "promised_ship_time": "2023-02-08 00:00:00",
+                     "ship_time": "2023-02-08 00:00:00"}),
+        ],
+        tracking=[
+            scan("ov_ok", "2023-01-25 10:00:00", "warehouse_in"),  # exactly at the promise
+            scan("ov_late", "2023-01-23 10:00:00"),  # a pickup does not meet 海外集货
+            scan("ov_late", "2023-01-25 10:00:01", "warehouse_in"),
+            scan("bbc_ok", "2023-01-25 10:00:00"),
+            scan("bbc_late", "2023-01-24 10:00:00", "warehouse_in"),  # not a pickup
+            scan("bbc_late", "2023-01-25 10:00:01"),
+            scan("unknown", "2023-01-25 10:00:00", "warehouse_in"),
+        ],
+    )  # fmt: skip
+
+    def got(oid: str) -> tuple[str, str]:
+        row = v[oid, "", "ship_deadline"]
+        return row["clauses"], row["status"]
+
+    assert got("ov_ok") == ("SF-5;SF-5c", "ok")
+    assert v["ov_ok", "", "ship_deadline"]["done_at"] == at("2023-01-25 10:00:00")
+    assert got("ov_late") == ("SF-5;SF-5c", "violated")  # uploaded in time, warehoused late
+    assert got("bbc_ok") == ("SF-5;SF-5c", "ok")  # 定金预售 is a presale mode too
+    assert got("bbc_late") == ("SF-5;SF-5c", "violated")
+    assert got("unknown") == ("SF-5;SF-5c", "ok")  # mode unrecorded: the first of the two
+    assert got("after") == ("DR-1b", "ok")  # paid after the window: the upload meets it

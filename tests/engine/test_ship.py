@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.engine.conftest import FLOWERS, Evaluate, at, order
+from tests.engine.conftest import FLOWERS, Evaluate, at, order, scan
 
 AS_OF = "2024-06-01 00:00:00"
 
@@ -120,20 +120,22 @@ def test_vf3_vf4_vf5_modes_and_tool_for_flowers(evaluate: Evaluate) -> None:
 
 
 def test_sf5_cross_border_presale_ships_by_the_promise(evaluate: Evaluate) -> None:
+    """Met by the carrier's pickup record for BBC bonded (SF-5c), not by the upload."""
     v = evaluate(
         AS_OF,
         orders=[
             order("p_ok", "2023-01-20 10:00:00", merchant_type="cross_border",
                   ship_mode="presale", promised_ship_time="2023-01-30 10:00:00",
-                  ship_time="2023-01-30 10:00:00"),
+                  ship_time="2023-01-29 10:00:00", cross_border_mode="bbc_bonded"),
             order("p_late", "2023-01-20 10:00:00", merchant_type="cross_border",
                   ship_mode="presale", promised_ship_time="2023-01-30 10:00:00",
-                  ship_time="2023-01-30 10:00:01"),
+                  ship_time="2023-01-29 10:00:00", cross_border_mode="bbc_bonded"),
         ],
+        tracking=[scan("p_ok", "2023-01-30 10:00:00"), scan("p_late", "2023-01-30 10:00:01")],
     )  # fmt: skip
     assert v["p_ok", "", "ship_deadline"]["deadline"] == at("2023-01-30 10:00:00")
     assert v["p_ok", "", "ship_deadline"]["status"] == "ok"
-    assert v["p_ok", "", "ship_deadline"]["clauses"] == "SF-5"
+    assert v["p_ok", "", "ship_deadline"]["clauses"] == "SF-5;SF-5c"
     assert v["p_late", "", "ship_deadline"]["status"] == "violated"
 
 

@@ -25,7 +25,7 @@ DAILY = [
     ("ship.deadline", "DR-1a", "48 h after pay_time"),
     ("ship.presale_min", "DR-1c", "48 h after pay_time"),
     ("ship.presale_max", "DR-1d", "15 d after pay_time"),
-    ("ship.modes_allowed", "DR-1f", "factory_direct;presale;spot;step"),
+    ("ship.modes_allowed", "DR-1f", "deposit_presale;factory_direct;presale;spot;step"),
     ("pickup.limit", "DR-2a", "24 h after ship_time"),
     ("first_hub.limit", "DR-2b", "24 h after pickup_time"),
     ("aftersale.merchant_confirm.limit", "DR-3a", "48 h after aftersale_created"),

@@ -130,7 +130,8 @@ def test_vf5_withdraws_factory_direct_after_the_window() -> None:
     shipped = order(**FLOWERS, pay_time="2024-03-01", ship_time="2024-03-02")
     answer = load_rulebook().resolve("ship.modes_allowed", shipped)
     assert answer is not None and answer.clause_id == "VF-5"
-    assert sorted(m.value for m in answer.value) == ["presale", "spot", "step"]  # type: ignore[union-attr]
+    assert sorted(m.value for m in answer.value) == [  # type: ignore[union-attr]
+        "deposit_presale", "presale", "spot", "step"]  # fmt: skip
 
 
 def test_vf5_edge_is_seen_in_what_vf4_overrides() -> None:
@@ -160,7 +161,7 @@ SEASONAL_VALUES = [
     ("NY-2", "28 d after aftersale_agreed"),
     ("VF-3", "false"),
     ("VF-4", "spot"),
-    ("VF-5", "presale;spot;step"),
+    ("VF-5", "deposit_presale;presale;spot;step"),
     ("VF-6", "30 d after receipt_time"),
     ("BT-1", "true"),
 ]

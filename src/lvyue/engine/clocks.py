@@ -98,3 +98,19 @@ def mode_ship_clock(ship: datetime | None, paid: datetime) -> datetime:
     """VF-5 (read on ship_time): the mode rules see the ship time, or until the order ships
     its pay time, the earliest it can ship (a rule in force from then on binds its shipment)."""
     return ship if ship is not None else paid
+
+
+OVERSEAS_CONSOLIDATION, BBC_BONDED = "overseas_consolidation", "bbc_bonded"
+WAREHOUSE_IN = "warehouse_in"
+
+
+def track_record(
+    mode: str | None, first_pickup: datetime | None, first_warehouse_in: datetime | None
+) -> datetime | None:
+    """SF-5: the record that meets a cross-border presale promise — the consolidation
+    warehouse-in (海外集货), the carrier's pickup (BBC保税); mode unrecorded: either, first."""
+    if mode == OVERSEAS_CONSOLIDATION:
+        return first_warehouse_in
+    if mode == BBC_BONDED:
+        return first_pickup
+    return first(m for m in (first_pickup, first_warehouse_in) if m is not None)

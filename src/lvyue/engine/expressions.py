@@ -36,9 +36,9 @@ CHECK_RANK = {check: rank for rank, check in enumerate(sorted(Check, key=str))}
 
 # The parameters the checks below resolve (the rest of the table is not sliced or joined).
 PARAMETERS = (
-    "ship.deadline", "ship.modes_allowed", "ship.delayed_tool_allowed", "pickup.limit",
-    "first_hub.limit", "inspection.required", "settlement.delay", "ship.presale_min",
-    "ship.presale_max",
+    "ship.deadline", "ship.met_by_track_record", "ship.modes_allowed",
+    "ship.delayed_tool_allowed", "pickup.limit", "first_hub.limit", "inspection.required",
+    "settlement.delay", "ship.presale_min", "ship.presale_max",
     "aftersale.merchant_confirm.limit", "aftersale.consumer_return.limit",
     "aftersale.merchant_receive.limit", "aftersale.refund.limit",
 )  # fmt: skip
@@ -122,6 +122,7 @@ def _orders(inp: Inputs) -> ir.Table:
     scans = t.group_by(["carrier", "waybill"]).aggregate(
         first_pickup=t.time.min(where=t.kind == "pickup"),
         first_hub=t.time.min(where=t.kind.isin(ck.HUB_KINDS)),
+        first_warehouse_in=t.time.min(where=t.kind == ck.WAREHOUSE_IN),
     )
     o = o.left_join(scans, ["carrier", "waybill"]).drop("carrier_right", "waybill_right")
     pickup = ibis.ifelse(  # clocks.pickup_clock (SF-6); scans credit the waybill's owner
@@ -129,7 +130,7 @@ def _orders(inp: Inputs) -> ir.Table:
         ibis.greatest(o.ship_time, o.first_pickup),
         NULL_INT,
     )
-    o = o.mutate(pickup_time=pickup)
+    o = o.mutate(pickup_time=pickup, track_record=_track_record(o))
     hub = ibis.ifelse(  # clocks.hub_clock (SF-7)
         o.pickup_time.notnull() & o.first_hub.notnull(),
         ibis.greatest(o.pickup_time, o.first_hub),
@@ -139,8 +140,31 @@ def _orders(inp: Inputs) -> ir.Table:
     o = o.left_join(_cancellations(inp, o), "order_id").drop("order_id_right")
     # materialised and read by every check: without what no check reads (two long strings)
     return o.drop(
-        "carrier", "waybill", "confirmed_receipt_time", "first_pickup", "first_hub", "owns_waybill"
+        "carrier",
+        "waybill",
+        "confirmed_receipt_time",
+        "first_pickup",
+        "first_hub",
+        "owns_waybill",
+        "first_warehouse_in",
+        "cross_border_mode",
     )
+
+
+def _track_record(o: ir.Table) -> ir.IntegerValue:
+    """clocks.track_record (SF-5), from the owner's scans only."""
+    pickup, warehouse_in = o.first_pickup, o.first_warehouse_in
+    either = ibis.cases(
+        (pickup.isnull(), warehouse_in),
+        (warehouse_in.isnull(), pickup),
+        else_=ibis.least(pickup, warehouse_in),
+    )
+    record = ibis.cases(
+        (o.cross_border_mode == ck.OVERSEAS_CONSOLIDATION, warehouse_in),
+        (o.cross_border_mode == ck.BBC_BONDED, pickup),
+        else_=either,
+    )
+    return ibis.ifelse(o.owns_waybill, record, NULL_INT)
 
 
 def _waybill_owners(orders: ir.Table) -> ir.Table:
@@ -303,7 +327,16 @@ def _ship_deadline(inp: Inputs, orders: ir.Table) -> ir.Table:
         deadline=ibis.ifelse(new, t.report_deadline, t.deadline),
         clause=ibis.ifelse(new, _with_sf8(t.r_clause_id), t.r_clause_id),
     )
-    t = _waived(_timed(inp, t, Check.SHIP_DEADLINE, "ship_time", t.clause))
+    met = _resolve(inp, orders, "ship.met_by_track_record", ORDER_CLOCKS, ORDER_CLOCKS)
+    met = met.filter(met.r_value_bool == True)  # noqa: E712 - SQL comparison
+    met = met.select("order_rank", met_clause=met.r_clause_id)
+    t = t.left_join(met, "order_rank").drop("order_rank_right")
+    by_track = t.met_clause.notnull()  # SF-5: a record in the track meets it
+    t = t.mutate(
+        done=ibis.ifelse(by_track, t.track_record, t.ship_time),
+        clause=ibis.ifelse(by_track, _join_clauses(t.clause, t.met_clause), t.clause),
+    )
+    t = _waived(_timed(inp, t, Check.SHIP_DEADLINE, "done", t.clause))
     return _order_rows(_cancelled(t, t.deadline))
 
 

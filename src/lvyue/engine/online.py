@@ -182,9 +182,20 @@ def _ship_deadline(order: _Order, rb: Resolves) -> Verdict | None:
     if new_deadlines:  # SF-8: an approved report's new deadline replaces the rule's
         deadline = max(new_deadlines)
         clauses = join_clauses(clauses, v.REPORT_CLAUSE)
-    ship = order.anchors.get(Clock.SHIP_TIME)
-    verdict = _waived(order, _timed(order, Check.SHIP_DEADLINE, deadline, ship, clauses))
+    done = order.anchors.get(Clock.SHIP_TIME)
+    met_by = rb.resolve("ship.met_by_track_record", order.ctx)
+    if met_by is not None and met_by.value is True:  # SF-5: a record in the track meets it
+        done = _track_record(order)
+        clauses = join_clauses(clauses, met_by.cited)
+    verdict = _waived(order, _timed(order, Check.SHIP_DEADLINE, deadline, done, clauses))
     return _cancelled(order, verdict, deadline)
+
+
+def _track_record(order: _Order) -> datetime | None:
+    seen = [e for e in order.facts.tracking if e.time <= order.as_of]
+    pickup = ck.first(e.time for e in seen if e.kind == "pickup")
+    warehouse_in = ck.first(e.time for e in seen if e.kind == ck.WAREHOUSE_IN)
+    return ck.track_record(order.facts.cross_border_mode, pickup, warehouse_in)
 
 
 def _cancellations(order: _Order) -> tuple[datetime | None, datetime | None]:

@@ -78,6 +78,7 @@ class OrderFacts:
     agreed_ship_time: datetime | None = None  # SF-1 双方另有约定
     activity: str | None = None  # SF-2 platform festival activity
     activity_ship_deadline: datetime | None = None  # SF-2 the activity's latest ship time
+    cross_border_mode: str | None = None  # SF-5 overseas_consolidation | bbc_bonded
 
 
 def iter_order_facts(facts: Facts, order_ids: set[str] | None = None) -> Iterator[OrderFacts]:
@@ -135,7 +136,7 @@ _ORDER_COLUMNS = [
     "order_id", "merchant_id", "merchant_type", "category", "ship_mode", "pay_time",
     "promised_ship_time", "delayed_shipping", "ship_time", "carrier", "waybill",
     "confirmed_receipt_time", "inspection_code", "agreed_ship_time", "activity",
-    "activity_ship_deadline",
+    "activity_ship_deadline", "cross_border_mode",
 ]  # fmt: skip
 _AFTERSALE_COLUMNS = [
     "aftersale_id", "order_id", "type", "created_at", "merchant_handled_at",
@@ -190,6 +191,7 @@ def _order_facts(
         agreed_ship_time=o["agreed_ship_time"],
         activity=o["activity"],
         activity_ship_deadline=o["activity_ship_deadline"],
+        cross_border_mode=o["cross_border_mode"],
     )
 
 

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from lvyue.model.enums import (
     AfterSaleType,
+    CrossBorderMode,
     InspectionResult,
     MerchantDecision,
     MerchantType,
@@ -83,6 +84,7 @@ ORDERS = TableSpec(
         _opt("activity"),  # SF-2: the platform festival activity the order belongs to
         _time("activity_ship_deadline", required=False),  # SF-2: its 招商入口 latest ship time
         _time("agreed_ship_time", required=False),  # SF-1: 双方另有约定, the agreed ship time
+        _enum("cross_border_mode", CrossBorderMode, required=False),  # SF-5
     ),
     key=("order_id",),
 )
@@ -93,7 +95,9 @@ TRACKING = TableSpec(
         _id("carrier"),
         _id("waybill"),
         _time("time", not_null=True),
-        _enum("kind", TrackingKind),
+        # the canonical vocabulary, plus the consolidation warehouse-in record (集货入库, SF-5)
+        # that cross-border tracks carry; tracking/ does not recognise it in carrier text yet
+        Column("kind", Kind.ENUM, True, True, (*(k.value for k in TrackingKind), "warehouse_in")),
         _opt("location"),
         _opt("text"),
     ),

@@ -14,6 +14,7 @@ class MerchantType(StrEnum):
 class ShipMode(StrEnum):
     SPOT = "spot"  # 现货
     PRESALE = "presale"  # 全款预售
+    DEPOSIT_PRESALE = "deposit_presale"  # 定金预售 (SF-5)
     STEP = "step"  # 阶梯发货
     FACTORY_DIRECT = "factory_direct"  # 厂家自送
 
@@ -37,6 +38,13 @@ class AfterSaleType(StrEnum):
     REFUND_ONLY = "refund_only"  # 仅退款
     RETURN_REFUND = "return_refund"  # 退货退款
     EXCHANGE = "exchange"  # 换货
+
+
+class CrossBorderMode(StrEnum):
+    """How a cross-border (全球购) order travels (SF-5: which record meets a presale promise)."""
+
+    OVERSEAS_CONSOLIDATION = "overseas_consolidation"  # 海外集货: the warehouse-in record
+    BBC_BONDED = "bbc_bonded"  # BBC保税: the carrier's pickup record
 
 
 class MerchantDecision(StrEnum):
