@@ -145,10 +145,10 @@ UNION ALL SELECT * EXCLUDE (waived, hub_time, track_record), 'settlement', 8, 's
 FROM order_subjects WHERE receipt_time IS NOT NULL
 UNION ALL SELECT * EXCLUDE (waived, hub_time, track_record), 'presale_promise', 7, 'ship.presale_min', promised,
        false
-FROM order_subjects WHERE ship_mode IN ('presale', 'step') AND promised IS NOT NULL
+FROM order_subjects WHERE ship_mode IN ('presale', 'deposit_presale', 'step') AND promised IS NOT NULL
 UNION ALL SELECT * EXCLUDE (waived, hub_time, track_record), 'presale_promise', 7, 'ship.presale_max', promised,
        false
-FROM order_subjects WHERE ship_mode IN ('presale', 'step') AND promised IS NOT NULL
+FROM order_subjects WHERE ship_mode IN ('presale', 'deposit_presale', 'step') AND promised IS NOT NULL
 -- clocks.mode_ship_clock (VF-5 on ship time): until shipped the mode rules read the pay time
 UNION ALL SELECT * EXCLUDE (waived, hub_time, track_record) REPLACE (coalesce(ship_time, pay_time) AS ship_time),
        'ship_mode', 10, 'ship.modes_allowed', pay_time,
@@ -259,9 +259,13 @@ FROM (
                       THEN new_deadline ELSE deadline END AS deadline,
                  CASE WHEN met_clause IS NOT NULL THEN track ELSE done END AS done),
                CASE WHEN "check" = 'ship_deadline' AND new_deadline IS NOT NULL
-                    THEN sf8(clause_id) ELSE clause_id END AS clauses
-        FROM resolved LEFT JOIN cancels USING (order_id)
-        WHERE "check" NOT IN ('inspection', 'ship_mode', 'presale_promise')
+                    THEN sf8(clause_id) ELSE clause_id END
+                 || coalesce(';' || met_clause, '') AS clauses
+        FROM resolved r LEFT JOIN cancels USING (order_id)
+        LEFT JOIN (SELECT order_id, clause_id AS met_clause, done AS track  -- SF-5: the track
+                   FROM resolved WHERE "check" = 'ship_met_by' AND value_bool) m
+               ON m.order_id = r.order_id AND r."check" = 'ship_deadline'
+        WHERE "check" NOT IN ('inspection', 'ship_mode', 'presale_promise', 'ship_met_by')
           AND deadline IS NOT NULL))))
   UNION ALL                                       -- inspection (BT-8, BT-10, BT-12)
   SELECT order_id, '', merchant_id, 'inspection', order_rank, 0, 5,

@@ -341,7 +341,7 @@ def _settlement(order: _Order, rb: Resolves) -> Verdict | None:
     )  # fmt: skip
 
 
-PROMISE_MODES = ("presale", "step")  # the modes that ship by a promised time (DR-1b, SF-5)
+PROMISE_MODES = ("presale", "deposit_presale", "step")  # ship by a promised time (DR-1b, SF-5)
 
 
 def _presale_promise(order: _Order, rb: Resolves) -> Verdict | None:
