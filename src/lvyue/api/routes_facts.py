@@ -210,7 +210,7 @@ def post_after_sale(
         idempotency_key,
         body,
         body.aftersale_id,
-        lambda: apply_after_sale(session, body, write_scope(principal)),
+        lambda: apply_after_sale(session, body, write_scope(principal), principal.account_id),
     )
 
 

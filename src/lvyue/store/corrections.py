@@ -17,10 +17,22 @@ from sqlalchemy.orm import Session
 from lvyue.model import format_instant
 from lvyue.store.audit import audit
 from lvyue.store.refusals import RowRejected
-from lvyue.store.tables import Order
+from lvyue.store.tables import AfterSale, Order
 
 # Columns a re-sent order may fill while empty: events after the order was placed.
 FILLABLE = frozenset({"confirmed_receipt_time", "product_id"})
+# Columns a re-sent after-sales record may fill while empty: the steps after the request
+# (its type and created_at are the record from its first posting).
+AFTER_SALE_FILLABLE = frozenset(
+    {
+        "merchant_handled_at",
+        "merchant_decision",
+        "return_shipped_at",
+        "merchant_received_at",
+        "return_signed_at",
+        "refunded_at",
+    }
+)
 CORRECT_VIA = "POST /orders/{id}/corrections (the platform's, with a reason)"
 
 
@@ -68,3 +80,38 @@ def _rewrite(order: Order, name: str, old: Any) -> RowRejected:
         f"by re-sending the order, it is corrected through {CORRECT_VIA}",
         "conflict",
     )
+
+
+def resend_after_sale(
+    session: Session, record: AfterSale, values: dict[str, Any], actor: str
+) -> bool:
+    """Apply a re-sent after-sales row to ``record`` with the rules of ``resend_order``: only
+    steps not yet recorded are filled (audited ``aftersale.update``); a different value for a
+    recorded one is refused (conflict) — a merchant never moves the times it is judged on."""
+    filled: dict[str, Any] = {}
+    for name, value in values.items():
+        old = getattr(record, name)
+        if value is None or old == value:
+            continue
+        if name not in AFTER_SALE_FILLABLE or old is not None:
+            recorded = "not recorded" if old is None else f"recorded as {plain(old)!r}"
+            raise RowRejected(
+                f"{name}: after-sales {record.aftersale_id!r} has it {recorded}; a recorded "
+                "fact is not changed by re-sending the record",
+                "conflict",
+            )
+        filled[name] = value
+    if not filled:
+        return False
+    for name, value in filled.items():
+        setattr(record, name, value)
+    audit(
+        session,
+        actor=actor,
+        action="aftersale.update",
+        entity="after_sale",
+        entity_id=record.aftersale_id,
+        merchant_id=record.merchant_id,
+        detail={"order_id": record.order_id, "filled": {k: plain(v) for k, v in filled.items()}},
+    )
+    return True

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lvyue.store.bulk import insert_new  # the fast path for rows with new keys
-from lvyue.store.corrections import resend_order
+from lvyue.store.corrections import resend_after_sale, resend_order
 from lvyue.store.refusals import (
     ORDER_COLUMNS,
     Numbered,
@@ -150,7 +150,7 @@ def apply_tracking(session: Session, row: TrackingRow, scope: Scope) -> Outcome:
     return "updated" if changed else "unchanged"
 
 
-def apply_after_sale(session: Session, row: AfterSaleRow, scope: Scope) -> Outcome:
+def apply_after_sale(session: Session, row: AfterSaleRow, scope: Scope, actor: str) -> Outcome:
     order = session.get(Order, row.order_id)
     refusal = after_sale_refusal(row, scope, None if order is None else order.merchant_id)
     if refusal is not None or order is None:
@@ -171,7 +171,7 @@ def apply_after_sale(session: Session, row: AfterSaleRow, scope: Scope) -> Outco
         )
         session.flush()
         return "created"
-    return "updated" if _set(record, values) else "unchanged"
+    return "updated" if resend_after_sale(session, record, values, actor) else "unchanged"
 
 
 def apply_row(session: Session, table: str, row: BaseModel, scope: Scope, actor: str) -> Outcome:
@@ -180,7 +180,7 @@ def apply_row(session: Session, table: str, row: BaseModel, scope: Scope, actor:
     if isinstance(row, TrackingRow):
         return apply_tracking(session, row, scope)
     if isinstance(row, AfterSaleRow):
-        return apply_after_sale(session, row, scope)
+        return apply_after_sale(session, row, scope, actor)
     raise ValueError(f"no ingestion for table {table!r}")
 
 
