@@ -94,3 +94,48 @@ def test_a_re_posted_after_sale_fills_what_had_not_happened_yet_audited(
     assert _trail(service, aid).count("aftersale.update") == 1
     moved = {**handled, "merchant_handled_at": format_instant(clock.now - timedelta(hours=2))}
     assert c.post("/after-sales", json=moved, headers=main).status_code == 409
+
+
+def _order(service: ServiceWorld, clock: Clock, **fields: Any) -> dict[str, Any]:
+    return {
+        "order_id": f"HOLD-{next(_ids)}-{service.backend}",
+        "merchant_id": "m1",
+        "merchant_type": "domestic",
+        "category": "服饰内衣>女装>连衣裙",
+        "ship_mode": "spot",
+        "pay_time": format_instant(clock.now - timedelta(hours=1)),
+        **fields,
+    }
+
+
+def test_a_merchant_cannot_give_itself_the_delayed_shipping_extension(
+    service: ServiceWorld, clock: Clock
+) -> None:
+    """POST /orders with delayed_shipping=true used to answer 201 and give the order SF-4's
+    extended deadline though no window allowed the tool; now only POST /delayed-shipping
+    (its window check, its audit) sets it for a merchant. The platform's import keeps it."""
+    c, main = service.client, service.auth("m1.main")
+    delayed = _order(service, clock, delayed_shipping=True)
+    r = c.post("/orders", json=delayed, headers=main)
+    assert r.status_code == 422, r.text
+    assert "POST /delayed-shipping" in r.json()["detail"]
+    assert c.get(f"/orders/{delayed['order_id']}", headers=main).status_code == 404
+    batch = c.post("/ingest/orders", json={"rows": [delayed]}, headers=main).json()
+    assert (batch["created"], len(batch["quarantined"])) == (0, 1)
+    assert "POST /delayed-shipping" in batch["errors"][0]
+    header = ",".join(delayed) + "\n"
+    line = ",".join("true" if v is True else str(v) for v in delayed.values()) + "\n"
+    headers = {**main, "Content-Type": "text/csv"}
+    csv = c.post("/ingest/orders/csv", content=header + line, headers=headers).json()
+    assert (csv["created"], len(csv["quarantined"])) == (0, 1)
+    assert "POST /delayed-shipping" in csv["errors"][0]
+    plain = {**delayed, "delayed_shipping": False}
+    assert c.post("/orders", json=plain, headers=main).status_code == 201
+    # re-sending it flagged does not set the flag either
+    assert c.post("/orders", json=delayed, headers=main).status_code in (409, 422)
+    got = c.get(f"/orders/{delayed['order_id']}", headers=main).json()
+    assert got["delayed_shipping"] is False
+    platform = _order(service, clock, delayed_shipping=True)
+    r = c.post("/orders", json=platform, headers=service.auth("operator"))
+    assert r.status_code == 201, r.text
+    assert c.get(f"/orders/{platform['order_id']}", headers=main).json()["delayed_shipping"]

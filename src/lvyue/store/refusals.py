@@ -60,13 +60,20 @@ def merchant_refusal(merchant_id: str, scope: Scope, exists: bool) -> RowRejecte
 
 
 def delayed_refusal(delayed_shipping: bool, scope: Scope) -> RowRejected | None:
-    """A merchant marks an order delayed (延迟发货) with the tool's permission, orders:ship —
-    never by a flag in an upload from an account that may not use the tool."""
-    if delayed_shipping and scope.merchant_id is not None and not scope.may_ship:
+    """A merchant's order is delayed (延迟发货, SF-4) only through the tool, POST
+    /delayed-shipping, which checks the announcement window and audits the setting — never by
+    a flag in its own upload (it would grant itself the extended deadline). The platform's
+    imports (no merchant scope) keep the flag as recorded."""
+    if not delayed_shipping or scope.merchant_id is None:
+        return None
+    if not scope.may_ship:
         return RowRejected(
             "delayed_shipping: the delayed-shipping tool needs orders:ship", "forbidden"
         )
-    return None
+    return RowRejected(
+        "delayed_shipping: a merchant does not set this flag by uploading the order; use the "
+        "delayed-shipping tool, POST /delayed-shipping (it checks the announcement window)"
+    )
 
 
 def tracking_refusal(row: TrackingRow, scope: Scope, merchant_shipped: bool) -> RowRejected | None:
