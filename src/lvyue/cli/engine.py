@@ -34,6 +34,7 @@ from lvyue.engine import evaluate_file, order_facts
 from lvyue.engine.batch import Backend, at_risk_verdicts
 from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT
 from lvyue.engine.explain import Explanation, explain_order
+from lvyue.engine.incremental import evaluate_incremental
 from lvyue.engine.output import check_out, parse_horizon, write_table, write_verdicts
 from lvyue.engine.penalties import late_orders_of, penalties
 from lvyue.engine.preview import PenaltyTotals, preview
@@ -170,6 +171,10 @@ def evaluate(
     memory_limit: Annotated[
         str, typer.Option(help="DuckDB memory limit (it spills beyond); '' for DuckDB's default.")
     ] = DEFAULT_MEMORY_LIMIT,
+    state: Annotated[
+        Path | None,
+        typer.Option(help="State directory: re-judge only what changed since its last run."),
+    ] = None,
 ) -> None:
     """Hold every order to the rule in force: one verdict per order (or request) and check."""
     if out.suffix not in (".csv", ".parquet"):  # streamed; can exceed an Excel sheet
@@ -177,6 +182,11 @@ def evaluate(
     moment, backend = _as_of(as_of), _engine(engine)
     horizon = _horizon(at_risk_within, "--at-risk-within")
     rb = _rulebook(rules)
+    if state is not None:
+        if skip_bad:
+            _fail("--state: incremental runs need clean facts (no --skip-bad)")
+        _incremental(facts_dir, moment, rb, state, out, backend, horizon, memory_limit)
+        return
     try:
         with _percent(f"evaluating on {backend}") as progress:
             run = evaluate_file(facts_dir, moment, rb, out, backend=backend, horizon=horizon,
@@ -192,6 +202,23 @@ def evaluate(
         count = write_quarantine(run.quarantine, target)
         err.print(f"[yellow]{count} bad rows quarantined to {target}[/]")
     _print_counts(run.facts_counts)
+    title = f"{run.rows:,} verdicts as of {format_beijing(moment)} → {out}"
+    console.print(_summary(run.counts, title))
+
+
+def _incremental(
+    facts_dir: Path, moment: datetime, rb: Rulebook, state: Path, out: Path, backend: Backend,
+    horizon: timedelta, memory_limit: str,
+) -> None:  # fmt: skip
+    try:
+        with console.status(f"evaluating {facts_dir} against {state} …"):
+            run = evaluate_incremental(facts_dir, moment, rb, state, out, backend=backend,
+                                       horizon=horizon,
+                                       memory_limit=memory_limit or None)  # fmt: skip
+    except (FactsError, SparkError) as exc:
+        _fail(str(exc))
+    why = ", ".join(f"{k} {v:,}" for k, v in sorted(run.reasons.items()))
+    console.print(f"re-judged {run.evaluated:,} of {run.orders:,} orders ({why})")
     title = f"{run.rows:,} verdicts as of {format_beijing(moment)} → {out}"
     console.print(_summary(run.counts, title))
 
