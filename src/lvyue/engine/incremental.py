@@ -8,7 +8,7 @@ with the ordinary batch (:func:`lvyue.engine.batch.evaluate_file`) on a facts di
 down to them:
 
 - orders whose fingerprint is new or changed (new or corrected rows in any table);
-- orders that time alone can change: a verdict still pending, at risk or scheduled whose
+- orders that time alone can change: a verdict still pending or at risk whose
   deadline falls before this instant plus the horizon, or a fact dated between the last
   instant and this one (facts after the instant are not yet seen);
 - orders a rule change touches: their verdicts cite a changed clause, or they fall in a changed
@@ -43,7 +43,8 @@ from lvyue.facts import TABLES, Kind, scan_facts
 from lvyue.model.time import epoch_seconds
 
 _TIMES = {s.name: [c.name for c in s.columns if c.kind == Kind.TIME] for s in TABLES}
-_OPEN = ("pending", "at_risk", "scheduled")  # statuses the clock alone can change
+_OPEN = ("pending", "at_risk")  # statuses the clock alone can change ("scheduled" is not:
+# a settlement is scheduled once the receipt is seen, a dated fact)
 _VERDICTS, _PRINTS = "verdicts.parquet", "fingerprints.parquet"
 _PARAMS, _MARK = "params.parquet", "state.json"
 
