@@ -161,7 +161,9 @@ class Incremental(RuleBasedStateMachine):
         assert run.evaluated <= run.orders
         incremental, full = pq.read_table(inc_out), pq.read_table(full_out)
         assert incremental.num_rows == full.num_rows == run.rows
-        assert incremental.equals(full)
+        # the same values and types; DuckDB's not-null flags follow its plan, not the data
+        assert incremental.schema.types == full.schema.types
+        assert incremental.cast(full.schema).equals(full)
 
 
 Incremental.TestCase.settings = settings(

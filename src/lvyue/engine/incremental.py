@@ -96,20 +96,19 @@ def evaluate_incremental(
             assert mark is not None
             reasons = _select(con, state, relations, params, mark["as_of"], now, span)
             evaluated = _expand(con, relations)
-            subset = Path(tmp) / "facts"
-            _write_subset(con, relations, subset)
-            evaluate_file(subset, as_of, rulebook, Path(tmp) / _VERDICTS, backend=backend,
-                          horizon=horizon, memory_limit=memory_limit)  # fmt: skip
-            con.execute(
-                "CREATE TEMP VIEW lvyue_new AS "
+            kept = (
                 f"SELECT * FROM ({_read(state / _VERDICTS)}) "
                 "WHERE order_id IN (SELECT order_id FROM lvyue_prints) "
-                "AND order_id NOT IN (SELECT order_id FROM lvyue_selected) "
-                f"UNION ALL {_read(Path(tmp) / _VERDICTS)}"
+                "AND order_id NOT IN (SELECT order_id FROM lvyue_selected)"
             )
-        written = pq.read_schema(Path(tmp) / _VERDICTS)  # the batch file's types, kept
+            if evaluated:  # an empty facts directory is not worth a batch run
+                subset = Path(tmp) / "facts"
+                _write_subset(con, relations, subset)
+                evaluate_file(subset, as_of, rulebook, Path(tmp) / _VERDICTS, backend=backend,
+                              horizon=horizon, memory_limit=memory_limit)  # fmt: skip
+                kept += f" UNION ALL {_read(Path(tmp) / _VERDICTS)}"
+            con.execute(f"CREATE TEMP VIEW lvyue_new AS {kept}")
         verdicts = sort_verdicts(con.sql("SELECT * FROM lvyue_new").to_arrow_table())
-        verdicts = verdicts.cast(written)
         prints = con.sql("SELECT order_id, print FROM lvyue_prints").to_arrow_table()
     _save(state, verdicts, prints, params, now, span)
     if out is not None:
@@ -293,11 +292,21 @@ def _save(
     """The watermark goes first and comes back last: a run that dies midway leaves none, and
     the next run is a full one."""
     (state / _MARK).unlink(missing_ok=True)
-    for name, table in ((_VERDICTS, verdicts), (_PRINTS, prints),
-                        (_PARAMS, params)):  # fmt: skip
-        write_atomically(state / name, lambda tmp, t=table: pq.write_table(t, tmp))
+    for name, table in ((_VERDICTS, verdicts), (_PRINTS, prints), (_PARAMS, params)):
+        _write_parquet(table, state / name)
     mark = json.dumps({"as_of": now, "horizon": span})
-    write_atomically(state / _MARK, lambda tmp: tmp.write_text(mark))
+
+    def write_mark(tmp: Path) -> None:
+        tmp.write_text(mark)
+
+    write_atomically(state / _MARK, write_mark)
+
+
+def _write_parquet(table: pa.Table, to: Path) -> None:
+    def write(tmp: Path) -> None:
+        pq.write_table(table, tmp)
+
+    write_atomically(to, write)
 
 
 _CSV_TIME = (
@@ -309,7 +318,7 @@ def _write_out(verdicts: pa.Table, out: Path) -> None:
     """``out`` as ``evaluate_file`` writes it: the state's Parquet, or DuckDB's CSV with Beijing
     times (the same bytes as a full run's CSV)."""
     if out.suffix != ".csv":
-        write_atomically(out, lambda tmp: pq.write_table(verdicts, tmp))
+        _write_parquet(verdicts, out)
         return
     con = duckdb.connect()
     try:
@@ -319,8 +328,11 @@ def _write_out(verdicts: pa.Table, out: Path) -> None:
             for c in verdicts.column_names
         )
         sql = f"SELECT {columns} FROM verdicts"
-        write_atomically(out, lambda tmp: con.execute(
-            f"COPY ({sql}) TO '{str(tmp).replace(chr(39), chr(39) * 2)}' (FORMAT csv, HEADER true)"
-        ).fetchall())  # fmt: skip
+
+        def write(tmp: Path) -> None:
+            target = str(tmp).replace("'", "''")
+            con.execute(f"COPY ({sql}) TO '{target}' (FORMAT csv, HEADER true)")
+
+        write_atomically(out, write)
     finally:
         con.close()
