@@ -38,13 +38,18 @@ from lvyue.engine.batch import Backend, Compiles, evaluate_file
 from lvyue.engine.duck import BATCH_COLUMNS, DEFAULT_MEMORY_LIMIT, Session
 from lvyue.engine.online import DEFAULT_HORIZON
 from lvyue.engine.output import write_atomically
-from lvyue.engine.verdict import sort_verdicts
+from lvyue.engine.verdict import VERDICT_SCHEMA, sort_verdicts
 from lvyue.facts import TABLES, Kind, scan_facts
 from lvyue.model.time import epoch_seconds
 
 _TIMES = {s.name: [c.name for c in s.columns if c.kind == Kind.TIME] for s in TABLES}
 _OPEN = ("pending", "at_risk")  # statuses the clock alone can change ("scheduled" is not:
 # a settlement is scheduled once the receipt is seen, a dated fact)
+# the verdicts file as evaluate_file writes it: Parquet timestamps in microseconds
+_FILE_SCHEMA = pa.schema(
+    [f.with_type(pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(f.type) else f
+     for f in VERDICT_SCHEMA]
+)  # fmt: skip
 _VERDICTS, _PRINTS = "verdicts.parquet", "fingerprints.parquet"
 _PARAMS, _MARK = "params.parquet", "state.json"
 
@@ -109,6 +114,7 @@ def evaluate_incremental(
                 kept += f" UNION ALL {_read(Path(tmp) / _VERDICTS)}"
             con.execute(f"CREATE TEMP VIEW lvyue_new AS {kept}")
         verdicts = sort_verdicts(con.sql("SELECT * FROM lvyue_new").to_arrow_table())
+        verdicts = verdicts.cast(_FILE_SCHEMA)
         prints = con.sql("SELECT order_id, print FROM lvyue_prints").to_arrow_table()
     _save(state, verdicts, prints, params, now, span)
     if out is not None:
