@@ -103,3 +103,21 @@ def test_extra_columns_are_bounded(service: ServiceWorld, columns: int, status: 
     batch = service.client.post("/ingest/orders", json=rows, headers=service.auth("m1.main"))
     assert batch.status_code == 200
     assert len(batch.json()["quarantined"]) == (status == 422)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "status"),
+    [("category", "女装\x01", 422), ("category", "女装\x7f", 422), ("category", "女装\x00", 422),
+     ("category", "女装 >裙", 201), ("inspection_code", "QC\x1b1", 422),
+     ("inspection_code", "QC1", 201)],
+)  # fmt: skip
+def test_control_characters_in_text_are_refused_naming_the_field(
+    service: ServiceWorld, field: str, value: str, status: int
+) -> None:
+    r = _post(service, _order(**{field: value}))
+    assert r.status_code == status, r.text
+    if status == 422:
+        assert field in r.text
+    rows = {"rows": [_order(**{field: value})]}
+    batch = service.client.post("/ingest/orders", json=rows, headers=service.auth("m1.main"))
+    assert batch.status_code == 200 and len(batch.json()["quarantined"]) == (status == 422)

@@ -18,6 +18,7 @@ from lvyue.api.auth import (
 )
 from lvyue.api.deps import DbId, SessionDep, json_only
 from lvyue.model import MerchantType, format_instant
+from lvyue.model.cells import PLAIN
 from lvyue.store import Account, Position, audit
 from lvyue.store.accounts import (
     AccountError,
@@ -30,13 +31,12 @@ from lvyue.store.accounts import (
     set_position,
 )
 from lvyue.store.permissions import GRANTABLE, MERCHANT_ROLES, PERMISSIONS, ROLE_PERMISSIONS, Role
-from lvyue.store.rows import NO_NUL
 
 # Authentication first: no unauthenticated caller learns anything, not even a 415 or 422.
 router = APIRouter(tags=["accounts"], dependencies=[Depends(current_principal), Depends(json_only)])
 
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NO_NUL)]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=PLAIN)]
 
 
 class MeOut(BaseModel):
@@ -66,7 +66,7 @@ class MerchantIn(BaseModel):
     merchant_id: Ident
     name: Name
     merchant_type: MerchantType
-    industry: Annotated[str, Field(max_length=100, pattern=NO_NUL)] | None = None
+    industry: Annotated[str, Field(max_length=100, pattern=PLAIN)] | None = None
     main_account_id: Ident
     main_account_name: Name
 
@@ -75,7 +75,7 @@ class PlatformAccountIn(BaseModel):
     account_id: Ident
     name: Name
     role: Role = Field(description="operator, inspection_agency, carrier or consumer")
-    organisation: Annotated[str, Field(max_length=64, pattern=NO_NUL)] | None = Field(
+    organisation: Annotated[str, Field(max_length=64, pattern=PLAIN)] | None = Field(
         None, description="agency name, or the carrier's Kuaidi100 code"
     )
 

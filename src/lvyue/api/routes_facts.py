@@ -32,6 +32,7 @@ from lvyue.api.idempotency import IdemKey, fingerprint_of, run_once
 from lvyue.api.routes_jobs import JobAccepted, accepted
 from lvyue.api.routes_workflows.common import create_once, service_now
 from lvyue.model import MerchantType, ShipMode
+from lvyue.model.cells import PLAIN
 from lvyue.store import audit
 from lvyue.store.hooks import ShipRefused
 from lvyue.store.ingest import (
@@ -45,7 +46,6 @@ from lvyue.store.ingest import (
 )
 from lvyue.store.jobs import create_job
 from lvyue.store.rows import (
-    NO_NUL,
     AfterSaleRow,
     Ident,
     Instant,
@@ -358,7 +358,7 @@ def _read_csv(raw: bytes) -> list[dict[str, Any]]:
 class OrderCorrection(BaseModel):
     """A correction of recorded facts: only the fields given change."""
 
-    reason: Annotated[str, Field(min_length=5, max_length=300, pattern=NO_NUL)]
+    reason: Annotated[str, Field(min_length=5, max_length=300, pattern=PLAIN)]
     pay_time: Instant | None = None
     promised_ship_time: Instant | None = None
     confirmed_receipt_time: Instant | None = None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lvyue.diagnosis.errors import DiagnosisError
 from lvyue.diagnosis.state import atomic_write_bytes
+from lvyue.model.cells import spreadsheet_cell
 from lvyue.model.labels import cell_zh, column_zh
 
 
@@ -21,7 +22,7 @@ def write_table(
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({c: spreadsheet_cell(row.get(c)) for c in columns} for row in rows)
         atomic_write_bytes(path, buffer.getvalue().encode("utf-8-sig"))
     elif suffix == ".xlsx":
         atomic_write_bytes(path, _xlsx(rows, columns, sheet))
@@ -37,7 +38,7 @@ def _xlsx(rows: Sequence[Mapping[str, object]], columns: Sequence[str], title: s
     sheet.title = title
     sheet.append([column_zh(c) for c in columns])  # 中文 header beside the code
     for row in rows:
-        sheet.append([cell_zh(c, row.get(c)) for c in columns])
+        sheet.append([spreadsheet_cell(cell_zh(c, row.get(c))) for c in columns])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -13,6 +13,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from lvyue.engine.verdict import VERDICT_SCHEMA
+from lvyue.model.cells import spreadsheet_cell
 from lvyue.model.labels import cell_zh, column_zh
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
@@ -78,7 +79,7 @@ def _write_xlsx(table: pa.Table, tmp: Path) -> None:
     columns = table.column_names
     sheet.append([column_zh(c) for c in columns])
     for row in table.to_pylist():
-        sheet.append([cell_zh(c, row[c]) for c in columns])
+        sheet.append([spreadsheet_cell(cell_zh(c, row[c])) for c in columns])
     book.save(tmp)
 
 

@@ -18,6 +18,7 @@ from lvyue.model import (
     format_instant,
     parse_instant,
 )
+from lvyue.model.cells import PLAIN
 from lvyue.model.enums import MerchantDecision
 from lvyue.model.time import to_beijing
 
@@ -43,11 +44,13 @@ def _instant(value: Any) -> Any:
 Instant = Annotated[datetime, BeforeValidator(_instant)]
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it on every backend alike
-Text = Annotated[str, Field(min_length=1, max_length=300, pattern=NO_NUL)]
+# Text a merchant writes holds no control character at all (NUL, nor one XLSX cannot hold);
+# a carrier's scan text and place only no NUL (exports escape the rest: model.cells).
+Text = Annotated[str, Field(min_length=1, max_length=300, pattern=PLAIN)]
 
-Code = Annotated[str, Field(max_length=128, pattern=NO_NUL)]
+Code = Annotated[str, Field(max_length=128, pattern=PLAIN)]
 Place = Annotated[str, Field(max_length=200, pattern=NO_NUL)]
-Reference = Annotated[str, Field(max_length=500, pattern=NO_NUL)]
+Reference = Annotated[str, Field(max_length=500, pattern=PLAIN)]
 ScanText = Annotated[str, Field(max_length=2000, pattern=NO_NUL)]
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from lvyue.model import format_beijing
+from lvyue.model.cells import spreadsheet_cell
 
 PAGE_SIZE = 50
 EXPORT_CAP = 50_000  # rows in one export; the file says when it was cut
@@ -85,12 +86,13 @@ def page_of(rows: Sequence[Any], limit: int, cursor_of: Callable[[Any], Sequence
 
 
 def cell(value: Any) -> Any:
-    """A value as an export cell: Beijing time for instants, text for the rest."""
+    """A value as an export cell: Beijing time for instants, text for the rest, never a
+    formula nor a control character (merchant text reaches these files)."""
     if isinstance(value, datetime):
         return format_beijing(value)
     if isinstance(value, list | tuple):
-        return ";".join(map(str, value))
-    return value
+        return spreadsheet_cell(";".join(map(str, value)))
+    return spreadsheet_cell(value)
 
 
 def export(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str) -> Response:

@@ -8,8 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-# No control characters (PostgreSQL text cannot hold NUL; none belongs in a form field).
-PLAIN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+from lvyue.model.cells import PLAIN  # no control characters: none belongs in a form field
 
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Area = Annotated[str, Field(min_length=1, max_length=100, pattern=PLAIN)]  # 地区, e.g. 吉林省

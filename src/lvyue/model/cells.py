@@ -1,0 +1,33 @@
+"""Text as a spreadsheet cell, safely: every export writer (console CSV/XLSX, the CLI's
+and the diagnosis tables) passes its values through :func:`spreadsheet_cell`.
+
+Merchant text reaches these files (a category, an extra column). Excel and LibreOffice run a
+cell that starts with ``= + - @`` (or a tab/CR before one) as a formula, so such text is
+prefixed with a single quote (the OWASP CSV-injection rule) and stays text. Control
+characters (which XLSX cannot hold: openpyxl raises, the export would fail for everyone) are
+shown escaped, ``\\x01``, so stored legacy data never breaks an export."""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls except tab, LF and CR, and DEL: no form field or fact needs one.
+CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+PLAIN = rf"^[^{CONTROL}]*$"  # a pydantic pattern: text without control characters
+_CONTROL_RE = re.compile(f"[{CONTROL}]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text`` that a spreadsheet shows as written and never runs as a formula."""
+    text = _CONTROL_RE.sub(_escape, text)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A cell value: text made safe (above); numbers, booleans, None unchanged."""
+    return spreadsheet_text(value) if isinstance(value, str) else value
