@@ -10,6 +10,8 @@ from tests.engine.conftest import order, write_dir
 from typer.testing import CliRunner
 
 from lvyue.cli.main import app
+from lvyue.model import TrackingEvent, TrackingKind, parse_instant
+from lvyue.tracking import decode_push, encode_push
 
 runner = CliRunner()
 PAID = "2024-04-01 10:00:00"  # DR-1a deadline 2024-04-03 10:00:00
@@ -94,3 +96,47 @@ def test_presale_promise_bounds(tmp_path: Path) -> None:
     assert rows["max", "presale_promise"]["status"] == "ok"
     assert (rows["late", "presale_promise"]["status"], rows["late", "presale_promise"]["clauses"]
             ) == ("violated", "DR-1d")  # fmt: skip
+
+
+def test_sf5_consolidation_met_by_its_warehouse_in_scan(tmp_path: Path) -> None:
+    """SF-5 海外集货 (item 8): the warehouse-in scan, decoded from a Kuaidi100 push as the
+    service would, meets the promise at the promised second and not one second after, though
+    the tracking number was uploaded days before."""
+    presale = {
+        "merchant_type": "cross_border",
+        "ship_mode": "presale",
+        "cross_border_mode": "overseas_consolidation",
+        "carrier": "ems",
+        "promised_ship_time": "2023-01-25 10:00:00",
+        "ship_time": "2023-01-22 10:00:00",
+    }
+    orders = [order(oid, "2023-01-20 10:00:00", waybill=f"W-{oid}", **presale)
+              for oid in ("at", "after")]  # fmt: skip
+    tracking = [
+        _warehouse_in_scan("W-at", "2023-01-25 10:00:00"),
+        _warehouse_in_scan("W-after", "2023-01-25 10:00:01"),
+    ]
+    rows = _evaluate(write_dir(tmp_path / "facts", orders=orders, tracking=tracking),
+                     tmp_path / "v.csv")  # fmt: skip
+    assert (rows["at", "ship_deadline"]["status"], rows["at", "ship_deadline"]["clauses"]) == (
+        "ok",
+        "SF-5;SF-5c",
+    )
+    assert (
+        rows["after", "ship_deadline"]["status"],
+        rows["after", "ship_deadline"]["clauses"],
+    ) == ("violated", "SF-5;SF-5c")
+
+
+def _warehouse_in_scan(waybill: str, when: str) -> dict[str, str]:
+    event = TrackingEvent(
+        carrier="ems",
+        waybill=waybill,
+        time=parse_instant(when),
+        kind=TrackingKind.WAREHOUSE_IN,
+        location="",
+        text="海外仓已入库",
+    )
+    (decoded,) = decode_push(encode_push("ems", waybill, [event])).events
+    assert decoded.kind is TrackingKind.WAREHOUSE_IN
+    return {"carrier": "ems", "waybill": waybill, "time": when, "kind": decoded.kind.value}

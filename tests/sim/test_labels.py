@@ -46,6 +46,7 @@ def test_every_check_has_injected_cases(labelled: pd.DataFrame) -> None:
 
 def test_late_shipments_are_late_under_any_rule(labelled: pd.DataFrame) -> None:
     late = _rows(labelled, "ship_deadline", "violated")
+    late = late[late["cross_border_mode"].ne("overseas_consolidation")]  # SF-5: see below
     generous = late["pay_time"] + 48 * HOUR
     generous = generous.where(late["promised_ship_time"].isna(), late["promised_ship_time"])
     for first, last, ship_by in (
@@ -58,6 +59,24 @@ def test_late_shipments_are_late_under_any_rule(labelled: pd.DataFrame) -> None:
         extended = generous.clip(lower=pd.Timestamp(ship_by, tz=BEIJING))
         generous = generous.where(~paid, extended)
     assert (late["ship_time"] >= generous + 24 * HOUR).all()
+
+
+def test_consolidation_presale_labels_follow_the_warehouse_in(
+    market: dict[str, pa.Table], labelled: pd.DataFrame
+) -> None:
+    """SF-5 海外集货: uploaded by the promise either way; the warehouse-in a day after the
+    promise is a violation, one by the promise is not."""
+    rows = labelled[labelled["note"].str.contains("SF-5")].copy()
+    assert (rows["cross_border_mode"] == "overseas_consolidation").all()
+    assert (rows["ship_time"] <= rows["promised_ship_time"]).all()
+    warehouse_in = _first(market, ("warehouse_in",))
+    keys = list(zip(rows["carrier"], rows["waybill"], strict=True))
+    rows["warehouse_in"] = warehouse_in.loc[keys].array
+    late = rows[rows["expected_status"] == "violated"]
+    timely = rows[rows["expected_status"] == "ok"]
+    assert len(late) >= 3 and len(timely) >= 3
+    assert (late["warehouse_in"] >= late["promised_ship_time"] + 24 * HOUR).all()
+    assert (timely["warehouse_in"] <= timely["ship_time"]).all()
 
 
 def test_pickup_and_first_hub_labels(market: dict[str, pa.Table], labelled: pd.DataFrame) -> None:

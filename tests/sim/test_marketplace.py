@@ -10,8 +10,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from lvyue.model.enums import MerchantType, ShipMode
+from lvyue.model.enums import MerchantType, ShipMode, TrackingKind
 from lvyue.sim import data
+from lvyue.tracking import classify_scan
 
 BEIJING = "Asia/Shanghai"
 
@@ -51,7 +52,8 @@ def test_categories_ship_modes_and_promises(orders: pd.DataFrame) -> None:
     ):
         assert (orders["category"] == path).any(), path
     modes = orders["ship_mode"].value_counts(normalize=True)
-    assert set(modes.index) == {m.value for m in ShipMode}
+    # 定金预售 is a ship mode (SF-5) the simulator does not draw
+    assert set(modes.index) == {m.value for m in ShipMode} - {ShipMode.DEPOSIT_PRESALE.value}
     assert modes[ShipMode.SPOT.value] > 0.75
     presale = orders[orders["ship_mode"].isin(["presale", "step"])]
     days = (presale["promised_ship_time"] - presale["pay_time"]).dt.total_seconds() / 86400
@@ -86,10 +88,10 @@ def test_tracking_has_the_scan_timeline(orders: pd.DataFrame, tracking: pd.DataF
     assert len(tracking) / shipped.sum() >= 4
     assert set(tracking["kind"]) == {
         "pickup", "hub_arrival", "hub_departure", "out_for_delivery", "signed", "exception",
-        "returned",
+        "returned", "warehouse_in",
     }  # fmt: skip
     first = tracking.groupby(["carrier", "waybill"], sort=False).first()
-    assert (first["kind"] == "pickup").all()
+    assert first["kind"].isin(["pickup", "warehouse_in"]).all()  # warehouse-in: SF-5 below
     assert len(first) == shipped.sum()
     same_parcel = tracking["waybill"].eq(tracking["waybill"].shift())  # rows come per parcel
     assert (tracking["time"].diff()[same_parcel] >= pd.Timedelta(0)).all()
@@ -175,3 +177,20 @@ def test_reports_and_inspections(market: dict[str, pa.Table], orders: pd.DataFra
     second_hand = orders["category"].str.startswith("二手商品") & orders["ship_time"].notna()
     assert orders.loc[second_hand, "inspection_code"].notna().mean() > 0.9
     assert orders.loc[~second_hand, "inspection_code"].isna().all()
+
+
+def test_cross_border_presale_mode_and_warehouse_in(
+    orders: pd.DataFrame, tracking: pd.DataFrame
+) -> None:
+    """SF-5: cross-border presale orders say how they travel; a 海外集货 parcel's track starts
+    with the warehouse-in record, in words the tracking module recognises."""
+    presale = (orders["merchant_type"] == "cross_border") & (orders["ship_mode"] == "presale")
+    assert orders["cross_border_mode"].notna().equals(presale)
+    assert set(orders.loc[presale, "cross_border_mode"]) == {"overseas_consolidation", "bbc_bonded"}
+    consolidation = orders["cross_border_mode"].eq("overseas_consolidation")
+    shipped = orders[consolidation & orders["ship_time"].notna()]
+    scans = tracking[tracking["kind"] == "warehouse_in"]
+    assert sorted(scans["waybill"]) == sorted(shipped["waybill"]) and len(scans) > 100
+    first = tracking.groupby("waybill", sort=False).first()
+    assert (first.loc[shipped["waybill"], "kind"] == "warehouse_in").all()
+    assert {classify_scan(text) for text in scans["text"]} == {TrackingKind.WAREHOUSE_IN}

@@ -18,6 +18,7 @@ _TEXTS = {
         ["快件离开【杭州转运中心】", "【广州集散中心】已发出"]
     ),
     TrackingKind.IN_TRANSIT: st.sampled_from(["运输中", "快件已到达【杭州西湖营业部】", ""]),
+    TrackingKind.WAREHOUSE_IN: st.sampled_from(["【日本东京集货仓】包裹已入库", "海外仓已入库"]),
 }
 _ANY_TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 _START = datetime(2023, 1, 1, tzinfo=UTC)

@@ -95,9 +95,8 @@ TRACKING = TableSpec(
         _id("carrier"),
         _id("waybill"),
         _time("time", not_null=True),
-        # the canonical vocabulary, plus the consolidation warehouse-in record (集货入库, SF-5)
-        # that cross-border tracks carry; tracking/ does not recognise it in carrier text yet
-        Column("kind", Kind.ENUM, True, True, (*(k.value for k in TrackingKind), "warehouse_in")),
+        # the canonical vocabulary, the consolidation warehouse-in (集货入库, SF-5) included
+        Column("kind", Kind.ENUM, True, True, tuple(k.value for k in TrackingKind)),
         _opt("location"),
         _opt("text"),
     ),

@@ -28,6 +28,7 @@ class TrackingKind(StrEnum):
     HUB_DEPARTURE = "hub_departure"  # 离开分拨/转运中心
     IN_TRANSIT = "in_transit"  # 在途
     CUSTOMS = "customs"  # 清关
+    WAREHOUSE_IN = "warehouse_in"  # 集货入库: into the overseas consolidation warehouse (SF-5)
     OUT_FOR_DELIVERY = "out_for_delivery"  # 派件
     SIGNED = "signed"  # 签收
     EXCEPTION = "exception"  # 疑难 / 拒签 / 问题件

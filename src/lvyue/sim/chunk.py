@@ -11,7 +11,16 @@ from lvyue.sim import btas, data
 from lvyue.sim.aftersales import after_sales_table
 from lvyue.sim.labels import Labels
 from lvyue.sim.logistics import addresses, draw_parcels, tracking_table
-from lvyue.sim.orders import CONTROL, LATE_PICKUP, NONE, SLOW_HUB, Columns, draw_orders
+from lvyue.sim.orders import (
+    CONTROL,
+    CROSS_BORDER_MODES,
+    LATE_PICKUP,
+    NO_MODE,
+    NONE,
+    SLOW_HUB,
+    Columns,
+    draw_orders,
+)
 from lvyue.sim.outcomes import draw_outcomes, excess_sums
 from lvyue.sim.reports import reports_table
 from lvyue.sim.world import (
@@ -93,6 +102,18 @@ def _order_labels(o: Columns, labels: Labels) -> None:
         VerdictStatus.OK,
         "dirty: delayed-shipping flag outside any window that opens the tool (no effect)",
     )
+    labels.add(
+        np.flatnonzero(o["late_warehouse"]),
+        Check.SHIP_DEADLINE,
+        VerdictStatus.VIOLATED,
+        "injected: 海外集货 presale uploaded in time, warehouse-in a day after the promise (SF-5)",
+    )
+    labels.add(
+        np.flatnonzero(o["timely_warehouse"]),
+        Check.SHIP_DEADLINE,
+        VerdictStatus.OK,
+        "海外集货 presale warehoused (集货入库) and uploaded by the promise (SF-5)",
+    )
     vf = o["flower"] & o["in_vf"] & domestic & (o["mode"] != SPOT)
     labels.add(
         np.flatnonzero(vf),
@@ -100,6 +121,11 @@ def _order_labels(o: Columns, labels: Labels) -> None:
         VerdictStatus.VIOLATED,
         "flower product not spot in the Valentine's window (VF-4, VF-5)",
     )
+
+
+def _cross_border_modes(mode: np.ndarray) -> pa.Array:
+    names = pa.array(CROSS_BORDER_MODES, pa.string()).take(pa.array(np.maximum(mode, 0)))
+    return pc.if_else(pa.array(mode != NO_MODE), names, pa.scalar(None, pa.string()))
 
 
 def _orders(world: World, o: Columns, order_ids: pa.StringArray, codes: pa.StringArray) -> pa.Table:
@@ -125,6 +151,7 @@ def _orders(world: World, o: Columns, order_ids: pa.StringArray, codes: pa.Strin
             "pay_time": o["pay"],
             "promised_ship_time": o["promised"],
             "delayed_shipping": o["delayed"],
+            "cross_border_mode": _cross_border_modes(o["xb_mode"]),
             "ship_time": o["ship"],
             "carrier": pc.if_else(shipped, carriers.take(pa.array(o["carrier"])), unshipped),
             "waybill": pc.if_else(shipped, o["waybill"], unshipped),

@@ -16,7 +16,10 @@ from lvyue.sim.orders import CONTROL, LATE_PICKUP, NONE, SLOW_HUB, Columns
 from lvyue.sim.seasons import DAY, HOUR
 from lvyue.sim.world import INSTANT_RETAIL, POOR_LANE_EXCEPTION, World
 
-KINDS = data.KINDS_WITH_TEXT  # pickup, hub_arrival, hub_departure, out_for_delivery, ...
+# pickup, hub_arrival, hub_departure, out_for_delivery, ..., and the SF-5 warehouse-in
+KINDS = (*data.KINDS_WITH_TEXT, "warehouse_in")
+# The consolidation warehouse's own record (no carrier writes it): one text for all carriers.
+WAREHOUSE_IN_TEXT = "包裹已到达海外集货仓，已集货入库"
 ROADS = (
     "人民路",
     "建设路",
@@ -30,6 +33,7 @@ ROADS = (
     "幸福路",
 )
 PICKUP, HUB_ARRIVAL, HUB_DEPARTURE, OUT_FOR_DELIVERY, SIGNED, EXCEPTION, RETURNED = range(7)
+WAREHOUSE_IN = 7
 
 
 def draw_parcels(world: World, rng: np.random.Generator, o: Columns) -> None:
@@ -65,7 +69,8 @@ def draw_parcels(world: World, rng: np.random.Generator, o: Columns) -> None:
     pickup_h = np.where(inj == CONTROL, rng.uniform(0.5, 18, n), pickup_h)
     hub_h = np.where(inj == CONTROL, rng.uniform(0.5, 18, n), hub_h)
 
-    pickup = ship + _seconds(pickup_h)
+    # a parcel warehoused late (SF-5 injection) is picked up after its warehouse-in
+    pickup = np.where(o["late_warehouse"], o["warehouse_in"], ship) + _seconds(pickup_h)
     first_hub = pickup + _seconds(hub_h)
     scans_arrival = np.array([p.hub_arrival for p in profiles])[carrier]
     departure = np.where(scans_arrival, first_hub + _seconds(rng.uniform(1, 5, n)), first_hub)
@@ -162,7 +167,9 @@ def _templates() -> _Templates:
     flat: list[data.Template] = []
     for c, profile in enumerate(profiles):
         for k, kind in enumerate(KINDS):
-            variants = profile.templates[kind]
+            variants = profile.templates.get(kind) or (
+                (data.split_template(WAREHOUSE_IN_TEXT),) if kind == "warehouse_in" else ()
+            )
             if not variants:
                 raise ValueError(f"carrier {profile.code} has no {kind} scan template")
             start[c, k], count[c, k] = len(flat), len(variants)
@@ -172,6 +179,7 @@ def _templates() -> _Templates:
 
 # Scan slots of a parcel, in the order they happen (so no sort is needed).
 SLOTS = (
+    ("warehouse_in", WAREHOUSE_IN),
     ("pickup", PICKUP),
     ("hub_arrival", HUB_ARRIVAL),
     ("hub_departure", HUB_DEPARTURE),
@@ -188,7 +196,15 @@ def tracking_table(world: World, rng: np.random.Generator, o: Columns) -> pa.Tab
     net = world.network
     origin_hub = net.hub[o["carrier"], o["origin"]]
     dest_hub = net.hub[o["carrier"], o["dest"]]
-    facilities = (o["outlet"], origin_hub, origin_hub, dest_hub) + (o["dest_outlet"],) * 4
+    # the warehouse-in scan is placed at the origin hub: no outlet, the bonded city
+    facilities = (
+        origin_hub,
+        o["outlet"],
+        origin_hub,
+        origin_hub,
+        dest_hub,
+        *(o["dest_outlet"],) * 4,
+    )
     times = np.stack([o[name] for name, _ in SLOTS], axis=1)
     hit = times != NONE
     row, slot = np.nonzero(hit)  # row-major: by order, then slot, i.e. by time

@@ -10,10 +10,17 @@ import numpy.typing as npt
 
 from lvyue.sim import data, seasons
 from lvyue.sim.seasons import DAY, HOUR, bj, within
-from lvyue.sim.world import DOMESTIC, FACTORY_DIRECT, PRESALE, SPOT, STEP, World
+from lvyue.sim.world import CROSS_BORDER, DOMESTIC, FACTORY_DIRECT, PRESALE, SPOT, STEP, World
 
 Columns = dict[str, npt.NDArray[Any]]
 NONE = np.iinfo(np.int64).min
+
+# SF-5 cross-border presale: how the parcel travels (orders.cross_border_mode), by order index
+# (no random draw, so the other streams stay as they were): even = 海外集货, odd = BBC保税.
+NO_MODE, CONSOLIDATION, BONDED = -1, 0, 1
+CROSS_BORDER_MODES = ("overseas_consolidation", "bbc_bonded")
+LATE_WAREHOUSE_EVERY = 2  # of clean consolidation orders in the SF window uploaded in time
+WAREHOUSE_BEFORE_UPLOAD = 6 * HOUR  # the warehouse records the inbound, then the upload
 
 # Injected cases (one per order at most), with their share of orders.
 CLEAN, LATE_SHIP, LATE_PICKUP, SLOW_HUB, CONTROL = 0, 1, 2, 3, 4
@@ -55,7 +62,26 @@ def draw_orders(world: World, rng: np.random.Generator, first: int, n: int) -> C
     o["injection"] = _injections(rng, o)
     o["cancelled"] = (rng.random(n) < CANCEL_SHARE) & (o["injection"] == CLEAN)
     o["ship"] = _ship_times(world, rng, o)
+    _warehouse_in(o)
     return o
+
+
+def _warehouse_in(o: Columns) -> None:
+    """cross_border_mode of cross-border presale orders, and the consolidation warehouse-in
+    (集货入库) instant: just before the upload, except that every LATE_WAREHOUSE_EVERY-th clean
+    consolidation order of the SF window uploads in time but is warehoused a day after its
+    promise (SF-5: the warehouse-in record, not the upload, meets the promise); the other
+    clean ones of the window are warehoused and uploaded in time."""
+    presale = (o["mtype"] == CROSS_BORDER) & (o["mode"] == PRESALE)
+    o["xb_mode"] = np.where(presale, o["index"] % 2, NO_MODE)
+    consolidation = (o["xb_mode"] == CONSOLIDATION) & (o["ship"] != NONE)
+    timely = (o["ship"] <= o["promised"]) & (o["injection"] == CLEAN)
+    in_window = consolidation & timely & within(o["pay"], seasons.SF_PAY)
+    late = in_window & ((o["index"] // 2) % LATE_WAREHOUSE_EVERY == 0)
+    o["late_warehouse"], o["timely_warehouse"] = late, in_window & ~late
+    early = np.maximum(o["ship"] - WAREHOUSE_BEFORE_UPLOAD, o["pay"] + 60)
+    at = np.where(late, o["promised"] + DAY, early)
+    o["warehouse_in"] = np.where(consolidation, at, NONE)
 
 
 def _deadlines(world: World, o: Columns) -> None:

@@ -42,6 +42,7 @@ class _Rules:
     # (pattern with a named group "fac", kind when the facility is a hub)
     hub_patterns: tuple[tuple[re.Pattern[str], TrackingKind], ...]
     text_kinds: tuple[tuple[re.Pattern[str], TrackingKind], ...]
+    warehouse_in: re.Pattern[str]  # the text_kinds pattern of WAREHOUSE_IN
 
 
 def _load() -> _Rules:
@@ -81,6 +82,7 @@ def _load() -> _Rules:
         at_hub_phrase=re.compile(_alternation(doc["at_hub_phrases"])),
         hub_patterns=tuple((re.compile(p), kind) for p, kind in patterns),
         text_kinds=text_kinds,
+        warehouse_in=dict((k, p) for p, k in text_kinds)[TrackingKind.WAREHOUSE_IN],
     )
 
 
@@ -181,8 +183,15 @@ def classify_scan(text: str, status: str | None = None) -> TrackingKind:
     if found is None:
         return text_kind(text)
     if found is TrackingKind.IN_TRANSIT:
-        return _hub_kind(text) or found
+        return warehouse_in(text) or _hub_kind(text) or found
     return found
+
+
+def warehouse_in(text: str) -> TrackingKind | None:
+    """WAREHOUSE_IN when the text records the overseas consolidation warehouse-in (集货入库,
+    海外仓入库 …): Kuaidi100 carries it as a transit scan, so the text alone says it."""
+    found = _RULES.warehouse_in.search(text)
+    return TrackingKind.WAREHOUSE_IN if found else None
 
 
 def _load_scan_types() -> dict[str, tuple[TrackingKind, TrackingKind | None]]:
