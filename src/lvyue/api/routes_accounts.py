@@ -25,6 +25,7 @@ from lvyue.store.accounts import (
     assign_positions,
     create_account,
     create_merchant,
+    end_console_sessions,
     issue_token_row,
     position_permissions,
     revoke_tokens,
@@ -332,6 +333,7 @@ def deactivate_account(
         raise HTTPException(422, detail="account_id: only sub-accounts can be deactivated here")
     account.active = False
     revoked = revoke_tokens(session, account_id)
+    end_console_sessions(session, account_id)  # and its console log-ins
     audit(
         session,
         actor=principal.account_id,

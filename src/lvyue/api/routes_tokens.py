@@ -8,7 +8,7 @@ tokens, an operator every account's (operators, agencies, carriers, consumers, m
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException
@@ -22,6 +22,7 @@ from lvyue.store import Account, audit
 from lvyue.store.accounts import (
     MAX_TOKEN_TTL,
     TOKEN_TTL,
+    end_console_sessions,
     issue_token_row,
     revoke_token,
     revoke_tokens,
@@ -61,6 +62,7 @@ class NewTokenOut(BaseModel):
 class RevokedOut(BaseModel):
     account_id: str
     revoked: int
+    console_sessions_ended: int = Field(description="its console log-ins, ended too")
 
 
 NewToken = Annotated[NewTokenIn | None, Body()]
@@ -79,10 +81,15 @@ def _out(token: ApiToken, principal: Principal) -> TokenOut:
 
 
 def _issue(
-    session: Session, principal: Principal, account: Account, body: NewTokenIn | None, action: str
+    session: Session,
+    principal: Principal,
+    account: Account,
+    body: NewTokenIn | None,
+    action: str,
+    not_after: datetime | None = None,
 ) -> NewTokenOut:
     ttl = timedelta(days=(body or NewTokenIn()).expires_in_days)
-    issued = issue_token_row(session, account.account_id, ttl)
+    issued = issue_token_row(session, account.account_id, ttl, not_after)
     expires = issued.row.expires_at
     assert expires is not None
     audit(
@@ -131,13 +138,32 @@ def my_tokens(session: SessionDep, principal: Caller) -> list[TokenOut]:
 
 @router.post("/tokens/rotate", status_code=201, openapi_extra=REVOKES_CALLER)
 def rotate(session: SessionDep, principal: Caller, body: NewToken = None) -> NewTokenOut:
-    """A new token for the caller; the one this request came with is revoked at once."""
+    """A new token for the caller; the one this request came with is revoked at once. The new
+    one expires no later than it (a token issued for a day cannot rotate itself into a year):
+    asking for more days than it has left is 422; otherwise the expiry is cut to the old
+    token's."""
     account = _caller_account(session, principal)
+    not_after = None
     if principal.token_id is not None:
         current = session.get(ApiToken, principal.token_id)
         if current is not None:
+            not_after = current.expires_at
+            _within(body, not_after)
             revoke_token(current)
-    return _issue(session, principal, account, body, "token.rotate")
+    return _issue(session, principal, account, body, "token.rotate", not_after)
+
+
+def _within(body: NewTokenIn | None, not_after: datetime | None) -> None:
+    if body is None or not_after is None or "expires_in_days" not in body.model_fields_set:
+        return
+    left = not_after - utcnow()
+    whole_days = left.days + (1 if left % timedelta(days=1) else 0)
+    if body.expires_in_days > whole_days:  # within the last (started) day: cut to the expiry
+        raise HTTPException(
+            422,
+            detail="expires_in_days: a rotated token expires no later than the token it "
+            f"replaces ({format_instant(not_after)})",
+        )
 
 
 @router.post("/tokens/{token_id}/revoke", openapi_extra=REVOKES_CALLER)
@@ -179,9 +205,11 @@ def new_token(
 
 @router.post("/accounts/{account_id}/tokens/revoke", openapi_extra=REVOKES_CALLER)
 def revoke_account_tokens(account_id: str, session: SessionDep, principal: Caller) -> RevokedOut:
-    """Revoke every token of an account the caller manages (e.g. a leaked integration key)."""
+    """Revoke every token of an account the caller manages (e.g. a leaked integration key)
+    and end its console log-ins."""
     account = _managed(session, principal, account_id)
     revoked = revoke_tokens(session, account.account_id)
+    ended = end_console_sessions(session, account.account_id)
     audit(
         session,
         actor=principal.account_id,
@@ -189,7 +217,7 @@ def revoke_account_tokens(account_id: str, session: SessionDep, principal: Calle
         entity="account",
         entity_id=account.account_id,
         merchant_id=account.merchant_id,
-        detail={"revoked": revoked},
+        detail={"revoked": revoked, "console_sessions_ended": ended},
     )
     session.commit()
-    return RevokedOut(account_id=account.account_id, revoked=revoked)
+    return RevokedOut(account_id=account.account_id, revoked=revoked, console_sessions_ended=ended)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lvyue.store.permissions import GRANTABLE, MERCHANT_ROLES, ROLE_PERMISSIONS, Role
@@ -17,6 +17,7 @@ from lvyue.store.tables import (
     Account,
     AccountPosition,
     ApiToken,
+    ConsoleSession,
     Merchant,
     Position,
     PositionPermission,
@@ -46,13 +47,22 @@ class Issued:
     row: ApiToken
 
 
-def issue_token_row(session: Session, account_id: str, ttl: timedelta = TOKEN_TTL) -> Issued:
-    """A new bearer token for the account, valid for ``ttl`` (at most a year); only its hash
-    is stored, so show it now or never."""
+def issue_token_row(
+    session: Session,
+    account_id: str,
+    ttl: timedelta = TOKEN_TTL,
+    not_after: datetime | None = None,
+) -> Issued:
+    """A new bearer token for the account, valid for ``ttl`` (at most a year) and never past
+    ``not_after`` (a rotation: the token it replaces); only its hash is stored, so show it
+    now or never."""
     if not timedelta(0) < ttl <= MAX_TOKEN_TTL:
         raise AccountError(f"a token lives between 1 second and {MAX_TOKEN_TTL.days} days")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(account_id=account_id, token_hash=hash_token(token), expires_at=utcnow() + ttl)
+    expires = utcnow() + ttl
+    if not_after is not None:
+        expires = min(expires, not_after)
+    row = ApiToken(account_id=account_id, token_hash=hash_token(token), expires_at=expires)
     session.add(row)
     session.flush()
     return Issued(token, row)
@@ -112,6 +122,12 @@ def revoke_tokens(session: Session, account_id: str) -> int:
     for token in tokens:
         token.revoked_at = utcnow()
     return len(tokens)
+
+
+def end_console_sessions(session: Session, account_id: str) -> int:
+    """Log the account out of the console everywhere (its cookie sessions are deleted)."""
+    ended = session.execute(delete(ConsoleSession).where(ConsoleSession.account_id == account_id))
+    return int(getattr(ended, "rowcount", 0) or 0)
 
 
 def tokens_of(session: Session, account_id: str) -> list[ApiToken]:
