@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
 from lvyue.api import hardening
-from lvyue.api.limits import DEFAULT_MAX_BODY, BodySizeLimit
+from lvyue.api.limits import DEFAULT_MAX_BODY, BodySizeLimit, QueryStringLimit
 from lvyue.store import make_engine, make_session_factory
 from lvyue.store.jobs import JobRunner
 
@@ -58,6 +58,7 @@ def create_app(
         kuaidi100_salt if kuaidi100_salt is not None else os.environ.get("LVYUE_KUAIDI100_SALT")
     )
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(QueryStringLimit)
     hardening.install(app)
 
     @app.exception_handler(DataError)

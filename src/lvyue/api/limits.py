@@ -1,10 +1,29 @@
-"""Refuse oversized request bodies (413) before a handler reads them."""
+"""Refuse oversized request bodies (413) and query strings (414) before a handler reads them."""
 
 from __future__ import annotations
 
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024  # 16 MiB: a bulk CSV of ~100k orders
+# No filter, cursor or page link of the API or console needs more (a cursor is 400 at most).
+MAX_QUERY_BYTES = 8 * 1024
+
+
+class QueryStringLimit:
+    """ASGI middleware: 414 for a query string over :data:`MAX_QUERY_BYTES`, before
+    authentication, routing or validation spend anything on it (or echo it back)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_QUERY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and len(scope.get("query_string", b"")) > self.max_bytes:
+            refusal = f"query string over {self.max_bytes} bytes (414 URI Too Long)"
+            await PlainTextResponse(refusal, 414)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class _TooLarge(Exception):
