@@ -36,6 +36,7 @@ def create_job(
         account_id=actor,
         merchant_id=scope.merchant_id,
         carrier=scope.carrier,
+        may_ship=scope.may_ship,
         source=source,
         status="queued",
         rows=rows,
@@ -90,7 +91,7 @@ def _run_chunk(
     with factory() as session:
         job = session.get(IngestJob, job_id)
         assert job is not None
-        scope = Scope(merchant_id=job.merchant_id, carrier=job.carrier)
+        scope = Scope(merchant_id=job.merchant_id, carrier=job.carrier, may_ship=job.may_ship)
         actor = job.account_id
 
         def transaction() -> BatchResult:

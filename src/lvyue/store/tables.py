@@ -232,6 +232,8 @@ class IngestJob(Base):
     account_id: Mapped[str] = mapped_column(String(64), index=True)
     merchant_id: Mapped[str | None] = mapped_column(String(64))  # the sender's write scope
     carrier: Mapped[str | None] = mapped_column(String(64))
+    # the sender held orders:ship when it sent the rows: rows with ship fields ship
+    may_ship: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(32))  # orders, tracking, after_sales
     status: Mapped[str] = mapped_column(String(16), default="queued")  # running, done, failed
     rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
