@@ -5,6 +5,7 @@ a shipment before the payment, an order row with 50,000 extra columns."""
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -121,3 +122,38 @@ def test_control_characters_in_text_are_refused_naming_the_field(
     rows = {"rows": [_order(**{field: value})]}
     batch = service.client.post("/ingest/orders", json=rows, headers=service.auth("m1.main"))
     assert batch.status_code == 200 and len(batch.json()["quarantined"]) == (status == 422)
+
+
+@pytest.mark.parametrize(
+    ("value", "refusal"),
+    [({"a": [1, {"b": 1}]}, "not a nested object"), ([1, 2], "not a nested object"),
+     ("a\x00b", "control character"), ("x" * 2_001, "2,001 characters, at most 2,000"),
+     ("x" * 3_000_000, "3,000,000 characters")],
+)  # fmt: skip
+def test_extra_values_are_plain_bounded_scalars(
+    service: ServiceWorld, value: Any, refusal: str
+) -> None:
+    r = _post(service, _order(note=value))
+    assert r.status_code == 422, r.text
+    assert "note: " + refusal in r.text and len(r.content) < 5_000  # named, not echoed
+    rows = {"rows": [_order(note=value)]}
+    batch = service.client.post("/ingest/orders", json=rows, headers=service.auth("m1.main"))
+    assert batch.status_code == 200, batch.text
+    assert len(batch.json()["quarantined"]) == 1 and refusal in batch.json()["errors"][0]
+
+
+@pytest.mark.parametrize("value", ["x" * 2_000, 12.5, -3, True, "a\tb\nc"])
+def test_plain_extra_values_are_kept_as_sent(service: ServiceWorld, value: Any) -> None:
+    r = _post(service, _order(note=value))
+    assert r.status_code == 201, r.text
+    stored = service.client.get(f"/orders/{r.json()['id']}", headers=service.auth("m1.main"))
+    assert stored.json()["extra"] == {"note": value}
+
+
+def test_a_non_finite_number_nested_anywhere_is_refused(service: ServiceWorld) -> None:
+    text = json.dumps({"rows": [_order(note={"a": [1, {"b": float("nan")}]})]})
+    assert "NaN" in text
+    headers = {**service.auth("m1.main"), "Content-Type": "application/json"}
+    batch = service.client.post("/ingest/orders", content=text.encode(), headers=headers)
+    assert batch.status_code == 200, batch.text
+    assert len(batch.json()["quarantined"]) == 1 and batch.json()["created"] == 0

@@ -4,6 +4,7 @@ validate before anything is written. Times: naive means Beijing; stored aware UT
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated, Any, Self
@@ -27,6 +28,7 @@ from lvyue.model.time import to_beijing
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 # Columns an order row may carry beyond the known ones (kept in ``extra``).
 MAX_EXTRA_COLUMNS = 50
+MAX_EXTRA_CHARS = 2_000  # each value, like a report's description
 
 
 def _instant(value: Any) -> Any:
@@ -43,6 +45,7 @@ def _instant(value: Any) -> Any:
 
 Instant = Annotated[datetime, BeforeValidator(_instant)]
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+_PLAIN_RE = re.compile(PLAIN)
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it on every backend alike
 # Text a merchant writes holds no control character at all (NUL, nor one XLSX cannot hold);
 # a carrier's scan text and place only no NUL (exports escape the rest: model.cells).
@@ -79,12 +82,10 @@ class OrderRow(_Row):
     product_id: Ident | None = None
 
     @model_validator(mode="after")
-    def _finite_extras(self) -> Self:
-        # JSON may carry NaN or Infinity: no database column holds them alike (PostgreSQL
-        # refuses, SQLite stores null), so the row is refused here, the same everywhere.
+    def _plain_extras(self) -> Self:
         for name, value in (self.model_extra or {}).items():
-            if isinstance(value, float) and not math.isfinite(value):
-                raise ValueError(f"{name}: not a finite number ({value})")
+            if problem := _extra_problem(value):
+                raise ValueError(f"{name}: {problem}")
         return self
 
     @model_validator(mode="after")
@@ -118,6 +119,22 @@ class OrderRow(_Row):
         return {
             k: _json_safe(v) for k, v in (self.model_extra or {}).items() if v not in (None, "")
         }
+
+
+def _extra_problem(value: Any) -> str | None:
+    """Why an extra column's value is not stored, if it is not: extras are JSON scalars (a
+    nested object would be kept as Python text nobody can read back), finite (PostgreSQL
+    refuses NaN, SQLite stores null), plain text of at most :data:`MAX_EXTRA_CHARS`."""
+    if isinstance(value, dict | list | tuple | set):
+        return "not a nested object or list (a number, a text or true/false)"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"not a finite number ({value})"
+    if isinstance(value, str):
+        if len(value) > MAX_EXTRA_CHARS:
+            return f"{len(value):,} characters, at most {MAX_EXTRA_CHARS:,}"
+        if not _PLAIN_RE.match(value):
+            return "control character (such as NUL) in the text"
+    return None
 
 
 def _json_safe(value: Any) -> Any:
