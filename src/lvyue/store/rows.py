@@ -20,7 +20,7 @@ from lvyue.model import (
     parse_instant,
 )
 from lvyue.model.cells import PLAIN
-from lvyue.model.enums import MerchantDecision
+from lvyue.model.enums import CrossBorderMode, MerchantDecision
 from lvyue.model.time import to_beijing
 
 # Instants a fact can plausibly carry (Beijing years): anything outside is a typo or a
@@ -80,6 +80,11 @@ class OrderRow(_Row):
     confirmed_receipt_time: Instant | None = None
     inspection_code: Code | None = None
     product_id: Ident | None = None
+    # Optional facts the rules read, kept in ``extra`` (EXTRA_FACTS) but checked here.
+    agreed_ship_time: Instant | None = None  # SF-1 双方另有约定
+    activity: Text | None = None  # SF-2 platform festival activity
+    activity_ship_deadline: Instant | None = None  # SF-2 its 招商入口 latest ship time
+    cross_border_mode: CrossBorderMode | None = None  # SF-5 海外集货 | BBC保税
 
     @model_validator(mode="after")
     def _plain_extras(self) -> Self:
@@ -116,9 +121,13 @@ class OrderRow(_Row):
 
     def extra_columns(self) -> dict[str, Any]:
         """The optional columns, JSON-safe (times as ISO text with the Beijing offset)."""
-        return {
-            k: _json_safe(v) for k, v in (self.model_extra or {}).items() if v not in (None, "")
-        }
+        given = {**(self.model_extra or {}), **{k: getattr(self, k) for k in EXTRA_FACTS}}
+        return {k: _json_safe(v) for k, v in given.items() if v not in (None, "")}
+
+
+# Typed OrderRow fields stored in ``Order.extra``: recorded with the order, never changed by a
+# re-send (store.corrections), read back by workflows.actions.facts.
+EXTRA_FACTS = ("agreed_ship_time", "activity", "activity_ship_deadline", "cross_border_mode")
 
 
 def _extra_problem(value: Any) -> str | None:

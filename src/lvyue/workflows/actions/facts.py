@@ -18,6 +18,7 @@ from lvyue.engine.order import AfterSale as AfterSaleFacts
 from lvyue.engine.order import Inspection as InspectionFacts
 from lvyue.engine.order import OrderFacts, TrackingEvent
 from lvyue.engine.order import Report as ReportFacts
+from lvyue.model import InstantError, parse_instant
 from lvyue.store.tables import AfterSale, Merchant, Order, Shipment
 from lvyue.store.tables import TrackingEvent as TrackingRow
 from lvyue.store.workflow_tables import InspectionCode, Report
@@ -92,9 +93,28 @@ def _chunk(session: Session, orders: Sequence[Order]) -> list[OrderFacts]:
                 if found
                 else None,
                 code_shipments=tuple(bound[code]) if code else (),
+                agreed_ship_time=_extra_instant(order, "agreed_ship_time"),
+                activity=_extra_text(order, "activity"),
+                activity_ship_deadline=_extra_instant(order, "activity_ship_deadline"),
+                cross_border_mode=_extra_text(order, "cross_border_mode"),
             )
         )
     return facts
+
+
+def _extra_text(order: Order, name: str) -> str | None:
+    value = order.extra.get(name)
+    return str(value) if value not in (None, "") else None
+
+
+def _extra_instant(order: Order, name: str) -> datetime | None:
+    """An instant kept in ``extra`` (ISO text, checked by OrderRow when recorded); text an
+    older version kept unchecked and that does not parse is no agreement, not a guess."""
+    text = _extra_text(order, name)
+    try:
+        return parse_instant(text) if text is not None else None
+    except InstantError:
+        return None
 
 
 def _tracking(
