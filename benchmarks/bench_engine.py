@@ -172,7 +172,8 @@ def reference_statements(facts: str) -> list[str]:
     present = set(pq.read_schema(f"{facts}/orders.parquet").names)
     optional = {"pre_inspection": "BOOLEAN", "agreed_ship_time": "TIMESTAMPTZ",
                 "activity": "VARCHAR", "activity_ship_deadline": "TIMESTAMPTZ",
-                "cross_border_mode": "VARCHAR"}  # fmt: skip
+                "cross_border_mode": "VARCHAR",
+                "penalty_settlement_time": "TIMESTAMPTZ"}  # fmt: skip
     missing = [c for c in optional if c not in present]
     if missing:
         nulls = ", ".join(f"NULL::{optional[c]} AS {c}" for c in missing)

@@ -71,6 +71,7 @@ FROM (SELECT o.order_id, o.merchant_id, o.merchant_type, k.category_key, o.ship_
              o.agreed_ship_time IS NOT NULL AS ship_time_agreed,       -- clocks.derived_flags
              coalesce(o.activity, '') <> '' AS festival_activity,
              ep(o.agreed_ship_time) AS agreed_ship, ep(o.activity_ship_deadline) AS activity_dl,
+             ep(o.penalty_settlement_time) AS penalty_settles,
              o.inspection_code, seen(o.pay_time) AS pay_time, ep(o.promised_ship_time) AS promised,
              seen(o.ship_time) AS ship_time, seen(o.confirmed_receipt_time) AS receipt_time,
              CASE WHEN seen(o.ship_time) IS NOT NULL AND s.first_pickup IS NOT NULL
@@ -120,7 +121,7 @@ CREATE VIEW order_subjects AS
 SELECT order_id, '' AS aftersale_id, 0 AS aftersale_rank, order_rank, merchant_id,
        merchant_type, category_key, ship_mode, delayed_shipping, festival_open,
        established_store, settlement_extended_penalty, pre_inspection, false AS shipped_before,
-       ship_time_agreed, festival_activity, agreed_ship, activity_dl, pay_time,
+       ship_time_agreed, festival_activity, agreed_ship, activity_dl, penalty_settles, pay_time,
        promised, ship_time, pickup_time, receipt_time, NULL::BIGINT AS created,
        NULL::BIGINT AS agreed, NULL::BIGINT AS return_shipped, NULL::BIGINT AS return_signed,
        new_deadline, inspection_code, waived, hub_time, track_record
@@ -162,7 +163,7 @@ UNION ALL
 SELECT a.order_id, a.aftersale_id, a.aftersale_rank, a.order_rank, a.merchant_id,
        a.merchant_type, a.category_key, a.ship_mode, a.delayed_shipping, a.festival_open,
        a.established_store, a.settlement_extended_penalty, a.pre_inspection, a.shipped_before,
-       a.ship_time_agreed, a.festival_activity, a.agreed_ship, a.activity_dl, a.pay_time,
+       a.ship_time_agreed, a.festival_activity, a.agreed_ship, a.activity_dl, NULL, a.pay_time,
        a.promised, a.ship_time, a.pickup_time, a.receipt_time, a.created, a.agreed,
        a.return_shipped, a.return_signed, NULL, NULL, ch.check, ch.check_rank, ch.parameter,
        ch.done, false
@@ -189,7 +190,8 @@ SELECT s.*, p.clause_id, p.value_bool, p.value_modes,
                 WHEN 'return_shipped' THEN s.return_shipped
                 WHEN 'return_signed' THEN s.return_signed
                 WHEN 'agreed_ship_time' THEN s.agreed_ship
-                WHEN 'activity_ship_deadline' THEN s.activity_dl END END AS deadline
+                WHEN 'activity_ship_deadline' THEN s.activity_dl
+                WHEN 'penalty_settlement_time' THEN s.penalty_settles END END AS deadline
 FROM subjects s JOIN cells p
   ON p.parameter = s.parameter AND p.merchant_type = s.merchant_type
  AND p.category_key = s.category_key AND p.ship_mode = s.ship_mode

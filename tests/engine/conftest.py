@@ -21,7 +21,7 @@ ORDER_COLUMNS = [
     "promised_ship_time", "delayed_shipping", "ship_time", "carrier", "waybill",
     "confirmed_receipt_time", "inspection_code", "festival_open", "established_store",
     "settlement_extended_penalty", "product_id", "pre_inspection", "agreed_ship_time",
-    "activity", "activity_ship_deadline", "cross_border_mode",
+    "activity", "activity_ship_deadline", "cross_border_mode", "penalty_settlement_time",
 ]  # fmt: skip
 COLUMNS = {
     "orders": ORDER_COLUMNS,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
-from tests.engine.conftest import Evaluate, at, order, scan, write_dir
+from tests.engine.conftest import FLOWERS, Evaluate, at, order, scan, write_dir
 
 from lvyue.engine.batch import evaluate_file
 
@@ -262,3 +262,56 @@ def test_sf5_cross_border_presale_met_by_the_right_track_record(evaluate: Evalua
     assert got("bbc_late") == ("SF-5;SF-5c", "violated")
     assert got("unknown") == ("SF-5;SF-5c", "ok")  # mode unrecorded: the first of the two
     assert got("after") == ("DR-1b", "ok")  # paid after the window: the upload meets it
+
+
+def _penalised(oid: str, paid: str, settles: str | None = "2024-05-20 12:00:00") -> dict[str, Any]:
+    """A flower order under a 延长账期 penalty, received on 2024-02-20 10:00:00."""
+    row = order(oid, paid, category=FLOWERS, ship_time=paid,
+                confirmed_receipt_time="2024-02-20 10:00:00",
+                settlement_extended_penalty="true")  # fmt: skip
+    if settles is not None:
+        row["penalty_settlement_time"] = settles
+    return row
+
+
+def test_vf6_excepted_orders_keep_their_penalty_period(evaluate: Evaluate) -> None:
+    """VF-6 "(因违规产生延长账期处罚的订单除外)": the penalty's date, never DR-5's 10 d / 4 d."""
+    v = evaluate(
+        AS_OF,
+        orders=[
+            _penalised("before", "2024-02-07 23:59:59"),
+            _penalised("first", "2024-02-08 00:00:00"),
+            _penalised("last", "2024-02-14 23:59:59"),
+            _penalised("after", "2024-02-15 00:00:00"),
+            _penalised("established", "2024-02-10 10:00:00") | {"established_store": "true"},
+            _penalised("unknown", "2024-02-10 10:00:00", settles=None),
+            order("kept", "2024-02-10 10:00:00", category=FLOWERS,
+                  ship_time="2024-02-10 12:00:00", confirmed_receipt_time="2024-02-20 10:00:00",
+                  settlement_extended_penalty="false"),
+        ],
+    )  # fmt: skip
+
+    def got(oid: str) -> tuple[str, Any]:
+        row = v[oid, "", "settlement"]
+        return row["clauses"], row["deadline"]
+
+    penalty = at("2024-05-20 12:00:00")
+    assert got("first") == ("VF-6a", penalty)
+    assert got("last") == ("VF-6a", penalty)
+    assert got("established") == ("VF-6a", penalty)  # not DR-5b's 4 d either
+    assert got("before") == ("DR-5a", at("2024-03-01 10:00:00"))  # paid outside VF-6's window
+    assert got("after") == ("DR-5a", at("2024-03-01 10:00:00"))
+    assert ("unknown", "", "settlement") not in v  # the penalty's period is unknown: no date
+    assert got("kept") == ("VF-6", at("2024-03-21 10:00:00"))  # not penalised: 30 d
+
+
+def test_lvyue_evaluate_reads_the_penalty_settlement_column(tmp_path: Path, rulebook: Any) -> None:
+    root = write_dir(
+        tmp_path / "facts",
+        orders=[_penalised("p", "2024-02-08 00:00:00"), _penalised("q", "2024-02-07 23:59:59")],
+    )
+    out = tmp_path / "verdicts.parquet"
+    evaluate_file(root, at(AS_OF), rulebook, out)
+    rows = {r["order_id"]: r for r in pq.read_table(out).to_pylist() if r["check"] == "settlement"}
+    assert (rows["p"]["clauses"], rows["p"]["deadline"]) == ("VF-6a", at("2024-05-20 12:00:00"))
+    assert (rows["q"]["clauses"], rows["q"]["deadline"]) == ("DR-5a", at("2024-03-01 10:00:00"))

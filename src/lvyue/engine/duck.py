@@ -43,7 +43,7 @@ BATCH_COLUMNS: dict[str, tuple[str, ...]] = {
     "orders": ("order_id", "merchant_id", "merchant_type", "category", "ship_mode", *FLAGS,
                "inspection_code", "carrier", "waybill", "pay_time", "promised_ship_time",
                "ship_time", "confirmed_receipt_time", "agreed_ship_time", "activity",
-               "activity_ship_deadline", "cross_border_mode"),
+               "activity_ship_deadline", "cross_border_mode", "penalty_settlement_time"),
     "tracking": ("carrier", "waybill", "time", "kind"),
     "after_sales": ("aftersale_id", "order_id", "type", "created_at", "merchant_handled_at",
                     "return_shipped_at", "merchant_received_at", "return_signed_at",

@@ -276,6 +276,7 @@ ORDER_CLOCKS = {
     Clock.RECEIPT_TIME: "receipt_time",
     Clock.AGREED_SHIP_TIME: "agreed_ship_time",
     Clock.ACTIVITY_SHIP_DEADLINE: "activity_ship_deadline",
+    Clock.PENALTY_SETTLEMENT_TIME: "penalty_settlement_time",
 }
 
 

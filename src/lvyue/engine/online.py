@@ -98,6 +98,7 @@ def order_clocks(facts: OrderFacts, as_of: datetime) -> dict[Clock, datetime]:
         Clock.RECEIPT_TIME: ck.seen(facts.confirmed_receipt_time, as_of),
         Clock.AGREED_SHIP_TIME: facts.agreed_ship_time,  # agreements, known when made
         Clock.ACTIVITY_SHIP_DEADLINE: facts.activity_ship_deadline,
+        Clock.PENALTY_SETTLEMENT_TIME: facts.penalty_settlement_time,  # set by the penalty
     }
     return {clock: moment for clock, moment in raw.items() if moment is not None}
 

@@ -79,6 +79,7 @@ class OrderFacts:
     activity: str | None = None  # SF-2 platform festival activity
     activity_ship_deadline: datetime | None = None  # SF-2 the activity's latest ship time
     cross_border_mode: str | None = None  # SF-5 overseas_consolidation | bbc_bonded
+    penalty_settlement_time: datetime | None = None  # VF-6 the 延长账期 penalty's settlement
 
 
 def iter_order_facts(facts: Facts, order_ids: set[str] | None = None) -> Iterator[OrderFacts]:
@@ -136,7 +137,7 @@ _ORDER_COLUMNS = [
     "order_id", "merchant_id", "merchant_type", "category", "ship_mode", "pay_time",
     "promised_ship_time", "delayed_shipping", "ship_time", "carrier", "waybill",
     "confirmed_receipt_time", "inspection_code", "agreed_ship_time", "activity",
-    "activity_ship_deadline", "cross_border_mode",
+    "activity_ship_deadline", "cross_border_mode", "penalty_settlement_time",
 ]  # fmt: skip
 _AFTERSALE_COLUMNS = [
     "aftersale_id", "order_id", "type", "created_at", "merchant_handled_at",
@@ -192,6 +193,7 @@ def _order_facts(
         activity=o["activity"],
         activity_ship_deadline=o["activity_ship_deadline"],
         cross_border_mode=o["cross_border_mode"],
+        penalty_settlement_time=o["penalty_settlement_time"],
     )
 
 

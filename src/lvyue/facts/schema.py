@@ -80,6 +80,7 @@ ORDERS = TableSpec(
         _opt("festival_open", Kind.BOOL),  # 春节不打烊
         _opt("established_store", Kind.BOOL),  # DR-5
         _opt("settlement_extended_penalty", Kind.BOOL),  # VF-6
+        _time("penalty_settlement_time", required=False),  # VF-6: when that penalty settles it
         _opt("pre_inspection", Kind.BOOL),  # BT-7: listed with 前置质检/查验场景
         _opt("activity"),  # SF-2: the platform festival activity the order belongs to
         _time("activity_ship_deadline", required=False),  # SF-2: its 招商入口 latest ship time

@@ -29,6 +29,7 @@ class Clock(StrEnum):
     RECEIPT_TIME = "receipt_time"  # 确认收货时间
     AGREED_SHIP_TIME = "agreed_ship_time"  # SF-1 双方另有约定: a ship time both parties agreed
     ACTIVITY_SHIP_DEADLINE = "activity_ship_deadline"  # SF-2: the activity's own deadline
+    PENALTY_SETTLEMENT_TIME = "penalty_settlement_time"  # VF-6: the 延长账期 penalty's date
     WEEK_START = "week_start"  # governance weeks (ISO week, Monday 00:00 Beijing)
 
 
