@@ -78,7 +78,9 @@ def test_vf6_excepts_orders_already_penalised() -> None:
     )
     assert plain is not None and plain.clause_id == "VF-6"
     assert plain.value == Duration(30 * 86400, Clock.RECEIPT_TIME)
-    assert penalised is not None and penalised.clause_id == "DR-5a"
+    # "(因违规产生延长账期处罚的订单除外)": the penalty's own date, not DR-5a's 10 d
+    assert penalised is not None and penalised.clause_id == "VF-6a"
+    assert penalised.value == Duration(0, Clock.PENALTY_SETTLEMENT_TIME)
 
 
 def test_sf4_deadline_is_the_instant_as_written() -> None:
