@@ -15,8 +15,10 @@ from lvyue.rulebook.schema import SourceKind
 
 # The seed texts live beside the checkout (../shared/seeds), as on a developer's machine and in
 # CI; LVYUE_SEEDS points elsewhere. Missing seeds fail the test: a citation check never skips.
+_BESIDE = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
 SEEDS = Path(
-    os.environ.get("LVYUE_SEEDS", Path(__file__).resolve().parents[2].parent / "shared" / "seeds")
+    os.environ.get("LVYUE_SEEDS")
+    or next((p for p in (_BESIDE, Path("/work/shared/seeds")) if p.is_dir()), _BESIDE)
 )
 
 
