@@ -120,28 +120,36 @@ def test_verdicts_as_of_an_instant(
     assert naive.status_code == 422 and naive.json()["detail"]["field"] == "as_of"
 
 
-def test_a_product_late_more_than_twice_is_banned_once(
+def test_a_product_is_banned_once_by_an_order_late_more_than_twice(
     service: ServiceWorld, clock: Clock, make_order: OrderFactory
 ) -> None:
+    """DR-6g "同一订单延迟发货超过2次": one order late more than twice (each started 24 h past
+    its 48 h deadline is once), not the product's count of late orders."""
     product = f"P-BAN-{service.backend}"
-    paid = format_instant(clock.now - timedelta(days=3))
-    late = [make_order(pay_time=paid, product_id=product) for _ in range(3)]
-    now = clock.advance(hours=2)
+    now = clock.now
+    twice = format_instant(now - timedelta(hours=96))  # exactly 48 h late at ``now``: twice
+    thrice = format_instant(now - timedelta(hours=96, seconds=1))  # 48 h + 1 s: three times
+    edge = f"P-EDGE-{service.backend}"
+    late = [make_order(pay_time=twice, product_id=edge),
+            make_order(pay_time=thrice, product_id=product),
+            make_order(pay_time=thrice, product_id=product)]  # fmt: skip
     engine = make_engine(service.url)
     try:
         factory = make_session_factory(engine)
         for name in ("workflows.violations_from_verdicts", "workflows.penalty_bans"):
             sweep = next(s for s in sweeps() if s.name == name)
-            for moment in (now, now + timedelta(hours=1)):  # twice: the second adds nothing
+            for moment in (now, now):  # twice: the second adds nothing
                 with session_scope(factory) as session:
                     sweep.run(session, moment)
     finally:
         engine.dispose()
     rows = [p for p in _get(service, "/penalties") if p["order_id"] in late]
-    assert [p["product_banned"] for p in rows] == [False, False, True]  # DR-6: more than twice
+    banned = {p["order_id"]: p["product_banned"] for p in rows}
+    assert [banned[o] for o in late] == [False, True, False]  # the first one over, once
     bans = [m for m in _get(service, "/measures") if m["product_id"] == product]
     assert [(m["kind"], m["state"]) for m in bans] == [("ban_product", "active")]
     assert "DR-6g" in bans[0]["clause"]
+    assert not [m for m in _get(service, "/measures") if m["product_id"] == edge]
 
 
 def _refund_at(service: ServiceWorld, clock: Clock, order: str, when: datetime) -> None:

@@ -6,11 +6,14 @@ Rules, with the caps read from the rulebook (``penalty.late_ship.*``) per order:
 - **Points**: ``points_per_order`` each, granted in deadline order (then order_id) until the
   store reaches ``points_cap_day`` that day or ``points_cap_week`` that week. Points are kept
   in tenths (A0.1) and rounded half-up to a tenth.
-- **Deposit**: ``deduction_per_order`` yuan for each started 24 h of lateness (shipped late:
-  until shipping; not shipped: until as-of), at most ``deduction_max_per_order`` times per
-  order, and at most ``deduction_cap_day`` yuan per store per day.
-- **Ban**: a product is banned by the late order that takes its count of late orders above
-  ``ban_after_late_orders`` (orders without ``product_id`` are counted per order, never banned).
+- **Times late** (our reading of "同一订单最多扣除2次" and "同一订单延迟发货超过2次", which both
+  count lateness of one order): each started 24 h past the deadline (shipped late: until
+  shipping; not shipped: until as-of) is one 延迟发货 of that order.
+- **Deposit**: ``deduction_per_order`` yuan per time late, at most ``deduction_max_per_order``
+  times per order, and at most ``deduction_cap_day`` yuan per store per day.
+- **Ban** (DR-6g "同一订单延迟发货超过2次，商品封禁"): the product is banned by the first of its
+  orders late more than ``ban_after_late_orders`` times (more than 48 h); orders without
+  ``product_id`` name no product and ban none. docs/decisions/engine-dr6g-same-order.md
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def penalties(lates: list[Late], as_of: datetime, rulebook: Resolves) -> pa.Tabl
     points_day: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     points_week: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     yuan_day: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    late_per_product: dict[str, int] = defaultdict(int)
+    banned_products: set[str] = set()
     for late in sorted(lates, key=lambda x: (x.deadline, x.facts.order_id)):
         p, clauses = _parameters(late, as_of, rulebook)
         local = to_beijing(late.deadline)
@@ -87,16 +90,16 @@ def penalties(lates: list[Late], as_of: datetime, rulebook: Resolves) -> pa.Tabl
         points_day[day] += points
         points_week[week] += points
         lateness = ((late.shipped or as_of) - late.deadline).total_seconds()
-        times = min(max(1, math.ceil(lateness / 86400)), int(p["deduction_max_per_order"]))
-        yuan = p["deduction_per_order"] * times
+        times_late = max(1, math.ceil(lateness / 86400))
+        yuan = p["deduction_per_order"] * min(times_late, int(p["deduction_max_per_order"]))
         if yuan > p["deduction_cap_day"] - yuan_day[day]:
             yuan = max(p["deduction_cap_day"] - yuan_day[day], Decimal(0))
             capped.append("yuan")
         yuan_day[day] += yuan
-        banned = False
-        if late.product_id:
-            late_per_product[late.product_id] += 1
-            banned = late_per_product[late.product_id] == int(p["ban_after_late_orders"]) + 1
+        banned = bool(late.product_id) and late.product_id not in banned_products
+        banned = banned and times_late > int(p["ban_after_late_orders"])
+        if banned and late.product_id:
+            banned_products.add(late.product_id)
         rows.append({
             "order_id": late.facts.order_id, "merchant_id": m, "product_id": late.product_id,
             "day": day[1], "week": week[1], "points": float(points), "deduction_yuan": float(yuan),
