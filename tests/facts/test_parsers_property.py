@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from lvyue.facts.convert import FALSE_WORDS, TRUE_WORDS, cell_is_true, convert
+from lvyue.facts.convert import convert
 from lvyue.facts.schema import Column, Kind
+from lvyue.model.cells import FALSE_WORDS, TRUE_WORDS, cell_is_true
 from lvyue.model.time import BEIJING, InstantError, parse_instant
 from lvyue.store.rows import TrackingRow
 

@@ -14,21 +14,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lvyue.facts.schema import Column, Kind
+from lvyue.model.cells import FALSE_WORDS, TRUE_WORDS
 from lvyue.model.time import InstantError, parse_instant
 
 TIME_TYPE = pa.timestamp("s", tz="UTC")
 _FIRST_INSTANT = pa.scalar(datetime(1, 1, 1, tzinfo=UTC), TIME_TYPE)
 FAST_FORMAT = "%Y-%m-%d %H:%M:%S"
-TRUE_WORDS = ("true", "1", "yes", "t", "y")
-FALSE_WORDS = ("false", "0", "no", "f", "n")
-
-
-def cell_is_true(value: object) -> bool:
-    """One boolean cell read as the facts reader reads a column (``_convert_bool``): the
-    service and batch must not disagree on ``festival_open=t``."""
-    if isinstance(value, bool):
-        return value
-    return value is not None and str(value).lower() in TRUE_WORDS
 
 
 @dataclass(frozen=True)

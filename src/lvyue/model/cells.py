@@ -31,3 +31,15 @@ def spreadsheet_text(text: str) -> str:
 def spreadsheet_cell(value: object) -> object:
     """A cell value: text made safe (above); numbers, booleans, None unchanged."""
     return spreadsheet_text(value) if isinstance(value, str) else value
+
+
+TRUE_WORDS = ("true", "1", "yes", "t", "y")
+FALSE_WORDS = ("false", "0", "no", "f", "n")
+
+
+def cell_is_true(value: object) -> bool:
+    """One boolean cell read as the facts reader reads a column (facts.convert): the
+    service and batch must not disagree on ``festival_open=t``."""
+    if isinstance(value, bool):
+        return value
+    return value is not None and str(value).lower() in TRUE_WORDS

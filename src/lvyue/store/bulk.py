@@ -21,6 +21,7 @@ from lvyue.store.refusals import (
     after_sale_refusal,
     delayed_refusal,
     merchant_refusal,
+    penalty_refusal,
     tracking_refusal,
 )
 from lvyue.store.rows import AfterSaleRow, OrderRow, TrackingRow
@@ -95,9 +96,11 @@ def _orders(
     orders, rejected, shipped = [], [], []
     for number, raw, parsed in new:
         row: OrderRow = parsed  # type: ignore[assignment]
-        refusal = merchant_refusal(
-            row.merchant_id, scope, row.merchant_id in merchants
-        ) or delayed_refusal(row.delayed_shipping, scope)
+        refusal = (
+            merchant_refusal(row.merchant_id, scope, row.merchant_id in merchants)
+            or delayed_refusal(row.delayed_shipping, scope)
+            or penalty_refusal(row, scope)
+        )
         if refusal is not None:
             rejected.append((number, raw, refusal))
         elif row.parcel() is None:

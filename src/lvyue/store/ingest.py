@@ -28,6 +28,7 @@ from lvyue.store.refusals import (
     after_sale_refusal,
     delayed_refusal,
     merchant_refusal,
+    penalty_refusal,
     tracking_refusal,
 )
 from lvyue.store.refusals import RowRejected as RowRejected  # re-exported for callers
@@ -92,7 +93,9 @@ def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Ou
     values = row.model_dump(include=ORDER_COLUMNS)
     extra = row.extra_columns()
     order = session.get(Order, row.order_id)
-    if order is None and (refusal := delayed_refusal(row.delayed_shipping, scope)) is not None:
+    if order is None and (
+        refusal := delayed_refusal(row.delayed_shipping, scope) or penalty_refusal(row, scope)
+    ):
         raise refusal
     if order is None:
         new = {"order_id": row.order_id, "extra": extra, "created_at": utcnow(), **values}

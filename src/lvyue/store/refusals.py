@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from lvyue.store.rows import AfterSaleRow, TrackingRow
+from lvyue.model.cells import cell_is_true
+from lvyue.store.rows import AfterSaleRow, OrderRow, TrackingRow
 
 Numbered = tuple[int, Mapping[str, Any], BaseModel]  # (line or row number, raw row, parsed row)
 
@@ -73,6 +74,31 @@ def delayed_refusal(delayed_shipping: bool, scope: Scope) -> RowRejected | None:
     return RowRejected(
         "delayed_shipping: a merchant does not set this flag by uploading the order; use the "
         "delayed-shipping tool, POST /delayed-shipping (it checks the announcement window)"
+    )
+
+
+def penalty_refusal(row: OrderRow, scope: Scope) -> RowRejected | None:
+    """A settlement penalty (延长账期, VF-6a) is the platform's record of its own measure: a
+    merchant's upload that declares one (the flag or its date) is refused, or a merchant could
+    pick the date its orders settle on. The platform's imports keep them as recorded."""
+    if scope.merchant_id is None:
+        return None
+    declared = [
+        name
+        for name, given in (
+            (
+                "settlement_extended_penalty",
+                cell_is_true((row.model_extra or {}).get("settlement_extended_penalty")),
+            ),
+            ("penalty_settlement_time", row.penalty_settlement_time is not None),
+        )
+        if given
+    ]
+    if not declared:
+        return None
+    return RowRejected(
+        f"{declared[0]}: a settlement penalty is recorded by the platform, not "
+        "declared by the merchant"
     )
 
 

@@ -85,6 +85,7 @@ class OrderRow(_Row):
     activity: Text | None = None  # SF-2 platform festival activity
     activity_ship_deadline: Instant | None = None  # SF-2 its 招商入口 latest ship time
     cross_border_mode: CrossBorderMode | None = None  # SF-5 海外集货 | BBC保税
+    penalty_settlement_time: Instant | None = None  # VF-6a: when the 延长账期 penalty settles it
 
     @model_validator(mode="after")
     def _plain_extras(self) -> Self:
@@ -127,7 +128,13 @@ class OrderRow(_Row):
 
 # Typed OrderRow fields stored in ``Order.extra``: recorded with the order, never changed by a
 # re-send (store.corrections), read back by workflows.actions.facts.
-EXTRA_FACTS = ("agreed_ship_time", "activity", "activity_ship_deadline", "cross_border_mode")
+EXTRA_FACTS = (
+    "agreed_ship_time",
+    "activity",
+    "activity_ship_deadline",
+    "cross_border_mode",
+    "penalty_settlement_time",
+)
 
 
 def _extra_problem(value: Any) -> str | None:

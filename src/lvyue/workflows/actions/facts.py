@@ -97,6 +97,7 @@ def _chunk(session: Session, orders: Sequence[Order]) -> list[OrderFacts]:
                 activity=_extra_text(order, "activity"),
                 activity_ship_deadline=_extra_instant(order, "activity_ship_deadline"),
                 cross_border_mode=_extra_text(order, "cross_border_mode"),
+                penalty_settlement_time=_extra_instant(order, "penalty_settlement_time"),
             )
         )
     return facts

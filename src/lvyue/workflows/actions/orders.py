@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from lvyue.facts.convert import cell_is_true
+from lvyue.model.cells import cell_is_true
 from lvyue.model.enums import MerchantType, ShipMode
 from lvyue.rulebook.context import FLAGS, Clock, OrderContext
 from lvyue.store.tables import Merchant, Order, Shipment
