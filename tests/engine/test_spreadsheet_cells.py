@@ -40,6 +40,20 @@ def test_the_cli_xlsx_writer_holds_text(tmp_path: Path) -> None:
     assert rows[0][1].value == "'" + FORMULA and rows[1][1].value == "坏\\x01"
 
 
+def test_the_cli_csv_writer_holds_text(tmp_path: Path) -> None:
+    out = tmp_path / "at_risk.csv"
+    table = pa.table({"order_id": ["o1", "o2", "o3"], "category": [FORMULA, "坏\x01", "女装"],
+                      "points": [-2, 0, 1]})  # fmt: skip
+    write_table(table, out)
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["category"] for r in rows] == ["'" + FORMULA, "坏\\x01", "女装"]
+    assert [r["points"] for r in rows] == ["-2", "0", "1"]  # numbers stay numbers
+    clean = tmp_path / "clean.csv"
+    write_table(pa.table({"order_id": ["o1"], "category": ["女装"]}), clean)
+    assert clean.read_text(encoding="utf-8").splitlines()[1] == '"o1","女装"'
+
+
 def test_the_diagnosis_writers_hold_text(tmp_path: Path) -> None:
     rows = [{"waybill": "w1", "note": FORMULA}, {"waybill": "w2", "note": "坏\x01"}]
     write_diagnosis(rows, ["waybill", "note"], tmp_path / "d.xlsx", "d")

@@ -13,7 +13,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from lvyue.engine.verdict import VERDICT_SCHEMA
-from lvyue.model.cells import spreadsheet_cell
+from lvyue.model.cells import UNSAFE_TEXT, spreadsheet_cell
 from lvyue.model.labels import cell_zh, column_zh
 
 TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx")
@@ -66,7 +66,22 @@ def write_table(table: pa.Table, out: Path) -> None:
     elif suffix == ".xlsx":
         write_atomically(out, lambda tmp: _write_xlsx(for_csv(table), tmp))
     else:
-        write_atomically(out, lambda tmp: pacsv.write_csv(for_csv(table), tmp))
+        write_atomically(out, lambda tmp: pacsv.write_csv(_safe_text(for_csv(table)), tmp))
+
+
+def _safe_text(table: pa.Table) -> pa.Table:
+    """Text columns as a spreadsheet shows them, never a formula (model.cells); a column is
+    rewritten cell by cell only when some cell needs it."""
+    for index, field in enumerate(table.schema):
+        column = table.column(index)
+        if (
+            not pa.types.is_string(field.type)
+            or not pc.any(pc.match_substring_regex(column, UNSAFE_TEXT)).as_py()
+        ):
+            continue
+        safe = pa.array([spreadsheet_cell(v) for v in column.to_pylist()], pa.string())
+        table = table.set_column(index, field, safe)
+    return table
 
 
 def _write_xlsx(table: pa.Table, tmp: Path) -> None:

@@ -16,6 +16,8 @@ CONTROL = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
 PLAIN = rf"^[^{CONTROL}]*$"  # a pydantic pattern: text without control characters
 _CONTROL_RE = re.compile(f"[{CONTROL}]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Text that :func:`spreadsheet_text` changes (for a vectorised look before a per-cell pass).
+UNSAFE_TEXT = rf"(^[=+\-@\t\r])|[{CONTROL}]"
 
 
 def _escape(match: re.Match[str]) -> str:
