@@ -213,3 +213,16 @@ def test_an_operator_designation_is_effective_dated(tmp_path: Path) -> None:
                                                     ship_time="2025-01-01 00:00:00"))  # fmt: skip
     assert last is None
     assert first is not None and first.clause_id == "BT-1x"
+
+
+def test_dr7_counts_from_the_order_submission_not_the_payment() -> None:
+    """DR-7 "订单提交150天后仍未发货且未退款的，订单自动关闭": 150 days from 订单提交
+    (created_time); the payment does not move it, and no submission time means no date."""
+    from tests.rulebook.helpers import bj, order
+
+    rb = load_rulebook()
+    placed = order(created_time="2025-01-01 10:00:00", pay_time="2025-01-03 10:00:00")
+    when, answer = rb.deadline("order.auto_close", placed)
+    assert answer is not None and answer.clause_id == "DR-7"
+    assert when == bj("2025-05-31 10:00:00")  # 2025-01-01 10:00 + 150 d, not from 01-03
+    assert rb.deadline("order.auto_close", order(pay_time="2025-01-03 10:00:00"))[0] is None

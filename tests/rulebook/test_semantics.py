@@ -35,7 +35,7 @@ DAILY = [
     ("receipt.auto_confirm.signed", "DR-4a", "15 d after ship_time"),
     ("receipt.auto_confirm.unsigned", "DR-4b", "18 d after ship_time"),
     ("settlement.delay", "DR-5a", "10 d after receipt_time"),
-    ("order.auto_close", "DR-7", "150 d after pay_time"),
+    ("order.auto_close", "DR-7", "150 d after created_time"),
     ("penalty.late_ship.points_per_order", "DR-6a", "0.1"),
     ("penalty.late_ship.points_cap_day", "DR-6b", "2"),
     ("penalty.late_ship.points_cap_week", "DR-6c", "6"),

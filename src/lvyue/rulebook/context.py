@@ -18,6 +18,7 @@ from lvyue.model.time import InstantError, parse_instant
 class Clock(StrEnum):
     """The instant of an order a window is read on, or a duration is counted from (GN-2)."""
 
+    CREATED_TIME = "created_time"  # 订单提交时间 (DR-7 counts from the order's submission)
     PAY_TIME = "pay_time"  # 支付完成时间
     PROMISED_SHIP_TIME = "promised_ship_time"  # 承诺发货时间 (presale)
     SHIP_TIME = "ship_time"  # 发货时间: tracking number uploaded
