@@ -191,17 +191,7 @@ def _tracking(
         if refusal is not None:
             rejected.append((number, raw, refusal))
             continue
-        events.append(
-            {
-                "carrier": row.carrier,
-                "waybill": row.waybill,
-                "time": row.time,
-                "kind": row.kind.value,
-                "location": row.location,
-                "text": row.text,
-                "received_at": utcnow(),
-            }
-        )
+        events.append(row.event_values(utcnow()))
     if events:
         session.execute(insert(TrackingEvent), events)
     return len(events), rest, rejected

@@ -133,15 +133,7 @@ def apply_tracking(session: Session, row: TrackingRow, scope: Scope) -> Outcome:
     refusal = tracking_refusal(row, scope, shipped)
     if refusal is not None:
         raise refusal
-    values = {
-        "carrier": row.carrier,
-        "waybill": row.waybill,
-        "time": row.time,
-        "kind": row.kind.value,
-        "location": row.location,
-        "text": row.text,
-        "received_at": utcnow(),
-    }
+    values = row.event_values(utcnow())
     if insert_if_new(session, TrackingEvent, values, TRACKING_KEY):
         return "created"
     existing = session.scalars(

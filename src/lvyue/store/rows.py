@@ -179,6 +179,18 @@ class TrackingRow(_Row):
     location: Place | None = None
     text: ScanText | None = None
 
+    def event_values(self, received_at: datetime) -> dict[str, Any]:
+        """The tracking_events row this scan becomes (one shape for both ingestion paths)."""
+        return {
+            "carrier": self.carrier,
+            "waybill": self.waybill,
+            "time": self.time,
+            "kind": self.kind.value,
+            "location": self.location,
+            "text": self.text,
+            "received_at": received_at,
+        }
+
 
 class AfterSaleRow(_Row):
     aftersale_id: Ident

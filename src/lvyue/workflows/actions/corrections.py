@@ -18,23 +18,14 @@ from lvyue.engine.online import Resolves, evaluate_order
 from lvyue.engine.verdict import Verdict
 from lvyue.store.audit import audit
 from lvyue.store.corrections import plain
+from lvyue.store.refusals import ORDER_COLUMNS
 from lvyue.store.tables import Order, Shipment
 from lvyue.workflows.actions import violations
 from lvyue.workflows.actions.facts import order_facts
 from lvyue.workflows.machine import Refusal
 
-ORDER_FIELDS = frozenset(
-    {
-        "merchant_type",
-        "category",
-        "ship_mode",
-        "pay_time",
-        "promised_ship_time",
-        "delayed_shipping",
-        "confirmed_receipt_time",
-        "product_id",
-    }
-)
+# What a correction may change of an order: its recorded columns, except whose it is.
+ORDER_FIELDS = frozenset(ORDER_COLUMNS - {"merchant_id"})
 SHIPMENT_FIELDS = frozenset({"ship_time"})
 
 
