@@ -97,6 +97,7 @@ def worker(
 ) -> None:
     """Run the periodic sweeps (each at most once per period, even with several workers)."""
     from lvyue.store import make_engine, make_session_factory
+    from lvyue.store.jobs import run_pending
     from lvyue.store.sweeps import run_due
     from lvyue.workflows import hooks as workflow_hooks
 
@@ -106,6 +107,7 @@ def worker(
     _upgrade(url)
     factory = make_session_factory(make_engine(url))
     while True:
+        run_pending(factory)  # upload jobs queued, or abandoned by a server that died
         runs = run_due(factory, worker=name)
         table = Table("sweep", "period", "ran", "result", title="lvyue worker")
         for run in runs:

@@ -186,6 +186,8 @@ class AfterSale(Base):
     return_signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     refunded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     merchant_decision: Mapped[str | None] = mapped_column(String(16))  # agreed | rejected
+    # 1 as first recorded; each correction (audited as ``aftersale.correct``) adds one
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class QuarantinedRow(Base):
@@ -244,6 +246,11 @@ class IngestJob(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The lease of the runner processing it, renewed with each chunk: a running job whose
+    # lease has run out (its process died) is claimed again and resumes after ``rows_done``.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class IdempotencyKey(Base):
