@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 
-from lvyue.api import hardening
+from lvyue.api import docs_ui, hardening
 from lvyue.api.limits import DEFAULT_MAX_BODY, BodySizeLimit, QueryStringLimit
 from lvyue.store import make_engine, make_session_factory
 from lvyue.store.jobs import JobRunner
@@ -48,6 +48,8 @@ def create_app(
         title="lvyue 履约",
         summary="Fulfilment rules as data: accounts, ingestion, workflows, diagnosis.",
         version="0.1.0",
+        docs_url=None,  # served from the package by docs_ui (no CDN)
+        redoc_url=None,
     )
     engine = make_engine(database_url)
     app.state.engine = engine
@@ -60,6 +62,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(QueryStringLimit)
     hardening.install(app)
+    docs_ui.install(app)
 
     @app.exception_handler(DataError)
     def value_does_not_fit(_request: Request, error: DataError) -> JSONResponse:

@@ -31,10 +31,6 @@ SECURITY_HEADERS: dict[bytes, bytes] = {
 }
 
 
-# FastAPI's interactive docs load Swagger UI / ReDoc from a CDN: no CSP there, or they break.
-_NO_CSP_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
-
-
 class SecurityHeaders:
     """ASGI middleware adding :data:`SECURITY_HEADERS` to every HTTP response."""
 
@@ -50,8 +46,6 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                if scope.get("path") in _NO_CSP_PATHS:
-                    present.add(b"content-security-policy")
                 headers += [(k, v) for k, v in SECURITY_HEADERS.items() if k not in present]
                 message = {**message, "headers": headers}
             await send(message)
