@@ -70,7 +70,8 @@ def test_every_role_can_act_on_the_demo_clock(
         violations = client.get("/violations", headers=merchant).json()
         owner = _main(output).removesuffix(".main")
         assert violations and all(v["merchant_id"] == owner for v in violations)
-        assert client.get("/penalties", headers=merchant).status_code == 200
+        penalties = client.get("/penalties", headers=merchant)
+        assert penalties.status_code == 200 and penalties.json()  # DR-6, already computed
         order = re.search(r"on its order (\d+)", output)
         assert order is not None
         asked = client.post(
@@ -79,9 +80,48 @@ def test_every_role_can_act_on_the_demo_clock(
             headers=_token(output, "consumer"),
         )
         assert asked.status_code == 201, asked.text
-        btas = client.get("/btas/inspections", headers=_token(output, "agency"))
-        assert btas.status_code == 200
     service.state.engine.dispose()
+
+
+def test_the_agency_has_inspections_waiting_and_acts_on_them(
+    demo: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory, output = demo
+    clock = re.search(rf"export {DEMO_CLOCK_ENV}=(\S+)", output)
+    assert clock is not None
+    monkeypatch.setenv(DEMO_CLOCK_ENV, clock.group(1))
+    monkeypatch.setenv("LVYUE_INSPECTION_SECRET", _printed(output, "LVYUE_INSPECTION_SECRET"))
+    agency = _token(output, "agency")
+    service = create_app(f"sqlite:///{directory / 'lvyue.db'}")
+    with TestClient(service) as client:
+        sent = client.get("/btas/inspections", params={"state": "sent"}, headers=agency).json()
+        received = client.get(
+            "/btas/inspections", params={"state": "received"}, headers=agency
+        ).json()
+        assert len(sent) == 2 and len(received) == 1
+        printed = re.search(
+            r"^  agency +2 sent to it: POST /btas/inspections/(\S+)/receive", output, re.M
+        )
+        assert printed is not None and printed[1] in {i["inspection_id"] for i in sent}
+        got = client.post(f"/btas/inspections/{printed[1]}/receive", headers=agency)
+        assert got.status_code == 200 and got.json()["state"] == "received", got.text
+        result = {"result": "pass", "report_ref": "demo://report/1", "tag_ref": "demo://tag/1"}
+        passed = client.post(
+            f"/btas/inspections/{received[0]['inspection_id']}/result", json=result, headers=agency
+        )
+        assert passed.status_code == 200 and passed.json()["code"], passed.text
+        second_hand = re.search(r"^  (M\d+)\.main +.*二手", output.split("try first")[1], re.M)
+        assert second_hand is not None  # the second-hand merchant sees its own inspections
+        own = client.get("/btas/inspections", headers=_token(output, f"{second_hand[1]}.main"))
+        assert own.status_code == 200 and len(own.json()) == 3
+        assert all("二手" in i["category"] for i in own.json())
+    service.state.engine.dispose()
+
+
+def _printed(output: str, name: str) -> str:
+    found = re.search(rf"\({name}\): (\S+)", output)
+    assert found is not None
+    return found.group(1)
 
 
 def test_cli_honours_the_demo_clock(
@@ -96,6 +136,10 @@ def test_cli_honours_the_demo_clock(
     monkeypatch.setenv(DEMO_CLOCK_ENV, clock.group(1))
     living = runner.invoke(app, ["at-risk", "--facts", facts, "--within", "24h"], env=ENV)
     assert living.exit_code == 0 and not re.search(r"^\s*0 at risk", living.output, re.M)
+    merchant = _main(output).removesuffix(".main")
+    state = ["--facts", facts, "--state-dir", str(directory / "growth")]
+    signed = runner.invoke(app, ["growth-signup", merchant, "cloud_warehouse", *state], env=ENV)
+    assert signed.exit_code == 0 and " at 2024-02-1" in signed.output, signed.output
 
 
 def test_demo_clock_never_runs_a_production_database(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +16,11 @@ from lvyue.sim import simulate, write_facts
 from lvyue.store import make_engine, make_session_factory, session_scope, upgrade
 from lvyue.store.accounts import create_merchant
 from lvyue.store.ingest import BatchResult, Scope, ingest_rows
-from lvyue.store.seed import IssuedAccount, seed_accounts
+from lvyue.store.seed import DEMO_AGENCY, IssuedAccount, seed_accounts
 from lvyue.store.sweeps import run_due
 from lvyue.store.tables import Merchant, Order
 from lvyue.store.workflow_tables import Violation
+from lvyue.workflows.actions import inspection as btas
 from lvyue.workflows.actions.reports import file as file_report
 from lvyue.workflows.reports import ReportDraft
 
@@ -31,6 +32,9 @@ _CONSUMER_ORDERS = 5
 _SECOND_HAND = "二手商品"
 _INGESTED = ("orders", "tracking", "after_sales")
 _CHUNK = 2000
+# Inspection orders (送检单) the second-hand merchant has sent to the demo agency: the first
+# waits for the agency's receipt, … and the last is received, waiting for its result.
+_SENT_FOR_INSPECTION = 3
 
 
 @dataclass
@@ -42,6 +46,8 @@ class DemoResult:
     now: datetime = DEMO_NOW  # the demo clock's anchor
     consumer_orders: list[str] = field(default_factory=list)
     pending_report: str | None = None
+    second_hand: str | None = None  # the second-hand (BTAS) merchant shown, if any
+    inspections: dict[str, list[str]] = field(default_factory=dict)  # state → waiting ids
     sweeps: dict[str, Any] = field(default_factory=dict)  # what the worker already produced
 
 
@@ -75,10 +81,12 @@ def build_demo(
     for run in run_due(factory, now=DEMO_NOW, worker="demo"):  # the worker has already run
         result.sweeps[run.sweep] = run.error or run.result
     with session_scope(factory) as session:
-        shown = _shown_merchants(session, merchants, tables["orders"])
+        shown, result.second_hand = _shown_merchants(session, merchants, tables["orders"])
         result.accounts = seed_accounts(session, shown)
         result.consumer_orders = _give_consumer_orders(session, shown[0][0])
     result.pending_report = _file_report(factory, shown[0][0], result.consumer_orders)
+    if result.second_hand is not None:
+        result.inspections = _send_for_inspection(factory, result.second_hand, tables["orders"])
     engine.dispose()
     return result
 
@@ -103,42 +111,62 @@ def _ingest(
 
 def first_steps(result: DemoResult) -> list[tuple[str, str]]:
     """One line per role: who, and what to try first (printed by `lvyue demo`)."""
-    main = next(a for a in result.accounts if a.key.endswith(".main"))
-    other = [a for a in result.accounts if a.key.endswith(".main")][1:]
+    mains = [a for a in result.accounts if a.key.endswith(".main")]
+    main = mains[0]
     order = result.consumer_orders[0] if result.consumer_orders else "ORDER"
     recorded = (result.sweeps.get("workflows.violations_from_verdicts") or {}).get("recorded")
     steps = [
         ("operator", f"GET /reports?state=pending → POST /reports/{result.pending_report}/review"),
         (main.key, "GET /violations, GET /penalties, GET /orders/{id}/verdicts"),
         (main.key.replace(".main", ".sub"), "same as .main (全部权限); .clerk gets 403 everywhere"),
-        ("agency", "GET /btas/inspections → POST /btas/inspections/{id}/receive"),
+        ("agency", _agency_step(result)),
         ("carrier", "POST /carriers/kuaidi100/push (a Kuaidi100 push of a demo waybill)"),
         ("consumer", f"POST /workflows/after-sales on its order {order}"),
         ("worker", f"already ran at the demo clock: {recorded} violations recorded"),
     ]
-    steps[2:2] = [(a.key, "二手 merchant: POST /btas/inspections (BTAS)") for a in other]
+    for account in mains[1:]:
+        what = "another merchant: sees none of the first one's data (tenancy)"
+        if account.merchant_id == result.second_hand:
+            what = "二手 merchant (BTAS): GET /btas/inspections → POST /btas/inspections"
+        steps.insert(2, (account.key, what))
+    if main.merchant_id == result.second_hand:
+        steps[1] = (main.key, steps[1][1] + "; 二手 (BTAS): GET /btas/inspections")
     return steps
+
+
+def _agency_step(result: DemoResult) -> str:
+    sent, received = result.inspections.get("sent", []), result.inspections.get("received", [])
+    if not sent and not received:
+        return "GET /btas/inspections (no second-hand merchant in this demo)"
+    parts = []
+    if sent:
+        parts.append(f"{len(sent)} sent to it: POST /btas/inspections/{sent[0]}/receive")
+    if received:
+        parts.append(f"{received[0]} received: POST …/result")
+    return "; ".join(parts)
 
 
 def _shown_merchants(
     session: Session, merchants: list[tuple[str, str, str]], orders: list[dict[str, Any]]
-) -> list[tuple[str, str, str]]:
+) -> tuple[list[tuple[str, str, str]], str | None]:
     """Accounts are made for the merchant with the most recorded violations (so its pages
-    are not empty) and for the first second-hand (BTAS) merchant."""
+    are not empty) and for a second-hand (BTAS) merchant (another one when there is one);
+    returns them and the second-hand merchant's id."""
     counts = session.execute(
         select(Violation.merchant_id, func.count())
         .group_by(Violation.merchant_id)
         .order_by(func.count().desc(), Violation.merchant_id)
     ).first()
     first = next((m for m in merchants if counts and m[0] == counts[0]), merchants[0])
-    second_hand = next(
-        (str(o["merchant_id"]) for o in orders if str(o["category"]).startswith(_SECOND_HAND)),
-        None,
+    second_hands = sorted(
+        {str(o["merchant_id"]) for o in orders if str(o["category"]).startswith(_SECOND_HAND)},
+        key=lambda m: (m == first[0], m),  # another merchant than the first, if there is one
     )
+    second_hand = second_hands[0] if second_hands else None
     chosen = [first]
     chosen += [m for m in merchants if m[0] == second_hand and m != first][:1]
     chosen += [m for m in merchants if m not in chosen][: 2 - len(chosen)]
-    return chosen
+    return chosen, second_hand
 
 
 def _give_consumer_orders(session: Session, merchant_id: str) -> list[str]:
@@ -153,6 +181,36 @@ def _give_consumer_orders(session: Session, merchant_id: str) -> list[str]:
     for order in mine:
         order.extra = {**(order.extra or {}), "consumer_id": "consumer"}
     return [o.order_id for o in mine]
+
+
+def _send_for_inspection(
+    factory: Any, merchant_id: str, orders: list[dict[str, Any]]
+) -> dict[str, list[str]]:
+    """The second-hand merchant's latest items sent to the demo agency before the demo clock
+    (前置质检, BT-3: not bound to an order), so the agency has work waiting: all but the last
+    wait for its receipt, the last is received and waits for its result."""
+    items = sorted(
+        (o["pay_time"], str(o["product_id"] or o["order_id"]), str(o["category"]))
+        for o in orders
+        if o["merchant_id"] == merchant_id
+        and str(o["category"]).startswith(_SECOND_HAND)
+        and o["pay_time"] <= DEMO_NOW
+    )
+    chosen = list({item: (item, category) for _, item, category in reversed(items)}.values())
+    merchant = btas.Actor(f"{merchant_id}.main", merchant_id)
+    agency = btas.Actor("agency", agency=DEMO_AGENCY)
+    waiting: dict[str, list[str]] = {}
+    with session_scope(factory) as session:
+        for n, (item, category) in enumerate(chosen[:_SENT_FOR_INSPECTION]):
+            at = DEMO_NOW - timedelta(hours=6 * (n + 1))
+            row = btas.create(session, merchant, item_id=item, category=category,
+                              agency=DEMO_AGENCY, order_id=None, now=at)  # fmt: skip
+            btas.send(session, row, merchant, at, carrier="zhongtong",
+                      waybill=f"7500{n:08d}", packing_video=f"demo://packing/{item}")  # fmt: skip
+            if n == _SENT_FOR_INSPECTION - 1:
+                btas.step(session, row, "receive", agency, at + timedelta(hours=2))
+            waiting.setdefault(row.state, []).append(row.inspection_id)
+    return waiting
 
 
 def _file_report(factory: Any, merchant_id: str, order_ids: list[str]) -> str | None:

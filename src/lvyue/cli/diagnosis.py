@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -365,7 +365,9 @@ def growth_signup(
     """Sign a merchant of the facts up for a growth-centre solution (LD-8), once."""
     dx = _dx()
     known = _run(lambda: dx.known_merchants(facts))
-    now = datetime.now(dx.BEIJING)
+    from lvyue.model.clock import business_now
+
+    now = business_now().astimezone(dx.BEIJING)  # the demo clock too
     record, new = _run(lambda: dx.sign_up(state_dir, merchant_id, solution, now, known))
     label = dx.SOLUTIONS[solution]
     if new:

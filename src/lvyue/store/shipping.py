@@ -24,11 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lvyue.model import format_instant
+from lvyue.model.clock import business_now
 from lvyue.store.audit import audit
 from lvyue.store.hooks import ship_checks
 from lvyue.store.refusals import RowRejected, Scope
 from lvyue.store.rows import ShipmentIn
-from lvyue.store.tables import Order, Shipment, utcnow
+from lvyue.store.tables import Order, Shipment
 
 Outcome = Literal["created", "updated", "unchanged"]
 ShipperKind = Literal["merchant", "platform", "agency"]
@@ -89,7 +90,7 @@ def ship(
     needed = SHIP_PERMISSION[shipper.kind]
     if needed not in shipper.permissions:
         raise ShipForbidden(needed)
-    recorded = now or utcnow()
+    recorded = now or business_now()  # the demo clock too
     existing = session.get(Shipment, order.order_id)
     if existing is not None:
         return _again(existing, parcel)
@@ -174,7 +175,7 @@ def platform_shipments(
     pay time, parcel): the same checks — waybill free (stored or earlier in the batch), not
     before payment — as rows for one ``executemany`` of shipments and of audit entries, and
     the refused by order id. The platform's records run no ship checks (see ``ship``)."""
-    recorded = now or utcnow()
+    recorded = now or business_now()  # the demo clock too
     taken: set[tuple[str, str]] = set()
     waybills = sorted({parcel.waybill for *_, parcel in orders})
     for start in range(0, len(waybills), 900):  # SQLite's bound-parameter limit
