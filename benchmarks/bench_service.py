@@ -18,7 +18,7 @@ from rich.table import Table
 from lvyue.sim import simulate
 from lvyue.store import make_engine, make_session_factory, session_scope, upgrade
 from lvyue.store.accounts import create_merchant
-from lvyue.store.ingest import ROW_MODELS, Scope, apply_row, ingest_rows
+from lvyue.store.write import ROW_MODELS, Scope, apply_row, write_rows
 
 
 def _fresh(directory: Path, name: str, merchants: set[str]) -> Any:
@@ -37,7 +37,7 @@ def _bulk(factory: Any, tables: dict[str, list[dict[str, Any]]]) -> float:
         rows = tables[table]
         for at in range(0, len(rows), 2000):
             with session_scope(factory) as session:
-                ingest_rows(session, table, rows[at : at + 2000], Scope(), "bench")
+                write_rows(session, table, rows[at : at + 2000], Scope(), "bench")
     return time.perf_counter() - start
 
 

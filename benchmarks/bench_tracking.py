@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lvyue.geo import parse_address
-from lvyue.ingest import import_douyin_export
+from lvyue.importers import import_douyin_export
 from lvyue.model import TrackingEvent, TrackingKind, parse_instant
 from lvyue.tracking import classify_scan, decode_push, encode_push
 

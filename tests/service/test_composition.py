@@ -11,7 +11,7 @@ from pathlib import Path
 SCRIPT = """
 import lvyue.api.routes_kuaidi100, lvyue.store.shipping, lvyue.workflows, lvyue.workflows.hooks
 from lvyue.store import hooks
-from lvyue.store.ingest import _REPLAYERS
+from lvyue.store.write import _REPLAYERS
 print("after import:", len(hooks._SHIP_CHECKS), len(hooks.sweeps()), len(_REPLAYERS))
 try:
     hooks.ship_checks()

@@ -14,9 +14,9 @@ from sqlalchemy import func, select, update
 from lvyue.api.testing import ServiceWorld
 from lvyue.store import make_engine, make_session_factory
 from lvyue.store.db import SessionFactory
-from lvyue.store.ingest import Scope, ingest_rows
 from lvyue.store.jobs import CHUNK_ROWS, LEASE, create_job, run_job, run_pending
 from lvyue.store.tables import AuditEntry, IngestJob, Order, utcnow
+from lvyue.store.write import Scope, write_rows
 
 
 def _rows(prefix: str, count: int) -> list[dict[str, Any]]:
@@ -44,7 +44,7 @@ def _abandoned_job(factory: SessionFactory, prefix: str, lease_left: timedelta) 
     scope = Scope(merchant_id="m1")
     with factory() as session:
         job = create_job(session, "orders", rows, scope, "m1.main")
-        part = ingest_rows(session, "orders", rows[:CHUNK_ROWS], scope, "m1.main")
+        part = write_rows(session, "orders", rows[:CHUNK_ROWS], scope, "m1.main")
         job.status, job.claimed_by, job.rows_done = "running", "dead-host:1:abc", CHUNK_ROWS
         job.lease_until, job.attempts = utcnow() + lease_left, 1
         job.result = {

@@ -28,7 +28,7 @@ from lvyue.store.accounts import create_merchant
 from lvyue.store.seed import seed_accounts
 from lvyue.store.tables import Order
 from lvyue.workflows import config
-from lvyue.workflows.actions.facts import facts_for
+from lvyue.workflows.actions.stored_facts import facts_for
 
 ORDERS, SEED = 10_000, 20261206
 AS_OF = "2024-03-20 00:00:00"

@@ -13,7 +13,7 @@ from tests.engine.conftest import order, write_dir
 
 from lvyue.engine import evaluate_batch, evaluate_order, iter_order_facts, verdicts_table
 from lvyue.facts import load_facts
-from lvyue.ingest import import_kuaidi100
+from lvyue.importers import import_kuaidi100
 from lvyue.model.time import parse_instant
 from lvyue.rulebook import load_rulebook
 

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from lvyue.api.deps import SessionDep
 from lvyue.store import Order
 from lvyue.store.accounts import authenticate, permissions_of
-from lvyue.store.ingest import Scope
 from lvyue.store.permissions import PERMISSIONS, Role, granted_by
+from lvyue.store.write import Scope
 
 _bearer = HTTPBearer(auto_error=False, description="A token printed once when it was issued")
 

@@ -15,12 +15,12 @@ from lvyue.model.enums import ReportType
 from lvyue.sim import simulate, write_facts
 from lvyue.store import make_engine, make_session_factory, session_scope, upgrade
 from lvyue.store.accounts import create_merchant
-from lvyue.store.ingest import BatchResult, Scope, ingest_rows
 from lvyue.store.seed import DEMO_AGENCY, IssuedAccount, seed_accounts
 from lvyue.store.sweeps import run_due
 from lvyue.store.tables import Merchant, Order
 from lvyue.store.workflow_tables import Violation
-from lvyue.workflows.actions import inspection as btas
+from lvyue.store.write import BatchResult, Scope, write_rows
+from lvyue.workflows.actions import inspection
 from lvyue.workflows.actions.reports import file as file_report
 from lvyue.workflows.reports import ReportDraft
 
@@ -98,7 +98,7 @@ def _ingest(
     total = BatchResult()
     for start in range(0, len(rows), _CHUNK):
         with session_scope(factory) as session:
-            part = ingest_rows(
+            part = write_rows(
                 session, table, rows[start : start + _CHUNK], Scope(), "demo", first_line=start + 1
             )
         for name in ("created", "updated", "unchanged"):
@@ -197,18 +197,18 @@ def _send_for_inspection(
         and o["pay_time"] <= DEMO_NOW
     )
     chosen = list({item: (item, category) for _, item, category in reversed(items)}.values())
-    merchant = btas.Actor(f"{merchant_id}.main", merchant_id)
-    agency = btas.Actor("agency", agency=DEMO_AGENCY)
+    merchant = inspection.Actor(f"{merchant_id}.main", merchant_id)
+    agency = inspection.Actor("agency", agency=DEMO_AGENCY)
     waiting: dict[str, list[str]] = {}
     with session_scope(factory) as session:
         for n, (item, category) in enumerate(chosen[:_SENT_FOR_INSPECTION]):
             at = DEMO_NOW - timedelta(hours=6 * (n + 1))
-            row = btas.create(session, merchant, item_id=item, category=category,
+            row = inspection.create(session, merchant, item_id=item, category=category,
                               agency=DEMO_AGENCY, order_id=None, now=at)  # fmt: skip
-            btas.send(session, row, merchant, at, carrier="zhongtong",
+            inspection.send(session, row, merchant, at, carrier="zhongtong",
                       waybill=f"7500{n:08d}", packing_video=f"demo://packing/{item}")  # fmt: skip
             if n == _SENT_FOR_INSPECTION - 1:
-                btas.step(session, row, "receive", agency, at + timedelta(hours=2))
+                inspection.step(session, row, "receive", agency, at + timedelta(hours=2))
             waiting.setdefault(row.state, []).append(row.inspection_id)
     return waiting
 

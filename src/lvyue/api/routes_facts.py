@@ -35,15 +35,6 @@ from lvyue.model import MerchantType, ShipMode
 from lvyue.model.cells import PLAIN
 from lvyue.store import audit
 from lvyue.store.hooks import ShipRefused
-from lvyue.store.ingest import (
-    BatchResult,
-    Outcome,
-    RowRejected,
-    apply_after_sale,
-    apply_order,
-    apply_tracking,
-    ingest_rows,
-)
 from lvyue.store.jobs import create_job
 from lvyue.store.rows import (
     AfterSaleRow,
@@ -55,6 +46,15 @@ from lvyue.store.rows import (
     TrackingRow,
 )
 from lvyue.store.shipping import ShipForbidden, Shipper, ship
+from lvyue.store.write import (
+    BatchResult,
+    Outcome,
+    RowRejected,
+    apply_after_sale,
+    apply_order,
+    apply_tracking,
+    write_rows,
+)
 from lvyue.workflows import config
 from lvyue.workflows.actions import corrections
 
@@ -223,7 +223,7 @@ def _batch_permission(principal: Principal, table: Table) -> None:
 def _batch(
     session: Session, principal: Principal, table: Table, rows: list[dict[str, Any]], first: int
 ) -> tuple[int, Any]:
-    result: BatchResult = ingest_rows(
+    result: BatchResult = write_rows(
         session, table, rows, write_scope(principal), principal.account_id, first_line=first
     )
     audit(

@@ -28,14 +28,6 @@ from lvyue.api.auth import Principal, current_principal, forbidden, require, wri
 from lvyue.api.deps import SessionDep, content_type, json_only
 from lvyue.store import audit
 from lvyue.store.accounts import permissions_of
-from lvyue.store.ingest import (
-    Outcome,
-    RowRejected,
-    Scope,
-    apply_tracking,
-    quarantine,
-    register_replayer,
-)
 from lvyue.store.permissions import Role
 from lvyue.store.retry import retrying
 from lvyue.store.rows import TrackingRow, describe
@@ -44,6 +36,14 @@ from lvyue.store.subscriptions import (
     create_subscription,
     revoke_subscription,
     subscriber,
+)
+from lvyue.store.write import (
+    Outcome,
+    RowRejected,
+    Scope,
+    apply_tracking,
+    quarantine,
+    register_replayer,
 )
 from lvyue.tracking.kuaidi100 import ACK, PushError, SignatureError, decode_push
 

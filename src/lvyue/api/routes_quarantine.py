@@ -19,8 +19,8 @@ from lvyue.api.auth import (
 from lvyue.api.deps import SessionDep, json_only
 from lvyue.model import format_instant
 from lvyue.store import Account, QuarantinedRow, audit, utcnow
-from lvyue.store.ingest import RowRejected, Scope, replay
 from lvyue.store.rows import describe
+from lvyue.store.write import RowRejected, Scope, replay
 
 router = APIRouter(
     prefix="/quarantine",

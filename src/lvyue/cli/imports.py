@@ -1,6 +1,6 @@
 """CLI for imports and regions: ``lvyue import …`` and ``lvyue region parse``.
 
-Presentation only: parsing arguments, calling ``lvyue.ingest`` / ``lvyue.geo``, printing.
+Presentation only: parsing arguments, calling ``lvyue.importers`` / ``lvyue.geo``, printing.
 Bad input ends with one line on stderr and exit code 2.
 """
 
@@ -19,11 +19,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from lvyue.geo import AddressError, AmbiguousAddressError, cities, parse_address
-from lvyue.ingest import (
+from lvyue.importers import (
     UNCATEGORISED,
     ExportOptions,
+    FileRejected,
     ImportResult,
-    IngestError,
     OpenPlatformOptions,
     RowError,
     import_douyin_export,
@@ -70,7 +70,7 @@ def _fail(message: str) -> NoReturn:
 def _bad_input() -> Iterator[None]:
     try:
         yield
-    except (RowError, IngestError, AddressError) as exc:
+    except (RowError, FileRejected, AddressError) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"{exc.filename or ''}: {exc.strerror or exc}")

@@ -7,8 +7,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lvyue.model.enums import Check, VerdictStatus
-from lvyue.sim import btas, data
-from lvyue.sim.aftersales import after_sales_table
+from lvyue.sim import data, inspection
+from lvyue.sim.after_sales import after_sales_table
 from lvyue.sim.labels import Labels
 from lvyue.sim.logistics import addresses, draw_parcels, tracking_table
 from lvyue.sim.orders import (
@@ -56,7 +56,7 @@ def chunk_tables(
     )
     labels = Labels()
     _order_labels(o, labels)
-    codes, inspections = btas.inspections(world, streams[4], o, order_ids, labels)
+    codes, inspections = inspection.inspections(world, streams[4], o, order_ids, labels)
     tables = {
         "orders": _orders(world, o, order_ids, codes),
         "tracking": tracking_table(world, streams[7], o),

@@ -1,6 +1,6 @@
-"""The fast path of batch ingestion: rows whose natural key is new — in the database and in
-the batch — are checked against lookups made once per batch and inserted with one
-``executemany`` per table. The checks are those of the row-by-row path (``ingest``); rows
+"""The fast path of writing rows into the store: rows whose natural key is new — in the
+database and in the batch — are checked against lookups made once per batch and inserted with one
+``executemany`` per table. The checks are those of the row-by-row path (``store.write``); rows
 with a known or repeated key are handed back to it (they may update, or be unchanged).
 """
 

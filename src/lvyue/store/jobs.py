@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from lvyue.store.audit import audit
 from lvyue.store.db import SessionFactory
-from lvyue.store.ingest import BatchResult, Scope, ingest_rows
 from lvyue.store.retry import retrying
 from lvyue.store.tables import IngestJob, utcnow
+from lvyue.store.write import BatchResult, Scope, write_rows
 
 CHUNK_ROWS = 1_000
 SQLITE_PAUSE_S = 0.15
@@ -149,7 +149,7 @@ def _run_chunk(
         actor = job.account_id
 
         def transaction() -> BatchResult:
-            part = ingest_rows(session, source, chunk, scope, actor, first_line=start + 1)
+            part = write_rows(session, source, chunk, scope, actor, first_line=start + 1)
             total = _total_of(_result(before))
             _add(total, part)
             renewed = session.execute(

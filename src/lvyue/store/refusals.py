@@ -1,5 +1,5 @@
-"""The checks of each ingested table, shared by the row-by-row path (``ingest``) and the bulk
-path (``bulk``), which looks up what they need once per batch. A module of its own so that
+"""The checks of each ingested table, shared by the row-by-row path (``store.write``) and the
+bulk path (``bulk``), which looks up what they need once per batch. A module of its own so that
 neither path imports the other's module back (no import cycle)."""
 
 from __future__ import annotations

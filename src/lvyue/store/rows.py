@@ -127,7 +127,7 @@ class OrderRow(_Row):
 
 
 # Typed OrderRow fields stored in ``Order.extra``: recorded with the order, never changed by a
-# re-send (store.corrections), read back by workflows.actions.facts.
+# re-send (store.corrections), read back by workflows.actions.stored_facts.
 EXTRA_FACTS = (
     "agreed_ship_time",
     "activity",

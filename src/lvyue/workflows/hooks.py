@@ -19,7 +19,7 @@ from lvyue.store.rows import ShipmentIn
 from lvyue.store.tables import Order
 from lvyue.workflows import config
 from lvyue.workflows.actions import after_sales, inspection, penalties, violations
-from lvyue.workflows.actions.facts import facts_for
+from lvyue.workflows.actions.stored_facts import facts_for
 from lvyue.workflows.machine import Refusal
 
 # Orders paid this long ago or less are re-evaluated by the violations sweep.
@@ -27,7 +27,7 @@ VIOLATION_LOOKBACK = timedelta(days=45)
 ENGINE_ACTOR = "system:engine-verdicts"
 
 
-def btas_ship_check(session: Session, order: Order, shipment: ShipmentIn) -> None:
+def inspection_ship_check(session: Session, order: Order, shipment: ShipmentIn) -> None:
     """BT-8, BT-10, BT-12: a required category ships only with its own unused passed code."""
     now = shipment.ship_time or datetime.now(UTC)
     try:
@@ -86,7 +86,7 @@ def penalty_bans(session: Session, now: datetime) -> dict[str, Any]:
 
 def register() -> None:
     """Plug the workflows into the service's registries (idempotent)."""
-    register_ship_check("btas-inspection")(btas_ship_check)
+    register_ship_check("btas-inspection")(inspection_ship_check)
     register_sweep("workflows.after_sales_timeouts", "minute")(after_sales_timeouts)
     register_sweep("workflows.inspection_resubmit_expiry", "hour")(inspection_expiry)
     register_sweep("workflows.violations_from_verdicts", "hour")(violations_from_verdicts)

@@ -10,15 +10,15 @@ from fastapi import APIRouter
 
 from lvyue.api.routes_workflows import (
     after_sales,
-    btas,
     delayed_shipping,
+    inspection,
     orders,
     penalties,
     reports,
 )
 
 router = APIRouter()
-for _module in (btas, reports, delayed_shipping, after_sales, penalties, orders):
+for _module in (inspection, reports, delayed_shipping, after_sales, penalties, orders):
     router.include_router(_module.router)
 
 __all__ = ["router"]

@@ -58,7 +58,7 @@ class AfterSaleOut(BaseModel):
     deadline_clause: str | None
 
 
-def _aftersale_out(session: Session, loaded: aftersale_actions.Loaded) -> AfterSaleOut:
+def _after_sale_out(session: Session, loaded: aftersale_actions.Loaded) -> AfterSaleOut:
     r = loaded.request
     due = aftersale_actions.due(session, config.rules(), loaded)
     return AfterSaleOut(
@@ -119,7 +119,7 @@ def request_after_sale(
         loaded = aftersale_actions.request(
             session, order, kind=body.type, actor=principal.account_id, now=service_now(request)
         )
-        return _aftersale_out(session, loaded)
+        return _after_sale_out(session, loaded)
 
     return create_once(request, session, principal, idempotency_key, body, create)
 
@@ -141,7 +141,7 @@ def list_after_sales(
                   (paging.of(ids, response) if state is None else ids)]  # fmt: skip
         if state is not None:  # the state is derived per request: filter, then page
             loaded = paging.of([x for x in loaded if x.status.state == state], response)
-        page = [_aftersale_out(session, x) for x in loaded]
+        page = [_after_sale_out(session, x) for x in loaded]
         session.commit()  # states derived for ingested requests are kept
     return page
 
@@ -151,12 +151,12 @@ def get_after_sale(
     aftersale_id: str, session: SessionDep, principal: SeeAfterSales
 ) -> AfterSaleOut:
     with domain_errors(session):
-        out = _aftersale_out(session, _load_request(session, aftersale_id, principal))
+        out = _after_sale_out(session, _load_request(session, aftersale_id, principal))
         session.commit()
     return out
 
 
-def _aftersale_step(
+def _after_sale_step(
     session: Session,
     aftersale_id: str,
     principal: Principal,
@@ -165,7 +165,7 @@ def _aftersale_step(
     with domain_errors(session):
         loaded = _load_request(session, aftersale_id, principal)
         act(loaded)
-        out = _aftersale_out(session, loaded)
+        out = _after_sale_out(session, loaded)
         session.commit()
     return out
 
@@ -176,7 +176,7 @@ def decide_after_sale(
 ) -> AfterSaleOut:
     """The merchant agrees or rejects; agreeing to a refund-only request refunds it."""
     now = service_now(request)
-    return _aftersale_step(
+    return _after_sale_step(
         session,
         aftersale_id,
         principal,
@@ -192,7 +192,7 @@ def return_shipped(
 ) -> AfterSaleOut:
     """The consumer uploaded the return tracking number."""
     now = service_now(request)
-    return _aftersale_step(
+    return _after_sale_step(
         session,
         aftersale_id,
         principal,
@@ -208,7 +208,7 @@ def receive_return(
 ) -> AfterSaleOut:
     """The merchant confirms receipt of the return."""
     now = service_now(request)
-    return _aftersale_step(
+    return _after_sale_step(
         session,
         aftersale_id,
         principal,
@@ -224,7 +224,7 @@ def complete_after_sale(
 ) -> AfterSaleOut:
     """The merchant refunds a return or re-ships an exchange."""
     now = service_now(request)
-    return _aftersale_step(
+    return _after_sale_step(
         session,
         aftersale_id,
         principal,

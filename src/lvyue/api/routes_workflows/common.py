@@ -18,7 +18,7 @@ from lvyue.api.idempotency import fingerprint_of, run_once
 from lvyue.model import format_instant
 from lvyue.model.clock import business_now
 from lvyue.store.permissions import Role
-from lvyue.workflows.actions import inspection as btas
+from lvyue.workflows.actions import inspection
 from lvyue.workflows.actions.common import NotFound
 from lvyue.workflows.machine import Refusal
 
@@ -96,9 +96,9 @@ def require_any(*permissions: str) -> Callable[[Principal], Principal]:
     return dependency
 
 
-def actor_of(principal: Principal) -> btas.Actor:
+def actor_of(principal: Principal) -> inspection.Actor:
     agency = principal.organisation if principal.role == Role.INSPECTION_AGENCY else None
-    return btas.Actor(principal.account_id, principal.merchant_id, agency)
+    return inspection.Actor(principal.account_id, principal.merchant_id, agency)
 
 
 def iso(moment: datetime | None) -> str | None:

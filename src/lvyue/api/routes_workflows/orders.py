@@ -22,8 +22,8 @@ from lvyue.engine.online import evaluate_order
 from lvyue.model import format_instant
 from lvyue.store import AuditEntry
 from lvyue.workflows import config
-from lvyue.workflows.actions.facts import order_facts
 from lvyue.workflows.actions.orders import load_order, order_context
+from lvyue.workflows.actions.stored_facts import order_facts
 from lvyue.workflows.settlement import settlement
 
 

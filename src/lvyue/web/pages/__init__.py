@@ -7,8 +7,8 @@ from fastapi import APIRouter
 
 def routers() -> list[APIRouter]:
     from lvyue.web.pages import (
-        btas,
         home,
+        inspection,
         merchant,
         operator,
         orders,
@@ -17,5 +17,5 @@ def routers() -> list[APIRouter]:
         reports,
     )
 
-    return [home.router, orders.router, reports.router, btas.router, penalties.router,
+    return [home.router, orders.router, reports.router, inspection.router, penalties.router,
             operator.router, merchant.router, records.router]  # fmt: skip

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from lvyue.api.deps import SessionDep
-from lvyue.api.routes_workflows.after_sales import _aftersale_out
+from lvyue.api.routes_workflows.after_sales import _after_sale_out
 from lvyue.store import Account, Position, audit
 from lvyue.store.accounts import AccountError, assign_positions, position_permissions, set_position
 from lvyue.store.permissions import GRANTABLE, PERMISSIONS, Role
@@ -44,7 +44,7 @@ def after_sales(
     rows = []
     for aftersale_id in ids:
         loaded = aftersale_actions.load(session, aftersale_id, merchant)
-        out = _aftersale_out(session, loaded)
+        out = _after_sale_out(session, loaded)
         rows.append((out, AFTERSALE_MACHINE.events_from(out.state)))
     session.commit()  # states derived for ingested requests are kept (as the API does)
     return page(request, "after_sales.html", caller, title="售后", rows=rows)

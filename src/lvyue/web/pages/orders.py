@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from lvyue.api.auth import own_order
 from lvyue.api.deps import SessionDep
-from lvyue.api.routes_workflows.btas import ShipWithCodeIn
 from lvyue.api.routes_workflows.common import actor_of
+from lvyue.api.routes_workflows.inspection import ShipWithCodeIn
 from lvyue.engine.explain import explain_order
 from lvyue.engine.online import evaluate_order
 from lvyue.engine.verdict import Verdict
@@ -27,9 +27,9 @@ from lvyue.web.pages.common import form_errors, refusal_text, scope_of
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need, now_of
 from lvyue.workflows import config
-from lvyue.workflows.actions import inspection as btas
+from lvyue.workflows.actions import inspection
 from lvyue.workflows.actions.common import NotFound
-from lvyue.workflows.actions.facts import facts_for, order_facts
+from lvyue.workflows.actions.stored_facts import facts_for, order_facts
 from lvyue.workflows.machine import Refusal
 
 router = APIRouter()
@@ -183,10 +183,10 @@ def ship(
     except ValidationError as error:
         return _detail(request, session, caller, order, 422, ship_error=form_errors(error))
     try:
-        btas.ship_with_code(
+        inspection.ship_with_code(
             session, config.rules(), config.signer(), order, actor_of(caller.principal),
             now_of(request), code=body.inspection_code, item_id=body.item_id,
-            parcel=btas.Parcel(body.carrier, body.waybill, body.packing_video),
+            parcel=inspection.Parcel(body.carrier, body.waybill, body.packing_video),
         )  # fmt: skip
         session.commit()
     except (Refusal, NotFound) as error:

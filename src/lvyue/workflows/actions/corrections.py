@@ -21,7 +21,7 @@ from lvyue.store.corrections import plain
 from lvyue.store.refusals import ORDER_COLUMNS
 from lvyue.store.tables import Order, Shipment
 from lvyue.workflows.actions import violations
-from lvyue.workflows.actions.facts import order_facts
+from lvyue.workflows.actions.stored_facts import order_facts
 from lvyue.workflows.machine import Refusal
 
 # What a correction may change of an order: its recorded columns, except whose it is.

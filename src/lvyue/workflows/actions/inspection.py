@@ -18,7 +18,7 @@ from lvyue.store.rows import ShipmentIn
 from lvyue.store.shipping import SHIP_PERMISSION, Shipper, ShipperKind, ship
 from lvyue.store.tables import Account, Order, Shipment
 from lvyue.store.workflow_tables import Inspection, InspectionCode
-from lvyue.workflows import inspection as btas
+from lvyue.workflows import inspection as inspection_flow
 from lvyue.workflows.actions.common import NotFound, fire
 from lvyue.workflows.actions.orders import load_order, order_context
 from lvyue.workflows.machine import Conflict, Refusal
@@ -86,7 +86,7 @@ def create(
         category=category,
         agency=agency,
         order_id=order_id,
-        state=btas.MACHINE.initial,
+        state=inspection_flow.MACHINE.initial,
         version=1,
         evidence=[],
         created_at=now,
@@ -98,7 +98,7 @@ def create(
         session,
         actor=actor.account_id,
         action="inspection.create",
-        entity=btas.WORKFLOW,
+        entity=inspection_flow.WORKFLOW,
         entity_id=row.inspection_id,
         merchant_id=row.merchant_id,
         clause="BT-4",
@@ -131,7 +131,7 @@ def step(
     _check_role(event, actor)
     fire(
         session,
-        btas.MACHINE,
+        inspection_flow.MACHINE,
         row,
         event,
         subject_id=row.inspection_id,
@@ -188,7 +188,7 @@ def record_result(
     row: Inspection,
     actor: Actor,
     now: datetime,
-    signer: btas.CodeSigner,
+    signer: inspection_flow.CodeSigner,
     *,
     passed: bool,
     report_ref: str,
@@ -197,7 +197,7 @@ def record_result(
 ) -> str | None:
     """The agency's result; a pass issues the item's one code (BT-10) and returns it."""
     if not passed:
-        deadline = btas.resubmit_deadline(now)
+        deadline = inspection_flow.resubmit_deadline(now)
         step(
             session,
             row,
@@ -249,8 +249,8 @@ def resubmit(session: Session, row: Inspection, actor: Actor, now: datetime) -> 
     if row.resubmit_deadline is not None and now > row.resubmit_deadline:
         raise Refusal(
             f"inspection {row.inspection_id}: the re-submission deadline "
-            f"{row.resubmit_deadline.isoformat()} has passed ({btas.RESUBMIT_CLAUSE})",
-            clause=btas.RESUBMIT_CLAUSE,
+            f"{row.resubmit_deadline.isoformat()} has passed ({inspection_flow.RESUBMIT_CLAUSE})",
+            clause=inspection_flow.RESUBMIT_CLAUSE,
             field="state",
         )
     step(session, row, "resubmit", actor, now, resubmit_deadline=None)
@@ -321,7 +321,7 @@ def expire_failed(session: Session, now: datetime) -> int:
 def check_shipment(
     session: Session,
     rules: Rules,
-    signer: btas.CodeSigner,
+    signer: inspection_flow.CodeSigner,
     order: Order,
     *,
     code: str | None,
@@ -341,7 +341,7 @@ def check_shipment(
     code_id = signer.code_id(code) if code else None
     issued = session.get(InspectionCode, code_id) if code_id else None
     item = item_id or order.product_id or (issued.item_id if issued else "")
-    btas.check_code_for_shipment(
+    inspection_flow.check_code_for_shipment(
         signer,
         code,
         item_id=item,
@@ -349,7 +349,7 @@ def check_shipment(
         order_id=order.order_id,
         issued=None
         if issued is None
-        else btas.IssuedCode(
+        else inspection_flow.IssuedCode(
             issued.code_id, issued.item_id, issued.merchant_id, issued.bound_order_id
         ),
         required_clause=answer.clause_id if answer is not None else "BT-8",
@@ -361,7 +361,7 @@ def check_shipment(
 def bind_for_shipment(
     session: Session,
     rules: Rules,
-    signer: btas.CodeSigner,
+    signer: inspection_flow.CodeSigner,
     order: Order,
     *,
     code: str | None,
@@ -422,7 +422,7 @@ class Parcel:
 def ship_with_code(
     session: Session,
     rules: Rules,
-    signer: btas.CodeSigner,
+    signer: inspection_flow.CodeSigner,
     order: Order,
     actor: Actor,
     now: datetime,

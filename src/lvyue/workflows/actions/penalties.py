@@ -15,7 +15,7 @@ from lvyue.model.enums import Check
 from lvyue.store.tables import Order
 from lvyue.store.workflow_tables import Measure, Violation
 from lvyue.workflows.actions import measures
-from lvyue.workflows.actions.facts import facts_for
+from lvyue.workflows.actions.stored_facts import facts_for
 from lvyue.workflows.measures import MeasureKind
 
 

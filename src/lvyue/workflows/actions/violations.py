@@ -13,7 +13,7 @@ from lvyue.engine.online import Resolves, evaluate_order
 from lvyue.store.audit import audit
 from lvyue.store.tables import Order
 from lvyue.store.workflow_tables import Violation
-from lvyue.workflows.actions.facts import facts_for
+from lvyue.workflows.actions.stored_facts import facts_for
 
 
 def record(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lvyue.ingest import RowError, import_kuaidi100
+from lvyue.importers import RowError, import_kuaidi100
 from lvyue.model import TrackingEvent, TrackingKind, parse_instant
 from lvyue.tracking import encode_push, read_tracking_csv
 
@@ -61,7 +61,7 @@ def test_encoded_events_come_back_through_a_saved_file(tmp_path: Path) -> None:
 
 
 def test_tracking_csv_import_quarantines_bad_rows(tmp_path: Path) -> None:
-    from lvyue.ingest import import_tracking_csv
+    from lvyue.importers import import_tracking_csv
 
     source = tmp_path / "feed.csv"
     source.write_text(

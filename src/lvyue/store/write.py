@@ -1,4 +1,5 @@
-"""Idempotent ingestion of facts rows into the store, with quarantine for bad rows.
+"""Writing facts rows into the store (the service's ingestion), idempotently, with quarantine
+for bad rows.
 
 Natural keys make a replayed request or file change nothing: orders by ``order_id``,
 shipments by order, after-sales by ``aftersale_id``, tracking events by (carrier, waybill,
@@ -228,7 +229,7 @@ def _storable(value: Any) -> Any:
     return str(value)
 
 
-def ingest_rows(
+def write_rows(
     session: Session,
     table: str,
     rows: Iterable[Mapping[str, Any]],

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lvyue.ingest import (
+from lvyue.importers import (
     ExportOptions,
-    IngestError,
+    FileRejected,
     RowError,
     import_douyin_export,
     read_category_map,
@@ -78,11 +78,11 @@ def test_gbk_resaved_export_is_read_the_same(tmp_path: Path) -> None:
 def test_unreadable_or_foreign_files_are_rejected(tmp_path: Path) -> None:
     binary = tmp_path / "orders.xlsx"
     binary.write_bytes(b"PK\x03\x04\xff\xfe\x00\x81\xff")
-    with pytest.raises(IngestError, match=r"orders\.xlsx"):
+    with pytest.raises(FileRejected, match=r"orders\.xlsx"):
         import_douyin_export(binary, tmp_path / "out")
     other = tmp_path / "other.csv"
     other.write_text("订单号,金额\n1,2\n", encoding="utf-8")
-    with pytest.raises(IngestError, match="no column 子订单编号"):
+    with pytest.raises(FileRejected, match="no column 子订单编号"):
         import_douyin_export(other, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
@@ -178,7 +178,7 @@ def test_excel_style_times_and_a_parquet_table_in_the_way(tmp_path: Path) -> Non
     )
     (tmp_path / "pq").mkdir()
     (tmp_path / "pq" / "orders.parquet").write_bytes(b"PAR1")
-    with pytest.raises(IngestError, match=r"orders\.parquet exists"):
+    with pytest.raises(FileRejected, match=r"orders\.parquet exists"):
         import_douyin_export(resaved, tmp_path / "pq")
     assert sorted(p.name for p in (tmp_path / "pq").iterdir()) == ["orders.parquet"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lvyue.geo import AddressError, parse_address
-from lvyue.ingest.errors import RowError
+from lvyue.importers.errors import RowError
 from lvyue.model import InstantError, format_instant, from_epoch, parse_instant
 from lvyue.tracking import UnknownCarrierError, carrier_by_name
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from lvyue.ingest import (
-    IngestError,
+from lvyue.importers import (
+    FileRejected,
     OpenPlatformOptions,
     RowError,
     facts_from_order,
@@ -140,10 +140,10 @@ def test_skip_bad_quarantines_the_whole_shop_order(tmp_path: Path) -> None:
 def test_not_json_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "broken.json"
     path.write_text('{"data": {"shop_order_detail": ', encoding="utf-8")
-    with pytest.raises(IngestError, match=r"broken\.json: not JSON"):
+    with pytest.raises(FileRejected, match=r"broken\.json: not JSON"):
         import_open_platform([path], tmp_path)
     path.write_text('{"code": 10000, "data": {}}', encoding="utf-8")
-    with pytest.raises(IngestError, match="no shop_order_detail"):
+    with pytest.raises(FileRejected, match="no shop_order_detail"):
         import_open_platform([path], tmp_path)
 
 
@@ -157,5 +157,5 @@ def test_the_same_order_saved_twice_is_merged(tmp_path: Path) -> None:
 def test_a_platform_error_response_is_named(tmp_path: Path) -> None:
     path = tmp_path / "error.json"
     path.write_text('{"code": 40003, "msg": "access_token已过期", "data": null}', encoding="utf-8")
-    with pytest.raises(IngestError, match="code 40003: access_token已过期"):
+    with pytest.raises(FileRejected, match="code 40003: access_token已过期"):
         import_open_platform([path], tmp_path)

@@ -7,17 +7,17 @@ Every importer rejects a bad row with an error naming the file, row and field; w
 ``read == imported + quarantined``.
 """
 
-from lvyue.ingest.douyin_export import (
+from lvyue.importers.douyin_export import (
     CategoryEntry,
     ExportOptions,
     decode_text,
     order_from_export,
     read_category_map,
 )
-from lvyue.ingest.errors import IngestError, RowError
-from lvyue.ingest.open_platform import OpenPlatformOptions, facts_from_order
-from lvyue.ingest.records import INSPECTION_COLUMNS, ORDER_COLUMNS, UNCATEGORISED
-from lvyue.ingest.run import (
+from lvyue.importers.errors import FileRejected, RowError
+from lvyue.importers.open_platform import OpenPlatformOptions, facts_from_order
+from lvyue.importers.records import INSPECTION_COLUMNS, ORDER_COLUMNS, UNCATEGORISED
+from lvyue.importers.run import (
     ImportResult,
     import_douyin_export,
     import_kuaidi100,
@@ -31,8 +31,8 @@ __all__ = [
     "UNCATEGORISED",
     "CategoryEntry",
     "ExportOptions",
+    "FileRejected",
     "ImportResult",
-    "IngestError",
     "OpenPlatformOptions",
     "RowError",
     "decode_text",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lvyue.facts.loader import load_facts
-from lvyue.ingest import import_douyin_export, import_kuaidi100, import_open_platform
+from lvyue.importers import import_douyin_export, import_kuaidi100, import_open_platform
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PUSH = Path(__file__).parent.parent / "tracking" / "fixtures" / "push_zhongtong.form"

@@ -1,4 +1,4 @@
-"""Stored orders as the engine's online path reads them (``lvyue.engine.order.OrderFacts``).
+"""Stored facts: orders in the store read back as ``lvyue.engine.order.OrderFacts``.
 
 Reports and inspection codes come from the workflow tables, so an approved report reaches
 the verdicts only through the engine (SF-8), never by editing them here. ``facts_for`` loads

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lvyue.ingest.errors import IngestError, RowError
-from lvyue.ingest.records import UNCATEGORISED, carrier_code, epoch_text, place
+from lvyue.importers.errors import FileRejected, RowError
+from lvyue.importers.records import UNCATEGORISED, carrier_code, epoch_text, place
 from lvyue.model import InspectionResult, MerchantType, ShipMode
 from lvyue.tracking import CARRIERS
 
@@ -48,9 +48,9 @@ def read_orders(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         document = json.loads(path.read_text("utf-8-sig"))
     except UnicodeDecodeError:
-        raise IngestError(f"{path.name}: not UTF-8 text") from None
+        raise FileRejected(f"{path.name}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise IngestError(f"{path.name}: not JSON ({exc.msg}, line {exc.lineno})") from None
+        raise FileRejected(f"{path.name}: not JSON ({exc.msg}, line {exc.lineno})") from None
     yield from enumerate(_unwrap(document, path.name), start=1)
 
 
@@ -58,21 +58,21 @@ def _unwrap(document: Any, name: str) -> list[Any]:
     if isinstance(document, list):
         return document
     if not isinstance(document, dict):
-        raise IngestError(f"{name}: expected a JSON object or list")
+        raise FileRejected(f"{name}: expected a JSON object or list")
     code = document.get("code")
     if code is not None and str(code) != "10000":  # 10000 is the platform's success
-        raise IngestError(f"{name}: the platform answered code {code}: {document.get('msg')}")
+        raise FileRejected(f"{name}: the platform answered code {code}: {document.get('msg')}")
     data = document.get("data", document)
     if isinstance(data, dict) and "shop_order_detail" in data:
         return [data["shop_order_detail"]]
     if isinstance(data, dict) and "shop_order_list" in data:
         listed = data["shop_order_list"]
         if not isinstance(listed, list):
-            raise IngestError(f"{name}: data.shop_order_list is not a list")
+            raise FileRejected(f"{name}: data.shop_order_list is not a list")
         return listed
     if isinstance(data, dict) and "order_id" in data:
         return [data]
-    raise IngestError(f"{name}: no shop_order_detail, shop_order_list or order_id found")
+    raise FileRejected(f"{name}: no shop_order_detail, shop_order_list or order_id found")
 
 
 def facts_from_order(order: Any, options: OpenPlatformOptions) -> OrderFacts:

@@ -10,16 +10,16 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from lvyue.ingest.douyin_export import ExportOptions, order_from_export, read_export
-from lvyue.ingest.errors import IngestError, RowError
-from lvyue.ingest.facts_out import FactsWriter, Quarantined
-from lvyue.ingest.open_platform import (
+from lvyue.importers.douyin_export import ExportOptions, order_from_export, read_export
+from lvyue.importers.errors import FileRejected, RowError
+from lvyue.importers.facts_out import FactsWriter, Quarantined
+from lvyue.importers.open_platform import (
     OpenPlatformOptions,
     OrderFacts,
     facts_from_order,
     read_orders,
 )
-from lvyue.ingest.records import INSPECTION_COLUMNS, ORDER_COLUMNS
+from lvyue.importers.records import INSPECTION_COLUMNS, ORDER_COLUMNS
 from lvyue.model import TrackingEvent
 from lvyue.tracking import (
     TRACKING_COLUMNS,
@@ -178,7 +178,7 @@ def import_kuaidi100(
         try:
             saved = read_push_log(path)
         except PushError as exc:
-            raise IngestError(str(exc)) from None
+            raise FileRejected(str(exc)) from None
         units += [
             (path.name, line, {"push": text}, partial(_decode, text, salt)) for line, text in saved
         ]
@@ -202,7 +202,7 @@ def import_tracking_csv(
         try:
             rows = list(read_tracking_csv(path))
         except TrackingRowError as exc:
-            raise IngestError(f"{path.name}: {exc}") from None
+            raise FileRejected(f"{path.name}: {exc}") from None
         units += [(path.name, r.row, r.raw, partial(_checked, r)) for r in rows]
     events, bad = _collect(units, skip_bad, progress)
     result = ImportResult(read=len(units), imported=len(events))

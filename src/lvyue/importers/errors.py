@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-class IngestError(ValueError):
+class FileRejected(ValueError):
     """A file we cannot import at all (unreadable, wrong encoding, missing header)."""
 
 

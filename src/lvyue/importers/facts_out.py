@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lvyue.ingest.errors import IngestError
+from lvyue.importers.errors import FileRejected
 
 Row = Mapping[str, str]
 Key = Callable[[Row], tuple[str, ...]]
@@ -42,7 +42,9 @@ class FactsWriter:
         """Merge ``rows`` into ``table`` (new rows win on equal key); returns the table size."""
         final = self.out_dir / f"{table}.csv"
         if (self.out_dir / f"{table}.parquet").exists():  # two files for one table: ambiguous
-            raise IngestError(f"{self.out_dir / table}.parquet exists: import into a CSV directory")
+            raise FileRejected(
+                f"{self.out_dir / table}.parquet exists: import into a CSV directory"
+            )
         merged: dict[tuple[str, ...], Row] = {}
         header = list(columns)
         if final.exists():

@@ -1,6 +1,6 @@
 """BTAS质检: the merchant creates and sends inspection orders; the agency receives, records
 the result and returns the sealed item; anyone verifies a code. Codes are bound when the
-merchant ships the order (order page, ``btas.ship_with_code``)."""
+merchant ships the order (order page, ``inspection.ship_with_code``)."""
 
 from __future__ import annotations
 
@@ -14,21 +14,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lvyue.api.deps import SessionDep
-from lvyue.api.routes_workflows.btas import (
+from lvyue.api.routes_workflows.common import actor_of
+from lvyue.api.routes_workflows.inspection import (
     InspectionIn,
     ParcelIn,
     ResultIn,
     VerifyIn,
     _inspection_out,
 )
-from lvyue.api.routes_workflows.common import actor_of
 from lvyue.model import InspectionResult
 from lvyue.store.workflow_tables import Inspection
 from lvyue.web.pages.common import form_errors, refusal_text
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need_any, now_of
 from lvyue.workflows import config
-from lvyue.workflows.actions import inspection as btas
+from lvyue.workflows.actions import inspection
 from lvyue.workflows.actions.common import NotFound
 from lvyue.workflows.machine import Refusal
 
@@ -44,7 +44,7 @@ STATE_LABELS = {
 
 
 @router.get("/btas", response_class=HTMLResponse)
-def btas_page(request: Request, session: SessionDep, caller: See) -> Response:
+def inspection_page(request: Request, session: SessionDep, caller: See) -> Response:
     actor = actor_of(caller.principal)
     query = select(Inspection).order_by(Inspection.created_at.desc(), Inspection.inspection_id)
     if actor.merchant_id is not None:
@@ -55,7 +55,7 @@ def btas_page(request: Request, session: SessionDep, caller: See) -> Response:
     params = request.query_params
     return page(
         request,
-        "btas.html",
+        "inspection.html",
         caller,
         title="BTAS质检",
         inspections=rows,
@@ -105,7 +105,7 @@ def create(
     assert isinstance(body, InspectionIn)
     return _run(
         session,
-        lambda: btas.create(
+        lambda: inspection.create(
             session,
             actor_of(caller.principal),
             item_id=body.item_id,
@@ -122,7 +122,7 @@ def _step(
     session: Session, caller: Caller, inspection_id: str, act: Callable[[Inspection], Any]
 ) -> Callable[[], Any]:
     def run() -> Any:
-        row = btas.load(session, inspection_id, actor_of(caller.principal))
+        row = inspection.load(session, inspection_id, actor_of(caller.principal))
         return act(row)
 
     return run
@@ -143,7 +143,7 @@ def send(
         return _back(error=body)
     assert isinstance(body, ParcelIn)
     actor, now = actor_of(caller.principal), now_of(request)
-    act = _step(session, caller, inspection_id, lambda row: btas.send(
+    act = _step(session, caller, inspection_id, lambda row: inspection.send(
         session, row, actor, now, carrier=body.carrier, waybill=body.waybill,
         packing_video=body.packing_video))  # fmt: skip
     return _run(session, act, f"{inspection_id} 已寄出")
@@ -153,7 +153,7 @@ def send(
 def receive(inspection_id: str, request: Request, session: SessionDep, caller: Inspect) -> Response:
     actor, now = actor_of(caller.principal), now_of(request)
     act = _step(session, caller, inspection_id,
-                lambda row: btas.step(session, row, "receive", actor, now))  # fmt: skip
+                lambda row: inspection.step(session, row, "receive", actor, now))  # fmt: skip
     return _run(session, act, f"{inspection_id} 已收货")
 
 
@@ -172,7 +172,7 @@ def result(
         return _back(error=body)
     assert isinstance(body, ResultIn)
     actor, now = actor_of(caller.principal), now_of(request)
-    act = _step(session, caller, inspection_id, lambda row: btas.record_result(
+    act = _step(session, caller, inspection_id, lambda row: inspection.record_result(
         session, row, actor, now, config.signer(),
         passed=body.result is InspectionResult.PASS, report_ref=body.report_ref,
         evidence=list(body.evidence), tag_ref=body.tag_ref))  # fmt: skip
@@ -193,12 +193,12 @@ def return_item(
         return _back(error=body)
     assert isinstance(body, ParcelIn)
     actor, now = actor_of(caller.principal), now_of(request)
-    parcel = btas.Parcel(body.carrier, body.waybill, body.packing_video)
+    parcel = inspection.Parcel(body.carrier, body.waybill, body.packing_video)
     act = _step(
         session,
         caller,
         inspection_id,
-        lambda row: btas.return_to_merchant(session, row, actor, now, parcel=parcel),
+        lambda row: inspection.return_to_merchant(session, row, actor, now, parcel=parcel),
     )
     return _run(session, act, f"{inspection_id} 已寄回商家")
 

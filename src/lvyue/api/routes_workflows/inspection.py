@@ -27,7 +27,7 @@ from lvyue.api.routes_workflows.common import (
 from lvyue.model import InspectionResult, format_instant
 from lvyue.store.workflow_tables import Inspection, InspectionCode
 from lvyue.workflows import config
-from lvyue.workflows.actions import inspection as btas
+from lvyue.workflows.actions import inspection
 from lvyue.workflows.actions.orders import load_order
 from lvyue.workflows.fields import Ident, Name, Ref
 from lvyue.workflows.inspection import MACHINE as INSPECTION_MACHINE
@@ -160,7 +160,7 @@ def create_inspection(
     merchant_of(principal)
 
     def create() -> BaseModel:
-        row = btas.create(
+        row = inspection.create(
             session,
             actor_of(principal),
             item_id=body.item_id,
@@ -202,18 +202,20 @@ def get_inspection(
     inspection_id: str, session: SessionDep, principal: SeeInspections
 ) -> InspectionOut:
     with domain_errors(session):
-        return _inspection_out(session, btas.load(session, inspection_id, actor_of(principal)))
+        return _inspection_out(
+            session, inspection.load(session, inspection_id, actor_of(principal))
+        )
 
 
 def _inspection_step(
     session: Session,
     inspection_id: str,
     principal: Principal,
-    act: Callable[[Inspection, btas.Actor], object],
+    act: Callable[[Inspection, inspection.Actor], object],
 ) -> InspectionOut:
     with domain_errors(session):
         actor = actor_of(principal)
-        row = btas.load(session, inspection_id, actor)
+        row = inspection.load(session, inspection_id, actor)
         act(row, actor)
         out = _inspection_out(session, row)
         session.commit()
@@ -230,7 +232,7 @@ def send_inspection(
         session,
         inspection_id,
         principal,
-        lambda row, actor: btas.send(
+        lambda row, actor: inspection.send(
             session,
             row,
             actor,
@@ -252,7 +254,7 @@ def receive_inspection(
         session,
         inspection_id,
         principal,
-        lambda row, actor: btas.step(session, row, "receive", actor, now),
+        lambda row, actor: inspection.step(session, row, "receive", actor, now),
     )
 
 
@@ -266,7 +268,7 @@ def inspection_result(
         session,
         inspection_id,
         principal,
-        lambda row, actor: btas.record_result(
+        lambda row, actor: inspection.record_result(
             session,
             row,
             actor,
@@ -290,7 +292,7 @@ def resubmit_inspection(
         session,
         inspection_id,
         principal,
-        lambda row, actor: btas.resubmit(session, row, actor, now),
+        lambda row, actor: inspection.resubmit(session, row, actor, now),
     )
 
 
@@ -304,7 +306,7 @@ def cancel_inspection(
         session,
         inspection_id,
         principal,
-        lambda row, actor: btas.step(session, row, "cancel", actor, now),
+        lambda row, actor: inspection.step(session, row, "cancel", actor, now),
     )
 
 
@@ -314,12 +316,12 @@ def return_inspection(
 ) -> InspectionOut:
     """The agency returns the sealed, passed item to the merchant (pre-inspection, BT-3)."""
     now = service_now(request)
-    parcel = btas.Parcel(body.carrier, body.waybill, body.packing_video)
+    parcel = inspection.Parcel(body.carrier, body.waybill, body.packing_video)
     return _inspection_step(
         session,
         inspection_id,
         principal,
-        lambda row, actor: btas.return_to_merchant(session, row, actor, now, parcel=parcel),
+        lambda row, actor: inspection.return_to_merchant(session, row, actor, now, parcel=parcel),
     )
 
 
@@ -334,14 +336,14 @@ def agency_ship(
     """The agency ships the passed item to the consumer, code bound (BT-2)."""
     with domain_errors(session):
         actor = actor_of(principal)
-        row = btas.load(session, inspection_id, actor)
-        shipment = btas.ship_to_consumer(
+        row = inspection.load(session, inspection_id, actor)
+        shipment = inspection.ship_to_consumer(
             session,
             row,
             actor,
             service_now(request),
             order_id=body.order_id,
-            parcel=btas.Parcel(body.carrier, body.waybill, body.packing_video),
+            parcel=inspection.Parcel(body.carrier, body.waybill, body.packing_video),
         )
         out = _shipment_out(shipment)
         session.commit()
@@ -360,7 +362,7 @@ def ship_with_code(
     category needs inspection and the code is missing, forged, another item's or used."""
     with domain_errors(session):
         order = load_order(session, order_id, merchant_of(principal))
-        shipment = btas.ship_with_code(
+        shipment = inspection.ship_with_code(
             session,
             config.rules(),
             config.signer(),
@@ -369,7 +371,7 @@ def ship_with_code(
             service_now(request),
             code=body.inspection_code,
             item_id=body.item_id,
-            parcel=btas.Parcel(body.carrier, body.waybill, body.packing_video),
+            parcel=inspection.Parcel(body.carrier, body.waybill, body.packing_video),
         )
         out = _shipment_out(shipment)
         session.commit()

@@ -14,8 +14,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lvyue.ingest.errors import IngestError, RowError
-from lvyue.ingest.records import UNCATEGORISED, carrier_code, instant_text, place
+from lvyue.importers.errors import FileRejected, RowError
+from lvyue.importers.records import UNCATEGORISED, carrier_code, instant_text, place
 from lvyue.model import MerchantType, ShipMode
 
 REQUIRED_HEADERS = ("子订单编号", "支付完成时间")
@@ -157,11 +157,11 @@ def _read_csv(
     text = decode_text(path.read_bytes(), path.name)
     reader = csv.DictReader(io.StringIO(text, newline=""), restkey=_EXTRA)
     if not reader.fieldnames:
-        raise IngestError(f"{path.name}: empty file")
+        raise FileRejected(f"{path.name}: empty file")
     reader.fieldnames = [h.strip() for h in reader.fieldnames]
     missing = [h for h in required if h not in reader.fieldnames]
     if missing:
-        raise IngestError(f"{path.name}: not {what} (no column {missing[0]})")
+        raise FileRejected(f"{path.name}: not {what} (no column {missing[0]})")
     for number, row in enumerate(reader, start=1):
         extra = row.pop(_EXTRA, None)
         clean = {k: v or "" for k, v in row.items()}
@@ -179,4 +179,4 @@ def decode_text(data: bytes, name: str) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        raise IngestError(f"{name}: neither UTF-8 nor GBK text; save it as CSV UTF-8") from None
+        raise FileRejected(f"{name}: neither UTF-8 nor GBK text; save it as CSV UTF-8") from None
