@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -66,63 +66,62 @@ def diagnose(
 
 
 def _show_diagnosis(d: dx.Diagnosis) -> None:
+    """80 columns: short bilingual headings, SIMPLE boxes, avg/P50/P90 as one cell, bullets
+    with a hanging indent; carriers by their Chinese names (files keep the codes)."""
     dx = _dx()
-    console.print(
-        f"[bold]物流诊断 {d.merchant_id}[/bold]  industry {d.industry or 'n/a'}  "
-        f"period {d.period}  shipped {d.volume}"
-    )
+    console.print(f"[bold]物流诊断 {d.merchant_id}[/bold] · 行业 industry {d.industry or 'n/a'}")
+    console.print(f"period {d.period} · shipped 发货 {d.volume}", highlight=False)
     if d.state == "cold_start":
         console.print(
-            f"[yellow]Cold start:[/yellow] {d.volume} shipped orders is below the minimum "
+            f"[yellow]Cold start 冷启动:[/yellow] {d.volume} shipped orders is below the minimum "
             "history; a diagnosis appears once history accrues. Meanwhile:"
         )
-        for r in d.recommendations:
-            console.print(f"  • {dx.SOLUTIONS[r.solution]}: {r.reason}")
+        _bullets(f"{dx.SOLUTIONS[r.solution]}: {r.reason}" for r in d.recommendations)
         return
-    summary = Table(title="Shipping · transport · after-sales (发货/快递运输/售后客诉)")
-    for col in ("metric", "average", "P50", "P90"):
-        summary.add_column(col)
+    summary = _table("概况 summary (发货/快递运输/售后客诉)")
+    for col in ("指标 metric", "平均 avg", "P50", "P90"):
+        summary.add_column(col, justify="left" if col.startswith("指标") else "right")
     for m in dx.METRICS:
         if m.kind == "duration":
-            s = d.summary
-            summary.add_row(
-                m.label,
-                *(
-                    dx.metrics.fmt(f"{m.name}_{k}", s.get(f"{m.name}_{k}"))
-                    for k in ("avg", "p50", "p90")
-                ),
-            )
+            cells = (dx.metrics.fmt(f"{m.name}_{k}", d.summary.get(f"{m.name}_{k}"))
+                     for k in ("avg", "p50", "p90"))  # fmt: skip
+            summary.add_row(m.label, *cells)
         else:
             summary.add_row(m.label, dx.metrics.fmt(m.name, d.summary.get(m.name)), "", "")
     console.print(summary)
-    cap = Table(title="Carrier capability (LD-3)")
-    for col in (
-        "carrier",
-        "volume",
-        "揽收 avg/P50/P90 h",
-        "揽签 avg/P50/P90 h",
-        "24h pickup",
-        "on time",
-    ):
-        cap.add_column(col, justify="right" if col != "carrier" else "left")
+    cap = _table("快递能力 Carrier capability (LD-3), hours avg/P50/P90")
+    for col in ("快递 carrier", "单量", "揽收 h", "揽签 h", "24h揽收", "准时"):
+        cap.add_column(col, justify="left" if col.startswith("快递") else "right", no_wrap=True)
     for row in d.capability:
-        cap.add_row(
-            _carrier(row["carrier"]),
-            str(row["volume"]),
-            _triple(row, "pickup_from_pay_h"),
-            _triple(row, "transit_h"),
-            _pct(row["pickup_24h_rate"]),
-            _pct(row["on_time_rate"]),
-        )
+        cap.add_row(_carrier(row["carrier"]), str(row["volume"]),
+                    _triple(row, "pickup_from_pay_h"), _triple(row, "transit_h"),
+                    _pct(row["pickup_24h_rate"]), _pct(row["on_time_rate"]))  # fmt: skip
     console.print(cap)
     score = d.score.score if d.score else None
-    console.print(f"Logistics sub-score (50–100): [bold]{score if score is not None else 'n/a'}[/]")
+    console.print(
+        f"物流分 logistics sub-score (50–100): [bold]{score if score is not None else 'n/a'}[/]"
+    )
     for c in d.controlled:
         console.print(
             f"[red]Controlled {c.kind} {c.key}[/red] (since {c.since}): {c.shipments} of your "
             "shipments went through it"
         )
     _show_topic(d)
+
+
+def _table(title: str) -> Table:
+    return Table(title=title, title_justify="left", box=SIMPLE, pad_edge=False)
+
+
+def _bullets(lines: Iterable[str]) -> None:
+    """• text, folded under itself (a hanging indent) at any width."""
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    for line in lines:
+        table.add_row("  •", line)
+    if table.row_count:
+        console.print(table)
 
 
 def _carrier(code: str) -> str:
@@ -134,7 +133,10 @@ def _carrier(code: str) -> str:
 
 def _triple(row: dict[str, Any], name: str) -> str:
     vals = [row.get(f"{name}_{k}") for k in ("avg", "p50", "p90")]
-    return " / ".join("n/a" if v is None else f"{v:.1f}" for v in vals)
+    return "/".join("n/a" if v is None else f"{v:.1f}" for v in vals)
+
+
+_GRADE = {"excellent": "优秀", "normal": "一般", "lagging": "落后", "n/a": "n/a"}
 
 
 def _show_topic(d: dx.Diagnosis) -> None:
@@ -145,24 +147,23 @@ def _show_topic(d: dx.Diagnosis) -> None:
         )
         return
     t = d.topic
-    table = Table(title=f"Topic analysis among {t.peer_count} same-industry merchants (LD-6)")
-    for col in ("metric", "yours", "percentile", "grade", "peer P50", "peer P75"):
+    table = _table(f"专题分析 Topic analysis among {t.peer_count} same-industry merchants (LD-6)")
+    for col in ("指标 metric", "yours", "百分位", "grade", "peers P50", "P75"):
         table.add_column(col)
     colour = {"excellent": "green", "normal": "yellow", "lagging": "red", "n/a": "dim"}
     for s in t.standings:
-        label = dx.metric_label(s.column)
         table.add_row(
-            label,
+            dx.metric_label(s.column),
             dx.format_column(s.column, s.value),
             "n/a" if s.percentile is None else f"{s.percentile:.0f}",
-            f"[{colour[s.grade]}]{s.grade}[/]",
+            f"[{colour[s.grade]}]{_GRADE.get(s.grade, s.grade)} {s.grade}[/]",
             dx.format_column(s.column, s.peer_p50),
             dx.format_column(s.column, s.peer_p75),
         )
     console.print(table)
-    lanes = Table(title="Lane × carrier detail (LD-7), top 10 by volume")
-    for col in ("lane", "carrier", "volume", "揽收 h (peers)", "on time (peers)"):
-        lanes.add_column(col)
+    lanes = _table("线路×快递 lane × carrier (LD-7), top 10 by volume; (peers)")
+    for col in ("线路 lane", "快递", "单量", "揽收 h", "准时 on time"):
+        lanes.add_column(col, overflow="fold")
     for lane in t.lanes[:10]:
         lanes.add_row(
             f"{lane.origin_city}→{lane.dest_city}",
@@ -172,18 +173,10 @@ def _show_topic(d: dx.Diagnosis) -> None:
             _pair(lane.values, lane.peer_values, "on_time_rate", _pct),
         )
     console.print(lanes)
-    for tip in t.suggestions:
-        console.print(f"  • {tip.text}")
+    _bullets(tip.text for tip in t.suggestions)
     if t.gain:
-        gain = Table(title="Predicted settlement gain (结算率) if weak metrics reach peers")
-        for col in (
-            "target",
-            "settlement now",
-            "after",
-            "gain (orders)",
-            "gain (GMV ¥)",
-            "sub-score after",
-        ):
+        gain = _table("结算率 settlement if weak metrics reach peers")
+        for col in ("target", "now", "after", "+orders", "+GMV ¥", "score after"):
             gain.add_column(col, justify="right")
         for level, g in t.gain.items():
             proj = t.projected_score[level].score
@@ -200,9 +193,8 @@ def _show_topic(d: dx.Diagnosis) -> None:
         console.print(f"Settlement gain: {t.note}")
     _show_conversion(t)
     if d.recommendations:
-        console.print("[bold]Growth centre (LD-8)[/bold]")
-        for r in d.recommendations:
-            console.print(f"  • {dx.SOLUTIONS[r.solution]}: {r.reason}")
+        console.print("[bold]增长中心 growth centre (LD-8)[/bold]")
+        _bullets(f"{dx.SOLUTIONS[r.solution]}: {r.reason}" for r in d.recommendations)
 
 
 def _show_conversion(t: dx.TopicAnalysis) -> None:
@@ -210,8 +202,8 @@ def _show_conversion(t: dx.TopicAnalysis) -> None:
     if not t.conversion:
         console.print(f"Conversion (转化率, LD-1): {t.conversion_note}")
         return
-    table = Table(title="Predicted conversion (转化率, LD-1) if weak metrics reach peers")
-    for col in ("target", "conversion now", "after", "buyers per 1,000 visitors"):
+    table = _table("转化率 conversion (LD-1) if weak metrics reach peers")
+    for col in ("target", "now", "after", "buyers per 1,000 visitors"):
         table.add_column(col, justify="right")
     for level, c in t.conversion.items():
         table.add_row(

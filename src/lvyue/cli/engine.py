@@ -6,6 +6,7 @@ Exit codes: 0 done, 2 bad input (facts, rulebook, arguments).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -248,27 +249,31 @@ def _render_clause_texts(ex: Explanation, rb: Rulebook) -> None:
     """What each deciding clause says: the normalised text (the seeds' garbled sentences made
     readable), else the source as found; `rules show ID` has both."""
     cited = dict.fromkeys(c for s in ex.steps for c in s.verdict.clauses.split(";") if c)
-    lines = []
+    table = Table(box=None, pad_edge=False, show_header=False, title_justify="left",
+                  title="what the clauses say 条款原文", padding=(0, 1, 0, 0))  # fmt: skip
+    table.add_column(no_wrap=True, style="bold")
+    table.add_column(overflow="fold")  # each text folded under itself, its id beside it
     for ref in cited:
         clause_id, _, revision = ref.partition("@")
         versions = [v for v in rb.clause_versions(clause_id) if (v.revision or "") == revision]
         if versions:
-            lines.append(f"[bold]{ref}[/] {escape(versions[-1].readable)}")
-    if lines:
-        console.print("[bold]what the clauses say 条款原文[/]")
-        for line in lines:
-            console.print(line, soft_wrap=False)
+            table.add_row(ref, escape(versions[-1].readable))
+    if table.row_count:
+        console.print(table)
 
 
 def _render_explanation(ex: Explanation) -> None:
+    """80 columns: the timeline in Chinese with the codes beside, the verdicts, and the clauses
+    considered grouped by check (one line per clause, the reason folded under it)."""
     o = ex.order
     head = (f"{o.order_id} · merchant {o.merchant_id} ({o.merchant_type.value}) · "
             f"{o.category} · {o.ship_mode.value}"
             + (f" · flags {', '.join(sorted(o.flags))}" if o.flags else ""))  # fmt: skip
     console.print(Panel(head, title=f"order as of {format_beijing(ex.as_of)}", expand=False))
-    timeline = Table("when (Beijing)", "what", title="timeline", title_justify="left")
+    timeline = Table("when (Beijing)", "what 事件", title="timeline 时间线", title_justify="left",
+                     box=None, pad_edge=False)  # fmt: skip
     for moment, what in ex.timeline:
-        timeline.add_row(format_beijing(moment), what)
+        timeline.add_row(format_beijing(moment), escape(_event_zh(what)))
     console.print(timeline)
     verdicts = Table("检查项", "售后单", "状态", "截止", "完成", "条款", title="verdicts 判定",
                      title_justify="left", box=SIMPLE)  # fmt: skip
@@ -281,18 +286,54 @@ def _render_explanation(ex: Explanation) -> None:
         verdicts.add_row(check_zh(v.check.value), v.aftersale_id, status, _short(v.deadline),
                          _short(v.done_at), v.clauses)  # fmt: skip
     console.print(verdicts)
-    clauses = Table("check", "parameter", "clause", "value", "applies", "why",
-                    title="clauses considered", title_justify="left")  # fmt: skip
-    for step in ex.steps:
-        for parameter, traces in step.traces.items():
-            for t in traces:
-                value = format_value(t.value) if t.value is not None else ""
-                mark = "[green]✔[/]" if t.applies and not t.overridden_by else "[dim]✘[/]"
-                clauses.add_row(step.verdict.check.value, parameter, t.clause_id, value,
-                                mark, t.reason)  # fmt: skip
-    console.print(clauses)
+    _render_traces(ex)
     for note in ex.notes:
         console.print(f"[yellow]{note}[/]")
+
+
+_SCAN_ZH = {"info_received": "下单", "pickup": "揽收", "hub_arrival": "到达分拨中心",
+            "hub_departure": "离开分拨中心", "in_transit": "在途", "customs": "清关",
+            "warehouse_in": "集货入库", "out_for_delivery": "派件", "signed": "签收",
+            "exception": "疑难件", "returned": "退回"}  # fmt: skip
+_AFTERSALE_ZH = {"created_at": "申请售后", "merchant_handled_at": "商家处理",
+                 "return_shipped_at": "消费者寄回", "merchant_received_at": "商家确认收货",
+                 "return_signed_at": "退货签收", "refunded_at": "退款"}  # fmt: skip
+_AFTERSALE_TYPE_ZH = {"refund_only": "仅退款", "return_refund": "退货退款", "exchange": "换货"}
+
+
+def _event_zh(what: str) -> str:
+    """A timeline event as people read it (揽收 pickup; 售后 AS… 退货退款: 申请售后), the codes
+    kept beside; anything else as the engine wrote it."""
+    if match := re.fullmatch(r"tracking: (\w+)", what):
+        return f"{_SCAN_ZH.get(match[1], '物流')} {match[1]}"
+    if match := re.fullmatch(r"after-sales (\S+) \((\w+)\): (\w+)", what):
+        kind = _AFTERSALE_TYPE_ZH.get(match[2], match[2])
+        return f"{_AFTERSALE_ZH.get(match[3], match[3])} · 售后 {match[1]} {kind}"
+    return what
+
+
+def _render_traces(ex: Explanation) -> None:
+    """Every clause considered, under its check and parameter: ✔ the one that decided, ✘ the
+    others with why (out of window, out of scope, overridden); one small table per parameter
+    with the same column widths, so they read as one list."""
+    console.print("[bold]clauses considered 适用条款[/]")
+    for step in ex.steps:
+        check = step.verdict.check.value
+        suffix = f" {step.verdict.aftersale_id}" if step.verdict.aftersale_id else ""
+        for parameter, traces in step.traces.items():
+            table = Table(box=None, pad_edge=False, show_header=False, title_justify="left",
+                          title=f"{check_zh(check)} {parameter}{suffix}")  # fmt: skip
+            table.add_column(width=1)
+            table.add_column(width=7, overflow="fold")
+            table.add_column(width=24, overflow="fold")
+            table.add_column(overflow="fold")
+            for t in traces:
+                value = format_value(t.value) if t.value is not None else ""
+                value = re.sub(r"^(.+) after (\S+)$", r"\2 +\1", value)  # pay_time +48 h
+                decided = t.applies and not t.overridden_by
+                mark = "[green]✔[/]" if decided else "[dim]✘[/]"
+                table.add_row(mark, t.clause_id, escape(value), escape(t.reason))
+            console.print(table)
 
 
 def at_risk(

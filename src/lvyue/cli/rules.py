@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -340,6 +341,7 @@ def resolve(
     explain: Annotated[bool, typer.Option(help="Show every clause considered.")] = False,
     rulebook: RulebookDirs = None,
     as_json: AsJson = False,
+    wide: Annotated[bool, typer.Option("--wide", help="One full table (wider than 80).")] = False,
 ) -> None:
     """Every parameter for one order, with its value, clause and the clauses it overrode."""
     rb = _load(rulebook)
@@ -370,7 +372,7 @@ def resolve(
     if as_json:
         _echo_json(rows)
     else:
-        _print_answers(rows, shown)
+        (_print_answers if wide else _print_compact)(rows, shown)
         if explain:
             for name in names:
                 _print_trace(name, rb, ctx)
@@ -456,6 +458,57 @@ def _assumptions(
         "only clauses without a category scope apply to it"
     )
     return notes
+
+
+def _print_compact(rows: list[dict[str, Any]], shown: dict[str, str]) -> None:
+    """80 columns: parameters grouped under their common prefix (penalty.late_ship …), the
+    deadline as MM-DD hh:mm:ss (the year is the order's), overrides and the parameters no
+    clause decides listed under the table; --wide or --json for everything in one table."""
+    table = Table(title="resolved parameters (times in Beijing)", title_justify="left",
+                  box=None, pad_edge=False)  # fmt: skip
+    table.add_column("parameter", no_wrap=True, min_width=25)
+    table.add_column("value", overflow="fold", min_width=23)
+    table.add_column("deadline", no_wrap=True, width=14)
+    table.add_column("clause", no_wrap=True)
+    answered = [r for r in rows if "clause" in r or "conflict" in r]
+    shown_family = ""
+    for row in answered:
+        family, leaf = _family(row["parameter"], [r["parameter"] for r in answered])
+        if family and family != shown_family:
+            table.add_row(f"[bold]{family}[/bold]", "", "", "")
+        shown_family = family
+        name = f"  {leaf}" if family else row["parameter"]
+        if "conflict" in row:
+            table.add_row(name, "[red]conflict (below)[/red]", "", "")
+            continue
+        deadline = row.get("deadline")
+        when = format_beijing(_parse(deadline))[5:] if deadline else ""
+        value = re.sub(r"^(.+) after (\S+)$", r"\2 +\1", shown.get(row["parameter"], ""))
+        table.add_row(name, escape(value), when, row["cites"])  # pay_time +48 h
+    out.print(table)
+    for row in answered:
+        if "conflict" in row:
+            err.print(f"[red]conflict[/red] {row['parameter']}: {escape(row['conflict'])}")
+        elif row["overridden"]:
+            over = ", ".join(row["overridden"])
+            out.print(f"{row['parameter']}: {row['cites']} overrides {over}", highlight=False)
+    undecided = [r["parameter"] for r in rows if r not in answered]
+    if undecided:
+        out.print(f"[dim]no clause applies: {', '.join(undecided)}[/dim]")
+
+
+def _family(name: str, names: list[str]) -> tuple[str, str]:
+    """("penalty.late_ship", "points_cap_day") for a parameter sharing its first segment with
+    others (the longest dotted prefix they all share); ("", name) for one alone."""
+    top = name.split(".")[0]
+    kin = [n.split(".") for n in names if n.split(".")[0] == top]
+    if len(kin) < 2:
+        return "", name
+    depth = 1
+    while all(len(k) > depth + 1 and k[depth] == kin[0][depth] for k in kin):
+        depth += 1
+    parts = name.split(".")
+    return ".".join(parts[:depth]), ".".join(parts[depth:])
 
 
 def _print_answers(rows: list[dict[str, Any]], shown: dict[str, str]) -> None:
