@@ -41,7 +41,7 @@ from lvyue.store import (
 )
 from lvyue.store.seed import seed_accounts
 from lvyue.store.workflow_tables import Violation
-from lvyue.web.pages.merchant import _diagnosis
+from lvyue.web import diagnoses
 
 MERCHANTS = 1000
 BATCH = 20_000
@@ -131,7 +131,7 @@ def _measure(url: str, accounts: dict[str, str], facts: Path, requests: int) -> 
         operator = TestClient(app, base_url="https://testserver", follow_redirects=False)
         _login(operator, "operator", accounts["operator"])
         diagnosis = f"/console/diagnosis?merchant={busiest}"
-        _diagnosis.cache_clear()  # cold for each backend
+        diagnoses.clear()  # cold for each backend
         cold = _once(operator, diagnosis)  # the first view pays the whole diagnosis
         rows.append(("diagnosis page, first view (cold: 1 sample)", cold, cold))
         for label, client, path in (

@@ -17,7 +17,8 @@ PAGES = ("/console/orders", "/console/orders/at-risk", "/console/violations",
          "/console/reports", "/console/btas", "/console/after-sales", "/console/diagnosis",
          "/console/positions", "/console/dashboard", "/console/rules", "/console/review",
          "/console/measures", "/console/quarantine", "/console/audit",
-         "/console/violations/ledger")  # fmt: skip
+         "/console/violations/ledger", "/console/governance",
+         "/console/diagnosis/reachability")  # fmt: skip
 ROLES = ("operator", "m1.main", "m1.sub", "m1.clerk", "agency", "consumer")
 ORDERS = 57
 

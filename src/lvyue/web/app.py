@@ -29,8 +29,8 @@ from lvyue.web.security import (
     LoginThrottle,
     PermissionMissing,
     close_session,
-    now_of,
     open_session,
+    wall_now,
 )
 
 PREFIX = "/console"
@@ -139,7 +139,7 @@ def _login_routes(console: FastAPI) -> None:
         if account is None:
             throttle.failed(name, address)
             return _login_again(request, name, next, 401, "账号或密码错误。")
-        now = now_of(request)
+        now = wall_now()  # a session's life is security time, never the demo clock
         cookie = open_session(session, account, now)
         audit(session, actor=account.account_id, action="console.login", entity="account",
               entity_id=account.account_id, merchant_id=account.merchant_id, at=now)  # fmt: skip

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from lvyue.model import format_beijing
-from lvyue.web.security import Caller
+from lvyue.web.security import Caller, now_of
 
 # (label, path, permission): the side navigation; an item shows only to who may open it.
 MERCHANT_NAV = (
@@ -20,12 +20,14 @@ MERCHANT_NAV = (
     ("BTAS质检", "/console/btas", "inspection:manage"),
     ("售后", "/console/after-sales", "after_sales:handle"),
     ("物流诊断", "/console/diagnosis", "logistics_diagnosis:view"),
+    ("可达查询", "/console/diagnosis/reachability", "logistics_diagnosis:view"),
     ("岗位管理", "/console/positions", "accounts:manage"),
     ("审计日志", "/console/audit", "audit:view"),
 )
 OPERATOR_NAV = (
     ("运营看板 Dashboard", "/console/dashboard", "penalties:view"),
     ("规则中心", "/console/rules", "penalties:view"),
+    ("治理周报 Governance", "/console/governance", "penalties:manage"),
     ("报备审核", "/console/review", "reports:review"),
     ("违规与处罚", "/console/violations", "penalties:view"),
     ("处置措施 Measures", "/console/measures", "penalties:manage"),
@@ -79,11 +81,16 @@ def page(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
+    nav = nav_for(caller)
+    path = request.url.path
+    inside = [href for _, href in nav if path == href or path.startswith(href + "/")]
     html = env.get_template(template).render(
         request=request,
         caller=caller,
-        nav=nav_for(caller),
-        path=request.url.path,
+        nav=nav,
+        path=path,
+        current=max(inside, key=len, default=None),  # the deepest menu item holding the page
+        business_now=now_of(request),  # the countdowns' clock (the demo clock when set)
         **context,
     )
     return HTMLResponse(html, status_code=status_code)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from lvyue.api.auth import Principal
 from lvyue.api.deps import SessionDep
+from lvyue.model.clock import business_now
 from lvyue.store.accounts import permissions_of
 from lvyue.store.permissions import PERMISSIONS, Role
 from lvyue.store.tables import Account, ConsoleSession
@@ -54,10 +55,17 @@ def _digest(value: str) -> str:
 
 
 def now_of(request: Request) -> datetime:
-    """The service clock: the parent app's pinned clock in tests, else the wall clock."""
+    """Business time, for deadlines, verdicts and workflow steps: the parent app's pinned
+    clock in tests, else ``business_now`` (the demo clock when ``LVYUE_DEMO_CLOCK`` is set),
+    exactly as the API's ``service_now`` reads it."""
     parent = getattr(request.app.state, "parent", request.app)
     clock: Callable[[], datetime] | None = getattr(parent.state, "clock", None)
-    return clock() if clock is not None else datetime.now(UTC)
+    return clock() if clock is not None else business_now()
+
+
+def wall_now() -> datetime:
+    """Security time (sessions, log-in): always the wall clock, never the demo clock."""
+    return datetime.now(UTC)
 
 
 def open_session(session: Session, account: Account, now: datetime) -> str:
@@ -100,7 +108,7 @@ def current_caller(request: Request, session: SessionDep) -> Caller:
     if not cookie:
         raise LoginRequired
     row = session.get(ConsoleSession, _digest(cookie))
-    if row is None or row.expires_at <= now_of(request):
+    if row is None or row.expires_at <= wall_now():
         raise LoginRequired
     account = session.get(Account, row.account_id)
     if account is None or not account.active:

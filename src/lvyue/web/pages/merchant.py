@@ -1,13 +1,10 @@
-"""售后, 物流诊断 and 岗位管理: the merchant's remaining back-office pages."""
+"""售后 and 岗位管理: the merchant's remaining back-office pages (物流诊断: ``diagnosis``)."""
 
 from __future__ import annotations
 
-import functools
-import os
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -17,8 +14,6 @@ from lvyue.store import Account, Position, audit
 from lvyue.store.accounts import AccountError, assign_positions, position_permissions, set_position
 from lvyue.store.permissions import GRANTABLE, PERMISSIONS, Role
 from lvyue.store.tables import AfterSale
-from lvyue.web.pages.common import scope_of
-from lvyue.web.pages.operator import FONT
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need
 from lvyue.workflows.actions import after_sales as aftersale_actions
@@ -48,93 +43,6 @@ def after_sales(
         rows.append((out, AFTERSALE_MACHINE.events_from(out.state)))
     session.commit()  # states derived for ingested requests are kept (as the API does)
     return page(request, "after_sales.html", caller, title="售后", rows=rows)
-
-
-def _pick(row: dict[str, Any], prefix: str) -> float | None:
-    for suffix in ("_avg", "_p50", ""):
-        value = row.get(prefix + suffix)
-        if isinstance(value, int | float):
-            return float(value)
-    return None
-
-
-def capability_chart(capability: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per carrier: volume (单), 揽收 and 揽签 average hours, 24 h pickup rate (%)."""
-    carriers = [str(r["carrier"]) for r in capability]
-
-    def series(name: str, prefix: str, axis: int, kind: str = "bar", scale: float = 1.0) -> Any:
-        values = [_pick(r, prefix) for r in capability]
-        data = [None if v is None else round(v * scale, 2) for v in values]
-        return {"name": name, "type": kind, "yAxisIndex": axis, "data": data}
-
-    return {
-        "animation": False,
-        "textStyle": {"fontFamily": FONT},
-        "title": {
-            "text": "承运商能力 Carrier capability",
-            "left": 10,
-            "textStyle": {"fontSize": 14},
-        },
-        "tooltip": {"trigger": "axis"},
-        "legend": {"top": 28},
-        "grid": {"top": 80, "left": 60, "right": 60, "bottom": 40},
-        "xAxis": {"type": "category", "data": carriers, "name": "承运商"},
-        "yAxis": [
-            {"type": "value", "name": "时长（小时）"},
-            {"type": "value", "name": "比例（%）", "max": 100},
-        ],
-        "series": [
-            series("揽收时长 avg（小时）", "pickup_from_ship_h", 0),
-            series("揽签时长 avg（小时）", "transit_h", 0),
-            series("24小时揽收率（%）", "pickup_24h_rate", 1, "line", 100.0),
-        ],
-    }
-
-
-@router.get("/diagnosis", response_class=HTMLResponse)
-def diagnosis(
-    request: Request,
-    caller: Annotated[Caller, Depends(need("logistics_diagnosis:view"))],
-    merchant: Annotated[str | None, Query(max_length=64)] = None,
-    period: Annotated[str | None, Query(max_length=30)] = None,
-) -> Response:
-    """The merchant's diagnosis (LD-1..LD-11), the API's ``/diagnosis/merchants/{id}``."""
-    import lvyue.diagnosis as dx
-
-    scope = scope_of(caller, merchant or None)
-    facts = os.environ.get("LVYUE_DIAGNOSIS_FACTS")
-    context: dict[str, Any] = {"title": "物流诊断", "merchant": scope, "period": period or ""}
-    if scope is None:
-        context["error"] = "请选择店铺（merchant）。"
-    elif not facts:
-        context["error"] = "诊断数据未配置（LVYUE_DIAGNOSIS_FACTS）。"
-    else:
-        state = os.environ.get("LVYUE_DIAGNOSIS_STATE")
-        try:
-            result = _diagnosis(Path(facts), _stamp(Path(facts)), scope, period, state)
-        except (dx.DiagnosisError, *dx.ERRORS) as error:
-            context["error"] = str(error)
-        else:
-            context["result"] = result
-            context["chart"] = capability_chart(result.capability)
-            context["columns"] = list(result.capability[0]) if result.capability else []
-    return page(request, "diagnosis.html", caller, **context)
-
-
-def _stamp(facts: Path) -> float:
-    """When the facts directory last changed: a new snapshot invalidates cached diagnoses."""
-    return max((f.stat().st_mtime for f in facts.glob("*.parquet")), default=0.0)
-
-
-@functools.lru_cache(maxsize=256)
-def _diagnosis(
-    facts: Path, stamp: float, merchant: str, period: str | None, state: str | None
-) -> Any:
-    """``diagnose_facts`` once per (facts snapshot, merchant, period): the facts directory is
-    a snapshot, so the same question has the same answer until it changes (``stamp``)."""
-    import lvyue.diagnosis as dx
-
-    return dx.diagnose_facts(facts, merchant, period, Path(state) if state else None)
 
 
 def _positions(session: SessionDep, merchant: str | None) -> list[tuple[Position, list[str]]]:

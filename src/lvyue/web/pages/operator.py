@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from lvyue.api.deps import SessionDep
 from lvyue.model.enums import VerdictStatus
 from lvyue.store.workflow_tables import Violation
+from lvyue.web.charts import FONT
 from lvyue.web.pages.orders import AT_RISK_SCAN, LIVE, _orders_query, verdicts_of
 from lvyue.web.render import STATUS_LABELS, page
 from lvyue.web.security import Caller, need, now_of
@@ -22,7 +23,6 @@ router = APIRouter()
 Operator = Annotated[Caller, Depends(need("penalties:manage"))]
 STATUS_COLOURS = {"ok": "#1a7f37", "violated": "#c62828", "pending": "#1456c7",
                   "scheduled": "#5b8def", "at_risk": "#b26a00", "exempted": "#6b4fbb"}  # fmt: skip
-FONT = "WenQuanYi Micro Hei, Noto Sans CJK SC, sans-serif"
 
 
 def _bar(

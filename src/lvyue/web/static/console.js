@@ -1,5 +1,9 @@
 // Countdowns for pending deadlines: <span class="countdown" data-deadline="ISO 8601">.
+// They count on the server's business clock (<meta name="business-now">: the demo clock
+// when one is set), not the browser's, so a page and its verdicts agree on "now".
 (function () {
+  var meta = document.querySelector('meta[name="business-now"]');
+  var offset = meta ? Date.parse(meta.content) - Date.now() : 0;
   function fmt(ms) {
     var late = ms < 0; ms = Math.abs(ms);
     var h = Math.floor(ms / 3600000), m = Math.floor(ms % 3600000 / 60000), s = Math.floor(ms % 60000 / 1000);
@@ -8,7 +12,7 @@
   }
   function tick() {
     document.querySelectorAll(".countdown[data-deadline]").forEach(function (el) {
-      el.textContent = fmt(Date.parse(el.dataset.deadline) - Date.now());
+      el.textContent = fmt(Date.parse(el.dataset.deadline) - (Date.now() + offset));
     });
   }
   document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 1000); });
