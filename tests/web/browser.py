@@ -18,6 +18,7 @@ import uvicorn
 
 from lvyue.api import create_app
 from lvyue.api.demo import build_demo
+from lvyue.sim import write_facts
 from lvyue.store import make_engine, make_session_factory
 from lvyue.store.seed import IssuedAccount
 from lvyue.store.sweeps import run_due
@@ -57,8 +58,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_console(directory: Path, orders: int = 400) -> Iterator[LiveConsole]:
+def live_console(
+    directory: Path, orders: int = 400, diagnosis_orders: int = 20_000
+) -> Iterator[LiveConsole]:
+    """The demo's database of ``orders`` orders; the diagnosis pages read a separate
+    simulated snapshot of ``diagnosis_orders`` (seed 7): topic analysis needs same-industry
+    peers with shipping history, which a few hundred orders do not give."""
     demo = build_demo(directory, orders=orders, seed=20240214)
+    diagnosis_facts = directory / "diagnosis-facts"
+    write_facts(diagnosis_facts, diagnosis_orders, 7, fmt="parquet", progress=False)
     factory = make_session_factory(make_engine(demo.url))
     run_due(factory, worker="browser-test")  # record violations, as the worker would
     app = create_app(demo.url)
@@ -72,12 +80,14 @@ def live_console(directory: Path, orders: int = 400) -> Iterator[LiveConsole]:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.05)
     saved = {name: os.environ.get(name) for name in DIAGNOSIS_ENV}
-    os.environ["LVYUE_DIAGNOSIS_FACTS"] = str(demo.facts_dir)
+    os.environ["LVYUE_DIAGNOSIS_FACTS"] = str(diagnosis_facts)
     os.environ["LVYUE_DIAGNOSIS_STATE"] = str(directory / "governance")
     accounts = {a.key: a for a in demo.accounts}
     merchants = [a.merchant_id for a in demo.accounts if a.key.endswith(".main") and a.merchant_id]
     try:
-        yield LiveConsole(f"http://127.0.0.1:{port}", accounts, merchants, _busiest(demo.facts_dir))
+        yield LiveConsole(
+            f"http://127.0.0.1:{port}", accounts, merchants, _busiest(diagnosis_facts)
+        )
     finally:
         for name, value in saved.items():
             if value is None:

@@ -304,6 +304,51 @@ def test_merchant_pages_and_screenshots(chromium: Browser, live: LiveConsole) ->
         shot(page, name)
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+    .filter(el => el.type !== 'hidden')
+    .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+    .map(el => el.name)"""
+NAMELESS_BUTTONS = """() => [...document.querySelectorAll('button, a[href]')]
+    .filter(el => !(el.innerText || el.getAttribute('aria-label') || '').trim())
+    .map(el => el.outerHTML.slice(0, 80))"""
+FOCUSABLE = """() => [...document.querySelectorAll('main form input, main form select, main form
+    textarea, main form button')].filter(el => el.type !== 'hidden' && el.offsetParent)
+    .map(el => el.outerHTML.slice(0, 60))"""
+FOCUSED = "() => (document.activeElement && document.activeElement.outerHTML || '').slice(0, 60)"
+
+
+def reach_by_keyboard(page: Page) -> list[str]:
+    """The form controls in ``main`` that Tab never reaches (from the top of the page)."""
+    wanted = set(page.evaluate(FOCUSABLE))
+    page.locator("body").focus()
+    seen = set()
+    for _ in range(len(wanted) + 40):
+        page.keyboard.press("Tab")
+        seen.add(page.evaluate(FOCUSED))
+        if wanted <= seen:
+            break
+    return sorted(wanted - seen)
+
+
+def test_every_form_is_labelled_and_keyboard_reachable(
+    chromium: Browser, live: LiveConsole
+) -> None:
+    """Playwright's accessibility snapshot (axe-core is not shipped) plus the DOM: every
+    control has a label, every button and link a name, every form control takes focus by Tab."""
+    for key, paths in (
+        ("operator", ("/console/governance", "/console/rules", "/console/review",
+                      "/console/measures", "/console/dashboard")),
+        ("merchant", ("/console/diagnosis/reachability", "/console/diagnosis")),
+    ):  # fmt: skip
+        page = open_as(chromium, live, key if key == "operator" else f"{live.merchants[0]}.main")
+        for path in paths:
+            page.goto(path)
+            assert page.evaluate(UNLABELLED) == [], path
+            assert page.evaluate(NAMELESS_BUTTONS) == [], path
+            assert reach_by_keyboard(page) == [], path
+            assert "heading" in page.locator("main").aria_snapshot(), path
+
+
 def test_forms_are_labelled_and_keyboard_reachable(chromium: Browser, live: LiveConsole) -> None:
     merchant = live.merchants[0]
     page = open_as(chromium, live, f"{merchant}.main")
@@ -313,6 +358,7 @@ def test_forms_are_labelled_and_keyboard_reachable(chromium: Browser, live: Live
         "/console/orders",
         "/console/positions",
         "/console/diagnosis",
+        "/console/diagnosis/reachability",
         "/console/violations",
         "/console/audit",
     ):
@@ -335,3 +381,73 @@ def test_forms_are_labelled_and_keyboard_reachable(chromium: Browser, live: Live
         )
         page.keyboard.press("Tab")
     assert "name" in focused and "password" in focused
+
+
+DRAFT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "draft" / "pickup-72h.yaml"
+TOPIC, YUNDA = "M0000005", "M0000009"  # in the diagnosis snapshot: rollout on; ships yunda
+
+
+def test_governance_published_and_the_diagnosis_topic_charts(
+    chromium: Browser, live: LiveConsole
+) -> None:
+    page = open_as(chromium, live, "operator")
+    page.goto("/console/governance")
+    for week in ("2024-W03", "2024-W04", "2024-W05"):
+        page.get_by_label(re.compile("周 ISO week")).fill(week)
+        page.get_by_role("button", name="发布 Publish").click()
+        expect(page.get_by_role("status")).to_contain_text(f"已发布 {week}")
+    expect(page.locator("table.control")).to_contain_text("管控 controlled")
+    shot(page, "operator-governance")
+    page.goto(f"/console/diagnosis?merchant={YUNDA}")
+    notices = page.locator("table.notices")
+    expect(notices).to_contain_text("yunda")
+    notices.scroll_into_view_if_needed()
+    shot(page, "operator-diagnosis-notices")
+    page.goto(f"/console/diagnosis?merchant={TOPIC}")
+    expect(page.locator(".chart svg")).to_have_count(3)  # capability, percentile, gain
+    expect(page.locator(".chart svg").nth(1)).to_contain_text("百分位（%）")
+    expect(page.locator(".chart svg").nth(2)).to_contain_text("结算率（%）")
+    page.locator("#topic-h").scroll_into_view_if_needed()
+    shot(page, "operator-diagnosis-topic")
+    page.locator("table.lanes").scroll_into_view_if_needed()
+    expect(page.locator("table.lanes tbody tr").first).to_be_visible()
+    shot(page, "operator-diagnosis-lanes")
+
+
+def test_a_merchant_diagnosis_rollout_cold_start_growth_and_reachability(
+    chromium: Browser, live: LiveConsole
+) -> None:
+    first, second = live.merchants[:2]  # M0000011: rollout off; M0000021: cold start
+    page = open_as(chromium, live, f"{first}.main")
+    page.goto("/console/diagnosis")
+    expect(page.get_by_role("status").first).to_contain_text("尚未开通")
+    page.get_by_role("button", name="报名 推荐快递").click()
+    expect(page.get_by_role("status").first).to_contain_text("已报名")
+    page.locator("#growth-h").scroll_into_view_if_needed()
+    expect(page.locator(".cards .signed")).to_contain_text("已报名")
+    shot(page, "merchant-diagnosis-growth")
+    page.goto("/console/diagnosis/reachability")
+    page.get_by_label("承运商 carrier").select_option("zhongtong")
+    page.get_by_label("省 province").fill("西藏")
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("table.unreachable")).to_contain_text("阿里地区")
+    page.get_by_role("button", name=re.compile("设为限售区域")).click()
+    expect(page.get_by_role("status")).to_contain_text("新增")
+    expect(page.locator("table.restricted")).to_contain_text("阿里地区")
+    shot(page, "merchant-reachability")
+    cold = open_as(chromium, live, f"{second}.main")
+    cold.goto("/console/diagnosis")
+    expect(cold.get_by_role("heading", name=re.compile("冷启动"))).to_be_visible()
+    shot(cold, "merchant-diagnosis-cold-start")
+
+
+def test_policy_preview_of_an_uploaded_draft(chromium: Browser, live: LiveConsole) -> None:
+    page = open_as(chromium, live, "operator")
+    page.set_default_timeout(240_000)  # two evaluations of the snapshot on a shared machine
+    page.goto("/console/rules")
+    page.get_by_label(re.compile("草稿公告 draft")).set_input_files(str(DRAFT))
+    page.get_by_role("button", name="预演 Preview").click()
+    expect(page.get_by_role("heading", name="政策预演 Policy preview")).to_be_visible()
+    expect(page.locator("table.by-clause")).to_contain_text("X-1")
+    expect(page.locator("table.by-merchant tbody tr").first).to_be_visible()
+    shot(page, "operator-rules-preview")
