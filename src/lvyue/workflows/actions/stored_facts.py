@@ -49,13 +49,13 @@ def _chunk(session: Session, orders: Sequence[Order]) -> list[OrderFacts]:
     }
     scans = _tracking(session, shipments.values())
     codes = {s.inspection_code for s in shipments.values() if s.inspection_code}
-    issued = {
-        c.code: c
-        for c in session.scalars(select(InspectionCode).where(InspectionCode.code.in_(codes)))
-    }
+    issued: dict[str, InspectionCode] = {}
     bound: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
-    for s in session.scalars(select(Shipment).where(Shipment.inspection_code.in_(codes))):
-        bound[s.inspection_code or ""].append((s.ship_time, s.order_id))
+    if codes:  # an empty IN scans the whole table on SQLite (no constant folding): skip it
+        query = select(InspectionCode).where(InspectionCode.code.in_(codes))
+        issued = {c.code: c for c in session.scalars(query)}
+        for s in session.scalars(select(Shipment).where(Shipment.inspection_code.in_(codes))):
+            bound[s.inspection_code or ""].append((s.ship_time, s.order_id))
     requests: dict[str, list[AfterSale]] = defaultdict(list)
     for r in session.scalars(select(AfterSale).where(AfterSale.order_id.in_(ids))):
         requests[r.order_id].append(r)
@@ -124,6 +124,8 @@ def _tracking(
     keys = {(s.carrier, s.waybill) for s in shipments}
     found: dict[tuple[str, str], list[TrackingRow]] = defaultdict(list)
     waybills = sorted({w for _, w in keys})
+    if not waybills:  # an empty IN scans the whole table on SQLite
+        return {}
     for row in session.scalars(select(TrackingRow).where(TrackingRow.waybill.in_(waybills))):
         if (row.carrier, row.waybill) in keys:
             found[(row.carrier, row.waybill)].append(row)
