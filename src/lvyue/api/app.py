@@ -33,6 +33,7 @@ def create_app(
         routes_facts,
         routes_jobs,
         routes_kuaidi100,
+        routes_live,
         routes_orders,
         routes_quarantine,
         routes_tokens,
@@ -85,6 +86,7 @@ def create_app(
         routes_audit,
         routes_workflows,
         routes_diagnosis,
+        routes_live,
     ):
         app.include_router(module.router)
     app.include_router(routes_jobs.router)

@@ -31,6 +31,7 @@ from lvyue.store.accounts import permissions_of
 from lvyue.store.permissions import Role
 from lvyue.store.retry import retrying
 from lvyue.store.rows import TrackingRow, describe
+from lvyue.store.scans import apply_scans
 from lvyue.store.subscriptions import (
     NotACarrier,
     create_subscription,
@@ -41,7 +42,6 @@ from lvyue.store.write import (
     Outcome,
     RowRejected,
     Scope,
-    apply_tracking,
     quarantine,
     register_replayer,
 )
@@ -77,7 +77,7 @@ def _apply_push(session: Session, form: Mapping[str, Any], scope: Scope, actor: 
         ]
     except ValidationError as error:
         raise PushError(describe(error)) from None
-    outcomes = [apply_tracking(session, row, scope) for row in rows]
+    outcomes = apply_scans(session, rows, scope)  # set-based: one INSERT for the push
     return (
         "created" if "created" in outcomes else "updated" if "updated" in outcomes else "unchanged"
     )

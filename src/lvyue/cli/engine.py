@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import duckdb
+import pyarrow as pa
 import typer
 from rich.box import SIMPLE
 from rich.console import Console
@@ -337,7 +338,16 @@ def _render_traces(ex: Explanation) -> None:
 
 
 def at_risk(
-    facts: FactsOpt,
+    facts: Annotated[
+        Path | None, typer.Option("--facts", help="Facts directory (docs/formats.md).")
+    ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option("--database", help="Or: the service's live verdicts (a database URL)."),
+    ] = None,
+    merchant: Annotated[
+        str | None, typer.Option("--merchant", help="With --database: one merchant's.")
+    ] = None,
     as_of: AsOfOpt = None,
     within: Annotated[str, typer.Option("--within", help="Horizon, e.g. 12h.")] = "12h",
     engine: EngineOpt = "duckdb",
@@ -346,15 +356,23 @@ def at_risk(
     ] = None,
     rules: RulesOpt = None,
 ) -> None:
-    """Pending verdicts that will breach within the horizon, soonest first."""
+    """Pending verdicts that will breach within the horizon, soonest first: evaluated from a
+    facts directory (--facts), or read from the service's live verdicts (--database, kept by
+    `lvyue worker`; --within at most the worker's 12 h horizon)."""
     _out(out)
+    if (facts is None) == (database is None):
+        _fail("give one of --facts DIR or --database URL")
     moment, backend, horizon = _as_of(as_of), _engine(engine), _horizon(within, "--within")
-    rb = _rulebook(rules)
-    try:
-        with console.status(f"evaluating {facts} …"):
-            risky = at_risk_verdicts(facts, moment, rb, backend=backend, horizon=horizon)
-    except (FactsError, SparkError) as exc:
-        _fail(str(exc))
+    if database is not None:
+        risky = _live_at_risk(database, moment, merchant, horizon)
+    else:
+        assert facts is not None
+        rb = _rulebook(rules)
+        try:
+            with console.status(f"evaluating {facts} …"):
+                risky = at_risk_verdicts(facts, moment, rb, backend=backend, horizon=horizon)
+        except (FactsError, SparkError) as exc:
+            _fail(str(exc))
     table = Table("截止 deadline", "剩余", "订单 order", "检查项", "商家", "条款",
                   title=f"{risky.num_rows} at risk within {within} (即将超时)",
                   title_justify="left", box=SIMPLE)  # fmt: skip
@@ -369,6 +387,27 @@ def at_risk(
         write_table(risky, out)
     elif out is not None:
         write_verdicts(iter(risky.to_batches()), out)
+
+
+def _live_at_risk(url: str, moment: datetime, merchant: str | None, within: timedelta) -> pa.Table:
+    """The service's at-risk live verdicts (one definition: ``store.live.at_risk``)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from lvyue.engine.online import DEFAULT_HORIZON
+    from lvyue.engine.verdict import VERDICT_SCHEMA
+    from lvyue.store import make_engine, make_session_factory
+    from lvyue.workflows.live import at_risk_table
+
+    if within > DEFAULT_HORIZON:
+        _fail(f"--within: at most {DEFAULT_HORIZON} with --database (the worker's horizon)")
+    engine = make_engine(url)
+    try:
+        found = at_risk_table(make_session_factory(engine), moment, merchant, within)
+    except SQLAlchemyError as exc:
+        _fail(f"--database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+    finally:
+        engine.dispose()
+    return pa.Table.from_pylist([v.row() for v in found], VERDICT_SCHEMA)
 
 
 def preview_cmd(

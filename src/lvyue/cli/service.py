@@ -16,6 +16,7 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from lvyue.api.demo import DemoResult
+    from lvyue.store.sweeps import SweepRun
 
 console = Console()
 err = Console(stderr=True)
@@ -91,34 +92,58 @@ def serve(
 
 def worker(
     url: UrlOption = None,
-    once: Annotated[bool, typer.Option("--once", help="Run the due sweeps once and exit")] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between rounds")] = 60.0,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run the due sweeps, judge every marked order, exit")
+    ] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between sweep rounds")] = 60.0,
     name: Annotated[str, typer.Option(help="Worker name recorded in claims")] = "worker",
+    live: Annotated[
+        bool, typer.Option("--live/--no-live", help="Keep the live verdicts current")
+    ] = True,
+    batch: Annotated[int, typer.Option(min=1, max=5000, help="Orders per live round")] = 100,
+    poll: Annotated[float, typer.Option(help="Seconds to wait when nothing is marked")] = 0.2,
 ) -> None:
-    """Run the periodic sweeps (each at most once per period, even with several workers)."""
+    """Keep the live verdicts current (orders marked by writes or due by time, judged again
+    in small batches; several workers share the work) and run the periodic sweeps (each at
+    most once per period, even with several workers)."""
     from lvyue.store import make_engine, make_session_factory
     from lvyue.store.jobs import run_pending
     from lvyue.store.sweeps import run_due
+    from lvyue.workflows import config
     from lvyue.workflows import hooks as workflow_hooks
+    from lvyue.workflows.live import drain, run_round
 
     _require_secrets()
     workflow_hooks.register()
     _demo_clock_only_on_sqlite(url)
     _upgrade(url)
     factory = make_session_factory(make_engine(url))
+    rules = config.rules()
+    next_sweep = time.monotonic()
     while True:
-        run_pending(factory)  # upload jobs queued, or abandoned by a server that died
-        runs = run_due(factory, worker=name)
-        table = Table("sweep", "period", "ran", "result", title="lvyue worker")
-        for run in runs:
-            ran = "yes" if run.ran else "FAILED" if run.error else "claimed elsewhere"
-            table.add_row(run.sweep, run.period, ran, run.error or str(run.result or ""))
-        console.print(table if runs else "no sweeps registered")
+        if once or time.monotonic() >= next_sweep:
+            run_pending(factory)  # upload jobs queued, or abandoned by a server that died
+            runs = run_due(factory, worker=name)
+            _print_sweeps(runs)
+            next_sweep = time.monotonic() + interval
         if once:
+            if live:
+                done = drain(factory, rules, limit=batch)
+                console.print(f"live verdicts: {done}")
             if any(run.error for run in runs):
                 raise typer.Exit(1)
             return
-        time.sleep(interval)
+        judged = run_round(factory, rules, limit=batch).judged if live else 0
+        if not judged:
+            time.sleep(min(poll, max(0.0, next_sweep - time.monotonic())) if live else interval)
+
+
+def _print_sweeps(runs: list[SweepRun]) -> None:
+    table = Table("sweep", "period", "ran", "result", title="lvyue worker")
+    for run in runs:
+        ran = "yes" if run.ran else "FAILED" if run.error else "claimed elsewhere"
+        table.add_row(run.sweep, run.period, ran, run.error or str(run.result or ""))
+    console.print(table if runs else "no sweeps registered")
 
 
 def _keep_existing(database: Path, force: bool) -> None:

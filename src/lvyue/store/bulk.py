@@ -25,6 +25,7 @@ from lvyue.store.refusals import (
     tracking_refusal,
 )
 from lvyue.store.rows import AfterSaleRow, OrderRow, TrackingRow
+from lvyue.store.scans import insert_scans
 from lvyue.store.shipping import platform_shipments
 from lvyue.store.tables import (
     AfterSale,
@@ -192,9 +193,8 @@ def _tracking(
             rejected.append((number, raw, refusal))
             continue
         events.append(row.event_values(utcnow()))
-    if events:
-        session.execute(insert(TrackingEvent), events)
-    return len(events), rest, rejected
+    created = len(insert_scans(session, events))  # a scan stored meanwhile: unchanged
+    return created, rest, rejected
 
 
 def _same_scan(

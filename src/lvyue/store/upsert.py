@@ -21,8 +21,8 @@ def insert_if_new(
     table = model.__table__
     statement = (
         dialect.insert(table)
-        .values(**values)
         .on_conflict_do_nothing(index_elements=key)
         .returning(*(table.c[name] for name in key))  # rowcount is not reliable on every driver
     )
-    return session.execute(statement).first() is not None
+    # values as parameters: one cached statement, and the dirty marks read them (store.marks)
+    return session.execute(statement, dict(values)).first() is not None

@@ -73,3 +73,27 @@ def impose_bans(session: Session, rules: Resolves, now: datetime) -> int:
         )
         imposed += 1
     return imposed
+
+
+def lift_unsupported_bans(
+    session: Session, rules: Resolves, merchant_id: str, now: datetime, *, actor: str
+) -> int:
+    """Lift the merchant's product bans of the DR-6 sweep (``BAN_ACTOR``) that the DR-6
+    computation no longer supports (a late shipment's violation was withdrawn)."""
+    banned = {
+        row["product_id"]
+        for row in of_merchant(session, rules, merchant_id, now)
+        if row["product_banned"] and row["product_id"]
+    }
+    active = select(Measure).where(
+        Measure.merchant_id == merchant_id,
+        Measure.kind == MeasureKind.BAN_PRODUCT.value,
+        Measure.state == "active",
+        Measure.created_by == BAN_ACTOR,
+    )
+    lifted = 0
+    for measure in session.scalars(active).all():
+        if measure.product_id not in banned:
+            measures.lift(session, measure, actor=actor, now=now)
+            lifted += 1
+    return lifted

@@ -10,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lvyue.engine.online import Resolves, evaluate_order
+from lvyue.model.enums import Check
 from lvyue.store.audit import audit
+from lvyue.store.marks import mark_written
 from lvyue.store.tables import Order
 from lvyue.store.workflow_tables import Violation
 from lvyue.workflows.actions.stored_facts import facts_for
@@ -85,26 +87,36 @@ def reconsider(
         for v in evaluate_order(facts, now, rules)
         if v.merchant_violation
     }
+    mark_written(session, [o.order_id for o in orders])  # the live verdicts follow (SF-8)
     withdrawn = 0
     recorded = select(Violation).where(Violation.order_id.in_([o.order_id for o in orders]))
     for row in session.scalars(recorded):
         if (row.order_id, row.aftersale_id, row.check) in still:
             continue
-        audit(
-            session,
-            actor="system:violation-review",
-            action="violation.withdraw",
-            entity="violation",
-            entity_id=f"{row.order_id}/{row.aftersale_id}/{row.check}",
-            merchant_id=row.merchant_id,
-            clause=clause,
-            detail={
-                "was": row.clause,
-                "deadline": row.deadline.isoformat() if row.deadline else None,
-            },
-            at=now,
-        )
-        session.delete(row)
+        withdraw(session, row, actor="system:violation-review", clause=clause, now=now)
         withdrawn += 1
     session.flush()
     return withdrawn
+
+
+def withdraw(
+    session: Session,
+    row: Violation,
+    *,
+    actor: str,
+    clause: str,
+    now: datetime,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Withdraw a recorded violation, audited with ``clause``; a ship-deadline violation's
+    DR-6 penalty (computed from it) goes with it, audited as well."""
+    entity_id = f"{row.order_id}/{row.aftersale_id}/{row.check}"
+    was = {"was": row.clause, "deadline": row.deadline.isoformat() if row.deadline else None}
+    audit(session, actor=actor, action="violation.withdraw", entity="violation",
+          entity_id=entity_id, merchant_id=row.merchant_id, clause=clause,
+          detail={**was, **(detail or {})}, at=now)  # fmt: skip
+    if row.check == Check.SHIP_DEADLINE.value:
+        audit(session, actor=actor, action="penalty.withdraw", entity="order",
+              entity_id=row.order_id, merchant_id=row.merchant_id, clause=clause,
+              detail={"violation": entity_id, "rule": "DR-6"}, at=now)  # fmt: skip
+    session.delete(row)

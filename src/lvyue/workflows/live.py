@@ -1,0 +1,320 @@
+"""Live verdicts (issue 13 item 2): the worker judges marked orders again, continuously, in
+small batches, with the one online evaluator (``engine.online.evaluate_order``), and the
+records that follow a verdict follow it when it changes.
+
+A round: claim up to ``BATCH`` marks (``store.live_tables.LiveMark``) that are dirty (a write
+changed the order's facts) or due (time alone may change a verdict: a deadline, the at-risk
+horizon, a recorded instant still ahead of the clock); judge those orders as of now; write
+the verdicts that changed (``live_verdicts``); then, in the same transaction:
+
+- a verdict that became a merchant's violation records it (``violations.record``, SF-10);
+- a violation whose verdict is no longer violated (a late carrier push proving the pickup
+  was on time, an after-sales step recorded late) is withdrawn, audited, and so is its DR-6
+  penalty (penalties are computed from ship-deadline violations); product bans (measures)
+  the DR-6 computation no longer supports are lifted, audited;
+- each mark is cleared, or kept with the next instant time alone may change the order.
+
+Claims are safe with several workers: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (a second
+worker takes other orders), the write lock on SQLite (``BEGIN IMMEDIATE``). A worker killed
+mid-round loses its transaction: the marks are still there, nothing of the round was kept,
+the next round judges those orders again. See docs/decisions/live-verdicts-and-marks.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from lvyue.engine.online import DEFAULT_HORIZON, Resolves, evaluate_order
+from lvyue.engine.verdict import Verdict
+from lvyue.model.clock import business_now
+from lvyue.model.enums import Check, Duty, VerdictStatus
+from lvyue.store import live
+from lvyue.store.db import SessionFactory
+from lvyue.store.live_tables import LiveMark, LiveVerdict
+from lvyue.store.retry import retrying
+from lvyue.store.tables import Order, utcnow
+from lvyue.store.workflow_tables import Violation
+from lvyue.workflows.actions import penalties, violations
+from lvyue.workflows.actions.stored_facts import facts_for
+
+BATCH = 100  # orders per round: short transactions (SQLite: the write lock is held per round)
+ACTOR = "system:live-verdicts"
+_TIMED = (VerdictStatus.PENDING, VerdictStatus.AT_RISK, VerdictStatus.SCHEDULED)
+Key = tuple[str, str, str]  # order, after-sales request, check
+
+
+@dataclass
+class Round:
+    """What one round did."""
+
+    judged: int = 0  # orders judged again
+    changed: int = 0  # verdicts added, changed or gone
+    recorded: int = 0  # violations recorded
+    withdrawn: int = 0  # violations withdrawn (with their penalties)
+    lifted: int = 0  # product bans lifted
+
+
+def claim(session: Session, now: datetime, limit: int = BATCH) -> list[LiveMark]:
+    """Marks to work on: dirty ones first (oldest write first), then due ones. Locked for
+    this transaction on PostgreSQL (rows other workers hold are skipped)."""
+    locking = session.get_bind().dialect.name == "postgresql"
+
+    def take(query: Any, n: int) -> list[LiveMark]:
+        if locking:
+            query = query.with_for_update(skip_locked=True)
+        return list(session.scalars(query.limit(n)))
+
+    dirty = select(LiveMark).where(LiveMark.dirty.is_(True)).order_by(LiveMark.marked_at)
+    marks = take(dirty, limit)
+    if len(marks) < limit:
+        due = select(LiveMark).where(LiveMark.dirty.is_(False), LiveMark.due_at <= now)
+        marks += take(due.order_by(LiveMark.due_at), limit - len(marks))
+    return marks
+
+
+def judge(
+    session: Session,
+    rules: Resolves,
+    marks: Sequence[LiveMark],
+    now: datetime,
+    horizon: timedelta = DEFAULT_HORIZON,
+    claimed_at: datetime | None = None,
+) -> Round:
+    """Judge the marked orders as of ``now``, write what changed and what follows from it,
+    and clear or re-schedule their marks (the caller commits). ``claimed_at``: when the
+    marks were claimed (real time), the facts watermark of the verdicts written."""
+    claimed_at = claimed_at or utcnow()
+    done = Round(judged=len(marks))
+    ids = [m.order_id for m in marks]
+    orders = list(session.scalars(select(Order).where(Order.order_id.in_(ids))))
+    facts = facts_for(session, orders)
+    fresh: dict[Key, Verdict] = {}
+    next_due: dict[str, datetime | None] = dict.fromkeys(ids)
+    for of in facts:
+        verdicts = evaluate_order(of, now, rules, horizon)
+        fresh.update(((v.order_id, v.aftersale_id, v.check.value), v) for v in verdicts)
+        next_due[of.order_id] = _next_due(verdicts, of, now, horizon)
+    stored = {
+        (v.order_id, v.aftersale_id, v.check): v
+        for v in session.scalars(select(LiveVerdict).where(LiveVerdict.order_id.in_(ids)))
+    }
+    # The facts watermark: every write committed before the claim is in what was just read
+    # (a write committing after it waits on the claimed mark and marks the order again).
+    watermark = dict.fromkeys(ids, claimed_at)
+    lifted_for: set[str] = set()
+    for key in sorted(stored.keys() | fresh.keys()):
+        old, new = stored.get(key), fresh.get(key)
+        was_violation = _was_violation(old)  # before _write changes ``old``
+        if old is not None and new is None:
+            session.delete(old)
+            done.changed += 1
+        elif new is not None:
+            changed = _write(session, old, new, watermark[key[0]], now)
+            done.changed += changed
+        if not was_violation and new is not None and new.merchant_violation:
+            done.recorded += _record(session, new, now)
+        elif was_violation and (new is None or not new.merchant_violation):
+            withdrawn = _withdraw(session, key, new, now)
+            done.withdrawn += withdrawn
+            if withdrawn and key[2] == Check.SHIP_DEADLINE.value and old is not None:
+                lifted_for.add(old.merchant_id)
+    done.lifted = sum(_lift_bans(session, rules, m, now) for m in sorted(lifted_for))
+    _reschedule(session, next_due)
+    return done
+
+
+def _write(
+    session: Session, old: LiveVerdict | None, new: Verdict, facts_at: datetime, now: datetime
+) -> int:
+    """Store ``new``; 1 if the verdict is new or changed (not only judged again)."""
+    values = {
+        "merchant_id": new.merchant_id,
+        "duty": new.duty.value,
+        "status": new.status.value,
+        "deadline": new.deadline,
+        "done_at": new.done_at,
+        "clauses": new.clauses[:500],
+        "reason": new.reason,
+    }
+    if old is None:
+        session.add(
+            LiveVerdict(
+                order_id=new.order_id,
+                aftersale_id=new.aftersale_id,
+                check=new.check.value,
+                facts_at=facts_at,
+                as_of=now,
+                changed_at=utcnow(),
+                **values,
+            )
+        )
+        return 1
+    changed = any(getattr(old, name) != value for name, value in values.items())
+    if old.status != values["status"]:
+        old.changed_at = utcnow()
+    for name, value in values.items():
+        if getattr(old, name) != value:
+            setattr(old, name, value)
+    old.facts_at, old.as_of = facts_at, now
+    return int(changed)
+
+
+def _was_violation(row: LiveVerdict | None) -> bool:
+    return (
+        row is not None
+        and row.status == VerdictStatus.VIOLATED.value
+        and Duty(row.duty).merchants  # the merchant answers for it (SF-10)
+    )
+
+
+def _record(session: Session, verdict: Verdict, now: datetime) -> int:
+    row = violations.record(
+        session,
+        merchant_id=verdict.merchant_id,
+        order_id=verdict.order_id,
+        aftersale_id=verdict.aftersale_id,
+        check=verdict.check.value,
+        clause=verdict.clauses,
+        deadline=verdict.deadline,
+        source=ACTOR,
+        now=now,
+        detail={"reason": verdict.reason, "duty": verdict.duty.value},
+    )
+    return int(row is not None)
+
+
+def _withdraw(session: Session, key: Key, new: Verdict | None, now: datetime) -> int:
+    """Withdraw the recorded violation of ``key`` (if any) now that its verdict is not one."""
+    order_id, aftersale_id, check = key
+    row = session.scalar(
+        select(Violation).where(
+            Violation.order_id == order_id,
+            Violation.aftersale_id == aftersale_id,
+            Violation.check == check,
+        )
+    )
+    if row is None:
+        return 0
+    status = new.status.value if new is not None else "none"
+    clause = (new.clauses if new is not None and new.clauses else row.clause)[:64]
+    detail = {"verdict": status, "reason": new.reason if new else None}
+    violations.withdraw(session, row, actor=ACTOR, clause=clause, now=now, detail=detail)
+    return 1
+
+
+def _lift_bans(session: Session, rules: Resolves, merchant_id: str, now: datetime) -> int:
+    return penalties.lift_unsupported_bans(session, rules, merchant_id, now, actor=ACTOR)
+
+
+def _next_due(
+    verdicts: Iterable[Verdict], facts: Any, now: datetime, horizon: timedelta
+) -> datetime | None:
+    """The first instant after ``now`` at which time alone may change the order's verdicts:
+    a deadline of an open verdict or its at-risk horizon, or a recorded instant still ahead
+    of the clock (the evaluator reads facts as of its instant)."""
+    moments = list(_instants(facts))
+    for v in verdicts:
+        if v.status in _TIMED and v.deadline is not None:
+            moments += [v.deadline, v.deadline - horizon]
+    return min((m for m in moments if m > now), default=None)
+
+
+def _instants(value: Any) -> Iterable[datetime]:
+    """Every instant in a facts value (dataclasses and tuples, walked)."""
+    if isinstance(value, datetime):
+        yield value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _instants(getattr(value, f.name))
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _instants(item)
+
+
+def _reschedule(session: Session, next_due: dict[str, datetime | None]) -> None:
+    """Clear the judged marks; keep those with an instant ahead, due then."""
+    session.flush()
+    gone = sorted(order_id for order_id, due in next_due.items() if due is None)
+    if gone:
+        session.execute(delete(LiveMark).where(LiveMark.order_id.in_(gone)))
+    for order_id, due in sorted(next_due.items()):
+        if due is not None:
+            session.execute(
+                update(LiveMark)
+                .where(LiveMark.order_id == order_id)
+                .values(dirty=False, due_at=due)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def run_round(
+    factory: SessionFactory,
+    rules: Resolves,
+    now: datetime | None = None,
+    limit: int = BATCH,
+) -> Round:
+    """Claim, judge and commit one batch (run again when it lost a race)."""
+    session = factory()
+    try:
+
+        def once() -> Round:
+            moment, claimed_at = now or business_now(), utcnow()
+            marks = claim(session, moment, limit)
+            result = (
+                judge(session, rules, marks, moment, claimed_at=claimed_at) if marks else Round()
+            )
+            session.commit()
+            return result
+
+        return retrying(session, once)
+    finally:
+        session.close()
+
+
+def drain(
+    factory: SessionFactory, rules: Resolves, now: datetime | None = None, limit: int = BATCH
+) -> Round:
+    """Rounds until nothing is dirty or due (tests, ``lvyue worker --once``)."""
+    total = Round()
+    while True:
+        done = run_round(factory, rules, now, limit)
+        if done.judged == 0:
+            return total
+        for name in ("judged", "changed", "recorded", "withdrawn", "lifted"):
+            setattr(total, name, getattr(total, name) + getattr(done, name))
+
+
+def pending_work(session: Session, now: datetime) -> bool:
+    """Whether any mark is dirty or due (a cheap read; the claim decides)."""
+    query = select(LiveMark.order_id).where(or_(LiveMark.dirty.is_(True), LiveMark.due_at <= now))
+    return session.scalar(query.limit(1)) is not None
+
+
+def at_risk_table(
+    factory: SessionFactory, now: datetime, merchant_id: str | None, within: timedelta | None
+) -> list[Verdict]:
+    """Every at-risk live verdict (``store.live.at_risk``), soonest first, as verdicts
+    (``lvyue at-risk --database``)."""
+    with factory() as session:
+        rows, _ = live.at_risk(session, merchant_id, now, within=within, limit=10**9)
+    return [
+        Verdict(
+            order_id=r.order_id,
+            aftersale_id=r.aftersale_id,
+            merchant_id=r.merchant_id,
+            check=Check(r.check),
+            status=VerdictStatus(r.status),
+            deadline=r.deadline,
+            done_at=r.done_at,
+            clauses=r.clauses,
+            reason=r.reason,
+        )
+        for r in rows
+    ]
