@@ -16,7 +16,15 @@ app = typer.Typer(
 )
 
 # One module per capability; each exposes ``register(app)``.
-_COMMAND_MODULES = ("rules", "imports", "simulate", "engine", "service", "diagnosis")
+_COMMAND_MODULES = (
+    "rules",
+    "imports",
+    "simulate",
+    "engine",
+    "service",
+    "diagnosis",
+    "indicators",
+)
 
 
 @app.command()

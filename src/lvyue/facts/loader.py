@@ -22,15 +22,19 @@ import pyarrow.parquet as pq
 from lvyue.facts.convert import convert, empty_column
 from lvyue.facts.schema import (
     AFTER_SALES,
+    COMPLAINTS,
     INSPECTIONS,
     LABELS,
     MERCHANTS,
     ORDERS,
     REPORTS,
+    REVIEWS,
     TRACKING,
     Kind,
     TableSpec,
 )
+
+STARS = pa.array([1.0, 2.0, 3.0, 4.0, 5.0])  # a review's rating: whole stars
 
 
 class FactsError(ValueError):
@@ -59,6 +63,8 @@ class Facts:
     merchants: pa.Table
     labels: pa.Table
     quarantine: list[BadRow] = field(default_factory=list)
+    reviews: pa.Table = field(default_factory=lambda: empty_table(REVIEWS))  # VF-8
+    complaints: pa.Table = field(default_factory=lambda: empty_table(COMPLAINTS))  # VF-8
     counts: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # read, kept, bad
 
 
@@ -100,6 +106,18 @@ def load_facts(
         "order_id",
         "unknown order_id",
     )
+    order_ids = orders["order_id"].combine_chunks()
+    reviews = loader.table(REVIEWS)
+    reviews = loader.drop_unknown(
+        REVIEWS, reviews, reviews["rating"], STARS, "rating", "rating not a whole 1..5 star"
+    )
+    reviews = loader.drop_unknown(
+        REVIEWS, reviews, reviews["order_id"], order_ids, "order_id", "unknown order_id"
+    )
+    complaints = loader.table(COMPLAINTS)
+    complaints = loader.drop_unknown(
+        COMPLAINTS, complaints, complaints["order_id"], order_ids, "order_id", "unknown order_id"
+    )
     return Facts(
         orders=orders,
         tracking=tracking,
@@ -110,6 +128,8 @@ def load_facts(
         labels=loader.table(LABELS),
         quarantine=loader.bad,
         counts=loader.counts,
+        reviews=reviews,
+        complaints=complaints,
     )
 
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from lvyue.model.enums import (
+    AfterSaleReason,
     AfterSaleType,
+    ComplaintReason,
     CrossBorderMode,
     InspectionResult,
     MerchantDecision,
@@ -116,6 +118,7 @@ AFTER_SALES = TableSpec(
         _time("return_signed_at"),
         _time("refunded_at"),
         _enum("merchant_decision", MerchantDecision, required=False),  # SF-9b: agreed|rejected
+        _enum("reason", AfterSaleReason, required=False),  # VF-8: 残次, 描述不符, …
     ),
     key=("aftersale_id",),
 )
@@ -161,6 +164,29 @@ MERCHANTS = TableSpec(
     key=("merchant_id",),
 )
 
+REVIEWS = TableSpec(  # VF-8: 差评率
+    "reviews",
+    (
+        _id("review_id"),
+        _id("order_id"),
+        Column("product_id"),
+        Column("rating", Kind.NUMBER, True, True),  # 1..5 stars
+        _time("created_at", not_null=True),
+    ),
+    key=("review_id",),
+)
+
+COMPLAINTS = TableSpec(  # VF-8: 投诉率
+    "complaints",
+    (
+        _id("complaint_id"),
+        _id("order_id"),
+        _enum("reason", ComplaintReason),
+        _time("created_at", not_null=True),
+    ),
+    key=("complaint_id",),
+)
+
 LABELS = TableSpec(
     "labels",
     (
@@ -180,4 +206,6 @@ TABLES: tuple[TableSpec, ...] = (
     INSPECTIONS,
     MERCHANTS,
     LABELS,
+    REVIEWS,
+    COMPLAINTS,
 )

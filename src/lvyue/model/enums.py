@@ -41,6 +41,27 @@ class AfterSaleType(StrEnum):
     EXCHANGE = "exchange"  # 换货
 
 
+class AfterSaleReason(StrEnum):
+    """Why the consumer asked for after-sales (售后原因); VF-8's defect and not-as-described."""
+
+    DEFECT = "defect"  # 残次 / 质量问题
+    NOT_AS_DESCRIBED = "not_as_described"  # 描述不符
+    LOGISTICS = "logistics"  # 物流原因 (lost, late, damaged in transit)
+    NO_LONGER_WANTED = "no_longer_wanted"  # 不想要了 / 七天无理由
+    OTHER = "other"
+
+
+class ComplaintReason(StrEnum):
+    """What a consumer complaint (投诉) is about."""
+
+    QUALITY = "quality"  # 商品质量
+    NOT_AS_DESCRIBED = "not_as_described"  # 描述不符
+    LOGISTICS = "logistics"  # 物流
+    SERVICE = "service"  # 服务态度 / 售后
+    FALSE_PROMISE = "false_promise"  # 虚假宣传 / 承诺未履行 (VF-9)
+    OTHER = "other"
+
+
 class CrossBorderMode(StrEnum):
     """How a cross-border (全球购) order travels (SF-5: which record meets a presale promise)."""
 

@@ -32,6 +32,7 @@ class Clock(StrEnum):
     ACTIVITY_SHIP_DEADLINE = "activity_ship_deadline"  # SF-2: the activity's own deadline
     PENALTY_SETTLEMENT_TIME = "penalty_settlement_time"  # VF-6: the 延长账期 penalty's date
     WEEK_START = "week_start"  # governance weeks (ISO week, Monday 00:00 Beijing)
+    PERIOD_END = "period_end"  # the end of an indicator period (VF-8, lvyue.indicators)
 
 
 # Product and merchant flags a scope may require to be true or false.

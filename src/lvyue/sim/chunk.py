@@ -9,6 +9,7 @@ import pyarrow.compute as pc
 from lvyue.model.enums import Check, VerdictStatus
 from lvyue.sim import data, inspection
 from lvyue.sim.after_sales import after_sales_table
+from lvyue.sim.experience import complaints_table, reviews_table, with_reasons
 from lvyue.sim.labels import Labels
 from lvyue.sim.logistics import addresses, draw_parcels, tracking_table
 from lvyue.sim.orders import (
@@ -33,7 +34,16 @@ from lvyue.sim.world import (
     padded,
 )
 
-CHUNK_TABLES = ("orders", "tracking", "after_sales", "reports", "inspections", "labels")
+CHUNK_TABLES = (
+    "orders",
+    "tracking",
+    "after_sales",
+    "reports",
+    "inspections",
+    "labels",
+    "reviews",
+    "complaints",
+)
 INSTANT_TYPE = pa.timestamp("s", tz="UTC")
 ORDER_ID_BASE = 19_283_746_500_000_000  # 子订单编号: 19 digits, "69..." like the platform's
 
@@ -46,7 +56,7 @@ def chunk_tables(
     Each chunk has its own random streams (seed, chunk), so output does not depend on how
     many chunks ran before in this process."""
     streams = [
-        np.random.default_rng(s) for s in np.random.SeedSequence([world.seed, 2, chunk]).spawn(8)
+        np.random.default_rng(s) for s in np.random.SeedSequence([world.seed, 2, chunk]).spawn(9)
     ]
     o = draw_orders(world, streams[0], first, n)
     draw_parcels(world, streams[1], o)
@@ -65,6 +75,12 @@ def chunk_tables(
         "inspections": inspections,
     }
     tables["labels"] = labels.table(order_ids)
+    # VF-8: reasons, reviews, complaints (their own stream: the tables above do not change)
+    tables["after_sales"], quality = with_reasons(
+        world, streams[8], o, order_ids, tables["after_sales"]
+    )
+    tables["reviews"] = reviews_table(world, streams[8], o, order_ids, quality)
+    tables["complaints"] = complaints_table(world, streams[8], o, order_ids, quality)
     return {k: with_instants(t) for k, t in tables.items()}, excess_sums(o, len(world.merchant_cdf))
 
 

@@ -19,7 +19,15 @@ from lvyue.sim.tables import conversion_table, world_tables
 from lvyue.sim.world import World, build_world
 
 CHUNK_SIZE = 200_000
-WORLD_TABLES = ("merchants", "accounts", "products", "outlets", "lanes", "ground_truth")
+WORLD_TABLES = (
+    "merchants",
+    "accounts",
+    "products",
+    "outlets",
+    "lanes",
+    "ground_truth",
+    "abnormal_merchants",
+)
 TABLES = (*CHUNK_TABLES, *WORLD_TABLES, "conversion")  # every table the simulator writes
 Format = Literal["parquet", "csv"]
 Progress = Callable[[int, int], None]  # (orders done, orders in all)

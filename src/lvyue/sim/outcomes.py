@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from lvyue.sim import truth
+from lvyue.sim.experience import extra_refund
 from lvyue.sim.orders import NONE, Columns
 from lvyue.sim.seasons import DAY, HOUR
 from lvyue.sim.world import DOMESTIC, World
@@ -24,6 +25,7 @@ def draw_outcomes(world: World, rng: np.random.Generator, o: Columns) -> None:
     exception = o["exception"].astype(np.float64)
     base = truth.baselines("refund")[o["industry"]]
     p_refund = truth.refund_from_baseline(base, pickup_hours, ratio, exception)
+    p_refund = p_refund + extra_refund(world, m)  # VF-8: quality-abnormal merchants
     refunded_after = delivered & (rng.random(n) < p_refund)
     o["refunded_after_delivery"] = refunded_after
     o["refunded"] = o["cancelled"] | o["returned"] | refunded_after

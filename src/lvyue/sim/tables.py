@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 
 from lvyue.sim import data, truth
+from lvyue.sim.experience import abnormal_table
 from lvyue.sim.world import (
     MERCHANT_TYPES,
     PERMISSIONS,
@@ -141,7 +142,12 @@ def _network_tables(world: World) -> dict[str, pa.Table]:
             ),
         }
     )
-    return {"outlets": outlets, "lanes": lanes, "ground_truth": truth_table}
+    return {
+        "outlets": outlets,
+        "lanes": lanes,
+        "ground_truth": truth_table,
+        "abnormal_merchants": abnormal_table(world),  # VF-8 labels
+    }
 
 
 def conversion_table(world: World, sums: np.ndarray) -> pa.Table:

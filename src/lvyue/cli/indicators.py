@@ -1,0 +1,190 @@
+"""CLI for VF-8's abnormal indicators and graded measures: ``lvyue indicators``.
+Presentation only: the logic lives in lvyue.indicators."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.box import SIMPLE
+from rich.console import Console
+from rich.table import Table
+
+from lvyue.model.time import InstantError, format_beijing, parse_instant
+
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+T = TypeVar("T")
+_TOP = 30  # findings shown on the console; the file has them all
+
+FactsArg = Annotated[Path, typer.Argument(help="facts directory (docs/formats.md)")]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="judge as of this instant (default: now)")
+]
+EngineOpt = Annotated[str, typer.Option("--engine", help="duckdb or spark")]
+RulesOpt = Annotated[
+    list[Path] | None, typer.Option("--rules", help="draft announcements (overrides)")
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", help=".csv, .parquet or .xlsx")]
+
+
+def _fail(message: str) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _run(action: Callable[[], T]) -> T:
+    """One-line errors, exit 2, never a traceback."""
+    from lvyue.engine.spark import SparkError
+    from lvyue.facts import FactsError
+    from lvyue.indicators import IndicatorError
+    from lvyue.rulebook import ConflictError, RulebookError
+
+    try:
+        return action()
+    except (IndicatorError, FactsError, RulebookError, ConflictError, SparkError) as exc:
+        _fail(str(exc))
+
+
+def _instant(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except InstantError as exc:
+        _fail(f"{option}: {exc}")
+
+
+def _backend(name: str) -> Any:
+    if name == "duckdb":
+        return None
+    if name != "spark":
+        _fail(f"--engine: {name!r} is not duckdb or spark")
+    import ibis
+
+    from lvyue.engine.spark import spark_errors, spark_session
+
+    with spark_errors():
+        return ibis.pyspark.connect(spark_session())
+
+
+def _rulebook(extra: list[Path] | None) -> Any:
+    from lvyue.rulebook import load_rulebook
+
+    return _run(lambda: load_rulebook(extra_dirs=tuple(extra or ())))
+
+
+def _plan(as_of: datetime, since: str | None, until: str | None, festival: str | None,
+          periods: int, rb: Any) -> Any:  # fmt: skip
+    import lvyue.indicators as ind
+
+    if festival is not None:
+        return _run(lambda: ind.festival(festival, as_of, periods, rb))
+    start, end = _instant(since, "--since"), _instant(until, "--until")
+    if start is not None or end is not None:
+        if start is None or end is None:
+            _fail("--since and --until go together")
+        return _run(lambda: ind.span(start, end, as_of))
+    return _run(lambda: ind.rolling(as_of, periods, rb))
+
+
+def indicators(
+    facts: FactsArg,
+    as_of: AsOfOpt = None,
+    since: Annotated[str | None, typer.Option(help="payments from (with --until)")] = None,
+    until: Annotated[str | None, typer.Option(help="payments before (with --since)")] = None,
+    festival: Annotated[
+        str | None, typer.Option(help="a clause whose scope and window select the orders: VF-8")
+    ] = None,
+    periods: Annotated[int, typer.Option(min=1, help="rolling periods back from --as-of")] = 1,
+    by: Annotated[str, typer.Option(help="merchant or product")] = "merchant",
+    engine: EngineOpt = "duckdb",
+    rules: RulesOpt = None,
+    out: OutOpt = None,
+) -> None:
+    """VF-8 indicators (残次, 描述不符, 品退率, 投诉率, 差评率, 体验分) of every merchant or
+    product, against the rulebook's thresholds and the industry's peers."""
+    import lvyue.indicators as ind
+    from lvyue.engine.output import check_out, write_table
+    from lvyue.indicators.report import findings_table
+    from lvyue.model.clock import business_now
+
+    if by not in ("merchant", "product"):
+        _fail(f"--by: {by!r} is not merchant or product")
+    if out is not None:
+        _run(lambda: _check(check_out, out))
+    moment = _instant(as_of, "--as-of") or _instant(until, "--until") or business_now()
+    rb = _rulebook(rules)
+    plan = _plan(moment, since, until, festival, periods, rb)
+    backend = _backend(engine)
+    src = _run(lambda: ind.build(ind.load_tables(facts), backend))
+    judged = _run(
+        lambda: ind.evaluate(src, plan, by_product=by == "product", backend=backend, rulebook=rb)
+    )
+    _show(judged, by)
+    _labels(facts, judged)
+    if out is not None:
+        write_table(findings_table(judged), out)
+        console.print(f"wrote {out}")
+
+
+def _check(check: Callable[[Path], None], out: Path) -> None:
+    from lvyue.indicators import IndicatorError
+
+    try:
+        check(out)
+    except ValueError as exc:
+        raise IndicatorError(f"--out: {exc}") from None
+
+
+def _show(judged: list[Any], by: str) -> None:
+    judged_n = sum(1 for j in judged if j.judged)
+    abnormal = [j for j in judged if j.abnormal]
+    console.print(
+        f"{len(judged)} {by}-periods, {judged_n} judged, {len(abnormal)} with abnormal indicators"
+    )
+    from lvyue.indicators.report import LABELS
+
+    table = Table("period end", by, "orders", "指标", "value", "peers", "level", "clause",
+                  box=SIMPLE, title="abnormal (指标异常)", title_justify="left")  # fmt: skip
+    shown = 0
+    for j in sorted(abnormal, key=lambda j: -j.points):
+        for f in j.abnormal:
+            if shown >= _TOP:
+                break
+            key = j.merchant_id if j.product_id is None else f"{j.merchant_id}/{j.product_id}"
+            peers = "n/a" if f.peer_median is None else f"{f.peer_median:.4g}"
+            table.add_row(format_beijing(j.period_end)[:10], key, str(j.orders),
+                          LABELS[f.indicator], f"{f.value:.4g}", peers, f.level,
+                          f.clauses[0])  # fmt: skip
+            shown += 1
+    console.print(table)
+
+
+def _labels(facts: Path, judged: list[Any]) -> None:
+    """Precision and recall against the simulator's labels, when the facts carry them."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    from lvyue.indicators.labels import score
+
+    for name, read in (("abnormal_merchants.parquet", pq.read_table),
+                       ("abnormal_merchants.csv", pcsv.read_csv)):  # fmt: skip
+        if (facts / name).exists():
+            ids = [str(v) for v in read(facts / name).column("merchant_id").to_pylist()]
+            s = score(judged, ids)
+            p = "n/a" if s.precision is None else f"{s.precision:.2f}"
+            r = "n/a" if s.recall is None else f"{s.recall:.2f}"
+            console.print(
+                f"labelled abnormal merchants: {s.labelled}, flagged {s.flagged}, "
+                f"found {s.true_positives}: precision {p}, recall {r}"
+            )
+            return
+
+
+def register(app: typer.Typer) -> None:
+    """Adds this capability's commands to the main app."""
+    app.command(name="indicators")(indicators)
