@@ -43,6 +43,8 @@ BAD_INPUT = [
     ["serve", "--url", BAD_URL],
     ["demo", "--no-serve", "--dir", "{existing}"],
     ["version", "--nope"],
+    ["indicators", "{facts}", "--festival", "VF-99"],
+    ["measures", "propose", "{facts}", "--as-of", "soon"],
 ]
 FINDINGS = [
     ["rules", "check", "--rulebook", "{conflicting}"],

@@ -185,6 +185,137 @@ def _labels(facts: Path, judged: list[Any]) -> None:
             return
 
 
+measures_app = typer.Typer(
+    name="measures", help="VF-8 graded measures from the indicators.", no_args_is_help=True
+)
+
+
+@measures_app.command("propose")
+def propose(
+    facts: FactsArg,
+    as_of: AsOfOpt = None,
+    periods: Annotated[int, typer.Option(min=1, help="period ends judged up to --as-of")] = 5,
+    engine: EngineOpt = "duckdb",
+    rules: RulesOpt = None,
+    out: OutOpt = None,
+    facts_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--facts-out",
+            help="a copy of FACTS whose orders carry the settlement "
+            "penalties (VF-6's exception, VF-6a's date) for lvyue evaluate",
+        ),
+    ] = None,
+    record: Annotated[
+        bool, typer.Option("--record", help="record them in the service database (--url)")
+    ] = False,
+    url: Annotated[str | None, typer.Option("--url", help="database URL (with --record)")] = None,
+) -> None:
+    """Measures for VF-8's festival orders (flower products, domestic merchants, paid in its
+    window): warning → delisting → order limits → extended settlement → suspension → removal,
+    by severity and repetition over ``--periods`` period ends; each cites VF-8, its step and
+    the indicators, with its start and end (lifted by rule after N normal periods)."""
+    import lvyue.indicators as ind
+    from lvyue.engine.output import check_out, write_table
+    from lvyue.indicators.measures import measures_for, settlement_penalties
+    from lvyue.model.clock import business_now
+
+    if out is not None:
+        _run(lambda: _check(check_out, out))
+    moment = _instant(as_of, "--as-of") or business_now()
+    rb = _rulebook(rules)
+    backend = _backend(engine)
+    tables = _run(lambda: ind.load_tables(facts))
+    src = _run(lambda: ind.build(tables, backend))
+    outcome = _run(lambda: measures_for(src, moment, periods, backend=backend, rulebook=rb))
+    _show_proposals(outcome)
+    if out is not None:
+        write_table(_proposals_table(outcome.proposals), out)
+        console.print(f"wrote {out}")
+    if facts_out is not None:
+        penalties = _run(lambda: settlement_penalties(src, outcome, backend, rb))
+        _write_facts(facts, facts_out, tables, penalties)
+    if record:
+        _record(outcome.proposals, url)
+
+
+def _show_proposals(outcome: Any) -> None:
+    ends = sorted(outcome.thresholds)
+    span = f"{format_beijing(ends[0])[:10]} … {format_beijing(ends[-1])[:10]}" if ends else "none"
+    console.print(f"VF-8 periods judged: {len(ends)} ({span}); measures: {len(outcome.proposals)}")
+    table = Table("merchant", "product", "措施", "lvl", "start", "end / until", "clause",
+                  box=SIMPLE, title="graded measures (VF-8)", title_justify="left")  # fmt: skip
+    for p in outcome.proposals[:_TOP]:
+        end = (
+            f"{format_beijing(p.end)[:10]} {p.ended_by}" if p.end is not None
+            else f"≥ {format_beijing(p.until)[:10]}" if p.until is not None else "operator"
+        )  # fmt: skip
+        table.add_row(p.merchant_id, p.product_id or "", p.kind, str(p.level),
+                      format_beijing(p.start)[:10], end, ";".join(p.clauses[:2]))  # fmt: skip
+    console.print(table)
+
+
+def _proposals_table(proposals: list[Any]) -> Any:
+    import pyarrow as pa
+
+    time = pa.timestamp("s", tz="UTC")
+    schema = pa.schema(
+        [("merchant_id", pa.string()), ("product_id", pa.string()), ("kind", pa.string()),
+         ("level", pa.int64()), ("start", time), ("end", time), ("until", time),
+         ("ended_by", pa.string()), ("clauses", pa.string()), ("reason", pa.string())]
+    )  # fmt: skip
+    rows = [
+        {"merchant_id": p.merchant_id, "product_id": p.product_id, "kind": p.kind,
+         "level": p.level, "start": p.start, "end": p.end, "until": p.until,
+         "ended_by": p.ended_by, "clauses": p.cited, "reason": p.reason}
+        for p in proposals
+    ]  # fmt: skip
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _write_facts(facts: Path, out: Path, tables: dict[str, Any], penalties: Any) -> None:
+    """Every file of FACTS copied, the orders rewritten (Parquet) with the penalties."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    from lvyue.indicators.measures import apply_penalties
+
+    if out.resolve() == facts.resolve():
+        _fail("--facts-out: must not be the facts directory itself")
+    out.mkdir(parents=True, exist_ok=True)
+    for path in facts.iterdir():
+        if path.is_file() and not path.name.startswith("orders."):
+            shutil.copy2(path, out / path.name)
+    pq.write_table(apply_penalties(tables["orders"], penalties), out / "orders.parquet")
+    (out / "orders.csv").unlink(missing_ok=True)
+    console.print(f"wrote {out}: {penalties.num_rows} orders under an extended settlement")
+
+
+def _record(proposals: list[Any], url: str | None) -> None:
+    from lvyue.store import make_engine, make_session_factory
+    from lvyue.workflows.actions.common import NotFound
+    from lvyue.workflows.actions.measures import record_by_rule
+    from lvyue.workflows.measures import MeasureKind
+
+    factory = make_session_factory(make_engine(url))
+    recorded = skipped = 0
+    with factory() as session:
+        for p in proposals:
+            try:
+                row = record_by_rule(
+                    session, merchant_id=p.merchant_id, product_id=p.product_id,
+                    kind=MeasureKind(p.kind), reason=p.reason, clause=";".join(p.clauses[:2]),
+                    start=p.start, until=p.until, end=p.end, actor="rule:VF-8",
+                )  # fmt: skip
+            except NotFound:
+                row = None
+            recorded, skipped = recorded + (row is not None), skipped + (row is None)
+        session.commit()
+    console.print(f"recorded {recorded} measures ({skipped} already recorded or unknown merchant)")
+
+
 def register(app: typer.Typer) -> None:
     """Adds this capability's commands to the main app."""
     app.command(name="indicators")(indicators)
+    app.add_typer(measures_app)

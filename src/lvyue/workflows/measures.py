@@ -19,8 +19,10 @@ MACHINE = Machine(
 
 
 class MeasureKind(StrEnum):
-    """VF-7's measures by severity (store, product and traffic measures)."""
+    """VF-7's measures by severity (store, product and traffic measures), VF-8's store
+    suspension and removal, and VF-9's warning."""
 
+    WARNING = "warning"  # 警告 (VF-9; the lightest step of VF-8's ladder, lvyue.indicators)
     EXTEND_AUTO_RECEIPT = "extend_auto_receipt"  # 延长自动确认收货
     RESTRICT_MARKETING = "restrict_marketing"  # 限制营销活动
     SEARCH_DEMOTION = "search_demotion"  # 搜索降权/屏蔽
@@ -35,6 +37,8 @@ class MeasureKind(StrEnum):
     BAN_PRODUCT = "ban_product"  # 商品封禁
     RESTRICT_AFFILIATE = "restrict_affiliate"  # 精选联盟权限
     NO_PAID_TRAFFIC = "no_paid_traffic"  # 禁止付费流量
+    SUSPEND_STORE = "suspend_store"  # 店铺停业整顿 (VF-8)
+    REMOVE_STORE = "remove_store"  # 店铺清退 (VF-8)
 
 
 PRODUCT_MEASURES = frozenset(

@@ -84,3 +84,35 @@ def of_merchant(session: Session, merchant_id: str | None) -> list[Measure]:
     if merchant_id is not None:
         query = query.where(Measure.merchant_id == merchant_id)
     return list(session.scalars(query))
+
+
+def record_by_rule(
+    session: Session,
+    *,
+    merchant_id: str,
+    product_id: str | None,
+    kind: measures.MeasureKind,
+    reason: str,
+    clause: str,
+    start: datetime,
+    until: datetime | None,
+    end: datetime | None,
+    actor: str,
+) -> Measure | None:
+    """A measure the rules proposed (lvyue.indicators: VF-8's ladder), recorded once: started at
+    ``start`` and, when the rule already lifted it, lifted at ``end``. None when the same
+    measure (merchant, product, kind, clause, start) is already recorded."""
+    same = select(Measure).where(
+        Measure.merchant_id == merchant_id,
+        Measure.kind == kind.value,
+        Measure.clause == clause,
+        Measure.created_at == start,
+        Measure.product_id.is_(None) if product_id is None else Measure.product_id == product_id,
+    )
+    if session.scalars(same).first() is not None:
+        return None
+    row = impose(session, merchant_id=merchant_id, product_id=product_id, kind=kind,
+                 reason=reason, clause=clause, until=until, actor=actor, now=start)  # fmt: skip
+    if end is not None:
+        lift(session, row, actor=actor, now=end)
+    return row
