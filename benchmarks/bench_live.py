@@ -55,7 +55,7 @@ from lvyue.store.db import SessionFactory
 from lvyue.store.live_tables import LiveMark, LiveVerdict
 from lvyue.store.seed import seed_accounts
 from lvyue.store.tables import TrackingEvent
-from lvyue.store.write import Scope, ingest_rows
+from lvyue.store.write import Scope, write_rows
 from lvyue.workflows import hooks as workflow_hooks
 
 CARRIER = "yunda"
@@ -127,7 +127,7 @@ def _load_orders(factory: SessionFactory, orders: int, probes: int) -> tuple[str
         token = {a.key: a.token for a in seed_accounts(session, [("m1", "一号店", "domestic")])}
     for start in range(0, len(rows), 1_000):
         with session_scope(factory) as session:
-            ingest_rows(session, "orders", rows[start : start + 1_000], Scope(), "bench")
+            write_rows(session, "orders", rows[start : start + 1_000], Scope(), "bench")
     return token["operator"], shipped
 
 
