@@ -6,3 +6,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+from lvyue.api.testing import ServiceWorld, service, service_backend
+
+__all__ = ["ServiceWorld", "service", "service_backend"]

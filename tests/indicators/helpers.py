@@ -36,6 +36,7 @@ class Market:
         industry: str = "鲜花",
         pay: datetime = PAY,
         merchant_type: str = "domestic",
+        receipt: datetime | None = None,
     ) -> list[str]:
         ids = [f"{merchant}-{product}-{len(self.orders) + i}" for i in range(n)]
         for oid in ids:
@@ -54,7 +55,7 @@ class Market:
                     "waybill": None,
                     "promised_ship_time": None,
                     "delayed_shipping": False,
-                    "confirmed_receipt_time": None,
+                    "confirmed_receipt_time": receipt,
                     "inspection_code": None,
                 }
             )

@@ -30,7 +30,7 @@ def _period(k: int, levels: tuple[str, ...] = (), product: str | None = None) ->
 
 def _run(
     merchant: list[Judged], products: list[Judged] = ()
-) -> list[tuple[str, str | None, int, int | None, str]]:  # type: ignore[assignment]  # noqa: E501
+) -> list[tuple[str, str | None, int, int | None, str]]:  # type: ignore[assignment]
     periods = {j.period_end: TH for j in merchant}
     out = propose(merchant, list(products), periods)
     return [
