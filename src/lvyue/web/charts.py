@@ -64,7 +64,8 @@ def percentile_chart(standings: list[dict[str, Any]], label: Any) -> dict[str, A
         "grid": {"top": 50, "left": 170, "right": 40, "bottom": 50},
         "xAxis": {"type": "value", "min": 0, "max": 100, "name": "百分位（%）",
                   "nameLocation": "middle", "nameGap": 28},
-        "yAxis": {"type": "category", "data": names, "name": "指标", "inverse": True},
+        "yAxis": {"type": "category", "data": names, "name": "指标", "inverse": True,
+                  "nameLocation": "start"},
         "series": [{
             "type": "bar", "name": "百分位（%）", "data": data,
             "label": {"show": True, "position": "right", "formatter": "{c}%"},
@@ -79,11 +80,11 @@ def gain_chart(gain: dict[str, dict[str, Any]]) -> dict[str, Any]:
     levels = [("当前 current", "current_rate", "p50"), ("达到同行 P50", "projected_rate", "p50"),
               ("达到同行 P75", "projected_rate", "p75")]  # fmt: skip
     values = [round(100 * gain[level][key], 2) for _, key, level in levels if level in gain]
-    low = max(0.0, min(values, default=0.0) - 3.0)
+    low = 5 * max(0, int(min(values, default=0.0) - 2.0) // 5)  # a multiple of 5 below
     return _base("预计结算率 Predicted settlement rate") | {
-        "grid": {"top": 50, "left": 70, "right": 30, "bottom": 40},
+        "grid": {"top": 80, "left": 70, "right": 30, "bottom": 40},
         "xAxis": {"type": "category", "data": [name for name, _, _ in levels], "name": ""},
-        "yAxis": {"type": "value", "name": "结算率（%）", "min": round(low), "max": 100},
+        "yAxis": {"type": "value", "name": "结算率（%）", "min": low, "max": 100},
         "series": [{
             "type": "bar", "name": "结算率（%）", "data": values, "barWidth": "40%",
             "label": {"show": True, "position": "top", "formatter": "{c}%"},
