@@ -44,6 +44,16 @@ class LiveConsole:
     accounts: dict[str, IssuedAccount]
     merchants: list[str] = field(default_factory=list)
     busiest: str = ""  # the merchant with the most orders (a diagnosis past cold start)
+    url: str = ""  # the database
+
+    def judge(self) -> None:
+        """One ``lvyue worker`` pass over the marked orders (live verdicts)."""
+        from lvyue.workflows import config
+        from lvyue.workflows.live import drain
+
+        engine = make_engine(self.url)
+        drain(make_session_factory(engine), config.rules())
+        engine.dispose()
 
     def api(self, method: str, path: str, key: str, **kwargs: Any) -> httpx.Response:
         token = self.accounts[key].token

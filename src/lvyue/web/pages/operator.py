@@ -1,20 +1,23 @@
-"""运营后台: the dashboard and the rule centre (规则中心)."""
+"""运营后台: the dashboard (from the live verdicts the worker keeps) and the rule centre."""
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import timedelta
+import threading
+import time
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from lvyue.api.deps import SessionDep
+from lvyue.engine.online import DEFAULT_HORIZON
 from lvyue.model.enums import VerdictStatus
+from lvyue.store.live_tables import LiveVerdict
 from lvyue.store.workflow_tables import Violation
 from lvyue.web.charts import FONT
-from lvyue.web.pages.orders import AT_RISK_SCAN, LIVE, _orders_query, verdicts_of
 from lvyue.web.render import STATUS_LABELS, page
 from lvyue.web.security import Caller, need, now_of
 from lvyue.workflows import config
@@ -41,44 +44,93 @@ def _bar(
     }
 
 
+@dataclass(frozen=True)
+class Counts:
+    """The dashboard's aggregates over every live verdict and recorded violation."""
+
+    by_check: list[tuple[str, str, int]]  # check, status, verdicts
+    per_day: list[tuple[str, str, int]]  # UTC day, check, violations
+    top: list[tuple[str, int]]  # merchant, violations
+    counted_at: float  # monotonic seconds
+
+
+COUNTS_TTL = 60.0  # seconds: a full count of millions of verdicts is not a per-request query
+_counts: dict[str, Counts] = {}
+_counts_lock = threading.Lock()
+
+
+def _count(session: Session) -> Counts:
+    by_check = session.execute(
+        select(LiveVerdict.check, LiveVerdict.status, func.count())
+        .group_by(LiveVerdict.check, LiveVerdict.status)
+    ).all()  # fmt: skip
+    day = func.date(Violation.detected_at)
+    per_day = session.execute(
+        select(day, Violation.check, func.count()).group_by(day, Violation.check).order_by(day)
+    ).all()
+    top = session.execute(
+        select(Violation.merchant_id, func.count().label("n"))
+        .group_by(Violation.merchant_id)
+        .order_by(func.count().desc(), Violation.merchant_id)
+        .limit(10)
+    ).all()
+    return Counts(
+        [(str(c), str(s), int(n)) for c, s, n in by_check],
+        [(str(d), str(c), int(n)) for d, c, n in per_day],
+        [(str(m), int(n)) for m, n in top],
+        time.monotonic(),
+    )
+
+
+def counts(session: Session, url: str) -> Counts:
+    """The aggregates, counted at most once per ``COUNTS_TTL`` per database."""
+    with _counts_lock:
+        kept = _counts.get(url)
+        if kept is None or time.monotonic() - kept.counted_at > COUNTS_TTL:
+            kept = _counts[url] = _count(session)
+        return kept
+
+
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, session: SessionDep, caller: Operator) -> Response:
+    from lvyue.store import live
+
     now = now_of(request)
-    query, _ = _orders_query(None, "all", "pay_desc", None)
-    orders = session.scalars(query.limit(AT_RISK_SCAN)).all()
-    counts: Counter[tuple[str, str]] = Counter()
-    due_soon = 0
-    for verdicts in verdicts_of(session, orders, now):
-        for v in verdicts:
-            counts[(v.check.value, v.status.value)] += 1
-            soon = v.deadline is not None and now <= v.deadline <= now + timedelta(hours=12)
-            due_soon += v.status in LIVE and soon
-    checks = sorted({c for c, _ in counts})
-    statuses = [s.value for s in VerdictStatus if any(k[1] == s.value for k in counts)]
-    by_check = _bar(
-        f"最新 {len(orders)} 个订单的判定（按检查与状态）",
-        checks,
-        [
-            {
-                "name": STATUS_LABELS.get(s, s),
-                "type": "bar",
-                "stack": "all",
-                "itemStyle": {"color": STATUS_COLOURS.get(s, "#8a8f99")},
-                "data": [counts[(c, s)] for c in checks],
-            }
-            for s in statuses
-        ],
-        "判定数（条）",
+    data = counts(session, str(session.get_bind().engine.url))
+    _, due_soon = live.at_risk(session, None, now, within=DEFAULT_HORIZON, limit=0)
+    return page(
+        request,
+        "dashboard.html",
+        caller,
+        title="运营看板",
+        by_check=_by_check_chart(data.by_check),
+        over_time=_over_time_chart(data.per_day),
+        top=data.top,
+        due_soon=due_soon,
+        verdicts=sum(n for _, _, n in data.by_check),
+        counted_seconds_ago=int(time.monotonic() - data.counted_at),
+        violations=sum(n for _, n in data.top),
     )
-    days = session.execute(
-        select(func.date(Violation.detected_at), Violation.check, func.count())
-        .group_by(func.date(Violation.detected_at), Violation.check)
-        .order_by(func.date(Violation.detected_at))
-    ).all()
-    day_labels = sorted({str(d) for d, _, _ in days})[-30:]
-    per_day = {(str(d), c): n for d, c, n in days}
-    day_checks = sorted({c for _, c, _ in days})
-    over_time = _bar(
+
+
+def _by_check_chart(rows: list[tuple[str, str, int]]) -> dict[str, Any]:
+    counted = {(c, s): n for c, s, n in rows}
+    checks = sorted({c for c, _, _ in rows})
+    statuses = [s.value for s in VerdictStatus if any(k[1] == s.value for k in counted)]
+    series = [
+        {"name": STATUS_LABELS.get(s, s), "type": "bar", "stack": "all",
+         "itemStyle": {"color": STATUS_COLOURS.get(s, "#8a8f99")},
+         "data": [counted.get((c, s), 0) for c in checks]}
+        for s in statuses
+    ]  # fmt: skip
+    return _bar("实时判定（按检查与状态）Live verdicts", checks, series, "判定数（条）")
+
+
+def _over_time_chart(rows: list[tuple[str, str, int]]) -> dict[str, Any]:
+    day_labels = sorted({d for d, _, _ in rows})[-30:]
+    per_day = {(d, c): n for d, c, n in rows}
+    day_checks = sorted({c for _, c, _ in rows})
+    chart = _bar(
         "每日记录的违规（UTC 日期，按检查）",
         day_labels,
         [
@@ -87,28 +139,12 @@ def dashboard(request: Request, session: SessionDep, caller: Operator) -> Respon
         ],
         "违规数（条）",
     )
+    chart["xAxis"]["name"] = "日期"
     if not day_labels:
-        over_time["graphic"] = {"type": "text", "left": "center", "top": "middle",
-                                "style": {"text": "暂无已记录的违规（worker 的 sweep 记录违规）",
-                                          "fontSize": 14}}  # fmt: skip
-    top = session.execute(
-        select(Violation.merchant_id, func.count().label("n"))
-        .group_by(Violation.merchant_id)
-        .order_by(func.count().desc(), Violation.merchant_id)
-        .limit(10)
-    ).all()
-    return page(
-        request,
-        "dashboard.html",
-        caller,
-        title="运营看板",
-        by_check=by_check,
-        over_time=over_time,
-        top=top,
-        due_soon=due_soon,
-        scanned=len(orders),
-        violations=sum(n for _, n in top),
-    )
+        chart["graphic"] = {"type": "text", "left": "center", "top": "middle",
+                            "style": {"text": "暂无已记录的违规（worker 的 sweep 记录违规）",
+                                      "fontSize": 14}}  # fmt: skip
+    return chart
 
 
 @router.get("/rules", response_class=HTMLResponse)

@@ -20,7 +20,6 @@ from lvyue.api.routes_workflows.inspection import ShipWithCodeIn
 from lvyue.engine.explain import explain_order
 from lvyue.engine.online import evaluate_order
 from lvyue.engine.verdict import Verdict
-from lvyue.model.enums import VerdictStatus
 from lvyue.store.tables import Order, Shipment
 from lvyue.web.lists import PAGE_SIZE, Sort, after, export, page_of
 from lvyue.web.pages.common import form_errors, refusal_text, scope_of
@@ -34,9 +33,7 @@ from lvyue.workflows.machine import Refusal
 
 router = APIRouter()
 View = Annotated[Caller, Depends(need("orders:view"))]
-AT_RISK_SCAN = 2000  # the newest unshipped orders scanned for the at-risk list
 AT_RISK_SHOWN = 30
-LIVE = (VerdictStatus.PENDING, VerdictStatus.AT_RISK)
 
 
 def verdicts_of(session: Session, orders: Sequence[Order], now: datetime) -> list[list[Verdict]]:
@@ -114,19 +111,13 @@ def at_risk(
     caller: View,
     merchant: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    """Pending and at-risk deadlines of the newest unshipped orders, soonest first (htmx)."""
+    """即将超时, soonest first (htmx): the live verdicts the worker keeps current, by the one
+    definition ``GET /at-risk`` and ``lvyue at-risk --database`` use (``store.live``)."""
+    from lvyue.store import live
+
     scope = scope_of(caller, merchant or None)
-    now = now_of(request)
-    query, _ = _orders_query(scope, "no", "pay_desc", None)
-    orders = session.scalars(query.limit(AT_RISK_SCAN)).all()
-    live = [
-        (order, v)
-        for order, verdicts in zip(orders, verdicts_of(session, orders, now), strict=True)
-        for v in verdicts
-        if v.status in LIVE and v.deadline is not None
-    ]
-    live.sort(key=lambda pair: (pair[1].deadline, pair[0].order_id))
-    return page(request, "at_risk.html", caller, items=live[:AT_RISK_SHOWN], scanned=len(orders))
+    rows, total = live.at_risk(session, scope, now_of(request), limit=AT_RISK_SHOWN)
+    return page(request, "at_risk.html", caller, items=rows, total=total)
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
