@@ -13,6 +13,7 @@ The conflicts, in rounds of 20 identical or rival requests fired together:
 - the same order with the same ``Idempotency-Key`` (all must answer as the first);
 - the same order without a key (one ``created``, the others ``unchanged``);
 - the shipment of one order, same waybill (one ``created``) and rival waybills (one wins, 409);
+- one waybill claimed by rival orders (one wins; the others 409, each flagged for review);
 - Kuaidi100 repeating one push (bearer route and subscription route alike);
 - overlapping JSON batches of the same scans.
 """
@@ -129,6 +130,7 @@ class Script:
         self.client = client
         self.m1 = {"Authorization": f"Bearer {tokens['m1.main']}"}
         self.carrier = {"Authorization": f"Bearer {tokens['carrier']}"}
+        self.operator = {"Authorization": f"Bearer {tokens['operator']}"}
         self.callback = callback
         self.tally = Tally()
         self.gate = asyncio.Semaphore(1)
@@ -187,12 +189,26 @@ class Script:
         got = await self.fire("ship, rival waybills", one)
         codes = Counter(r.status_code for r in got)
         self._expect(codes[201] == 1 and codes[409] == ROUND - 1, f"{rival_id}: {codes}")
+        claimants = [f"c-{n}x{i}" for i in range(ROUND)]
+        for claimant in claimants:
+            await self.client.post("/orders", json=_order(claimant), headers=self.m1)
+        claimed = {"carrier": "zhongtong", "waybill": f"ZTC{n}"}
+
+        def claim(c: httpx.AsyncClient, i: int) -> Awaitable[httpx.Response]:
+            return c.post(f"/orders/{claimants[i]}/shipment", json=claimed, headers=self.m1)
+
+        got = await self.fire("one waybill, rival orders", claim)
+        codes = Counter(r.status_code for r in got)
+        self._expect(codes[201] == 1 and codes[409] == ROUND - 1, f"ZTC{n}: {codes}")
 
     async def pushes(self, n: int) -> None:
         order_id, waybill = f"p-{n}", f"ZTP{n}"
-        await self.client.post("/orders", json=_order(order_id), headers=self.m1)
-        ship = {"carrier": "zhongtong", "waybill": waybill}
-        await self.client.post(f"/orders/{order_id}/shipment", json=ship, headers=self.m1)
+        # the platform's record of a past shipment: its past scans are taken as recorded
+        # (a live shipment's scans from before it was shipped would be held for review)
+        shipped = {"carrier": "zhongtong", "waybill": waybill, "ship_time": "2024-03-01 12:00:00"}
+        await self.client.post(
+            "/orders", json={**_order(order_id), **shipped}, headers=self.operator
+        )
         form = encode_push("zhongtong", waybill, _scans(waybill), salt=SALT)
         await self.fire(
             "push, bearer",
@@ -231,9 +247,9 @@ async def _run(
     limits = httpx.Limits(max_connections=parallel, max_keepalive_connections=parallel)
     async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
         script = Script(client, tokens, callback)
-        # One "unit" of each kind: 20 + 20 + 40 + 60 = 140 conflicting requests (+ set-up).
+        # One "unit" of each kind: 20 + 20 + 60 + 60 = 160 conflicting requests (+ set-up).
         kinds = [script.same_key, script.same_order, script.shipments, script.pushes]
-        units = max(1, total // 140)
+        units = max(1, total // 160)
         gate = asyncio.Semaphore(max(1, parallel // ROUND))
 
         async def unit(n: int) -> None:

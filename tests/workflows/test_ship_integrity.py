@@ -142,7 +142,7 @@ def test_order_ingestion_runs_the_inspection_check_and_audits_the_shipment(
     assert len(batch["quarantined"]) == 1 and "BT-1" in batch["errors"][0]
     dress = _order(service, clock, waybill=f"ZT-D-{next(_ids)}", **parcel)
     assert c.post("/orders", json=dress, headers=main).json()["outcome"] == "created"
-    assert _audit(service, dress["order_id"]) == ["order.ship"]
+    assert sorted(_audit(service, dress["order_id"])) == ["order.create", "order.ship"]
     shipment = c.get(f"/orders/{dress['order_id']}", headers=main).json()["shipment"]
     assert shipment["ship_time_source"] == "claimed"
 
@@ -206,9 +206,9 @@ def test_a_back_dated_ship_time_is_refused_and_the_violation_stays(
     assert shipment["ship_time_source"] == "claimed"
     assert shipment["recorded_at"] == format_instant(clock.now)
     assert _verdict(service, order) == "violated"
-    # shipping again with another time changes nothing
+    # shipping again with another time is refused, never answered "unchanged" (#12 review 6)
     again = c.post(f"/orders/{order}/shipment", json=back_dated, headers=main)
-    assert again.json()["outcome"] == "unchanged"
+    assert again.status_code == 409 and "corrections" in again.json()["detail"], again.text
     assert _verdict(service, order) == "violated"
 
 
@@ -239,7 +239,8 @@ def test_reposting_an_order_with_a_later_pay_time_is_refused(
     # what had not happened yet may be filled, once, and it is audited
     receipt = {**body, "confirmed_receipt_time": format_instant(clock.now)}
     assert c.post("/orders", json=receipt, headers=main).json()["outcome"] == "updated"
-    assert _audit(service, body["order_id"]) == ["order.ship", "order.update"]
+    trail = sorted(_audit(service, body["order_id"]))
+    assert trail == ["order.create", "order.ship", "order.update"]
     moved = {**body, "confirmed_receipt_time": format_instant(clock.now + timedelta(days=1))}
     assert c.post("/orders", json=moved, headers=main).status_code == 409
 
@@ -269,7 +270,8 @@ def test_the_platform_corrects_a_fact_as_a_new_version_and_re_judges(
     (moved,) = [v for v in done["rejudged"] if v["check"] == "ship_deadline"]
     assert (moved["from"], moved["to"]) == ("violated", "ok")
     assert _verdict(service, order_id) == "ok"
-    assert _audit(service, order_id)[1:3] == ["order.correct", "verdict.rejudge"]
+    trail = _audit(service, order_id)
+    assert trail.count("order.correct") == 1 and trail.count("verdict.rejudge") >= 1
     again = c.post(f"/orders/{order_id}/corrections", json=fix, headers=op)
     assert again.status_code == 422  # nothing left to correct
     # the corrected value is now the record: re-sending the old one is refused
@@ -293,10 +295,11 @@ def test_a_waybill_belongs_to_one_shipment(
         ).status_code
         == 201
     )
+    clock.advance(hours=2)  # a scan is received when it happens (else held for review)
     scan = {
         "carrier": "zhongtong",
         "waybill": waybill,
-        "time": format_instant(clock.now + timedelta(hours=2)),
+        "time": format_instant(clock.now),
         "kind": "pickup",
         "location": "杭州市",
         "text": "【杭州市】快件已揽收, 收件人张三",

@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from lvyue.api.deps import SessionDep
+from lvyue.api.deps import SessionDep, refuse_unknown_query
 from lvyue.store import Order
 from lvyue.store.accounts import authenticate, permissions_of
 from lvyue.store.permissions import PERMISSIONS, Role, granted_by
@@ -45,10 +45,12 @@ def _unauthorized(message: str) -> HTTPException:
 
 
 def current_principal(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller behind the bearer token, or 401."""
+    """The caller behind the bearer token, or 401; then its query parameters must be ones the
+    route takes (422 naming the others)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("missing bearer token")
     state, account, token = authenticate(session, credentials.credentials)
@@ -67,6 +69,7 @@ def current_principal(
     # for a worker thread to run its handler — under load, requests holding every connection
     # while waiting for threads held by requests waiting for a connection answered 500.
     session.rollback()
+    refuse_unknown_query(request)
     return principal
 
 

@@ -6,6 +6,9 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.dependencies.utils import get_flat_params
+from fastapi.params import Query
+from fastapi.routing import APIRoute
 from pydantic import Field
 from sqlalchemy.orm import Session
 
@@ -50,3 +53,39 @@ def content_type(*allowed: str) -> Callable[[Request], None]:
 
 
 json_only = content_type("application/json")
+
+
+_DECLARED: dict[int, frozenset[str]] = {}
+
+
+def _declared_query(route: APIRoute) -> frozenset[str]:
+    names = _DECLARED.get(id(route))
+    if names is None:
+        fields = get_flat_params(route.dependant)
+        names = frozenset(f.alias for f in fields if isinstance(f.field_info, Query))
+        _DECLARED[id(route)] = names
+    return names
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """422 naming each query parameter the route does not take (a ``cursor`` on a list that
+    pages by ``offset`` used to be ignored silently: the caller got page 1 again and again).
+    Called once the caller is authenticated (``auth.current_principal``), so that nobody
+    without a token learns what a route takes."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - _declared_query(route))
+    if unknown:
+        takes = ", ".join(sorted(_declared_query(route))) or "none"
+        raise HTTPException(
+            422,
+            detail=[
+                {
+                    "type": "unknown_parameter",
+                    "loc": ["query", name[:100]],
+                    "msg": f"unknown query parameter; this endpoint takes: {takes}",
+                }
+                for name in unknown[:20]
+            ],
+        )

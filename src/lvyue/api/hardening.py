@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from lvyue.store.refusals import ECHO_CHARS, clip
+
 # What every response carries unless the handler set its own (the console sets its own CSP).
 SECURITY_HEADERS: dict[bytes, bytes] = {
     b"x-content-type-options": b"nosniff",
@@ -122,13 +124,18 @@ NOT_UNICODE = (
 
 
 def _brief(error: Any) -> Any:
-    """A validation error without the echo of a whole object (a 50,000-column row)."""
+    """A validation error without the echo of a whole object (a 50,000-column row) or of a
+    long text: in ``input``, in the message that quotes it, in a location (a key)."""
     brief = dict(error)
     value = brief.get("input")
     if isinstance(value, dict | list):
         brief.pop("input")
-    elif isinstance(value, str) and len(value) > 200:
-        brief["input"] = value[:200] + "…"
+    elif isinstance(value, str):
+        brief["input"] = clip(value)
+    brief["msg"] = clip(str(brief.get("msg", "")), 2 * ECHO_CHARS)
+    brief["loc"] = [clip(p, 100) if isinstance(p, str) else p for p in brief.get("loc", ())]
+    if len(repr(brief.get("ctx"))) > ECHO_CHARS:  # e.g. the error that quotes the input
+        brief.pop("ctx")
     return jsonable_encoder(brief)
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -23,6 +25,7 @@ from lvyue.api.auth import (
     Principal,
     current_principal,
     forbidden,
+    own_merchant,
     own_order,
     require,
     write_scope,
@@ -31,9 +34,10 @@ from lvyue.api.deps import SessionDep, content_type, json_only
 from lvyue.api.idempotency import IdemKey, fingerprint_of, run_once
 from lvyue.api.routes_jobs import JobAccepted, accepted
 from lvyue.api.routes_workflows.common import create_once, service_now
-from lvyue.model import MerchantType, ShipMode
+from lvyue.model import AfterSaleType, MerchantType, ShipMode
 from lvyue.model.cells import PLAIN
-from lvyue.store import audit
+from lvyue.model.enums import MerchantDecision
+from lvyue.store import AfterSale, Order, audit
 from lvyue.store.hooks import ShipRefused
 from lvyue.store.jobs import create_job
 from lvyue.store.rows import (
@@ -48,11 +52,14 @@ from lvyue.store.rows import (
 from lvyue.store.shipping import ShipForbidden, Shipper, ship
 from lvyue.store.write import (
     BatchResult,
+    ClaimRefused,
     Outcome,
     RowRejected,
+    ScanHeld,
     apply_after_sale,
     apply_order,
     apply_tracking,
+    flag_for_review,
     write_rows,
 )
 from lvyue.workflows import config
@@ -69,7 +76,16 @@ _STATUS = {"conflict": 409, "not_found": 404, "forbidden": 403, "invalid": 422}
 
 class Applied(BaseModel):
     id: str
-    outcome: Literal["created", "updated", "unchanged"]
+    outcome: Literal["created", "updated", "unchanged", "held"] = Field(
+        description="held (202): a scan kept for an operator's review, not applied"
+    )
+
+
+class Held(Applied):
+    """A scan kept for an operator's review (202), not applied."""
+
+    detail: str = Field(description="why it is held")
+    quarantine_id: int = Field(description="where it is held")
 
 
 class BatchIn(BaseModel):
@@ -90,10 +106,37 @@ class BatchOut(BaseModel):
     )
 
 
+def _held(
+    session: Session,
+    table: str,
+    payload: dict[str, Any],
+    error: ClaimRefused,
+    principal: Principal,
+) -> HTTPException:
+    """A refused claim: nothing of the request is kept but the flag for review (committed
+    here); answered 409 alike whatever stood in the way, with the quarantine entry's id."""
+    session.rollback()
+    entry = flag_for_review(
+        session, table, payload, error, write_scope(principal), principal.account_id
+    )
+    session.commit()
+    return HTTPException(409, detail=f"{error} (quarantine {entry.quarantine_id})")
+
+
 def _refused(error: RowRejected) -> HTTPException:
     if isinstance(error, ShipForbidden):
         return forbidden(error.permission)
     return HTTPException(_STATUS[error.kind], detail=str(error))
+
+
+@dataclass(frozen=True)
+class Created:
+    """How a single row's creation is audited (its changes are audited where they happen)."""
+
+    action: str  # order.create, aftersale.create, tracking.create
+    entity: str
+    table: str  # where a refused claim is kept for review (quarantine source)
+    merchant_of: Callable[[], str | None]  # the shop whose audit trail shows it
 
 
 def _apply_one(
@@ -104,14 +147,37 @@ def _apply_one(
     body: BaseModel,
     row_id: str,
     apply: Callable[[], Outcome],
+    created: Created,
 ) -> JSONResponse:
-    """Apply one row under ``Idempotency-Key``; a refused row is the status its kind maps to."""
+    """Apply one row under ``Idempotency-Key``; a refused row is the status its kind maps to;
+    a created one is audited in the same transaction."""
 
     def act() -> tuple[int, Any]:
         try:
             outcome = apply()
+        except ScanHeld as held:  # nothing written: keep the scan for review, say so (202)
+            payload = body.model_dump(mode="json", exclude_none=True)
+            scope, actor = write_scope(principal), principal.account_id
+            entry = flag_for_review(session, created.table, payload, held, scope, actor)
+            return 202, Held(
+                id=row_id, outcome="held", detail=str(held), quarantine_id=entry.quarantine_id
+            )
+        except ClaimRefused as error:
+            payload = body.model_dump(mode="json", exclude_none=True)
+            raise _held(session, created.table, payload, error, principal) from None
         except RowRejected as error:
             raise _refused(error) from None
+        if outcome == "created":
+            audit(
+                session,
+                actor=principal.account_id,
+                action=created.action,
+                entity=created.entity,
+                entity_id=row_id,
+                merchant_id=created.merchant_of(),
+                detail={"via": f"{request.method} {request.url.path}"},
+                at=service_now(request),
+            )
         return 201, Applied(id=row_id, outcome=outcome)
 
     return run_once(session, principal, key, fingerprint_of(request, body), act)
@@ -134,6 +200,7 @@ def post_order(
         body,
         body.order_id,
         lambda: apply_order(session, body, write_scope(principal), principal.account_id),
+        Created("order.create", "order", "orders", lambda: body.merchant_id),
     )
 
 
@@ -163,6 +230,9 @@ def ship_order(
         except ShipRefused as error:
             detail = {"clause": error.clause, "message": error.message}
             raise HTTPException(422, detail=detail) from None
+        except ClaimRefused as error:
+            payload = {"order_id": order_id, **body.model_dump(mode="json", exclude_none=True)}
+            raise _held(session, "shipments", payload, error, principal) from None
         except RowRejected as error:
             raise _refused(error) from None
         return 201, Applied(id=order_id, outcome=outcome)
@@ -171,7 +241,11 @@ def ship_order(
 
 
 @router.post(
-    "/tracking", status_code=201, response_model=Applied, dependencies=[Depends(json_only)]
+    "/tracking",
+    status_code=201,
+    response_model=Applied,
+    dependencies=[Depends(json_only)],
+    responses={202: {"model": Held, "description": "held for review (its time)"}},
 )
 def post_tracking(
     body: TrackingRow,
@@ -188,7 +262,8 @@ def post_tracking(
         idempotency_key,
         body,
         f"{body.carrier}:{body.waybill}",
-        lambda: apply_tracking(session, body, write_scope(principal)),
+        lambda: apply_tracking(session, body, write_scope(principal), now=service_now(request)),
+        Created("tracking.create", "waybill", "tracking", lambda: None),
     )
 
 
@@ -211,7 +286,18 @@ def post_after_sale(
         body,
         body.aftersale_id,
         lambda: apply_after_sale(session, body, write_scope(principal), principal.account_id),
+        Created(
+            "aftersale.create",
+            "after_sale",
+            "after_sales",
+            lambda: _merchant_of_order(session, body.order_id),
+        ),
     )
+
+
+def _merchant_of_order(session: Session, order_id: str) -> str | None:
+    order = session.get(Order, order_id)
+    return None if order is None else order.merchant_id
 
 
 def _batch_permission(principal: Principal, table: Table) -> None:
@@ -221,7 +307,12 @@ def _batch_permission(principal: Principal, table: Table) -> None:
 
 
 def _batch(
-    session: Session, principal: Principal, table: Table, rows: list[dict[str, Any]], first: int
+    request: Request,
+    session: Session,
+    principal: Principal,
+    table: Table,
+    rows: list[dict[str, Any]],
+    first: int,
 ) -> tuple[int, Any]:
     result: BatchResult = write_rows(
         session, table, rows, write_scope(principal), principal.account_id, first_line=first
@@ -269,7 +360,7 @@ def _upload(
             principal,
             key,
             request_hash,
-            lambda: _batch(session, principal, table, rows, 1),
+            lambda: _batch(request, session, principal, table, rows, 1),
         )
     queued: list[int] = []
 
@@ -410,6 +501,75 @@ def correct_order(
         )
         return CorrectedOut(
             order_id=order_id,
+            version=done.version,
+            changes=done.changes,
+            rejudged=done.rejudged,
+            withdrawn_violations=done.withdrawn,
+        )
+
+    return create_once(request, session, principal, idempotency_key, body, create)
+
+
+class AfterSaleCorrection(BaseModel):
+    """A correction of a recorded after-sales record: only the fields given change."""
+
+    reason: Annotated[str, Field(min_length=5, max_length=300, pattern=PLAIN)]
+    type: AfterSaleType | None = None
+    created_at: Instant | None = None
+    merchant_handled_at: Instant | None = None
+    merchant_decision: MerchantDecision | None = None
+    return_shipped_at: Instant | None = None
+    merchant_received_at: Instant | None = None
+    return_signed_at: Instant | None = None
+    refunded_at: Instant | None = None
+
+
+class AfterSaleCorrectedOut(BaseModel):
+    aftersale_id: str
+    order_id: str
+    version: int
+    changes: dict[str, list[Any]] = Field(description="field -> [old, new]")
+    rejudged: list[dict[str, Any]] = Field(description="verdicts whose status or clauses moved")
+    withdrawn_violations: int
+
+
+@router.post(
+    "/after-sales/{aftersale_id}/corrections",
+    status_code=201,
+    response_model=AfterSaleCorrectedOut,
+    dependencies=[Depends(json_only)],
+)
+def correct_after_sale(
+    aftersale_id: Annotated[str, PathParam(max_length=64)],
+    body: AfterSaleCorrection,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(require("facts:correct"))],
+    idempotency_key: IdemKey = None,
+) -> JSONResponse:
+    """The platform corrects a recorded after-sales record (售后): a new version with who,
+    when and why (``aftersale.correct``), its order's verdicts re-judged and audited — as for
+    an order (re-sending the record never changes a recorded step)."""
+    record = session.get(AfterSale, aftersale_id)
+    if record is None:
+        raise HTTPException(404, detail="not found")
+    own_merchant(principal, record.merchant_id)
+    given = body.model_dump(exclude={"reason"}, exclude_none=True)
+    changes = {k: v.value if isinstance(v, Enum) else v for k, v in given.items()}
+
+    def create() -> AfterSaleCorrectedOut:
+        done = corrections.correct_after_sale(
+            session,
+            config.rules(),
+            record,
+            changes,
+            reason=body.reason,
+            actor=principal.account_id,
+            now=service_now(request),
+        )
+        return AfterSaleCorrectedOut(
+            aftersale_id=aftersale_id,
+            order_id=record.order_id,
             version=done.version,
             changes=done.changes,
             rejudged=done.rejudged,

@@ -16,6 +16,7 @@ events' natural keys make repeated or reordered pushes give the same state.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
@@ -26,6 +27,8 @@ from sqlalchemy.orm import Session
 
 from lvyue.api.auth import Principal, current_principal, forbidden, require, write_scope
 from lvyue.api.deps import SessionDep, content_type, json_only
+from lvyue.api.routes_workflows.common import service_now
+from lvyue.model.clock import business_now
 from lvyue.store import audit
 from lvyue.store.accounts import permissions_of
 from lvyue.store.permissions import Role
@@ -42,9 +45,12 @@ from lvyue.store.write import (
     Outcome,
     RowRejected,
     Scope,
+    flag_for_review,
+    held_scans,
     quarantine,
     register_replayer,
 )
+from lvyue.store.write import scan_key as _scan_key
 from lvyue.tracking.kuaidi100 import ACK, PushError, SignatureError, decode_push
 
 PREFIX = "/carriers/kuaidi100"
@@ -60,8 +66,19 @@ Param = Annotated[str, Form(max_length=1_000_000)]
 Sign = Annotated[str, Form(max_length=64)]
 
 
-def _apply_push(session: Session, form: Mapping[str, Any], scope: Scope, actor: str) -> Outcome:
-    """Apply every scan of a push; the push is one unit (all of it or none)."""
+def _apply_push(
+    session: Session,
+    form: Mapping[str, Any],
+    scope: Scope,
+    actor: str,
+    *,
+    now: datetime | None = None,
+    reviewed: bool = False,
+) -> Outcome:
+    """Apply every scan of a push; the push is one unit (all of it or none), except a scan
+    held for its time (``refusals.scan_hold``): kept alone for review, the others applied
+    (Kuaidi100 repeats a waybill's whole history in each push: one held scan must not hold
+    back every later one)."""
     update = decode_push({k: str(v) for k, v in form.items()}, salt=None)
     try:
         rows = [
@@ -77,15 +94,26 @@ def _apply_push(session: Session, form: Mapping[str, Any], scope: Scope, actor: 
         ]
     except ValidationError as error:
         raise PushError(describe(error)) from None
-    outcomes = apply_scans(session, rows, scope)  # set-based: one INSERT for the push
+    held = {} if reviewed else held_scans(session, rows, now or business_now())
+    for row in rows:
+        if _scan_key(row) in held:
+            payload = row.model_dump(mode="json", exclude_none=True)
+            flag_for_review(session, "tracking", payload, held[_scan_key(row)], scope, actor)
+    kept = [row for row in rows if _scan_key(row) not in held]
+    outcomes = apply_scans(session, kept, scope)  # set-based: one INSERT for the push
     return (
         "created" if "created" in outcomes else "updated" if "updated" in outcomes else "unchanged"
     )
 
 
+def _replay_push(session: Session, form: Mapping[str, Any], scope: Scope, actor: str) -> Outcome:
+    """An operator's replay of a quarantined push is the review: its scans apply as they are."""
+    return _apply_push(session, form, scope, actor, reviewed=True)
+
+
 def register() -> None:
     """Let quarantined pushes be replayed (create_app calls this; nothing on import)."""
-    register_replayer(SOURCE, _apply_push)
+    register_replayer(SOURCE, _replay_push)
 
 
 def _refuse(status: int, message: str) -> JSONResponse:
@@ -104,11 +132,13 @@ def _reason(error: Exception) -> str:
     return text.replace("\x00", "\\x00")[:2000]
 
 
-def _receive(session: Session, form: Mapping[str, str], scope: Scope, actor: str) -> None:
+def _receive(
+    session: Session, form: Mapping[str, str], scope: Scope, actor: str, now: datetime
+) -> None:
     """Store a verified push, or quarantine it whole with the reason; commit either way."""
     try:
         with session.begin_nested():
-            outcome: str = _apply_push(session, form, scope, actor)
+            outcome: str = _apply_push(session, form, scope, actor, now=now)
     except (PushError, RowRejected, DataError) as error:
         quarantine(session, SOURCE, form, _reason(error), scope, actor)
         outcome = "quarantined"
@@ -124,7 +154,13 @@ def _receive(session: Session, form: Mapping[str, str], scope: Scope, actor: str
 
 
 def _accept(
-    session: Session, form: Mapping[str, str], salt: str, scope: Scope, actor: str, refused: int
+    session: Session,
+    form: Mapping[str, str],
+    salt: str,
+    scope: Scope,
+    actor: str,
+    refused: int,
+    now: datetime,
 ) -> JSONResponse:
     """Verify the signature (``refused`` if it does not match: possibly forged, keep nothing),
     then store or quarantine the push and acknowledge it."""
@@ -134,7 +170,7 @@ def _accept(
         return _refuse(refused, str(error))
     except PushError:
         pass  # readable signature, unreadable content: quarantined by _receive
-    retrying(session, lambda: _receive(session, form, scope, actor))
+    retrying(session, lambda: _receive(session, form, scope, actor, now))
     return JSONResponse(ACK)
 
 
@@ -153,12 +189,15 @@ def kuaidi100_push(
     if not salt:
         return _refuse(403, "push not configured: set LVYUE_KUAIDI100_SALT")
     form = {"param": param, "sign": sign}
-    return _accept(session, form, salt, write_scope(principal), principal.account_id, 403)
+    scope = write_scope(principal)
+    now = service_now(request)
+    return _accept(session, form, salt, scope, principal.account_id, 403, now)
 
 
 @signed.post("/push/{subscription_id}", dependencies=[_FORM], responses=_ACK_DOC)
 def kuaidi100_subscription_push(
     subscription_id: Annotated[str, Path(max_length=64)],
+    request: Request,
     session: SessionDep,
     param: Param,
     sign: Sign = "",
@@ -180,7 +219,8 @@ def kuaidi100_subscription_push(
         return _refuse(401, "the subscription's account may not push scans")
     form = {"param": param, "sign": sign}
     scope = write_scope(principal)
-    return _accept(session, form, subscription.salt, scope, account.account_id, 401)
+    now = service_now(request)
+    return _accept(session, form, subscription.salt, scope, account.account_id, 401, now)
 
 
 class SubscriptionIn(BaseModel):

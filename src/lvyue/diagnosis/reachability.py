@@ -199,7 +199,7 @@ def carrier_codes(given: Iterable[str]) -> list[str]:
         try:
             code = carrier_by_name(part).code
         except UnknownCarrierError as exc:
-            raise DiagnosisError(f"--carrier: {exc}") from None
+            raise DiagnosisError(f"carrier: {exc}") from None  # the field, not a CLI option
         codes.extend([code] if code not in codes else [])
     return codes
 
@@ -226,7 +226,7 @@ def place_region(
     if len(found) > 1:
         names = "、".join(f"{p}{c}{d or ''}" for p, c, d in found[:8])
         raise DiagnosisError(
-            f"{named} is ambiguous ({len(found)} places: {names}); add --province or --city"
+            f"{named} is ambiguous ({len(found)} places: {names}); name its province or city"
         )
     return found[0]
 

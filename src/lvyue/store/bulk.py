@@ -22,6 +22,7 @@ from lvyue.store.refusals import (
     delayed_refusal,
     merchant_refusal,
     penalty_refusal,
+    scan_hold,
     tracking_refusal,
 )
 from lvyue.store.rows import AfterSaleRow, OrderRow, TrackingRow
@@ -63,13 +64,21 @@ def _split(
 
 
 def insert_new(
-    session: Session, table: str, items: Sequence[Numbered], scope: Scope, actor: str
+    session: Session,
+    table: str,
+    items: Sequence[Numbered],
+    scope: Scope,
+    actor: str,
+    now: datetime,
 ) -> tuple[int, list[Numbered], Rejected]:
-    """Insert the rows with new keys; returns (inserted, rows for the slow path, refused).
-    Rows in none of these were found stored exactly as they are: unchanged."""
+    """Insert the rows with new keys (received at ``now``, the service clock); returns
+    (inserted, rows for the slow path, refused). Rows in none of these were found stored
+    exactly as they are: unchanged."""
     if not items:
         return 0, [], []
-    handler = {"orders": _orders, "tracking": _tracking, "after_sales": _after_sales}[table]
+    if table == "tracking":
+        return _tracking(session, items, scope, now)
+    handler = {"orders": _orders, "after_sales": _after_sales}[table]
     return handler(session, items, scope, actor)
 
 
@@ -155,7 +164,7 @@ def _order_values(row: OrderRow) -> dict[str, Any]:
 
 
 def _tracking(
-    session: Session, items: Sequence[Numbered], scope: Scope, actor: str
+    session: Session, items: Sequence[Numbered], scope: Scope, now: datetime
 ) -> tuple[int, list[Numbered], Rejected]:
     def key(row: TrackingRow) -> tuple[str, str, datetime, str]:
         return (row.carrier, row.waybill, row.time, row.kind.value)
@@ -163,7 +172,14 @@ def _tracking(
     waybills = [item[2].waybill for item in items]  # type: ignore[attr-defined]
     known: dict[tuple[str, str, datetime, str], tuple[str | None, str | None]] = {}
     mine: set[tuple[str, str]] = set()
+    shipments: dict[tuple[str, str], tuple[datetime, str]] = {}
     for chunk in _in_chunks(waybills):
+        found_shipments = session.execute(
+            select(
+                Shipment.carrier, Shipment.waybill, Shipment.ship_time, Shipment.ship_time_source
+            ).where(Shipment.waybill.in_(chunk))
+        )
+        shipments.update({(c, w): (t, src) for c, w, t, src in found_shipments})
         found = session.execute(
             select(
                 TrackingEvent.carrier,
@@ -188,7 +204,9 @@ def _tracking(
     events, rejected = [], []
     for number, raw, parsed in new:
         row: TrackingRow = parsed  # type: ignore[assignment]
-        refusal = tracking_refusal(row, scope, (row.carrier, row.waybill) in mine)
+        refusal = tracking_refusal(row, scope, (row.carrier, row.waybill) in mine) or scan_hold(
+            row, shipments.get((row.carrier, row.waybill)), now
+        )
         if refusal is not None:
             rejected.append((number, raw, refusal))
             continue

@@ -6,14 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from lvyue.model import format_instant
 from lvyue.model.cells import cell_is_true
 from lvyue.store.rows import AfterSaleRow, OrderRow, TrackingRow
 
 Numbered = tuple[int, Mapping[str, Any], BaseModel]  # (line or row number, raw row, parsed row)
+ECHO_CHARS = 200  # how much of a client's own text an error quotes back (ours)
+
+
+def clip(text: str, limit: int = ECHO_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how long it was: an error names the field
+    at fault and quotes the start of the value, never echoes a 5 MB cell back."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
 
 
 class RowRejected(ValueError):
@@ -28,6 +37,64 @@ class RowRejected(ValueError):
     ):
         super().__init__(message)
         self.kind = kind
+
+
+class ClaimRefused(RowRejected):
+    """A claim on what is not the sender's to claim: an order id another shop's order has, a
+    (carrier, waybill) another shipment has. Answered alike whatever stands in the way (409,
+    never whose, never whether it is the sender's own shop), and kept for an operator's
+    review (``ingest.flag_for_review``: quarantine entry + audit ``review.flag`` that only
+    operators read): probing or squatting ids shows up there."""
+
+    def __init__(self, field: str, value: str, review: dict[str, Any]) -> None:
+        super().__init__(
+            f"{field}: {value} cannot be recorded as sent; the claim is held for review",
+            "conflict",
+        )
+        self.field = field
+        self.review = review
+
+
+class ScanHeld(ClaimRefused):
+    """A new scan of a live shipment whose time is implausible (``scan_hold``): not applied —
+    it would move the verdicts of the order — but kept for an operator's review (accepted
+    by replaying it from the quarantine). Answered 202 ``held`` (a batch: quarantined)."""
+
+    def __init__(self, reason: str, review: dict[str, Any]) -> None:
+        RowRejected.__init__(self, f"{reason}; the scan is held for review", "conflict")
+        self.field = "time"
+        self.review = review
+
+
+# Our bounds (the seeds give none): a carrier reports a scan as it happens, so a new scan of a
+# live shipment (the server's clock or a merchant's bounded claim; not the platform's import
+# of past shipments) stamped more than SCAN_LAG before it reaches us, or after the clock plus
+# CLOCK_SKEW, or before the shipment was accepted, is held for review, never applied silently.
+SCAN_LAG = timedelta(hours=24)
+SCAN_CLOCK_SKEW = timedelta(minutes=5)
+LIVE_SOURCES = frozenset({"server", "claimed"})
+
+
+def scan_hold(
+    row: TrackingRow, shipment: tuple[datetime, str] | None, now: datetime
+) -> ScanHeld | None:
+    """Why a new scan is held (None: apply it). ``shipment``: (ship time, its source) of the
+    shipment with the scan's carrier and waybill, if any."""
+    if shipment is None or shipment[1] not in LIVE_SOURCES:
+        return None  # no verdict rests on it yet, or the platform's record of the past
+    ship_time, _ = shipment
+    when = format_instant(row.time)
+    if row.time < ship_time:
+        reason = f"time: {when} is before the shipment was accepted ({format_instant(ship_time)})"
+    elif row.time < now - SCAN_LAG:
+        lag = f"{SCAN_LAG.total_seconds() / 3600:g} h"
+        reason = f"time: {when} is more than {lag} before it was received"
+    elif row.time > now + SCAN_CLOCK_SKEW:
+        reason = f"time: {when} is in the future (received {format_instant(now)})"
+    else:
+        return None
+    review = {"carrier": row.carrier, "waybill": row.waybill, "kind": row.kind.value}
+    return ScanHeld(reason, {**review, "time": when, "received": format_instant(now)})
 
 
 @dataclass(frozen=True)

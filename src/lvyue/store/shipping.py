@@ -27,7 +27,7 @@ from lvyue.model import format_instant
 from lvyue.model.clock import business_now
 from lvyue.store.audit import audit
 from lvyue.store.hooks import ship_checks
-from lvyue.store.refusals import RowRejected, Scope
+from lvyue.store.refusals import ClaimRefused, RowRejected, Scope
 from lvyue.store.rows import ShipmentIn
 from lvyue.store.tables import Order, Shipment
 
@@ -142,6 +142,14 @@ def _again(existing: Shipment, parcel: ShipmentIn) -> Outcome:
             f"{existing.carrier} {existing.waybill}",
             "conflict",
         )
+    if parcel.ship_time is not None and parcel.ship_time != existing.ship_time:
+        raise RowRejected(  # never answered "unchanged": the sent time was not recorded
+            f"ship_time: order {existing.order_id!r} is recorded as shipped at "
+            f"{format_instant(existing.ship_time)} ({existing.ship_time_source}); a recorded "
+            "ship time is not changed by sending it again, it is corrected through "
+            "POST /orders/{id}/corrections (the platform's, with a reason)",
+            "conflict",
+        )
     changed = False
     for name in ("inspection_code", "packing_video"):
         value = getattr(parcel, name)
@@ -162,7 +170,7 @@ def _waybill_free(session: Session, order: Order, parcel: ShipmentIn) -> None:
         )
     )
     if owner is not None:
-        raise _waybill_taken(parcel)
+        raise _waybill_taken(parcel, order.order_id, owner)
 
 
 def platform_shipments(
@@ -184,12 +192,13 @@ def platform_shipments(
             select(Shipment.carrier, Shipment.waybill).where(Shipment.waybill.in_(chunk))
         )
         taken.update((c, w) for c, w in found)
-    shipments, entries, refused = [], [], {}
+    shipments, entries = [], []
+    refused: dict[str, RowRejected] = {}
     for order_id, merchant_id, pay_time, parcel in orders:
         key = (parcel.carrier, parcel.waybill)
         ship_time, source = ship_time_of(parcel.ship_time, recorded, "platform")
         if key in taken:
-            refused[order_id] = _waybill_taken(parcel)
+            refused[order_id] = _waybill_taken(parcel, order_id, None)
         elif ship_time < pay_time:
             refused[order_id] = _before_payment(ship_time, pay_time)
         else:
@@ -248,9 +257,10 @@ def _before_payment(ship_time: datetime, pay_time: datetime) -> RowRejected:
     )
 
 
-def _waybill_taken(parcel: ShipmentIn) -> RowRejected:
-    return RowRejected(
-        f"waybill: {parcel.carrier} {parcel.waybill} belongs to another shipment; "
-        "one waybill ships one order",
-        "conflict",
+def _waybill_taken(parcel: ShipmentIn, order_id: str, owner: str | None) -> ClaimRefused:
+    """One waybill ships one order: a second claim is answered as any refused claim (never
+    whose, nor whether the other shipment is the sender's own) and held for review."""
+    review = {"carrier": parcel.carrier, "waybill": parcel.waybill, "order_id": order_id}
+    return ClaimRefused(
+        "waybill", f"{parcel.carrier} {parcel.waybill}", {**review, "held_by_order": owner}
     )

@@ -13,26 +13,34 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lvyue.model.clock import business_now
+from lvyue.store.audit import audit
 from lvyue.store.bulk import insert_new  # the fast path for rows with new keys
 from lvyue.store.corrections import resend_after_sale, resend_order
 from lvyue.store.refusals import (
+    ECHO_CHARS,
     ORDER_COLUMNS,
     Numbered,
     after_sale_refusal,
+    clip,
     delayed_refusal,
     merchant_refusal,
     penalty_refusal,
+    scan_hold,
     tracking_refusal,
 )
+from lvyue.store.refusals import ClaimRefused as ClaimRefused
 from lvyue.store.refusals import RowRejected as RowRejected  # re-exported for callers
+from lvyue.store.refusals import ScanHeld as ScanHeld
 from lvyue.store.refusals import Scope as Scope
 from lvyue.store.rows import (
     ROW_MODELS,
@@ -102,8 +110,9 @@ def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Ou
         new = {"order_id": row.order_id, "extra": extra, "created_at": utcnow(), **values}
         if not insert_if_new(session, Order, new, ("order_id",)):  # a concurrent request won
             order = session.get(Order, row.order_id, populate_existing=True)
-    if order is not None and order.merchant_id != row.merchant_id:
-        raise RowRejected(f"order_id: {row.order_id!r} is taken", "conflict")  # never say whose
+    if order is not None and order.merchant_id != row.merchant_id:  # never say whose
+        review = {"order_id": row.order_id, "claimed_for": row.merchant_id}
+        raise ClaimRefused("order_id", repr(row.order_id), {**review, "held_by": order.merchant_id})
     if order is None:
         order = session.get(Order, row.order_id)  # just inserted
         assert order is not None
@@ -119,7 +128,16 @@ def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Ou
     return outcome
 
 
-def apply_tracking(session: Session, row: TrackingRow, scope: Scope) -> Outcome:
+def apply_tracking(
+    session: Session,
+    row: TrackingRow,
+    scope: Scope,
+    *,
+    now: datetime | None = None,
+    reviewed: bool = False,
+) -> Outcome:
+    """Store one scan (natural key); a new scan of a live shipment with an implausible time
+    raises ScanHeld (``refusals.scan_hold``) unless an operator ``reviewed`` it (a replay)."""
     shipped = (
         scope.merchant_id is None
         or session.scalar(
@@ -135,15 +153,77 @@ def apply_tracking(session: Session, row: TrackingRow, scope: Scope) -> Outcome:
     if refusal is not None:
         raise refusal
     values = row.event_values(utcnow())
-    if insert_if_new(session, TrackingEvent, values, TRACKING_KEY):
-        return "created"
-    existing = session.scalars(
+    stored = session.scalars(
         select(TrackingEvent)
         .where(*(getattr(TrackingEvent, name) == values[name] for name in TRACKING_KEY))
         .execution_options(populate_existing=True)
-    ).one()
+    ).one_or_none()
+    if stored is None and not reviewed:
+        held = scan_hold(row, _shipment_of(session, row), now or business_now())
+        if held is not None:
+            raise held
+    if stored is None and insert_if_new(session, TrackingEvent, values, TRACKING_KEY):
+        return "created"
+    existing = (
+        stored
+        or session.scalars(
+            select(TrackingEvent)
+            .where(*(getattr(TrackingEvent, name) == values[name] for name in TRACKING_KEY))
+            .execution_options(populate_existing=True)
+        ).one()
+    )
     changed = _set(existing, {"location": row.location, "text": row.text})
     return "updated" if changed else "unchanged"
+
+
+def _shipment_of(session: Session, row: TrackingRow) -> tuple[datetime, str] | None:
+    found = session.execute(
+        select(Shipment.ship_time, Shipment.ship_time_source).where(
+            Shipment.carrier == row.carrier, Shipment.waybill == row.waybill
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+ScanKey = tuple[str, str, datetime, str]
+
+
+def scan_key(row: TrackingRow) -> ScanKey:
+    return (row.carrier, row.waybill, row.time, row.kind.value)
+
+
+def held_scans(
+    session: Session, rows: Sequence[TrackingRow], now: datetime
+) -> dict[ScanKey, ScanHeld]:
+    """The scans of ``rows`` to hold for review (``refusals.scan_hold``), by key: new ones
+    (not stored yet) of live shipments with an implausible time. Set-based: two queries."""
+    waybills = sorted({row.waybill for row in rows})
+    if not waybills:
+        return {}
+    shipments = {
+        (c, w): (t, src)
+        for c, w, t, src in session.execute(
+            select(
+                Shipment.carrier, Shipment.waybill, Shipment.ship_time, Shipment.ship_time_source
+            ).where(Shipment.waybill.in_(waybills))
+        )
+    }
+    stored = {
+        (c, w, t, k)
+        for c, w, t, k in session.execute(
+            select(
+                TrackingEvent.carrier, TrackingEvent.waybill, TrackingEvent.time, TrackingEvent.kind
+            ).where(TrackingEvent.waybill.in_(waybills))
+        )
+    }
+    held = {}
+    for row in rows:
+        if scan_key(row) in stored:
+            continue
+        found = scan_hold(row, shipments.get((row.carrier, row.waybill)), now)
+        if found is not None:
+            held[scan_key(row)] = found
+    return held
 
 
 def apply_after_sale(session: Session, row: AfterSaleRow, scope: Scope, actor: str) -> Outcome:
@@ -170,11 +250,20 @@ def apply_after_sale(session: Session, row: AfterSaleRow, scope: Scope, actor: s
     return "updated" if resend_after_sale(session, record, values, actor) else "unchanged"
 
 
-def apply_row(session: Session, table: str, row: BaseModel, scope: Scope, actor: str) -> Outcome:
+def apply_row(
+    session: Session,
+    table: str,
+    row: BaseModel,
+    scope: Scope,
+    actor: str,
+    *,
+    now: datetime | None = None,
+    reviewed: bool = False,
+) -> Outcome:
     if isinstance(row, OrderRow):
         return apply_order(session, row, scope, actor)
     if isinstance(row, TrackingRow):
-        return apply_tracking(session, row, scope)
+        return apply_tracking(session, row, scope, now=now, reviewed=reviewed)
     if isinstance(row, AfterSaleRow):
         return apply_after_sale(session, row, scope, actor)
     raise ValueError(f"no ingestion for table {table!r}")
@@ -192,6 +281,19 @@ def quarantine(
     """Keep a refused row whole with its error. ``row``: its number in the upload, so that
     identical bad rows each get an entry; the same row at the same place from the same sender,
     still open in quarantine, is not kept twice (a re-sent file changes nothing)."""
+    return _quarantine(session, table, payload, error, scope, actor, row)[0]
+
+
+def _quarantine(
+    session: Session,
+    table: str,
+    payload: Mapping[str, Any],
+    error: str,
+    scope: Scope,
+    actor: str,
+    row: int | None,
+) -> tuple[QuarantinedRow, bool]:
+    """``quarantine``, and whether the entry is new."""
     stored = _storable(dict(payload))
     digest = hashlib.sha256(
         json.dumps([table, scope.merchant_id, actor, row, stored], sort_keys=True).encode()
@@ -202,7 +304,7 @@ def quarantine(
         )
     ).first()
     if existing is not None:
-        return existing
+        return existing, False
     entry = QuarantinedRow(
         source=table,
         merchant_id=scope.merchant_id,
@@ -213,6 +315,34 @@ def quarantine(
     )
     session.add(entry)
     session.flush()
+    return entry, True
+
+
+def flag_for_review(
+    session: Session,
+    table: str,
+    payload: Mapping[str, Any],
+    error: ClaimRefused,
+    scope: Scope,
+    actor: str,
+    row: int | None = None,
+    line: str | None = None,
+) -> QuarantinedRow:
+    """Keep a refused claim for an operator: the payload in quarantine (the sender's shop reads
+    it, with the same words it was answered with: ``line``) and an audit entry with what stood
+    in the way (in no shop's trail: only operators read it)."""
+    entry, new = _quarantine(session, table, payload, line or str(error), scope, actor, row)
+    if not new:  # the same claim again (a carrier repeating its push): flagged once
+        return entry
+    audit(
+        session,
+        actor=actor,
+        action="review.flag",
+        entity=table,
+        entity_id=f"{error.field} claim",
+        merchant_id=None,
+        detail={**error.review, "quarantine_id": entry.quarantine_id},
+    )
     return entry
 
 
@@ -237,6 +367,7 @@ def write_rows(
     actor: str,
     *,
     first_line: int = 1,
+    now: datetime | None = None,
 ) -> BatchResult:
     """Validate and apply each row; a bad row goes to quarantine with the error and its raw
     payload. Each row is applied in a savepoint, so a refused row leaves no trace of itself.
@@ -244,6 +375,7 @@ def write_rows(
     model = ROW_MODELS[table]
     result = BatchResult()
     refused: list[tuple[int, Mapping[str, Any], str]] = []
+    claims: dict[int, ClaimRefused] = {}  # by row number: flagged for review
     valid: list[Numbered] = []
     columns: set[str] = set()
     for number, raw in enumerate(rows, start=first_line):
@@ -253,18 +385,26 @@ def write_rows(
         except ValidationError as error:
             refused.append((number, raw, describe(error)))
     result.unknown_columns = unknown_columns(table, columns)
-    result.created, rest, rejected = insert_new(session, table, valid, scope, actor)
+    moment = now or business_now()  # the service clock: when these rows are received
+    result.created, rest, rejected = insert_new(session, table, valid, scope, actor, moment)
     result.unchanged = len(valid) - result.created - len(rest) - len(rejected)  # known as is
     refused += [(number, raw, str(error)) for number, raw, error in rejected]
+    claims.update({n: e for n, _, e in rejected if isinstance(e, ClaimRefused)})
     for number, raw, row in rest:
         try:
             with session.begin_nested():
-                result.count(apply_row(session, table, row, scope, actor))
+                result.count(apply_row(session, table, row, scope, actor, now=moment))
         except RowRejected as error:
             refused.append((number, raw, str(error)))
+            if isinstance(error, ClaimRefused):
+                claims[number] = error
     for number, raw, message in sorted(refused, key=lambda item: item[0]):
-        line = f"row {number}: {message}"
-        entry = quarantine(session, table, raw, line, scope, actor, row=number)
+        line = f"row {number}: {clip(message, 2 * ECHO_CHARS)}"
+        if number in claims:
+            claim = claims[number]
+            entry = flag_for_review(session, table, raw, claim, scope, actor, row=number, line=line)
+        else:
+            entry = quarantine(session, table, raw, line, scope, actor, row=number)
         result.quarantined.append(entry.quarantine_id)
         result.errors.append(line)
     return result
@@ -288,7 +428,8 @@ def _replay_row(
     session: Session, source: str, payload: Mapping[str, Any], scope: Scope, actor: str
 ) -> Outcome:
     row = ROW_MODELS[source].model_validate(_blank_is_none(payload))
-    return apply_row(session, source, row, scope, actor)
+    # an operator's replay is the review: a held scan is accepted as it is
+    return apply_row(session, source, row, scope, actor, reviewed=True)
 
 
 def replay(session: Session, entry: QuarantinedRow, scope: Scope, actor: str) -> Outcome:

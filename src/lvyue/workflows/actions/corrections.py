@@ -19,7 +19,7 @@ from lvyue.engine.verdict import Verdict
 from lvyue.store.audit import audit
 from lvyue.store.corrections import plain
 from lvyue.store.refusals import ORDER_COLUMNS
-from lvyue.store.tables import Order, Shipment
+from lvyue.store.tables import AfterSale, Order, Shipment
 from lvyue.workflows.actions import violations
 from lvyue.workflows.actions.stored_facts import order_facts
 from lvyue.workflows.machine import Refusal
@@ -27,6 +27,19 @@ from lvyue.workflows.machine import Refusal
 # What a correction may change of an order: its recorded columns, except whose it is.
 ORDER_FIELDS = frozenset(ORDER_COLUMNS - {"merchant_id"})
 SHIPMENT_FIELDS = frozenset({"ship_time"})
+# What a correction may change of an after-sales record: its recorded columns, except its keys.
+AFTER_SALE_FIELDS = frozenset(
+    {
+        "type",
+        "created_at",
+        "merchant_handled_at",
+        "merchant_decision",
+        "return_shipped_at",
+        "merchant_received_at",
+        "return_signed_at",
+        "refunded_at",
+    }
+)
 
 
 @dataclass
@@ -65,6 +78,72 @@ def correct_order(
         detail={"changes": applied, "reason": reason, "version": order.version},
         at=now,
     )
+    label = f"order.correct v{order.version}"
+    _rejudge(session, rules, order, before, result, label, reason, actor, now)
+    return result
+
+
+def correct_after_sale(
+    session: Session,
+    rules: Resolves,
+    record: AfterSale,
+    changes: dict[str, Any],
+    *,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> Corrected:
+    """Apply ``changes`` to an after-sales record as version n+1 (``aftersale.correct``), its
+    order's verdicts re-judged and audited as for an order's correction."""
+    order = session.get(Order, record.order_id)
+    assert order is not None  # an after-sales record references its order
+    before = _judge(session, rules, order, now)
+    applied: dict[str, list[Any]] = {}
+    for name, value in changes.items():
+        if name not in AFTER_SALE_FIELDS:
+            raise Refusal(f"{name} is not a correctable fact", field=name)
+        old = getattr(record, name)
+        if old != value:
+            setattr(record, name, value)
+            applied[name] = [plain(old), plain(value)]
+    if not applied:
+        raise Refusal("nothing to correct: every value is as recorded", field="changes")
+    record.version += 1
+    session.flush()
+    result = Corrected(record.version, applied)
+    audit(
+        session,
+        actor=actor,
+        action="aftersale.correct",
+        entity="after_sale",
+        entity_id=record.aftersale_id,
+        merchant_id=record.merchant_id,
+        detail={
+            "order_id": order.order_id,
+            "changes": applied,
+            "reason": reason,
+            "version": record.version,
+        },
+        at=now,
+    )
+    label = f"aftersale.correct {record.aftersale_id} v{record.version}"
+    _rejudge(session, rules, order, before, result, label, reason, actor, now)
+    return result
+
+
+def _rejudge(
+    session: Session,
+    rules: Resolves,
+    order: Order,
+    before: dict[tuple[str, str], Verdict],
+    result: Corrected,
+    label: str,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Audit every verdict of ``order`` the correction moved (``verdict.rejudge``) and withdraw
+    the recorded violations the engine no longer finds."""
     after = _judge(session, rules, order, now)
     for key in sorted(before.keys() | after.keys()):
         old, new = before.get(key), after.get(key)
@@ -76,7 +155,8 @@ def correct_order(
             "from": _status(old),
             "to": _status(new),
             "from_clauses": _clauses(old),
-            "version": order.version,
+            "version": result.version,
+            "correction": label,
         }
         result.rejudged.append(change)
         audit(
@@ -91,9 +171,8 @@ def correct_order(
             at=now,
         )
     result.withdrawn = violations.reconsider(
-        session, rules, [order.order_id], clause=f"order.correct v{order.version}", now=now
+        session, rules, [order.order_id], clause=label, now=now
     )
-    return result
 
 
 def _apply(session: Session, order: Order, changes: dict[str, Any]) -> dict[str, list[Any]]:

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from lvyue.engine.online import Resolves
 from lvyue.model.time import BEIJING
 from lvyue.store.audit import audit
-from lvyue.store.tables import Order
+from lvyue.store.tables import Merchant, Order
 from lvyue.store.workflow_tables import Report, ReportEvidence
 from lvyue.workflows import reports
 from lvyue.workflows.actions import violations
 from lvyue.workflows.actions.common import NotFound, fire
-from lvyue.workflows.machine import Refusal
+from lvyue.workflows.machine import Conflict, Refusal
 
 
 def load(session: Session, report_id: str, merchant_id: str | None) -> Report:
@@ -44,6 +44,7 @@ def file(
         missing = [o for o in draft.order_ids if o not in owned]
         if missing:
             raise Refusal(f"unknown order(s): {', '.join(missing[:5])}", field="order_ids")
+        _no_pending_duplicate(session, draft, merchant_id)
     row = Report(
         report_id=f"RPT-{secrets.token_hex(6).upper()}",
         merchant_id=merchant_id,
@@ -74,6 +75,46 @@ def file(
         at=now,
     )
     return row
+
+
+class DuplicateReport(Conflict):
+    """A report of the same type on an order a pending report already names (HTTP 409 with
+    that report's id: add evidence to it, or withdraw it first)."""
+
+    def __init__(self, pending: Report, orders: list[str]) -> None:
+        super().__init__(
+            f"order(s) {', '.join(orders[:5])} already in pending report {pending.report_id} "
+            f"of type {pending.type}: add evidence to it, or withdraw it first",
+            clause="SF-8",
+            field="order_ids",
+        )
+        self.pending_report_id = pending.report_id
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {**super().as_dict(), "pending_report_id": self.pending_report_id}
+
+
+def _no_pending_duplicate(session: Session, draft: reports.ReportDraft, merchant_id: str) -> None:
+    """One pending report per order and type: a second would be reviewed twice (and decided
+    twice). The merchant's row is locked first (PostgreSQL), so two filed at once are
+    checked one after the other."""
+    session.execute(
+        select(Merchant.merchant_id).where(Merchant.merchant_id == merchant_id).with_for_update()
+    )
+    named = set(draft.order_ids)
+    pending = session.scalars(
+        select(Report)
+        .where(
+            Report.merchant_id == merchant_id,
+            Report.state == "pending",
+            Report.type == draft.type.value,
+        )
+        .order_by(Report.filed_at)
+    )
+    for row in pending:
+        both = [o for o in row.order_ids if o in named]
+        if both:
+            raise DuplicateReport(row, both)
 
 
 def evidence_count(session: Session, report_id: str) -> int:
