@@ -1,6 +1,9 @@
 """Compliance engine speed: (a) ``lvyue evaluate`` (Ibis on DuckDB), (b) the hand-written DuckDB
 SQL in ``engine_reference.sql`` (checked equal to (a)), (c) the online path on a sample,
-extrapolated. Each contender runs in its own subprocess so its peak memory is its own.
+extrapolated, (d) the batch expressions (Ibis on DuckDB) run on one order at a time, the
+alternative to a Python interpreter of the check specification online
+(docs/decisions/engine-one-check-spec.md). Each contender runs in its own subprocess so its
+peak memory is its own.
 
 ``python -m benchmarks.run --only engine [--orders N ...] [--full] [--sample K]``
 Data (the simulator, ~5-6 tracking events per order) is generated once per size under
@@ -37,6 +40,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--orders", type=int, action="append", help="sizes (default 1 M)")
     parser.add_argument("--full", action="store_true", help="add 10 M orders")
     parser.add_argument("--sample", type=int, default=20_000, help="online sample size")
+    parser.add_argument("--ibis-sample", type=int, default=30, help="(d) orders, one by one")
     args, _ = parser.parse_known_args(argv)
     sizes = args.orders or [1_000_000]
     if args.full:
@@ -52,6 +56,7 @@ def main(argv: list[str]) -> None:
         # (b) again within (a)'s memory limit: the same budget for both
         bounded = _child("sql", facts, out / "b3.parquet", DEFAULT_MEMORY_LIMIT)
         c = _child("online", facts, out / "c.json", str(args.sample))
+        d = _child("ibis_one", facts, out / "d.json", str(args.ibis_sample))
         equal = _equal(out / "a.parquet", out / "b.parquet")
         per_order = c["seconds"] / c["orders"]
         online_total = per_order * n
@@ -75,6 +80,14 @@ def main(argv: list[str]) -> None:
                       f"{1 / per_order:,.0f}", f"{c['rss']:,.0f}",
                       f"(a) is {online_total / a['seconds']:.0f}× faster; "
                       f"median {c['median_ms']:.3f} ms/order")  # fmt: skip
+        if "error" in d:
+            table.add_row("", "(d) Ibis, one order at a time", "—", "—", "—", str(d["error"]))
+        else:
+            table.add_row("", f"(d) Ibis on DuckDB, one order × {d['orders']}",
+                          f"{d['seconds']:.1f}", f"{d['orders'] / d['seconds']:,.1f}",
+                          f"{d['rss']:,.0f}",
+                          f"median {d['median_ms']:.1f} ms/order "
+                          f"({d['median_ms'] / c['median_ms']:,.0f}× (c))")  # fmt: skip
     Console(width=170).print(table)
 
 
@@ -204,6 +217,41 @@ def _run_online(facts: str, out: str, sample: str) -> None:
                       "median_ms": statistics.median(latencies) * 1000}))  # fmt: skip
 
 
+def _run_ibis_one(facts: str, out: str, sample: str) -> None:
+    """The batch expressions on one order at a time (SQL compiled once, cached by shape)."""
+    import dataclasses
+
+    import pyarrow.compute as pc
+
+    from lvyue.engine import evaluate_batch
+    from lvyue.facts import load_facts
+    from lvyue.model.time import parse_instant
+    from lvyue.rulebook import load_rulebook
+
+    with tempfile.TemporaryDirectory(prefix="lvyue-ibis-one-") as tmp:
+        loaded = load_facts(_sample(Path(facts), Path(tmp), int(sample) + 1))
+    rb, as_of = load_rulebook(), parse_instant(AS_OF)
+    latencies = []
+    for i, order_id in enumerate(loaded.orders["order_id"].to_pylist()):
+        one = _one_order(loaded, order_id, dataclasses.replace, pc)
+        t = time.perf_counter()
+        evaluate_batch(one, as_of, rb)
+        if i:  # the first run compiles the expressions (cached for the rest)
+            latencies.append(time.perf_counter() - t)
+    Path(out).write_text(json.dumps({"orders": len(latencies)}), encoding="utf-8")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": sum(latencies), "rss": rss, "orders": len(latencies),
+                      "median_ms": statistics.median(latencies) * 1000}))  # fmt: skip
+
+
+def _one_order(loaded: Any, order_id: str, replace: Any, pc: Any) -> Any:
+    orders = loaded.orders.filter(pc.equal(loaded.orders["order_id"], order_id))
+    waybill = orders["waybill"][0].as_py()
+    tracking = loaded.tracking.filter(pc.equal(loaded.tracking["waybill"], waybill or ""))
+    after_sales = loaded.after_sales.filter(pc.equal(loaded.after_sales["order_id"], order_id))
+    return replace(loaded, orders=orders, tracking=tracking, after_sales=after_sales)
+
+
 def _sample(facts: Path, tmp: Path, n: int) -> Path:
     """The first ``n`` orders with their scans, requests, reports and codes (not the rest:
     the online path is timed per order, and loading 10 M orders whole would not fit)."""
@@ -233,6 +281,7 @@ if __name__ == "__main__":
             "evaluate": _run_evaluate,
             "sql": _run_sql,
             "online": _run_online,
+            "ibis_one": _run_ibis_one,
         }
         children[mode](*rest)
     else:

@@ -7,23 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from lvyue.engine.online import AFTERSALE_CHECKS, Resolves, contexts, evaluate_order
+from lvyue.engine.checks import MODE_RULE, REQUEST_MOMENTS, SPECS
+from lvyue.engine.online import Resolves, contexts, evaluate_order
 from lvyue.engine.order import OrderFacts
 from lvyue.engine.verdict import Verdict
 from lvyue.model.enums import Check
 from lvyue.rulebook.context import OrderContext
 from lvyue.rulebook.resolver import ClauseTrace
 
-CHECK_PARAMETERS: dict[Check, tuple[str, ...]] = {
-    Check.SHIP_DEADLINE: ("ship.deadline",),
-    Check.SHIP_MODE: ("ship.modes_allowed", "ship.delayed_tool_allowed"),
-    Check.PICKUP: ("pickup.limit",),
-    Check.FIRST_HUB: ("first_hub.limit",),
-    Check.INSPECTION: ("inspection.required",),
-    Check.SETTLEMENT: ("settlement.delay",),
-    Check.PRESALE_PROMISE: ("ship.presale_min", "ship.presale_max"),
-    **{check: (parameter,) for check, parameter, *_ in AFTERSALE_CHECKS},
-}
+# The parameters each check resolves: the specification's (its trace shows every clause).
+CHECK_PARAMETERS: dict[Check, tuple[str, ...]] = {s.check: s.parameters for s in SPECS}
 
 
 class Traces(Resolves, Protocol):
@@ -69,7 +62,7 @@ def notes(facts: OrderFacts, ctxs: dict[str, OrderContext], rulebook: Resolves) 
     ctx = ctxs.get("")
     if ctx is None or not facts.delayed_shipping:
         return []
-    if rulebook.resolve("ship.delayed_tool_allowed", ctx) is None:
+    if rulebook.resolve(MODE_RULE.tool, ctx) is None:
         return [DELAYED_FLAG_IGNORED]
     return []
 
@@ -84,8 +77,7 @@ def timeline(facts: OrderFacts, as_of: datetime) -> list[tuple[datetime, str]]:
     if facts.confirmed_receipt_time is not None:
         events.append((facts.confirmed_receipt_time, "receipt confirmed 确认收货"))
     for a in facts.after_sales:
-        for name in ("created_at", "merchant_handled_at", "return_shipped_at",
-                     "merchant_received_at", "return_signed_at", "refunded_at"):  # fmt: skip
+        for name in REQUEST_MOMENTS:
             moment = getattr(a, name)
             if moment is not None:
                 events.append((moment, f"after-sales {a.aftersale_id} ({a.type}): {name}"))

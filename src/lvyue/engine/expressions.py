@@ -1,9 +1,9 @@
 """The checks as Ibis expressions over the facts and the rulebook's parameter table.
 
 Times are int64 epoch seconds (UTC) throughout, so the same expressions run on DuckDB and
-Spark alike (no time zones, no interval arithmetic, no ASOF joins). Each check mirrors its
-twin in :mod:`lvyue.engine.online`; the judgement calls are those of
-:mod:`lvyue.engine.clocks`.
+Spark alike (no time zones, no interval arithmetic, no ASOF joins). This is the batch
+interpreter of the check specification (:mod:`lvyue.engine.checks`); the online one is
+:mod:`lvyue.engine.online`. The judgement calls are those of :mod:`lvyue.engine.clocks`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from lvyue.engine import checks as cs
 from lvyue.engine import clocks as ck
 from lvyue.engine import verdict as v
 from lvyue.model.enums import Check
@@ -34,14 +35,8 @@ SORT_COLUMNS = ("order_rank", "aftersale_rank", "check_rank")
 CHECK_RANK = {check: rank for rank, check in enumerate(sorted(Check, key=str))}
 
 
-# The parameters the checks below resolve (the rest of the table is not sliced or joined).
-PARAMETERS = (
-    "ship.deadline", "ship.met_by_track_record", "ship.modes_allowed",
-    "ship.delayed_tool_allowed", "pickup.limit", "first_hub.limit", "inspection.required",
-    "settlement.delay", "ship.presale_min", "ship.presale_max",
-    "aftersale.merchant_confirm.limit", "aftersale.consumer_return.limit",
-    "aftersale.merchant_receive.limit", "aftersale.refund.limit",
-)  # fmt: skip
+# The parameters the checks resolve (the rest of the table is not sliced or joined).
+PARAMETERS = cs.PARAMETERS
 # A cell's open side (NULL bound in the parameter table) as a number beyond any epoch second,
 # and a missing clock value placed inside only the cells open on both sides: the window test
 # becomes two plain comparisons (see _resolve), which a hash join checks far faster.
@@ -82,19 +77,31 @@ def verdicts(inp: Inputs) -> ir.Table:
     Spark): every check reads them, and the SQL of each stays small.
     """
     orders = inp.materialize("orders_prepared", _orders(inp))
-    parts = [
-        _ship_deadline(inp, orders),
-        _ship_mode(inp, orders),
-        _limit(inp, orders.filter(orders.ship_time.notnull()), "pickup.limit", Check.PICKUP),
-        _limit(inp, orders.filter(orders.pickup_time.notnull()), "first_hub.limit",
-               Check.FIRST_HUB),
-        _inspection(inp, orders),
-        _settlement(inp, orders),
-        _presale_promise(inp, orders),
-        *_after_sales(inp, orders),
-    ]  # fmt: skip
+    parts = [_order_rows(_judge(inp, spec, orders)) for spec in cs.ORDER_SPECS]
+    parts += _after_sales(inp, orders)
     union = ibis.union(*[_out(p) for p in parts], distinct=False)
     return union.order_by(list(SORT_COLUMNS))  # deterministic output
+
+
+def _judge(inp: Inputs, spec: cs.CheckSpec, rows: ir.Table) -> ir.Table:
+    """One check of the specification over the rows (orders, or requests joined to their
+    order) it applies to: its start has happened, the order's mode and the request's type
+    are its (online._judge)."""
+    rows = rows.filter(rows[spec.starts].notnull())
+    if spec.ship_modes:
+        rows = rows.filter(rows.ship_mode.isin(spec.ship_modes))
+    if spec.request_types:
+        rows = rows.filter(rows.request_type.isin(spec.request_types))
+    rule = spec.rule
+    if isinstance(rule, cs.Deadline):
+        return _deadline(inp, spec, rule, rows)
+    if isinstance(rule, cs.Allowed):
+        return _ship_mode(inp, spec, rule, rows)
+    if isinstance(rule, cs.Code):
+        return _inspection(inp, spec, rule, rows)
+    if isinstance(rule, cs.Schedule):
+        return _schedule(inp, spec, rule, rows)
+    return _bounds(inp, spec, rule, rows)
 
 
 def _out(t: ir.Table) -> ir.Table:
@@ -268,16 +275,8 @@ def _resolve(
     return joined.mutate(deadline=deadline)
 
 
-ORDER_CLOCKS = {
-    Clock.PAY_TIME: "pay_time",
-    Clock.PROMISED_SHIP_TIME: "promised_ship_time",
-    Clock.SHIP_TIME: "ship_time",
-    Clock.PICKUP_TIME: "pickup_time",
-    Clock.RECEIPT_TIME: "receipt_time",
-    Clock.AGREED_SHIP_TIME: "agreed_ship_time",
-    Clock.ACTIVITY_SHIP_DEADLINE: "activity_ship_deadline",
-    Clock.PENALTY_SETTLEMENT_TIME: "penalty_settlement_time",
-}
+ORDER_CLOCKS = cs.ORDER_CLOCKS  # the prepared orders' columns are the moments' names
+REQUEST_CLOCKS = {**cs.ORDER_CLOCKS, **cs.AFTERSALE_CLOCKS}
 
 
 def _timed(inp: Inputs, t: ir.Table, check: Check, done: str, clauses: ir.StringValue) -> ir.Table:
@@ -320,32 +319,51 @@ def _check(check: Check) -> dict[str, ir.Value]:
     return {"check": ibis.literal(check.value), "check_rank": ibis.literal(CHECK_RANK[check])}
 
 
-def _ship_deadline(inp: Inputs, orders: ir.Table) -> ir.Table:
-    t = _resolve(inp, orders, "ship.deadline", ORDER_CLOCKS, ORDER_CLOCKS)
+def _deadline(inp: Inputs, spec: cs.CheckSpec, rule: cs.Deadline, rows: ir.Table) -> ir.Table:
+    """online._deadline: a Deadline rule and the spec's modifiers, in the same order."""
+    clocks = ORDER_CLOCKS if spec.scope is cs.Scope.ORDER else REQUEST_CLOCKS
+    mods = spec.modifiers
+    t = _resolve(inp, rows, rule.parameter, clocks, clocks)
     t = t.filter(t.deadline.notnull())
-    new = t.report_deadline.notnull()
-    t = t.mutate(
-        deadline=ibis.ifelse(new, t.report_deadline, t.deadline),
-        clause=ibis.ifelse(new, _with_sf8(t.r_clause_id), t.r_clause_id),
-    )
-    met = _resolve(inp, orders, "ship.met_by_track_record", ORDER_CLOCKS, ORDER_CLOCKS)
+    if cs.Modifier.REPORT_DEADLINE in mods:  # SF-8: an approved report's new deadline
+        new = t.report_deadline.notnull()
+        t = t.mutate(
+            deadline=ibis.ifelse(new, t.report_deadline, t.deadline),
+            clause=ibis.ifelse(new, _with_sf8(t.r_clause_id), t.r_clause_id),
+        )
+    else:
+        t = t.mutate(clause=t.r_clause_id)
+    t = t.mutate(done=t[rule.met_by])
+    if rule.met_instead is not None:  # SF-5: a record in the track meets it
+        t = _met_instead(inp, spec, rule.met_instead, rows, t, clocks)
+    t = _timed(inp, t, spec.check, "done", t.clause)
+    if cs.Modifier.REPORT_WAIVER in mods:
+        t = _waived(t)
+    if cs.Modifier.CANCEL_BY_DEADLINE in mods:
+        t = _cancelled(t, t.deadline)
+    elif cs.Modifier.CANCEL in mods:
+        t = _cancelled(t, None)
+    return t
+
+
+def _met_instead(
+    inp: Inputs,
+    spec: cs.CheckSpec,
+    instead: cs.MetInstead,
+    rows: ir.Table,
+    t: ir.Table,
+    clocks: Mapping[Clock, str],
+) -> ir.Table:
+    keys = ["order_rank"] if spec.scope is cs.Scope.ORDER else ["order_rank", "aftersale_rank"]
+    met = _resolve(inp, rows, instead.parameter, clocks, clocks)
     met = met.filter(met.r_value_bool == True)  # noqa: E712 - SQL comparison
-    met = met.select("order_rank", met_clause=met.r_clause_id)
-    t = t.left_join(met, "order_rank").drop("order_rank_right")
-    by_track = t.met_clause.notnull()  # SF-5: a record in the track meets it
-    t = t.mutate(
-        done=ibis.ifelse(by_track, t.track_record, t.ship_time),
+    met = met.select(*keys, met_clause=met.r_clause_id)
+    t = t.left_join(met, keys).drop(*(f"{k}_right" for k in keys))
+    by_track = t.met_clause.notnull()
+    return t.mutate(
+        done=ibis.ifelse(by_track, t[instead.moment], t.done),
         clause=ibis.ifelse(by_track, _join_clauses(t.clause, t.met_clause), t.clause),
     )
-    t = _waived(_timed(inp, t, Check.SHIP_DEADLINE, "done", t.clause))
-    return _order_rows(_cancelled(t, t.deadline))
-
-
-def _limit(inp: Inputs, rows: ir.Table, parameter: str, check: Check) -> ir.Table:
-    t = _resolve(inp, rows, parameter, ORDER_CLOCKS, ORDER_CLOCKS)
-    t = t.filter(t.deadline.notnull())
-    done = "pickup_time" if check is Check.PICKUP else "hub_time"
-    return _order_rows(_cancelled(_waived(_timed(inp, t, check, done, t.r_clause_id)), None))
 
 
 def _join_clauses(a: ir.StringValue, b: ir.StringValue) -> ir.StringValue:
@@ -357,14 +375,14 @@ def _join_clauses(a: ir.StringValue, b: ir.StringValue) -> ir.StringValue:
     )
 
 
-def _ship_mode(inp: Inputs, orders: ir.Table) -> ir.Table:
+def _ship_mode(inp: Inputs, spec: cs.CheckSpec, rule: cs.Allowed, orders: ir.Table) -> ir.Table:
     """online._ship_mode (VF-3/4/5)."""
     clocked = orders.mutate(mode_ship_time=orders.ship_time.fill_null(orders.pay_time))
     window = {**ORDER_CLOCKS, Clock.SHIP_TIME: "mode_ship_time"}  # clocks.mode_ship_clock
-    m = _resolve(inp, clocked, "ship.modes_allowed", window, ORDER_CLOCKS)
+    m = _resolve(inp, clocked, rule.modes, window, ORDER_CLOCKS)
     m = m.select("order_rank", m_clause=m.r_clause_id, m_modes=m.r_value_modes)
     delayed = clocked.filter(clocked.delayed_shipping)
-    tl = _resolve(inp, delayed, "ship.delayed_tool_allowed", window, ORDER_CLOCKS)
+    tl = _resolve(inp, delayed, rule.tool, window, ORDER_CLOCKS)
     tl = tl.select("order_rank", t_clause=tl.r_clause_id, t_allowed=tl.r_value_bool)
     t = orders.left_join(m, "order_rank").drop("order_rank_right")  # integer keys: cheaper
     t = t.left_join(tl, "order_rank").drop("order_rank_right")
@@ -372,9 +390,8 @@ def _ship_mode(inp: Inputs, orders: ir.Table) -> ir.Table:
     member = (";" + t.m_modes + ";").contains(";" + t.ship_mode + ";")
     mode_bad = t.m_clause.notnull() & ~member.fill_null(False)
     tool_bad = t.t_clause.notnull() & (t.t_allowed == False)  # noqa: E712 - SQL comparison
-    return _order_rows(
-        t.mutate(
-            **_check(Check.SHIP_MODE),
+    return t.mutate(
+            **_check(spec.check),
             status=ibis.ifelse(mode_bad | tool_bad, "violated", "ok"),
             reason=ibis.cases((mode_bad, v.MODE_BANNED), (tool_bad, v.TOOL_BANNED),
                               else_=v.MODE_OK),
@@ -382,14 +399,12 @@ def _ship_mode(inp: Inputs, orders: ir.Table) -> ir.Table:
                                else_=_join_clauses(t.m_clause, t.t_clause)),
             deadline=NULL_INT,
             done_at=t.pay_time,
-        )
-    )  # fmt: skip
+        )  # fmt: skip
 
 
-def _inspection(inp: Inputs, orders: ir.Table) -> ir.Table:
+def _inspection(inp: Inputs, spec: cs.CheckSpec, rule: cs.Code, shipped: ir.Table) -> ir.Table:
     """online._inspection (BT-8, BT-10, BT-12)."""
-    shipped = orders.filter(orders.ship_time.notnull())
-    t = _resolve(inp, shipped, "inspection.required", ORDER_CLOCKS, ORDER_CLOCKS)
+    t = _resolve(inp, shipped, rule.required, ORDER_CLOCKS, ORDER_CLOCKS)
     t = t.filter(t.r_value_bool == True)  # noqa: E712 - SQL comparison
     coded = shipped.filter(shipped.inspection_code.notnull())
     rank = ibis.row_number().over(
@@ -419,75 +434,55 @@ def _inspection(inp: Inputs, orders: ir.Table) -> ir.Table:
         else_=v.PASSED,
     )
     t = t.mutate(reason=reason)
-    return _order_rows(
-        t.mutate(
-            **_check(Check.INSPECTION),
-            status=ibis.ifelse(t.reason == v.PASSED, "ok", "violated"),
-            deadline=NULL_INT,
-            done_at=t.ship_time,
-            clauses=t.r_clause_id,
-        )
+    return t.mutate(
+        **_check(spec.check),
+        status=ibis.ifelse(t.reason == v.PASSED, "ok", "violated"),
+        deadline=NULL_INT,
+        done_at=t.ship_time,
+        clauses=t.r_clause_id,
     )
 
 
-def _settlement(inp: Inputs, orders: ir.Table) -> ir.Table:
-    received = orders.filter(orders.receipt_time.notnull())
-    t = _resolve(inp, received, "settlement.delay", ORDER_CLOCKS, ORDER_CLOCKS)
+def _schedule(inp: Inputs, spec: cs.CheckSpec, rule: cs.Schedule, rows: ir.Table) -> ir.Table:
+    """online._schedule (VF-6 / DR-5)."""
+    t = _resolve(inp, rows, rule.parameter, ORDER_CLOCKS, ORDER_CLOCKS)
     t = t.filter(t.deadline.notnull())
-    return _order_rows(
-        t.mutate(
-            **_check(Check.SETTLEMENT),
-            status=ibis.literal("scheduled"),
-            reason=ibis.literal(v.SCHEDULED),
-            done_at=NULL_INT,
-            clauses=t.r_clause_id,
-        )
+    return t.mutate(
+        **_check(spec.check),
+        status=ibis.literal("scheduled"),
+        reason=ibis.literal(v.SCHEDULED),
+        done_at=NULL_INT,
+        clauses=t.r_clause_id,
     )
 
 
-def _presale_promise(inp: Inputs, orders: ir.Table) -> ir.Table:
-    """online._presale_promise (SF-5a/5b, DR-1c/1d)."""
-    from lvyue.engine.online import PROMISE_MODES
-
-    rows = orders.filter(orders.ship_mode.isin(PROMISE_MODES) & orders.promised_ship_time.notnull())
-    lo = _resolve(inp, rows, "ship.presale_min", ORDER_CLOCKS, ORDER_CLOCKS)
+def _bounds(inp: Inputs, spec: cs.CheckSpec, rule: cs.Bounds, rows: ir.Table) -> ir.Table:
+    """online._bounds (SF-5, DR-1)."""
+    lo = _resolve(inp, rows, rule.low, ORDER_CLOCKS, ORDER_CLOCKS)
     lo = lo.select("order_rank", lo_clause=lo.r_clause_id, earliest=lo.deadline)
-    hi = _resolve(inp, rows, "ship.presale_max", ORDER_CLOCKS, ORDER_CLOCKS)
+    hi = _resolve(inp, rows, rule.high, ORDER_CLOCKS, ORDER_CLOCKS)
     hi = hi.select("order_rank", hi_clause=hi.r_clause_id, latest=hi.deadline)
     t = rows.join(lo, "order_rank").join(hi, "order_rank")
     t = t.filter(t.earliest.notnull() & t.latest.notnull())
-    early = t.promised_ship_time < t.earliest
-    late = t.promised_ship_time > t.latest
-    return _order_rows(
-        t.mutate(
-            **_check(Check.PRESALE_PROMISE),
-            status=ibis.ifelse(early | late, "violated", "ok"),
-            reason=ibis.cases((early, v.PROMISE_EARLY), (late, v.PROMISE_LATE),
-                              else_=v.PROMISE_OK),
-            clauses=ibis.cases((early, t.lo_clause), (late, t.hi_clause),
-                               else_=_join_clauses(t.lo_clause, t.hi_clause)),
-            deadline=t.latest,
-            done_at=t.promised_ship_time,
-        )
+    promised = t[spec.starts]
+    early, late = promised < t.earliest, promised > t.latest
+    return t.mutate(
+        **_check(spec.check),
+        status=ibis.ifelse(early | late, "violated", "ok"),
+        reason=ibis.cases((early, v.PROMISE_EARLY), (late, v.PROMISE_LATE),
+                          else_=v.PROMISE_OK),
+        clauses=ibis.cases((early, t.lo_clause), (late, t.hi_clause),
+                           else_=_join_clauses(t.lo_clause, t.hi_clause)),
+        deadline=t.latest,
+        done_at=promised,
     )  # fmt: skip
 
 
-AFTERSALE_CLOCKS = {
-    Clock.AFTERSALE_CREATED: "created_at",
-    Clock.AFTERSALE_AGREED: "agreed_at",
-    Clock.RETURN_SHIPPED: "return_shipped_at",
-    Clock.RETURN_SIGNED: "return_signed_at",
-}
-
-
 def _after_sales(inp: Inputs, orders: ir.Table) -> list[ir.Table]:
-    """online._after_sale (SF-9 a–d / DR-3)."""
-    from lvyue.engine.online import AFTERSALE_CHECKS
-
+    """Each after-sales check of the specification over the requests made by as_of, joined
+    to their order (online._request_scope)."""
     a = inp.after_sales
-    masked = {c: _seen(a[c], inp.as_of) for c in
-              ("created_at", "merchant_handled_at", "return_shipped_at",
-               "merchant_received_at", "return_signed_at", "refunded_at")}  # fmt: skip
+    masked = {c: _seen(a[c], inp.as_of) for c in cs.REQUEST_MOMENTS}
     a = a.mutate(**masked).filter(lambda x: x.created_at.notnull())
     decision = a.merchant_decision
     agreed = ibis.ifelse(  # clocks.agreed_at (SF-9b)
@@ -497,7 +492,7 @@ def _after_sales(inp: Inputs, orders: ir.Table) -> list[ir.Table]:
         a.merchant_handled_at,
         NULL_INT,
     )
-    a = a.mutate(agreed_at=agreed)
+    a = a.mutate(**{cs.AGREED_AT: agreed})
     a = a.select("aftersale_id", "order_id", a.type.name("request_type"), *masked, "agreed_at")
     rank = ibis.row_number().over(group_by=a.order_id, order_by=a.aftersale_id) + 1
     a = a.mutate(aftersale_rank=rank)  # SORT_COLUMNS: after the order's own checks (rank 0)
@@ -505,13 +500,4 @@ def _after_sales(inp: Inputs, orders: ir.Table) -> list[ir.Table]:
     shipped_before = rows.ship_time.notnull() & (rows.ship_time <= rows.created_at)
     rows = rows.mutate(**{ck.SHIPPED_BEFORE_AFTERSALE: shipped_before})  # clocks.shipped_before
     rows = inp.materialize("aftersales_prepared", rows)
-    anchors = {**ORDER_CLOCKS, **AFTERSALE_CLOCKS}
-    out = []
-    for check, parameter, start, done, returns_only in AFTERSALE_CHECKS:
-        subset = rows.filter(rows[start].notnull())
-        if returns_only:
-            subset = subset.filter(subset.request_type.isin(ck.RETURN_TYPES))
-        t = _resolve(inp, subset, parameter, anchors, anchors)
-        t = t.filter(t.deadline.notnull())
-        out.append(_timed(inp, t, check, done, t.r_clause_id))
-    return out
+    return [_judge(inp, spec, rows) for spec in cs.AFTERSALE_SPECS]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from lvyue.engine import checks as cs
 from lvyue.engine import clocks as ck
 from lvyue.engine import verdict as v
 from lvyue.engine.order import AfterSale, OrderFacts
@@ -36,6 +37,7 @@ class _Order:
     horizon: timedelta
     ctx: OrderContext
     anchors: Mapping[Clock, datetime]
+    moments: Mapping[str, datetime | None]
 
     def verdict(
         self,
@@ -67,54 +69,108 @@ def evaluate_order(
     rulebook: Resolves,
     horizon: timedelta = DEFAULT_HORIZON,
 ) -> list[Verdict]:
-    """Every verdict on one order and its after-sales requests, as of ``as_of``."""
+    """Every verdict on one order and its after-sales requests, as of ``as_of``: each check
+    of the specification (:mod:`lvyue.engine.checks`) judged by :func:`_judge`."""
     order = _prepare(facts, as_of, horizon)
     if order is None:
         return []
-    out: list[Verdict | None] = [
-        _ship_deadline(order, rulebook),
-        _ship_mode(order, rulebook),
-        _pickup(order, rulebook),
-        _first_hub(order, rulebook),
-        _inspection(order, rulebook),
-        _settlement(order, rulebook),
-        _presale_promise(order, rulebook),
-    ]
+    scope = _Scope(order.moments, order.ctx)
+    out = [_judge(order, spec, scope, rulebook) for spec in cs.ORDER_SPECS]
     for request in facts.after_sales:
-        out.extend(_after_sale(order, request, rulebook))
+        created = ck.seen(request.created_at, as_of)
+        if created is None:
+            continue
+        at = _request_scope(order, request, created)
+        out += [_judge(order, spec, at, rulebook) for spec in cs.AFTERSALE_SPECS]
     return sorted((x for x in out if x is not None), key=lambda x: (x.aftersale_id, x.check))
 
 
-def order_clocks(facts: OrderFacts, as_of: datetime) -> dict[Clock, datetime]:
-    """The order's clocks as of ``as_of`` (see :mod:`lvyue.engine.clocks`)."""
+@dataclass(frozen=True)
+class _Scope:
+    """What one check reads: the moments (cs names) and the context it resolves with."""
+
+    moments: Mapping[str, datetime | None]
+    ctx: OrderContext
+    aftersale_id: str = ""
+    request_type: str | None = None
+
+
+def _judge(order: _Order, spec: cs.CheckSpec, at: _Scope, rb: Resolves) -> Verdict | None:
+    """One check of the specification on one order (or request), or None if it does not
+    apply: its start has not happened, or the order's mode or the request's type is not its."""
+    if at.moments.get(spec.starts) is None:
+        return None
+    if spec.ship_modes and order.facts.ship_mode.value not in spec.ship_modes:
+        return None
+    if spec.request_types and at.request_type not in spec.request_types:
+        return None
+    rule = spec.rule
+    if isinstance(rule, cs.Deadline):
+        return _deadline(order, spec, rule, at, rb)
+    if isinstance(rule, cs.Allowed):
+        return _ship_mode(order, rule, rb)
+    if isinstance(rule, cs.Code):
+        return _inspection(order, rule, rb)
+    if isinstance(rule, cs.Schedule):
+        return _schedule(order, spec, rule, rb)
+    return _bounds(order, spec, rule, rb)
+
+
+def order_moments(facts: OrderFacts, as_of: datetime) -> dict[str, datetime | None]:
+    """The order's moments as of ``as_of`` (see :mod:`lvyue.engine.clocks`)."""
     ship = ck.seen(facts.ship_time, as_of)
-    events = [e for e in facts.tracking if e.time <= as_of]
-    pickup = ck.pickup_clock(ship, ck.first(e.time for e in events if e.kind == "pickup"))
-    raw = {
-        Clock.PAY_TIME: ck.seen(facts.pay_time, as_of),
-        Clock.PROMISED_SHIP_TIME: facts.promised_ship_time,  # a promise, known at payment
-        Clock.SHIP_TIME: ship,
-        Clock.PICKUP_TIME: pickup,
-        Clock.RECEIPT_TIME: ck.seen(facts.confirmed_receipt_time, as_of),
-        Clock.AGREED_SHIP_TIME: facts.agreed_ship_time,  # agreements, known when made
-        Clock.ACTIVITY_SHIP_DEADLINE: facts.activity_ship_deadline,
-        Clock.PENALTY_SETTLEMENT_TIME: facts.penalty_settlement_time,  # set by the penalty
+    pickups: list[datetime] = []
+    hubs: list[datetime] = []
+    warehouse_ins: list[datetime] = []
+    for e in facts.tracking:
+        if e.time > as_of:
+            continue
+        if e.kind == "pickup":
+            pickups.append(e.time)
+        elif e.kind in ck.HUB_KINDS:
+            hubs.append(e.time)
+        elif e.kind == ck.WAREHOUSE_IN:
+            warehouse_ins.append(e.time)
+    first_pickup = ck.first(pickups)
+    pickup = ck.pickup_clock(ship, first_pickup)
+    record = ck.track_record(facts.cross_border_mode, first_pickup, ck.first(warehouse_ins))
+    return {
+        cs.PAY_TIME: ck.seen(facts.pay_time, as_of),
+        cs.PROMISED_SHIP_TIME: facts.promised_ship_time,  # a promise, known at payment
+        cs.SHIP_TIME: ship,
+        cs.PICKUP_TIME: pickup,
+        cs.HUB_TIME: ck.hub_clock(pickup, ck.first(hubs)),
+        cs.TRACK_RECORD: record,
+        cs.RECEIPT_TIME: ck.seen(facts.confirmed_receipt_time, as_of),
+        # agreements, known when made; the penalty's settlement, set by the penalty
+        "agreed_ship_time": facts.agreed_ship_time,
+        "activity_ship_deadline": facts.activity_ship_deadline,
+        "penalty_settlement_time": facts.penalty_settlement_time,
     }
-    return {clock: moment for clock, moment in raw.items() if moment is not None}
 
 
-def first_hub_time(facts: OrderFacts, as_of: datetime) -> datetime | None:
-    hubs = (e.time for e in facts.tracking if e.time <= as_of and e.kind in ck.HUB_KINDS)
-    return ck.first(hubs)
+def order_clocks(facts: OrderFacts, as_of: datetime) -> dict[Clock, datetime]:
+    """The order's clocks as of ``as_of`` (the rulebook's names for its moments)."""
+    return _clocks(order_moments(facts, as_of))
+
+
+def _clocks(moments: Mapping[str, datetime | None]) -> dict[Clock, datetime]:
+    out = {}
+    for clock, name in cs.ORDER_CLOCKS.items():
+        moment = moments[name]
+        if moment is not None:
+            out[clock] = moment
+    return out
 
 
 def _prepare(facts: OrderFacts, as_of: datetime, horizon: timedelta) -> _Order | None:
-    clocks = order_clocks(facts, as_of)
-    if Clock.PAY_TIME not in clocks:
+    moments = order_moments(facts, as_of)
+    if moments[cs.PAY_TIME] is None:
         return None  # not paid yet as of the evaluation instant
+    clocks = _clocks(moments)
     flags = facts.flags | ck.derived_flags(facts.agreed_ship_time, facts.activity)
     ctx = OrderContext(facts.merchant_type, facts.category, facts.ship_mode, flags, clocks)
-    return _Order(facts, as_of, horizon, ctx, clocks)
+    return _Order(facts, as_of, horizon, ctx, clocks, moments)
 
 
 def deadline_from(answer: Answer, anchors: Mapping[Clock, datetime]) -> datetime | None:
@@ -173,30 +229,33 @@ def _waived(order: _Order, verdict: Verdict) -> Verdict:
     return replace(verdict, status=VerdictStatus.EXEMPTED, reason=v.WAIVED, clauses=clauses)
 
 
-def _ship_deadline(order: _Order, rb: Resolves) -> Verdict | None:
-    answer = rb.resolve("ship.deadline", order.ctx)
-    deadline = deadline_from(answer, order.anchors) if answer else None
+def _deadline(
+    order: _Order, spec: cs.CheckSpec, rule: cs.Deadline, at: _Scope, rb: Resolves
+) -> Verdict | None:
+    """A Deadline rule and the spec's modifiers, in the order cs.Modifier lists them."""
+    answer = rb.resolve(rule.parameter, at.ctx)
+    deadline = deadline_from(answer, at.ctx.clocks) if answer else None
     if answer is None or deadline is None:
         return None
-    clauses = answer.cited
+    clauses, mods = answer.cited, spec.modifiers
     new_deadlines = [d for d in _approved_reports(order) if d is not None]
-    if new_deadlines:  # SF-8: an approved report's new deadline replaces the rule's
-        deadline = max(new_deadlines)
+    if cs.Modifier.REPORT_DEADLINE in mods and new_deadlines:
+        deadline = max(new_deadlines)  # SF-8: an approved report's new deadline replaces it
         clauses = join_clauses(clauses, v.REPORT_CLAUSE)
-    done = order.anchors.get(Clock.SHIP_TIME)
-    met_by = rb.resolve("ship.met_by_track_record", order.ctx)
-    if met_by is not None and met_by.value is True:  # SF-5: a record in the track meets it
-        done = _track_record(order)
-        clauses = join_clauses(clauses, met_by.cited)
-    verdict = _waived(order, _timed(order, Check.SHIP_DEADLINE, deadline, done, clauses))
-    return _cancelled(order, verdict, deadline)
-
-
-def _track_record(order: _Order) -> datetime | None:
-    seen = [e for e in order.facts.tracking if e.time <= order.as_of]
-    pickup = ck.first(e.time for e in seen if e.kind == "pickup")
-    warehouse_in = ck.first(e.time for e in seen if e.kind == ck.WAREHOUSE_IN)
-    return ck.track_record(order.facts.cross_border_mode, pickup, warehouse_in)
+    done = at.moments.get(rule.met_by)
+    instead = rule.met_instead
+    met = rb.resolve(instead.parameter, at.ctx) if instead is not None else None
+    if instead is not None and met is not None and met.value is True:
+        done = at.moments.get(instead.moment)  # SF-5: a record in the track meets it
+        clauses = join_clauses(clauses, met.cited)
+    verdict = _timed(order, spec.check, deadline, done, clauses, at.aftersale_id)
+    if cs.Modifier.REPORT_WAIVER in mods:
+        verdict = _waived(order, verdict)
+    if cs.Modifier.CANCEL_BY_DEADLINE in mods:
+        verdict = _cancelled(order, verdict, deadline)
+    elif cs.Modifier.CANCEL in mods:
+        verdict = _cancelled(order, verdict, None)
+    return verdict
 
 
 def _cancellations(order: _Order) -> tuple[datetime | None, datetime | None]:
@@ -233,14 +292,14 @@ def _cancelled(order: _Order, verdict: Verdict, by: datetime | None) -> Verdict:
     return verdict
 
 
-def _ship_mode(order: _Order, rb: Resolves) -> Verdict | None:
+def _ship_mode(order: _Order, rule: cs.Allowed, rb: Resolves) -> Verdict | None:
     """VF-3/4: the mode and the delayed-shipping tool must be allowed when paid; VF-5: the
     mode when shipped (clocks.mode_ship_clock)."""
     paid = order.anchors[Clock.PAY_TIME]
     ship = ck.mode_ship_clock(order.anchors.get(Clock.SHIP_TIME), paid)
     ctx = replace(order.ctx, clocks={**order.ctx.clocks, Clock.SHIP_TIME: ship})
-    modes = rb.resolve("ship.modes_allowed", ctx)
-    tool = rb.resolve("ship.delayed_tool_allowed", ctx) if order.facts.delayed_shipping else None
+    modes = rb.resolve(rule.modes, ctx)
+    tool = rb.resolve(rule.tool, ctx) if order.facts.delayed_shipping else None
     if modes is None and tool is None:
         return None
     allowed = modes.value if modes is not None else None
@@ -264,41 +323,10 @@ def _ship_mode(order: _Order, rb: Resolves) -> Verdict | None:
     )
 
 
-def _limit(order: _Order, rb: Resolves, parameter: str, check: Check) -> Verdict | None:
-    answer = rb.resolve(parameter, order.ctx)
-    deadline = deadline_from(answer, order.anchors) if answer else None
-    if answer is None or deadline is None:
-        return None
-    done = _done_for(order, check)
-    verdict = _waived(order, _timed(order, check, deadline, done, answer.cited))
-    return _cancelled(order, verdict, None)
-
-
-def _done_for(order: _Order, check: Check) -> datetime | None:
-    if check is Check.PICKUP:
-        return order.anchors.get(Clock.PICKUP_TIME)
-    hub = first_hub_time(order.facts, order.as_of)
-    return ck.hub_clock(order.anchors.get(Clock.PICKUP_TIME), hub)
-
-
-def _pickup(order: _Order, rb: Resolves) -> Verdict | None:
-    """SF-6 / DR-2: shipped → first pickup scan."""
-    if Clock.SHIP_TIME not in order.anchors:
-        return None
-    return _limit(order, rb, "pickup.limit", Check.PICKUP)
-
-
-def _first_hub(order: _Order, rb: Resolves) -> Verdict | None:
-    """SF-7 / DR-2: first pickup scan → first sorting centre."""
-    if Clock.PICKUP_TIME not in order.anchors:
-        return None
-    return _limit(order, rb, "first_hub.limit", Check.FIRST_HUB)
-
-
-def _inspection(order: _Order, rb: Resolves) -> Verdict | None:
+def _inspection(order: _Order, rule: cs.Code, rb: Resolves) -> Verdict | None:
     """BT-8, BT-10, BT-12: a required category ships only with its own passed code."""
-    ship = order.anchors.get(Clock.SHIP_TIME)
-    answer = rb.resolve("inspection.required", order.ctx) if ship else None
+    ship = order.anchors[Clock.SHIP_TIME]
+    answer = rb.resolve(rule.required, order.ctx)
     if answer is None or answer.value is not True:
         return None
     reason = _code_problem(order)
@@ -328,29 +356,23 @@ def _code_problem(order: _Order) -> str:
     return v.PASSED
 
 
-def _settlement(order: _Order, rb: Resolves) -> Verdict | None:
-    """VF-6 / DR-5: settles ``settlement.delay`` after confirmed receipt."""
-    if Clock.RECEIPT_TIME not in order.anchors:
-        return None
-    answer = rb.resolve("settlement.delay", order.ctx)
+def _schedule(order: _Order, spec: cs.CheckSpec, rule: cs.Schedule, rb: Resolves) -> Verdict | None:
+    """The platform's date (VF-6 / DR-5: settles ``settlement.delay`` after receipt)."""
+    answer = rb.resolve(rule.parameter, order.ctx)
     deadline = deadline_from(answer, order.anchors) if answer else None
     if answer is None or deadline is None:
         return None
     return order.verdict(
-        Check.SETTLEMENT, VerdictStatus.SCHEDULED, v.SCHEDULED,
+        spec.check, VerdictStatus.SCHEDULED, v.SCHEDULED,
         deadline=deadline, clauses=answer.cited,
     )  # fmt: skip
 
 
-PROMISE_MODES = ("presale", "deposit_presale", "step")  # ship by a promised time (DR-1b, SF-5)
-
-
-def _presale_promise(order: _Order, rb: Resolves) -> Verdict | None:
-    """SF-5a/5b, DR-1c/1d: the promised ship time lies min–max (2–15 d) after payment."""
-    promised = order.anchors.get(Clock.PROMISED_SHIP_TIME)
-    if order.facts.ship_mode.value not in PROMISE_MODES or promised is None:
-        return None
-    low, high = rb.resolve("ship.presale_min", order.ctx), rb.resolve("ship.presale_max", order.ctx)
+def _bounds(order: _Order, spec: cs.CheckSpec, rule: cs.Bounds, rb: Resolves) -> Verdict | None:
+    """SF-5, DR-1: the promised ship time lies min–max (2–15 d) after payment."""
+    promised = order.moments[spec.starts]
+    assert promised is not None  # _judge: the check starts with it
+    low, high = rb.resolve(rule.low, order.ctx), rb.resolve(rule.high, order.ctx)
     earliest = deadline_from(low, order.anchors) if low else None
     latest = deadline_from(high, order.anchors) if high else None
     if low is None or high is None or earliest is None or latest is None:
@@ -360,56 +382,41 @@ def _presale_promise(order: _Order, rb: Resolves) -> Verdict | None:
     elif promised > latest:
         status, reason, clauses = VerdictStatus.VIOLATED, v.PROMISE_LATE, high.cited
     else:
-        status, reason, clauses = (
-            VerdictStatus.OK,
-            v.PROMISE_OK,
-            join_clauses(low.cited, high.cited),
-        )
+        status, reason = VerdictStatus.OK, v.PROMISE_OK
+        clauses = join_clauses(low.cited, high.cited)
     return order.verdict(
-        Check.PRESALE_PROMISE, status, reason, deadline=latest, done_at=promised, clauses=clauses
+        spec.check, status, reason, deadline=latest, done_at=promised, clauses=clauses
     )
-
-
-# (check, parameter, the fact that starts it, the fact that meets it, return requests only)
-AFTERSALE_CHECKS: tuple[tuple[Check, str, str, str, bool], ...] = (
-    (Check.AFTERSALE_MERCHANT_CONFIRM, "aftersale.merchant_confirm.limit",
-     "created_at", "merchant_handled_at", False),
-    (Check.AFTERSALE_CONSUMER_RETURN, "aftersale.consumer_return.limit",
-     "agreed_at", "return_shipped_at", True),
-    (Check.AFTERSALE_MERCHANT_RECEIVE, "aftersale.merchant_receive.limit",
-     "return_shipped_at", "merchant_received_at", True),
-    (Check.AFTERSALE_REFUND, "aftersale.refund.limit",
-     "return_signed_at", "refunded_at", True),
-)  # fmt: skip
-
-
-_STEPS = ("created_at", "merchant_handled_at", "return_shipped_at", "merchant_received_at",
-          "return_signed_at", "refunded_at")  # fmt: skip
 
 
 def request_moments(request: AfterSale, as_of: datetime) -> dict[str, datetime | None]:
     """The request's step instants as of ``as_of``, and ``agreed_at`` (clocks.agreed_at)."""
-    out = {name: ck.seen(getattr(request, name), as_of) for name in _STEPS}
-    out["agreed_at"] = ck.agreed_at(
-        out["merchant_handled_at"], request.merchant_decision, out["return_shipped_at"]
+    out = {name: ck.seen(getattr(request, name), as_of) for name in cs.REQUEST_MOMENTS}
+    out[cs.AGREED_AT] = ck.agreed_at(
+        out[cs.HANDLED_AT], request.merchant_decision, out[cs.RETURN_SHIPPED_AT]
     )
     return out
 
 
-def _aftersale_ctx(order: _Order, request: AfterSale, created: datetime) -> OrderContext:
+def _aftersale_ctx(
+    order: _Order, created: datetime, seen: Mapping[str, datetime | None]
+) -> OrderContext:
     """The request's context: its clocks, and the SF-9 flag when the order had shipped."""
-    seen = request_moments(request, order.as_of)
-    moments = {
-        Clock.AFTERSALE_CREATED: created,
-        Clock.AFTERSALE_AGREED: seen["agreed_at"],
-        Clock.RETURN_SHIPPED: seen["return_shipped_at"],
-        Clock.RETURN_SIGNED: seen["return_signed_at"],
-    }
-    anchors = {**order.anchors, **{c: m for c, m in moments.items() if m is not None}}
+    anchors = dict(order.anchors)
+    for clock, name in cs.AFTERSALE_CLOCKS.items():
+        moment = seen[name]
+        if moment is not None:
+            anchors[clock] = moment
     flags = order.ctx.flags
     if ck.shipped_before(order.anchors.get(Clock.SHIP_TIME), created):
         flags = flags | {ck.SHIPPED_BEFORE_AFTERSALE}
     return replace(order.ctx, flags=flags, clocks=anchors)
+
+
+def _request_scope(order: _Order, request: AfterSale, created: datetime) -> _Scope:
+    seen = request_moments(request, order.as_of)
+    ctx = _aftersale_ctx(order, created, seen)
+    return _Scope({**order.moments, **seen}, ctx, request.aftersale_id, request.type)
 
 
 def contexts(facts: OrderFacts, as_of: datetime) -> dict[str, OrderContext]:
@@ -421,28 +428,5 @@ def contexts(facts: OrderFacts, as_of: datetime) -> dict[str, OrderContext]:
     for request in facts.after_sales:
         created = ck.seen(request.created_at, as_of)
         if created is not None:
-            out[request.aftersale_id] = _aftersale_ctx(order, request, created)
-    return out
-
-
-def _after_sale(order: _Order, request: AfterSale, rb: Resolves) -> list[Verdict | None]:
-    """SF-9 a–d / DR-3, each counted from its own fact of the request."""
-    as_of = order.as_of
-    created = ck.seen(request.created_at, as_of)
-    if created is None:
-        return []
-    ctx = _aftersale_ctx(order, request, created)
-    seen = request_moments(request, as_of)
-    out: list[Verdict | None] = []
-    for check, parameter, start, done, returns_only in AFTERSALE_CHECKS:
-        if returns_only and request.type not in ck.RETURN_TYPES:
-            continue
-        if seen[start] is None:
-            continue
-        answer = rb.resolve(parameter, ctx)
-        deadline = deadline_from(answer, ctx.clocks) if answer else None
-        if answer is None or deadline is None:
-            continue
-        met = seen[done]
-        out.append(_timed(order, check, deadline, met, answer.cited, request.aftersale_id))
+            out[request.aftersale_id] = _request_scope(order, request, created).ctx
     return out

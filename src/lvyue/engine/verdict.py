@@ -11,6 +11,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
+from lvyue.engine.checks import SPECS
 from lvyue.model.enums import Check, Duty, VerdictStatus
 
 TIME = pa.timestamp("s", tz="UTC")
@@ -42,36 +43,12 @@ REFUNDED, REFUND_OPEN = "refunded", "refund_open"  # a refund request before shi
 
 REPORT_CLAUSE = "SF-8"  # an approved report (报备) waives the penalty or sets a new deadline
 
-CHECK_LABELS: dict[str, str] = {
-    Check.SHIP_DEADLINE: "shipping (发货)",
-    Check.SHIP_MODE: "ship mode (发货模式)",
-    Check.PICKUP: "pickup scan (揽收)",
-    Check.FIRST_HUB: "first sorting centre (首个分拨中心)",
-    Check.AFTERSALE_MERCHANT_CONFIRM: "merchant handles the request (商家处理售后)",
-    Check.AFTERSALE_CONSUMER_RETURN: "consumer sends the return (消费者退货)",
-    Check.AFTERSALE_MERCHANT_RECEIVE: "merchant confirms the return (商家确认收货)",
-    Check.AFTERSALE_REFUND: "refund or re-shipment (退款/补发)",
-    Check.INSPECTION: "BTAS inspection code (质检码)",
-    Check.SETTLEMENT: "settlement (结算)",
-    Check.PRESALE_PROMISE: "presale promised ship time (预售承诺发货时间)",
-}
-
-# Whose duty each check judges. Only Duty.merchants ones become violations, penalties or
-# measures: the platform treats the carrier's pickup and first-hub scans as the merchant's
-# (SF-6 揽收, SF-7 虚假发货); a consumer who never sends the return closes the request (SF-9b).
-CHECK_DUTY: dict[str, Duty] = {
-    Check.SHIP_DEADLINE: Duty.MERCHANT,
-    Check.SHIP_MODE: Duty.MERCHANT,
-    Check.PICKUP: Duty.CARRIER,
-    Check.FIRST_HUB: Duty.CARRIER,
-    Check.AFTERSALE_MERCHANT_CONFIRM: Duty.MERCHANT,
-    Check.AFTERSALE_CONSUMER_RETURN: Duty.CONSUMER,
-    Check.AFTERSALE_MERCHANT_RECEIVE: Duty.MERCHANT,
-    Check.AFTERSALE_REFUND: Duty.MERCHANT,
-    Check.INSPECTION: Duty.MERCHANT,
-    Check.SETTLEMENT: Duty.PLATFORM,
-    Check.PRESALE_PROMISE: Duty.MERCHANT,
-}
+CHECK_LABELS: dict[str, str] = {spec.check: spec.label for spec in SPECS}
+# Whose duty each check judges (the specification's). Only Duty.merchants ones become
+# violations, penalties or measures: the platform treats the carrier's pickup and first-hub
+# scans as the merchant's (SF-6 揽收, SF-7 虚假发货); a consumer who never sends the return
+# closes the request (SF-9b).
+CHECK_DUTY: dict[str, Duty] = {spec.check: spec.duty for spec in SPECS}
 
 REASONS: dict[str, str] = {
     OK: "done in time",

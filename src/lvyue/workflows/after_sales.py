@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from lvyue.engine.checks import CHECKS
 from lvyue.engine.clocks import agreed_at
-from lvyue.engine.verdict import CHECK_DUTY
 from lvyue.model.enums import AfterSaleType, Check
 from lvyue.rulebook.context import Clock, OrderContext
 from lvyue.workflows.machine import Machine, Transition
@@ -46,44 +46,31 @@ MACHINE = Machine(
 
 @dataclass(frozen=True)
 class Timeout:
-    """What the platform does when a waiting state's limit passes (lvyue's reading of SF-9)."""
+    """What the platform does when a waiting state's limit passes (lvyue's reading of SF-9);
+    the limit, its clock and whose duty it is are the check's (engine.checks)."""
 
     check: Check
-    parameter: str
-    clock: Clock
     event: str  # fired by the platform
 
     @property
+    def parameter(self) -> str:
+        return CHECKS[self.check].deadline_parameter
+
+    @property
+    def clock(self) -> Clock | None:
+        return CHECKS[self.check].clock
+
+    @property
     def merchant_at_fault(self) -> bool:
-        """Record a violation of the merchant: the check is the merchant's duty (CHECK_DUTY)."""
-        return CHECK_DUTY[self.check].merchants
+        """Record a violation of the merchant: the check is the merchant's duty."""
+        return CHECKS[self.check].duty.merchants
 
 
 TIMEOUTS: dict[str, Timeout] = {
-    "requested": Timeout(
-        Check.AFTERSALE_MERCHANT_CONFIRM,
-        "aftersale.merchant_confirm.limit",
-        Clock.AFTERSALE_CREATED,
-        "auto_agree",
-    ),
-    "agreed": Timeout(
-        Check.AFTERSALE_CONSUMER_RETURN,
-        "aftersale.consumer_return.limit",
-        Clock.AFTERSALE_AGREED,
-        "consumer_timeout",
-    ),
-    "return_shipped": Timeout(
-        Check.AFTERSALE_MERCHANT_RECEIVE,
-        "aftersale.merchant_receive.limit",
-        Clock.RETURN_SHIPPED,
-        "auto_receive",
-    ),
-    "received": Timeout(
-        Check.AFTERSALE_REFUND,
-        "aftersale.refund.limit",
-        Clock.RETURN_SIGNED,
-        "auto_refund",
-    ),
+    "requested": Timeout(Check.AFTERSALE_MERCHANT_CONFIRM, "auto_agree"),
+    "agreed": Timeout(Check.AFTERSALE_CONSUMER_RETURN, "consumer_timeout"),
+    "return_shipped": Timeout(Check.AFTERSALE_MERCHANT_RECEIVE, "auto_receive"),
+    "received": Timeout(Check.AFTERSALE_REFUND, "auto_refund"),
 }
 
 

@@ -12,12 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from lvyue.engine.checks import MODE_RULE
 from lvyue.model.enums import MerchantType, ShipMode
 from lvyue.rulebook.context import Clock, OrderContext
 from lvyue.workflows.machine import Refusal
 from lvyue.workflows.rules import Rules, cited
 
-PARAMETER = "ship.delayed_tool_allowed"
+PARAMETER = MODE_RULE.tool  # the ship-mode check's (engine.checks)
 WINDOW_CLAUSE = "SF-4"  # the tool exists only in windows an announcement opens
 
 

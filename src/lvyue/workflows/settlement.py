@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from lvyue.engine.checks import CHECKS
+from lvyue.model.enums import Check
 from lvyue.rulebook.context import Clock, OrderContext
 from lvyue.workflows.rules import Rules, cited
 
-PARAMETER = "settlement.delay"
+PARAMETER = CHECKS[Check.SETTLEMENT].deadline_parameter  # the settlement check's
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from lvyue.engine.checks import CODE_RULE
 from lvyue.store.audit import audit
 from lvyue.store.hooks import ShipRefused
 from lvyue.store.permissions import Role
@@ -24,7 +25,7 @@ from lvyue.workflows.actions.orders import load_order, order_context
 from lvyue.workflows.machine import Conflict, Refusal
 from lvyue.workflows.rules import Rules, cited
 
-REQUIRED = "inspection.required"
+REQUIRED = CODE_RULE.required  # the inspection check's (engine.checks)
 
 
 @dataclass(frozen=True)
