@@ -1,5 +1,6 @@
 """A newcomer's walk (issue 15): clone the repository fresh, run every line of the README's
-"Every command, once" block as written, and insist each succeeds; every CLI command is in it.
+"Every command, once" block as written, and insist each succeeds (exit 0, within LINE_LIMIT
+seconds: a hang fails with its line); every CLI command and sub-command is in it.
 
 The lines run through typer's CliRunner inside one Python process whose ``lvyue`` is the
 clone's own ``src`` (one interpreter start instead of thirty); ``serve`` runs for real."""
@@ -19,15 +20,33 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+LINE_LIMIT = 300  # seconds: a bound, not a speed target — a hung line fails with its name
 DRIVER = r"""
-import json, shlex, sys, traceback
+import json, shlex, signal, sys, traceback
 from typer.testing import CliRunner
 from lvyue.cli.main import app
 
+class Hung(Exception):
+    pass
+
+def hung(*_):
+    raise Hung()
+
+signal.signal(signal.SIGALRM, hung)
 results = []
 for line in json.loads(sys.argv[1]):
     args = shlex.split(line)[1:]
-    out = CliRunner().invoke(app, args, env={"COLUMNS": "80", "NO_COLOR": "1"})
+    signal.alarm(int(sys.argv[2]))
+    try:
+        out = CliRunner().invoke(app, args, env={"COLUMNS": "80", "NO_COLOR": "1"})
+    except Hung:
+        results.append({"line": line, "code": "hung", "output": f"over {sys.argv[2]} s"})
+        continue
+    finally:
+        signal.alarm(0)
+    if isinstance(out.exception, Hung):
+        results.append({"line": line, "code": "hung", "output": f"over {sys.argv[2]} s"})
+        continue
     crashed = out.exception is not None and not isinstance(out.exception, SystemExit)
     tail = "".join(traceback.format_exception(*out.exc_info)) if crashed else ""
     results.append({"line": line, "code": out.exit_code, "output": (out.output + tail)[-1500:]})
@@ -76,8 +95,9 @@ def test_readme_walk_from_a_fresh_clone(clone: Path) -> None:
     assert all(line.startswith(".venv/bin/lvyue ") for line in lines)
     batch = [line for line in lines if shlex.split(line)[1] != "serve"]
     run = subprocess.run(
-        [sys.executable, "-c", DRIVER, json.dumps(batch)],
-        cwd=clone, env=_env(clone), capture_output=True, text=True, timeout=900,
+        [sys.executable, "-c", DRIVER, json.dumps(batch), str(LINE_LIMIT)],
+        cwd=clone, env=_env(clone), capture_output=True, text=True,
+        timeout=LINE_LIMIT * len(batch),
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     failed = [r for r in json.loads(run.stdout) if r["code"] != 0]
