@@ -78,3 +78,14 @@ def test_explain_fits_80_columns_and_speaks_chinese(facts: Path) -> None:
                      considered, re.M)  # fmt: skip
     said = text.split("what the clauses say", 1)[1]
     assert re.search(r"^DR-1a +现货发货模式", said, re.M)
+
+
+def test_preview_groups_speak_chinese_at_80_columns(facts: Path) -> None:
+    args = ["preview", "--draft", "docs/examples/draft", "--facts", str(facts),
+            "--as-of", "2024-04-01 00:00:00"]  # fmt: skip
+    out = runner.invoke(app, args, env=NARROW)
+    assert out.exit_code == 0, out.output
+    assert_fits(out.stdout)
+    text = "\n".join(lines_of(out.stdout))
+    assert re.search(r"^  X-1 +揽收 +正常 → 正常 +\d+$", text, re.M)  # check and statuses
+    assert "pickup" not in text.split("by clause", 1)[1]  # codes stay in the --out file

@@ -437,9 +437,11 @@ def preview_cmd(
     _print_penalty_effect(result.penalties_before, result.penalties_after)
     for title, grouped, key in (("by clause", result.by_clause, "clauses_after"),
                                 ("by merchant", result.by_merchant, "merchant_id")):  # fmt: skip
-        table = Table(key, "check", "change", "verdicts", title=title, title_justify="left")
+        table = Table(key, "检查项 check", "变化 change", "verdicts", title=title,
+                      title_justify="left", box=SIMPLE)  # fmt: skip
         for row in grouped.slice(0, 30).to_pylist():
-            table.add_row(row[key] or "—", row["check"], row["change"], str(row["verdicts"]))
+            change = " → ".join(status_zh(x.strip()) for x in row["change"].split("→"))
+            table.add_row(row[key] or "—", check_zh(row["check"]), change, str(row["verdicts"]))
         console.print(table)
     if out is not None:
         write_table(result.changes, out)
