@@ -31,6 +31,7 @@ def create_app(
         routes_audit,
         routes_diagnosis,
         routes_facts,
+        routes_indicators,
         routes_jobs,
         routes_kuaidi100,
         routes_live,
@@ -86,6 +87,7 @@ def create_app(
         routes_audit,
         routes_workflows,
         routes_diagnosis,
+        routes_indicators,
         routes_live,
     ):
         app.include_router(module.router)

@@ -1,0 +1,59 @@
+"""GET /indicators: a merchant sees its own indicators with the clauses and why; never
+another's; operators see every merchant; bad input is 422, no data 503."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow.csv as pcsv
+import pytest
+from helpers import Market
+
+from lvyue.api.testing import ServiceWorld
+
+AS_OF = "2024-02-16 00:00:00"
+
+
+@pytest.fixture
+def facts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    m = Market()
+    for merchant, defects in (("m1", 12), ("m2", 1), ("m3", 1), ("m4", 0)):
+        ids = m.add_orders(merchant, 100)
+        for oid in ids[:defects]:
+            m.after_sale(oid, "defect", kind="refund_only")
+    for name, table in m.tables().items():
+        if table is not None:
+            pcsv.write_csv(table, tmp_path / f"{name}.csv")
+    monkeypatch.setenv("LVYUE_INDICATOR_FACTS", str(tmp_path))
+    return tmp_path
+
+
+def test_a_merchant_sees_only_its_own_indicators(service: ServiceWorld, facts: Path) -> None:
+    query = {"as_of": AS_OF, "festival": "VF-8"}
+    mine = service.client.get("/indicators", params=query, headers=service.auth("m1.main"))
+    assert mine.status_code == 200, mine.text
+    assert {r["merchant_id"] for r in mine.json()} == {"m1"}
+    defect = next(f for f in mine.json()[0]["findings"] if f["indicator"] == "defect_rate")
+    assert (defect["label"], defect["level"], defect["value"]) == ("残次率", "severe", 0.12)
+    assert defect["clauses"][0] == "IND-7" and "industry median" in defect["why"]
+    asked = service.client.get(
+        "/indicators", params={**query, "merchant_id": "m1"}, headers=service.auth("m2.main")
+    )
+    assert asked.status_code == 404  # another's: not even shown to exist
+    everyone = service.client.get("/indicators", params=query, headers=service.auth("operator"))
+    assert {r["merchant_id"] for r in everyone.json()} == {"m1", "m2", "m3", "m4"}
+
+
+def test_bad_input_and_missing_data(
+    service: ServiceWorld, facts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auth = service.auth("operator")
+    assert (
+        service.client.get("/indicators", params={"as_of": "soon"}, headers=auth).status_code == 422
+    )
+    bad = service.client.get("/indicators", params={"festival": "VF-99"}, headers=auth)
+    assert bad.status_code == 422 and "VF-99" in bad.text
+    assert service.client.get("/indicators").status_code == 401
+    monkeypatch.delenv("LVYUE_INDICATOR_FACTS")
+    monkeypatch.delenv("LVYUE_DIAGNOSIS_FACTS", raising=False)
+    assert service.client.get("/indicators", headers=auth).status_code == 503
