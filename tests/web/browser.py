@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 VIEWPORT = {"width": 1366, "height": 768}
-DIAGNOSIS_ENV = ("LVYUE_DIAGNOSIS_FACTS", "LVYUE_DIAGNOSIS_STATE")
+DIAGNOSIS_ENV = ("LVYUE_DIAGNOSIS_FACTS", "LVYUE_DIAGNOSIS_STATE", "LVYUE_PREVIEW_FACTS")
 
 
 @dataclass
@@ -92,12 +92,14 @@ def live_console(
     saved = {name: os.environ.get(name) for name in DIAGNOSIS_ENV}
     os.environ["LVYUE_DIAGNOSIS_FACTS"] = str(diagnosis_facts)
     os.environ["LVYUE_DIAGNOSIS_STATE"] = str(directory / "governance")
+    os.environ["LVYUE_PREVIEW_FACTS"] = str(demo.facts_dir)  # the demo's own orders
     accounts = {a.key: a for a in demo.accounts}
     merchants = [a.merchant_id for a in demo.accounts if a.key.endswith(".main") and a.merchant_id]
     try:
-        yield LiveConsole(
-            f"http://127.0.0.1:{port}", accounts, merchants, _busiest(diagnosis_facts)
-        )
+        base = f"http://127.0.0.1:{port}"
+        console = LiveConsole(base, accounts, merchants, _busiest(diagnosis_facts), demo.url)
+        console.judge()  # the worker's live verdicts of the demo's orders
+        yield console
     finally:
         for name, value in saved.items():
             if value is None:

@@ -1,10 +1,12 @@
 """规则中心 › 政策预演 (policy preview): upload a draft announcement (YAML) and see, before it
 is published, the verdicts it would change by clause and by merchant, and what it does to
-DR-6 penalties. The CLI's ``lvyue preview`` (``engine.preview``), on the analytics snapshot
-(``LVYUE_DIAGNOSIS_FACTS``) at business time; nothing is published or stored."""
+DR-6 penalties. The CLI's ``lvyue preview`` (``engine.preview``) at business time, on
+``LVYUE_PREVIEW_FACTS`` or else the analytics snapshot (``LVYUE_DIAGNOSIS_FACTS``); nothing
+is published or stored."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -50,7 +52,7 @@ async def preview_draft(
     text = await draft.read(MAX_DRAFT_BYTES + 1)
     name = draft.filename or "draft.yaml"
     context: dict[str, Any] = {"title": "政策预演", "name": name}
-    facts, _ = diagnoses.configured()
+    facts = preview_facts()
     if len(text) > MAX_DRAFT_BYTES:
         context["error"] = f"{name}: 草稿超过 {MAX_DRAFT_BYTES // 1024} KiB"
     elif facts is None:
@@ -70,6 +72,12 @@ async def preview_draft(
             session.commit()
     status = 422 if "error" in context else 200
     return page(request, "preview.html", caller, status, **context)
+
+
+def preview_facts() -> Path | None:
+    """The orders the preview judges: ``LVYUE_PREVIEW_FACTS``, else the analytics snapshot."""
+    chosen = os.environ.get("LVYUE_PREVIEW_FACTS")
+    return Path(chosen) if chosen else diagnoses.configured()[0]
 
 
 def _tables(result: Any) -> dict[str, Any]:
