@@ -449,7 +449,7 @@ def test_a_merchant_diagnosis_rollout_cold_start_growth_and_reachability(
 
 def test_policy_preview_of_an_uploaded_draft(chromium: Browser, live: LiveConsole) -> None:
     page = open_as(chromium, live, "operator")
-    page.set_default_timeout(2 * SLOW)  # two evaluations of the snapshot
+    page.set_default_timeout(5 * SLOW)  # the draft's parameter table, two evaluations
     page.goto("/console/rules")
     page.get_by_label(re.compile("草稿公告 draft")).set_input_files(str(DRAFT))
     page.get_by_role("button", name="预演 Preview").click()
