@@ -61,7 +61,7 @@ def percentile_chart(standings: list[dict[str, Any]], label: Any) -> dict[str, A
         for s in known
     ]
     return _base("同行业百分位 Peer percentile（越高越好）") | {
-        "grid": {"top": 50, "left": 170, "right": 40, "bottom": 50},
+        "grid": {"top": 80, "left": 170, "right": 40, "bottom": 50},
         "xAxis": {"type": "value", "min": 0, "max": 100, "name": "百分位（%）",
                   "nameLocation": "middle", "nameGap": 28},
         "yAxis": {"type": "category", "data": names, "name": "指标", "inverse": True,
@@ -84,7 +84,8 @@ def gain_chart(gain: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return _base("预计结算率 Predicted settlement rate") | {
         "grid": {"top": 80, "left": 70, "right": 30, "bottom": 40},
         "xAxis": {"type": "category", "data": [name for name, _, _ in levels], "name": ""},
-        "yAxis": {"type": "value", "name": "结算率（%）", "min": low, "max": 100},
+        "yAxis": {"type": "value", "name": "结算率（%）", "min": low, "max": 100,
+                  "interval": 5},
         "series": [{
             "type": "bar", "name": "结算率（%）", "data": values, "barWidth": "40%",
             "label": {"show": True, "position": "top", "formatter": "{c}%"},
