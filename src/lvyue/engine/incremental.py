@@ -1,57 +1,59 @@
 """Incremental evaluation: re-judge only the orders whose verdicts can have changed.
 
-A state directory keeps the last verdicts with the watermark they were computed from: the
-instant, the horizon, the rulebook's parameter table, and one fingerprint per order of every
-fact the checks read about it (its row, its waybill's scans and co-owners, its after-sales,
-its merchant's reports, its inspection code and the orders sharing it). A run re-evaluates,
-with the ordinary batch (:func:`lvyue.engine.batch.evaluate_file`) on a facts directory cut
-down to them:
+The facts grow by appended parts (``NAME/*.parquet``, docs/formats.md); the state directory
+(:mod:`lvyue.engine.incremental_state`) keeps the verdicts partitioned by pay date, a wake
+index and the watermark (the instant, the horizon, the files seen). A run re-evaluates, with
+the ordinary batch (:func:`lvyue.engine.batch.evaluate_file`) on a facts directory cut down to
+them, only:
 
-- orders whose fingerprint is new or changed (new or corrected rows in any table);
-- orders that time alone can change: a verdict still pending or at risk whose
-  deadline falls before this instant plus the horizon, or a fact dated between the last
-  instant and this one (facts after the instant are not yet seen);
-- orders a rule change touches: their verdicts cite a changed clause, or they fall in a changed
-  row's scope (merchant type, ship mode) and pay-time window (category and the other clocks
-  are left out: a superset is safe);
+- the orders the new parts name (a new order, its waybill's scans, its after-sales, a report
+  listing it, its inspection code);
+- the orders time alone can change: their wake (an open verdict's deadline less the horizon,
+  a fact dated after the last instant) is at or before this instant;
+- after a rule change, the orders whose verdicts cite a changed clause or which fall in a
+  changed row's scope (merchant type, ship mode) and pay-time window;
 - with them, the orders sharing their waybills or inspection codes (decided across orders).
 
-The other verdicts are kept. A full run (no state, the instant moved back, another horizon)
-is the reference; ``tests/engine/test_incremental.py`` holds the two equal.
+It reads the new parts, the orders' key columns and the rows of the chosen orders, and
+rewrites only the partitions holding them. A full run (the reference) happens when there is no
+state, the instant moved back, the horizon changed, a file seen before changed or vanished, a
+table is CSV, or the new rows do not validate on their own (the full run then names the bad
+row). ``tests/engine/test_incremental.py`` holds incremental = full after every step.
 """
 
 from __future__ import annotations
 
-import json
+import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
+from lvyue.engine import incremental_state as st
 from lvyue.engine.batch import Backend, Compiles, evaluate_file
 from lvyue.engine.duck import BATCH_COLUMNS, DEFAULT_MEMORY_LIMIT, Session
 from lvyue.engine.online import DEFAULT_HORIZON
 from lvyue.engine.output import write_atomically
-from lvyue.engine.verdict import VERDICT_SCHEMA, sort_verdicts
-from lvyue.facts import TABLES, Kind, scan_facts
+from lvyue.facts import TABLES, FactsError, Kind, scan_facts
+from lvyue.facts.loader import find_files
 from lvyue.model.time import epoch_seconds
 
-_TIMES = {s.name: [c.name for c in s.columns if c.kind == Kind.TIME] for s in TABLES}
+# the time columns the checks read: a fact dated after the instant wakes its order then
+_TIMES = {s.name: [c.name for c in s.columns
+                   if c.kind == Kind.TIME and c.name in BATCH_COLUMNS[s.name]]
+          for s in TABLES if s.name in BATCH_COLUMNS}  # fmt: skip
+_FACTS = tuple(BATCH_COLUMNS)
 _OPEN = ("pending", "at_risk")  # statuses the clock alone can change ("scheduled" is not:
 # a settlement is scheduled once the receipt is seen, a dated fact)
-# the verdicts file as evaluate_file writes it: Parquet timestamps in microseconds
-_FILE_SCHEMA = pa.schema(
-    [f.with_type(pa.timestamp("us", tz="UTC")) if pa.types.is_timestamp(f.type) else f
-     for f in VERDICT_SCHEMA]
-)  # fmt: skip
-_VERDICTS, _PRINTS = "verdicts.parquet", "fingerprints.parquet"
-_PARAMS, _MARK = "params.parquet", "state.json"
+_KEYS = {
+    "orders": "order_id",
+    "after_sales": "aftersale_id",
+    "reports": "report_id",
+    "inspections": "inspection_code",
+}
 
 
 @dataclass
@@ -62,8 +64,32 @@ class Increment:
     orders: int
     evaluated: int
     reasons: dict[str, int]  # orders selected per reason (they overlap)
-    rows: int  # verdicts written
+    rows: int  # verdicts kept
     counts: Counter[tuple[str, str]]  # verdicts per (check, status)
+    partitions: int = 0  # verdict partitions rewritten
+
+
+@dataclass
+class _Run:
+    facts: Path
+    as_of: datetime
+    rulebook: Compiles
+    state: Path
+    backend: Backend
+    horizon: timedelta
+    memory_limit: str | None
+
+    @property
+    def now(self) -> int:
+        return epoch_seconds(self.as_of)
+
+    @property
+    def span(self) -> int:
+        return int(self.horizon.total_seconds())
+
+    def evaluate(self, facts: Path, out: Path) -> None:
+        evaluate_file(facts, self.as_of, self.rulebook, out, backend=self.backend,
+                      horizon=self.horizon, memory_limit=self.memory_limit)  # fmt: skip
 
 
 def evaluate_incremental(
@@ -77,116 +103,161 @@ def evaluate_incremental(
     horizon: timedelta = DEFAULT_HORIZON,
     memory_limit: str | None = DEFAULT_MEMORY_LIMIT,
 ) -> Increment:
-    """Bring the verdicts in ``state`` up to ``as_of`` and the facts; copy them to ``out``."""
+    """Bring the verdicts in ``state`` up to ``as_of`` and the facts; all of them to ``out``
+    when given (a pass over every verdict: the state itself is the incremental output)."""
+    run = _Run(facts_dir, as_of, rulebook, state, backend, horizon, memory_limit)
     state.mkdir(parents=True, exist_ok=True)
-    mark = _read_mark(state)
-    now, span = epoch_seconds(as_of), int(horizon.total_seconds())
-    full = mark is None or now < mark["as_of"] or span != mark["horizon"]
-    params = rulebook.parameter_table()
-    with (
-        Session(memory_limit) as session,
-        tempfile.TemporaryDirectory(prefix="lvyue-incr-", dir=session.spill_dir) as tmp,
-    ):
+    mark = st.read_mark(state)
+    files = _files(facts_dir)
+    st.drop_mark(state)
+    increment = None
+    if mark is not None and _can_follow(mark, files, run):
+        increment = _incremental(run, mark, files)
+    if increment is None:
+        increment = _full(run, files, out if out is not None and out.suffix != ".csv" else None)
+    if out is not None and (not increment.full or out.suffix == ".csv"):
+        _write_out(state, out, memory_limit)
+    return increment
+
+
+def _files(facts: Path) -> st.Files:
+    found: st.Files = {}
+    for name in _FACTS:
+        paths = find_files(facts, name) if facts.is_dir() else []
+        found[name] = [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
+    return found
+
+
+def _can_follow(mark: st.Mark, files: st.Files, run: _Run) -> bool:
+    """Every file seen before is unchanged (appended parts only), and the clock and horizon
+    allow it."""
+    if run.now < mark.as_of or run.span != mark.horizon:
+        return False
+    for name, seen in mark.files.items():
+        now = files.get(name, [])
+        if now[: len(seen)] != seen:
+            return False
+    return True
+
+
+# -- the full run ---------------------------------------------------------------------------
+
+
+def _full(run: _Run, files: st.Files, out: Path | None) -> Increment:
+    """Everything evaluated; the verdicts partitioned by pay date; the wake of every order."""
+    shutil.rmtree(run.state / st.VERDICTS, ignore_errors=True)
+    with Session(run.memory_limit) as session, _tmp(session) as tmp:
         con = session.con
-        relations = scan_facts(con, facts_dir, columns=BATCH_COLUMNS).relations
-        _fingerprints(con, relations)
-        orders = _count(con, "SELECT count(*) FROM lvyue_prints")
-        if full:
-            reasons = {"full": orders}
-            evaluate_file(facts_dir, as_of, rulebook, Path(tmp) / _VERDICTS, backend=backend,
-                          horizon=horizon, memory_limit=memory_limit)  # fmt: skip
-            con.execute(f"CREATE TEMP VIEW lvyue_new AS {_read(Path(tmp) / _VERDICTS)}")
-            evaluated = orders
-        else:
-            assert mark is not None
-            reasons = _select(con, state, relations, params, mark["as_of"], now, span)
-            evaluated = _expand(con, relations)
-            kept = (
-                f"SELECT * FROM ({_read(state / _VERDICTS)}) "
-                "WHERE order_id IN (SELECT order_id FROM lvyue_prints) "
-                "AND order_id NOT IN (SELECT order_id FROM lvyue_selected)"
-            )
-            if evaluated:  # an empty facts directory is not worth a batch run
-                subset = Path(tmp) / "facts"
-                _write_subset(con, relations, subset)
-                evaluate_file(subset, as_of, rulebook, Path(tmp) / _VERDICTS, backend=backend,
-                              horizon=horizon, memory_limit=memory_limit)  # fmt: skip
-                kept += f" UNION ALL {_read(Path(tmp) / _VERDICTS)}"
-            con.execute(f"CREATE TEMP VIEW lvyue_new AS {kept}")
-        verdicts = sort_verdicts(con.sql("SELECT * FROM lvyue_new").to_arrow_table())
-        verdicts = verdicts.cast(_FILE_SCHEMA)
-        prints = con.sql("SELECT order_id, print FROM lvyue_prints").to_arrow_table()
-    _save(state, verdicts, prints, params, now, span)
-    if out is not None:
-        _write_out(verdicts, out)
-    grouped = verdicts.group_by(["check", "status"]).aggregate([("order_id", "count")])
-    counts = Counter({(str(c), str(st)): int(k) for c, st, k in zip(*grouped.columns, strict=True)})
-    return Increment(full, orders, evaluated, reasons, verdicts.num_rows, counts)
+        run.evaluate(run.facts, tmp / "verdicts.parquet")
+        relations = scan_facts(con, run.facts, columns=BATCH_COLUMNS).relations
+        con.execute(f"CREATE TEMP TABLE lvyue_days AS {_days_sql(relations['orders'])}")
+        verdicts = _with_day(tmp / "verdicts.parquet")
+        con.execute(
+            f"COPY ({verdicts}) TO {st.quote(run.state / st.VERDICTS)} "
+            "(FORMAT parquet, PARTITION_BY (day))"
+        )
+        counts = st.partition_counts(con, verdicts)
+        _write_wake(con, run, _wake_sql(relations, run, verdicts))
+        orders = _count(con, "SELECT count(*) FROM lvyue_days")
+        _write_params(con, run)
+        if out is not None:  # the full run's file is already sorted
+            write_atomically(out, lambda to: shutil.copyfile(tmp / "verdicts.parquet", to))
+    st.write_mark(run.state, st.Mark(run.now, run.span, orders, files, counts))
+    return _increment(True, orders, orders, {"full": orders}, counts, len(counts))
 
 
-def _read(path: Path) -> str:
-    return f"SELECT * FROM read_parquet('{str(path).replace(chr(39), chr(39) * 2)}')"
+def _days_sql(orders: str) -> str:
+    return f"SELECT order_id, {st.DAY_SQL.format(c='to_timestamp(pay_time)')} AS day FROM {orders}"
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    return int(con.execute(sql).fetchall()[0][0])
+def _with_day(verdicts: Path) -> str:
+    return (
+        f"SELECT v.*, d.day FROM read_parquet({st.quote(verdicts)}) v "
+        "JOIN lvyue_days d USING (order_id)"
+    )
 
 
-def _read_mark(state: Path) -> dict[str, Any] | None:
-    if not all((state / name).exists() for name in (_MARK, _VERDICTS, _PRINTS, _PARAMS)):
-        return None
-    mark: dict[str, Any] = json.loads((state / _MARK).read_text())
-    return mark
+# -- the incremental run --------------------------------------------------------------------
 
 
-def _fingerprints(con: duckdb.DuckDBPyConnection, r: dict[str, str]) -> None:
-    """``lvyue_prints(order_id, print)``: a hash of every fact the checks read per order
-    (lists of row hashes sorted, so row order does not matter and duplicates still count)."""
-    con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE lvyue_prints AS
-    WITH o AS (SELECT order_id, merchant_id, carrier, waybill, inspection_code,
-                      hash(x) AS h FROM {r["orders"]} x),
-    t AS (SELECT carrier, waybill, hash(list_sort(list(hash(x)))) AS h
-          FROM {r["tracking"]} x GROUP BY ALL),
-    g AS (SELECT carrier, waybill, hash(list_sort(list(h))) AS h
-          FROM o WHERE waybill IS NOT NULL GROUP BY ALL),
-    c AS (SELECT inspection_code, hash(list_sort(list(h))) AS h
-          FROM o WHERE inspection_code IS NOT NULL GROUP BY ALL),
-    a AS (SELECT order_id, hash(list_sort(list(hash(x)))) AS h
-          FROM {r["after_sales"]} x GROUP BY ALL),
-    p AS (SELECT merchant_id, hash(list_sort(list(hash(x)))) AS h
-          FROM {r["reports"]} x GROUP BY ALL),
-    i AS (SELECT inspection_code, hash(list_sort(list(hash(x)))) AS h
-          FROM {r["inspections"]} x GROUP BY ALL)
-    SELECT o.order_id, hash(o.h, t.h, g.h, c.h, a.h, p.h, i.h) AS print, o.merchant_id, o.carrier,
-           o.waybill, o.inspection_code
-    FROM o LEFT JOIN t USING (carrier, waybill) LEFT JOIN g USING (carrier, waybill)
-         LEFT JOIN a USING (order_id) LEFT JOIN p USING (merchant_id)
-         LEFT JOIN i USING (inspection_code) LEFT JOIN c USING (inspection_code)
-    """)
+def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
+    """None: the new rows need a full run (a bad or repeated row, an unknown reference)."""
+    new = {name: [p for p, _, _ in files[name][len(mark.files.get(name, [])) :]] for name in _FACTS}
+    with Session(run.memory_limit) as session, _tmp(session) as tmp:
+        con = session.con
+        for name in _FACTS:
+            _raw_view(con, name, [p for p, _, _ in files[name]], f"lvyue_all_{name}")
+            _raw_view(con, name, new[name], f"lvyue_new_{name}")
+        if not _new_rows_are_plain(con, new):
+            return None
+        reasons = _select(con, run, mark)
+        evaluated = _expand(con)
+        added = _count(con, "SELECT count(*) FROM lvyue_new_orders")
+        counts = mark.counts
+        touched: set[str] = set()
+        if evaluated:
+            subset = tmp / "facts"
+            _write_subset(con, subset, files)
+            try:
+                relations = scan_facts(con, subset, columns=BATCH_COLUMNS).relations
+                run.evaluate(subset, tmp / "verdicts.parquet")
+            except FactsError:
+                return None  # the full run names the bad row in its own file
+            con.execute(f"CREATE TEMP TABLE lvyue_days AS {_days_sql(relations['orders'])}")
+            verdicts = _with_day(tmp / "verdicts.parquet")
+            touched = _rewrite_partitions(con, run.state, verdicts)
+            counts = {d: c for d, c in counts.items() if d not in touched}
+            counts |= _counts_of(con, run.state, touched)
+            _write_wake(con, run, _wake_sql(relations, run, verdicts), keep_old=True)
+        _write_params(con, run)
+    st.write_mark(run.state, st.Mark(run.now, run.span, mark.orders + added, files, counts))
+    return _increment(False, mark.orders + added, evaluated, reasons, counts, len(touched))
 
 
-def _select(
-    con: duckdb.DuckDBPyConnection,
-    state: Path,
-    r: dict[str, str],
-    params: pa.Table,
-    then: int,
-    now: int,
-    span: int,
-) -> dict[str, int]:
-    """``lvyue_selected(order_id, why)``: the orders to re-judge; returns counts per reason."""
-    con.execute(f"CREATE TEMP VIEW lvyue_old AS {_read(state / _VERDICTS)}")
-    con.execute(f"CREATE TEMP VIEW lvyue_old_prints AS {_read(state / _PRINTS)}")
+def _raw_view(con: duckdb.DuckDBPyConnection, name: str, paths: list[str], view: str) -> None:
+    """The files as written (no validation: they were validated when first seen)."""
+    if paths and paths[0].endswith(".csv"):  # text as load_facts reads it: "" is null
+        source = (f"read_csv({st.quote(paths[0])}, all_varchar = true, header = true, "
+                  "delim = ',', quote = '\"', escape = '\"')")  # fmt: skip
+    elif paths:
+        listed = ", ".join(st.quote(p) for p in paths)
+        source = f"read_parquet([{listed}], union_by_name = true)"
+    else:  # no file: no rows, with the key columns the selection reads
+        columns = {"orders": "order_id, merchant_id, carrier, waybill, inspection_code",
+                   "tracking": "carrier, waybill", "after_sales": "aftersale_id, order_id",
+                   "reports": "report_id, merchant_id, order_ids",
+                   "inspections": "inspection_code"}[name]  # fmt: skip
+        nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in columns.split(", "))
+        source = f"(SELECT {nulls} WHERE false)"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {source}")
+
+
+def _new_rows_are_plain(con: duckdb.DuckDBPyConnection, new: dict[str, list[str]]) -> bool:
+    """New rows that reference known orders and repeat no key: otherwise a full run, which
+    reports the bad row where it is (the cut-down facts would misplace it)."""
+    checks = [
+        "SELECT 1 FROM lvyue_new_tracking t ANTI JOIN lvyue_all_orders o USING (carrier, waybill)",
+        "SELECT 1 FROM lvyue_new_after_sales a ANTI JOIN lvyue_all_orders o USING (order_id)",
+        *(f"SELECT {k} FROM lvyue_all_{t} WHERE {k} IN (SELECT {k} FROM lvyue_new_{t}) "
+          f"GROUP BY 1 HAVING count(*) > 1" for t, k in _KEYS.items() if new[t]),
+    ]  # fmt: skip
+    return not any(_count(con, f"SELECT count(*) FROM ({c})") for c in checks if c)
+
+
+def _select(con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark) -> dict[str, int]:
+    """``lvyue_reasons(order_id, why)``: the chosen orders; returns counts per reason."""
+    wake = st.quote(run.state / st.WAKE)
     parts = [
-        "SELECT n.order_id, 'facts' AS why FROM lvyue_prints n "
-        "LEFT JOIN lvyue_old_prints p USING (order_id) WHERE p.print IS DISTINCT FROM n.print",
-        "SELECT DISTINCT order_id, 'clock' FROM lvyue_old WHERE status IN "
-        f"({', '.join(repr(s) for s in _OPEN)}) "
-        f"AND (deadline IS NULL OR epoch(deadline) <= {now + span})",
-        *(f"SELECT order_id, 'clock' FROM ({sql})" for sql in _dated(con, r, then, now)),
+        "SELECT order_id, 'facts' AS why FROM lvyue_new_orders",
+        "SELECT order_id, 'facts' FROM lvyue_new_after_sales",
+        "SELECT trim(unnest(string_split(order_ids, ';'))), 'facts' FROM lvyue_new_reports",
+        "SELECT o.order_id, 'facts' FROM lvyue_all_orders o "
+        "SEMI JOIN lvyue_new_tracking t USING (carrier, waybill)",
+        "SELECT o.order_id, 'facts' FROM lvyue_all_orders o "
+        "SEMI JOIN lvyue_new_inspections i USING (inspection_code)",
+        f"SELECT order_id, 'clock' FROM read_parquet({wake}) WHERE wake <= {run.now}",
     ]
-    rules = _changed_rules(con, state, params, r["orders"])
+    rules = _changed_rules(con, run)
     if rules:
         parts.append(rules)
     con.execute(
@@ -199,45 +270,25 @@ def _select(
     return {str(why): int(n) for why, n in found}
 
 
-def _dated(con: duckdb.DuckDBPyConnection, r: dict[str, str], then: int, now: int) -> list[str]:
-    """Orders with a fact dated in (then, now]: unseen at the last run, seen now."""
-
-    def within(table: str) -> str:
-        have = set(con.sql(f"SELECT * FROM {r[table]} LIMIT 0").columns)
-        times = [c for c in _TIMES[table] if c in have]
-        return " OR ".join(f"(x.{c} > {then} AND x.{c} <= {now})" for c in times) or "false"
-
-    return [
-        f"SELECT order_id FROM {r['orders']} x WHERE {within('orders')}",
-        f"SELECT o.order_id FROM lvyue_prints o JOIN {r['tracking']} x "
-        f"USING (carrier, waybill) WHERE {within('tracking')}",
-        f"SELECT order_id FROM {r['after_sales']} x WHERE {within('after_sales')}",
-        f"SELECT o.order_id FROM lvyue_prints o JOIN {r['reports']} x "
-        f"USING (merchant_id) WHERE {within('reports')}",
-        f"SELECT o.order_id FROM lvyue_prints o JOIN {r['inspections']} x "
-        f"USING (inspection_code) WHERE {within('inspections')}",
-    ]
-
-
-def _changed_rules(
-    con: duckdb.DuckDBPyConnection, state: Path, params: pa.Table, orders: str
-) -> str:
-    """The SQL of the orders a rule change touches ('' when the parameters are the same)."""
-    con.register("lvyue_params_new", params)
-    con.execute(f"CREATE TEMP VIEW lvyue_params_old AS {_read(state / _PARAMS)}")
-    con.execute("""
+def _changed_rules(con: duckdb.DuckDBPyConnection, run: _Run) -> str:
+    """The SQL of the orders a rule change touches ('' when the parameters are the same).
+    Rare: it reads every kept verdict's clauses and every order's scope columns."""
+    con.register("lvyue_params_new", run.rulebook.parameter_table())
+    old = st.quote(run.state / st.PARAMS)
+    con.execute(f"""
     CREATE OR REPLACE TEMP TABLE lvyue_params_changed AS
-    (SELECT * FROM lvyue_params_new EXCEPT SELECT * FROM lvyue_params_old)
-    UNION ALL (SELECT * FROM lvyue_params_old EXCEPT SELECT * FROM lvyue_params_new)
+    (SELECT * FROM lvyue_params_new EXCEPT SELECT * FROM read_parquet({old}))
+    UNION ALL (SELECT * FROM read_parquet({old}) EXCEPT SELECT * FROM lvyue_params_new)
     """)
     if not _count(con, "SELECT count(*) FROM lvyue_params_changed"):
         return ""
+    relations = scan_facts(con, run.facts, columns=BATCH_COLUMNS).relations
     return f"""
-    SELECT DISTINCT v.order_id, 'rules' FROM lvyue_old v
+    SELECT DISTINCT v.order_id, 'rules' FROM ({st.all_verdicts(run.state)}) v
     WHERE list_has_any(string_split(v.clauses, ';'),
                        (SELECT list(DISTINCT clause_id) FROM lvyue_params_changed))
     UNION ALL
-    SELECT o.order_id, 'rules' FROM {orders} o JOIN (
+    SELECT o.order_id, 'rules' FROM {relations["orders"]} o JOIN (
         SELECT DISTINCT merchant_type, ship_mode, pay_time_from, pay_time_to
         FROM lvyue_params_changed) c
       ON (c.merchant_type IS NULL OR c.merchant_type = '' OR c.merchant_type = o.merchant_type)
@@ -247,72 +298,162 @@ def _changed_rules(
     """
 
 
-def _expand(con: duckdb.DuckDBPyConnection, r: dict[str, str]) -> int:
-    """``lvyue_selected``: the chosen orders and those sharing their waybills or inspection
-    codes (waybill ownership and code reuse are decided across orders)."""
-    con.execute("""
+def _expand(con: duckdb.DuckDBPyConnection) -> int:
+    """``lvyue_selected``: the key columns of the chosen orders and of those sharing their
+    waybills or inspection codes (waybill ownership and code reuse are decided across orders);
+    two passes over the orders' key columns."""
+    keys = "order_id, merchant_id, carrier, waybill, inspection_code"
+    con.execute(f"""
     CREATE OR REPLACE TEMP TABLE lvyue_chosen AS
-    SELECT DISTINCT order_id FROM lvyue_reasons
-    WHERE order_id IN (SELECT order_id FROM lvyue_prints)
+    SELECT {keys} FROM lvyue_all_orders SEMI JOIN lvyue_reasons USING (order_id)
     """)
-    con.execute("""
+    con.execute(f"""
     CREATE OR REPLACE TEMP TABLE lvyue_selected AS
-    SELECT order_id FROM lvyue_chosen
-    UNION SELECT p.order_id FROM lvyue_prints p JOIN (
-        SELECT DISTINCT carrier, waybill FROM lvyue_prints
-        WHERE order_id IN (SELECT order_id FROM lvyue_chosen) AND waybill IS NOT NULL) w
-      USING (carrier, waybill)
-    UNION SELECT p.order_id FROM lvyue_prints p JOIN (
-        SELECT DISTINCT inspection_code FROM lvyue_prints
-        WHERE order_id IN (SELECT order_id FROM lvyue_chosen) AND inspection_code IS NOT NULL) c
-      USING (inspection_code)
+    SELECT {keys} FROM lvyue_all_orders
+    WHERE order_id IN (SELECT order_id FROM lvyue_chosen)
+       OR (waybill IS NOT NULL AND (carrier, waybill) IN
+           (SELECT (carrier, waybill) FROM lvyue_chosen WHERE waybill IS NOT NULL))
+       OR inspection_code IN
+           (SELECT inspection_code FROM lvyue_chosen WHERE inspection_code IS NOT NULL)
     """)
     return _count(con, "SELECT count(*) FROM lvyue_selected")
 
 
-def _write_subset(con: duckdb.DuckDBPyConnection, r: dict[str, str], to: Path) -> None:
-    """The facts of the selected orders as a facts directory (times back as instants)."""
+def _write_subset(con: duckdb.DuckDBPyConnection, to: Path, files: st.Files) -> None:
+    """The facts of the selected orders as a facts directory, rows as written (a CSV table
+    as CSV, a Parquet one with its parts as one Parquet file)."""
     to.mkdir()
-    sel = "SELECT * FROM lvyue_prints WHERE order_id IN (SELECT order_id FROM lvyue_selected)"
+    sel = "lvyue_selected"
     filters = {
-        "orders": f"order_id IN (SELECT order_id FROM ({sel}))",
-        "tracking": f"(carrier, waybill) IN (SELECT (carrier, waybill) FROM ({sel}))",
-        "after_sales": f"order_id IN (SELECT order_id FROM ({sel}))",
-        "reports": f"merchant_id IN (SELECT merchant_id FROM ({sel}))",
-        "inspections": f"inspection_code IN (SELECT inspection_code FROM ({sel}))",
+        "orders": f"order_id IN (SELECT order_id FROM {sel})",
+        "tracking": f"(carrier, waybill) IN (SELECT (carrier, waybill) FROM {sel})",
+        "after_sales": f"order_id IN (SELECT order_id FROM {sel})",
+        "reports": f"merchant_id IN (SELECT merchant_id FROM {sel})",
+        "inspections": f"inspection_code IN (SELECT inspection_code FROM {sel})",
     }
     for name, where in filters.items():
-        columns = con.sql(f"SELECT * FROM {r[name]} LIMIT 0").columns
-        select = ", ".join(
-            f'to_timestamp("{c}") AS "{c}"' if c in _TIMES[name] else f'"{c}"' for c in columns
-        )
-        target = str(to / f"{name}.parquet").replace("'", "''")
-        con.execute(
-            f"COPY (SELECT {select} FROM {r[name]} WHERE {where}) TO '{target}' (FORMAT parquet)"
-        )
+        if not files[name]:
+            continue  # no file: the table stays absent
+        csv = files[name][0][0].endswith(".csv")
+        target = st.quote(to / f"{name}.{'csv' if csv else 'parquet'}")
+        fmt = "(FORMAT csv, HEADER true)" if csv else "(FORMAT parquet)"
+        con.execute(f"COPY (SELECT * FROM lvyue_all_{name} WHERE {where}) TO {target} {fmt}")
 
 
-def _save(
-    state: Path, verdicts: pa.Table, prints: pa.Table, params: pa.Table, now: int, span: int
+def _rewrite_partitions(con: duckdb.DuckDBPyConnection, state: Path, verdicts: str) -> set[str]:
+    """Each partition holding a selected order: its other verdicts kept, the new ones added."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lvyue_fresh AS {verdicts}")
+    days = [str(d) for (d,) in con.execute(
+        "SELECT DISTINCT day FROM lvyue_days ORDER BY 1").fetchall()]  # fmt: skip
+    for day in days:
+        path = st.partition_file(state, day)
+        fresh = f"SELECT * EXCLUDE (day) FROM lvyue_fresh WHERE day = '{day}'"
+        sql = fresh
+        if path.exists():
+            sql = (
+                f"SELECT * FROM read_parquet({st.quote(path)}, hive_partitioning = false) "
+                f"WHERE order_id NOT IN (SELECT order_id FROM lvyue_selected) UNION ALL {fresh}"
+            )
+        st.write_partition(con, sql, path)
+    return set(days)
+
+
+def _counts_of(
+    con: duckdb.DuckDBPyConnection, state: Path, days: set[str]
+) -> dict[str, dict[str, int]]:
+    if not days:
+        return {}
+    listed = ", ".join(st.quote(st.partition_file(state, d)) for d in sorted(days))
+    sql = f"SELECT *, regexp_extract(filename, 'day=([0-9-]+)', 1) AS day " \
+          f"FROM read_parquet([{listed}], filename = true, hive_partitioning = false)"  # fmt: skip
+    return st.partition_counts(con, sql)
+
+
+def _wake_sql(relations: dict[str, str], run: _Run, verdicts: str) -> str:
+    """Per order its wake: the earliest open deadline less the horizon (ALWAYS without one),
+    or fact dated after the instant (unseen now, seen once the clock passes it)."""
+    now, r = run.now, relations
+
+    def later(table: str, alias: str = "x") -> str:
+        picks = [f"CASE WHEN {alias}.{c} > {now} THEN {alias}.{c} END" for c in _TIMES[table]]
+        return f"least({', '.join(picks)})" if picks else "NULL"
+
+    return f"""
+    WITH o AS (SELECT order_id, carrier, waybill, inspection_code FROM {r["orders"]}),
+    w AS (
+      SELECT order_id, coalesce(epoch(deadline)::BIGINT - {run.span}, {st.ALWAYS}) AS t
+      FROM ({verdicts}) WHERE status IN ({", ".join(repr(s) for s in _OPEN)})
+      UNION ALL SELECT order_id, {later("orders")} FROM {r["orders"]} x
+      UNION ALL SELECT o.order_id, x.time FROM {r["tracking"]} x JOIN o USING (carrier, waybill)
+        WHERE x.time > {now}
+      UNION ALL SELECT order_id, {later("after_sales")} FROM {r["after_sales"]} x
+      UNION ALL SELECT o.order_id, x.inspected_at FROM {r["inspections"]} x
+        JOIN o USING (inspection_code) WHERE x.inspected_at > {now}
+      UNION ALL SELECT trim(unnest(string_split(x.order_ids, ';'))), {later("reports")}
+        FROM {r["reports"]} x
+    )
+    SELECT order_id, min(t) AS wake FROM w
+    WHERE t IS NOT NULL AND order_id IN (SELECT order_id FROM o) GROUP BY 1
+    """
+
+
+def _write_wake(
+    con: duckdb.DuckDBPyConnection, run: _Run, sql: str, *, keep_old: bool = False
 ) -> None:
-    """The watermark goes first and comes back last: a run that dies midway leaves none, and
-    the next run is a full one."""
-    (state / _MARK).unlink(missing_ok=True)
-    for name, table in ((_VERDICTS, verdicts), (_PRINTS, prints), (_PARAMS, params)):
-        _write_parquet(table, state / name)
-    mark = json.dumps({"as_of": now, "horizon": span})
+    """The wake index, sorted by wake (a run reads the head of it)."""
+    if keep_old:
+        old = st.quote(run.state / st.WAKE)
+        sql = (
+            f"SELECT * FROM read_parquet({old}) WHERE order_id NOT IN "
+            f"(SELECT order_id FROM lvyue_selected) UNION ALL ({sql})"
+        )
+    to = run.state / st.WAKE
+    write_atomically(
+        to,
+        lambda tmp: con.execute(f"COPY ({sql} ORDER BY wake) TO {st.quote(tmp)} (FORMAT parquet)"),
+    )
 
-    def write_mark(tmp: Path) -> None:
-        tmp.write_text(mark)
 
-    write_atomically(state / _MARK, write_mark)
+def _write_params(con: duckdb.DuckDBPyConnection, run: _Run) -> None:
+    con.register("lvyue_params_now", run.rulebook.parameter_table())
+    to = run.state / st.PARAMS
+    write_atomically(
+        to, lambda tmp: con.execute(f"COPY lvyue_params_now TO {st.quote(tmp)} (FORMAT parquet)")
+    )
 
 
-def _write_parquet(table: pa.Table, to: Path) -> None:
-    def write(tmp: Path) -> None:
-        pq.write_table(table, tmp)
+def _increment(
+    full: bool,
+    orders: int,
+    evaluated: int,
+    reasons: dict[str, int],
+    counts: dict[str, dict[str, int]],
+    partitions: int,
+) -> Increment:
+    total: Counter[tuple[str, str]] = Counter()
+    for per_day in counts.values():
+        for key, n in per_day.items():
+            check, status = key.split("|")
+            total[(check, status)] += n
+    rows = sum(total.values())
+    return Increment(full, orders, evaluated, reasons, rows, total, partitions)
 
-    write_atomically(to, write)
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    return int(con.execute(sql).fetchall()[0][0])
+
+
+class _tmp:
+    """A temporary directory inside the session's spill directory."""
+
+    def __init__(self, session: Session) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="lvyue-incr-", dir=session.spill_dir)
+
+    def __enter__(self) -> Path:
+        return Path(self._dir.name)
+
+    def __exit__(self, *exc: object) -> None:
+        self._dir.cleanup()
 
 
 _CSV_TIME = (
@@ -320,25 +461,27 @@ _CSV_TIME = (
 )
 
 
-def _write_out(verdicts: pa.Table, out: Path) -> None:
-    """``out`` as ``evaluate_file`` writes it: the state's Parquet, or DuckDB's CSV with Beijing
-    times (the same bytes as a full run's CSV)."""
-    if out.suffix != ".csv":
-        _write_parquet(verdicts, out)
-        return
-    con = duckdb.connect()
-    try:
-        con.register("verdicts", verdicts)
+def _write_out(state: Path, out: Path, memory_limit: str | None) -> None:
+    """Every kept verdict to ``out`` as ``evaluate_file`` writes it (sorted by order, request,
+    check; Parquet as the state keeps it, or CSV with Beijing times)."""
+    with Session(memory_limit) as session:
+        con = session.con
+        names = con.sql(f"SELECT * FROM ({st.all_verdicts(state)}) LIMIT 0").columns
+        csv = out.suffix == ".csv"
         columns = ", ".join(
-            f"{_CSV_TIME.format(c=c)} AS {c}" if c in ("deadline", "done_at") else f'"{c}"'
-            for c in verdicts.column_names
+            f"{_CSV_TIME.format(c=c)} AS {c}" if csv and c in ("deadline", "done_at") else f'"{c}"'
+            for c in names
         )
-        sql = f"SELECT {columns} FROM verdicts"
+        sql = (
+            f"SELECT {columns} FROM ({st.all_verdicts(state)}) "
+            'ORDER BY order_id, aftersale_id, "check"'
+        )
+        fmt = "(FORMAT csv, HEADER true)" if csv else "(FORMAT parquet)"
 
         def write(tmp: Path) -> None:
-            target = str(tmp).replace("'", "''")
-            con.execute(f"COPY ({sql}) TO '{target}' (FORMAT csv, HEADER true)")
+            con.execute(f"COPY ({sql}) TO {st.quote(tmp)} {fmt}")
 
         write_atomically(out, write)
-    finally:
-        con.close()
+
+
+__all__ = ["Increment", "evaluate_incremental"]

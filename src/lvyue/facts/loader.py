@@ -7,6 +7,7 @@ Every bad row is named by file, row (1 = first data row after the header) and co
 
 from __future__ import annotations
 
+import bisect
 import csv
 import json
 from collections.abc import Collection, Iterable, Mapping
@@ -157,20 +158,21 @@ class _Loader:
         self.wanted = wanted
         self.bad: list[BadRow] = []
         self.counts: dict[str, tuple[int, int, int]] = {}
-        self._files: dict[str, str] = {}
+        self._files: dict[str, FileRows] = {}
         self._rows: dict[str, pa.Array] = {}  # table -> original row numbers of kept rows
 
     def table(self, spec: TableSpec, *, required: bool = False) -> pa.Table:
-        source = find_source(self.root, spec.name)
-        if source is None:
+        files = find_files(self.root, spec.name)
+        if not files:
             if required:
                 raise FactsError(f"{self.root}: no {spec.name}.csv or {spec.name}.parquet")
             return empty_table(spec)
-        self._files[spec.name] = source.name
-        raw = _read(source, self._columns(spec))
+        tables = [_read(f, self._columns(spec)) for f in files]
+        where = self._files[spec.name] = file_rows(files, [t.num_rows for t in tables])
+        raw = tables[0] if len(tables) == 1 else _concat(tables)
         missing = [c.name for c in spec.columns if c.required and c.name not in raw.column_names]
         if missing:
-            raise FactsError(f"{source.name}: missing required column {missing[0]!r}")
+            raise FactsError(f"{files[0].name}: missing required column {missing[0]!r}")
         columns: dict[str, pa.Array] = {}
         bad_rows: dict[int, BadRow] = {}
         for column in spec.columns:
@@ -184,12 +186,12 @@ class _Loader:
                 if i not in bad_rows:
                     shown = values[i].as_py()
                     error = f"{result.reason}: {shown!r}"
-                    bad_rows[i] = BadRow(source.name, i + 1, column.name, error)
+                    bad_rows[i] = BadRow(*where.where(i), column.name, error)
         for name in spec.key:
             for i in _duplicate_indices(columns[name]):
                 if i not in bad_rows:
                     error = f"duplicate {name} {columns[name][i].as_py()!r}"
-                    bad_rows[i] = BadRow(source.name, i + 1, name, error)
+                    bad_rows[i] = BadRow(*where.where(i), name, error)
         extras = {n: raw[n].combine_chunks() for n in raw.column_names if n not in columns}
         table = pa.table({**columns, **extras})
         return self._keep_good(spec.name, raw, table, bad_rows)
@@ -216,8 +218,7 @@ class _Loader:
         rows = self._rows[spec.name]
         bad = {
             i: BadRow(
-                self._files[spec.name],
-                int(rows[i].as_py()) + 1,
+                *self._files[spec.name].where(int(rows[i].as_py())),
                 column,
                 f"{error} {table[column][i].as_py()!r}",
             )
@@ -276,6 +277,38 @@ def find_source(root: Path, name: str) -> Path | None:
     return found[0] if found else None
 
 
+def find_files(root: Path, name: str) -> list[Path]:
+    """A table's files: ``NAME.parquet`` or ``NAME.csv``, then the parts appended to it,
+    ``NAME/*.parquet`` in name order (docs/formats.md, "Appended parts")."""
+    base = find_source(root, name)
+    folder = root / name
+    parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if parts and base is not None and base.suffix == ".csv":
+        raise FactsError(f"{root}: {name}.csv has parts in {name}/; write it as {name}.parquet")
+    return ([base] if base is not None else []) + parts
+
+
+@dataclass(frozen=True)
+class FileRows:
+    """Where a table's rows come from: row ``i`` (0-based, over its files in order) is in the
+    last file whose first row is at or before it."""
+
+    names: tuple[str, ...]  # as messages show them: orders.parquet, tracking/0001.parquet
+    starts: tuple[int, ...]  # each file's first row
+
+    def where(self, row: int) -> tuple[str, int]:
+        """The file and its row number (1 = its first data row) of table row ``row``."""
+        i = bisect.bisect_right(self.starts, row) - 1
+        return self.names[i], row - self.starts[i] + 1
+
+
+def file_rows(files: list[Path], counts: list[int]) -> FileRows:
+    names = tuple(f.name if f.parent == files[0].parent else f"{f.parent.name}/{f.name}"
+                  for f in files)  # fmt: skip
+    starts = tuple(int(s) for s in np.cumsum([0, *counts[:-1]]))
+    return FileRows(names, starts)
+
+
 def _read(source: Path, columns: set[str] | None = None) -> pa.Table:
     """The file as Arrow; only ``columns`` (those the file has) when given."""
     try:
@@ -287,6 +320,14 @@ def _read(source: Path, columns: set[str] | None = None) -> pa.Table:
         return pacsv.read_csv(source, convert_options=csv_options(source, columns))
     except READ_ERRORS as error:
         raise cannot_read(source, error) from error
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    """A base file and its parts as one table (a part may lack optional columns)."""
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise FactsError(f"parts do not match their table: {error}") from error
 
 
 READ_ERRORS = (pa.ArrowInvalid, OSError, UnicodeDecodeError)

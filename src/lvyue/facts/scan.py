@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from lvyue.facts.convert import TIME_TYPE
-from lvyue.facts.loader import BadRow, FactsError, cannot_read, columns_to_read, find_source
+from lvyue.facts.loader import BadRow, FactsError, cannot_read, columns_to_read, find_files
 from lvyue.facts.schema import (
     AFTER_SALES,
     INSPECTIONS,
@@ -117,17 +117,17 @@ class _Scanner:
     # -- one table: read, type, find bad values and duplicate keys ---------------------------
 
     def table(self, spec: TableSpec, *, required: bool = False) -> _Table:
-        path = find_source(self.root, spec.name)
+        files = find_files(self.root, spec.name)
         table = _Table(spec, self._name("VIEW", f"{spec.name}_typed"), "", [])
-        if path is None:
+        if not files:
             if required:
                 raise FactsError(f"{self.root}: no {spec.name}.csv or {spec.name}.parquet")
             table.columns = [c.name for c in spec.columns]
             return table
-        kind = "VIEW" if path.suffix == ".parquet" else "TABLE"
+        kind = "VIEW" if files[0].suffix == ".parquet" else "TABLE"
         raw_name = self._name(kind, f"{spec.name}_raw")
-        raw = open_source(self.con, path, raw_name, columns_to_read(spec, self.wanted))
-        with _reading(path):
+        raw = open_source(self.con, files, raw_name, columns_to_read(spec, self.wanted))
+        with _reading(files[0]):
             return self._validate(table, raw)
 
     def _validate(self, table: _Table, raw: RawSource) -> _Table:
@@ -333,7 +333,7 @@ class _Scanner:
                 error = f"{prefix} {shown!r}"
             record = records.get(row, {}) if with_records else {}
             text = {k: None if v is None else str(v) for k, v in record.items()}
-            bad_rows.append(BadRow(_source(table).file, row + 1, column, error, text))
+            bad_rows.append(BadRow(*_source(table).where(row), column, error, text))
         return bad_rows
 
     def _reasons(self, table: _Table) -> dict[str, str]:

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from lvyue.facts.loader import READ_ERRORS, cannot_read, csv_options
+from lvyue.facts.loader import READ_ERRORS, FileRows, cannot_read, csv_options, file_rows
 from lvyue.facts.sql import literal, quote
 
 ROW = "__lvyue_row"  # 0-based row number in the file (row 1 of a message is 0 here)
@@ -27,14 +27,23 @@ Record = dict[str, object]  # a raw row as pyarrow gives it (``as_py`` values)
 
 @dataclass
 class RawSource:
-    path: Path
+    files: list[Path]  # one file, or a Parquet base and its appended parts
     relation: str  # view or temp table: ROW, then the columns read, in file order
     types: dict[str, str]  # column -> DuckDB type, file order
     rows: int
+    located: FileRows  # ROW -> file and row in it
+
+    @property
+    def path(self) -> Path:
+        return self.files[0]
 
     @property
     def file(self) -> str:
         return self.path.name
+
+    def where(self, row: int) -> tuple[str, int]:
+        """The file and its row number (1 = first data row) of ``ROW`` ``row``."""
+        return self.located.where(row)
 
     def records(
         self, con: duckdb.DuckDBPyConnection, rows: Sequence[int], columns: Collection[str]
@@ -43,7 +52,13 @@ class RawSource:
         if not rows:
             return {}
         if self.path.suffix == ".parquet":
-            return _parquet_records(self.path, rows, columns)
+            found: dict[int, Record] = {}
+            ends = [*self.located.starts[1:], self.rows]
+            for path, start, end in zip(self.files, self.located.starts, ends, strict=True):
+                mine = [r - start for r in rows if start <= r < end]
+                picked = _parquet_records(path, mine, columns) if mine else {}
+                found.update({r + start: record for r, record in picked.items()})
+            return found
         order = [c for c in self.types if c in columns]
         found = rows_of(con, self.relation, order, rows)
         return {row: dict(zip(order, values, strict=True)) for row, values in found.items()}
@@ -67,27 +82,45 @@ def rows_of(
 
 
 def open_source(
-    con: duckdb.DuckDBPyConnection, path: Path, relation: str, columns: Collection[str] | None
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    relation: str,
+    columns: Collection[str] | None,
 ) -> RawSource:
-    """Create ``relation`` over the file; only ``columns`` (those it has) when given."""
-    if path.suffix == ".parquet":
-        return _open_parquet(con, path, relation, columns)
-    return _open_csv(con, path, relation, columns)
+    """Create ``relation`` over the files; only ``columns`` (those they have) when given."""
+    if files[0].suffix == ".parquet":
+        return _open_parquet(con, files, relation, columns)
+    return _open_csv(con, files[0], relation, columns)
 
 
 def _open_parquet(
-    con: duckdb.DuckDBPyConnection, path: Path, relation: str, columns: Collection[str] | None
+    con: duckdb.DuckDBPyConnection,
+    files: list[Path],
+    relation: str,
+    columns: Collection[str] | None,
 ) -> RawSource:
-    try:  # pyarrow opens the footer first, so an unreadable file fails as in load_facts
-        rows = pq.read_table(path, columns=[]).num_rows
-        names = pq.read_schema(path).names
-    except READ_ERRORS as error:
-        raise cannot_read(path, error) from error
+    counts: list[int] = []
+    names: list[str] = []
+    for path in files:
+        try:  # pyarrow opens the footer first, so an unreadable file fails as in load_facts
+            counts.append(pq.read_table(path, columns=[]).num_rows)
+            names += [n for n in pq.read_schema(path).names if n not in names]
+        except READ_ERRORS as error:
+            raise cannot_read(path, error) from error
     kept = [n for n in names if columns is None or n in columns]
-    selected = ", ".join([f"file_row_number AS {ROW}", *(quote(n) for n in kept)])
-    source = f"read_parquet({literal(str(path))}, file_row_number = true)"
+    located = file_rows(files, counts)
+    row = "file_row_number"
+    if len(files) > 1:  # ROW counts over the files in order (parts after their base)
+        starts = " ".join(f"WHEN {literal(str(f))} THEN {s}"
+                          for f, s in zip(files, located.starts, strict=True))  # fmt: skip
+        row = f"(CASE filename {starts} END + file_row_number)"
+    selected = ", ".join([f"{row} AS {ROW}", *(quote(n) for n in kept)])
+    listed = ", ".join(literal(str(f)) for f in files)
+    source = (
+        f"read_parquet([{listed}], file_row_number = true, filename = true, union_by_name = true)"
+    )
     con.execute(f"CREATE TEMP VIEW {relation} AS SELECT {selected} FROM {source}")
-    return RawSource(path, relation, _types(con, relation), rows)
+    return RawSource(files, relation, _types(con, relation), sum(counts), located)
 
 
 def _open_csv(
@@ -110,7 +143,7 @@ def _open_csv(
         con.execute(f"DROP TABLE {relation}")
         raise cannot_read(path, failure[0]) from failure[0]
     ((rows,),) = con.execute(f"SELECT count(*) FROM {relation}").fetchall()
-    return RawSource(path, relation, _types(con, relation), int(rows))
+    return RawSource([path], relation, _types(con, relation), int(rows), file_rows([path], [rows]))
 
 
 def _numbered(
