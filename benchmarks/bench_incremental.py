@@ -1,17 +1,23 @@
-"""Incremental evaluation against a full run, in one process, on the same facts.
+"""Incremental evaluation against a full run, on the same facts, each in its own process.
 
-Simulated facts are evaluated in full into a state directory; then 1 % of the orders receive a
-new scan, 0.5 % a new after-sales request, and the clock moves 6 h; the incremental run
-(``evaluate_incremental``) is timed against a full ``evaluate_file`` of the changed facts, and
-their verdicts compared.
+Simulated facts (``lvyue simulate``) are evaluated in full into a state directory as of
+2024-03-20 00:00; then 1 % of the orders (the latest paid, with a waybill) receive a new scan
+and 0.5 % a new after-sales request, appended as parts (``tracking/…``, ``after_sales/…``,
+docs/formats.md), and the clock moves 6 h. The incremental run (``evaluate_incremental``) is
+timed against a full ``evaluate_file`` of the same facts at the same instant, and the state's
+verdicts compared with the full run's. Times are the call alone (the rulebook loaded before,
+the same in both); each run is a fresh process, so peak RSS is its own.
 
-``python -m benchmarks.run --only incremental [--orders N ...]`` (default 200 k).
+``python -m benchmarks.run --only incremental [--orders N ...]`` (default 1 M; ``--full``
+adds 10 M).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -20,60 +26,69 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
-from lvyue.engine import evaluate_file
-from lvyue.engine.incremental import evaluate_incremental
-from lvyue.model.time import parse_instant
-from lvyue.rulebook import load_rulebook
-
-AS_OF = parse_instant("2024-03-20 00:00:00")
+AS_OF = "2024-03-20 00:00:00"
+LATER = "2024-03-20 06:00:00"
 ROOT = Path(os.environ.get("LVYUE_BENCH_DIR", "/tmp/lvyue-bench"))
 _LVYUE = [sys.executable, "-c", "from lvyue.cli.main import main; main()"]
+_TABLES = ("orders", "tracking", "after_sales", "reports", "inspections")
 
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench_incremental")
-    parser.add_argument("--orders", type=int, action="append", help="sizes (default 200 k)")
+    parser.add_argument("--orders", type=int, action="append", help="sizes (default 1 M)")
+    parser.add_argument("--full", action="store_true", help="also 10 M orders")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args, _ = parser.parse_known_args(argv)
-    rulebook = load_rulebook()
-    rulebook.parameter_table()
-    table = Table("orders", "first run (full, state) s", "full s", "incremental s", "ratio",
-                  "orders re-judged", "why", "load 1m", "equal",
-                  title="incremental vs full: 1 % new scans, 0.5 % new requests, +6 h")  # fmt: skip
-    for n in args.orders or [200_000]:
-        table.add_row(*_row(n, rulebook))
+    if args.child:
+        _child(*args.child)
+        return
+    sizes = args.orders or [1_000_000, *([10_000_000] if args.full else [])]
+    table = Table("orders", "first run s", "full s", "incremental s", "ratio",
+                  "peak MiB full / incr", "re-judged", "partitions", "why", "load 1m", "equal",
+                  title="incremental vs full: 1 % new scans, 0.5 % new after-sales, +6 h",
+                  )  # fmt: skip
+    for n in sizes:
+        table.add_row(*_row(n))
     Console().print(table)
 
 
-def _row(n: int, rulebook: Any) -> list[str]:
+def _row(n: int) -> list[str]:
     work = ROOT / f"incremental-{n}"
     facts, state = work / "facts", work / "state"
     shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(_facts(n), facts)
+    facts.mkdir(parents=True)
+    base = _facts(n)
+    for name in _TABLES:  # the simulated files, shared between runs; parts go beside them
+        (facts / f"{name}.parquet").symlink_to(base / f"{name}.parquet")
     load = os.getloadavg()[0]
-    first = _timed(lambda: evaluate_incremental(facts, AS_OF, rulebook, state))
-    later = AS_OF + timedelta(hours=6)
-    _change(facts, n)
-    full = _timed(lambda: evaluate_file(facts, later, rulebook, work / "full.parquet"))
-    inc = _timed(lambda: evaluate_incremental(facts, later, rulebook, state, work / "inc.parquet"))
-    run = inc[1]
-    incremental, whole = pq.read_table(work / "inc.parquet"), pq.read_table(work / "full.parquet")
-    equal = incremental.cast(whole.schema).equals(whole)  # values and types, not null flags
-    why = ", ".join(f"{k} {v:,}" for k, v in sorted(run.reasons.items()))
-    return [f"{n:,}", f"{first[0]:.1f}", f"{full[0]:.1f}", f"{inc[0]:.1f}",
-            f"{inc[0] / full[0]:.0%}", f"{run.evaluated:,}", why,
-            f"{load:.1f}→{os.getloadavg()[0]:.1f}", str(equal)]  # fmt: skip
+    first = _run("first", facts, state, AS_OF)
+    _append(facts, n)
+    full = _run("full", facts, work / "full.parquet", LATER)
+    inc = _run("incremental", facts, state, LATER)
+    equal = _equal(work / "full.parquet", state)
+    why = ", ".join(f"{k} {v:,}" for k, v in sorted(inc["reasons"].items()))
+    return [f"{n:,}", f"{first['seconds']:.1f}", f"{full['seconds']:.1f}",
+            f"{inc['seconds']:.2f}", f"{inc['seconds'] / full['seconds']:.1%}",
+            f"{full['rss']:,.0f} / {inc['rss']:,.0f}", f"{inc['evaluated']:,}",
+            f"{inc['partitions']:,}", why, f"{load:.1f}→{os.getloadavg()[0]:.1f}",
+            "yes" if equal else "NO"]  # fmt: skip
 
 
-def _timed(step: Any) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = step()
-    return time.perf_counter() - start, result
+def _run(mode: str, facts: Path, target: Path, as_of: str) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "benchmarks.bench_incremental", "--child", mode, str(facts),
+           str(target), as_of]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{mode} failed: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def _facts(n: int) -> Path:
@@ -84,31 +99,73 @@ def _facts(n: int) -> Path:
     return path
 
 
-def _change(facts: Path, n: int) -> None:
-    """1 % of the orders (the most recent, with a waybill) scanned again, 0.5 % given a new
-    after-sales request, all within the 6 h the clock moves."""
-    orders = pq.read_table(facts / "orders.parquet", columns=["order_id", "carrier", "waybill",
-                                                               "pay_time"])  # fmt: skip
-    paid = orders.filter(pc.less_equal(orders["pay_time"], pa.scalar(AS_OF)))
+def _append(facts: Path, n: int) -> None:
+    """1 % of the orders (the latest paid, with a waybill) scanned again, 0.5 % given a new
+    after-sales request, both within the 6 h the clock moves: one new part each."""
+    from lvyue.model.time import parse_instant
+
+    start = parse_instant(AS_OF)
+    orders = pq.read_table(facts / "orders.parquet",
+                           columns=["order_id", "carrier", "waybill", "pay_time"])  # fmt: skip
+    paid = orders.filter(pc.less_equal(orders["pay_time"], pa.scalar(start)))
     recent = paid.sort_by([("pay_time", "descending")])
     shipped = recent.filter(pc.is_valid(recent["waybill"])).slice(0, n // 100)
-    tracking = pq.read_table(facts / "tracking.parquet")
+    schema = pq.read_schema(facts / "tracking.parquet")
     scans = pa.table({"carrier": shipped["carrier"], "waybill": shipped["waybill"],
-                      "time": pa.array([AS_OF + timedelta(hours=3)] * shipped.num_rows,
-                                       tracking.schema.field("time").type),
+                      "time": pa.array([start + timedelta(hours=3)] * shipped.num_rows,
+                                       schema.field("time").type),
                       "kind": pa.array(["hub_arrival"] * shipped.num_rows)})  # fmt: skip
-    pq.write_table(pa.concat_tables([tracking, scans], promote_options="default"),
-                   facts / "tracking.parquet")  # fmt: skip
+    (facts / "tracking").mkdir()
+    pq.write_table(scans, facts / "tracking" / "0001.parquet")
     asked = recent.slice(0, n // 200)
-    after = pq.read_table(facts / "after_sales.parquet")
-    created = pa.array([AS_OF + timedelta(hours=2)] * asked.num_rows,
-                       after.schema.field("created_at").type)  # fmt: skip
+    schema = pq.read_schema(facts / "after_sales.parquet")
+    created = pa.array([start + timedelta(hours=2)] * asked.num_rows,
+                       schema.field("created_at").type)  # fmt: skip
     requests = pa.table({"aftersale_id": [f"bench-{i}" for i in range(asked.num_rows)],
                          "order_id": asked["order_id"],
                          "type": ["refund_only"] * asked.num_rows,
                          "created_at": created})  # fmt: skip
-    pq.write_table(pa.concat_tables([after, requests], promote_options="default"),
-                   facts / "after_sales.parquet")  # fmt: skip
+    (facts / "after_sales").mkdir()
+    pq.write_table(requests, facts / "after_sales" / "0001.parquet")
+
+
+def _equal(full: Path, state: Path) -> bool:
+    """The state's verdicts (every partition) and the full run's: the same rows."""
+    from lvyue.engine.incremental_state import all_verdicts
+
+    con = duckdb.connect()
+    a, b = f"SELECT * FROM read_parquet('{full}')", all_verdicts(state)
+    counts = [con.execute(f"SELECT count(*) FROM ({q})").fetchall()[0][0] for q in (a, b)]
+    extra = [
+        con.execute(f"SELECT count(*) FROM (({x}) EXCEPT ALL ({y}))").fetchall()[0][0]
+        for x, y in ((a, b), (b, a))
+    ]
+    return counts[0] == counts[1] and extra == [0, 0]
+
+
+# -- children: one run each, timed around the call, peak RSS of the process ------------------
+
+
+def _child(mode: str, facts: str, target: str, as_of: str) -> None:
+    from lvyue.engine import evaluate_file
+    from lvyue.engine.incremental import evaluate_incremental
+    from lvyue.model.time import parse_instant
+    from lvyue.rulebook import load_rulebook
+
+    rulebook = load_rulebook()
+    rulebook.parameter_table()
+    moment = parse_instant(as_of)
+    start = time.perf_counter()
+    extra: dict[str, Any] = {"evaluated": 0, "partitions": 0, "reasons": {}}
+    if mode == "full":
+        evaluate_file(Path(facts), moment, rulebook, Path(target))
+    else:
+        run = evaluate_incremental(Path(facts), moment, rulebook, Path(target))
+        extra = {"evaluated": run.evaluated, "partitions": run.partitions,
+                 "reasons": run.reasons}  # fmt: skip
+    seconds = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB
+    print(json.dumps({"seconds": seconds, "rss": rss, **extra}))
 
 
 if __name__ == "__main__":

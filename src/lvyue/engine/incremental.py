@@ -159,10 +159,10 @@ def _full(run: _Run, files: st.Files, out: Path | None) -> Increment:
         counts = st.partition_counts(con, verdicts)
         _write_wake(con, run, _wake_sql(relations, run, verdicts))
         orders = _count(con, "SELECT count(*) FROM lvyue_days")
-        _write_params(con, run)
+        params = _write_params(con, run, None)
         if out is not None:  # the full run's file is already sorted
             write_atomically(out, lambda to: shutil.copyfile(tmp / "verdicts.parquet", to))
-    st.write_mark(run.state, st.Mark(run.now, run.span, orders, files, counts))
+    st.write_mark(run.state, st.Mark(run.now, run.span, orders, files, params, counts))
     return _increment(True, orders, orders, {"full": orders}, counts, len(counts))
 
 
@@ -209,9 +209,10 @@ def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
             counts = {d: c for d, c in counts.items() if d not in touched}
             counts |= _counts_of(con, run.state, touched)
             _write_wake(con, run, _wake_sql(relations, run, verdicts), keep_old=True)
-        _write_params(con, run)
-    st.write_mark(run.state, st.Mark(run.now, run.span, mark.orders + added, files, counts))
-    return _increment(False, mark.orders + added, evaluated, reasons, counts, len(touched))
+        params = _write_params(con, run, mark)
+    orders = mark.orders + added
+    st.write_mark(run.state, st.Mark(run.now, run.span, orders, files, params, counts))
+    return _increment(False, orders, evaluated, reasons, counts, len(touched))
 
 
 def _raw_view(con: duckdb.DuckDBPyConnection, name: str, paths: list[str], view: str) -> None:
@@ -257,7 +258,7 @@ def _select(con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark) -> dict[st
         "SEMI JOIN lvyue_new_inspections i USING (inspection_code)",
         f"SELECT order_id, 'clock' FROM read_parquet({wake}) WHERE wake <= {run.now}",
     ]
-    rules = _changed_rules(con, run)
+    rules = _changed_rules(con, run, mark)
     if rules:
         parts.append(rules)
     con.execute(
@@ -270,18 +271,23 @@ def _select(con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark) -> dict[st
     return {str(why): int(n) for why, n in found}
 
 
-def _changed_rules(con: duckdb.DuckDBPyConnection, run: _Run) -> str:
+def _changed_rules(con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark) -> str:
     """The SQL of the orders a rule change touches ('' when the parameters are the same).
     Rare: it reads every kept verdict's clauses and every order's scope columns."""
-    con.register("lvyue_params_new", run.rulebook.parameter_table())
-    old = st.quote(run.state / st.PARAMS)
+    if _params_digest(con, run) == mark.params:
+        return ""
+    old = f"read_parquet({st.quote(run.state / st.PARAMS)})"
+    # rows compared by their hash (the table has a row per category and scope: ~1 M)
+    con.execute(f"""
+    CREATE OR REPLACE TEMP TABLE lvyue_params_hashes AS
+    (SELECT hash(x) AS h FROM lvyue_params_now x EXCEPT SELECT hash(x) FROM {old} x)
+    UNION (SELECT hash(x) FROM {old} x EXCEPT SELECT hash(x) FROM lvyue_params_now x)
+    """)
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE lvyue_params_changed AS
-    (SELECT * FROM lvyue_params_new EXCEPT SELECT * FROM read_parquet({old}))
-    UNION ALL (SELECT * FROM read_parquet({old}) EXCEPT SELECT * FROM lvyue_params_new)
+    SELECT * FROM lvyue_params_now x WHERE hash(x) IN (SELECT h FROM lvyue_params_hashes)
+    UNION ALL SELECT * FROM {old} x WHERE hash(x) IN (SELECT h FROM lvyue_params_hashes)
     """)
-    if not _count(con, "SELECT count(*) FROM lvyue_params_changed"):
-        return ""
     relations = scan_facts(con, run.facts, columns=BATCH_COLUMNS).relations
     return f"""
     SELECT DISTINCT v.order_id, 'rules' FROM ({st.all_verdicts(run.state)}) v
@@ -296,6 +302,24 @@ def _changed_rules(con: duckdb.DuckDBPyConnection, run: _Run) -> str:
      AND (c.pay_time_from IS NULL OR o.pay_time >= c.pay_time_from)
      AND (c.pay_time_to IS NULL OR o.pay_time < c.pay_time_to)
     """
+
+
+# parameter table -> its digest (the table is built once per rulebook and kept by it)
+_DIGESTS: dict[int, tuple[object, int]] = {}
+
+
+def _params_digest(con: duckdb.DuckDBPyConnection, run: _Run) -> int:
+    """A digest of the rulebook's parameter table (registered as ``lvyue_params_now``): the
+    sum of its rows' hashes (row order does not matter)."""
+    table = run.rulebook.parameter_table()
+    con.register("lvyue_params_now", table)
+    known = _DIGESTS.get(id(table))
+    if known is not None and known[0] is table:
+        return known[1]
+    digest = _count(con, "SELECT coalesce(sum(hash(x)), 0) % 9007199254740881 "
+                         "FROM lvyue_params_now x")  # fmt: skip
+    _DIGESTS[id(table)] = (table, digest)
+    return digest
 
 
 def _expand(con: duckdb.DuckDBPyConnection) -> int:
@@ -414,12 +438,15 @@ def _write_wake(
     )
 
 
-def _write_params(con: duckdb.DuckDBPyConnection, run: _Run) -> None:
-    con.register("lvyue_params_now", run.rulebook.parameter_table())
-    to = run.state / st.PARAMS
-    write_atomically(
-        to, lambda tmp: con.execute(f"COPY lvyue_params_now TO {st.quote(tmp)} (FORMAT parquet)")
-    )
+def _write_params(con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark | None) -> int:
+    """Keep the parameter table the verdicts follow (rewritten only when it changed); returns
+    its digest."""
+    digest = _params_digest(con, run)
+    if mark is None or digest != mark.params:
+        to = run.state / st.PARAMS
+        sql = "COPY lvyue_params_now TO {} (FORMAT parquet)"
+        write_atomically(to, lambda tmp: con.execute(sql.format(st.quote(tmp))))
+    return digest
 
 
 def _increment(

@@ -43,6 +43,7 @@ class Mark:
     horizon: int
     orders: int
     files: Files
+    params: int  # digest of the parameter table
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # day -> "check|status" -> n
 
 
@@ -53,9 +54,14 @@ def quote(path: Path | str) -> str:
 def read_mark(state: Path) -> Mark | None:
     if not all((state / name).exists() for name in (MARK, PARAMS, WAKE, VERDICTS)):
         return None
-    data: dict[str, Any] = json.loads((state / MARK).read_text())
-    files = {t: [(str(p), int(s), int(m)) for p, s, m in fs] for t, fs in data["files"].items()}
-    return Mark(data["as_of"], data["horizon"], data["orders"], files, data["counts"])
+    try:
+        data: dict[str, Any] = json.loads((state / MARK).read_text())
+        files = {t: [(str(p), int(s), int(m)) for p, s, m in fs]
+                 for t, fs in data["files"].items()}  # fmt: skip
+        return Mark(data["as_of"], data["horizon"], data["orders"], files, data["params"],
+                    data["counts"])  # fmt: skip
+    except (ValueError, KeyError, TypeError):  # another version's watermark: start afresh
+        return None
 
 
 def drop_mark(state: Path) -> None:
