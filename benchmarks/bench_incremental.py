@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import shutil
@@ -56,7 +57,7 @@ def main(argv: list[str]) -> None:
                   )  # fmt: skip
     for n in sizes:
         table.add_row(*_row(n))
-    Console().print(table)
+    Console(width=220).print(table)
 
 
 def _row(n: int) -> list[str]:
@@ -73,6 +74,8 @@ def _row(n: int) -> list[str]:
     full = _run("full", facts, work / "full.parquet", LATER)
     inc = _run("incremental", facts, state, LATER)
     equal = _equal(work / "full.parquet", state)
+    for name, run in (("first", first), ("incremental", inc)):
+        print(f"{n:,} {name}: " + ", ".join(run["phases"]), flush=True)
     why = ", ".join(f"{k} {v:,}" for k, v in sorted(inc["reasons"].items()))
     return [f"{n:,}", f"{first['seconds']:.1f}", f"{full['seconds']:.1f}",
             f"{inc['seconds']:.2f}", f"{inc['seconds'] / full['seconds']:.1%}",
@@ -152,6 +155,15 @@ def _child(mode: str, facts: str, target: str, as_of: str) -> None:
     from lvyue.model.time import parse_instant
     from lvyue.rulebook import load_rulebook
 
+    phases: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            phases.append(record.getMessage())
+
+    logger = logging.getLogger("lvyue.engine.incremental")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(Keep())
     rulebook = load_rulebook()
     rulebook.parameter_table()
     moment = parse_instant(as_of)
@@ -165,7 +177,7 @@ def _child(mode: str, facts: str, target: str, as_of: str) -> None:
                  "reasons": run.reasons}  # fmt: skip
     seconds = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB
-    print(json.dumps({"seconds": seconds, "rss": rss, **extra}))
+    print(json.dumps({"seconds": seconds, "rss": rss, "phases": phases, **extra}))
 
 
 if __name__ == "__main__":

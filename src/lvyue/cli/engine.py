@@ -164,7 +164,10 @@ def _fmt(moment: datetime | None) -> str:
 def evaluate(
     facts_dir: Annotated[Path, typer.Argument(help="Facts directory.")],
     as_of: Annotated[str, typer.Option("--as-of", help="Evaluate as of this instant.")],
-    out: Annotated[Path, typer.Option("--out", help="Verdicts file (.csv or .parquet).")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Verdicts file (.csv or .parquet); optional with --state."),
+    ] = None,
     engine: EngineOpt = "duckdb",
     at_risk_within: Annotated[str, typer.Option(help="Pending within this → at_risk.")] = "12h",
     skip_bad: SkipBadOpt = False,
@@ -179,7 +182,9 @@ def evaluate(
     ] = None,
 ) -> None:
     """Hold every order to the rule in force: one verdict per order (or request) and check."""
-    if out.suffix not in (".csv", ".parquet"):  # streamed; can exceed an Excel sheet
+    if out is None and state is None:
+        _fail("--out: a verdicts file is required (or --state: the state keeps them)")
+    if out is not None and out.suffix not in (".csv", ".parquet"):  # streamed
         _fail(f"--out: {out} must end in .csv or .parquet (verdicts stream; no .xlsx)")
     moment, backend = _as_of(as_of), _engine(engine)
     horizon = _horizon(at_risk_within, "--at-risk-within")
@@ -189,6 +194,7 @@ def evaluate(
             _fail("--state: incremental runs need clean facts (no --skip-bad)")
         _incremental(facts_dir, moment, rb, state, out, backend, horizon, memory_limit)
         return
+    assert out is not None
     try:
         with _percent(f"evaluating on {backend}") as progress:
             run = evaluate_file(facts_dir, moment, rb, out, backend=backend, horizon=horizon,
@@ -209,7 +215,8 @@ def evaluate(
 
 
 def _incremental(
-    facts_dir: Path, moment: datetime, rb: Rulebook, state: Path, out: Path, backend: Backend,
+    facts_dir: Path, moment: datetime, rb: Rulebook, state: Path, out: Path | None,
+    backend: Backend,
     horizon: timedelta, memory_limit: str,
 ) -> None:  # fmt: skip
     try:
@@ -220,8 +227,9 @@ def _incremental(
     except (FactsError, SparkError) as exc:
         _fail(str(exc))
     why = ", ".join(f"{k} {v:,}" for k, v in sorted(run.reasons.items()))
-    console.print(f"re-judged {run.evaluated:,} of {run.orders:,} orders ({why})")
-    title = f"{run.rows:,} verdicts as of {format_beijing(moment)} → {out}"
+    console.print(f"re-judged {run.evaluated:,} of {run.orders:,} orders ({why}), "
+                  f"{run.partitions:,} partitions rewritten")  # fmt: skip
+    title = f"{run.rows:,} verdicts as of {format_beijing(moment)} → {out or state}"
     console.print(_summary(run.counts, title))
 
 

@@ -23,9 +23,13 @@ row). ``tests/engine/test_incremental.py`` holds incremental = full after every 
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
+import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -48,6 +52,7 @@ _TIMES = {s.name: [c.name for c in s.columns
 _FACTS = tuple(BATCH_COLUMNS)
 _OPEN = ("pending", "at_risk")  # statuses the clock alone can change ("scheduled" is not:
 # a settlement is scheduled once the receipt is seen, a dated fact)
+_log = logging.getLogger(__name__)  # DEBUG: each phase's seconds (benchmarks/bench_incremental)
 _KEYS = {
     "orders": "order_id",
     "after_sales": "aftersale_id",
@@ -148,20 +153,25 @@ def _full(run: _Run, files: st.Files, out: Path | None) -> Increment:
     shutil.rmtree(run.state / st.VERDICTS, ignore_errors=True)
     with Session(run.memory_limit) as session, _tmp(session) as tmp:
         con = session.con
-        run.evaluate(run.facts, tmp / "verdicts.parquet")
-        relations = scan_facts(con, run.facts, columns=BATCH_COLUMNS).relations
+        with _phase("evaluate"):
+            run.evaluate(run.facts, tmp / "verdicts.parquet")
+        with _phase("scan facts"):
+            relations = scan_facts(con, run.facts, columns=BATCH_COLUMNS).relations
         con.execute(f"CREATE TEMP TABLE lvyue_days AS {_days_sql(relations['orders'])}")
         verdicts = _with_day(tmp / "verdicts.parquet")
-        con.execute(
-            f"COPY ({verdicts}) TO {st.quote(run.state / st.VERDICTS)} "
-            "(FORMAT parquet, PARTITION_BY (day))"
-        )
-        counts = st.partition_counts(con, verdicts)
-        _write_wake(con, run, _wake_sql(relations, run, verdicts))
+        with _phase("partitions"):
+            con.execute(
+                f"COPY ({verdicts}) TO {st.quote(run.state / st.VERDICTS)} "
+                "(FORMAT parquet, PARTITION_BY (day))"
+            )
+            counts = st.partition_counts(con, verdicts)
+        with _phase("wake"):
+            _write_wake(con, run, _wake_sql(relations, run, verdicts))
         orders = _count(con, "SELECT count(*) FROM lvyue_days")
-        params = _write_params(con, run, None)
+        with _phase("params"):
+            params = _write_params(con, run, None)
         if out is not None:  # the full run's file is already sorted
-            write_atomically(out, lambda to: shutil.copyfile(tmp / "verdicts.parquet", to))
+            _copy_atomically(tmp / "verdicts.parquet", out)
     st.write_mark(run.state, st.Mark(run.now, run.span, orders, files, params, counts))
     return _increment(True, orders, orders, {"full": orders}, counts, len(counts))
 
@@ -188,28 +198,37 @@ def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
         for name in _FACTS:
             _raw_view(con, name, [p for p, _, _ in files[name]], f"lvyue_all_{name}")
             _raw_view(con, name, new[name], f"lvyue_new_{name}")
-        if not _new_rows_are_plain(con, new):
-            return None
-        reasons = _select(con, run, mark)
-        evaluated = _expand(con)
+        with _phase("check new rows"):
+            if not _new_rows_are_plain(con, new):
+                return None
+        with _phase("select"):
+            reasons = _select(con, run, mark)
+        with _phase("expand"):
+            evaluated = _expand(con)
         added = _count(con, "SELECT count(*) FROM lvyue_new_orders")
         counts = mark.counts
         touched: set[str] = set()
         if evaluated:
             subset = tmp / "facts"
-            _write_subset(con, subset, files)
+            with _phase("subset"):
+                _write_subset(con, subset, files)
             try:
-                relations = scan_facts(con, subset, columns=BATCH_COLUMNS).relations
-                run.evaluate(subset, tmp / "verdicts.parquet")
+                with _phase("scan subset"):
+                    relations = scan_facts(con, subset, columns=BATCH_COLUMNS).relations
+                with _phase("evaluate subset"):
+                    run.evaluate(subset, tmp / "verdicts.parquet")
             except FactsError:
                 return None  # the full run names the bad row in its own file
             con.execute(f"CREATE TEMP TABLE lvyue_days AS {_days_sql(relations['orders'])}")
             verdicts = _with_day(tmp / "verdicts.parquet")
-            touched = _rewrite_partitions(con, run.state, verdicts)
-            counts = {d: c for d, c in counts.items() if d not in touched}
-            counts |= _counts_of(con, run.state, touched)
-            _write_wake(con, run, _wake_sql(relations, run, verdicts), keep_old=True)
-        params = _write_params(con, run, mark)
+            with _phase("partitions"):
+                touched = _rewrite_partitions(con, run.state, verdicts)
+                counts = {d: c for d, c in counts.items() if d not in touched}
+                counts |= _counts_of(con, run.state, touched)
+            with _phase("wake"):
+                _write_wake(con, run, _wake_sql(relations, run, verdicts), keep_old=True)
+        with _phase("params"):
+            params = _write_params(con, run, mark)
     orders = mark.orders + added
     st.write_mark(run.state, st.Mark(run.now, run.span, orders, files, params, counts))
     return _increment(False, orders, evaluated, reasons, counts, len(touched))
@@ -443,9 +462,7 @@ def _write_params(con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark | Non
     its digest."""
     digest = _params_digest(con, run)
     if mark is None or digest != mark.params:
-        to = run.state / st.PARAMS
-        sql = "COPY lvyue_params_now TO {} (FORMAT parquet)"
-        write_atomically(to, lambda tmp: con.execute(sql.format(st.quote(tmp))))
+        _copy_sql(con, "SELECT * FROM lvyue_params_now", run.state / st.PARAMS)
     return digest
 
 
@@ -464,6 +481,27 @@ def _increment(
             total[(check, status)] += n
     rows = sum(total.values())
     return Increment(full, orders, evaluated, reasons, rows, total, partitions)
+
+
+def _copy_sql(con: duckdb.DuckDBPyConnection, sql: str, to: Path) -> None:
+    def write(tmp: Path) -> None:
+        con.execute(f"COPY ({sql}) TO {st.quote(tmp)} (FORMAT parquet)")
+
+    write_atomically(to, write)
+
+
+def _copy_atomically(source: Path, to: Path) -> None:
+    def write(tmp: Path) -> None:
+        shutil.copyfile(source, tmp)
+
+    write_atomically(to, write)
+
+
+@contextmanager
+def _phase(name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    _log.debug("%s %.3f", name, time.perf_counter() - start)
 
 
 def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:

@@ -71,7 +71,11 @@ def drop_mark(state: Path) -> None:
 
 def write_mark(state: Path, mark: Mark) -> None:
     text = json.dumps(asdict(mark))
-    write_atomically(state / MARK, lambda tmp: tmp.write_text(text))
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text)
+
+    write_atomically(state / MARK, write)
 
 
 def all_verdicts(state: Path) -> str:

@@ -52,13 +52,13 @@ class RawSource:
         if not rows:
             return {}
         if self.path.suffix == ".parquet":
-            found: dict[int, Record] = {}
+            records: dict[int, Record] = {}
             ends = [*self.located.starts[1:], self.rows]
             for path, start, end in zip(self.files, self.located.starts, ends, strict=True):
                 mine = [r - start for r in rows if start <= r < end]
                 picked = _parquet_records(path, mine, columns) if mine else {}
-                found.update({r + start: record for r, record in picked.items()})
-            return found
+                records.update({r + start: record for r, record in picked.items()})
+            return records
         order = [c for c in self.types if c in columns]
         found = rows_of(con, self.relation, order, rows)
         return {row: dict(zip(order, values, strict=True)) for row, values in found.items()}
