@@ -74,6 +74,10 @@ class Increment:
     partitions: int = 0  # verdict partitions rewritten
 
 
+class _FullRun(Exception):
+    """Something only a full run can settle (e.g. another rulebook version's columns)."""
+
+
 @dataclass
 class _Run:
     facts: Path
@@ -202,7 +206,10 @@ def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
             if not _new_rows_are_plain(con, new):
                 return None
         with _phase("select"):
-            reasons = _select(con, run, mark)
+            try:
+                reasons = _select(con, run, mark)
+            except _FullRun:
+                return None
         with _phase("expand"):
             evaluated = _expand(con)
         added = _count(con, "SELECT count(*) FROM lvyue_new_orders")
@@ -296,6 +303,9 @@ def _changed_rules(con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark) -> 
     if _params_digest(con, run) == mark.params:
         return ""
     old = f"read_parquet({st.quote(run.state / st.PARAMS)})"
+    before, now = (con.sql(f"SELECT * FROM {t} LIMIT 0") for t in (old, "lvyue_params_now"))
+    if (before.columns, before.types) != (now.columns, now.types):
+        raise _FullRun("the parameter table changed shape")
     # rows compared by their hash (the table has a row per category and scope: ~1 M)
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE lvyue_params_hashes AS
@@ -450,11 +460,7 @@ def _write_wake(
             f"SELECT * FROM read_parquet({old}) WHERE order_id NOT IN "
             f"(SELECT order_id FROM lvyue_selected) UNION ALL ({sql})"
         )
-    to = run.state / st.WAKE
-    write_atomically(
-        to,
-        lambda tmp: con.execute(f"COPY ({sql} ORDER BY wake) TO {st.quote(tmp)} (FORMAT parquet)"),
-    )
+    _copy_sql(con, f"{sql} ORDER BY wake", run.state / st.WAKE)
 
 
 def _write_params(con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark | None) -> int:
