@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-LINE_LIMIT = 300  # seconds: a bound, not a speed target — a hung line fails with its name
+LINE_LIMIT = 900  # seconds: a bound for hangs, not a speed target (preview took 190 s at load 20)
 DRIVER = r"""
 import json, shlex, signal, sys, traceback
 from typer.testing import CliRunner
