@@ -15,14 +15,15 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from lvyue.api.testing import ServiceWorld
+from lvyue.api.testing import TEST_SALT, ServiceWorld
 from lvyue.cli.main import app as cli
-from lvyue.model import format_instant
+from lvyue.model import TrackingEvent, TrackingKind, format_instant
 from lvyue.store import make_engine, make_session_factory, session_scope
 from lvyue.store.db import SessionFactory
 from lvyue.store.live_tables import LiveMark, LiveVerdict
 from lvyue.store.tables import AuditEntry
 from lvyue.store.workflow_tables import Violation
+from lvyue.tracking.kuaidi100 import encode_push
 from lvyue.workflows import config
 from lvyue.workflows.live import drain
 
@@ -125,15 +126,26 @@ def test_every_fact_write_marks_its_order_and_the_worker_clears_it(
     assert not _dirty(factory, other)
 
 
+def _push(service: ServiceWorld, order_id: str, kind: str, at: datetime) -> None:
+    """A Kuaidi100 push (signed, the bearer route of the carrier integration)."""
+    event = TrackingEvent("zhongtong", f"ZT{order_id.replace('-', '')}", at,
+                          TrackingKind(kind), "杭州", "【杭州市】快件已揽收")  # fmt: skip
+    form = encode_push("zhongtong", event.waybill, [event], salt=TEST_SALT)
+    r = service.client.post("/carriers/kuaidi100/push", data=form, headers=service.auth("carrier"))
+    assert r.status_code == 200 and r.json()["result"] is True, r.text
+
+
+@pytest.mark.parametrize("path", ["kuaidi100", "tracking"])
 def test_a_late_push_proving_an_on_time_pickup_withdraws_the_violation(
-    service: ServiceWorld, factory: SessionFactory
+    service: ServiceWorld, factory: SessionFactory, path: str
 ) -> None:
     shipped = NOW - timedelta(days=2)
     order_id = _order(service, shipped - timedelta(hours=2), shipped)
     drain(factory, config.rules(), NOW)
     assert _statuses(factory, order_id)["pickup"] == "violated"  # no pickup scan in 24 h
     assert "pickup" in _violations(factory, order_id)
-    _scan(service, order_id, "pickup", shipped + timedelta(hours=3))  # arrives 2 days late
+    send = _push if path == "kuaidi100" else _scan
+    send(service, order_id, "pickup", shipped + timedelta(hours=3))  # arrives 2 days late
     assert "pickup" in _violations(factory, order_id)  # not before the worker judges it
     done = drain(factory, config.rules(), NOW)
     assert done.withdrawn == 1

@@ -56,7 +56,9 @@ def build_demo(
 ) -> DemoResult:
     """Replace ``directory/lvyue.db`` with a migrated database holding simulated facts and an
     account of every role (tokens in the result, shown once)."""
+    from lvyue.workflows import config
     from lvyue.workflows import hooks as workflow_hooks
+    from lvyue.workflows.live import drain
 
     workflow_hooks.register()  # the demo's orders ship through the same checks as the API's
     directory.mkdir(parents=True, exist_ok=True)
@@ -87,6 +89,7 @@ def build_demo(
     result.pending_report = _file_report(factory, shown[0][0], result.consumer_orders)
     if result.second_hand is not None:
         result.inspections = _send_for_inspection(factory, result.second_hand, tables["orders"])
+    result.sweeps["live.verdicts"] = vars(drain(factory, config.rules(), DEMO_NOW))  # at-risk
     engine.dispose()
     return result
 

@@ -111,14 +111,14 @@ def worker(
     from lvyue.store.sweeps import run_due
     from lvyue.workflows import config
     from lvyue.workflows import hooks as workflow_hooks
-    from lvyue.workflows.live import drain, run_round
+    from lvyue.workflows.live import drain, pause_between_rounds, run_round
 
     _require_secrets()
     workflow_hooks.register()
     _demo_clock_only_on_sqlite(url)
     _upgrade(url)
     factory = make_session_factory(make_engine(url))
-    rules = config.rules()
+    rules, pause = config.rules(), pause_between_rounds(factory)
     next_sweep = time.monotonic()
     while True:
         if once or time.monotonic() >= next_sweep:
@@ -134,7 +134,9 @@ def worker(
                 raise typer.Exit(1)
             return
         judged = run_round(factory, rules, limit=batch).judged if live else 0
-        if not judged:
+        if judged:
+            time.sleep(pause)  # SQLite: let waiting writers have the lock between rounds
+        else:
             time.sleep(min(poll, max(0.0, next_sweep - time.monotonic())) if live else interval)
 
 

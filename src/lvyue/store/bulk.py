@@ -10,7 +10,7 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from lvyue.store.refusals import (
@@ -26,7 +26,7 @@ from lvyue.store.refusals import (
     tracking_refusal,
 )
 from lvyue.store.rows import AfterSaleRow, OrderRow, TrackingRow
-from lvyue.store.scans import insert_scans
+from lvyue.store.scans import ScanKey, insert_scans
 from lvyue.store.shipping import platform_shipments
 from lvyue.store.tables import (
     AfterSale,
@@ -166,53 +166,88 @@ def _order_values(row: OrderRow) -> dict[str, Any]:
 def _tracking(
     session: Session, items: Sequence[Numbered], scope: Scope, now: datetime
 ) -> tuple[int, list[Numbered], Rejected]:
-    def key(row: TrackingRow) -> tuple[str, str, datetime, str]:
-        return (row.carrier, row.waybill, row.time, row.kind.value)
-
-    waybills = [item[2].waybill for item in items]  # type: ignore[attr-defined]
-    known: dict[tuple[str, str, datetime, str], tuple[str | None, str | None]] = {}
-    mine: set[tuple[str, str]] = set()
-    shipments: dict[tuple[str, str], tuple[datetime, str]] = {}
-    for chunk in _in_chunks(waybills):
-        found_shipments = session.execute(
-            select(
-                Shipment.carrier, Shipment.waybill, Shipment.ship_time, Shipment.ship_time_source
-            ).where(Shipment.waybill.in_(chunk))
-        )
-        shipments.update({(c, w): (t, src) for c, w, t, src in found_shipments})
-        found = session.execute(
-            select(
-                TrackingEvent.carrier,
-                TrackingEvent.waybill,
-                TrackingEvent.time,
-                TrackingEvent.kind,
-                TrackingEvent.location,
-                TrackingEvent.text,
-            ).where(TrackingEvent.waybill.in_(chunk))
-        )
-        known.update({(c, w, t, k): (loc, txt) for c, w, t, k, loc, txt in found})
-        if scope.merchant_id is not None:
-            shipped = session.execute(
-                select(Shipment.carrier, Shipment.waybill).where(
-                    Shipment.waybill.in_(chunk), Shipment.merchant_id == scope.merchant_id
-                )
-            )
-            mine.update((c, w) for c, w in shipped)
-    new, rest = _split(items, key, set(known))
-    # A scan already stored as it is now changes nothing: count it here, without a round trip.
-    rest = [item for item in rest if not _same_scan(item[2], known, scope, mine)]  # type: ignore[arg-type]
-    events, rejected = [], []
-    for number, raw, parsed in new:
+    """Scans: insert every allowed one in one set-based statement (``scans.insert_scans``);
+    those already stored are looked up by key afterwards (not every scan of the waybills
+    first: a waybill's history grows all day) and go to the row path only if they would
+    fill a location or text."""
+    mine = _merchant_parcels(session, items, scope.merchant_id)
+    shipments = _parcel_shipments(session, items)
+    rejected: Rejected = []
+    first: dict[ScanKey, Numbered] = {}
+    rest: list[Numbered] = []
+    for number, raw, parsed in items:
         row: TrackingRow = parsed  # type: ignore[assignment]
         refusal = tracking_refusal(row, scope, (row.carrier, row.waybill) in mine) or scan_hold(
             row, shipments.get((row.carrier, row.waybill)), now
         )
         if refusal is not None:
             rejected.append((number, raw, refusal))
-            continue
-        events.append(row.event_values(utcnow()))
-    created = len(insert_scans(session, events))  # a scan stored meanwhile: unchanged
-    return created, rest, rejected
+        elif _scan_key(row) in first:
+            rest.append((number, raw, parsed))  # repeated in the batch: the row path
+        else:
+            first[_scan_key(row)] = (number, raw, parsed)
+    received = utcnow()
+    inserted = insert_scans(session, [item[2].event_values(received) for item in first.values()])  # type: ignore[attr-defined]
+    known = _stored_scans(session, [k for k in first if k not in inserted])
+    rest += [
+        item
+        for k, item in first.items()
+        if k not in inserted and not _same_scan(item[2], known, scope, mine)  # type: ignore[arg-type]
+    ]
+    rest.sort(key=lambda item: item[0])
+    return len(inserted), rest, rejected
+
+
+def _parcel_shipments(
+    session: Session, items: Sequence[Numbered]
+) -> dict[tuple[str, str], tuple[datetime, str]]:
+    """Ship time and its source of the parcels scanned (``scan_hold`` reads them)."""
+    shipments: dict[tuple[str, str], tuple[datetime, str]] = {}
+    for chunk in _in_chunks(item[2].waybill for item in items):  # type: ignore[attr-defined]
+        found = session.execute(
+            select(
+                Shipment.carrier, Shipment.waybill, Shipment.ship_time, Shipment.ship_time_source
+            ).where(Shipment.waybill.in_(chunk))
+        )
+        shipments.update({(c, w): (t, src) for c, w, t, src in found})
+    return shipments
+
+
+def _scan_key(row: TrackingRow) -> ScanKey:
+    return (row.carrier, row.waybill, row.time, row.kind.value)
+
+
+def _merchant_parcels(
+    session: Session, items: Sequence[Numbered], merchant_id: str | None
+) -> set[tuple[str, str]]:
+    """The (carrier, waybill) parcels of ``items`` the merchant shipped (None: not asked)."""
+    mine: set[tuple[str, str]] = set()
+    if merchant_id is None:
+        return mine
+    for chunk in _in_chunks(item[2].waybill for item in items):  # type: ignore[attr-defined]
+        shipped = session.execute(
+            select(Shipment.carrier, Shipment.waybill).where(
+                Shipment.waybill.in_(chunk), Shipment.merchant_id == merchant_id
+            )
+        )
+        mine.update((c, w) for c, w in shipped)
+    return mine
+
+
+def _stored_scans(
+    session: Session, keys: Sequence[ScanKey]
+) -> dict[ScanKey, tuple[str | None, str | None]]:
+    """Location and text of stored scans, by key."""
+    found: dict[ScanKey, tuple[str | None, str | None]] = {}
+    columns = (TrackingEvent.carrier, TrackingEvent.waybill, TrackingEvent.time, TrackingEvent.kind)
+    for start in range(0, len(keys), 200):  # 4 parameters a key: under SQLite's bound
+        rows = session.execute(
+            select(*columns, TrackingEvent.location, TrackingEvent.text).where(
+                tuple_(*columns).in_(list(keys[start : start + 200]))
+            )
+        )
+        found.update({(c, w, t, k): (loc, txt) for c, w, t, k, loc, txt in rows})
+    return found
 
 
 def _same_scan(

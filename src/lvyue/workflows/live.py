@@ -45,6 +45,9 @@ from lvyue.workflows.actions import penalties, violations
 from lvyue.workflows.actions.stored_facts import facts_for
 
 BATCH = 100  # orders per round: short transactions (SQLite: the write lock is held per round)
+# SQLite's busy handler polls: without a gap between rounds a waiting request could miss
+# every moment the lock is free (the job runner pauses between its chunks for the same reason).
+SQLITE_PAUSE_S = 0.1
 ACTOR = "system:live-verdicts"
 _TIMED = (VerdictStatus.PENDING, VerdictStatus.AT_RISK, VerdictStatus.SCHEDULED)
 Key = tuple[str, str, str]  # order, after-sales request, check
@@ -318,3 +321,10 @@ def at_risk_table(
         )
         for r in rows
     ]
+
+
+def pause_between_rounds(factory: SessionFactory) -> float:
+    """Seconds a worker waits after a round that judged something: on SQLite, so that
+    requests waiting for the write lock get it; none on PostgreSQL (row locks)."""
+    bind = factory.kw.get("bind")
+    return SQLITE_PAUSE_S if bind is not None and bind.dialect.name == "sqlite" else 0.0
