@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 PHONE = "二手商品>二手3C数码>手机"
 BEIJING = timezone(timedelta(hours=8))
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+SLOW = 120_000  # ms: a first diagnosis (1–2 s alone) on a machine shared by many sessions
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,7 @@ def open_as(chromium: Browser, live: LiveConsole, key: str) -> Page:
         viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live.base
     )
     page = context.new_page()
+    page.set_default_timeout(SLOW)  # a shared, loaded machine: first diagnoses take a while
     page.goto("/console/login")
     page.get_by_label("账号 Account").fill(live.accounts[key].account_id)
     page.get_by_label("密码 Password").fill(live.accounts[key].password)
@@ -386,7 +388,6 @@ def test_forms_are_labelled_and_keyboard_reachable(chromium: Browser, live: Live
 
 
 DRAFT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "draft" / "pickup-72h.yaml"
-SLOW = 120_000  # ms: a first diagnosis (1–2 s alone) on a machine shared by many sessions
 TOPIC, YUNDA = "M0000005", "M0000009"  # in the diagnosis snapshot: rollout on; ships yunda
 
 

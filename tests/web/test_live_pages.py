@@ -11,6 +11,7 @@ from webkit import login
 from lvyue.api.testing import ServiceWorld
 from lvyue.model.clock import business_now
 from lvyue.model.time import BEIJING
+from lvyue.store import make_engine, make_session_factory
 from lvyue.web.pages import operator
 from lvyue.web.security import LoginThrottle
 from lvyue.workflows import config
@@ -34,7 +35,7 @@ def test_at_risk_and_dashboard_come_from_the_live_verdicts(
     _order(service, "live-calm-1", "m1", hours_ago=1)  # 47 h left: pending, not at risk
     shop = login(service, "m1.main")
     assert "live-risk-1" not in shop.get("/console/orders/at-risk").text  # not judged yet
-    drain(service.client.app.state.session_factory, config.rules())
+    drain(make_session_factory(make_engine(service.url)), config.rules())
     risky = shop.get("/console/orders/at-risk").text
     assert "live-risk-1" in risky and "status-at_risk" in risky
     assert "live-risk-2" not in risky and "live-calm-1" not in risky  # another shop; pending
