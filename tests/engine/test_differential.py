@@ -51,7 +51,7 @@ def test_batch_is_deterministic(big: Facts, rulebook: Any) -> None:
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     pytest.importorskip("pyspark", reason="the spark extra is not installed")
-    from lvyue.engine.spark import spark_session
+    from lvyue.model.spark import spark_session
 
     session = spark_session()
     yield session

@@ -128,7 +128,7 @@ def test_a_failed_run_leaves_the_previous_output_alone(
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
-    from lvyue.engine.spark import spark_session
+    from lvyue.model.spark import spark_session
 
     session = spark_session()
     yield session

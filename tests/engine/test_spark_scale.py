@@ -32,7 +32,7 @@ def facts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
     pytest.importorskip("pyspark", reason="the spark extra is not installed")
-    from lvyue.engine.spark import spark_session
+    from lvyue.model.spark import spark_session
 
     session = spark_session()
     yield session

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pytest
 from openpyxl import load_workbook
 
-from lvyue.diagnosis.export import write_table as write_diagnosis
-from lvyue.engine.output import write_table
+from lvyue.diagnosis.export import export_rows as write_diagnosis
 from lvyue.model.cells import spreadsheet_cell, spreadsheet_text
+from lvyue.model.table_files import write_table
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 

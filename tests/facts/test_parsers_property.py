@@ -1,7 +1,8 @@
-"""Issue 11 item 4: the shared parsers of times and booleans, over messy cells (hypothesis).
-The batch reader (facts.convert, vectorised), the one-cell reader the service uses
-(cell_is_true, parse_instant) and the store's row validation (store.rows) must read every
-cell alike: a value, or "cannot read it" — never a crash, never two answers."""
+"""Issue 11 items 2 and 4: the one parser of times and of booleans, over messy cells
+(hypothesis). The batch reader (facts.convert, vectorised), the one-cell readers
+(model.cells.read_flag / cell_is_true, parse_instant), the service's row validation
+(model.rows), the rulebook's JSON orders and the diagnosis must read every cell alike: a
+value, or "cannot read it" — never a crash, never two answers."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from lvyue.diagnosis.source import _flag as diagnosis_flag
 from lvyue.facts.convert import convert
-from lvyue.facts.schema import Column, Kind
-from lvyue.model.cells import FALSE_WORDS, TRUE_WORDS, cell_is_true
+from lvyue.model.cells import FALSE_WORDS, TRUE_WORDS, cell_is_true, read_flag
+from lvyue.model.rows import OrderRow, TrackingRow
+from lvyue.model.schema import Column, Kind
 from lvyue.model.time import BEIJING, InstantError, parse_instant
-from lvyue.store.rows import TrackingRow
+from lvyue.rulebook.context import order_context
 
 WORDS = (*TRUE_WORDS, *FALSE_WORDS, "on", "off", "是", "否", "truee", "")
 BOOL = Column("flag", Kind.BOOL)
@@ -42,6 +45,48 @@ def test_a_flag_cell_reads_the_same_in_batch_and_in_the_service(cells: list[str]
         known = cell.lower() in (*TRUE_WORDS, *FALSE_WORDS)
         assert bad == (cell != "" and not known), cell
         assert value == cell_is_true(cell), cell
+    diagnosis = diagnosis_flag(pa.table({"flag": cells}), "flag").to_pylist()
+    assert diagnosis == batch.values.to_pylist()
+
+
+ORDER = {
+    "order_id": "o1",
+    "merchant_id": "m1",
+    "merchant_type": "domestic",
+    "category": "女装",
+    "ship_mode": "spot",
+    "pay_time": "2024-03-01 10:00:00",
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(flag_cells())
+def test_a_flag_cell_is_read_or_refused_alike_by_every_reader(cell: str) -> None:
+    """The strict reader, the service's order row and the rulebook's JSON order accept the
+    cells the batch reader keeps, refuse the ones it quarantines, and read the same value."""
+    batch = convert(BOOL, pa.array([cell], pa.string()))
+    refused = batch.bad.to_pylist()[0]
+    value = batch.values.to_pylist()[0]
+    try:
+        strict = read_flag(cell, "festival_open")
+    except ValueError as exc:
+        assert refused, cell
+        assert "festival_open" in str(exc)
+    else:
+        assert not refused and bool(strict) == value, cell
+    try:
+        row = OrderRow.model_validate({**ORDER, "festival_open": cell, "delayed_shipping": cell})
+    except ValidationError:
+        assert refused, cell
+    else:  # a flag is never trimmed, in the service as in the batch reader
+        assert not refused, cell
+        assert bool(row.festival_open) == value and row.delayed_shipping == value
+    try:
+        context = order_context({"festival_open": cell})
+    except ValueError:
+        assert refused, cell
+    else:
+        assert not refused and ("festival_open" in context.flags) == value, cell
 
 
 beijing_moments = st.datetimes(

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 
 from lvyue.facts.convert import convert
-from lvyue.facts.schema import Column, Kind
 from lvyue.model.cells import FALSE_WORDS, TRUE_WORDS, cell_is_true
+from lvyue.model.schema import Column, Kind
 from lvyue.store.tables import Order
 from lvyue.workflows.actions.orders import context_of
 

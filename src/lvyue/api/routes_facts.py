@@ -37,10 +37,7 @@ from lvyue.api.routes_workflows.common import create_once, service_now
 from lvyue.model import AfterSaleType, MerchantType, ShipMode
 from lvyue.model.cells import PLAIN
 from lvyue.model.enums import MerchantDecision
-from lvyue.store import AfterSale, Order, audit
-from lvyue.store.hooks import ShipRefused
-from lvyue.store.jobs import create_job
-from lvyue.store.rows import (
+from lvyue.model.rows import (
     AfterSaleRow,
     Ident,
     Instant,
@@ -49,6 +46,9 @@ from lvyue.store.rows import (
     Text,
     TrackingRow,
 )
+from lvyue.store import AfterSale, Order, audit
+from lvyue.store.hooks import ShipRefused
+from lvyue.store.jobs import create_job
 from lvyue.store.shipping import ShipForbidden, Shipper, ship
 from lvyue.store.write import (
     BatchResult,

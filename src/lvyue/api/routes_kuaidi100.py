@@ -29,11 +29,11 @@ from lvyue.api.auth import Principal, current_principal, forbidden, require, wri
 from lvyue.api.deps import SessionDep, content_type, json_only
 from lvyue.api.routes_workflows.common import service_now
 from lvyue.model.clock import business_now
+from lvyue.model.rows import TrackingRow, describe
 from lvyue.store import audit
 from lvyue.store.accounts import permissions_of
 from lvyue.store.permissions import Role
 from lvyue.store.retry import retrying
-from lvyue.store.rows import TrackingRow, describe
 from lvyue.store.scans import apply_scans
 from lvyue.store.subscriptions import (
     NotACarrier,

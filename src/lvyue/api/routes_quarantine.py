@@ -18,8 +18,8 @@ from lvyue.api.auth import (
 )
 from lvyue.api.deps import SessionDep, json_only
 from lvyue.model import format_instant
+from lvyue.model.rows import describe
 from lvyue.store import Account, QuarantinedRow, audit, utcnow
-from lvyue.store.rows import describe
 from lvyue.store.write import RowRejected, Scope, replay
 
 router = APIRouter(

@@ -246,7 +246,7 @@ def governance(
     if export:
         rows = [row for report in reports for row in report.warning_rows()]
         columns = list(dict.fromkeys(k for row in rows for k in row)) or list(dx.WARNING_COLUMNS)
-        _run(lambda: dx.write_table(rows, columns, export, "warnings"))
+        _run(lambda: dx.export_rows(rows, columns, export, "warnings"))
         console.print(f"wrote {len(rows)} warnings to {export}")
 
 

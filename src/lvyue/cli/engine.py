@@ -37,13 +37,14 @@ from lvyue.engine.batch import Backend, at_risk_verdicts
 from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT
 from lvyue.engine.explain import Explanation, explain_order
 from lvyue.engine.incremental import evaluate_incremental
-from lvyue.engine.output import check_out, parse_horizon, write_table, write_verdicts
+from lvyue.engine.output import parse_horizon, write_verdicts
 from lvyue.engine.penalties import late_orders_of, penalties
 from lvyue.engine.preview import PenaltyTotals, preview
-from lvyue.engine.spark import SparkError
 from lvyue.facts import FactsError, load_orders, write_quarantine
 from lvyue.model.clock import business_now
 from lvyue.model.labels import check_zh, status_zh, violation_zh
+from lvyue.model.spark import SparkError
+from lvyue.model.table_files import check_out, write_table
 from lvyue.model.time import InstantError, format_beijing, parse_instant
 from lvyue.rulebook import ConflictError, Rulebook, RulebookError, format_value, load_rulebook
 

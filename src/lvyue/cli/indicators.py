@@ -38,9 +38,9 @@ def _fail(message: str) -> NoReturn:
 
 def _run(action: Callable[[], T]) -> T:
     """One-line errors, exit 2, never a traceback."""
-    from lvyue.engine.spark import SparkError
     from lvyue.facts import FactsError
     from lvyue.indicators import IndicatorError
+    from lvyue.model.spark import SparkError
     from lvyue.rulebook import ConflictError, RulebookError
 
     try:
@@ -65,7 +65,7 @@ def _backend(name: str) -> Any:
         _fail(f"--engine: {name!r} is not duckdb or spark")
     import ibis
 
-    from lvyue.engine.spark import spark_errors, spark_session
+    from lvyue.model.spark import spark_errors, spark_session
 
     with spark_errors():
         return ibis.pyspark.connect(spark_session())
@@ -108,9 +108,9 @@ def indicators(
     """VF-8 indicators (残次, 描述不符, 品退率, 投诉率, 差评率, 体验分) of every merchant or
     product, against the rulebook's thresholds and the industry's peers."""
     import lvyue.indicators as ind
-    from lvyue.engine.output import check_out, write_table
     from lvyue.indicators.report import findings_table
     from lvyue.model.clock import business_now
+    from lvyue.model.table_files import check_out, write_table
 
     if by not in ("merchant", "product"):
         _fail(f"--by: {by!r} is not merchant or product")
@@ -216,9 +216,9 @@ def propose(
     by severity and repetition over ``--periods`` period ends; each cites VF-8, its step and
     the indicators, with its start and end (lifted by rule after N normal periods)."""
     import lvyue.indicators as ind
-    from lvyue.engine.output import check_out, write_table
     from lvyue.indicators.measures import measures_for, settlement_penalties
     from lvyue.model.clock import business_now
+    from lvyue.model.table_files import check_out, write_table
 
     if out is not None:
         _run(lambda: _check(check_out, out))

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lvyue.model.table_files import write_table
 from lvyue.model.time import format_beijing, to_beijing
 from lvyue.rulebook import (
     Conflict,
@@ -28,7 +29,6 @@ from lvyue.rulebook import (
     load_rulebook,
     order_context,
     trace_json,
-    write_table,
 )
 from lvyue.rulebook.context import OrderContext
 from lvyue.rulebook.loader import load_categories

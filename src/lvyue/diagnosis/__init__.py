@@ -9,7 +9,7 @@ Every analysis is an Ibis expression, so it runs on DuckDB (default) or PySpark.
 from lvyue.diagnosis.conversion import ConversionGain, ConversionModel
 from lvyue.diagnosis.diagnose import ControlledUsage, Diagnosis, TopicAnalysis, diagnose
 from lvyue.diagnosis.errors import CoverageError, DiagnosisError
-from lvyue.diagnosis.export import write_table
+from lvyue.diagnosis.export import export_rows
 from lvyue.diagnosis.governance import Finding, compute_week, outlet_week, route_week
 from lvyue.diagnosis.growth import SOLUTIONS, Recommendation, known_merchants, sign_up, sign_ups
 from lvyue.diagnosis.metrics import METRICS, Metric
@@ -97,6 +97,7 @@ __all__ = [
     "diagnose",
     "diagnose_facts",
     "export",
+    "export_rows",
     "fail",
     "format_column",
     "from_rulebook",
@@ -117,5 +118,4 @@ __all__ = [
     "sign_up",
     "sign_ups",
     "week_label",
-    "write_table",
 ]

@@ -26,6 +26,7 @@ from lvyue.diagnosis.period import Period
 from lvyue.diagnosis.score import SubScore, sub_score
 from lvyue.diagnosis.state import EntityState
 from lvyue.diagnosis.thresholds import Thresholds
+from lvyue.model.cells import cell_is_true
 
 COLD_START_ADVICE = (
     growth.Recommendation(
@@ -92,7 +93,7 @@ def _enabled(merchants: pa.Table, merchant_id: str) -> bool:
     for row in merchants.select(["merchant_id", "topic_analysis_enabled"]).to_pylist():
         if row["merchant_id"] == merchant_id:
             value = row["topic_analysis_enabled"]
-            return value is True or str(value).lower() in ("true", "1", "yes")
+            return cell_is_true(value)  # the one flag vocabulary (model.cells)
     return False
 
 

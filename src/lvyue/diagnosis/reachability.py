@@ -310,6 +310,6 @@ def restricted_list(
 
 def export(rules: Sequence[CoverageRule], path: Path) -> None:
     """Write rules as CSV or XLSX (by suffix), atomically."""
-    from lvyue.diagnosis.export import write_table
+    from lvyue.diagnosis.export import export_rows
 
-    write_table([r.as_row() for r in rules], EXPORT_COLUMNS, path, "unreachable")
+    export_rows([r.as_row() for r in rules], EXPORT_COLUMNS, path, "unreachable")

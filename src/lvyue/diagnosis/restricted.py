@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lvyue.diagnosis.reachability import CoverageRule
-from lvyue.diagnosis.state import atomic_write_bytes
+from lvyue.model.files import write_bytes_atomically
 from lvyue.model.time import format_instant
 
 AREA_KEYS = ("province", "city", "district", "keyword")
@@ -70,6 +70,6 @@ def clear_restricted(directory: Path, merchant_id: str) -> None:
 
 def _save(directory: Path, merchant_id: str, areas: list[dict[str, Any]]) -> None:
     body = {"merchant_id": merchant_id, "areas": areas}
-    atomic_write_bytes(
+    write_bytes_atomically(
         _path(directory, merchant_id), json.dumps(body, ensure_ascii=False, indent=1).encode()
     )

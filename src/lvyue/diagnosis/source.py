@@ -19,6 +19,8 @@ import pyarrow.compute as pc
 
 from lvyue.diagnosis.errors import DiagnosisError
 from lvyue.diagnosis.standards import transit_standard_days
+from lvyue.facts import Column, Kind
+from lvyue.facts.convert import convert
 
 BEIJING_OFFSET_S = 8 * 3600
 DAY_S = 86_400
@@ -85,23 +87,19 @@ def _flag(table: pa.Table, name: str) -> pa.Array:
     """Booleans; empty means false (docs/formats.md)."""
     if name not in table.column_names:
         return pa.array([False] * table.num_rows, pa.bool_())
-    column = table.column(name)
-    if not pa.types.is_boolean(column.type):
-        text = pc.utf8_lower(pc.cast(column, pa.string()))
-        column = pc.is_in(text, pa.array(["true", "1", "yes"]))
-    return pc.fill_null(column, False)
+    return convert(Column(name, Kind.BOOL), table.column(name).combine_chunks()).values
 
 
 def _settled(table: pa.Table) -> pa.Array:
     """Settlement outcome; null where the facts do not record one (then it is not counted)."""
     if "settled" not in table.column_names:
         return pa.nulls(table.num_rows, pa.bool_())
-    column = table.column("settled")
+    column = table.column("settled").combine_chunks()
     if pa.types.is_boolean(column.type):
         return column
-    text = pc.utf8_lower(pc.cast(column, pa.string()))
+    text = pc.cast(column, pa.string())
     known = pc.invert(pc.or_kleene(pc.is_null(text), pc.equal(text, "")))
-    truthy = pc.is_in(text, pa.array(["true", "1", "yes"]))
+    truthy = convert(Column("settled", Kind.BOOL), text).values  # the one flag vocabulary
     return pc.if_else(known, truthy, pa.scalar(None, pa.bool_()))
 
 

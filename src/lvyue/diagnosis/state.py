@@ -14,8 +14,6 @@ a gap of unprocessed weeks breaks every streak.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +24,7 @@ import pyarrow.parquet as pq
 from lvyue.diagnosis.governance import Finding
 from lvyue.diagnosis.thresholds import Thresholds
 from lvyue.diagnosis.weeks import week_label
+from lvyue.model.files import write_atomically, write_text_atomically
 
 PRIMARY = {"route": ("on_time_rate", True), "outlet": ("pickup_24h_rate", True)}
 _SCHEMA = pa.schema(
@@ -81,34 +80,6 @@ class WeekReport:
         ]
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same directory and rename: never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_write(path: Path, write: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        if isinstance(write, pa.Table):
-            pq.write_table(write, tmp)
-        else:
-            Path(tmp).write_text(str(write), encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _to_table(findings: Iterable[Finding]) -> pa.Table:
     items = list(findings)
     return pa.table(
@@ -156,8 +127,9 @@ class GovernanceState:
         kept = [f for f in self.history() if f.week_no != week_no]
         history = kept + findings
         states, newly, lifted = replay(history, th, report_week=week_no)
-        _atomic_write(self.history_path, _to_table(history))
-        _atomic_write(self.state_path, _state_json(states))
+        table = _to_table(history)
+        write_atomically(self.history_path, lambda tmp: pq.write_table(table, tmp))
+        write_text_atomically(self.state_path, _state_json(states))
         return WeekReport(
             week_no=week_no,
             findings=findings,

@@ -23,11 +23,10 @@ def connect(engine: str = "duckdb") -> Any:
     """An Ibis backend: embedded DuckDB (default) or a local PySpark session."""
     if engine == "duckdb":
         return ibis.duckdb.connect()
-    if engine == "spark":
-        from pyspark.sql import SparkSession
+    if engine == "spark":  # the one session builder (UTC, warehouse, one-line errors)
+        from lvyue.model.spark import spark_session
 
-        session = SparkSession.builder.master("local[2]").appName("lvyue").getOrCreate()
-        return ibis.pyspark.connect(session)
+        return ibis.pyspark.connect(spark_session())
     raise DiagnosisError(f"engine {engine!r}: duckdb or spark")
 
 

@@ -180,7 +180,7 @@ def _on_spark(
     """The views and parameters go to Spark as Parquet; Spark writes its raw verdicts as a
     Parquet directory, which DuckDB then sorts and finishes like its own (nothing is
     collected into Python, so the driver's heap does not grow with the orders)."""
-    from lvyue.engine.spark import spark_errors, spark_session
+    from lvyue.model.spark import spark_errors, spark_session
 
     tmp = Path(tempfile.mkdtemp(prefix="lvyue-spark-", dir=session.spill_dir))
     for view in VIEWS:

@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from lvyue.engine.expressions import SORT_COLUMNS
-from lvyue.engine.output import write_atomically, write_verdicts
+from lvyue.engine.output import write_verdicts
 from lvyue.engine.verdict import (
     CHECK_DUTY,
     CHECK_LABELS,
@@ -32,6 +32,7 @@ from lvyue.engine.verdict import (
     detail_text,
 )
 from lvyue.facts import Facts
+from lvyue.model.files import write_atomically
 from lvyue.rulebook.context import FLAGS
 
 FACT_TABLES = ("orders", "tracking", "after_sales", "reports", "inspections")

@@ -40,9 +40,9 @@ from lvyue.engine import incremental_state as st
 from lvyue.engine.batch import Backend, Compiles, evaluate_file
 from lvyue.engine.duck import BATCH_COLUMNS, DEFAULT_MEMORY_LIMIT, Session
 from lvyue.engine.online import DEFAULT_HORIZON
-from lvyue.engine.output import write_atomically
 from lvyue.facts import TABLES, FactsError, Kind, scan_facts
 from lvyue.facts.loader import find_files
+from lvyue.model.files import write_atomically
 from lvyue.model.time import epoch_seconds
 
 # the time columns the checks read: a fact dated after the instant wakes its order then

@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from lvyue.engine.output import write_atomically
+from lvyue.model.files import write_atomically
 
 MARK, PARAMS, WAKE, VERDICTS = "state.json", "params.parquet", "wake.parquet", "verdicts"
 PART_FILE = "data_0.parquet"  # DuckDB's name for a partition's file (COPY ... PARTITION_BY)

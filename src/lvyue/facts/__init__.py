@@ -3,8 +3,8 @@
 from lvyue.facts.convert import TIME_TYPE
 from lvyue.facts.loader import BadRow, Facts, FactsError, load_facts, write_quarantine
 from lvyue.facts.scan import Scan, scan_facts
-from lvyue.facts.schema import TABLES, Column, Kind, TableSpec
 from lvyue.facts.subset import load_orders
+from lvyue.model.schema import TABLES, Column, Kind, TableSpec
 
 __all__ = [
     "TABLES",

@@ -13,8 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lvyue.facts.schema import Column, Kind
 from lvyue.model.cells import FALSE_WORDS, TRUE_WORDS
+from lvyue.model.schema import Column, Kind
 from lvyue.model.time import InstantError, parse_instant
 
 TIME_TYPE = pa.timestamp("s", tz="UTC")

@@ -21,7 +21,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from lvyue.facts.convert import convert, empty_column
-from lvyue.facts.schema import (
+from lvyue.model.files import write_atomically
+from lvyue.model.schema import (
     AFTER_SALES,
     COMPLAINTS,
     INSPECTIONS,
@@ -137,15 +138,18 @@ def load_facts(
 def write_quarantine(bad_rows: Iterable[BadRow], out: Path) -> int:
     """Write bad rows as CSV (file,row,column,error,record); returns how many."""
     count = 0
-    tmp = out.with_name(out.name + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "row", "column", "error", "record"])
-        for bad in bad_rows:
-            record = json.dumps(bad.record, ensure_ascii=False)
-            writer.writerow([bad.file, bad.row, bad.column, bad.error, record])
-            count += 1
-    tmp.replace(out)
+
+    def write(tmp: Path) -> None:
+        nonlocal count
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["file", "row", "column", "error", "record"])
+            for bad in bad_rows:
+                record = json.dumps(bad.record, ensure_ascii=False)
+                writer.writerow([bad.file, bad.row, bad.column, bad.error, record])
+                count += 1
+
+    write_atomically(out, write)
     return count
 
 

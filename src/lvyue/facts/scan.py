@@ -23,7 +23,9 @@ import pyarrow as pa
 
 from lvyue.facts.convert import TIME_TYPE
 from lvyue.facts.loader import BadRow, FactsError, cannot_read, columns_to_read, find_files
-from lvyue.facts.schema import (
+from lvyue.facts.source import ROW, RawSource, Record, open_source, rows_of
+from lvyue.facts.sql import ColumnSql, column_sql, literal, null_value, quote, reason
+from lvyue.model.schema import (
     AFTER_SALES,
     INSPECTIONS,
     ORDERS,
@@ -33,8 +35,6 @@ from lvyue.facts.schema import (
     Kind,
     TableSpec,
 )
-from lvyue.facts.source import ROW, RawSource, Record, open_source, rows_of
-from lvyue.facts.sql import ColumnSql, column_sql, literal, null_value, quote, reason
 from lvyue.model.time import InstantError, parse_instant
 
 

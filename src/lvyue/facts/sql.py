@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lvyue.facts.convert import FAST_FORMAT
-from lvyue.facts.schema import Column, Kind
 from lvyue.model.cells import FALSE_WORDS, TRUE_WORDS
+from lvyue.model.schema import Column, Kind
 
 # Since 1991-09 Beijing time is UTC+8 all year: the fast path subtracts 8 h only from then on
 # (and before year 2100, far from any datetime limit); older or odd text goes to Python.

@@ -18,7 +18,7 @@ import pyarrow as pa
 from lvyue.facts.convert import TIME_TYPE
 from lvyue.facts.loader import Facts, empty_table
 from lvyue.facts.scan import scan_facts
-from lvyue.facts.schema import (
+from lvyue.model.schema import (
     AFTER_SALES,
     INSPECTIONS,
     LABELS,

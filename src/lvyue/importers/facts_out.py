@@ -9,13 +9,12 @@ importing the same file twice changes nothing.
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lvyue.importers.errors import FileRejected
+from lvyue.model.files import commit, temporary_beside
 
 Row = Mapping[str, str]
 Key = Callable[[Row], tuple[str, ...]]
@@ -72,19 +71,16 @@ class FactsWriter:
         return final
 
     def _write(self, final: Path, header: Sequence[str], rows: Iterable[Row]) -> None:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=".tmp", dir=self.out_dir)
-        temporary = Path(name)
-        os.chmod(temporary, 0o644)  # mkstemp makes 0600; facts files are meant to be shared
+        temporary = temporary_beside(final)
         self._staged.append((temporary, final))
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+        with temporary.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=header, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)
 
     def commit(self) -> None:
         for temporary, final in self._staged:
-            os.replace(temporary, final)
+            commit(temporary, final)
         self._staged.clear()
 
     def discard(self) -> None:

@@ -38,7 +38,7 @@ class OpenPlatformOptions:
 
 
 @dataclass(frozen=True, slots=True)
-class OrderFacts:
+class ImportedOrder:
     orders: list[dict[str, str]]
     inspections: list[dict[str, str]]
 
@@ -75,7 +75,7 @@ def _unwrap(document: Any, name: str) -> list[Any]:
     raise FileRejected(f"{name}: no shop_order_detail, shop_order_list or order_id found")
 
 
-def facts_from_order(order: Any, options: OpenPlatformOptions) -> OrderFacts:
+def facts_from_order(order: Any, options: OpenPlatformOptions) -> ImportedOrder:
     """One shop order as facts rows; raises ``RowError`` naming the JSON field."""
     if not isinstance(order, dict):
         raise RowError("order", "expected an object")
@@ -106,7 +106,7 @@ def facts_from_order(order: Any, options: OpenPlatformOptions) -> OrderFacts:
         orders.append(row)
         if inspection:
             inspections.append(inspection)
-    return OrderFacts(orders, inspections)
+    return ImportedOrder(orders, inspections)
 
 
 def _sku_facts(

@@ -5,23 +5,13 @@ from __future__ import annotations
 from lvyue.geo import AddressError, parse_address
 from lvyue.importers.errors import RowError
 from lvyue.model import InstantError, format_instant, from_epoch, parse_instant
+from lvyue.model.rows import InspectionRow, OrderRow, optional_columns
 from lvyue.tracking import UnknownCarrierError, carrier_by_name
 
-# docs/formats.md `orders`: the required columns first, then the optional ones we fill.
+# docs/formats.md `orders`: the required columns first (model.rows.OrderRow), then the
+# optional ones we fill.
 ORDER_COLUMNS = (
-    "order_id",
-    "merchant_id",
-    "merchant_type",
-    "category",
-    "ship_mode",
-    "pay_time",
-    "promised_ship_time",
-    "delayed_shipping",
-    "ship_time",
-    "carrier",
-    "waybill",
-    "confirmed_receipt_time",
-    "inspection_code",
+    *(n for n in OrderRow.model_fields if n not in optional_columns(OrderRow)),
     "created_time",
     "order_status",
     "product_id",
@@ -39,7 +29,7 @@ ORDER_COLUMNS = (
     "category_ids",
 )
 UNCATEGORISED = "未分类"  # category when no map names it: only general clauses apply
-INSPECTION_COLUMNS = ("inspection_code", "merchant_id", "result", "inspected_at", "order_id")
+INSPECTION_COLUMNS = (*InspectionRow.model_fields, "order_id")  # and the order it was for
 
 
 def instant_text(value: str, field: str) -> str:

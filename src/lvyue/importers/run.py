@@ -14,8 +14,8 @@ from lvyue.importers.douyin_export import ExportOptions, order_from_export, read
 from lvyue.importers.errors import FileRejected, RowError
 from lvyue.importers.facts_out import FactsWriter, Quarantined
 from lvyue.importers.open_platform import (
+    ImportedOrder,
     OpenPlatformOptions,
-    OrderFacts,
     facts_from_order,
     read_orders,
 )
@@ -145,7 +145,7 @@ def import_open_platform(
     """Open-platform order detail JSON → ``orders.csv`` (one row per sku order) and
     ``inspections.csv``; a bad shop order goes whole to ``quarantine_orders.csv``."""
     chosen = options or OpenPlatformOptions()
-    units: list[Unit[OrderFacts]] = [
+    units: list[Unit[ImportedOrder]] = [
         (path.name, number, {"order_json": json.dumps(order, ensure_ascii=False)},
          partial(facts_from_order, order, chosen))
         for path in paths

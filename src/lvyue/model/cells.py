@@ -35,13 +35,34 @@ def spreadsheet_cell(value: object) -> object:
     return spreadsheet_text(value) if isinstance(value, str) else value
 
 
+# The one vocabulary of boolean cells (docs/formats.md), any letter case, never trimmed: the
+# facts reader (facts.convert, facts.sql, vectorised), the service's rows (model.rows), the
+# rulebook's JSON orders and the diagnosis all read a flag with these words and nothing else.
 TRUE_WORDS = ("true", "1", "yes", "t", "y")
 FALSE_WORDS = ("false", "0", "no", "f", "n")
 
 
+def read_flag(value: object, field: str = "") -> bool | None:
+    """A boolean cell, strictly: a bool as it is, empty (None or "") as None, a word of
+    TRUE_WORDS/FALSE_WORDS as True/False; anything else is refused naming ``field``."""
+    if isinstance(value, bool) or value is None:
+        return value
+    text = str(value)
+    if text == "":
+        return None
+    if text.lower() in TRUE_WORDS:
+        return True
+    if text.lower() in FALSE_WORDS:
+        return False
+    where = f"{field}: " if field else ""
+    raise ValueError(
+        f"{where}not a boolean ({'/'.join(TRUE_WORDS)} or {'/'.join(FALSE_WORDS)}): {value!r}"
+    )
+
+
 def cell_is_true(value: object) -> bool:
-    """One boolean cell read as the facts reader reads a column (facts.convert): the
-    service and batch must not disagree on ``festival_open=t``."""
+    """One boolean cell read leniently, as the facts reader reads a value it keeps: a word it
+    would refuse reads as False (the service and batch must not disagree on ``festival_open=t``)."""
     if isinstance(value, bool):
         return value
     return value is not None and str(value).lower() in TRUE_WORDS

@@ -23,7 +23,7 @@ from lvyue.rulebook.serialize import (
     conflict_json,
     trace_json,
 )
-from lvyue.rulebook.table import Conflict, write_table
+from lvyue.rulebook.table import Conflict
 from lvyue.rulebook.values import Duration, Instant, Value, ValueKind, format_value
 
 __all__ = [
@@ -55,5 +55,4 @@ __all__ = [
     "load_rulebook",
     "order_context",
     "trace_json",
-    "write_table",
 ]

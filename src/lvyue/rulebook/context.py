@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from lvyue.model.cells import read_flag
 from lvyue.model.enums import MerchantType, ShipMode
 from lvyue.model.time import InstantError, parse_instant
 
@@ -73,8 +74,6 @@ _CLOCK_ALIASES = {
     "return_shipped_at": Clock.RETURN_SHIPPED,  # after_sales
     "return_signed_at": Clock.RETURN_SIGNED,
 }
-_TRUE = {"true", "1", "yes"}
-_FALSE = {"false", "0", "no", ""}
 
 
 def order_context(data: Mapping[str, object]) -> OrderContext:
@@ -123,11 +122,5 @@ def _flag_list(raw: object) -> list[str]:
 
 
 def _truthy(raw: object, field: str) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    text = str(raw).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"order field {field}: expected true/false, got {raw!r}")
+    """A flag as every reader reads it (model.cells.read_flag); empty is false."""
+    return read_flag(raw, f"order field {field}") is True

@@ -11,7 +11,6 @@ import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -200,19 +199,6 @@ def _explode(table: pa.Table, name: str) -> pa.Table:
     repeated = table.take(pc.list_parent_indices(column))
     index = repeated.schema.get_field_index(name)
     return repeated.set_column(index, name, pc.list_flatten(column))
-
-
-def write_table(table: pa.Table, path: Path) -> None:
-    """Writes the parameter table as Parquet or CSV, chosen by the file suffix."""
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
-
-    if path.suffix == ".parquet":
-        pq.write_table(table, path)
-    elif path.suffix == ".csv":
-        pcsv.write_csv(table, path)
-    else:
-        raise ValueError("the file name must end in .parquet or .csv")
 
 
 def _cell_values(cell: Cell, answer: Answer) -> dict[str, object]:

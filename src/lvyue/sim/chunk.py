@@ -7,6 +7,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lvyue.model.enums import Check, VerdictStatus
+from lvyue.model.schema import TABLES, Kind
 from lvyue.sim import data, inspection
 from lvyue.sim.after_sales import after_sales_table
 from lvyue.sim.experience import complaints_table, reviews_table, with_reasons
@@ -199,26 +200,10 @@ def _orders(world: World, o: Columns, order_ids: pa.StringArray, codes: pa.Strin
     )
 
 
+# The instants of the facts format (model.schema), and the diagnosis's two extra ones.
 TIME_COLUMNS = frozenset(
-    {
-        "pay_time",
-        "promised_ship_time",
-        "ship_time",
-        "confirmed_receipt_time",
-        "created_time",
-        "settled_at",
-        "time",
-        "created_at",
-        "merchant_handled_at",
-        "return_shipped_at",
-        "merchant_received_at",
-        "return_signed_at",
-        "refunded_at",
-        "new_deadline",
-        "period_start",
-        "period_end",
-        "inspected_at",
-    }
+    {c.name for t in TABLES for c in t.columns if c.kind is Kind.TIME}
+    | {"created_time", "settled_at"}
 )
 
 

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from lvyue.model.files import commit
 from lvyue.sim.chunk import CHUNK_TABLES, chunk_tables, with_instants
 from lvyue.sim.tables import conversion_table, world_tables
 from lvyue.sim.world import World, build_world
@@ -78,7 +79,7 @@ def write_facts(
         counts = _write_all(staging, orders, seed, fmt, progress)
         other = "csv" if fmt == "parquet" else "parquet"
         for name in counts:
-            (staging / f"{name}.{fmt}").replace(out / f"{name}.{fmt}")
+            commit(staging / f"{name}.{fmt}", out / f"{name}.{fmt}")
             # A table in both formats is an invalid facts directory: the new one wins.
             (out / f"{name}.{other}").unlink(missing_ok=True)
     finally:

@@ -13,7 +13,9 @@ from typing import Any, TypeVar
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from lvyue.model.rows import AfterSaleRow, OrderRow, TrackingRow
 from lvyue.store.refusals import (
+    AFTER_SALE_COLUMNS,
     ORDER_COLUMNS,
     Numbered,
     RowRejected,
@@ -25,7 +27,6 @@ from lvyue.store.refusals import (
     scan_hold,
     tracking_refusal,
 )
-from lvyue.store.rows import AfterSaleRow, OrderRow, TrackingRow
 from lvyue.store.scans import ScanKey, insert_scans
 from lvyue.store.shipping import platform_shipments
 from lvyue.store.tables import (
@@ -291,7 +292,8 @@ def _after_sales(
         if refusal is not None:
             rejected.append((number, raw, refusal))
             continue
-        records.append({**row.model_dump(), "type": row.type.value, "merchant_id": owner})
+        values = row.model_dump(include=AFTER_SALE_COLUMNS)
+        records.append({**values, "type": row.type.value, "merchant_id": owner})
     if records:
         session.execute(insert(AfterSale), records)
     return len(records), rest, rejected

@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
+from lvyue.model.rows import ShipmentIn
 from lvyue.store.refusals import RowRejected
-from lvyue.store.rows import ShipmentIn
 from lvyue.store.tables import Order
 
 

@@ -12,8 +12,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from lvyue.model import format_instant
-from lvyue.model.cells import cell_is_true
-from lvyue.store.rows import AfterSaleRow, OrderRow, TrackingRow
+from lvyue.model.rows import AfterSaleRow, OrderRow, TrackingRow
+from lvyue.store.tables import AfterSale, Order
 
 Numbered = tuple[int, Mapping[str, Any], BaseModel]  # (line or row number, raw row, parsed row)
 ECHO_CHARS = 200  # how much of a client's own text an error quotes back (ours)
@@ -106,17 +106,16 @@ class Scope:
     may_ship: bool = False  # holds orders:ship: rows with ship fields ship the order
 
 
-ORDER_COLUMNS: set[str] = {
-    "merchant_id",
-    "merchant_type",
-    "category",
-    "ship_mode",
-    "pay_time",
-    "promised_ship_time",
-    "delayed_shipping",
-    "confirmed_receipt_time",
-    "product_id",
+# The OrderRow fields the store keeps in columns of the orders table (the ship fields go to
+# the shipment, the rest to ``extra``): derived, so a column is declared once (model.rows).
+ORDER_COLUMNS: set[str] = {c.name for c in Order.__table__.columns} & set(OrderRow.model_fields) - {
+    "order_id"
 }
+# The AfterSaleRow fields the after_sales table keeps (VF-8's ``reason`` is read from facts
+# files by the indicators; the store does not keep it yet).
+AFTER_SALE_COLUMNS: set[str] = {c.name for c in AfterSale.__table__.columns} & set(
+    AfterSaleRow.model_fields
+)
 
 
 def merchant_refusal(merchant_id: str, scope: Scope, exists: bool) -> RowRejected | None:
@@ -153,10 +152,7 @@ def penalty_refusal(row: OrderRow, scope: Scope) -> RowRejected | None:
     declared = [
         name
         for name, given in (
-            (
-                "settlement_extended_penalty",
-                cell_is_true((row.model_extra or {}).get("settlement_extended_penalty")),
-            ),
+            ("settlement_extended_penalty", row.settlement_extended_penalty is True),
             ("penalty_settlement_time", row.penalty_settlement_time is not None),
         )
         if given

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lvyue.model.rows import TrackingRow
 from lvyue.store.refusals import RowRejected, Scope, tracking_refusal
-from lvyue.store.rows import TrackingRow
 from lvyue.store.tables import Shipment, TrackingEvent, utcnow
 
 TRACKING_KEY = ("carrier", "waybill", "time", "kind")  # the natural key of a scan

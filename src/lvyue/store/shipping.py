@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 
 from lvyue.model import format_instant
 from lvyue.model.clock import business_now
+from lvyue.model.rows import ShipmentIn
 from lvyue.store.audit import audit
 from lvyue.store.hooks import ship_checks
 from lvyue.store.refusals import ClaimRefused, RowRejected, Scope
-from lvyue.store.rows import ShipmentIn
 from lvyue.store.tables import Order, Shipment
 
 Outcome = Literal["created", "updated", "unchanged"]

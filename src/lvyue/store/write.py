@@ -23,10 +23,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lvyue.model.clock import business_now
+from lvyue.model.rows import (
+    ROW_MODELS,
+    AfterSaleRow,
+    OrderRow,
+    TrackingRow,
+    describe,
+    unknown_columns,
+)
 from lvyue.store.audit import audit
 from lvyue.store.bulk import insert_new  # the fast path for rows with new keys
 from lvyue.store.corrections import resend_after_sale, resend_order
 from lvyue.store.refusals import (
+    AFTER_SALE_COLUMNS,
     ECHO_CHARS,
     ORDER_COLUMNS,
     Numbered,
@@ -42,14 +51,6 @@ from lvyue.store.refusals import ClaimRefused as ClaimRefused
 from lvyue.store.refusals import RowRejected as RowRejected  # re-exported for callers
 from lvyue.store.refusals import ScanHeld as ScanHeld
 from lvyue.store.refusals import Scope as Scope
-from lvyue.store.rows import (
-    ROW_MODELS,
-    AfterSaleRow,
-    OrderRow,
-    TrackingRow,
-    describe,
-    unknown_columns,
-)
 from lvyue.store.shipping import ship, shipper_of
 from lvyue.store.tables import (
     AfterSale,
@@ -234,7 +235,7 @@ def apply_after_sale(session: Session, row: AfterSaleRow, scope: Scope, actor: s
     record = session.get(AfterSale, row.aftersale_id)
     if record is not None and record.order_id != row.order_id:
         raise RowRejected(f"aftersale_id: {row.aftersale_id!r} is taken", "conflict")
-    values = row.model_dump(exclude={"aftersale_id", "order_id"})
+    values = row.model_dump(include=AFTER_SALE_COLUMNS - {"aftersale_id", "order_id"})
     values["type"] = row.type.value
     if record is None:
         session.add(

@@ -77,9 +77,9 @@ def _cached(
         return loaded
     body = _compute(facts, state, merchant, period)
     if stored is not None:
-        from lvyue.diagnosis.state import atomic_write_bytes
+        from lvyue.model.files import write_bytes_atomically
 
-        atomic_write_bytes(stored, json.dumps(body, ensure_ascii=False).encode())
+        write_bytes_atomically(stored, json.dumps(body, ensure_ascii=False).encode())
     return body
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lvyue.engine.online import evaluate_order
+from lvyue.model.rows import ShipmentIn
 from lvyue.store.hooks import ShipRefused, register_ship_check, register_sweep
-from lvyue.store.rows import ShipmentIn
 from lvyue.store.tables import Order
 from lvyue.workflows import config
 from lvyue.workflows.actions import after_sales, inspection, penalties, violations

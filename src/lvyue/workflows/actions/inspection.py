@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lvyue.engine.checks import CODE_RULE
+from lvyue.model.rows import ShipmentIn
 from lvyue.store.audit import audit
 from lvyue.store.hooks import ShipRefused
 from lvyue.store.permissions import Role
 from lvyue.store.refusals import RowRejected
-from lvyue.store.rows import ShipmentIn
 from lvyue.store.shipping import SHIP_PERMISSION, Shipper, ShipperKind, ship
 from lvyue.store.tables import Account, Order, Shipment
 from lvyue.store.workflow_tables import Inspection, InspectionCode

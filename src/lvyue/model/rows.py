@@ -1,5 +1,11 @@
-"""Rows of the facts format (docs/formats.md) as pydantic models: what JSON and CSV ingestion
-validate before anything is written. Times: naive means Beijing; stored aware UTC."""
+"""The facts format (docs/formats.md), declared once: one pydantic model per facts table.
+
+Each model is the table's one schema. The service validates JSON and CSV rows with it before
+anything is written; the facts reader derives its column specs from it (``model.schema``:
+name, kind from the annotation, header-required unless marked :data:`OPTIONAL`, not-null when
+the field has no default, the key from ``key``); the importers and the simulator write the
+columns it names. Times: naive means Beijing; stored aware UTC. Booleans: the one vocabulary
+of ``model.cells`` (:data:`Flag`)."""
 
 from __future__ import annotations
 
@@ -7,21 +13,25 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from lvyue.model import (
+from lvyue.model.cells import PLAIN, read_flag
+from lvyue.model.enums import (
+    AfterSaleReason,
     AfterSaleType,
+    ComplaintReason,
+    CrossBorderMode,
+    InspectionResult,
+    MerchantDecision,
     MerchantType,
+    ReportStatus,
+    ReportType,
     ShipMode,
     TrackingKind,
-    format_instant,
-    parse_instant,
 )
-from lvyue.model.cells import PLAIN
-from lvyue.model.enums import CrossBorderMode, MerchantDecision
-from lvyue.model.time import to_beijing
+from lvyue.model.time import format_instant, parse_instant, to_beijing
 
 # Instants a fact can plausibly carry (Beijing years): anything outside is a typo or a
 # placeholder (1900-01-01, 9999-12-31) and is refused naming its field, never stored.
@@ -43,7 +53,17 @@ def _instant(value: Any) -> Any:
     return moment
 
 
+def _flag(value: Any) -> bool | None:
+    return read_flag(value)
+
+
+def _flag_or_false(value: Any) -> bool:
+    return read_flag(value) or False
+
+
 Instant = Annotated[datetime, BeforeValidator(_instant)]
+OptionalFlag = Annotated[bool | None, BeforeValidator(_flag)]  # empty: not given
+Flag = Annotated[bool, BeforeValidator(_flag_or_false)]  # empty: false
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 _PLAIN_RE = re.compile(PLAIN)
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refuse it on every backend alike
@@ -57,14 +77,28 @@ Reference = Annotated[str, Field(max_length=500, pattern=PLAIN)]
 ScanText = Annotated[str, Field(max_length=2000, pattern=NO_NUL)]
 
 
-class _Row(BaseModel):
+class _Optional:
+    """Marks a column a facts file may leave out (``Annotated[..., OPTIONAL]``)."""
+
+    def __repr__(self) -> str:
+        return "OPTIONAL"
+
+
+OPTIONAL = _Optional()
+
+
+class FactsRow(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
+    table: ClassVar[str]  # the facts table (file name)
+    key: ClassVar[tuple[str, ...]] = ()  # unique per row (a duplicate is a bad row)
 
 
-class OrderRow(_Row):
+class OrderRow(FactsRow):
     """A sub-order (子订单). Unknown extra columns are kept (``extra``), never dropped."""
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+    table: ClassVar[str] = "orders"
+    key: ClassVar[tuple[str, ...]] = ("order_id",)
 
     order_id: Ident
     merchant_id: Ident
@@ -73,19 +107,23 @@ class OrderRow(_Row):
     ship_mode: ShipMode
     pay_time: Instant
     promised_ship_time: Instant | None = None
-    delayed_shipping: bool = False
+    delayed_shipping: Flag = False
     ship_time: Instant | None = None
     carrier: Ident | None = None
     waybill: Ident | None = None
     confirmed_receipt_time: Instant | None = None
     inspection_code: Code | None = None
-    product_id: Ident | None = None
-    # Optional facts the rules read, kept in ``extra`` (EXTRA_FACTS) but checked here.
-    agreed_ship_time: Instant | None = None  # SF-1 双方另有约定
-    activity: Text | None = None  # SF-2 platform festival activity
-    activity_ship_deadline: Instant | None = None  # SF-2 its 招商入口 latest ship time
-    cross_border_mode: CrossBorderMode | None = None  # SF-5 海外集货 | BBC保税
-    penalty_settlement_time: Instant | None = None  # VF-6a: when the 延长账期 penalty settles it
+    # Optional columns; the store keeps those the rules read in ``extra`` (EXTRA_FACTS).
+    festival_open: Annotated[OptionalFlag, OPTIONAL] = None  # 春节不打烊
+    established_store: Annotated[OptionalFlag, OPTIONAL] = None  # DR-5
+    settlement_extended_penalty: Annotated[OptionalFlag, OPTIONAL] = None  # VF-6
+    penalty_settlement_time: Annotated[Instant | None, OPTIONAL] = None  # VF-6a: when it settles
+    pre_inspection: Annotated[OptionalFlag, OPTIONAL] = None  # BT-7: 前置质检/查验场景
+    activity: Annotated[Text | None, OPTIONAL] = None  # SF-2 platform festival activity
+    activity_ship_deadline: Annotated[Instant | None, OPTIONAL] = None  # SF-2 招商入口 latest
+    agreed_ship_time: Annotated[Instant | None, OPTIONAL] = None  # SF-1 双方另有约定
+    cross_border_mode: Annotated[CrossBorderMode | None, OPTIONAL] = None  # SF-5
+    product_id: Annotated[Ident | None, OPTIONAL] = None  # BT-7's product; a column of its own
 
     @model_validator(mode="after")
     def _plain_extras(self) -> Self:
@@ -126,15 +164,15 @@ class OrderRow(_Row):
         return {k: _json_safe(v) for k, v in given.items() if v not in (None, "")}
 
 
+def optional_columns(model: type[FactsRow]) -> tuple[str, ...]:
+    """The columns of ``model`` a facts file may leave out (marked OPTIONAL)."""
+    return tuple(n for n, f in model.model_fields.items() if OPTIONAL in f.metadata)
+
+
 # Typed OrderRow fields stored in ``Order.extra``: recorded with the order, never changed by a
-# re-send (store.corrections), read back by workflows.actions.stored_facts.
-EXTRA_FACTS = (
-    "agreed_ship_time",
-    "activity",
-    "activity_ship_deadline",
-    "cross_border_mode",
-    "penalty_settlement_time",
-)
+# re-send (store.corrections), read back by workflows.actions.stored_facts. ``product_id``
+# has a column of its own (a re-send may fill it).
+EXTRA_FACTS = tuple(n for n in optional_columns(OrderRow) if n != "product_id")
 
 
 def _extra_problem(value: Any) -> str | None:
@@ -161,7 +199,7 @@ def _json_safe(value: Any) -> Any:
     return str(value)
 
 
-class ShipmentIn(_Row):
+class ShipmentIn(FactsRow):
     """Shipping an order (发货): carrier (Kuaidi100 code) and waybill (运单号)."""
 
     carrier: Ident
@@ -171,13 +209,15 @@ class ShipmentIn(_Row):
     packing_video: Reference | None = Field(None, description="BT-9 packing-video reference")
 
 
-class TrackingRow(_Row):
+class TrackingRow(FactsRow):
+    table: ClassVar[str] = "tracking"
+
     carrier: Ident
     waybill: Ident
     time: Instant
     kind: TrackingKind
-    location: Place | None = None
-    text: ScanText | None = None
+    location: Annotated[Place | None, OPTIONAL] = None
+    text: Annotated[ScanText | None, OPTIONAL] = None
 
     def event_values(self, received_at: datetime) -> dict[str, Any]:
         """The tracking_events row this scan becomes (one shape for both ingestion paths)."""
@@ -192,7 +232,10 @@ class TrackingRow(_Row):
         }
 
 
-class AfterSaleRow(_Row):
+class AfterSaleRow(FactsRow):
+    table: ClassVar[str] = "after_sales"
+    key: ClassVar[tuple[str, ...]] = ("aftersale_id",)
+
     aftersale_id: Ident
     order_id: Ident
     type: AfterSaleType
@@ -202,23 +245,101 @@ class AfterSaleRow(_Row):
     merchant_received_at: Instant | None = None
     return_signed_at: Instant | None = None
     refunded_at: Instant | None = None
-    merchant_decision: MerchantDecision | None = None  # SF-9b: agreed | rejected
+    merchant_decision: Annotated[MerchantDecision | None, OPTIONAL] = None  # SF-9b
+    reason: Annotated[AfterSaleReason | None, OPTIONAL] = None  # VF-8: 残次, 描述不符, …
 
 
-ROW_MODELS: dict[str, type[_Row]] = {
+class ReportRow(FactsRow):
+    """A report-centre (报备) decision as a facts file records it (the service keeps reports
+    in its workflow tables)."""
+
+    table: ClassVar[str] = "reports"
+    key: ClassVar[tuple[str, ...]] = ("report_id",)
+
+    report_id: Ident
+    merchant_id: Ident
+    type: ReportType
+    status: ReportStatus
+    order_ids: str | None = None  # ";"-separated
+    new_deadline: Annotated[Instant | None, OPTIONAL] = None
+    period_start: Annotated[Instant | None, OPTIONAL] = None
+    period_end: Annotated[Instant | None, OPTIONAL] = None
+    regions: Annotated[str | None, OPTIONAL] = None
+
+
+class InspectionRow(FactsRow):
+    """A BTAS inspection result (BT-8..BT-12) as a facts file records it."""
+
+    table: ClassVar[str] = "inspections"
+    key: ClassVar[tuple[str, ...]] = ("inspection_code",)
+
+    inspection_code: Code
+    merchant_id: Ident
+    result: InspectionResult
+    inspected_at: Instant | None = None
+
+
+class MerchantRow(FactsRow):
+    table: ClassVar[str] = "merchants"
+    key: ClassVar[tuple[str, ...]] = ("merchant_id",)
+
+    merchant_id: Ident
+    name: Annotated[str | None, OPTIONAL] = None
+    merchant_type: Annotated[str | None, OPTIONAL] = None
+    industry: Annotated[str | None, OPTIONAL] = None
+    established_store: Annotated[OptionalFlag, OPTIONAL] = None  # DR-5
+    created_at: Annotated[Instant | None, OPTIONAL] = None
+    topic_analysis_enabled: Annotated[OptionalFlag, OPTIONAL] = None  # LD-11
+
+
+class ReviewRow(FactsRow):
+    """A consumer review (VF-8: 差评率)."""
+
+    table: ClassVar[str] = "reviews"
+    key: ClassVar[tuple[str, ...]] = ("review_id",)
+
+    review_id: Ident
+    order_id: Ident
+    product_id: str | None = None
+    rating: float  # 1..5 stars
+    created_at: Instant
+
+
+class ComplaintRow(FactsRow):
+    """A consumer complaint (VF-8: 投诉率)."""
+
+    table: ClassVar[str] = "complaints"
+    key: ClassVar[tuple[str, ...]] = ("complaint_id",)
+
+    complaint_id: Ident
+    order_id: Ident
+    reason: ComplaintReason
+    created_at: Instant
+
+
+class LabelRow(FactsRow):
+    """The simulator's expected verdicts (ground truth for tests)."""
+
+    table: ClassVar[str] = "labels"
+
+    order_id: str | None = None
+    aftersale_id: str | None = None
+    check: str | None = None
+    expected_status: str | None = None
+    note: Annotated[str | None, OPTIONAL] = None
+
+
+ROW_MODELS: dict[str, type[FactsRow]] = {
     "orders": OrderRow,
     "tracking": TrackingRow,
     "after_sales": AfterSaleRow,
 }
 
-# The optional columns of docs/formats.md: known, though no field of the row model.
-OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
+# Columns of docs/formats.md known though no field of the row model: kept as written by the
+# facts reader and the store (``extra``), read by the diagnosis.
+KNOWN_EXTRAS: dict[str, frozenset[str]] = {
     "orders": frozenset(
         [
-            "festival_open",
-            "activity",
-            "established_store",
-            "settlement_extended_penalty",
             "industry",
             "amount",
             "created_time",
@@ -245,7 +366,7 @@ OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
 def unknown_columns(table: str, columns: Iterable[str]) -> list[str]:
     """Columns of an upload that the facts format does not know (a misspelling, most likely):
     kept as extras of an order, ignored elsewhere, and reported either way."""
-    known = set(ROW_MODELS[table].model_fields) | OPTIONAL_COLUMNS[table]
+    known = set(ROW_MODELS[table].model_fields) | KNOWN_EXTRAS[table]
     return sorted(set(columns) - known)
 
 

@@ -1,5 +1,6 @@
-"""A local PySpark session for ``--engine spark`` (timestamps never cross: times are epoch
-seconds; the warehouse goes to a temporary directory, see ENVIRONMENT-NOTES).
+"""The one local PySpark session, for the engine's and the diagnosis's ``--engine spark``
+(session time zone UTC; timestamps never cross: times are epoch seconds; the warehouse goes
+to a temporary directory, see ENVIRONMENT-NOTES).
 
 The driver's heap is fixed when the JVM starts, so it is set here, on the first session:
 ``LVYUE_SPARK_DRIVER_MEMORY`` (default 2g; ``PYSPARK_SUBMIT_ARGS`` works too). The JVM's own
