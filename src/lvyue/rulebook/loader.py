@@ -55,6 +55,10 @@ def load_categories(dirs: Iterable[Path]) -> set[str]:
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             problem = " ".join(str(exc).split())
             raise RulebookError(str(file), None, None, f"not valid YAML: {problem}") from None
+        except RecursionError:
+            raise RulebookError(
+                str(file), None, None, "not valid YAML: nested too deeply"
+            ) from None
         if not isinstance(tree, dict):
             raise RulebookError(str(file), None, None, "expected a tree of category names")
         _walk(tree, "", known)

@@ -62,6 +62,8 @@ class AnnouncementReader:
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             problem = " ".join(str(exc).split())
             raise self.fail(None, None, f"not valid YAML: {problem}") from None
+        except RecursionError:  # an uploaded draft of [[[[…]]]]: refused, not a crash
+            raise self.fail(None, None, "not valid YAML: nested too deeply") from None
         if not isinstance(doc, dict):
             raise self.fail(None, None, "expected a mapping with 'announcement' and 'clauses'")
         self._no_unknown(doc, _TOP_KEYS, None, "")

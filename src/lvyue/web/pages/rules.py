@@ -27,13 +27,17 @@ ROWS_SHOWN = 50
 
 def _draft_rulebook(text: bytes, name: str) -> Any:
     """Published announcements plus the uploaded draft; raises the rulebook's errors (the
-    file's name, the clause and field at fault)."""
-    from lvyue.rulebook import load_rulebook
+    uploaded file's name, the clause and field at fault). The draft is saved under a fixed
+    name: the uploader's name could be too long for the file system, hold a NUL, or be
+    ``categories.yaml`` (read as a taxonomy); errors name the upload, not the server's path."""
+    from lvyue.rulebook import RulebookError, load_rulebook
 
     with tempfile.TemporaryDirectory(prefix="lvyue-draft-") as tmp:
-        safe = Path(name).name if name.endswith((".yaml", ".yml")) else "draft.yaml"
-        (Path(tmp) / safe).write_bytes(text)
-        drafted = load_rulebook(extra_dirs=(Path(tmp),))
+        (Path(tmp) / "draft.yaml").write_bytes(text)
+        try:
+            drafted = load_rulebook(extra_dirs=(Path(tmp),))
+        except RulebookError as error:
+            raise RulebookError(name, error.clause, error.field, error.problem) from None
         drafted.parameter_table()  # conflicts surface here, before any facts are read
     return drafted
 
@@ -63,7 +67,9 @@ async def preview_draft(
             drafted = _draft_rulebook(text, name)
             result = preview(facts, now, load_rulebook(), drafted)
         except (RulebookError, ConflictError, FactsError) as error:
-            context["error"] = f"{name}: {error}"
+            context["error"] = (
+                str(error) if isinstance(error, RulebookError) else f"{name}: {error}"
+            )
         else:
             context.update(_tables(result), as_of=now, facts=facts.name)
             audit(session, actor=caller.principal.account_id, action="rules.preview",
