@@ -14,6 +14,8 @@ SET VARIABLE as_of = (SELECT as_of FROM settings);
 SET VARIABLE horizon = (SELECT horizon FROM settings);
 CREATE MACRO ep(t) AS epoch_ms(t) // 1000;
 CREATE MACRO seen(t) AS CASE WHEN ep(t) <= getvariable('as_of') THEN ep(t) END;
+-- clocks.after_payment: a waybill's first scan of a kind dated before payment is not the order's
+CREATE MACRO paid_scan(first_scan, paid) AS CASE WHEN first_scan >= seen(paid) THEN first_scan END;
 
 -- The parameter table's cells with open sides as numbers beyond any time, and a missing clock
 -- value placed so that it falls only in cells open on both sides: the window test becomes
@@ -74,15 +76,15 @@ FROM (SELECT o.order_id, o.merchant_id, o.merchant_type, k.category_key, o.ship_
              ep(o.penalty_settlement_time) AS penalty_settles,
              o.inspection_code, seen(o.pay_time) AS pay_time, ep(o.promised_ship_time) AS promised,
              seen(o.ship_time) AS ship_time, seen(o.confirmed_receipt_time) AS receipt_time,
-             CASE WHEN seen(o.ship_time) IS NOT NULL AND s.first_pickup IS NOT NULL
+             CASE WHEN seen(o.ship_time) IS NOT NULL AND paid_scan(s.first_pickup, o.pay_time) IS NOT NULL
                        AND (ow.first_ship IS NULL OR ep(o.ship_time) = ow.first_ship)
-                  THEN greatest(seen(o.ship_time), s.first_pickup) END AS pickup_time,
+                  THEN greatest(seen(o.ship_time), paid_scan(s.first_pickup, o.pay_time)) END AS pickup_time,
              CASE WHEN ow.first_ship IS NULL OR ep(o.ship_time) = ow.first_ship THEN
                   CASE o.cross_border_mode                -- clocks.track_record (SF-5)
-                      WHEN 'overseas_consolidation' THEN s.first_warehouse_in
-                      WHEN 'bbc_bonded' THEN s.first_pickup
-                      ELSE least(s.first_pickup, s.first_warehouse_in) END END AS track_record,
-             s.first_hub, coalesce(w.waived, false) AS waived, w.new_deadline
+                      WHEN 'overseas_consolidation' THEN paid_scan(s.first_warehouse_in, o.pay_time)
+                      WHEN 'bbc_bonded' THEN paid_scan(s.first_pickup, o.pay_time)
+                      ELSE least(paid_scan(s.first_pickup, o.pay_time), paid_scan(s.first_warehouse_in, o.pay_time)) END END AS track_record,
+             paid_scan(s.first_hub, o.pay_time) AS first_hub, coalesce(w.waived, false) AS waived, w.new_deadline
       FROM {orders} o
       JOIN category_keys k USING (category)
       LEFT JOIN scans s USING (carrier, waybill)

@@ -6,6 +6,11 @@ path through the Ibis expressions in :mod:`lvyue.engine.batch`, which cite the s
 - **As of**: a fact dated after ``as_of`` has not happened yet (reproducible verdicts).
 - **Pickup** (SF-6): the first pickup scan; a scan before the ship time counts as done at the
   ship time (carriers sometimes scan before the merchant uploads the waybill).
+- **Scans before payment** (issue 12 item 2a, lvyue's reading): a waybill whose *first* scan of
+  a kind (pickup, hub, warehouse-in) is dated before the order's payment has none of that kind
+  for the order — a parcel scanned before the order existed is not its parcel (a back-dated
+  scan or a reused waybill), and SF-6 asks for the waybill's first pickup record
+  (第一条物流揽件信息) within the limit after shipping. ``after_payment``.
 - **First hub** (SF-7): the first sorting-centre arrival or departure, counted from the pickup
   clock above (never earlier than it).
 - **Refund before shipping** (issue 10 item 0): a refund request (仅退款 or 退货退款) made while
@@ -44,6 +49,13 @@ def seen(moment: datetime | None, as_of: datetime) -> datetime | None:
 
 def first(moments: Iterable[datetime]) -> datetime | None:
     return min(moments, default=None)
+
+
+def after_payment(first_scan: datetime | None, paid: datetime | None) -> datetime | None:
+    """The waybill's first scan of a kind, if dated at or after the order's payment."""
+    if first_scan is None or paid is None or first_scan < paid:
+        return None
+    return first_scan
 
 
 def pickup_clock(ship: datetime | None, first_pickup: datetime | None) -> datetime | None:

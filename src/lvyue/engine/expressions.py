@@ -132,6 +132,10 @@ def _orders(inp: Inputs) -> ir.Table:
         first_warehouse_in=t.time.min(where=t.kind == ck.WAREHOUSE_IN),
     )
     o = o.left_join(scans, ["carrier", "waybill"]).drop("carrier_right", "waybill_right")
+    o = o.mutate(  # clocks.after_payment: a first scan before payment is not the order's
+        **{c: ibis.ifelse(o[c] >= o.pay_time, o[c], NULL_INT)
+           for c in ("first_pickup", "first_hub", "first_warehouse_in")}
+    )  # fmt: skip
     pickup = ibis.ifelse(  # clocks.pickup_clock (SF-6); scans credit the waybill's owner
         o.ship_time.notnull() & o.first_pickup.notnull() & o.owns_waybill,
         ibis.greatest(o.ship_time, o.first_pickup),

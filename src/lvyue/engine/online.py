@@ -131,15 +131,18 @@ def order_moments(facts: OrderFacts, as_of: datetime) -> dict[str, datetime | No
             hubs.append(e.time)
         elif e.kind == ck.WAREHOUSE_IN:
             warehouse_ins.append(e.time)
-    first_pickup = ck.first(pickups)
+    paid = ck.seen(facts.pay_time, as_of)
+    first_pickup = ck.after_payment(ck.first(pickups), paid)
+    first_hub = ck.after_payment(ck.first(hubs), paid)
+    first_warehouse_in = ck.after_payment(ck.first(warehouse_ins), paid)
     pickup = ck.pickup_clock(ship, first_pickup)
-    record = ck.track_record(facts.cross_border_mode, first_pickup, ck.first(warehouse_ins))
+    record = ck.track_record(facts.cross_border_mode, first_pickup, first_warehouse_in)
     return {
-        cs.PAY_TIME: ck.seen(facts.pay_time, as_of),
+        cs.PAY_TIME: paid,
         cs.PROMISED_SHIP_TIME: facts.promised_ship_time,  # a promise, known at payment
         cs.SHIP_TIME: ship,
         cs.PICKUP_TIME: pickup,
-        cs.HUB_TIME: ck.hub_clock(pickup, ck.first(hubs)),
+        cs.HUB_TIME: ck.hub_clock(pickup, first_hub),
         cs.TRACK_RECORD: record,
         cs.RECEIPT_TIME: ck.seen(facts.confirmed_receipt_time, as_of),
         # agreements, known when made; the penalty's settlement, set by the penalty
