@@ -84,7 +84,8 @@ FROM (SELECT o.order_id, o.merchant_id, o.merchant_type, k.category_key, o.ship_
                       WHEN 'overseas_consolidation' THEN paid_scan(s.first_warehouse_in, o.pay_time)
                       WHEN 'bbc_bonded' THEN paid_scan(s.first_pickup, o.pay_time)
                       ELSE least(paid_scan(s.first_pickup, o.pay_time), paid_scan(s.first_warehouse_in, o.pay_time)) END END AS track_record,
-             paid_scan(s.first_hub, o.pay_time) AS first_hub, coalesce(w.waived, false) AS waived, w.new_deadline
+             paid_scan(s.first_hub, o.pay_time) AS first_hub, coalesce(w.waived, false) AS waived, w.new_deadline,
+             ow.first_ship IS NULL OR ep(o.ship_time) = ow.first_ship AS owns_waybill
       FROM {orders} o
       JOIN category_keys k USING (category)
       LEFT JOIN scans s USING (carrier, waybill)
@@ -322,4 +323,8 @@ FROM (
                 AND deadline IS NOT NULL) lo
         JOIN (SELECT * FROM resolved WHERE parameter = 'ship.presale_max'
                 AND deadline IS NOT NULL) hi USING (order_rank))
+  UNION ALL                                       -- waybill_reuse (issue 12 item 2b, ours)
+  SELECT order_id, '', merchant_id, 'waybill_reuse', order_rank, 0, 11, 'review', NULL::BIGINT,
+         ship_time, '', 'waybill_reused'
+  FROM o WHERE ship_time IS NOT NULL AND NOT owns_waybill
 ) ORDER BY order_rank, aftersale_rank, check_rank

@@ -68,6 +68,8 @@ def test_the_reference_sql_gives_the_verdicts_of_lvyue_evaluate(
     assert only_engine == [] and only_sql == [], (only_engine, only_sql)
     total = con.execute(f"SELECT count(*), count(DISTINCT status) FROM ({engine})").fetchone()
     assert total is not None and total[0] > 5000 and total[1] >= 4
+    reused = f"SELECT order_id FROM ({engine}) WHERE \"check\" = 'waybill_reuse'"
+    assert len(con.execute(reused).fetchall()) == 1  # the copy shipped an hour later
 
 
 def _verdicts(path: Path, deadline: str, done_at: str) -> str:

@@ -65,7 +65,7 @@ SkipBadOpt = Annotated[
 ]
 _TOP = 30  # merchants shown on the console by `penalties`; the file has them all
 _STYLE = {"ok": "green", "violated": "bold red", "pending": "yellow", "at_risk": "bold yellow",
-          "exempted": "cyan", "scheduled": "blue"}  # fmt: skip
+          "exempted": "cyan", "scheduled": "blue", "review": "magenta"}  # fmt: skip
 
 
 def _fail(message: str) -> NoReturn:

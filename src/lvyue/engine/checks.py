@@ -102,7 +102,16 @@ class Bounds:
     high: str
 
 
-Rule = Deadline | Allowed | Code | Schedule | Bounds
+@dataclass(frozen=True)
+class Claim:
+    """The shipment's (carrier, waybill) is the order's own: ``review`` when an earlier
+    shipment of another order claimed it (a fake-shipment pattern). lvyue's default (issue 12
+    item 2b): no seed defines it (SF-7 points to 《商家发货行为管理规则》 for the other 虚假发货
+    criteria, which the seeds do not contain), so it flags, never violates; two orders of one
+    consumer may also travel in one parcel (合并发货). No parameter: it is not in the rulebook."""
+
+
+Rule = Deadline | Allowed | Code | Schedule | Bounds | Claim
 
 
 class Modifier(StrEnum):
@@ -156,6 +165,8 @@ class CheckSpec:
             return (rule.required,)
         if isinstance(rule, Schedule):
             return (rule.parameter,)
+        if isinstance(rule, Claim):
+            return ()
         return (rule.low, rule.high)
 
     @property
@@ -233,6 +244,11 @@ SPECS: tuple[CheckSpec, ...] = (
         starts=PROMISED_SHIP_TIME, duty=Duty.MERCHANT,
         label="presale promised ship time (预售承诺发货时间)",
         clauses="SF-5, DR-1", ship_modes=PROMISE_MODES,
+    ),
+    CheckSpec(
+        Check.WAYBILL_REUSE, Claim(), starts=SHIP_TIME, duty=Duty.MERCHANT,
+        label="waybill (运单号)",
+        clauses="none: lvyue default (docs/decisions/engine-one-check-spec.md)",
     ),
 )  # fmt: skip
 

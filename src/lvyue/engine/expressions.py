@@ -18,7 +18,7 @@ import ibis.expr.types as ir
 from lvyue.engine import checks as cs
 from lvyue.engine import clocks as ck
 from lvyue.engine import verdict as v
-from lvyue.model.enums import Check
+from lvyue.model.enums import Check, VerdictStatus
 from lvyue.rulebook.context import Clock
 
 NULL_INT = ibis.null().cast("int64")
@@ -101,6 +101,8 @@ def _judge(inp: Inputs, spec: cs.CheckSpec, rows: ir.Table) -> ir.Table:
         return _inspection(inp, spec, rule, rows)
     if isinstance(rule, cs.Schedule):
         return _schedule(inp, spec, rule, rows)
+    if isinstance(rule, cs.Claim):
+        return _claim(spec, rows)
     return _bounds(inp, spec, rule, rows)
 
 
@@ -156,7 +158,6 @@ def _orders(inp: Inputs) -> ir.Table:
         "confirmed_receipt_time",
         "first_pickup",
         "first_hub",
-        "owns_waybill",
         "first_warehouse_in",
         "cross_border_mode",
     )
@@ -457,6 +458,19 @@ def _schedule(inp: Inputs, spec: cs.CheckSpec, rule: cs.Schedule, rows: ir.Table
         reason=ibis.literal(v.SCHEDULED),
         done_at=NULL_INT,
         clauses=t.r_clause_id,
+    )
+
+
+def _claim(spec: cs.CheckSpec, rows: ir.Table) -> ir.Table:
+    """online._claim (checks.Claim)."""
+    t = rows.filter(~rows.owns_waybill)
+    return t.mutate(
+        **_check(spec.check),
+        status=ibis.literal(VerdictStatus.REVIEW.value),
+        reason=ibis.literal(v.WAYBILL_REUSED),
+        deadline=NULL_INT,
+        done_at=t[spec.starts],
+        clauses=ibis.literal(""),
     )
 
 

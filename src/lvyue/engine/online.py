@@ -113,6 +113,8 @@ def _judge(order: _Order, spec: cs.CheckSpec, at: _Scope, rb: Resolves) -> Verdi
         return _inspection(order, rule, rb)
     if isinstance(rule, cs.Schedule):
         return _schedule(order, spec, rule, rb)
+    if isinstance(rule, cs.Claim):
+        return _claim(order, spec)
     return _bounds(order, spec, rule, rb)
 
 
@@ -389,6 +391,15 @@ def _bounds(order: _Order, spec: cs.CheckSpec, rule: cs.Bounds, rb: Resolves) ->
         clauses = join_clauses(low.cited, high.cited)
     return order.verdict(
         spec.check, status, reason, deadline=latest, done_at=promised, clauses=clauses
+    )
+
+
+def _claim(order: _Order, spec: cs.CheckSpec) -> Verdict | None:
+    """checks.Claim: flagged for review when an earlier shipment claimed the waybill."""
+    if order.facts.waybill_claimed_by is None:
+        return None
+    return order.verdict(
+        spec.check, VerdictStatus.REVIEW, v.WAYBILL_REUSED, done_at=order.moments[spec.starts]
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -80,6 +80,8 @@ class OrderFacts:
     activity_ship_deadline: datetime | None = None  # SF-2 the activity's latest ship time
     cross_border_mode: str | None = None  # SF-5 overseas_consolidation | bbc_bonded
     penalty_settlement_time: datetime | None = None  # VF-6 the 延长账期 penalty's settlement
+    # the order whose earlier shipment claimed this order's (carrier, waybill), if any
+    waybill_claimed_by: str | None = None
 
 
 def iter_order_facts(facts: Facts, order_ids: set[str] | None = None) -> Iterator[OrderFacts]:
@@ -112,25 +114,35 @@ def iter_order_facts(facts: Facts, order_ids: set[str] | None = None) -> Iterato
             shipments[o["inspection_code"]].append((o["ship_time"], o["order_id"]))
     first_ship = _first_shipments(orders)
     for o in wanted:
-        scans = tracking if _owns_waybill(o, first_ship) else {}
-        yield _order_facts(o, scans, after_sales, reports, inspections, shipments)
+        owns = _owns_waybill(o, first_ship)
+        scans = tracking if owns else {}
+        claimed_by = None if owns else first_ship[(o["carrier"], o["waybill"])][1]
+        yield replace(
+            _order_facts(o, scans, after_sales, reports, inspections, shipments),
+            waybill_claimed_by=claimed_by,
+        )
 
 
-def _first_shipments(orders: list[dict[str, Any]]) -> dict[tuple[str, str], datetime]:
-    """The first ship time of each (carrier, waybill): a parcel is one shipment's."""
-    first: dict[tuple[str, str], datetime] = {}
+def _first_shipments(orders: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[datetime, str]]:
+    """The first (ship time, order) of each (carrier, waybill): a parcel is one shipment's."""
+    first: dict[tuple[str, str], tuple[datetime, str]] = {}
     for o in orders:
         key, shipped = (o["carrier"], o["waybill"]), o["ship_time"]
-        if None not in key and shipped is not None and (key not in first or shipped < first[key]):
-            first[key] = shipped
+        if None in key or shipped is None:
+            continue
+        if key not in first or (shipped, o["order_id"]) < first[key]:
+            first[key] = (shipped, o["order_id"])
     return first
 
 
-def _owns_waybill(o: dict[str, Any], first_ship: dict[tuple[str, str], datetime]) -> bool:
+def _owns_waybill(
+    o: dict[str, Any], first_ship: dict[tuple[str, str], tuple[datetime, str]]
+) -> bool:
     """Scans credit only the order that shipped the waybill first (expressions: the same): an
-    order reusing another's waybill gets no pickup from it (虚假发货 when none comes)."""
+    order reusing another's waybill gets no pickup from it (虚假发货 when none comes), and a
+    waybill_reuse verdict (checks.Claim). Orders shipped in the same second share it."""
     first = first_ship.get((o["carrier"], o["waybill"]))
-    return first is None or o["ship_time"] == first
+    return first is None or o["ship_time"] == first[0]
 
 
 _ORDER_COLUMNS = [

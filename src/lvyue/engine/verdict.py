@@ -40,6 +40,7 @@ PASSED, SCHEDULED = "passed", "scheduled"
 PROMISE_EARLY, PROMISE_LATE, PROMISE_OK = "promise_too_early", "promise_too_late", "promise_ok"
 SHIPPED_BEFORE_PASS = "shipped_before_pass"  # BT-12: the pass must come before shipping
 REFUNDED, REFUND_OPEN = "refunded", "refund_open"  # a refund request before shipping (item 0)
+WAYBILL_REUSED = "waybill_reused"  # issue 12 item 2b: flagged for review (lvyue default)
 
 REPORT_CLAUSE = "SF-8"  # an approved report (报备) waives the penalty or sets a new deadline
 
@@ -71,6 +72,8 @@ REASONS: dict[str, str] = {
     SCHEDULED: "settles on the deadline",
     REFUNDED: "refunded on a request made before shipping was due: no shipment owed",
     REFUND_OPEN: "a refund request made before shipping was due is still open",
+    WAYBILL_REUSED: "waybill already claimed by an earlier shipment: suspected fake shipment, "
+    "for review (lvyue default, not a violation)",
 }
 
 

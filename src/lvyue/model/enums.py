@@ -105,6 +105,7 @@ class Check(StrEnum):
     INSPECTION = "inspection"
     SETTLEMENT = "settlement"
     PRESALE_PROMISE = "presale_promise"  # the promised ship time within its bounds
+    WAYBILL_REUSE = "waybill_reuse"  # a (carrier, waybill) an earlier shipment claimed
 
 
 class Duty(StrEnum):
@@ -129,3 +130,4 @@ class VerdictStatus(StrEnum):
     AT_RISK = "at_risk"
     EXEMPTED = "exempted"
     SCHEDULED = "scheduled"
+    REVIEW = "review"  # suspect, for an operator to review: never a violation by itself

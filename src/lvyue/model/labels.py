@@ -15,6 +15,7 @@ CHECK_ZH: dict[str, str] = {
     "inspection": "质检码",
     "settlement": "结算",
     "presale_promise": "预售承诺发货时间",
+    "waybill_reuse": "运单号重复使用",
 }
 
 VIOLATION_ZH: dict[str, str] = {  # the name of a violated check, as merchants know it
@@ -39,6 +40,7 @@ STATUS_ZH: dict[str, str] = {
     "at_risk": "即将超时",
     "exempted": "豁免",
     "scheduled": "待结算",
+    "review": "待审核",
 }
 
 REASON_ZH: dict[str, str] = {
@@ -58,6 +60,7 @@ REASON_ZH: dict[str, str] = {
     "scheduled": "到期结算",
     "refunded": "发货到期前申请退款并已退款，无需发货",
     "refund_open": "发货到期前申请的退款尚未处理",
+    "waybill_reused": "运单号已被更早的发货使用（疑虚假发货，待审核）",
     "shipped_before_pass": "质检通过前已发货",
     "promise_too_early": "承诺发货时间早于支付后下限",
     "promise_too_late": "承诺发货时间晚于支付后上限",
