@@ -36,10 +36,6 @@ from lvyue.store.tables import (
 )
 from lvyue.store.types import UtcDateTime
 
-# Dirty marks ride on every session's writes (same transaction): registered with the store,
-# not by a composition root, so that no writer can run without them.
-from lvyue.store import marks as _marks  # noqa: F401  isort: skip
-
 __all__ = [
     "DEFAULT_URL",
     "Account",

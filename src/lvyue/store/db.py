@@ -70,7 +70,12 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def make_session_factory(engine: Engine) -> SessionFactory:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    """Sessions of the store; their writes mark the orders whose verdicts they may change."""
+    from lvyue.store import marks  # marks' tables import this module
+
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    marks.install(factory)
+    return factory
 
 
 @contextmanager

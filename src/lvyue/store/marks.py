@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Insert, bindparam, case, event, select, true, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, sessionmaker
 
 from lvyue.store.live_tables import LiveMark
 from lvyue.store.tables import AfterSale, Order, Shipment, TrackingEvent, utcnow
@@ -142,5 +142,9 @@ def mark_written(session: Session, order_ids: Iterable[str]) -> None:
     mark_orders(session.connection(), order_ids)
 
 
-event.listen(Session, "after_flush", _after_flush)
-event.listen(Session, "do_orm_execute", _on_execute)
+def install(factory: sessionmaker[Session]) -> None:
+    """Take marks on every session ``factory`` makes (``store.make_session_factory`` calls
+    this, so every writer of the service, worker and CLI gets them; explicit, not on import)."""
+    if not event.contains(factory, "after_flush", _after_flush):
+        event.listen(factory, "after_flush", _after_flush)
+        event.listen(factory, "do_orm_execute", _on_execute)
