@@ -61,6 +61,7 @@ def test_the_diagnosis_writers_hold_text(tmp_path: Path) -> None:
     assert cells[0][1].data_type == "s" and cells[0][1].value == "'" + FORMULA
     assert cells[1][1].value == "坏\\x01"
     write_diagnosis(rows, ["waybill", "note"], tmp_path / "d.csv", "d")
+    assert (tmp_path / "d.csv").read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads 中文
     with (tmp_path / "d.csv").open(encoding="utf-8-sig") as handle:
         notes = [row["note"] for row in csv.DictReader(handle)]
     assert notes == ["'" + FORMULA, "坏\\x01"]

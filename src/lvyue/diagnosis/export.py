@@ -12,7 +12,8 @@ from lvyue.model.table_files import rows_table, write_table
 def export_rows(
     rows: Sequence[Mapping[str, object]], columns: Sequence[str], path: Path, sheet: str
 ) -> None:
-    """Write ``rows`` (dicts keyed by ``columns``) by the file's suffix: .csv or .xlsx."""
+    """Write ``rows`` (dicts keyed by ``columns``) by the file's suffix: .csv (with the BOM
+    Excel needs for Chinese: these tables are opened by merchants) or .xlsx."""
     if path.suffix.lower() not in (".csv", ".xlsx"):
         raise DiagnosisError(f"{path}: export as .csv or .xlsx")
-    write_table(rows_table(rows, columns), path, sheet=sheet)
+    write_table(rows_table(rows, columns), path, sheet=sheet, excel_bom=True)

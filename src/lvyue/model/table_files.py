@@ -37,9 +37,12 @@ def check_out(out: Path, suffixes: tuple[str, ...] = TABLE_SUFFIXES) -> None:
         raise ValueError(f"{out} must end in {', '.join(suffixes[:-1])} or {suffixes[-1]}")
 
 
-def write_table(table: pa.Table, out: Path, *, sheet: str = "lvyue") -> None:
+def write_table(
+    table: pa.Table, out: Path, *, sheet: str = "lvyue", excel_bom: bool = False
+) -> None:
     """Any result table as .parquet, .csv with ISO 8601 Beijing times, or a real .xlsx
-    workbook (Chinese headers and labels beside the codes), atomically."""
+    workbook (Chinese headers and labels beside the codes), atomically. ``excel_bom`` starts
+    a CSV with the UTF-8 byte-order mark, without which Excel reads Chinese as GBK."""
     check_out(out)
     suffix = out.suffix.lower()
     if suffix == ".parquet":
@@ -47,7 +50,15 @@ def write_table(table: pa.Table, out: Path, *, sheet: str = "lvyue") -> None:
     elif suffix == ".xlsx":
         write_atomically(out, lambda tmp: _write_xlsx(for_csv(table), tmp, sheet))
     else:
-        write_atomically(out, lambda tmp: pacsv.write_csv(_safe_text(for_csv(table)), tmp))
+        safe = _safe_text(for_csv(table))
+        write_atomically(out, lambda tmp: _write_csv(safe, tmp, excel_bom))
+
+
+def _write_csv(table: pa.Table, tmp: Path, excel_bom: bool) -> None:
+    with tmp.open("wb") as handle:
+        if excel_bom:
+            handle.write("\ufeff".encode())
+        pacsv.write_csv(table, handle)
 
 
 def rows_table(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> pa.Table:
