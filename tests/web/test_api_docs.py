@@ -63,8 +63,8 @@ def test_docs_render_offline_in_chromium(base_url: str) -> None:
             lambda r: None if r.url.startswith(base_url) else outside.append(r.url),
         )
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(f"{base_url}/docs")
-        page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+        page.goto(f"{base_url}/docs", timeout=120_000)
+        page.wait_for_selector(".swagger-ui .info .title", timeout=120_000)
         title = page.inner_text(".swagger-ui .info .title")
         operations = page.locator(".opblock").count()
         browser.close()
