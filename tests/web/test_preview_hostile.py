@@ -14,6 +14,8 @@ from lvyue.api.testing import ServiceWorld
 from lvyue.sim import write_facts
 from lvyue.web.security import LoginThrottle
 
+DRAFT = Path(__file__).resolve().parents[2] / "docs" / "examples" / "draft" / "pickup-72h.yaml"
+
 pytestmark = pytest.mark.parametrize("service_backend", ["sqlite"], indirect=True, scope="module")
 
 
@@ -57,3 +59,32 @@ def test_an_uploaded_name_too_long_for_the_file_system_is_only_a_label(
     answer = _upload(service, long_name, b"- 1\n")
     assert answer.status_code == 422, answer.text[:300]
     assert f"{long_name}: expected a mapping" in answer.text
+
+
+def test_the_preview_judges_off_the_event_loop(
+    service: ServiceWorld,
+    snapshot: Path,
+    fresh_throttle: LoginThrottle,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A preview takes seconds: judged in a worker thread, it never holds the event loop that
+    every other request of the service waits on (a hostile review found it did)."""
+    import asyncio
+
+    import lvyue.engine.preview as engine_preview
+
+    loops: list[bool] = []
+    original = engine_preview.preview
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            loops.append(True)
+        except RuntimeError:
+            loops.append(False)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine_preview, "preview", watched)
+    answer = _upload(service, "pickup-72h.yaml", DRAFT.read_bytes())
+    assert answer.status_code == 200, answer.text[:300]
+    assert loops == [False]

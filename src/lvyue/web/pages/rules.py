@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from lvyue.api.deps import SessionDep
 from lvyue.store import audit
@@ -49,10 +51,6 @@ async def preview_draft(
     caller: Annotated[Caller, Depends(acting("penalties:manage"))],
     draft: Annotated[UploadFile, File()],
 ) -> Response:
-    from lvyue.engine.preview import preview
-    from lvyue.facts import FactsError
-    from lvyue.rulebook import ConflictError, RulebookError, load_rulebook
-
     text = await draft.read(MAX_DRAFT_BYTES + 1)
     name = draft.filename or "draft.yaml"
     context: dict[str, Any] = {"title": "政策预演", "name": name}
@@ -63,13 +61,11 @@ async def preview_draft(
         context["error"] = "未配置评估用的订单快照（LVYUE_DIAGNOSIS_FACTS）。"
     else:
         now = now_of(request)
-        try:
-            drafted = _draft_rulebook(text, name)
-            result = preview(facts, now, load_rulebook(), drafted)
-        except (RulebookError, ConflictError, FactsError) as error:
-            context["error"] = (
-                str(error) if isinstance(error, RulebookError) else f"{name}: {error}"
-            )
+        # Reading the rulebook and judging the snapshot take seconds: off the event loop, so
+        # no other request waits for a preview.
+        result, error = await run_in_threadpool(_judge, text, name, facts, now)
+        if error is not None:
+            context["error"] = error
         else:
             context.update(_tables(result), as_of=now, facts=facts.name)
             audit(session, actor=caller.principal.account_id, action="rules.preview",
@@ -78,6 +74,21 @@ async def preview_draft(
             session.commit()
     status = 422 if "error" in context else 200
     return page(request, "preview.html", caller, status, **context)
+
+
+def _judge(text: bytes, name: str, facts: Path, now: datetime) -> tuple[Any, str | None]:
+    """The preview of the draft on ``facts`` at ``now``, or the error naming the upload."""
+    from lvyue.engine.preview import preview
+    from lvyue.facts import FactsError
+    from lvyue.rulebook import ConflictError, RulebookError, load_rulebook
+
+    try:
+        drafted = _draft_rulebook(text, name)
+        return preview(facts, now, load_rulebook(), drafted), None
+    except RulebookError as error:
+        return None, str(error)
+    except (ConflictError, FactsError) as error:
+        return None, f"{name}: {error}"
 
 
 def preview_facts() -> Path | None:
