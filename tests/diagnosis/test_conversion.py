@@ -145,7 +145,7 @@ def test_cli_shows_conversion_from_a_facts_directory(
     pcsv.write_csv(table, facts / "conversion.csv")
     out = runner.invoke(app, ["diagnose", merchant, "--facts", str(facts)])
     assert out.exit_code == 0, out.output
-    assert "Predicted conversion (转化率, LD-1)" in out.output and "peer P75" in out.output
+    assert "转化率 conversion (LD-1)" in out.output and "peer P75" in out.output
     broken = pa.table({"merchant_id": [ids[0], ids[0]], "visitors": [10, 10], "buyers": [1, 1]})
     pcsv.write_csv(broken, facts / "conversion.csv")
     out = runner.invoke(app, ["diagnose", merchant, "--facts", str(facts)])
