@@ -4,9 +4,11 @@ violations list and a merchant's diagnosis page, on SQLite (and PostgreSQL when
 
 Usage: ``python -m benchmarks.run --only console [--orders N] [--requests R]`` (default
 100 000 orders; ``--full`` = 1 M). Orders, shipments and violations are written with bulk
-inserts (the simulator is too slow for 1 M here); the diagnosis page reads a simulator facts
-directory of ``--diagnosis-orders`` orders. Each request goes through the whole app in
-process (routing, session cookie, permission, query, engine verdicts, Jinja2)."""
+inserts (the simulator is too slow for 1 M here), with the live verdicts the worker keeps
+(the engine's own for the newest orders, which the list pages show; synthetic ship-deadline
+rows for the rest, which the at-risk list and the dashboard count); the diagnosis page reads
+a simulator facts directory of ``--diagnosis-orders`` orders. Each request goes through the
+whole app in process (routing, session cookie, permission, query, verdicts, Jinja2)."""
 
 from __future__ import annotations
 
@@ -27,9 +29,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import insert
+from sqlalchemy import Engine, delete, insert, select
 
 from lvyue.api import create_app
+from lvyue.engine.online import evaluate_order
 from lvyue.store import (
     Merchant,
     Order,
@@ -43,10 +46,13 @@ from lvyue.store.live_tables import LiveVerdict
 from lvyue.store.seed import seed_accounts
 from lvyue.store.workflow_tables import Violation
 from lvyue.web import diagnoses
+from lvyue.workflows import config
+from lvyue.workflows.actions.stored_facts import facts_for
 
 MERCHANTS = 1000
 TOPIC_MERCHANT = "M0000005"  # topic analysis rolled out, with peers, in the seed-7 world
 BATCH = 20_000
+JUDGED = 2_000  # newest orders judged by the engine: the merchant's first pages and more
 START = datetime(2024, 1, 1, tzinfo=UTC)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -91,8 +97,32 @@ def _fill(url: str, orders: int) -> dict[str, str]:
                  + timedelta(hours=25), "source": "bench", "detail": {}}
                 for i in ids if i % 20 == 0 or i % 40 == 3
             ])  # fmt: skip
+    _judge_newest(engine, now)
     engine.dispose()
     return {a.key: a.password for a in issued} | {"merchant": merchants[0]}
+
+
+def _judge_newest(engine: Engine, now: datetime) -> None:
+    """The worker's own verdicts of the newest ``JUDGED`` orders — every page the benchmark
+    opens shows only those — instead of the synthetic ship-deadline rows: what the engine
+    says of them as of ``now``, every check, as ``workflows.live`` would store it."""
+    newest = select(Order).order_by(Order.pay_time.desc(), Order.order_id.desc()).limit(JUDGED)
+    with session_scope(make_session_factory(engine)) as session:
+        orders = list(session.scalars(newest))
+        verdicts = [
+            v
+            for facts in facts_for(session, orders)
+            for v in evaluate_order(facts, now, config.rules())
+        ]
+        ids = [o.order_id for o in orders]
+        session.execute(delete(LiveVerdict).where(LiveVerdict.order_id.in_(ids)))
+        rows = [v.row() | {"facts_at": now, "as_of": now, "changed_at": now} for v in verdicts]
+        session.execute(insert(LiveVerdict), [_stored(r) for r in rows])
+
+
+def _stored(row: dict[str, Any]) -> dict[str, Any]:
+    row.pop("detail")
+    return row
 
 
 def _live(i: int, merchant: str, paid: datetime, now: datetime) -> dict[str, Any]:

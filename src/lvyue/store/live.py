@@ -1,5 +1,6 @@
 """Reading the live verdicts (``live_verdicts``, kept by the worker): the at-risk list, the
-counts per status, one order's verdicts, how far behind the worker is.
+counts per status, one order's verdicts, the verdicts still current for a page of orders,
+how far behind the worker is.
 
 One definition of "at risk" (即将超时): the engine's — not done, deadline ahead, within the
 horizon (``engine.online.DEFAULT_HORIZON``) as of when the order was last judged; a deadline
@@ -8,10 +9,12 @@ that has passed since is not listed (it is a violation the worker is about to re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from lvyue.store.live_tables import LiveMark, LiveVerdict
@@ -59,6 +62,32 @@ def verdicts_of(session: Session, order_id: str) -> list[LiveVerdict]:
     """One order's live verdicts (the caller checks that the order may be seen)."""
     query = select(LiveVerdict).where(LiveVerdict.order_id == order_id)
     return list(session.scalars(query.order_by(LiveVerdict.aftersale_id, LiveVerdict.check)))
+
+
+def current(session: Session, order_ids: Sequence[str], now: datetime) -> dict[str, list[Row[Any]]]:
+    """The live verdicts of those of ``order_ids`` that are still the evaluator's answer as of
+    ``now``, by order: judged as of no later than ``now``, and no mark dirty (every write of
+    the order's facts marks it, in the write's transaction) or due by ``now`` (time alone
+    changes no verdict before its mark's ``due_at``). An order left out — never judged, or
+    waiting for the worker — is for the caller to judge."""
+    if not order_ids:  # an empty IN scans the whole table on SQLite
+        return {}
+    stale = set(
+        session.scalars(
+            select(LiveMark.order_id).where(
+                LiveMark.order_id.in_(order_ids),
+                or_(LiveMark.dirty.is_(True), LiveMark.due_at <= now),
+            )
+        )
+    )
+    # Plain rows, not ORM objects: a page reads hundreds and only displays them.
+    query = select(*LiveVerdict.__table__.columns).where(LiveVerdict.order_id.in_(order_ids))
+    found: dict[str, list[Row[Any]]] = {}
+    # sorted here, not by the database: a collation may order "_" apart from the evaluator
+    for row in sorted(session.execute(query), key=lambda r: (r.aftersale_id, r.check)):
+        found.setdefault(row.order_id, []).append(row)
+    judged_later = {row.order_id for rows in found.values() for row in rows if row.as_of > now}
+    return {k: rows for k, rows in found.items() if k not in stale | judged_later}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from lvyue.api.auth import own_order
@@ -20,6 +20,7 @@ from lvyue.api.routes_workflows.inspection import ShipWithCodeIn
 from lvyue.engine.explain import explain_order
 from lvyue.engine.online import evaluate_order
 from lvyue.engine.verdict import Verdict
+from lvyue.model.enums import Check, VerdictStatus
 from lvyue.store.tables import Order, Shipment
 from lvyue.web.lists import PAGE_SIZE, Sort, after, export, page_of
 from lvyue.web.pages.common import form_errors, refusal_text, scope_of
@@ -37,9 +38,28 @@ AT_RISK_SHOWN = 30
 
 
 def verdicts_of(session: Session, orders: Sequence[Order], now: datetime) -> list[list[Verdict]]:
-    """The engine's verdicts on each order now (the API's ``/workflows/orders/{id}/verdicts``)."""
+    """The engine's verdicts on each order now (the API's ``/workflows/orders/{id}/verdicts``):
+    the worker's live verdicts where they are still current (``store.live.current``), the
+    online evaluator for the rest — the same answer, without judging every order per page."""
+    from lvyue.store import live
+
+    kept = live.current(session, [o.order_id for o in orders], now)
+    unjudged = [o for o in orders if o.order_id not in kept]
     rules = config.rules()
-    return [evaluate_order(facts, now, rules) for facts in facts_for(session, orders)]
+    judged = {
+        facts.order_id: evaluate_order(facts, now, rules) for facts in facts_for(session, unjudged)
+    }
+    return [
+        [_verdict(row) for row in kept[o.order_id]] if o.order_id in kept else judged[o.order_id]
+        for o in orders
+    ]
+
+
+def _verdict(row: Row[Any]) -> Verdict:
+    return Verdict(
+        row.order_id, row.aftersale_id, row.merchant_id, Check(row.check),
+        VerdictStatus(row.status), row.deadline, row.done_at, row.clauses, row.reason,
+    )  # fmt: skip
 
 
 def _orders_query(
