@@ -3,6 +3,7 @@ worker has already recorded violations, and the clock never runs a production da
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -22,7 +23,7 @@ ENV = {"COLUMNS": "200", "NO_COLOR": "1"}
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     directory = tmp_path_factory.mktemp("demo")
     out = runner.invoke(
-        app, ["demo", "--no-serve", "--dir", str(directory), "--orders", "400"], env=ENV
+        app, ["demo", "--no-serve", "--dir", str(directory), "--orders", "1000"], env=ENV
     )
     assert out.exit_code == 0, out.output
     return directory, out.output
@@ -83,6 +84,47 @@ def test_every_role_can_act_on_the_demo_clock(
     service.state.engine.dispose()
 
 
+def test_at_risk_items_show_alike_through_the_api_and_the_cli(
+    demo: tuple[Path, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The worker has already produced at-risk items (issue 15): the operator and the first
+    merchant see them through ``GET /at-risk``; ``lvyue at-risk`` reads the same ones from the
+    database and the batch engine finds the same ones again in the demo's facts."""
+    directory, output = demo
+    clock = re.search(rf"export {DEMO_CLOCK_ENV}=(\S+)", output)
+    assert clock is not None
+    monkeypatch.setenv(DEMO_CLOCK_ENV, clock.group(1))
+    url = f"sqlite:///{directory / 'lvyue.db'}"
+    service = create_app(url)
+    with TestClient(service) as client:
+        everyone = client.get("/at-risk", headers=_token(output, "operator"))
+        assert everyone.status_code == 200 and everyone.json(), everyone.text
+        owner = _main(output).removesuffix(".main")
+        mine = client.get("/at-risk", headers=_token(output, _main(output))).json()
+        assert mine and all(item["merchant_id"] == owner for item in mine)
+    with TestClient(service, base_url="https://testserver") as console:  # 履约看板
+        form = console.get("/console/login")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf is not None
+        account = {"name": _main(output), "password": _password(output, _main(output))}
+        console.post("/console/login", data={**account, "csrf_token": csrf[1]})
+        shown = console.get("/console/orders/at-risk")
+        assert shown.status_code == 200 and all(i["order_id"] in shown.text for i in mine)
+    service.state.engine.dispose()
+    worker = re.search(r"^  worker +.*, (\d+) verdicts at risk", output, re.M)
+    assert worker is not None and int(worker[1]) >= len(everyone.json())
+    demo_now = ["--as-of", "2024-02-10 12:00:00"]  # the demo clock's anchor
+    found = {}
+    for source in (["--database", url], ["--facts", str(directory / "facts")]):
+        out = tmp_path / f"{source[0].strip('-')}.csv"
+        listed = runner.invoke(app, ["at-risk", *source, *demo_now, "--out", str(out)], env=ENV)
+        assert listed.exit_code == 0, listed.output
+        with out.open(encoding="utf-8-sig") as rows:
+            found[source[0]] = {(r["order_id"], r["check"]) for r in csv.DictReader(rows)}
+    assert found["--database"] and found["--database"] == found["--facts"]
+    assert {(i["order_id"], i["check"]) for i in everyone.json()} <= found["--database"]
+
+
 def test_the_agency_has_inspections_waiting_and_acts_on_them(
     demo: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,6 +158,12 @@ def test_the_agency_has_inspections_waiting_and_acts_on_them(
         assert own.status_code == 200 and len(own.json()) == 3
         assert all("二手" in i["category"] for i in own.json())
     service.state.engine.dispose()
+
+
+def _password(output: str, account: str) -> str:
+    """The console password printed in the account's row (the last column)."""
+    line = next(x for x in output.splitlines() if x.startswith(f"│ {account} "))
+    return line.strip("│ ").split("│")[-1].strip()
 
 
 def _printed(output: str, name: str) -> str:

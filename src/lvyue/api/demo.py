@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from lvyue.model.enums import ReportType
+from lvyue.model.enums import Check, ReportType
 from lvyue.sim import simulate, write_facts
-from lvyue.store import make_engine, make_session_factory, session_scope, upgrade
+from lvyue.store import live, make_engine, make_session_factory, session_scope, upgrade
 from lvyue.store.accounts import create_merchant
+from lvyue.store.live_tables import LiveVerdict
 from lvyue.store.seed import DEMO_AGENCY, IssuedAccount, seed_accounts
 from lvyue.store.sweeps import run_due
 from lvyue.store.tables import Merchant, Order
@@ -49,6 +50,7 @@ class DemoResult:
     second_hand: str | None = None  # the second-hand (BTAS) merchant shown, if any
     inspections: dict[str, list[str]] = field(default_factory=dict)  # state → waiting ids
     sweeps: dict[str, Any] = field(default_factory=dict)  # what the worker already produced
+    at_risk: int = 0  # live verdicts at risk at the demo clock's now (store.live)
 
 
 def build_demo(
@@ -69,7 +71,8 @@ def build_demo(
     upgrade(url)
     tables = _facts(orders, seed)
     facts_dir = directory / "facts"
-    write_facts(facts_dir, orders, seed, fmt="parquet", progress=False)  # same seed, same data
+    # the same world (same seed, living at the demo clock's now) as a facts directory
+    write_facts(facts_dir, orders, seed, fmt="parquet", progress=False, live_at=DEMO_NOW)
     result = DemoResult(url=url, facts_dir=facts_dir.resolve())
     engine = make_engine(url)
     factory = make_session_factory(engine)
@@ -82,6 +85,8 @@ def build_demo(
         result.loaded[table] = _ingest(factory, table, tables.get(table, []), progress)
     for run in run_due(factory, now=DEMO_NOW, worker="demo"):  # the worker has already run
         result.sweeps[run.sweep] = run.error or run.result
+    rules = config.rules()
+    result.sweeps["live.verdicts"] = vars(drain(factory, rules, DEMO_NOW))  # at-risk items
     with session_scope(factory) as session:
         shown, result.second_hand = _shown_merchants(session, merchants, tables["orders"])
         result.accounts = seed_accounts(session, shown)
@@ -89,7 +94,9 @@ def build_demo(
     result.pending_report = _file_report(factory, shown[0][0], result.consumer_orders)
     if result.second_hand is not None:
         result.inspections = _send_for_inspection(factory, result.second_hand, tables["orders"])
-    result.sweeps["live.verdicts"] = vars(drain(factory, config.rules(), DEMO_NOW))  # at-risk
+    drain(factory, rules, DEMO_NOW)  # the orders the steps above changed (report, consumer)
+    with session_scope(factory) as session:
+        result.at_risk = live.status_counts(session, None).get(live.AT_RISK, 0)
     engine.dispose()
     return result
 
@@ -120,12 +127,16 @@ def first_steps(result: DemoResult) -> list[tuple[str, str]]:
     recorded = (result.sweeps.get("workflows.violations_from_verdicts") or {}).get("recorded")
     steps = [
         ("operator", f"GET /reports?state=pending → POST /reports/{result.pending_report}/review"),
-        (main.key, "GET /violations, GET /penalties, GET /orders/{id}/verdicts"),
+        (main.key, "GET /at-risk, GET /violations, GET /penalties, GET /orders/{id}/verdicts"),
         (main.key.replace(".main", ".sub"), "same as .main (全部权限); .clerk gets 403 everywhere"),
         ("agency", _agency_step(result)),
         ("carrier", "POST /carriers/kuaidi100/push (a Kuaidi100 push of a demo waybill)"),
         ("consumer", f"POST /workflows/after-sales on its order {order}"),
-        ("worker", f"already ran at the demo clock: {recorded} violations recorded"),
+        (
+            "worker",
+            f"already ran at the demo clock: {recorded} violations recorded, "
+            f"{result.at_risk} verdicts at risk (GET /at-risk)",
+        ),
     ]
     for account in mains[1:]:
         what = "another merchant: sees none of the first one's data (tenancy)"
@@ -152,13 +163,20 @@ def _agency_step(result: DemoResult) -> str:
 def _shown_merchants(
     session: Session, merchants: list[tuple[str, str, str]], orders: list[dict[str, Any]]
 ) -> tuple[list[tuple[str, str, str]], str | None]:
-    """Accounts are made for the merchant with the most recorded violations (so its pages
-    are not empty) and for a second-hand (BTAS) merchant (another one when there is one);
-    returns them and the second-hand merchant's id."""
+    """Accounts are made for the merchant with the most recorded violations, preferring one
+    with late shipments (penalties) and orders at risk (so its pages are not empty), and for a
+    second-hand (BTAS) merchant (another one when there is one); returns them and the
+    second-hand merchant's id."""
+    risky = Violation.merchant_id.in_(
+        select(LiveVerdict.merchant_id).where(LiveVerdict.status == live.AT_RISK)
+    )
+    late = Violation.merchant_id.in_(
+        select(Violation.merchant_id).where(Violation.check == Check.SHIP_DEADLINE.value)
+    )
     counts = session.execute(
         select(Violation.merchant_id, func.count())
         .group_by(Violation.merchant_id)
-        .order_by(func.count().desc(), Violation.merchant_id)
+        .order_by(and_(late, risky).desc(), late.desc(), func.count().desc(), Violation.merchant_id)
     ).first()
     first = next((m for m in merchants if counts and m[0] == counts[0]), merchants[0])
     second_hands = sorted(
@@ -234,7 +252,8 @@ def _file_report(factory: Any, merchant_id: str, order_ids: list[str]) -> str | 
 
 def _facts(orders: int, seed: int) -> dict[str, list[dict[str, Any]]]:
     """The simulator's tables as rows, for ingestion through the service's own batch path."""
-    return {name: table.to_pylist() for name, table in simulate(orders, seed).items()}
+    world = simulate(orders, seed, live_at=DEMO_NOW)  # nothing is paid after the demo's now
+    return {name: table.to_pylist() for name, table in world.items()}
 
 
 def _merchants(tables: Mapping[str, list[dict[str, Any]]]) -> list[tuple[str, str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from lvyue.model.files import commit
+from lvyue.model.time import epoch_seconds
 from lvyue.sim.chunk import CHUNK_TABLES, chunk_tables, with_instants
 from lvyue.sim.tables import conversion_table, world_tables
 from lvyue.sim.world import World, build_world
@@ -39,12 +41,13 @@ def _chunks(world: World) -> Iterator[tuple[dict[str, pa.Table], np.ndarray]]:
         yield chunk_tables(world, chunk, first, min(CHUNK_SIZE, world.orders - first))
 
 
-def simulate(orders: int, seed: int) -> dict[str, pa.Table]:
+def simulate(orders: int, seed: int, live_at: datetime | None = None) -> dict[str, pa.Table]:
     """The whole marketplace in memory (for small sizes): table name -> Arrow table.
 
-    Same (orders, seed) -> same tables, equal to what ``write_facts`` writes."""
+    Same (orders, seed, live_at) -> same tables, equal to what ``write_facts`` writes.
+    ``live_at``: a world living at that instant (nothing paid after it; the demo's)."""
     _check(orders)
-    world = build_world(orders, seed)
+    world = build_world(orders, seed, _epoch(live_at))
     parts: dict[str, list[pa.Table]] = {name: [] for name in CHUNK_TABLES}
     sums = np.zeros((len(world.merchant_cdf), 5))
     for tables, chunk_sums in _chunks(world):
@@ -63,6 +66,7 @@ def write_facts(
     seed: int,
     fmt: Format = "parquet",
     progress: bool | Progress = True,
+    live_at: datetime | None = None,
 ) -> dict[str, int]:
     """Write the marketplace as a facts directory, chunk by chunk (bounded memory).
 
@@ -76,7 +80,7 @@ def write_facts(
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".lvyue-sim-", dir=out))
     try:
-        counts = _write_all(staging, orders, seed, fmt, progress)
+        counts = _write_all(staging, build_world(orders, seed, _epoch(live_at)), fmt, progress)
         other = "csv" if fmt == "parquet" else "parquet"
         for name in counts:
             commit(staging / f"{name}.{fmt}", out / f"{name}.{fmt}")
@@ -87,10 +91,14 @@ def write_facts(
     return counts
 
 
+def _epoch(moment: datetime | None) -> int | None:
+    return None if moment is None else epoch_seconds(moment)
+
+
 def _write_all(
-    staging: Path, orders: int, seed: int, fmt: Format, progress: bool | Progress
+    staging: Path, world: World, fmt: Format, progress: bool | Progress
 ) -> dict[str, int]:
-    world = build_world(orders, seed)
+    orders = world.orders
     sinks = {name: _Sink(staging / f"{name}.{fmt}", fmt) for name in CHUNK_TABLES}
     sums = np.zeros((len(world.merchant_cdf), 5))
     report = _progress_bar(orders) if progress is True else progress or None

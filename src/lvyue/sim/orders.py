@@ -55,6 +55,8 @@ def draw_orders(world: World, rng: np.random.Generator, first: int, n: int) -> C
         "festival_open": world.product_festival_open[product],
         "pay": seasons.draw_pay_times(rng, flower_industry),
     }
+    if world.live_at is not None:
+        o["pay"] = seasons.live_pay_times(rng, o["pay"], world.live_at)
     o["created"] = o["pay"] - rng.integers(5, 900, n)
     amount = np.array([i.amount for i in data.industries()])[industry]
     o["amount"] = np.round(amount * rng.lognormal(0.0, 0.5, n), 2)

@@ -174,5 +174,25 @@ def draw_pay_times(rng: np.random.Generator, flower: npt.NDArray[np.bool_]) -> S
     return pay.astype(np.int64)
 
 
+# A world that lives at an instant (the demo's now, docs/simulator.md): the orders the calendar
+# would place after it are paid in the days just before it instead.
+LIVE_DAYS = 3
+
+
+def live_pay_times(rng: np.random.Generator, pay: Seconds, live_at: int) -> Seconds:
+    """``pay`` with every payment at or after ``live_at`` moved into the ``LIVE_DAYS`` days
+    before it (hour-of-day profile kept): nothing has happened after "now", and the moment
+    the world lives at has orders in every stage — paid, shipping, some running late."""
+    later = pay >= live_at
+    n = int(later.sum())
+    today = (live_at + 8 * HOUR) // DAY * DAY - 8 * HOUR  # Beijing midnight before live_at
+    hour = np.searchsorted(HOUR_CDF, rng.random(n))
+    moved = today - rng.integers(0, LIVE_DAYS, n) * DAY + hour * HOUR + rng.integers(0, HOUR, n)
+    moved = np.where(moved >= live_at, moved - LIVE_DAYS * DAY, moved)  # later today: earlier
+    out = pay.copy()
+    out[later] = moved
+    return out
+
+
 def within(moments: Seconds, window: tuple[int, int]) -> npt.NDArray[np.bool_]:
     return (moments >= window[0]) & (moments < window[1])

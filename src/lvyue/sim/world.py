@@ -118,6 +118,7 @@ class World:
     category_flower: Bools  # VF-1 scope
     category_btas: Bools  # BT-1 scope
     network: Network
+    live_at: int | None = None  # a world living at this instant (seasons.live_pay_times)
 
 
 def _pick(rng: np.random.Generator, weights: npt.ArrayLike, n: int) -> Ints:
@@ -133,7 +134,7 @@ def padded(prefix: str, numbers: Ints, width: int) -> pa.StringArray:
     return pc.binary_join_element_wise(prefix, digits, "")
 
 
-def build_world(orders: int, seed: int) -> World:
+def build_world(orders: int, seed: int, live_at: int | None = None) -> World:
     rng = np.random.default_rng([seed, 1])
     industries = data.industries()
     categories = tuple(c for i in industries for c in i.categories)
@@ -202,6 +203,7 @@ def build_world(orders: int, seed: int) -> World:
         category_flower=np.array([c in VF_CATEGORIES for c in categories]),
         category_btas=np.array([industries[i].btas for i in category_industry]),
         network=_network(rng, weight, city, carriers),
+        live_at=live_at,
         **products,
     )
 
