@@ -12,12 +12,15 @@ from tests.engine.conftest import at
 from lvyue.engine.order import OrderFacts
 from lvyue.engine.penalties import Late, penalties
 from lvyue.model.enums import MerchantType, ShipMode
+from lvyue.model.rows import OrderRow
 
 
 def _late(i: int, deadline: str, late_days: float | None) -> Late:
     due = at(deadline)
-    facts = OrderFacts(f"o{i:03d}", "m1", MerchantType.DOMESTIC, "食品饮料>零食", ShipMode.SPOT,
-                       pay_time=due - timedelta(hours=48))  # fmt: skip
+    row = OrderRow(order_id=f"o{i:03d}", merchant_id="m1", merchant_type=MerchantType.DOMESTIC,
+                   category="食品饮料>零食", ship_mode=ShipMode.SPOT,
+                   pay_time=due - timedelta(hours=48))  # fmt: skip
+    facts = OrderFacts(row)
     shipped = None if late_days is None else due + timedelta(days=late_days)
     return Late(facts, None, due, shipped)
 

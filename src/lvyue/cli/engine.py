@@ -275,10 +275,10 @@ def _render_clause_texts(ex: Explanation, rb: Rulebook) -> None:
 def _render_explanation(ex: Explanation) -> None:
     """80 columns: the timeline in Chinese with the codes beside, the verdicts, and the clauses
     considered grouped by check (one line per clause, the reason folded under it)."""
-    o = ex.order
+    o, flags = ex.order.order, ex.order.flags
     head = (f"{o.order_id} · merchant {o.merchant_id} ({o.merchant_type.value}) · "
             f"{o.category} · {o.ship_mode.value}"
-            + (f" · flags {', '.join(sorted(o.flags))}" if o.flags else ""))  # fmt: skip
+            + (f" · flags {', '.join(sorted(flags))}" if flags else ""))  # fmt: skip
     console.print(Panel(head, title=f"order as of {format_beijing(ex.as_of)}", expand=False))
     timeline = Table("when (Beijing)", "what 事件", title="timeline 时间线", title_justify="left",
                      box=None, pad_edge=False)  # fmt: skip

@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from lvyue.engine.expressions import SORT_COLUMNS
+from lvyue.engine.order import COLUMNS
 from lvyue.engine.output import write_verdicts
 from lvyue.engine.verdict import (
     CHECK_DUTY,
@@ -38,20 +39,13 @@ from lvyue.rulebook.context import FLAGS
 FACT_TABLES = ("orders", "tracking", "after_sales", "reports", "inspections")
 DEFAULT_MEMORY_LIMIT = "3GB"  # DuckDB spills sorts, joins and aggregates beyond it
 
-# The facts columns the batch path reads: with ``load_facts(columns=...)`` or
+# The facts columns the batch path reads: the engine's (order.COLUMNS, from the row models),
+# and every rulebook flag of an order. With ``load_facts(columns=...)`` or
 # ``scan_facts(columns=...)`` the rest (addresses, scan texts, ...) are never read.
 BATCH_COLUMNS: dict[str, tuple[str, ...]] = {
-    "orders": ("order_id", "merchant_id", "merchant_type", "category", "ship_mode", *FLAGS,
-               "inspection_code", "carrier", "waybill", "pay_time", "promised_ship_time",
-               "ship_time", "confirmed_receipt_time", "agreed_ship_time", "activity",
-               "activity_ship_deadline", "cross_border_mode", "penalty_settlement_time"),
-    "tracking": ("carrier", "waybill", "time", "kind"),
-    "after_sales": ("aftersale_id", "order_id", "type", "created_at", "merchant_handled_at",
-                    "return_shipped_at", "merchant_received_at", "return_signed_at",
-                    "refunded_at", "merchant_decision"),
-    "reports": ("merchant_id", "status", "order_ids", "new_deadline"),
-    "inspections": ("inspection_code", "merchant_id", "result", "inspected_at"),
-}  # fmt: skip
+    **COLUMNS,
+    "orders": (*COLUMNS["orders"], *(f for f in FLAGS if f not in COLUMNS["orders"])),
+}
 # the orders' columns besides the category (read as its key) and the flags (false if absent)
 ORDER_COLUMNS = [c for c in BATCH_COLUMNS["orders"]
                  if c not in ("category", "activity") and c not in FLAGS]  # fmt: skip

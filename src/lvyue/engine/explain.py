@@ -60,7 +60,7 @@ def explain_order(facts: OrderFacts, as_of: datetime, rulebook: Traces) -> Expla
 def notes(facts: OrderFacts, ctxs: dict[str, OrderContext], rulebook: Resolves) -> list[str]:
     """Facts present on the order that no rule in force reads (shown, never judged)."""
     ctx = ctxs.get("")
-    if ctx is None or not facts.delayed_shipping:
+    if ctx is None or not facts.order.delayed_shipping:
         return []
     if rulebook.resolve(MODE_RULE.tool, ctx) is None:
         return [DELAYED_FLAG_IGNORED]
@@ -68,14 +68,14 @@ def notes(facts: OrderFacts, ctxs: dict[str, OrderContext], rulebook: Resolves) 
 
 
 def timeline(facts: OrderFacts, as_of: datetime) -> list[tuple[datetime, str]]:
-    events: list[tuple[datetime, str]] = [(facts.pay_time, "paid 支付")]
-    if facts.promised_ship_time is not None:
-        events.append((facts.promised_ship_time, "promised ship time 承诺发货"))
-    if facts.ship_time is not None:
-        events.append((facts.ship_time, "shipped 发货"))
+    events: list[tuple[datetime, str]] = [(facts.order.pay_time, "paid 支付")]
+    if facts.order.promised_ship_time is not None:
+        events.append((facts.order.promised_ship_time, "promised ship time 承诺发货"))
+    if facts.order.ship_time is not None:
+        events.append((facts.order.ship_time, "shipped 发货"))
     events += [(e.time, f"tracking: {e.kind}") for e in facts.tracking]
-    if facts.confirmed_receipt_time is not None:
-        events.append((facts.confirmed_receipt_time, "receipt confirmed 确认收货"))
+    if facts.order.confirmed_receipt_time is not None:
+        events.append((facts.order.confirmed_receipt_time, "receipt confirmed 确认收货"))
     for a in facts.after_sales:
         for name in REQUEST_MOMENTS:
             moment = getattr(a, name)

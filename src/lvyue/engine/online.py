@@ -12,9 +12,10 @@ from typing import Protocol
 from lvyue.engine import checks as cs
 from lvyue.engine import clocks as ck
 from lvyue.engine import verdict as v
-from lvyue.engine.order import AfterSale, OrderFacts
+from lvyue.engine.order import OrderFacts
 from lvyue.engine.verdict import Verdict, join_clauses
 from lvyue.model.enums import Check, VerdictStatus
+from lvyue.model.rows import AfterSaleRow
 from lvyue.rulebook.context import Clock, OrderContext
 from lvyue.rulebook.resolver import Answer
 from lvyue.rulebook.values import Duration, Instant
@@ -51,9 +52,9 @@ class _Order:
         aftersale_id: str = "",
     ) -> Verdict:
         return Verdict(
-            order_id=self.facts.order_id,
+            order_id=self.facts.order.order_id,
             aftersale_id=aftersale_id,
-            merchant_id=self.facts.merchant_id,
+            merchant_id=self.facts.order.merchant_id,
             check=check,
             status=status,
             deadline=deadline,
@@ -100,7 +101,7 @@ def _judge(order: _Order, spec: cs.CheckSpec, at: _Scope, rb: Resolves) -> Verdi
     apply: its start has not happened, or the order's mode or the request's type is not its."""
     if at.moments.get(spec.starts) is None:
         return None
-    if spec.ship_modes and order.facts.ship_mode.value not in spec.ship_modes:
+    if spec.ship_modes and order.facts.order.ship_mode.value not in spec.ship_modes:
         return None
     if spec.request_types and at.request_type not in spec.request_types:
         return None
@@ -120,7 +121,7 @@ def _judge(order: _Order, spec: cs.CheckSpec, at: _Scope, rb: Resolves) -> Verdi
 
 def order_moments(facts: OrderFacts, as_of: datetime) -> dict[str, datetime | None]:
     """The order's moments as of ``as_of`` (see :mod:`lvyue.engine.clocks`)."""
-    ship = ck.seen(facts.ship_time, as_of)
+    ship = ck.seen(facts.order.ship_time, as_of)
     pickups: list[datetime] = []
     hubs: list[datetime] = []
     warehouse_ins: list[datetime] = []
@@ -133,24 +134,24 @@ def order_moments(facts: OrderFacts, as_of: datetime) -> dict[str, datetime | No
             hubs.append(e.time)
         elif e.kind == ck.WAREHOUSE_IN:
             warehouse_ins.append(e.time)
-    paid = ck.seen(facts.pay_time, as_of)
+    paid = ck.seen(facts.order.pay_time, as_of)
     first_pickup = ck.after_payment(ck.first(pickups), paid)
     first_hub = ck.after_payment(ck.first(hubs), paid)
     first_warehouse_in = ck.after_payment(ck.first(warehouse_ins), paid)
     pickup = ck.pickup_clock(ship, first_pickup)
-    record = ck.track_record(facts.cross_border_mode, first_pickup, first_warehouse_in)
+    record = ck.track_record(facts.order.cross_border_mode, first_pickup, first_warehouse_in)
     return {
         cs.PAY_TIME: paid,
-        cs.PROMISED_SHIP_TIME: facts.promised_ship_time,  # a promise, known at payment
+        cs.PROMISED_SHIP_TIME: facts.order.promised_ship_time,  # a promise, known at payment
         cs.SHIP_TIME: ship,
         cs.PICKUP_TIME: pickup,
         cs.HUB_TIME: ck.hub_clock(pickup, first_hub),
         cs.TRACK_RECORD: record,
-        cs.RECEIPT_TIME: ck.seen(facts.confirmed_receipt_time, as_of),
+        cs.RECEIPT_TIME: ck.seen(facts.order.confirmed_receipt_time, as_of),
         # agreements, known when made; the penalty's settlement, set by the penalty
-        "agreed_ship_time": facts.agreed_ship_time,
-        "activity_ship_deadline": facts.activity_ship_deadline,
-        "penalty_settlement_time": facts.penalty_settlement_time,
+        "agreed_ship_time": facts.order.agreed_ship_time,
+        "activity_ship_deadline": facts.order.activity_ship_deadline,
+        "penalty_settlement_time": facts.order.penalty_settlement_time,
     }
 
 
@@ -173,8 +174,9 @@ def _prepare(facts: OrderFacts, as_of: datetime, horizon: timedelta) -> _Order |
     if moments[cs.PAY_TIME] is None:
         return None  # not paid yet as of the evaluation instant
     clocks = _clocks(moments)
-    flags = facts.flags | ck.derived_flags(facts.agreed_ship_time, facts.activity)
-    ctx = OrderContext(facts.merchant_type, facts.category, facts.ship_mode, flags, clocks)
+    row = facts.order
+    flags = facts.flags | ck.derived_flags(row.agreed_ship_time, row.activity)
+    ctx = OrderContext(row.merchant_type, row.category, row.ship_mode, flags, clocks)
     return _Order(facts, as_of, horizon, ctx, clocks, moments)
 
 
@@ -222,7 +224,7 @@ def _approved_reports(order: _Order) -> list[datetime | None]:
     return [
         r.new_deadline
         for r in order.facts.reports
-        if r.status == "approved" and r.merchant_id == order.facts.merchant_id
+        if r.status == "approved" and r.merchant_id == order.facts.order.merchant_id
     ]
 
 
@@ -304,14 +306,14 @@ def _ship_mode(order: _Order, rule: cs.Allowed, rb: Resolves) -> Verdict | None:
     ship = ck.mode_ship_clock(order.anchors.get(Clock.SHIP_TIME), paid)
     ctx = replace(order.ctx, clocks={**order.ctx.clocks, Clock.SHIP_TIME: ship})
     modes = rb.resolve(rule.modes, ctx)
-    tool = rb.resolve(rule.tool, ctx) if order.facts.delayed_shipping else None
+    tool = rb.resolve(rule.tool, ctx) if order.facts.order.delayed_shipping else None
     if modes is None and tool is None:
         return None
     allowed = modes.value if modes is not None else None
     if (
         modes is not None
         and isinstance(allowed, frozenset)
-        and order.facts.ship_mode not in allowed
+        and order.facts.order.ship_mode not in allowed
     ):
         return order.verdict(
             Check.SHIP_MODE, VerdictStatus.VIOLATED, v.MODE_BANNED,
@@ -342,11 +344,11 @@ def _inspection(order: _Order, rule: cs.Code, rb: Resolves) -> Verdict | None:
 def _code_problem(order: _Order) -> str:
     facts, as_of = order.facts, order.as_of
     found = facts.inspection
-    if facts.inspection_code is None:
+    if facts.order.inspection_code is None:
         return v.NO_CODE
     if (
         found is None
-        or found.merchant_id != facts.merchant_id
+        or found.merchant_id != facts.order.merchant_id
         or (found.inspected_at is not None and found.inspected_at > as_of)
     ):
         return v.UNKNOWN_CODE
@@ -356,7 +358,7 @@ def _code_problem(order: _Order) -> str:
     if found.inspected_at is not None and ship < found.inspected_at:
         return v.SHIPPED_BEFORE_PASS  # BT-12 "禁止商家未通过Btas质检情况自行向消费者发货"
     shipped = [(t, oid) for t, oid in facts.code_shipments if t <= as_of]
-    if shipped and min(shipped)[1] != facts.order_id:
+    if shipped and min(shipped)[1] != facts.order.order_id:
         return v.REUSED_CODE
     return v.PASSED
 
@@ -403,7 +405,7 @@ def _claim(order: _Order, spec: cs.CheckSpec) -> Verdict | None:
     )
 
 
-def request_moments(request: AfterSale, as_of: datetime) -> dict[str, datetime | None]:
+def request_moments(request: AfterSaleRow, as_of: datetime) -> dict[str, datetime | None]:
     """The request's step instants as of ``as_of``, and ``agreed_at`` (clocks.agreed_at)."""
     out = {name: ck.seen(getattr(request, name), as_of) for name in cs.REQUEST_MOMENTS}
     out[cs.AGREED_AT] = ck.agreed_at(
@@ -427,7 +429,7 @@ def _aftersale_ctx(
     return replace(order.ctx, flags=flags, clocks=anchors)
 
 
-def _request_scope(order: _Order, request: AfterSale, created: datetime) -> _Scope:
+def _request_scope(order: _Order, request: AfterSaleRow, created: datetime) -> _Scope:
     seen = request_moments(request, order.as_of)
     ctx = _aftersale_ctx(order, created, seen)
     return _Scope({**order.moments, **seen}, ctx, request.aftersale_id, request.type)

@@ -1,42 +1,46 @@
-"""One order's facts, as the online path reads them (built from a Facts directory or a store)."""
+"""One order's facts, as the online path reads them (built from a Facts directory or a store).
+
+The records are the facts format's own (``model.rows``, ``model.tracking``): the order's row,
+its scans, its after-sales requests and its inspection code; this module only joins them.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
 
-from lvyue.engine import clocks as ck
 from lvyue.facts import TIME_TYPE, Facts
-from lvyue.model.enums import MerchantType, ShipMode
+from lvyue.model.enums import (
+    AfterSaleReason,
+    AfterSaleType,
+    InspectionResult,
+    MerchantDecision,
+    MerchantType,
+    ShipMode,
+    TrackingKind,
+)
+from lvyue.model.rows import (
+    AfterSaleRow,
+    FactsRow,
+    InspectionRow,
+    OrderRow,
+    ReportRow,
+    TrackingRow,
+    optional_columns,
+)
+from lvyue.model.tracking import TrackingEvent
 from lvyue.rulebook.context import FLAGS
 
 
 @dataclass(frozen=True)
-class TrackingEvent:
-    time: datetime
-    kind: str
-
-
-@dataclass(frozen=True)
-class AfterSale:
-    aftersale_id: str
-    type: str
-    created_at: datetime
-    merchant_handled_at: datetime | None = None
-    return_shipped_at: datetime | None = None
-    merchant_received_at: datetime | None = None
-    return_signed_at: datetime | None = None
-    refunded_at: datetime | None = None
-    merchant_decision: str | None = None  # agreed | rejected (None: not recorded)
-
-
-@dataclass(frozen=True)
 class Report:
+    """A report-centre decision on the order (SF-8): its status, and the new deadline."""
+
     report_id: str
     merchant_id: str
     status: str
@@ -44,70 +48,63 @@ class Report:
 
 
 @dataclass(frozen=True)
-class Inspection:
-    merchant_id: str
-    result: str
-    inspected_at: datetime | None = None
-
-
-@dataclass(frozen=True)
 class OrderFacts:
-    """Everything the checks read about one order.
+    """Everything the checks read about one order: its facts row and what joins to it.
 
-    ``code_shipments`` are (ship_time, order_id) of every order that shipped with this order's
-    inspection code (itself included): BT-10 reuse needs to know who bound it first.
+    ``flags`` are the rulebook flags the order carries (its flag columns, and in the service
+    the merchant's established store). ``code_shipments`` are (ship_time, order_id) of every
+    order that shipped with this order's inspection code (itself included): BT-10 reuse needs
+    to know who bound it first.
     """
 
-    order_id: str
-    merchant_id: str
-    merchant_type: MerchantType
-    category: str
-    ship_mode: ShipMode
-    pay_time: datetime
-    promised_ship_time: datetime | None = None
-    delayed_shipping: bool = False
-    ship_time: datetime | None = None
-    confirmed_receipt_time: datetime | None = None
-    inspection_code: str | None = None
+    order: OrderRow
     flags: frozenset[str] = frozenset()
     tracking: tuple[TrackingEvent, ...] = ()
-    after_sales: tuple[AfterSale, ...] = ()
+    after_sales: tuple[AfterSaleRow, ...] = ()
     reports: tuple[Report, ...] = ()
-    inspection: Inspection | None = None
+    inspection: InspectionRow | None = None
     code_shipments: tuple[tuple[datetime, str], ...] = ()
-    agreed_ship_time: datetime | None = None  # SF-1 双方另有约定
-    activity: str | None = None  # SF-2 platform festival activity
-    activity_ship_deadline: datetime | None = None  # SF-2 the activity's latest ship time
-    cross_border_mode: str | None = None  # SF-5 overseas_consolidation | bbc_bonded
-    penalty_settlement_time: datetime | None = None  # VF-6 the 延长账期 penalty's settlement
     # the order whose earlier shipment claimed this order's (carrier, waybill), if any
     waybill_claimed_by: str | None = None
 
 
+def _read(model: type[FactsRow], unread: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return tuple(n for n in model.model_fields if n not in unread)
+
+
+# The facts columns the engine reads (both paths): its row model's fields but those no check
+# reads. Optional ones a file leaves out read as null (the facts reader fills them).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "orders": _read(OrderRow, ("product_id",)),
+    "tracking": _read(TrackingRow, optional_columns(TrackingRow)),  # not location, text
+    "after_sales": _read(AfterSaleRow),
+    "reports": _read(ReportRow, ("type", "period_start", "period_end", "regions")),
+    "inspections": _read(InspectionRow),
+}
+
+
 def iter_order_facts(facts: Facts, order_ids: set[str] | None = None) -> Iterator[OrderFacts]:
     """OrderFacts for every order of ``facts`` (or those in ``order_ids``), in file order."""
-    derived = (ck.SHIP_TIME_AGREED, ck.FESTIVAL_ACTIVITY)  # read off other facts, not columns
-    flags = [f for f in FLAGS if f in facts.orders.column_names
-             and f not in _ORDER_COLUMNS and f not in derived]  # fmt: skip
-    orders = _rows(facts.orders, _ORDER_COLUMNS + flags)
+    flags = [f for f in FLAGS if f in COLUMNS["orders"]]  # the rest are derived (clocks)
+    orders = _rows(facts.orders, COLUMNS["orders"])
     wanted = [o for o in orders if order_ids is None or o["order_id"] in order_ids]
     waybills = {(o["carrier"], o["waybill"]) for o in wanted if o["waybill"] is not None}
     tracking: dict[tuple[str | None, str | None], list[TrackingEvent]] = defaultdict(list)
-    for t in _rows(facts.tracking, ["carrier", "waybill", "time", "kind"]):
+    for t in _rows(facts.tracking, COLUMNS["tracking"]):
         key = (t["carrier"], t["waybill"])
         if key in waybills:
-            tracking[key].append(TrackingEvent(t["time"], t["kind"]))
+            t["kind"] = TrackingKind(t["kind"])
+            tracking[key].append(TrackingEvent(**t))
     ids = {o["order_id"] for o in wanted}
-    after_sales: dict[str, list[AfterSale]] = defaultdict(list)
-    for a in _rows(facts.after_sales, _AFTERSALE_COLUMNS):
+    after_sales: dict[str, list[AfterSaleRow]] = defaultdict(list)
+    for a in _rows(facts.after_sales, COLUMNS["after_sales"]):
         if a["order_id"] in ids:
-            after_sales[a["order_id"]].append(_after_sale(a))
+            after_sales[a["order_id"]].append(after_sale(a))
     reports = _reports_by_order(facts, ids)
     inspections = {
-        i["inspection_code"]: Inspection(i["merchant_id"], i["result"], i["inspected_at"])
-        for i in _rows(facts.inspections, ["inspection_code", "merchant_id", "result",
-                                           "inspected_at"])
-    }  # fmt: skip
+        i["inspection_code"]: inspection(i)
+        for i in _rows(facts.inspections, COLUMNS["inspections"])
+    }
     shipments: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
     for o in orders:
         if o["inspection_code"] is not None and o["ship_time"] is not None:
@@ -115,12 +112,41 @@ def iter_order_facts(facts: Facts, order_ids: set[str] | None = None) -> Iterato
     first_ship = _first_shipments(orders)
     for o in wanted:
         owns = _owns_waybill(o, first_ship)
-        scans = tracking if owns else {}
-        claimed_by = None if owns else first_ship[(o["carrier"], o["waybill"])][1]
-        yield replace(
-            _order_facts(o, scans, after_sales, reports, inspections, shipments),
-            waybill_claimed_by=claimed_by,
+        code = o["inspection_code"]
+        yield OrderFacts(
+            order=order_row(o),
+            flags=frozenset(f for f in flags if o[f]),
+            tracking=tuple(tracking.get((o["carrier"], o["waybill"]), ())) if owns else (),
+            after_sales=tuple(after_sales.get(o["order_id"], ())),
+            reports=tuple(reports.get(o["order_id"], ())),
+            inspection=inspections.get(code) if code is not None else None,
+            code_shipments=tuple(shipments.get(code, ())) if code is not None else (),
+            waybill_claimed_by=None if owns else first_ship[(o["carrier"], o["waybill"])][1],
         )
+
+
+def order_row(values: dict[str, Any]) -> OrderRow:
+    """An order's facts row from values already checked (the facts reader's or the store's):
+    not validated again, its enums typed."""
+    values = {**values, "merchant_type": MerchantType(values["merchant_type"]),
+              "ship_mode": ShipMode(values["ship_mode"])}  # fmt: skip
+    return OrderRow.model_construct(**values)
+
+
+def after_sale(values: dict[str, Any]) -> AfterSaleRow:
+    """An after-sales facts row from values already checked, its enums typed."""
+    decision, reason = values.get("merchant_decision"), values.get("reason")
+    return AfterSaleRow.model_construct(**{
+        **values,
+        "type": AfterSaleType(values["type"]),
+        "merchant_decision": None if decision is None else MerchantDecision(decision),
+        "reason": None if reason is None else AfterSaleReason(reason),
+    })  # fmt: skip
+
+
+def inspection(values: dict[str, Any]) -> InspectionRow:
+    """An inspection code's facts row from values already checked, its result typed."""
+    return InspectionRow.model_construct(**{**values, "result": InspectionResult(values["result"])})
 
 
 def _first_shipments(orders: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[datetime, str]]:
@@ -145,20 +171,7 @@ def _owns_waybill(
     return first is None or o["ship_time"] == first[0]
 
 
-_ORDER_COLUMNS = [
-    "order_id", "merchant_id", "merchant_type", "category", "ship_mode", "pay_time",
-    "promised_ship_time", "delayed_shipping", "ship_time", "carrier", "waybill",
-    "confirmed_receipt_time", "inspection_code", "agreed_ship_time", "activity",
-    "activity_ship_deadline", "cross_border_mode", "penalty_settlement_time",
-]  # fmt: skip
-_AFTERSALE_COLUMNS = [
-    "aftersale_id", "order_id", "type", "created_at", "merchant_handled_at",
-    "return_shipped_at", "merchant_received_at", "return_signed_at", "refunded_at",
-    "merchant_decision",
-]  # fmt: skip
-
-
-def _rows(table: pa.Table, columns: list[str]) -> list[dict[str, Any]]:
+def _rows(table: pa.Table, columns: tuple[str, ...]) -> list[dict[str, Any]]:
     """Rows as dicts; times through int64 (pyarrow's zoned datetimes are ~50x slower)."""
     data: dict[str, list[Any]] = {}
     for name in columns:
@@ -174,63 +187,13 @@ def _rows(table: pa.Table, columns: list[str]) -> list[dict[str, Any]]:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _order_facts(
-    o: dict[str, Any],
-    tracking: dict[tuple[str | None, str | None], list[TrackingEvent]],
-    after_sales: dict[str, list[AfterSale]],
-    reports: dict[str, list[Report]],
-    inspections: dict[str, Inspection],
-    shipments: dict[str, list[tuple[datetime, str]]],
-) -> OrderFacts:
-    code = o["inspection_code"]
-    return OrderFacts(
-        order_id=o["order_id"],
-        merchant_id=o["merchant_id"],
-        merchant_type=MerchantType(o["merchant_type"]),
-        category=o["category"],
-        ship_mode=ShipMode(o["ship_mode"]),
-        pay_time=o["pay_time"],
-        promised_ship_time=o["promised_ship_time"],
-        delayed_shipping=bool(o["delayed_shipping"]),
-        ship_time=o["ship_time"],
-        confirmed_receipt_time=o["confirmed_receipt_time"],
-        inspection_code=code,
-        flags=frozenset(f for f in FLAGS if o.get(f)),
-        tracking=tuple(tracking.get((o["carrier"], o["waybill"]), ())),
-        after_sales=tuple(after_sales.get(o["order_id"], ())),
-        reports=tuple(reports.get(o["order_id"], ())),
-        inspection=inspections.get(code) if code is not None else None,
-        code_shipments=tuple(shipments.get(code, ())) if code is not None else (),
-        agreed_ship_time=o["agreed_ship_time"],
-        activity=o["activity"],
-        activity_ship_deadline=o["activity_ship_deadline"],
-        cross_border_mode=o["cross_border_mode"],
-        penalty_settlement_time=o["penalty_settlement_time"],
-    )
-
-
 def order_facts(facts: Facts, order_id: str) -> OrderFacts | None:
     return next(iter_order_facts(facts, {order_id}), None)
 
 
-def _after_sale(row: dict[str, Any]) -> AfterSale:
-    return AfterSale(
-        aftersale_id=row["aftersale_id"],
-        type=row["type"],
-        created_at=row["created_at"],
-        merchant_handled_at=row["merchant_handled_at"],
-        return_shipped_at=row["return_shipped_at"],
-        merchant_received_at=row["merchant_received_at"],
-        return_signed_at=row["return_signed_at"],
-        refunded_at=row["refunded_at"],
-        merchant_decision=row["merchant_decision"],
-    )
-
-
 def _reports_by_order(facts: Facts, ids: set[str]) -> dict[str, list[Report]]:
     out: dict[str, list[Report]] = defaultdict(list)
-    columns = ["report_id", "merchant_id", "status", "order_ids", "new_deadline"]
-    for r in _rows(facts.reports, columns):
+    for r in _rows(facts.reports, COLUMNS["reports"]):
         for order_id in split_ids(r["order_ids"]):
             if order_id in ids:
                 out[order_id].append(

@@ -74,10 +74,10 @@ def penalties(lates: list[Late], as_of: datetime, rulebook: Resolves) -> pa.Tabl
     points_week: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     yuan_day: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     banned_products: set[str] = set()
-    for late in sorted(lates, key=lambda x: (x.deadline, x.facts.order_id)):
+    for late in sorted(lates, key=lambda x: (x.deadline, x.facts.order.order_id)):
         p, clauses = _parameters(late, as_of, rulebook)
         local = to_beijing(late.deadline)
-        m = late.facts.merchant_id
+        m = late.facts.order.merchant_id
         day = (m, local.date().isoformat())
         iso = local.isocalendar()
         week = (m, f"{iso.year}-W{iso.week:02d}")
@@ -101,7 +101,7 @@ def penalties(lates: list[Late], as_of: datetime, rulebook: Resolves) -> pa.Tabl
         if banned and late.product_id:
             banned_products.add(late.product_id)
         rows.append({
-            "order_id": late.facts.order_id, "merchant_id": m, "product_id": late.product_id,
+            "order_id": late.facts.order.order_id, "merchant_id": m, "product_id": late.product_id,
             "day": day[1], "week": week[1], "points": float(points), "deduction_yuan": float(yuan),
             "product_banned": banned, "capped": ";".join(capped), "clauses": clauses,
         })  # fmt: skip
@@ -137,8 +137,8 @@ def late_orders(facts: Facts, verdicts: pa.Table) -> list[Late]:
         rows = facts.orders.select(["order_id", "product_id"]).to_pylist()
         products = {r["order_id"]: _text(r["product_id"]) for r in rows if r["order_id"] in late}
     return [
-        Late(of, products.get(of.order_id), late[of.order_id]["deadline"],
-             late[of.order_id]["done_at"])
+        Late(of, products.get(of.order.order_id), late[of.order.order_id]["deadline"],
+             late[of.order.order_id]["done_at"])
         for of in iter_order_facts(facts, set(late))
     ]  # fmt: skip
 

@@ -75,8 +75,10 @@ TIMEOUTS: dict[str, Timeout] = {
 
 
 @dataclass(frozen=True)
-class AfterSale:
-    """One request and the instants of its steps so far (aware; None = not yet)."""
+class AfterSaleProgress:
+    """Where one request stands in the workflow: its state, the instants of its steps so far
+    (aware; None = not yet) and its order's context — the request's facts are the store's
+    ``after_sales`` row (``model.rows.AfterSaleRow`` in the facts format)."""
 
     aftersale_id: str
     order_id: str
@@ -131,7 +133,7 @@ def merchant_event(kind: AfterSaleType, agree: bool) -> str:
     return "refund" if kind is AfterSaleType.REFUND_ONLY else "agree"
 
 
-def due(rules: Rules, request: AfterSale) -> Due | None:
+def due(rules: Rules, request: AfterSaleProgress) -> Due | None:
     """The deadline of the current state from the rulebook, or None in a final state."""
     timeout = TIMEOUTS.get(request.state)
     if timeout is None:
@@ -149,7 +151,7 @@ def timeout_event(timeout: Timeout, kind: AfterSaleType) -> str:
     return timeout.event
 
 
-def overdue(rules: Rules, request: AfterSale, now: datetime) -> Due | None:
+def overdue(rules: Rules, request: AfterSaleProgress, now: datetime) -> Due | None:
     """The expired limit if the request's current state has run out of time at ``now``."""
     current = due(rules, request)
     if current is None or now < current.deadline:

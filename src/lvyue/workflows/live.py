@@ -103,7 +103,7 @@ def judge(
     for of in facts:
         verdicts = evaluate_order(of, now, rules, horizon)
         fresh.update(((v.order_id, v.aftersale_id, v.check.value), v) for v in verdicts)
-        next_due[of.order_id] = _next_due(verdicts, of, now, horizon)
+        next_due[of.order.order_id] = _next_due(verdicts, of, now, horizon)
     stored = {
         (v.order_id, v.aftersale_id, v.check): v
         for v in session.scalars(select(LiveVerdict).where(LiveVerdict.order_id.in_(ids)))

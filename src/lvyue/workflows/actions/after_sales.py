@@ -222,9 +222,9 @@ _STATE_DECISION = {
 }
 
 
-def _domain(session: Session, loaded: Loaded) -> flow.AfterSale:
+def _domain(session: Session, loaded: Loaded) -> flow.AfterSaleProgress:
     r = loaded.request
-    return flow.AfterSale(
+    return flow.AfterSaleProgress(
         aftersale_id=r.aftersale_id,
         order_id=r.order_id,
         type=AfterSaleType(r.type),

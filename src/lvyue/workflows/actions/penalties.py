@@ -33,7 +33,7 @@ def of_merchant(
     ]
     facts = facts_for(session, [order for _, order in found])
     lates = [
-        Late(of, order.product_id, v.deadline, of.ship_time)
+        Late(of, order.product_id, v.deadline, of.order.ship_time)
         for (v, order), of in zip(found, facts, strict=True)
         if v.deadline is not None
     ]

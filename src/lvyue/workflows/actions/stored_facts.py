@@ -10,15 +10,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lvyue.engine.order import AfterSale as AfterSaleFacts
-from lvyue.engine.order import Inspection as InspectionFacts
-from lvyue.engine.order import OrderFacts, TrackingEvent
+from lvyue.engine.order import OrderFacts, after_sale, inspection, order_row
 from lvyue.engine.order import Report as ReportFacts
-from lvyue.model import InstantError, parse_instant
+from lvyue.model import InstantError, TrackingEvent, parse_instant
+from lvyue.model.cells import cell_is_true
+from lvyue.model.enums import TrackingKind
+from lvyue.model.rows import EXTRA_FACTS, AfterSaleRow, InspectionRow, OrderRow
+from lvyue.model.schema import ORDERS, Kind
+from lvyue.store.refusals import AFTER_SALE_COLUMNS, ORDER_COLUMNS
 from lvyue.store.tables import AfterSale, Merchant, Order, Shipment
 from lvyue.store.tables import TrackingEvent as TrackingRow
 from lvyue.store.workflow_tables import InspectionCode, Report
@@ -74,33 +78,42 @@ def _chunk(session: Session, orders: Sequence[Order]) -> list[OrderFacts]:
         ctx = context_of(order, shipment, order.merchant_id in established)
         facts.append(
             OrderFacts(
-                order_id=order.order_id,
-                merchant_id=order.merchant_id,
-                merchant_type=ctx.merchant_type,
-                category=order.category,
-                ship_mode=ctx.ship_mode,
-                pay_time=order.pay_time,
-                promised_ship_time=order.promised_ship_time,
-                delayed_shipping=order.delayed_shipping,
-                ship_time=shipment.ship_time if shipment else None,
-                confirmed_receipt_time=order.confirmed_receipt_time,
-                inspection_code=code,
+                order=_order_row(order, shipment),
                 flags=ctx.flags,
                 tracking=scans.get((shipment.carrier, shipment.waybill), ()) if shipment else (),
                 after_sales=tuple(_after_sale(r) for r in requests[order.order_id]),
                 reports=tuple(reports[order.order_id]),
-                inspection=InspectionFacts(found.merchant_id, "pass", found.issued_at)
-                if found
-                else None,
+                inspection=_inspection(found) if found else None,
                 code_shipments=tuple(bound[code]) if code else (),
-                agreed_ship_time=_extra_instant(order, "agreed_ship_time"),
-                activity=_extra_text(order, "activity"),
-                activity_ship_deadline=_extra_instant(order, "activity_ship_deadline"),
-                cross_border_mode=_extra_text(order, "cross_border_mode"),
-                penalty_settlement_time=_extra_instant(order, "penalty_settlement_time"),
             )
         )
     return facts
+
+
+# Where the store keeps each OrderRow field: the orders table's columns (ORDER_COLUMNS), the
+# shipment's, or ``extra`` (EXTRA_FACTS, JSON-safe: times as text, flags as booleans).
+_SHIPMENT_COLUMNS = sorted(
+    {c.name for c in Shipment.__table__.columns}
+    & set(OrderRow.model_fields) - {"order_id", "merchant_id"}
+)
+_EXTRA_KINDS = {name: ORDERS.column(name) for name in EXTRA_FACTS}
+
+
+def _order_row(order: Order, shipment: Shipment | None) -> OrderRow:
+    """The order's facts row as recorded: its columns, its shipment's, and ``extra``."""
+    values: dict[str, Any] = {n: getattr(order, n) for n in ("order_id", *ORDER_COLUMNS)}
+    values.update({n: getattr(shipment, n) if shipment else None for n in _SHIPMENT_COLUMNS})
+    for name, column in _EXTRA_KINDS.items():
+        kind = column.kind if column is not None else Kind.TEXT
+        if kind is Kind.TIME:
+            values[name] = _extra_instant(order, name)
+        elif kind is Kind.BOOL:
+            values[name] = (
+                None if order.extra.get(name) is None else cell_is_true(order.extra[name])
+            )
+        else:
+            values[name] = _extra_text(order, name)
+    return order_row(values)
 
 
 def _extra_text(order: Order, name: str) -> str | None:
@@ -130,7 +143,7 @@ def _tracking(
         if (row.carrier, row.waybill) in keys:
             found[(row.carrier, row.waybill)].append(row)
     return {
-        key: tuple(TrackingEvent(r.time, r.kind) for r in sorted(rows, key=lambda r: r.time))
+        key: tuple(_scan(r) for r in sorted(rows, key=lambda r: r.time))
         for key, rows in found.items()
     }
 
@@ -149,15 +162,16 @@ def _reports(
     return out
 
 
-def _after_sale(r: AfterSale) -> AfterSaleFacts:
-    return AfterSaleFacts(
-        r.aftersale_id,
-        r.type,
-        r.created_at,
-        r.merchant_handled_at,
-        r.return_shipped_at,
-        r.merchant_received_at,
-        r.return_signed_at,
-        r.refunded_at,
-        r.merchant_decision,
-    )
+def _after_sale(r: AfterSale) -> AfterSaleRow:
+    return after_sale({n: getattr(r, n) for n in AFTER_SALE_COLUMNS})
+
+
+def _inspection(code: InspectionCode) -> InspectionRow:
+    """An issued code is a passed inspection (BTAS issues codes only on a pass)."""
+    return inspection({"inspection_code": code.code, "merchant_id": code.merchant_id,
+                       "result": "pass", "inspected_at": code.issued_at})  # fmt: skip
+
+
+def _scan(r: TrackingRow) -> TrackingEvent:
+    return TrackingEvent(r.carrier, r.waybill, r.time, TrackingKind(r.kind), r.location or "",
+                         r.text or "")  # fmt: skip
