@@ -9,6 +9,10 @@ from typing import Any
 from lvyue.api import create_app
 from lvyue.api.testing import ServiceWorld
 from lvyue.model import format_instant
+from lvyue.model.enums import AfterSaleReason
+from lvyue.store import make_engine, make_session_factory, session_scope
+from lvyue.store.tables import Order
+from lvyue.workflows.actions.stored_facts import facts_for
 
 
 def minutes_ago(minutes: int) -> str:
@@ -233,6 +237,31 @@ def test_after_sales_and_tracking_json(service: ServiceWorld) -> None:
     detail = c.get("/orders/t-1", headers=service.auth("m1.main")).json()
     assert [e["kind"] for e in detail["tracking"]] == ["pickup"]
     assert detail["after_sales"][0]["aftersale_id"] == "as-1"
+    assert detail["after_sales"][0]["reason"] is None
+
+
+def test_after_sales_reason_is_kept(service: ServiceWorld) -> None:
+    """VF-8's reason, accepted by the API, is stored and read back as the engine's facts."""
+    c, main = service.client, service.auth("m1.main")
+    c.post("/orders", json=order("rs-1"), headers=main)
+    request = {"aftersale_id": "as-r1", "order_id": "rs-1", "type": "return_refund",
+               "created_at": "2024-02-11 10:00:00", "reason": "defect"}  # fmt: skip
+    assert c.post("/after-sales", json=request, headers=main).status_code == 201
+    assert c.post("/after-sales", json=request, headers=main).json()["outcome"] == "unchanged"
+    got = c.get("/orders/rs-1", headers=main).json()["after_sales"][0]
+    assert got["reason"] == "defect"
+    # recorded with the request: a re-send does not change it
+    changed = {**request, "reason": "no_longer_wanted"}
+    assert c.post("/after-sales", json=changed, headers=main).status_code == 409
+    bad = {**request, "aftersale_id": "as-r2", "reason": "bored"}
+    assert c.post("/after-sales", json=bad, headers=main).status_code == 422
+    engine = make_engine(service.url)
+    with session_scope(make_session_factory(engine)) as session:
+        (facts,) = facts_for(session, [session.get(Order, "rs-1")])
+    engine.dispose()
+    assert [(a.aftersale_id, a.reason) for a in facts.after_sales] == [
+        ("as-r1", AfterSaleReason.DEFECT)
+    ]
 
 
 def test_batch_with_repeated_and_foreign_rows(service: ServiceWorld) -> None:

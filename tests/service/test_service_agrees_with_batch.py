@@ -19,7 +19,9 @@ from typer.testing import CliRunner
 
 from lvyue.api import create_app
 from lvyue.cli.main import app as cli
+from lvyue.engine import iter_order_facts
 from lvyue.engine.online import evaluate_order
+from lvyue.facts import load_facts
 from lvyue.model import format_instant, parse_instant
 from lvyue.model.time import epoch_seconds
 from lvyue.sim import write_facts
@@ -124,3 +126,23 @@ def test_the_service_and_lvyue_evaluate_give_the_same_verdicts(
     assert sorted(batch) == sorted(service)
     statuses = {row[3] for row in batch}
     assert {"ok", "violated", "scheduled"} <= statuses
+
+
+def test_the_service_keeps_every_after_sales_fact(world: tuple[str, Path]) -> None:
+    """What bulk ingestion accepted reaches the engine whole: each order's after-sales
+    requests read back from the store equal the facts file's, VF-8's ``reason`` included."""
+    url, facts = world
+    from_file = {f.order.order_id: f.after_sales for f in iter_order_facts(load_facts(facts))}
+    engine = make_engine(url)
+    with session_scope(make_session_factory(engine)) as session:
+        orders = list(session.query(Order).order_by(Order.order_id))
+        stored = {f.order.order_id: f.after_sales for f in facts_for(session, orders)}
+    engine.dispose()
+
+    def key(requests: tuple[Any, ...]) -> list[Any]:
+        return sorted(requests, key=lambda r: r.aftersale_id)
+
+    differ = [o for o in from_file if key(from_file[o]) != key(stored[o])]
+    assert differ == []
+    reasons = {r.reason for requests in stored.values() for r in requests}
+    assert {"defect", "not_as_described"} <= reasons  # the indicators' reasons are stored

@@ -48,6 +48,8 @@ class AfterSaleOut(BaseModel):
     merchant_received_at: str | None
     return_signed_at: str | None
     refunded_at: str | None
+    merchant_decision: str | None = None  # SF-9b: agreed | rejected
+    reason: str | None = None  # VF-8: defect, not_as_described, …
 
 
 class OrderOut(BaseModel):
@@ -166,6 +168,8 @@ def get_order(
                 merchant_received_at=_iso(a.merchant_received_at),
                 return_signed_at=_iso(a.return_signed_at),
                 refunded_at=_iso(a.refunded_at),
+                merchant_decision=a.merchant_decision,
+                reason=a.reason,
             )
             for a in after_sales
         ],

@@ -111,8 +111,7 @@ class Scope:
 ORDER_COLUMNS: set[str] = {c.name for c in Order.__table__.columns} & set(OrderRow.model_fields) - {
     "order_id"
 }
-# The AfterSaleRow fields the after_sales table keeps (VF-8's ``reason`` is read from facts
-# files by the indicators; the store does not keep it yet).
+# The AfterSaleRow fields the after_sales table keeps (all of them, VF-8's ``reason`` too).
 AFTER_SALE_COLUMNS: set[str] = {c.name for c in AfterSale.__table__.columns} & set(
     AfterSaleRow.model_fields
 )

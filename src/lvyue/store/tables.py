@@ -186,6 +186,7 @@ class AfterSale(Base):
     return_signed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     refunded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     merchant_decision: Mapped[str | None] = mapped_column(String(16))  # agreed | rejected
+    reason: Mapped[str | None] = mapped_column(String(32))  # VF-8: defect, not_as_described, …
     # 1 as first recorded; each correction (audited as ``aftersale.correct``) adds one
     version: Mapped[int] = mapped_column(Integer, default=1)
 
