@@ -267,6 +267,14 @@ def test_an_after_sale_is_corrected_as_a_new_version_and_its_verdicts_rejudged(
     assert "aftersale.correct" in [e["action"] for e in trail]
     again = c.post(f"/after-sales/{aid}/corrections", json=fix, headers=op)
     assert again.status_code == 422 and "nothing to correct" in again.text
+    # the request's VF-8 reason, recorded with it, is the platform's to correct too
+    why = {"reason": "consumer called: a defect", "consumer_reason": "defect"}
+    fixed = c.post(f"/after-sales/{aid}/corrections", json=why, headers=op)
+    assert fixed.status_code == 201, fixed.text
+    assert fixed.json()["changes"] == {"reason": [None, "defect"]}
+    assert fixed.json()["aftersale_id"] == aid and fixed.json()["version"] == 3
+    got = c.get(f"/orders/{order_id}", headers=op).json()["after_sales"][0]
+    assert got["reason"] == "defect"
 
 
 # --- item 5: creations are audited ---

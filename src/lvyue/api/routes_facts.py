@@ -36,7 +36,7 @@ from lvyue.api.routes_jobs import JobAccepted, accepted
 from lvyue.api.routes_workflows.common import create_once, service_now
 from lvyue.model import AfterSaleType, MerchantType, ShipMode
 from lvyue.model.cells import PLAIN
-from lvyue.model.enums import MerchantDecision
+from lvyue.model.enums import AfterSaleReason, MerchantDecision
 from lvyue.model.rows import (
     AfterSaleRow,
     Ident,
@@ -486,28 +486,7 @@ def correct_order(
     """The platform corrects recorded facts of an order: a new version with who, when and
     why, its verdicts re-judged and audited (re-sending an order never changes them)."""
     order = own_order(session, principal, order_id)
-    given = body.model_dump(exclude={"reason"}, exclude_none=True)
-    changes = {k: v.value if isinstance(v, Enum) else v for k, v in given.items()}
-
-    def create() -> CorrectedOut:
-        done = corrections.correct_order(
-            session,
-            config.rules(),
-            order,
-            changes,
-            reason=body.reason,
-            actor=principal.account_id,
-            now=service_now(request),
-        )
-        return CorrectedOut(
-            order_id=order_id,
-            version=done.version,
-            changes=done.changes,
-            rejudged=done.rejudged,
-            withdrawn_violations=done.withdrawn,
-        )
-
-    return create_once(request, session, principal, idempotency_key, body, create)
+    return _correct(request, session, principal, idempotency_key, body, order, CorrectedOut)
 
 
 class AfterSaleCorrection(BaseModel):
@@ -522,15 +501,13 @@ class AfterSaleCorrection(BaseModel):
     merchant_received_at: Instant | None = None
     return_signed_at: Instant | None = None
     refunded_at: Instant | None = None
+    consumer_reason: AfterSaleReason | None = Field(
+        None, description="the request's VF-8 reason (``reason`` in the facts format)"
+    )
 
 
-class AfterSaleCorrectedOut(BaseModel):
+class AfterSaleCorrectedOut(CorrectedOut):
     aftersale_id: str
-    order_id: str
-    version: int
-    changes: dict[str, list[Any]] = Field(description="field -> [old, new]")
-    rejudged: list[dict[str, Any]] = Field(description="verdicts whose status or clauses moved")
-    withdrawn_violations: int
 
 
 @router.post(
@@ -554,11 +531,31 @@ def correct_after_sale(
     if record is None:
         raise HTTPException(404, detail="not found")
     own_merchant(principal, record.merchant_id)
-    given = body.model_dump(exclude={"reason"}, exclude_none=True)
-    changes = {k: v.value if isinstance(v, Enum) else v for k, v in given.items()}
+    return _correct(
+        request, session, principal, idempotency_key, body, record, AfterSaleCorrectedOut
+    )
 
-    def create() -> AfterSaleCorrectedOut:
-        done = corrections.correct_after_sale(
+
+# Body fields named apart from the facts format (the correction's own ``reason`` is why).
+_FACT_NAMES = {"consumer_reason": "reason"}
+
+
+def _correct(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    idempotency_key: str | None,
+    body: OrderCorrection | AfterSaleCorrection,
+    record: corrections.Record,
+    out: type[CorrectedOut],
+) -> JSONResponse:
+    """One correction use case (``corrections.correct``) for every kind of recorded fact."""
+    given = body.model_dump(exclude={"reason"}, exclude_none=True)
+    changes = {_FACT_NAMES.get(k, k): v.value if isinstance(v, Enum) else v
+               for k, v in given.items()}  # fmt: skip
+
+    def create() -> CorrectedOut:
+        done = corrections.correct(
             session,
             config.rules(),
             record,
@@ -567,13 +564,14 @@ def correct_after_sale(
             actor=principal.account_id,
             now=service_now(request),
         )
-        return AfterSaleCorrectedOut(
-            aftersale_id=aftersale_id,
+        ids = {"aftersale_id": record.aftersale_id} if isinstance(record, AfterSale) else {}
+        return out(
             order_id=record.order_id,
             version=done.version,
             changes=done.changes,
             rejudged=done.rejudged,
             withdrawn_violations=done.withdrawn,
+            **ids,
         )
 
     return create_once(request, session, principal, idempotency_key, body, create)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -28,6 +27,7 @@ from lvyue.model import InspectionResult, format_instant
 from lvyue.store.workflow_tables import Inspection, InspectionCode
 from lvyue.workflows import config
 from lvyue.workflows.actions import inspection
+from lvyue.workflows.actions import inspection_steps as steps
 from lvyue.workflows.actions.orders import load_order
 from lvyue.workflows.fields import Ident, Name, Ref
 from lvyue.workflows.inspection import MACHINE as INSPECTION_MACHINE
@@ -183,13 +183,8 @@ def list_inspections(
     state: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[InspectionOut]:
     """The caller's inspections: a merchant's own, an agency's received ones."""
-    actor = actor_of(principal)
-    query = select(Inspection).order_by(Inspection.created_at, Inspection.inspection_id)
-    if actor.merchant_id is not None:
-        query = query.where(Inspection.merchant_id == actor.merchant_id)
-    elif actor.agency is not None:
-        query = query.where(Inspection.agency == actor.agency)
-    else:
+    query = steps.visible(actor_of(principal))
+    if query is None:
         raise HTTPException(404, detail="not found")
     if state is not None:
         query = query.where(Inspection.state == state)
@@ -207,16 +202,21 @@ def get_inspection(
         )
 
 
+def parcel_of(body: ParcelIn) -> inspection.Parcel:
+    return inspection.Parcel(body.carrier, body.waybill, body.packing_video)
+
+
+def result_of(body: ResultIn) -> steps.Result:
+    return steps.Result(body.result is InspectionResult.PASS, body.report_ref,
+                        tuple(body.evidence), body.tag_ref)  # fmt: skip
+
+
 def _inspection_step(
-    session: Session,
-    inspection_id: str,
-    principal: Principal,
-    act: Callable[[Inspection, inspection.Actor], object],
+    session: Session, request: Request, inspection_id: str, principal: Principal, what: steps.Step
 ) -> InspectionOut:
     with domain_errors(session):
-        actor = actor_of(principal)
-        row = inspection.load(session, inspection_id, actor)
-        act(row, actor)
+        actor, now = actor_of(principal), service_now(request)
+        row = steps.take(session, inspection_id, actor, now, what)
         out = _inspection_out(session, row)
         session.commit()
     return out
@@ -227,21 +227,8 @@ def send_inspection(
     inspection_id: str, body: ParcelIn, request: Request, session: SessionDep, principal: Manage
 ) -> InspectionOut:
     """The merchant sends the item to the agency with tracking and packing video (BT-9)."""
-    now = service_now(request)
-    return _inspection_step(
-        session,
-        inspection_id,
-        principal,
-        lambda row, actor: inspection.send(
-            session,
-            row,
-            actor,
-            now,
-            carrier=body.carrier,
-            waybill=body.waybill,
-            packing_video=body.packing_video,
-        ),
-    )
+    what = steps.Send(parcel_of(body))
+    return _inspection_step(session, request, inspection_id, principal, what)
 
 
 @router.post("/inspections/{inspection_id}/receive", response_model=InspectionOut)
@@ -249,13 +236,8 @@ def receive_inspection(
     inspection_id: str, request: Request, session: SessionDep, principal: Inspect
 ) -> InspectionOut:
     """The agency confirms it received the item."""
-    now = service_now(request)
-    return _inspection_step(
-        session,
-        inspection_id,
-        principal,
-        lambda row, actor: inspection.step(session, row, "receive", actor, now),
-    )
+    what = steps.Plain("receive")
+    return _inspection_step(session, request, inspection_id, principal, what)
 
 
 @router.post("/inspections/{inspection_id}/result", response_model=InspectionOut)
@@ -263,23 +245,8 @@ def inspection_result(
     inspection_id: str, body: ResultIn, request: Request, session: SessionDep, principal: Inspect
 ) -> InspectionOut:
     """Pass (issues the item's one code, BT-10) or fail (with a re-submission deadline)."""
-    now = service_now(request)
-    return _inspection_step(
-        session,
-        inspection_id,
-        principal,
-        lambda row, actor: inspection.record_result(
-            session,
-            row,
-            actor,
-            now,
-            config.signer(),
-            passed=body.result is InspectionResult.PASS,
-            report_ref=body.report_ref,
-            evidence=list(body.evidence),
-            tag_ref=body.tag_ref,
-        ),
-    )
+    what = steps.Record(result_of(body))
+    return _inspection_step(session, request, inspection_id, principal, what)
 
 
 @router.post("/inspections/{inspection_id}/resubmit", response_model=InspectionOut)
@@ -287,13 +254,8 @@ def resubmit_inspection(
     inspection_id: str, request: Request, session: SessionDep, principal: Manage
 ) -> InspectionOut:
     """Send a failed item again, before its re-submission deadline."""
-    now = service_now(request)
-    return _inspection_step(
-        session,
-        inspection_id,
-        principal,
-        lambda row, actor: inspection.resubmit(session, row, actor, now),
-    )
+    what = steps.Plain("resubmit")
+    return _inspection_step(session, request, inspection_id, principal, what)
 
 
 @router.post("/inspections/{inspection_id}/cancel", response_model=InspectionOut)
@@ -301,13 +263,8 @@ def cancel_inspection(
     inspection_id: str, request: Request, session: SessionDep, principal: Manage
 ) -> InspectionOut:
     """The merchant cancels an inspection order before sending the item."""
-    now = service_now(request)
-    return _inspection_step(
-        session,
-        inspection_id,
-        principal,
-        lambda row, actor: inspection.step(session, row, "cancel", actor, now),
-    )
+    what = steps.Plain("cancel")
+    return _inspection_step(session, request, inspection_id, principal, what)
 
 
 @router.post("/inspections/{inspection_id}/return", response_model=InspectionOut)
@@ -315,14 +272,8 @@ def return_inspection(
     inspection_id: str, body: ParcelIn, request: Request, session: SessionDep, principal: Inspect
 ) -> InspectionOut:
     """The agency returns the sealed, passed item to the merchant (pre-inspection, BT-3)."""
-    now = service_now(request)
-    parcel = inspection.Parcel(body.carrier, body.waybill, body.packing_video)
-    return _inspection_step(
-        session,
-        inspection_id,
-        principal,
-        lambda row, actor: inspection.return_to_merchant(session, row, actor, now, parcel=parcel),
-    )
+    what = steps.ReturnItem(parcel_of(body))
+    return _inspection_step(session, request, inspection_id, principal, what)
 
 
 @router.post("/inspections/{inspection_id}/ship", status_code=201, response_model=ShipmentOut)
@@ -343,7 +294,7 @@ def agency_ship(
             actor,
             service_now(request),
             order_id=body.order_id,
-            parcel=inspection.Parcel(body.carrier, body.waybill, body.packing_video),
+            parcel=parcel_of(body),
         )
         out = _shipment_out(shipment)
         session.commit()
@@ -371,7 +322,7 @@ def ship_with_code(
             service_now(request),
             code=body.inspection_code,
             item_id=body.item_id,
-            parcel=inspection.Parcel(body.carrier, body.waybill, body.packing_video),
+            parcel=parcel_of(body),
         )
         out = _shipment_out(shipment)
         session.commit()
@@ -383,7 +334,6 @@ def verify_code(
     body: VerifyIn, principal: Annotated[Principal, Depends(current_principal)]
 ) -> VerifyOut:
     """Is this code authentic for this item of this merchant? Checked by signature alone."""
-    signer = config.signer()
-    authentic = signer.is_authentic(body.code, body.item_id, body.merchant_id)
+    authentic = steps.is_authentic(body.code, body.item_id, body.merchant_id)
     code_id = body.code.split("-")[1] if authentic else None
     return VerifyOut(authentic=authentic, code_id=code_id)

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lvyue.api.deps import SessionDep
@@ -21,14 +20,14 @@ from lvyue.api.routes_workflows.inspection import (
     ResultIn,
     VerifyIn,
     _inspection_out,
+    parcel_of,
+    result_of,
 )
-from lvyue.model import InspectionResult
-from lvyue.store.workflow_tables import Inspection
 from lvyue.web.pages.common import form_errors, refusal_text
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need_any, now_of
-from lvyue.workflows import config
 from lvyue.workflows.actions import inspection
+from lvyue.workflows.actions import inspection_steps as steps
 from lvyue.workflows.actions.common import NotFound
 from lvyue.workflows.machine import Refusal
 
@@ -46,12 +45,9 @@ STATE_LABELS = {
 @router.get("/btas", response_class=HTMLResponse)
 def inspection_page(request: Request, session: SessionDep, caller: See) -> Response:
     actor = actor_of(caller.principal)
-    query = select(Inspection).order_by(Inspection.created_at.desc(), Inspection.inspection_id)
-    if actor.merchant_id is not None:
-        query = query.where(Inspection.merchant_id == actor.merchant_id)
-    else:
-        query = query.where(Inspection.agency == (actor.agency or ""))
-    rows = [_inspection_out(session, row) for row in session.scalars(query.limit(200))]
+    query = steps.visible(actor, newest_first=True)
+    found = list(session.scalars(query.limit(200))) if query is not None else []
+    rows = [_inspection_out(session, row) for row in found]
     params = request.query_params
     return page(
         request,
@@ -118,14 +114,10 @@ def create(
     )
 
 
-def _step(
-    session: Session, caller: Caller, inspection_id: str, act: Callable[[Inspection], Any]
-) -> Callable[[], Any]:
-    def run() -> Any:
-        row = inspection.load(session, inspection_id, actor_of(caller.principal))
-        return act(row)
-
-    return run
+def _take(request: Request, session: Session, caller: Caller, inspection_id: str,
+          what: steps.Step, done: str) -> Response:  # fmt: skip
+    actor, now = actor_of(caller.principal), now_of(request)
+    return _run(session, lambda: steps.take(session, inspection_id, actor, now, what), done)
 
 
 @router.post("/btas/{inspection_id}/send")
@@ -142,19 +134,14 @@ def send(
     if isinstance(body, str):
         return _back(error=body)
     assert isinstance(body, ParcelIn)
-    actor, now = actor_of(caller.principal), now_of(request)
-    act = _step(session, caller, inspection_id, lambda row: inspection.send(
-        session, row, actor, now, carrier=body.carrier, waybill=body.waybill,
-        packing_video=body.packing_video))  # fmt: skip
-    return _run(session, act, f"{inspection_id} 已寄出")
+    what = steps.Send(parcel_of(body))
+    return _take(request, session, caller, inspection_id, what, f"{inspection_id} 已寄出")
 
 
 @router.post("/btas/{inspection_id}/receive")
 def receive(inspection_id: str, request: Request, session: SessionDep, caller: Inspect) -> Response:
-    actor, now = actor_of(caller.principal), now_of(request)
-    act = _step(session, caller, inspection_id,
-                lambda row: inspection.step(session, row, "receive", actor, now))  # fmt: skip
-    return _run(session, act, f"{inspection_id} 已收货")
+    what = steps.Plain("receive")
+    return _take(request, session, caller, inspection_id, what, f"{inspection_id} 已收货")
 
 
 @router.post("/btas/{inspection_id}/result")
@@ -171,12 +158,8 @@ def result(
     if isinstance(body, str):
         return _back(error=body)
     assert isinstance(body, ResultIn)
-    actor, now = actor_of(caller.principal), now_of(request)
-    act = _step(session, caller, inspection_id, lambda row: inspection.record_result(
-        session, row, actor, now, config.signer(),
-        passed=body.result is InspectionResult.PASS, report_ref=body.report_ref,
-        evidence=list(body.evidence), tag_ref=body.tag_ref))  # fmt: skip
-    return _run(session, act, f"{inspection_id} 已记录质检结果")
+    what = steps.Record(result_of(body))
+    return _take(request, session, caller, inspection_id, what, f"{inspection_id} 已记录质检结果")
 
 
 @router.post("/btas/{inspection_id}/return")
@@ -192,15 +175,8 @@ def return_item(
     if isinstance(body, str):
         return _back(error=body)
     assert isinstance(body, ParcelIn)
-    actor, now = actor_of(caller.principal), now_of(request)
-    parcel = inspection.Parcel(body.carrier, body.waybill, body.packing_video)
-    act = _step(
-        session,
-        caller,
-        inspection_id,
-        lambda row: inspection.return_to_merchant(session, row, actor, now, parcel=parcel),
-    )
-    return _run(session, act, f"{inspection_id} 已寄回商家")
+    what = steps.ReturnItem(parcel_of(body))
+    return _take(request, session, caller, inspection_id, what, f"{inspection_id} 已寄回商家")
 
 
 @router.post("/btas/verify", response_class=HTMLResponse)
@@ -215,7 +191,7 @@ def verify(
     if isinstance(body, str):
         return HTMLResponse(f'<p class="flash error" role="alert">{_escape(body)}</p>')
     assert isinstance(body, VerifyIn)
-    authentic = config.signer().is_authentic(body.code, body.item_id, body.merchant_id)
+    authentic = steps.is_authentic(body.code, body.item_id, body.merchant_id)
     text = "真码：与该商品、商家相符" if authentic else "不是该商品、商家的真码"
     return HTMLResponse(f'<p class="flash{"" if authentic else " error"}" role="status">{text}</p>')
 

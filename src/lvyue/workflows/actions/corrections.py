@@ -18,28 +18,31 @@ from lvyue.engine.online import Resolves, evaluate_order
 from lvyue.engine.verdict import Verdict
 from lvyue.store.audit import audit
 from lvyue.store.corrections import plain
-from lvyue.store.refusals import ORDER_COLUMNS
+from lvyue.store.refusals import AFTER_SALE_COLUMNS, ORDER_COLUMNS
 from lvyue.store.tables import AfterSale, Order, Shipment
 from lvyue.workflows.actions import violations
 from lvyue.workflows.actions.stored_facts import order_facts
 from lvyue.workflows.machine import Refusal
 
-# What a correction may change of an order: its recorded columns, except whose it is.
+# What a correction may change of an order: its recorded columns, except whose it is, and
+# its shipment's time; of an after-sales record: its recorded columns, except its keys.
 ORDER_FIELDS = frozenset(ORDER_COLUMNS - {"merchant_id"})
 SHIPMENT_FIELDS = frozenset({"ship_time"})
-# What a correction may change of an after-sales record: its recorded columns, except its keys.
-AFTER_SALE_FIELDS = frozenset(
-    {
-        "type",
-        "created_at",
-        "merchant_handled_at",
-        "merchant_decision",
-        "return_shipped_at",
-        "merchant_received_at",
-        "return_signed_at",
-        "refunded_at",
-    }
-)
+AFTER_SALE_FIELDS = frozenset(AFTER_SALE_COLUMNS - {"aftersale_id", "order_id"})
+
+
+@dataclass(frozen=True)
+class FactKind:
+    """A kind of recorded fact the platform corrects: how its correction is audited."""
+
+    action: str  # the audit action, e.g. ``order.correct``
+    entity: str  # the audit entity
+    fields: frozenset[str]  # what a correction may change
+
+
+ORDER = FactKind("order.correct", "order", ORDER_FIELDS | SHIPMENT_FIELDS)
+AFTER_SALE = FactKind("aftersale.correct", "after_sale", AFTER_SALE_FIELDS)
+Record = Order | AfterSale
 
 
 @dataclass
@@ -50,85 +53,55 @@ class Corrected:
     withdrawn: int = 0
 
 
-def correct_order(
+def correct(
     session: Session,
     rules: Resolves,
-    order: Order,
+    record: Record,
     changes: dict[str, Any],
     *,
     reason: str,
     actor: str,
     now: datetime,
 ) -> Corrected:
-    """Apply ``changes`` (order columns, or ``ship_time`` of its shipment) as version n+1."""
+    """Apply ``changes`` to a recorded order (its columns, or its shipment's ``ship_time``) or
+    after-sales record as version n+1, audited with who, when and why; the order's verdicts
+    the correction moves re-judged and audited, its violations reconsidered."""
+    kind, order = _kind(session, record)
     before = _judge(session, rules, order, now)
-    applied = _apply(session, order, changes)
-    if not applied:
-        raise Refusal("nothing to correct: every value is as recorded", field="changes")
-    order.version += 1
-    session.flush()
-    result = Corrected(order.version, applied)
-    audit(
-        session,
-        actor=actor,
-        action="order.correct",
-        entity="order",
-        entity_id=order.order_id,
-        merchant_id=order.merchant_id,
-        detail={"changes": applied, "reason": reason, "version": order.version},
-        at=now,
-    )
-    label = f"order.correct v{order.version}"
-    _rejudge(session, rules, order, before, result, label, reason, actor, now)
-    return result
-
-
-def correct_after_sale(
-    session: Session,
-    rules: Resolves,
-    record: AfterSale,
-    changes: dict[str, Any],
-    *,
-    reason: str,
-    actor: str,
-    now: datetime,
-) -> Corrected:
-    """Apply ``changes`` to an after-sales record as version n+1 (``aftersale.correct``), its
-    order's verdicts re-judged and audited as for an order's correction."""
-    order = session.get(Order, record.order_id)
-    assert order is not None  # an after-sales record references its order
-    before = _judge(session, rules, order, now)
-    applied: dict[str, list[Any]] = {}
-    for name, value in changes.items():
-        if name not in AFTER_SALE_FIELDS:
-            raise Refusal(f"{name} is not a correctable fact", field=name)
-        old = getattr(record, name)
-        if old != value:
-            setattr(record, name, value)
-            applied[name] = [plain(old), plain(value)]
+    applied = _apply(session, kind, record, changes)
     if not applied:
         raise Refusal("nothing to correct: every value is as recorded", field="changes")
     record.version += 1
     session.flush()
     result = Corrected(record.version, applied)
+    about = {"order_id": order.order_id} if record is not order else {}
     audit(
         session,
         actor=actor,
-        action="aftersale.correct",
-        entity="after_sale",
-        entity_id=record.aftersale_id,
+        action=kind.action,
+        entity=kind.entity,
+        entity_id=_id(record),
         merchant_id=record.merchant_id,
-        detail={
-            "order_id": order.order_id,
-            "changes": applied,
-            "reason": reason,
-            "version": record.version,
-        },
+        detail={**about, "changes": applied, "reason": reason, "version": record.version},
         at=now,
     )
-    label = f"aftersale.correct {record.aftersale_id} v{record.version}"
+    # the order's own correction needs no id: it is the order whose verdicts move
+    label = f"{kind.action} {_id(record) + ' ' if about else ''}v{record.version}"
     _rejudge(session, rules, order, before, result, label, reason, actor, now)
     return result
+
+
+def _kind(session: Session, record: Record) -> tuple[FactKind, Order]:
+    """The record's kind and the order whose verdicts it moves."""
+    if isinstance(record, Order):
+        return ORDER, record
+    order = session.get(Order, record.order_id)
+    assert order is not None  # an after-sales record references its order
+    return AFTER_SALE, order
+
+
+def _id(record: Record) -> str:
+    return record.order_id if isinstance(record, Order) else record.aftersale_id
 
 
 def _rejudge(
@@ -175,17 +148,18 @@ def _rejudge(
     )
 
 
-def _apply(session: Session, order: Order, changes: dict[str, Any]) -> dict[str, list[Any]]:
+def _apply(
+    session: Session, kind: FactKind, record: Record, changes: dict[str, Any]
+) -> dict[str, list[Any]]:
     applied: dict[str, list[Any]] = {}
     for name, value in changes.items():
-        if name in ORDER_FIELDS:
-            target: Any = order
-        elif name in SHIPMENT_FIELDS:
-            target = session.get(Shipment, order.order_id)
-            if target is None:
-                raise Refusal(f"order {order.order_id} has not shipped", field=name)
-        else:
+        if name not in kind.fields:
             raise Refusal(f"{name} is not a correctable fact", field=name)
+        target: Any = record
+        if name in SHIPMENT_FIELDS:
+            target = session.get(Shipment, record.order_id)
+            if target is None:
+                raise Refusal(f"order {record.order_id} has not shipped", field=name)
         old = getattr(target, name)
         if old != value:
             setattr(target, name, value)
