@@ -9,6 +9,7 @@ a correction is the platform's, with a reason, a new version and its verdicts re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -46,30 +47,16 @@ def resend_order(
 ) -> bool:
     """Apply a re-sent order row to ``order``: True if it filled anything (audited); raises
     RowRejected (conflict) when it would change a recorded fact."""
-    filled: dict[str, Any] = {}
-    for name, value in values.items():
-        old = getattr(order, name)
-        if value is None or old == value:
-            continue  # an empty cell never erases what was recorded
-        if name not in FILLABLE or old is not None:
-            raise _rewrite(order, name, old)
-        filled[name] = value
-    new_extra = {k: v for k, v in extra.items() if order.extra.get(k) != v}
-    for name in new_extra:
+    filled = _fill(order, values, FILLABLE, lambda name, old: _rewrite(order, name, old))
+    for name in (k for k, v in extra.items() if order.extra.get(k) != v):
         raise _rewrite(order, name, order.extra.get(name))
     if not filled:
         return False
     for name, value in filled.items():
         setattr(order, name, value)
-    audit(
-        session,
-        actor=actor,
-        action="order.update",
-        entity="order",
-        entity_id=order.order_id,
-        merchant_id=order.merchant_id,
-        detail={"filled": {k: plain(v) for k, v in filled.items()}, "version": order.version},
-    )
+    detail = {"filled": {k: plain(v) for k, v in filled.items()}, "version": order.version}
+    audit(session, actor=actor, action="order.update", entity="order",
+          entity_id=order.order_id, merchant_id=order.merchant_id, detail=detail)  # fmt: skip
     return True
 
 
@@ -88,30 +75,41 @@ def resend_after_sale(
     """Apply a re-sent after-sales row to ``record`` with the rules of ``resend_order``: only
     steps not yet recorded are filled (audited ``aftersale.update``); a different value for a
     recorded one is refused (conflict) — a merchant never moves the times it is judged on."""
-    filled: dict[str, Any] = {}
-    for name, value in values.items():
-        old = getattr(record, name)
-        if value is None or old == value:
-            continue
-        if name not in AFTER_SALE_FILLABLE or old is not None:
-            recorded = "not recorded" if old is None else f"recorded as {plain(old)!r}"
-            raise RowRejected(
-                f"{name}: after-sales {record.aftersale_id!r} has it {recorded}; a recorded "
-                "fact is not changed by re-sending the record",
-                "conflict",
-            )
-        filled[name] = value
+
+    def refuse(name: str, old: Any) -> RowRejected:
+        recorded = "not recorded" if old is None else f"recorded as {plain(old)!r}"
+        return RowRejected(
+            f"{name}: after-sales {record.aftersale_id!r} has it {recorded}; a recorded "
+            "fact is not changed by re-sending the record",
+            "conflict",
+        )
+
+    filled = _fill(record, values, AFTER_SALE_FILLABLE, refuse)
     if not filled:
         return False
     for name, value in filled.items():
         setattr(record, name, value)
-    audit(
-        session,
-        actor=actor,
-        action="aftersale.update",
-        entity="after_sale",
-        entity_id=record.aftersale_id,
-        merchant_id=record.merchant_id,
-        detail={"order_id": record.order_id, "filled": {k: plain(v) for k, v in filled.items()}},
-    )
+    detail = {"order_id": record.order_id, "filled": {k: plain(v) for k, v in filled.items()}}
+    audit(session, actor=actor, action="aftersale.update", entity="after_sale",
+          entity_id=record.aftersale_id, merchant_id=record.merchant_id, detail=detail)  # fmt: skip
     return True
+
+
+def _fill(
+    record: Order | AfterSale,
+    values: dict[str, Any],
+    fillable: frozenset[str],
+    refuse: Callable[[str, Any], RowRejected],
+) -> dict[str, Any]:
+    """What a re-send may fill on ``record`` — a ``fillable`` column still empty (set by the
+    caller once every check passed); raise ``refuse(name, recorded)`` for a value that would
+    change a recorded one."""
+    filled: dict[str, Any] = {}
+    for name, value in values.items():
+        old = getattr(record, name)
+        if value is None or old == value:
+            continue  # an empty cell never erases what was recorded
+        if name not in fillable or old is not None:
+            raise refuse(name, old)
+        filled[name] = value
+    return filled

@@ -5,7 +5,7 @@ merchant ships the order (order page, ``inspection.ship_with_code``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,9 +29,11 @@ from lvyue.web.security import Caller, acting, need_any, now_of
 from lvyue.workflows.actions import inspection
 from lvyue.workflows.actions import inspection_steps as steps
 from lvyue.workflows.actions.common import NotFound
+from lvyue.workflows.actions.inspection import Parcel
 from lvyue.workflows.machine import Refusal
 
 router = APIRouter()
+Body = TypeVar("Body", bound=BaseModel)
 See = Annotated[Caller, Depends(need_any("inspection:manage", "inspection:inspect"))]
 Manage = Annotated[Caller, Depends(acting("inspection:manage"))]
 Inspect = Annotated[Caller, Depends(acting("inspection:inspect"))]
@@ -77,7 +79,7 @@ def _run(session: Session, act: Callable[[], Any], done: str) -> Response:
     return _back(done=done)
 
 
-def _valid(model: type[BaseModel], **fields: Any) -> BaseModel | str:
+def _valid(model: type[Body], **fields: Any) -> Body | str:
     try:
         return model.model_validate({k: v for k, v in fields.items() if v not in ("", None)})
     except ValidationError as error:
@@ -98,7 +100,6 @@ def create(
                   order_id=order_id)  # fmt: skip
     if isinstance(body, str):
         return _back(error=body)
-    assert isinstance(body, InspectionIn)
     return _run(
         session,
         lambda: inspection.create(
@@ -115,9 +116,17 @@ def create(
 
 
 def _take(request: Request, session: Session, caller: Caller, inspection_id: str,
-          what: steps.Step, done: str) -> Response:  # fmt: skip
+          what: steps.Step | str, done: str) -> Response:  # fmt: skip
+    """One step (``inspection_steps.take``, as the API), or the form's errors (text)."""
+    if isinstance(what, str):
+        return _back(error=what)
     actor, now = actor_of(caller.principal), now_of(request)
-    return _run(session, lambda: steps.take(session, inspection_id, actor, now, what), done)
+    step = what
+    return _run(session, lambda: steps.take(session, inspection_id, actor, now, step), done)
+
+
+def _parcel(body: ParcelIn | str, make: Callable[[Parcel], steps.Step]) -> steps.Step | str:
+    return body if isinstance(body, str) else make(parcel_of(body))
 
 
 @router.post("/btas/{inspection_id}/send")
@@ -131,10 +140,7 @@ def send(
     packing_video: Annotated[str, Form()] = "",
 ) -> Response:
     body = _valid(ParcelIn, carrier=carrier, waybill=waybill, packing_video=packing_video)
-    if isinstance(body, str):
-        return _back(error=body)
-    assert isinstance(body, ParcelIn)
-    what = steps.Send(parcel_of(body))
+    what = _parcel(body, steps.Send)
     return _take(request, session, caller, inspection_id, what, f"{inspection_id} 已寄出")
 
 
@@ -155,10 +161,7 @@ def result(
     tag_ref: Annotated[str, Form()] = "",
 ) -> Response:
     body = _valid(ResultIn, result=result, report_ref=report_ref, tag_ref=tag_ref)
-    if isinstance(body, str):
-        return _back(error=body)
-    assert isinstance(body, ResultIn)
-    what = steps.Record(result_of(body))
+    what = body if isinstance(body, str) else steps.Record(result_of(body))
     return _take(request, session, caller, inspection_id, what, f"{inspection_id} 已记录质检结果")
 
 
@@ -171,11 +174,7 @@ def return_item(
     carrier: Annotated[str, Form()] = "",
     waybill: Annotated[str, Form()] = "",
 ) -> Response:
-    body = _valid(ParcelIn, carrier=carrier, waybill=waybill)
-    if isinstance(body, str):
-        return _back(error=body)
-    assert isinstance(body, ParcelIn)
-    what = steps.ReturnItem(parcel_of(body))
+    what = _parcel(_valid(ParcelIn, carrier=carrier, waybill=waybill), steps.ReturnItem)
     return _take(request, session, caller, inspection_id, what, f"{inspection_id} 已寄回商家")
 
 
@@ -190,7 +189,6 @@ def verify(
     body = _valid(VerifyIn, code=code, item_id=item_id, merchant_id=merchant_id)
     if isinstance(body, str):
         return HTMLResponse(f'<p class="flash error" role="alert">{_escape(body)}</p>')
-    assert isinstance(body, VerifyIn)
     authentic = steps.is_authentic(body.code, body.item_id, body.merchant_id)
     text = "真码：与该商品、商家相符" if authentic else "不是该商品、商家的真码"
     return HTMLResponse(f'<p class="flash{"" if authentic else " error"}" role="status">{text}</p>')

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -19,6 +19,19 @@ class Stateful(Protocol):
 
 class NotFound(LookupError):
     """No such row for this caller (HTTP 404; also used for other tenants' rows)."""
+
+
+Row = TypeVar("Row")
+
+
+def merchant_rows(
+    session: Session, table: type[Row], merchant_id: str | None, key: Any
+) -> list[Row]:
+    """The rows of ``table`` in ``key`` order: one merchant's, or every merchant's (None)."""
+    query = select(table).order_by(key)
+    if merchant_id is not None:
+        query = query.where(table.merchant_id == merchant_id)  # type: ignore[attr-defined]
+    return list(session.scalars(query))
 
 
 def fire(

@@ -12,7 +12,7 @@ from lvyue.store.audit import audit
 from lvyue.store.tables import Merchant, Order, Shipment
 from lvyue.store.workflow_tables import DelayedShipping
 from lvyue.workflows import delayed_shipping as tool
-from lvyue.workflows.actions.common import NotFound
+from lvyue.workflows.actions.common import NotFound, merchant_rows
 from lvyue.workflows.machine import Conflict, Refusal
 from lvyue.workflows.rules import Rules
 
@@ -89,7 +89,4 @@ def set_tool(
 
 
 def of_merchant(session: Session, merchant_id: str | None) -> list[DelayedShipping]:
-    query = select(DelayedShipping).order_by(DelayedShipping.product_id)
-    if merchant_id is not None:
-        query = query.where(DelayedShipping.merchant_id == merchant_id)
-    return list(session.scalars(query))
+    return merchant_rows(session, DelayedShipping, merchant_id, DelayedShipping.product_id)

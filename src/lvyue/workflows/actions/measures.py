@@ -11,7 +11,7 @@ from lvyue.store.audit import audit
 from lvyue.store.tables import Merchant
 from lvyue.store.workflow_tables import Measure
 from lvyue.workflows import measures
-from lvyue.workflows.actions.common import NotFound, fire
+from lvyue.workflows.actions.common import NotFound, fire, merchant_rows
 
 
 def impose(
@@ -80,10 +80,7 @@ def lift(session: Session, row: Measure, *, actor: str, now: datetime) -> None:
 
 
 def of_merchant(session: Session, merchant_id: str | None) -> list[Measure]:
-    query = select(Measure).order_by(Measure.measure_id)
-    if merchant_id is not None:
-        query = query.where(Measure.merchant_id == merchant_id)
-    return list(session.scalars(query))
+    return merchant_rows(session, Measure, merchant_id, Measure.measure_id)
 
 
 def record_by_rule(

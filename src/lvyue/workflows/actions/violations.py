@@ -15,6 +15,7 @@ from lvyue.store.audit import audit
 from lvyue.store.marks import mark_written
 from lvyue.store.tables import Order
 from lvyue.store.workflow_tables import Violation
+from lvyue.workflows.actions.common import merchant_rows
 from lvyue.workflows.actions.stored_facts import facts_for
 
 
@@ -69,10 +70,7 @@ def record(
 
 
 def of_merchant(session: Session, merchant_id: str | None) -> list[Violation]:
-    query = select(Violation).order_by(Violation.violation_id)
-    if merchant_id is not None:
-        query = query.where(Violation.merchant_id == merchant_id)
-    return list(session.scalars(query))
+    return merchant_rows(session, Violation, merchant_id, Violation.violation_id)
 
 
 def reconsider(
