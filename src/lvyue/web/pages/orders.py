@@ -47,7 +47,8 @@ def verdicts_of(session: Session, orders: Sequence[Order], now: datetime) -> lis
     unjudged = [o for o in orders if o.order_id not in kept]
     rules = config.rules()
     judged = {
-        facts.order_id: evaluate_order(facts, now, rules) for facts in facts_for(session, unjudged)
+        facts.order.order_id: evaluate_order(facts, now, rules)
+        for facts in facts_for(session, unjudged)
     }
     return [
         [_verdict(row) for row in kept[o.order_id]] if o.order_id in kept else judged[o.order_id]
