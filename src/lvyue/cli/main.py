@@ -24,6 +24,7 @@ _COMMAND_MODULES = (
     "service",
     "diagnosis",
     "indicators",
+    "creators",
 )
 
 

@@ -29,6 +29,7 @@ from lvyue.model.schema import (
     LABELS,
     MERCHANTS,
     ORDERS,
+    PROMOTIONS,
     REPORTS,
     REVIEWS,
     TRACKING,
@@ -67,6 +68,7 @@ class Facts:
     quarantine: list[BadRow] = field(default_factory=list)
     reviews: pa.Table = field(default_factory=lambda: empty_table(REVIEWS))  # VF-8
     complaints: pa.Table = field(default_factory=lambda: empty_table(COMPLAINTS))  # VF-8
+    promotions: pa.Table = field(default_factory=lambda: empty_table(PROMOTIONS))  # VF-9
     counts: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # read, kept, bad
 
 
@@ -132,6 +134,7 @@ def load_facts(
         counts=loader.counts,
         reviews=reviews,
         complaints=complaints,
+        promotions=loader.table(PROMOTIONS),
     )
 
 

@@ -59,7 +59,8 @@ class Thresholds:
         return self.settings[name].value
 
 
-def _cited(rulebook: Rulebook, parameter: str, at: datetime) -> Cited:
+def cited(rulebook: Rulebook, parameter: str, at: datetime) -> Cited:
+    """A number parameter in force at ``at`` (read on the period_end clock), with its clause."""
     context = OrderContext(
         merchant_type=MerchantType.DOMESTIC,
         category="",
@@ -77,13 +78,13 @@ def thresholds_at(at: datetime, rulebook: Rulebook | None = None) -> Thresholds:
     rb = rulebook if rulebook is not None else load_rulebook()
     return Thresholds(
         at=at,
-        settings={s: _cited(rb, f"indicators.{s}", at) for s in SETTINGS},
+        settings={s: cited(rb, f"indicators.{s}", at) for s in SETTINGS},
         levels={
-            (i, lvl): _cited(rb, f"indicators.{i}.{lvl}", at)
+            (i, lvl): cited(rb, f"indicators.{i}.{lvl}", at)
             for i in INDICATORS
             for lvl in ("warn", "severe")
         },
-        steps={s: _cited(rb, f"measures.step.{s}", at) for s in STEPS},
-        lift_after_periods=_cited(rb, "measures.lift_after_periods", at),
-        extended_settlement_days=_cited(rb, "measures.extended_settlement_days", at),
+        steps={s: cited(rb, f"measures.step.{s}", at) for s in STEPS},
+        lift_after_periods=cited(rb, "measures.lift_after_periods", at),
+        extended_settlement_days=cited(rb, "measures.extended_settlement_days", at),
     )

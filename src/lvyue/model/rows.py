@@ -124,6 +124,7 @@ class OrderRow(FactsRow):
     agreed_ship_time: Annotated[Instant | None, OPTIONAL] = None  # SF-1 双方另有约定
     cross_border_mode: Annotated[CrossBorderMode | None, OPTIONAL] = None  # SF-5
     product_id: Annotated[Ident | None, OPTIONAL] = None  # BT-7's product; a column of its own
+    promotion_id: Annotated[Ident | None, OPTIONAL] = None  # VF-9: the promotion it came from
 
     @model_validator(mode="after")
     def _plain_extras(self) -> Self:
@@ -315,6 +316,22 @@ class ComplaintRow(FactsRow):
     order_id: Ident
     reason: ComplaintReason
     created_at: Instant
+
+
+class PromotionRow(FactsRow):
+    """A promotion of a product (VF-1, VF-9): a creator's (达人) shared post or live stream, or
+    the merchant's own listing (no ``creator_id``), with the text its logistics claims are
+    read from (lvyue.model.claims)."""
+
+    table: ClassVar[str] = "promotions"
+    key: ClassVar[tuple[str, ...]] = ("promotion_id",)
+
+    promotion_id: Ident
+    product_id: Ident
+    merchant_id: Ident
+    creator_id: Annotated[Ident | None, OPTIONAL] = None  # empty: the merchant's own
+    published_at: Instant
+    text: Annotated[str, Field(min_length=1, max_length=MAX_EXTRA_CHARS, pattern=PLAIN)]
 
 
 class LabelRow(FactsRow):

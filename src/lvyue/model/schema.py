@@ -26,6 +26,7 @@ from lvyue.model.rows import (
     LabelRow,
     MerchantRow,
     OrderRow,
+    PromotionRow,
     ReportRow,
     ReviewRow,
     TrackingRow,
@@ -107,6 +108,7 @@ MERCHANTS = spec_of(MerchantRow)
 LABELS = spec_of(LabelRow)
 REVIEWS = spec_of(ReviewRow)  # VF-8
 COMPLAINTS = spec_of(ComplaintRow)  # VF-8
+PROMOTIONS = spec_of(PromotionRow)  # VF-9
 
 TABLES: tuple[TableSpec, ...] = (
     ORDERS,
@@ -118,4 +120,5 @@ TABLES: tuple[TableSpec, ...] = (
     LABELS,
     REVIEWS,
     COMPLAINTS,
+    PROMOTIONS,
 )

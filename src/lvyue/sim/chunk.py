@@ -8,7 +8,7 @@ import pyarrow.compute as pc
 
 from lvyue.model.enums import Check, VerdictStatus
 from lvyue.model.schema import TABLES, Kind
-from lvyue.sim import data, inspection
+from lvyue.sim import creators, data, inspection
 from lvyue.sim.after_sales import after_sales_table
 from lvyue.sim.experience import complaints_table, reviews_table, with_reasons
 from lvyue.sim.labels import Labels
@@ -82,6 +82,11 @@ def chunk_tables(
     )
     tables["reviews"] = reviews_table(world, streams[8], o, order_ids, quality)
     tables["complaints"] = complaints_table(world, streams[8], o, order_ids, quality)
+    # VF-9: the promotion each order came from (own stream: the tables above do not change)
+    promoted = creators.attributed(
+        world, creators.promotions(world), np.random.default_rng([world.seed, 10, chunk]), o
+    )
+    tables["orders"] = tables["orders"].append_column("promotion_id", promoted)
     return {k: with_instants(t) for k, t in tables.items()}, excess_sums(o, len(world.merchant_cdf))
 
 

@@ -30,6 +30,8 @@ WORLD_TABLES = (
     "lanes",
     "ground_truth",
     "abnormal_merchants",
+    "promotions",
+    "false_claims",
 )
 TABLES = (*CHUNK_TABLES, *WORLD_TABLES, "conversion")  # every table the simulator writes
 Format = Literal["parquet", "csv"]

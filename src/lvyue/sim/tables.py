@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from lvyue.sim import data, truth
+from lvyue.sim import creators, data, truth
 from lvyue.sim.experience import abnormal_table
 from lvyue.sim.world import (
     MERCHANT_TYPES,
@@ -147,6 +147,16 @@ def _network_tables(world: World) -> dict[str, pa.Table]:
         "lanes": lanes,
         "ground_truth": truth_table,
         "abnormal_merchants": abnormal_table(world),  # VF-8 labels
+        **_creator_tables(world),
+    }
+
+
+def _creator_tables(world: World) -> dict[str, pa.Table]:
+    """VF-9: the promotions and the labels of the false ones."""
+    promotions = creators.promotions(world)
+    return {
+        "promotions": creators.promotions_table(world, promotions),
+        "false_claims": creators.false_claims_table(world, promotions),
     }
 
 

@@ -1,0 +1,63 @@
+"""VF-9's claim check as Ibis expressions: one definition, run on DuckDB or Spark.
+
+Each claim of a promotion is checked on the orders that came from that promotion
+(``orders.promotion_id``), paid from its publication on, in VF-9's scope (flower products of
+domestic merchants, VF-1) and in the judged pay window. An order's deadline is the claim's
+(lvyue.model.claims.deadline); what it actually got, as known at ``as_of``:
+
+- ship claims: the ship time (waybill upload); delivery claims: the first signed scan, else the
+  confirmed receipt (签收 comes before 确认收货, so a receipt in time proves a delivery in time)
+- kept: it happened by the deadline; broken: it happened later, or had not happened when the
+  deadline passed; pending: the deadline is still ahead and nothing happened yet
+- orders never shipped are not judged: a cancelled order got no logistics to compare
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from lvyue.indicators.creators.source import ClaimSources
+from lvyue.indicators.expressions import in_scope
+from lvyue.model.claims import deadline
+from lvyue.rulebook import Clause
+
+CLAIM_KEYS = ("promotion_id", "claim_no")
+
+
+def order_outcomes(
+    src: ClaimSources, scope: Clause | None, pay_start: int, pay_end: int, as_of: int
+) -> ir.Table:
+    """One row per (attributed order, claim of its promotion): deadline, kept, broken."""
+    o = in_scope(src.orders, scope)
+    o = o.filter(o.pay_s >= pay_start, o.pay_s < pay_end, o.ship_s.notnull())
+    c = src.claims
+    j = o.join(c, o.promotion_id == c.promotion_id).select(
+        *[o[col] for col in o.columns],
+        *[c[col] for col in c.columns if col not in o.columns],
+    )
+    j = j.filter(j.pay_s >= j.published_s)
+    due = deadline(j.pay_s, j.pay_weight, j.day_weight, j.offset_s)
+    shipped = ibis.ifelse(j.ship_s <= as_of, j.ship_s, ibis.null())
+    signed = ibis.ifelse(j.signed_s <= as_of, j.signed_s, ibis.null())
+    receipt = ibis.ifelse(j.receipt_s <= as_of, j.receipt_s, ibis.null())
+    delivered = signed.coalesce(receipt)
+    happened = ibis.ifelse(j.event == "ship", shipped, delivered)
+    kept = (happened <= due).fill_null(False)
+    if_late = (happened > due).fill_null(False) | (happened.isnull() & (due < as_of))
+    return j.mutate(deadline_s=due, happened_s=happened, kept=kept, broken=~kept & if_late)
+
+
+def claim_outcomes(
+    src: ClaimSources, scope: Clause | None, pay_start: int, pay_end: int, as_of: int
+) -> ir.Table:
+    """Per claim of a promotion that has orders: judged orders, broken ones, pending ones."""
+    t = order_outcomes(src, scope, pay_start, pay_end, as_of)
+    judged = t.kept | t.broken
+    return t.group_by(list(CLAIM_KEYS)).aggregate(
+        orders=judged.cast("int64").sum(),
+        broken=t.broken.cast("int64").sum(),
+        pending=(~judged).cast("int64").sum(),
+        first_pay_s=t.pay_s.min(),
+        last_pay_s=t.pay_s.max(),
+    )

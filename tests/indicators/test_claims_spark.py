@@ -1,0 +1,57 @@
+"""The same claim expressions on a local PySpark session give DuckDB's answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pytest
+from claims_market import AS_OF, END_OF_PAY_DAY, PAY, ClaimMarket
+
+from lvyue.indicators.creators import judge_claims
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from pyspark.sql import SparkSession
+
+    warehouse: Path = tmp_path_factory.mktemp("spark-warehouse")
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("lvyue-claims-tests")
+        .config("spark.sql.warehouse.dir", str(warehouse))
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
+    yield ibis.pyspark.connect(session)
+    session.stop()
+
+
+def _market() -> ClaimMarket:
+    m = ClaimMarket()
+    for k, text in enumerate(
+        ("当日达", "次日达 48小时内发货", "2月14日前包邮到家", "情人节当天送达")
+    ):
+        p = m.promote(text, creator=f"C{k % 2}" if k < 3 else None, product=f"P{k}")
+        m.orders_of(p, 8, signed=END_OF_PAY_DAY, product=f"P{k}")
+        m.orders_of(p, 2 + 4 * k, signed=END_OF_PAY_DAY + timedelta(days=6, seconds=1),
+                    ship=PAY + timedelta(hours=50), product=f"P{k}")  # fmt: skip
+        m.orders_of(p, k, receipt=END_OF_PAY_DAY, product=f"P{k}")
+    kept = m.promote("72小时内发货", creator="C9", product="P9")
+    m.orders_of(kept, 10, signed=END_OF_PAY_DAY, product="P9")
+    return m
+
+
+def test_spark_agrees_with_duckdb(spark: Any) -> None:
+    m = _market()
+    duck = judge_claims(m.sources(), AS_OF)
+    sparked = judge_claims(m.sources(spark), AS_OF, backend=spark)
+    assert sparked.findings == duck.findings
+    assert sparked.proposals == duck.proposals
+    assert {f.level for f in duck.findings} >= {"warn", "severe", "normal"}
