@@ -29,6 +29,7 @@ def create_app(
     from lvyue.api import (
         routes_accounts,
         routes_audit,
+        routes_creators,
         routes_diagnosis,
         routes_facts,
         routes_indicators,
@@ -88,6 +89,7 @@ def create_app(
         routes_workflows,
         routes_diagnosis,
         routes_indicators,
+        routes_creators,
         routes_live,
     ):
         app.include_router(module.router)

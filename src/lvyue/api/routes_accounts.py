@@ -75,9 +75,9 @@ class MerchantIn(BaseModel):
 class PlatformAccountIn(BaseModel):
     account_id: Ident
     name: Name
-    role: Role = Field(description="operator, inspection_agency, carrier or consumer")
+    role: Role = Field(description="operator, inspection_agency, carrier, consumer or creator")
     organisation: Annotated[str, Field(max_length=64, pattern=PLAIN)] | None = Field(
-        None, description="agency name, or the carrier's Kuaidi100 code"
+        None, description="agency name, the carrier's Kuaidi100 code, or a creator's creator_id"
     )
 
 
@@ -213,9 +213,12 @@ def add_platform_account(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require("merchants:manage"))],
 ) -> IssuedToken:
-    """An operator creates an operator, inspection-agency, carrier or consumer account."""
+    """An operator creates an operator, inspection-agency, carrier, consumer or creator (达人)
+    account."""
     if body.role in MERCHANT_ROLES:
         raise HTTPException(422, detail="role: merchant accounts are created with their merchant")
+    if body.role == Role.CREATOR and not body.organisation:
+        raise HTTPException(422, detail="organisation: a creator account needs its creator_id")
     if body.role == Role.CARRIER and body.organisation not in AGGREGATORS | known_carriers():
         raise HTTPException(
             422,

@@ -16,6 +16,7 @@ class Role(StrEnum):
     INSPECTION_AGENCY = "inspection_agency"  # 鉴定机构
     CARRIER = "carrier"  # 快递公司 (carrier integration)
     CONSUMER = "consumer"  # 消费者
+    CREATOR = "creator"  # 达人 (VF-1, VF-9): organisation = its creator_id in the facts
 
 
 # Permission -> what it allows (also the OpenAPI/403 wording).
@@ -38,6 +39,8 @@ PERMISSIONS: dict[str, str] = {
     "quarantine:manage": "list, fix and replay quarantined rows",
     "facts:correct": "correct a recorded order fact, with a reason (re-judges its verdicts)",
     "audit:view": "read the audit log (a merchant: of its own shop)",
+    "claims:view": "see promotions' logistics claims and their measures (VF-9; a creator: its "
+    "own, a merchant: those on its products)",
 }
 
 # What a main account may grant a sub-account through a position (never accounts:manage).
@@ -52,6 +55,7 @@ GRANTABLE: frozenset[str] = frozenset(
         "logistics_diagnosis:view",
         "penalties:view",
         "audit:view",
+        "claims:view",
     }
 )
 
@@ -68,6 +72,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "quarantine:manage",
             "facts:correct",
             "audit:view",
+            "claims:view",
         }
     ),
     Role.MERCHANT_MAIN: GRANTABLE | {"accounts:manage"},
@@ -75,6 +80,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.INSPECTION_AGENCY: frozenset({"inspection:inspect"}),
     Role.CARRIER: frozenset({"tracking:push"}),
     Role.CONSUMER: frozenset({"after_sales:request"}),
+    Role.CREATOR: frozenset({"claims:view"}),
 }
 
 # Roles that belong to one merchant (their merchant_id is set and scopes everything they see).
