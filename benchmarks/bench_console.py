@@ -32,6 +32,7 @@ from rich.table import Table
 from sqlalchemy import Engine, delete, insert, select
 
 from lvyue.api import create_app
+from lvyue.diagnosis import kept
 from lvyue.engine.online import evaluate_order
 from lvyue.store import (
     Merchant,
@@ -45,7 +46,6 @@ from lvyue.store import (
 from lvyue.store.live_tables import LiveVerdict
 from lvyue.store.seed import seed_accounts
 from lvyue.store.workflow_tables import Violation
-from lvyue.web import diagnoses
 from lvyue.workflows import config
 from lvyue.workflows.actions.stored_facts import facts_for
 
@@ -161,15 +161,15 @@ def _once(client: TestClient, path: str) -> float:
 def _diagnosis_views(
     operator: TestClient, facts: Path, merchants: list[str], path: str
 ) -> list[Any]:
-    """The precompute (``diagnoses.warm``: what ``lvyue demo`` runs, not a page render), then
+    """The precompute (``kept.warm``: what ``lvyue demo`` runs, not a page render), then
     the first view of the page after a restart (memory empty: the kept result on disk)."""
     state = facts.parent / f"state-{uuid.uuid4().hex[:6]}"  # cold for each backend
     os.environ["LVYUE_DIAGNOSIS_STATE"] = str(state)
-    diagnoses.clear()
+    kept.clear()
     start = time.perf_counter()
-    diagnoses.warm(facts, state, merchants)
+    kept.warm(facts, state, merchants)
     each = (time.perf_counter() - start) * 1000 / len(merchants)
-    diagnoses.clear()  # as after a restart: only the disk holds the results
+    kept.clear()  # as after a restart: only the disk holds the results
     first = _once(operator, path)
     return [
         ("diagnosis precompute per merchant (not a page; 1 sample)", each, each),

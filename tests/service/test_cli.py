@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from lvyue.api import create_app
 from lvyue.cli.main import app
+from lvyue.diagnosis import kept
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "240", "NO_COLOR": "1"}
@@ -60,12 +62,22 @@ def test_demo_writes_the_facts_the_diagnosis_endpoints_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     directory = tmp_path / "demo"
+    for name in ("LVYUE_DIAGNOSIS_FACTS", "LVYUE_DIAGNOSIS_STATE"):  # the demo's own, not set
+        monkeypatch.delenv(name, raising=False)
     result = runner.invoke(
         app, ["demo", "--no-serve", "--dir", str(directory), "--orders", "400"], env=WIDE
     )
     assert result.exit_code == 0, result.output
     facts = directory / "facts"
     assert (facts / "orders.parquet").exists()
+    # The demo merchants' diagnoses are kept where the console reads them (first view: a read).
+    state = directory / "governance"
+    stored = list((state / kept.CACHE_DIR / kept.watermark(facts, state)).glob("*.json"))
+    shown = {
+        x.split()[5] for x in result.output.splitlines() if x.startswith("│ M") and ".main" in x
+    }
+    assert {json.loads(f.read_text("utf-8"))["merchant_id"] for f in stored} == shown
+    assert "diagnoses kept for" in result.output
     line = next(x for x in result.output.splitlines() if x.startswith("│ operator "))
     token = re.search(r"lvy_[A-Za-z0-9_-]{40,}", line)
     assert token is not None

@@ -16,9 +16,9 @@ import pytest
 from webkit import csrf_of, login
 
 from lvyue.api.testing import ServiceWorld
+from lvyue.diagnosis import kept
 from lvyue.model.clock import DEMO_CLOCK_ENV, demo_clock
 from lvyue.sim import write_facts
-from lvyue.web import diagnoses
 from lvyue.web.security import LoginThrottle
 
 # The pages read the database only to authenticate: SQLite is enough here (the console's
@@ -197,10 +197,10 @@ def test_the_console_runs_on_the_demo_clock(
 
 def test_diagnoses_are_kept_per_watermark(snapshot: Path) -> None:
     facts, state = snapshot / "facts", snapshot / "state"
-    mark = diagnoses.watermark(facts, state)
-    kept = list((state / diagnoses.CACHE_DIR / mark).glob("*.json"))
-    assert kept, "the pages above stored their diagnoses under the current watermark"
-    body = json.loads(kept[0].read_text("utf-8"))
+    mark = kept.watermark(facts, state)
+    stored = list((state / kept.CACHE_DIR / mark).glob("*.json"))
+    assert stored, "the pages above stored their diagnoses under the current watermark"
+    body = json.loads(stored[0].read_text("utf-8"))
     assert {"merchant_id", "state", "capability", "recommendations"} <= set(body)
     (facts / "orders.parquet").touch()  # a new snapshot: another watermark
-    assert diagnoses.watermark(facts, state) != mark
+    assert kept.watermark(facts, state) != mark

@@ -7,10 +7,7 @@ The diagnosis reads the analytics snapshot, a facts directory named by
 
 from __future__ import annotations
 
-import os
-from dataclasses import asdict
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -65,18 +62,16 @@ def merchant_diagnosis(
     """The merchant's diagnosis (LD-1..LD-11), as the CLI's ``lvyue diagnose`` shows it."""
     own_merchant(principal, merchant_id)
     import lvyue.diagnosis as dx
+    from lvyue.diagnosis import kept
 
-    facts = os.environ.get("LVYUE_DIAGNOSIS_FACTS")
-    if not facts:
+    facts, state = kept.configured()
+    if facts is None:
         raise HTTPException(503, detail="diagnosis data not configured (LVYUE_DIAGNOSIS_FACTS)")
-    state = os.environ.get("LVYUE_DIAGNOSIS_STATE")
     try:
-        result = dx.diagnose_facts(Path(facts), merchant_id, period, Path(state) if state else None)
+        result = dx.diagnose_facts(facts, merchant_id, period, state)
     except dx.DiagnosisError as error:
         status = 404 if "no orders" in str(error) else 422
         raise HTTPException(status, detail=str(error)) from None
     except dx.ERRORS as error:
         raise HTTPException(503, detail=f"diagnosis data unavailable: {error}") from None
-    body = asdict(result)
-    body["period"] = str(result.period)
-    return body
+    return kept.body_of(result)

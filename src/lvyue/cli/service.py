@@ -255,6 +255,10 @@ def demo(
     console.print(f"facts for diagnosis (LVYUE_DIAGNOSIS_FACTS): {result.facts_dir}")
     console.print(f"Kuaidi100 push salt (LVYUE_KUAIDI100_SALT): {salt}")
     console.print(f"inspection-code secret ({SECRET_ENV}): {inspection_secret}")
+    facts, state = _diagnosis_inputs(result.facts_dir)
+    _precompute_diagnoses(
+        facts, state, sorted({a.merchant_id for a in result.accounts if a.merchant_id})
+    )
     if no_serve:
         return
     import uvicorn
@@ -265,8 +269,8 @@ def demo(
 
     from lvyue.api import create_app
 
-    os.environ.setdefault("LVYUE_DIAGNOSIS_FACTS", str(result.facts_dir))
-    os.environ.setdefault("LVYUE_DIAGNOSIS_STATE", str(result.facts_dir.parent / "governance"))
+    os.environ.setdefault("LVYUE_DIAGNOSIS_FACTS", str(facts))
+    os.environ.setdefault("LVYUE_DIAGNOSIS_STATE", str(state))
     console.print(
         f"serving on http://127.0.0.1:{port} — console at http://127.0.0.1:{port}/console/ "
         f"(log in with an account and its console password), API docs at /docs"
@@ -274,6 +278,32 @@ def demo(
     uvicorn.run(
         create_app(result.url, kuaidi100_salt=salt), host="127.0.0.1", port=port, log_level="info"
     )
+
+
+def _diagnosis_inputs(demo_facts: Path) -> tuple[Path, Path]:
+    """What the served demo's diagnosis reads: the configured snapshot and governance state,
+    else the demo's own (its facts directory, ``governance`` beside it)."""
+    from lvyue.diagnosis import kept
+
+    facts, state = kept.configured()
+    return facts or demo_facts, state or demo_facts.parent / "governance"
+
+
+def _precompute_diagnoses(facts: Path, state: Path, merchants: list[str]) -> None:
+    """The demo merchants' diagnoses, kept where the console reads them, so a newcomer's
+    first 物流诊断 page opens at once instead of diagnosing (seconds per merchant)."""
+    import lvyue.diagnosis as dx
+    from lvyue.diagnosis import kept
+
+    start = time.perf_counter()
+    try:
+        with console.status("diagnosing the demo merchants (物流诊断, kept for the console)"):
+            kept.warm(facts, state, merchants)
+    except dx.ERRORS as error:  # the page will say the same; the demo still serves
+        console.print(f"[yellow]diagnoses not precomputed: {error}[/yellow]")
+        return
+    took = time.perf_counter() - start
+    console.print(f"diagnoses kept for {', '.join(merchants)} ({took:.0f} s)")
 
 
 def register(app: typer.Typer) -> None:

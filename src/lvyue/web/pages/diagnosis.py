@@ -1,7 +1,7 @@
 """物流诊断 (LD-1..LD-11): the merchant's diagnosis with its charts, this week's governance
 notices on its carriers, topic analysis (behind the LD-11 rollout flag), growth centre cards
 with sign-up, and the cold-start state. The API's ``/diagnosis/merchants/{id}`` answer,
-read through ``lvyue.web.diagnoses`` (computed once per facts watermark)."""
+read through ``lvyue.diagnosis.kept`` (computed once per facts watermark)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lvyue.api.deps import SessionDep
+from lvyue.diagnosis import kept
 from lvyue.model.time import BEIJING
 from lvyue.store import audit
-from lvyue.web import charts, diagnoses
+from lvyue.web import charts
 from lvyue.web.pages.common import scope_of
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need, now_of
@@ -34,7 +35,7 @@ def diagnosis(
     import lvyue.diagnosis as dx
 
     scope = scope_of(caller, merchant or None)
-    facts, state = diagnoses.configured()
+    facts, state = kept.configured()
     context: dict[str, Any] = {"title": "物流诊断", "merchant": scope, "period": period or ""}
     context["flash"] = request.query_params.get("done")
     if scope is None:
@@ -43,7 +44,7 @@ def diagnosis(
         context["error"] = "诊断数据未配置（LVYUE_DIAGNOSIS_FACTS）。"
     else:
         try:
-            result = diagnoses.diagnosis(facts, state, scope, period)
+            result = kept.diagnosis(facts, state, scope, period)
         except dx.ERRORS as error:
             context["error"] = str(error)
         else:
@@ -125,7 +126,7 @@ def sign_up(
     import lvyue.diagnosis as dx
 
     merchant = caller.principal.merchant_id
-    _, state = diagnoses.configured()
+    _, state = kept.configured()
     if merchant is None or state is None:
         return RedirectResponse("/console/diagnosis?done=仅商家可报名（且需配置诊断状态目录）", 303)
     try:

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lvyue.api.deps import SessionDep
+from lvyue.diagnosis import kept
 from lvyue.model.time import BEIJING
 from lvyue.store import audit
-from lvyue.web import diagnoses
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need, now_of
 
@@ -34,7 +34,7 @@ def governance(
     from lvyue.diagnosis.state import GovernanceState
     from lvyue.diagnosis.weeks import week_label, week_of
 
-    facts, state = diagnoses.configured()
+    facts, state = kept.configured()
     this_week = week_of(now_of(request).astimezone(BEIJING).date())
     context: dict[str, Any] = {"title": "治理周报", "flash": request.query_params.get("done"),
                                "suggested": week_label(this_week - 1), "configured": bool(
@@ -80,7 +80,7 @@ def publish(
     """发布周报: compute the week's findings and record them (re-publishing replaces them)."""
     import lvyue.diagnosis as dx
 
-    facts, state = diagnoses.configured()
+    facts, state = kept.configured()
     if facts is None or state is None:
         return RedirectResponse("/console/governance?done=未配置诊断数据与状态目录", 303)
     try:

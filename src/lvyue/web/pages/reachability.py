@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lvyue.api.deps import SessionDep
+from lvyue.diagnosis import kept
 from lvyue.model.time import BEIJING
 from lvyue.store import audit
-from lvyue.web import diagnoses
 from lvyue.web.lists import export
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need, now_of
@@ -109,7 +109,7 @@ def _carriers() -> list[tuple[str, str]]:
 def _restricted(caller: Caller) -> list[dict[str, Any]] | None:
     from lvyue.diagnosis.restricted import restricted_areas
 
-    _, state = diagnoses.configured()
+    _, state = kept.configured()
     merchant = caller.principal.merchant_id
     return None if merchant is None or state is None else restricted_areas(state, merchant)
 
@@ -133,7 +133,7 @@ def set_restricted(
     question = Question(carrier, province, city, district, address)
     back = f"/console/diagnosis/reachability?{question.query()}"
     merchant = caller.principal.merchant_id
-    _, state = diagnoses.configured()
+    _, state = kept.configured()
     if merchant is None or state is None:
         return RedirectResponse(f"{back}&done=限售区域仅由商家设置（需配置诊断状态目录）", 303)
     detail: dict[str, Any]

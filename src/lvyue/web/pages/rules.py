@@ -17,8 +17,8 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from lvyue.api.deps import SessionDep
+from lvyue.diagnosis import kept
 from lvyue.store import audit
-from lvyue.web import diagnoses
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, now_of
 
@@ -94,7 +94,7 @@ def _judge(text: bytes, name: str, facts: Path, now: datetime) -> tuple[Any, str
 def preview_facts() -> Path | None:
     """The orders the preview judges: ``LVYUE_PREVIEW_FACTS``, else the analytics snapshot."""
     chosen = os.environ.get("LVYUE_PREVIEW_FACTS")
-    return Path(chosen) if chosen else diagnoses.configured()[0]
+    return Path(chosen) if chosen else kept.configured()[0]
 
 
 def _tables(result: Any) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""The console's diagnoses: ``diagnose_facts`` computed once per facts watermark and kept.
+"""Kept diagnoses: ``diagnose_facts`` computed once per facts watermark and kept, for the
+console's pages and the demo (which precomputes its merchants' with ``warm``).
 
 A merchant's diagnosis depends only on the analytics snapshot (the facts directory), the
 governance state (routes and outlets under control) and the period. Their watermark — the
@@ -6,7 +7,9 @@ newest change time of the facts files and of the state's ``state.json`` — keys
 same question has the same answer until either changes. Results are kept in memory and, when
 a state directory is configured, on disk under ``STATE/console-diagnoses/WATERMARK/`` as the
 API's JSON body, so a restart or another worker reads them instead of diagnosing again, and
-``warm`` precomputes them (``lvyue demo``, the benchmark) so no page pays a first view.
+``warm`` precomputes them (``lvyue demo``, the benchmark) so no page pays a first view. It lives
+with the diagnosis, not the console, so the demo builder may call it (layers: api and cli
+never import the console).
 """
 
 from __future__ import annotations
@@ -18,6 +21,11 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from lvyue.diagnosis.diagnose import COLD_START_ADVICE
+from lvyue.diagnosis.errors import DiagnosisError
+from lvyue.diagnosis.workflow import diagnose_facts
+from lvyue.model.files import write_bytes_atomically
 
 CACHE_DIR = "console-diagnoses"
 
@@ -47,8 +55,6 @@ def body_of(result: Any) -> dict[str, Any]:
 
 def cold_start(merchant: str) -> dict[str, Any]:
     """LD-10 for a merchant with no orders in the snapshot yet (a new shop)."""
-    from lvyue.diagnosis.diagnose import COLD_START_ADVICE
-
     return {
         "merchant_id": merchant, "period": "", "industry": None, "state": "cold_start",
         "volume": 0, "summary": {}, "capability": [], "score": None, "topic": None,
@@ -77,18 +83,14 @@ def _cached(
         return loaded
     body = _compute(facts, state, merchant, period)
     if stored is not None:
-        from lvyue.model.files import write_bytes_atomically
-
         write_bytes_atomically(stored, json.dumps(body, ensure_ascii=False).encode())
     return body
 
 
 def _compute(facts: Path, state: Path | None, merchant: str, period: str | None) -> dict[str, Any]:
-    import lvyue.diagnosis as dx
-
     try:
-        return body_of(dx.diagnose_facts(facts, merchant, period, state))
-    except dx.DiagnosisError as error:
+        return body_of(diagnose_facts(facts, merchant, period, state))
+    except DiagnosisError as error:
         if "no orders" in str(error) and period is None:
             return cold_start(merchant)  # not in the snapshot at all: a new merchant
         raise
