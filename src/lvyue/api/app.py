@@ -31,6 +31,7 @@ def create_app(
         routes_audit,
         routes_creators,
         routes_diagnosis,
+        routes_evidence,
         routes_facts,
         routes_indicators,
         routes_jobs,
@@ -90,6 +91,7 @@ def create_app(
         routes_diagnosis,
         routes_indicators,
         routes_creators,
+        routes_evidence,
         routes_live,
     ):
         app.include_router(module.router)

@@ -1,0 +1,108 @@
+"""BT-9 packing videos as files: the store (checksums, size and type limits at both sides,
+tamper detection) and the API (linked to the shipment, tenancy, read back verified)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lvyue.api.testing import ServiceWorld
+from lvyue.store.evidence import EvidenceRefused, LocalEvidenceStore, parse_reference
+
+MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4
+
+
+def test_stored_once_by_checksum_and_read_back(tmp_path: Path) -> None:
+    store = LocalEvidenceStore(tmp_path)
+    first = store.put([MP4[:100], MP4[100:]], "video/mp4")
+    again = store.put([MP4], "video/mp4")
+    assert first == again and first.size == len(MP4)
+    import hashlib
+
+    assert parse_reference(first.reference) == hashlib.sha256(MP4).hexdigest()
+    assert store.read(first.reference) == (MP4, "video/mp4")
+    assert len(list(tmp_path.rglob("*.mp4"))) == 1
+    assert not list(tmp_path.glob(".upload.*"))  # no temporary file left behind
+
+
+def test_size_limit_at_both_sides(tmp_path: Path) -> None:
+    store = LocalEvidenceStore(tmp_path, max_bytes=len(MP4))
+    assert store.put([MP4], "video/mp4").size == len(MP4)
+    with pytest.raises(EvidenceRefused) as refused:
+        store.put([MP4, b"x"], "video/mp4")
+    assert refused.value.status == 413
+    assert not list(tmp_path.glob(".upload.*"))
+
+
+@pytest.mark.parametrize(
+    ("data", "media_type"),
+    [(MP4, "application/pdf"), (b"%PDF-1.7 not a video", "video/mp4"), (b"", "video/mp4")],
+)
+def test_type_limits(tmp_path: Path, data: bytes, media_type: str) -> None:
+    with pytest.raises(EvidenceRefused) as refused:
+        LocalEvidenceStore(tmp_path).put([data], media_type)
+    assert refused.value.status == 415
+
+
+def test_a_changed_file_is_refused(tmp_path: Path) -> None:
+    store = LocalEvidenceStore(tmp_path)
+    stored = store.put([MP4], "video/mp4")
+    (path,) = tmp_path.rglob("*.mp4")
+    path.write_bytes(MP4[:-1] + b"!")
+    with pytest.raises(EvidenceRefused) as refused:
+        store.read(stored.reference)
+    assert refused.value.status == 409
+    with pytest.raises(EvidenceRefused):
+        store.read("a free-text reference")
+
+
+def _shipped(service: ServiceWorld, order_id: str) -> None:
+    m1 = service.auth("m1.main")
+    order = {"order_id": order_id, "merchant_id": "m1", "merchant_type": "domestic",
+             "category": "鲜花速递/花卉仿真/绿植园艺>生活鲜花", "ship_mode": "spot",
+             "pay_time": "2024-02-09 10:00:00"}  # fmt: skip
+    assert service.client.post("/orders", json=order, headers=m1).status_code == 201
+    ship = {"carrier": "zhongtong", "waybill": f"ZT{order_id}"}
+    made = service.client.post(f"/orders/{order_id}/shipment", json=ship, headers=m1)
+    assert made.status_code == 201, made.text
+
+
+def test_uploaded_linked_to_the_shipment_and_shown_to_who_may_see_the_order(
+    service: ServiceWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LVYUE_EVIDENCE_DIR", str(tmp_path))
+    monkeypatch.setenv("LVYUE_EVIDENCE_MAX_BYTES", str(len(MP4)))
+    _shipped(service, "ev-1")
+    c, m1, path = service.client, service.auth("m1.main"), "/orders/ev-1/shipment/packing-video"
+    up = c.post(path, files={"file": ("pack.mp4", MP4, "video/mp4")}, headers=m1)
+    assert up.status_code == 201, up.text
+    reference = up.json()["reference"]
+    assert c.get("/orders/ev-1", headers=m1).json()["shipment"]["packing_video"] == reference
+    for who in ("m1.main", "operator"):
+        got = c.get(path, headers=service.auth(who))
+        assert got.status_code == 200 and got.content == MP4
+        assert got.headers["content-type"] == "video/mp4"
+    assert c.get(path, headers=service.auth("m2.main")).status_code == 404  # not theirs
+    theirs = c.post(path, files={"file": ("x.mp4", MP4, "video/mp4")},
+                    headers=service.auth("m2.main"))  # fmt: skip
+    assert theirs.status_code == 404
+    too_big = c.post(path, files={"file": ("x.mp4", MP4 + b"x", "video/mp4")}, headers=m1)
+    assert too_big.status_code == 413
+    wrong = c.post(path, files={"file": ("x.pdf", b"%PDF-1.7", "application/pdf")}, headers=m1)
+    assert wrong.status_code == 415
+    assert c.post(path, files={"file": ("x.mp4", MP4, "video/mp4")}).status_code == 401
+
+
+def test_an_unshipped_order_has_no_packing_video(
+    service: ServiceWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LVYUE_EVIDENCE_DIR", str(tmp_path))
+    m1 = service.auth("m1.main")
+    order = {"order_id": "ev-2", "merchant_id": "m1", "merchant_type": "domestic",
+             "category": "服饰内衣>女装", "ship_mode": "spot",
+             "pay_time": "2024-02-09 10:00:00"}  # fmt: skip
+    assert service.client.post("/orders", json=order, headers=m1).status_code == 201
+    path = "/orders/ev-2/shipment/packing-video"
+    up = service.client.post(path, files={"file": ("p.mp4", MP4, "video/mp4")}, headers=m1)
+    assert up.status_code == 409
