@@ -139,7 +139,12 @@ def _tracking(
     waybills = sorted({w for _, w in keys})
     if not waybills:  # an empty IN scans the whole table on SQLite
         return {}
-    for row in session.scalars(select(TrackingRow).where(TrackingRow.waybill.in_(waybills))):
+    # both columns, so the (carrier, waybill, time, kind) key's index is searched, not scanned
+    carriers = sorted({c for c, _ in keys})
+    query = select(TrackingRow).where(
+        TrackingRow.carrier.in_(carriers), TrackingRow.waybill.in_(waybills)
+    )
+    for row in session.scalars(query):
         if (row.carrier, row.waybill) in keys:
             found[(row.carrier, row.waybill)].append(row)
     return {
