@@ -75,7 +75,7 @@ def _read(model: type[FactsRow], unread: tuple[str, ...] = ()) -> tuple[str, ...
 # The facts columns the engine reads (both paths): its row model's fields but those no check
 # reads. Optional ones a file leaves out read as null (the facts reader fills them).
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "orders": _read(OrderRow, ("product_id",)),
+    "orders": _read(OrderRow, ("product_id", "promotion_id")),  # penalties, creators read them
     "tracking": _read(TrackingRow, optional_columns(TrackingRow)),  # not location, text
     "after_sales": _read(AfterSaleRow),
     "reports": _read(ReportRow, ("type", "period_start", "period_end", "regions")),
