@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -88,6 +89,45 @@ def test_every_cli_command_is_walked() -> None:
             if (key and key not in walked) or (not key and not any(w[0] == name for w in walked)):
                 missing.append(f"{name} {sub or ''}".strip())
     assert not missing, f"README walk lacks: {missing}"
+
+
+def table_commands(readme: Path) -> list[tuple[tuple[str, ...], list[str]]]:
+    """Each command of the README's "What it does" table with the options its example shows:
+    `lvyue rules list \\| show ID` is two commands, `[--engine duckdb\\|spark]` one option."""
+    text = readme.read_text("utf-8").split("## What it does", 1)[1].split("\n## ", 1)[0]
+    found = []
+    for row in text.splitlines()[2:]:
+        cell = row.split(" | ", 1)[0]
+        for example in re.findall(r"`lvyue ([^`]+)`", cell):
+            example = re.sub(r"\[[^]]*\]", lambda m: m[0].replace("\\|", "/"), example)
+            head, *alternatives = (part.strip() for part in example.split("\\|"))
+            first = head.split()
+            group = first[0] in GROUPS
+            words = [first] + [[first[0], *a.split()] for a in alternatives]
+            for w in words:
+                command = tuple(w[:2]) if group else (w[0],)
+                found.append(
+                    (command, [t.strip("[]") for t in w if t.lstrip("[").startswith("--")])
+                )
+    return found
+
+
+GROUPS = ("rules", "import", "region", "measures", "db")
+
+
+def test_every_command_of_the_readme_table_is_walked_with_its_example() -> None:
+    walk = [shlex.split(line)[1:] for line in readme_lines(REPO / "README.md")]
+    commands = table_commands(REPO / "README.md")
+    assert len(commands) >= 25  # the table parsed (rules ×6, import ×4, …)
+    missing = []
+    for command, options in commands:
+        lines = [w for w in walk if tuple(w[: len(command)]) == command]
+        if not lines:
+            missing.append(" ".join(command))
+        for option in options:
+            if not any(option in w for w in lines):
+                missing.append(f"{' '.join(command)} {option}")
+    assert not missing, f"README table examples not walked: {missing}"
 
 
 def test_readme_walk_from_a_fresh_clone(clone: Path) -> None:
