@@ -121,3 +121,21 @@ def test_preview_counts_status_changes_and_their_penalties(facts: Path, tmp_path
     points = re.search(r"points 扣分\s+(\S+)\s+(\S+)\s+(\S+)", out.output)
     assert late is not None and late.groups() == ("1.0", "0.0", "-1.0")
     assert points is not None and points.groups() == ("0.1", "0.0", "-0.1")
+
+
+def test_preview_and_penalty_sheets_speak_chinese(facts: Path, tmp_path: Path) -> None:
+    """Every export header and status cell carries its Chinese label (issue 15), the
+    preview's before/after pairs and the penalty columns included; the codes stay beside."""
+    draft = write_draft(tmp_path / "relief", RELIEF)
+    argv = ["preview", "--facts", str(facts), *AS_OF, "--draft", str(draft)]
+    out = runner.invoke(app, [*argv, "--out", str(tmp_path / "v.xlsx")], env=ENV)
+    assert out.exit_code == 0, out.output
+    header, *rows = _sheet(tmp_path / "v.xlsx")
+    assert {"原状态 status_before", "新状态 status_after", "新截止时间 deadline_after"} <= set(
+        header
+    )
+    changed = [dict(zip(header, r, strict=True)) for r in rows]
+    assert {r["原状态 status_before"] for r in changed} & {"违规 (violated)"}
+    penalties = ["penalties", "--facts", str(facts), *AS_OF, "--out", str(tmp_path / "p.xlsx")]
+    assert runner.invoke(app, penalties, env=ENV).exit_code == 0
+    assert {"商品 product_id", "日期 day", "封顶 capped"} <= set(_sheet(tmp_path / "p.xlsx")[0])

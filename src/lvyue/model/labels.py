@@ -83,6 +83,16 @@ COLUMN_ZH: dict[str, str] = {  # export headers
     "deduction_yuan": "扣除保证金（元）",
     "product_banned": "商品禁售",
     "pay_time": "付款时间",
+    "product_id": "商品",
+    "day": "日期",
+    "capped": "封顶",
+    "duty": "责任方",
+    "status_before": "原状态",
+    "status_after": "新状态",
+    "deadline_before": "原截止时间",
+    "deadline_after": "新截止时间",
+    "clauses_before": "原条款",
+    "clauses_after": "新条款",
     "ship_time": "发货时间",
     "carrier": "快递公司",
     "waybill": "运单号",
@@ -137,8 +147,9 @@ def column_zh(column: str) -> str:
 
 def cell_zh(column: str, value: object) -> object:
     """check/status/reason cells as 中文 (code); everything else unchanged."""
+    base = column.removesuffix("_before").removesuffix("_after")  # preview's pairs
     table = {"check": CHECK_ZH, "status": STATUS_ZH, "reason": REASON_ZH,
-             "kind": GOVERNANCE_ZH}.get(column)  # fmt: skip
+             "kind": GOVERNANCE_ZH}.get(base)  # fmt: skip
     if table is None or not isinstance(value, str) or value not in table:
         return value
     return f"{table[value]} ({value})"
