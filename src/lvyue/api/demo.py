@@ -51,6 +51,7 @@ class DemoResult:
     inspections: dict[str, list[str]] = field(default_factory=dict)  # state → waiting ids
     sweeps: dict[str, Any] = field(default_factory=dict)  # what the worker already produced
     at_risk: int = 0  # live verdicts at risk at the demo clock's now (store.live)
+    violations: int = 0  # violations recorded by the sweeps and the live verdicts
 
 
 def build_demo(
@@ -97,6 +98,7 @@ def build_demo(
     drain(factory, rules, DEMO_NOW)  # the orders the steps above changed (report, consumer)
     with session_scope(factory) as session:
         result.at_risk = live.status_counts(session, None).get(live.AT_RISK, 0)
+        result.violations = session.scalar(select(func.count()).select_from(Violation)) or 0
     engine.dispose()
     return result
 
@@ -124,17 +126,19 @@ def first_steps(result: DemoResult) -> list[tuple[str, str]]:
     mains = [a for a in result.accounts if a.key.endswith(".main")]
     main = mains[0]
     order = result.consumer_orders[0] if result.consumer_orders else "ORDER"
-    recorded = (result.sweeps.get("workflows.violations_from_verdicts") or {}).get("recorded")
     steps = [
         ("operator", f"GET /reports?state=pending → POST /reports/{result.pending_report}/review"),
-        (main.key, "GET /at-risk, GET /violations, GET /penalties, GET /orders/{id}/verdicts"),
+        (
+            main.key,
+            "GET /at-risk, GET /violations, GET /penalties, GET /workflows/orders/{id}/verdicts",
+        ),
         (main.key.replace(".main", ".sub"), "same as .main (全部权限); .clerk gets 403 everywhere"),
         ("agency", _agency_step(result)),
         ("carrier", "POST /carriers/kuaidi100/push (a Kuaidi100 push of a demo waybill)"),
         ("consumer", f"POST /workflows/after-sales on its order {order}"),
         (
             "worker",
-            f"already ran at the demo clock: {recorded} violations recorded, "
+            f"already ran at the demo clock: {result.violations} violations recorded, "
             f"{result.at_risk} verdicts at risk (GET /at-risk)",
         ),
     ]
