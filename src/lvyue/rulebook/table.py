@@ -194,11 +194,14 @@ def _bits(flags: tuple[bool, ...]) -> int:
 
 
 def _explode(table: pa.Table, name: str) -> pa.Table:
-    """One row per element of the list column ``name``, other columns repeated."""
+    """One row per element of the list column ``name``, other columns repeated.
+
+    The list column is set aside before the repeat: taking it too would copy each row's whole
+    list once per element (the flag lists: 2 M rows x ~150 items, 6.9 GB and 14 s of CPU)."""
     column = table[name]
-    repeated = table.take(pc.list_parent_indices(column))
-    index = repeated.schema.get_field_index(name)
-    return repeated.set_column(index, name, pc.list_flatten(column))
+    index = table.schema.get_field_index(name)
+    repeated = table.remove_column(index).take(pc.list_parent_indices(column))
+    return repeated.add_column(index, name, pc.list_flatten(column))
 
 
 def _cell_values(cell: Cell, answer: Answer) -> dict[str, object]:
