@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -29,3 +30,15 @@ def inspection_secret() -> Iterator[None]:
         patch.setenv("LVYUE_INSPECTION_SECRET", TEST_INSPECTION_SECRET)
     yield
     patch.undo()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """The run's one local PySpark session (lvyue.model.spark, as the CLI uses): every Spark
+    test shares it, since each start of the JVM costs 10-30 s (docs/decisions/test-run-time.md).
+    Stopped once, at the end of the run."""
+    from lvyue.model.spark import spark_session
+
+    session = spark_session()
+    yield session
+    session.stop()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import ibis
@@ -21,20 +19,9 @@ WEEK = parse_week("2023-W02")
 
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from pyspark.sql import SparkSession
-
-    warehouse: Path = tmp_path_factory.mktemp("spark-warehouse")
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("lvyue-diagnosis-tests")
-        .config("spark.sql.warehouse.dir", str(warehouse))
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    yield ibis.pyspark.connect(session)
-    session.stop()
+def spark(spark: Any) -> Any:
+    """The run's one Spark session (tests/conftest.py) as an Ibis backend."""
+    return ibis.pyspark.connect(spark)
 
 
 def _same(left: list[dict[str, Any]], right: list[dict[str, Any]], keys: tuple[str, ...]) -> None:

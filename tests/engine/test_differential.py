@@ -3,7 +3,6 @@ DuckDB and the batch path on Spark give identical verdicts (every column)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,16 +45,6 @@ def test_online_equals_duckdb_on_100k_simulated_orders(big: Facts, rulebook: Any
 def test_batch_is_deterministic(big: Facts, rulebook: Any) -> None:
     first = evaluate_batch(big, AS_OF, rulebook)
     assert first.equals(evaluate_batch(big, AS_OF, rulebook))
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    pytest.importorskip("pyspark", reason="the spark extra is not installed")
-    from lvyue.model.spark import spark_session
-
-    session = spark_session()
-    yield session
-    session.stop()
 
 
 @pytest.mark.spark

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -124,15 +123,6 @@ def test_a_failed_run_leaves_the_previous_output_alone(
         evaluate_file(broken, AS_OF, rulebook, out)
     assert out.read_text(encoding="utf-8") == "previous run"
     assert not list(tmp_path.glob("*.tmp"))
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    from lvyue.model.spark import spark_session
-
-    session = spark_session()
-    yield session
-    session.stop()
 
 
 @pytest.mark.spark

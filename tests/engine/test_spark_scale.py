@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +26,6 @@ def facts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("sim5k")
     write_facts(root, orders=5_000, seed=11, progress=False)
     return root
-
-
-@pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
-    pytest.importorskip("pyspark", reason="the spark extra is not installed")
-    from lvyue.model.spark import spark_session
-
-    session = spark_session()
-    yield session
-    session.stop()
 
 
 @pytest.mark.spark
