@@ -12,8 +12,9 @@ from tests.rulebook.drafts import REVISED, write_draft
 from lvyue.rulebook import load_rulebook
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def rulebook(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    # Read-only and slow to compile to its batch table: one for both cases.
     return load_rulebook([write_draft(tmp_path_factory.mktemp("draft"), REVISED)])
 
 
