@@ -10,7 +10,8 @@ database of its own there and drops it afterwards. The server is ``uvicorn`` in 
 state. Bounded: ``--requests`` in total, at most ``--concurrency`` in flight.
 
 The conflicts, in rounds of 20 identical or rival requests fired together:
-- the same order with the same ``Idempotency-Key`` (all must answer as the first);
+- the same order from the platform's feed with the same ``Idempotency-Key`` (all must answer as
+  the first);
 - the same order without a key (one ``created``, the others ``unchanged``);
 - the shipment of one order, same waybill (one ``created``) and rival waybills (one wins, 409);
 - one waybill claimed by rival orders (one wins; the others 409, each flagged for review);
@@ -153,7 +154,7 @@ class Script:
         return responses
 
     async def same_key(self, n: int) -> None:
-        order, headers = _order(f"k-{n}"), {**self.m1, "Idempotency-Key": f"key-{n}"}
+        order, headers = _order(f"k-{n}"), {**self.operator, "Idempotency-Key": f"key-{n}"}
         got = await self.fire(
             "order, one key", lambda c, _: c.post("/orders", json=order, headers=headers)
         )
@@ -162,14 +163,14 @@ class Script:
     async def same_order(self, n: int) -> None:
         order = _order(f"o-{n}")
         got = await self.fire(
-            "order, no key", lambda c, _: c.post("/orders", json=order, headers=self.m1)
+            "order, no key", lambda c, _: c.post("/orders", json=order, headers=self.operator)
         )
         outcomes = Counter(_outcome(r) for r in got)
         self._expect(outcomes["created"] == 1, f"o-{n}: {outcomes}")
 
     async def shipments(self, n: int) -> None:
         order_id = f"s-{n}"
-        await self.client.post("/orders", json=_order(order_id), headers=self.m1)
+        await self.client.post("/orders", json=_order(order_id), headers=self.operator)
         same = {"carrier": "zhongtong", "waybill": f"ZTS{n}"}
         path = f"/orders/{order_id}/shipment"
         got = await self.fire(
@@ -178,7 +179,7 @@ class Script:
         created = sum(_outcome(r) == "created" for r in got if r.status_code == 201)
         self._expect(created == 1, f"{order_id}: {created} created")
         rival_id = f"r-{n}"
-        await self.client.post("/orders", json=_order(rival_id), headers=self.m1)
+        await self.client.post("/orders", json=_order(rival_id), headers=self.operator)
         rival = f"/orders/{rival_id}/shipment"
 
         def one(c: httpx.AsyncClient, i: int) -> Awaitable[httpx.Response]:
@@ -191,7 +192,7 @@ class Script:
         self._expect(codes[201] == 1 and codes[409] == ROUND - 1, f"{rival_id}: {codes}")
         claimants = [f"c-{n}x{i}" for i in range(ROUND)]
         for claimant in claimants:
-            await self.client.post("/orders", json=_order(claimant), headers=self.m1)
+            await self.client.post("/orders", json=_order(claimant), headers=self.operator)
         claimed = {"carrier": "zhongtong", "waybill": f"ZTC{n}"}
 
         def claim(c: httpx.AsyncClient, i: int) -> Awaitable[httpx.Response]:

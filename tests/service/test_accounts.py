@@ -195,3 +195,28 @@ def test_sub_account_ids_live_in_the_shops_namespace(service: ServiceWorld) -> N
     assert own.status_code == 201, own.text
     again = c.post("/sub-accounts", json={"account_id": "m1.packer", "name": "x"}, headers=m1)
     assert again.status_code == 409  # its own namespace: the shop may know its own ids
+
+
+def test_a_shops_namespace_cannot_be_nested_or_entered_by_another_account(
+    service: ServiceWorld,
+) -> None:
+    """Issue 12 item 11, what the sub-account rule left open: a merchant id with a "." ("m1.x")
+    put a shop's namespace inside m1's ("m1.x.main" started with "m1."), so m1 could probe it
+    (409) or take "m1.x.clerk" first; a platform or main account could be given an id in a
+    shop's namespace ("m2.ops"), which m2 then found "already exists". All refused now (422)."""
+    c, op = service.client, service.auth("operator")
+    nested = {"merchant_id": "m1.x", "name": "嵌套店", "merchant_type": "domestic",
+              "main_account_id": "m1.x.main", "main_account_name": "主"}  # fmt: skip
+    r = c.post("/merchants", json=nested, headers=op)
+    assert r.status_code == 422 and "merchant_id" in r.text, r.text
+    intruder = {**nested, "merchant_id": "m8", "main_account_id": "m2.boss"}
+    r = c.post("/merchants", json=intruder, headers=op)
+    assert r.status_code == 422 and "namespace" in r.text, r.text
+    platform = {"account_id": "m2.ops", "name": "运营", "role": "operator"}
+    r = c.post("/accounts", json=platform, headers=op)
+    assert r.status_code == 422 and "namespace" in r.text, r.text
+    for account_id in ("m1.x.main", "m2.boss", "m2.ops"):
+        assert c.post(f"/accounts/{account_id}/tokens", headers=op).status_code == 404
+    # nothing of a refused registration was kept: the same shop registers with its own id
+    own = c.post("/merchants", json={**intruder, "main_account_id": "m8.main"}, headers=op)
+    assert own.status_code == 201, own.text

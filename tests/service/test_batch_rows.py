@@ -23,7 +23,7 @@ def order(order_id: str, **extra: Any) -> dict[str, Any]:
 
 
 def upload_csv(service: ServiceWorld, text: str) -> dict[str, Any]:
-    headers = {**service.auth("m1.main"), "Content-Type": "text/csv"}
+    headers = {**service.auth("operator"), "Content-Type": "text/csv"}
     r = service.client.post("/ingest/orders/csv", content=text.encode(), headers=headers)
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
@@ -55,7 +55,7 @@ def test_a_nan_is_refused_row_by_row_on_every_backend(service: ServiceWorld) -> 
 
     text = dumps({"rows": rows})  # NaN as JSON writes it (json.dumps allows it)
     assert "NaN" in text
-    headers = {**service.auth("m1.main"), "Content-Type": "application/json"}
+    headers = {**service.auth("operator"), "Content-Type": "application/json"}
     r = service.client.post("/ingest/orders", content=text.encode(), headers=headers)
     assert r.status_code == 200, r.text
     body = r.json()
@@ -80,7 +80,7 @@ def test_unknown_columns_are_reported(service: ServiceWorld) -> None:
     assert body["unknown_columns"] == ["promised_ship_tme"]  # amount is a known optional column
     clean = upload_csv(service, f"{HEADER}\nu-2,m1,domestic,服饰内衣>女装,spot,2024-02-09\n")
     assert clean["unknown_columns"] == []
-    headers = service.auth("m1.main")
+    headers = service.auth("operator")
     r = service.client.post(
         "/ingest/after_sales",
         json={

@@ -63,7 +63,7 @@ def statuses(responses: list[httpx.Response]) -> Counter[int]:
 
 
 def test_parallel_identical_orders_with_one_key(service: ServiceWorld, base_url: str) -> None:
-    headers = {**service.auth("m1.main"), "Idempotency-Key": "same-order-1"}
+    headers = {**service.auth("operator"), "Idempotency-Key": "same-order-1"}
     answers = fire(
         PARALLEL, lambda c: c.post(f"{base_url}/orders", json=order("c-1"), headers=headers)
     )
@@ -74,7 +74,7 @@ def test_parallel_identical_orders_with_one_key(service: ServiceWorld, base_url:
 
 
 def test_parallel_identical_orders_without_a_key(service: ServiceWorld, base_url: str) -> None:
-    headers = service.auth("m1.main")
+    headers = service.auth("operator")  # the platform's order feed
     answers = fire(
         PARALLEL, lambda c: c.post(f"{base_url}/orders", json=order("c-2"), headers=headers)
     )
@@ -84,8 +84,8 @@ def test_parallel_identical_orders_without_a_key(service: ServiceWorld, base_url
 
 
 def test_parallel_shipments_of_one_order(service: ServiceWorld, base_url: str) -> None:
-    auth = service.auth("m1.main")
-    assert service.client.post("/orders", json=order("c-3"), headers=auth).status_code == 201
+    auth, feed = service.auth("m1.main"), service.auth("operator")
+    assert service.client.post("/orders", json=order("c-3"), headers=feed).status_code == 201
     same = {"carrier": "zhongtong", "waybill": "ZTC3"}  # shipped now (server clock)
     answers = fire(
         PARALLEL, lambda c: c.post(f"{base_url}/orders/c-3/shipment", json=same, headers=auth)
@@ -93,7 +93,7 @@ def test_parallel_shipments_of_one_order(service: ServiceWorld, base_url: str) -
     assert statuses(answers) == {201: PARALLEL}
     assert Counter(r.json()["outcome"] for r in answers)["created"] == 1
 
-    assert service.client.post("/orders", json=order("c-4"), headers=auth).status_code == 201
+    assert service.client.post("/orders", json=order("c-4"), headers=feed).status_code == 201
 
     def rival(c: httpx.Client, number: int) -> httpx.Response:
         waybill = f"ZTC4{number}"

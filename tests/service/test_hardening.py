@@ -70,7 +70,8 @@ def test_even_a_server_error_carries_the_headers(service: ServiceWorld) -> None:
 def test_a_lone_surrogate_is_a_client_error(service: ServiceWorld, path: str, body: str) -> None:
     """Before: 500 (FastAPI's 422 could not encode the echoed input; free-form rows reached
     the idempotency fingerprint and the database)."""
-    headers = {**service.auth("m1.main"), "Content-Type": "application/json"}
+    who = "m1.main" if path == "/positions" else "operator"  # the platform's order feed
+    headers = {**service.auth(who), "Content-Type": "application/json"}
     method = "PUT" if path == "/positions" else "POST"
     r = service.client.request(method, path, content=body.encode(), headers=headers)
     assert r.status_code == 422, r.text

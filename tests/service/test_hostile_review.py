@@ -47,9 +47,8 @@ def _shipped(service: ServiceWorld, moment: datetime, merchant: str = "m1") -> t
     order_id, waybill = _id("HR", service), _id("ZTHR", service)
     auth = service.auth(f"{merchant}.main")
     c = service.client
-    r = c.post(
-        "/orders", json=_order(order_id, merchant, moment - timedelta(hours=1)), headers=auth
-    )
+    paid = _order(order_id, merchant, moment - timedelta(hours=1))
+    r = c.post("/orders", json=paid, headers=service.auth("operator"))  # the platform's feed
     assert r.status_code == 201, r.text
     body = {"carrier": "zhongtong", "waybill": waybill}
     r = c.post(f"/orders/{order_id}/shipment", json=body, headers=auth)
@@ -119,6 +118,38 @@ def test_a_back_dated_scan_is_held_for_review_not_applied(
     assert format_instant(shipped_at - timedelta(hours=2)) in _tracking(service, order_id)
 
 
+def test_a_held_scan_is_seen_replayed_and_discarded_by_operators_alone(
+    service: ServiceWorld, now: list[datetime]
+) -> None:
+    """What the hostile review did not reach: the shop whose verdict a held scan would move,
+    its sub-accounts and the carrier that sent it neither see it in the quarantine nor
+    replay, fix or discard it (a merchant approving a scan that helps it, or a carrier
+    re-sending a held scan as approved); only an operator's replay applies it."""
+    c, carrier = service.client, service.auth("carrier")
+    order_id, waybill = _shipped(service, now[0])
+    r = c.post("/tracking", json=_scan(waybill, now[0] - timedelta(hours=2)), headers=carrier)
+    assert r.status_code == 202, r.text
+    held = r.json()["quarantine_id"]
+    again = c.post("/tracking", json=_scan(waybill, now[0] - timedelta(hours=2)), headers=carrier)
+    assert again.status_code == 202 and again.json()["quarantine_id"] == held  # not applied
+    for who in ("m1.main", "m1.sub", "m1.clerk", "m2.main", "carrier"):
+        auth = service.auth(who)
+        listed = c.get("/quarantine", headers=auth)
+        assert listed.status_code == 403 or held not in [
+            row["quarantine_id"] for row in listed.json()
+        ], (who, listed.text)
+        assert c.get(f"/quarantine/{held}", headers=auth).status_code in (403, 404), who
+        fixed = c.put(f"/quarantine/{held}", json={"payload": {}}, headers=auth)
+        assert fixed.status_code == 403, (who, fixed.text)
+        assert c.post(f"/quarantine/{held}/replay", headers=auth).status_code == 403, who
+        assert c.delete(f"/quarantine/{held}", headers=auth).status_code == 403, who
+    assert _tracking(service, order_id) == []
+    op = service.auth("operator")
+    assert c.get(f"/quarantine/{held}", headers=op).json()["status"] == "open"
+    assert c.post(f"/quarantine/{held}/replay", headers=op).json()["replayed"] is True
+    assert _tracking(service, order_id) == [format_instant(now[0] - timedelta(hours=2))]
+
+
 def test_the_platforms_past_shipments_take_their_scans_as_recorded(
     service: ServiceWorld, now: list[datetime]
 ) -> None:
@@ -178,17 +209,18 @@ def test_another_shops_order_id_or_waybill_is_refused_as_any_claim(
 ) -> None:
     """Used to answer 409 "order_id: 'X' is taken" / "waybill: … belongs to another
     shipment": another shop's ids were shown to exist. Now every refused claim has one
-    answer, never whose, and is flagged for an operator (not in either shop's trail)."""
+    answer, never whose, and is flagged for an operator (not in either shop's trail). (Only
+    the platform's feed posts orders now: a merchant gets 403 whatever the id.)"""
     c = service.client
     theirs = _id("HR-M2", service)
     paid = now[0] - timedelta(hours=1)
     assert (
         c.post(
-            "/orders", json=_order(theirs, "m2", paid), headers=service.auth("m2.main")
+            "/orders", json=_order(theirs, "m2", paid), headers=service.auth("operator")
         ).status_code
         == 201
     )
-    r = c.post("/orders", json=_order(theirs, "m1", paid), headers=service.auth("m1.main"))
+    r = c.post("/orders", json=_order(theirs, "m1", paid), headers=service.auth("operator"))
     assert r.status_code == 409, r.text
     order_answer = r.json()["detail"]
     assert "taken" not in order_answer and "m2" not in order_answer
@@ -199,7 +231,7 @@ def test_another_shops_order_id_or_waybill_is_refused_as_any_claim(
         mine = _id("HR-M1", service)
         assert (
             c.post(
-                "/orders", json=_order(mine, "m1", paid), headers=service.auth("m1.main")
+                "/orders", json=_order(mine, "m1", paid), headers=service.auth("operator")
             ).status_code
             == 201
         )
@@ -221,7 +253,7 @@ def test_another_shops_order_id_or_waybill_is_refused_as_any_claim(
     batch = c.post(
         "/ingest/orders",
         json={"rows": [_order(theirs, "m1", paid)]},
-        headers=service.auth("m1.main"),
+        headers=service.auth("operator"),
     )
     assert (
         "held for review" in batch.json()["errors"][0] and "taken" not in batch.json()["errors"][0]
@@ -239,7 +271,7 @@ def test_an_after_sale_is_corrected_as_a_new_version_and_its_verdicts_rejudged(
     order_id = _id("HR-AS", service)
     assert (
         c.post(
-            "/orders", json=_order(order_id, "m1", now[0] - timedelta(days=8)), headers=main
+            "/orders", json=_order(order_id, "m1", now[0] - timedelta(days=8)), headers=op
         ).status_code
         == 201
     )
@@ -248,7 +280,7 @@ def test_an_after_sale_is_corrected_as_a_new_version_and_its_verdicts_rejudged(
     row = {"aftersale_id": aid, "order_id": order_id, "type": "refund_only",
            "created_at": format_instant(created), "merchant_decision": "agreed",
            "merchant_handled_at": format_instant(created + timedelta(days=5))}  # fmt: skip
-    assert c.post("/after-sales", json=row, headers=main).status_code == 201
+    assert c.post("/after-sales", json=row, headers=op).status_code == 201
     fix = {
         "reason": "carrier record shows it was handled",
         "merchant_handled_at": format_instant(created + timedelta(minutes=30)),
@@ -282,7 +314,7 @@ def test_an_after_sale_is_corrected_as_a_new_version_and_its_verdicts_rejudged(
 
 def test_single_row_creations_are_audited(service: ServiceWorld, now: list[datetime]) -> None:
     """Used to leave no audit entry (only changes were audited)."""
-    c, main = service.client, service.auth("m1.main")
+    c, main = service.client, service.auth("operator")  # the platform's feed
     order_id = _id("HR-AUD", service)
     assert c.post("/orders", json=_order(order_id, "m1", now[0]), headers=main).status_code == 201
     aid = _id("AS-AUD", service)
@@ -310,7 +342,7 @@ def test_re_posting_a_shipped_order_with_another_ship_time_is_refused(
     service: ServiceWorld, now: list[datetime]
 ) -> None:
     """Used to answer 201 "unchanged" though the time sent was not recorded."""
-    c, main = service.client, service.auth("m1.main")
+    c, main, feed = service.client, service.auth("m1.main"), service.auth("operator")
     order_id, waybill = _shipped(service, now[0])
     row = {
         **_order(order_id, "m1", now[0] - timedelta(hours=1)),
@@ -318,9 +350,9 @@ def test_re_posting_a_shipped_order_with_another_ship_time_is_refused(
         "waybill": waybill,
     }
     other = {**row, "ship_time": format_instant(now[0] - timedelta(minutes=30))}
-    r = c.post("/orders", json=other, headers=main)
+    r = c.post("/orders", json=other, headers=feed)
     assert r.status_code == 409 and "corrections" in r.json()["detail"], r.text
-    same = c.post("/orders", json={**row, "ship_time": format_instant(now[0])}, headers=main)
+    same = c.post("/orders", json={**row, "ship_time": format_instant(now[0])}, headers=feed)
     assert same.status_code == 201 and same.json()["outcome"] == "unchanged", same.text
     r = c.post(
         f"/orders/{order_id}/shipment",
@@ -368,7 +400,9 @@ def test_a_second_pending_report_on_an_order_is_refused_with_the_first_ones_id(
     order_id = _id("HR-RPT", service)
     assert (
         c.post(
-            "/orders", json=_order(order_id, "m1", now[0] - timedelta(hours=2)), headers=main
+            "/orders",
+            json=_order(order_id, "m1", now[0] - timedelta(hours=2)),
+            headers=service.auth("operator"),
         ).status_code
         == 201
     )
@@ -389,11 +423,11 @@ def test_a_second_pending_report_on_an_order_is_refused_with_the_first_ones_id(
 def test_a_422_quotes_at_most_the_start_of_a_huge_input(service: ServiceWorld) -> None:
     """Used to echo the whole value back (5,000 characters in, 5,300 out)."""
     body = _order("HR-BIG", "m1", datetime(2024, 2, 9, tzinfo=UTC)) | {"pay_time": "x" * 5_000}
-    r = service.client.post("/orders", json=body, headers=service.auth("m1.main"))
+    r = service.client.post("/orders", json=body, headers=service.auth("operator"))
     assert r.status_code == 422 and len(r.text) < 1_200, len(r.text)
     assert r.json()["detail"][0]["loc"] == ["body", "pay_time"]
     batch = service.client.post(
-        "/ingest/orders", json={"rows": [body]}, headers=service.auth("m1.main")
+        "/ingest/orders", json={"rows": [body]}, headers=service.auth("operator")
     )
     assert len(batch.json()["errors"][0]) < 600
 

@@ -43,7 +43,7 @@ def wait_for(client: Any, job: dict[str, Any], headers: dict[str, str], limit: f
 def test_a_large_upload_is_a_job_with_progress_result_and_quarantine(
     service: ServiceWorld,
 ) -> None:
-    c, m1 = service.client, service.auth("m1.main")
+    c, m1 = service.client, service.auth("operator")  # the platform's order feed
     headers = {**m1, "Content-Type": "text/csv"}
     r = c.post(
         "/ingest/orders/csv", content=csv_of("j", 2_500, bad=frozenset({7, 2_001})), headers=headers
@@ -63,7 +63,7 @@ def test_a_large_upload_is_a_job_with_progress_result_and_quarantine(
 
 
 def test_the_edge_one_thousand_rows_is_answered_at_once(service: ServiceWorld) -> None:
-    headers = {**service.auth("m1.main"), "Content-Type": "text/csv"}
+    headers = {**service.auth("operator"), "Content-Type": "text/csv"}
     r = service.client.post("/ingest/orders/csv", content=csv_of("e", 1_000), headers=headers)
     assert r.status_code == 200
     assert r.json()["created"] == 1_000
@@ -74,7 +74,7 @@ def test_the_edge_one_thousand_rows_is_answered_at_once(service: ServiceWorld) -
 def test_a_resent_file_is_not_slower_than_the_first_upload(service: ServiceWorld) -> None:
     """Counted in SQL statements, not seconds (timings belong in benchmarks/): the re-send used
     to issue a statement per row (10-14 times slower); now it is set-based like the upload."""
-    headers = {**service.auth("m1.main"), "Content-Type": "text/csv"}
+    headers = {**service.auth("operator"), "Content-Type": "text/csv"}
     text = csv_of("r", 1_000).encode()
     engine = service.client.app.state.engine  # type: ignore[attr-defined]
     statements: list[str] = []
@@ -105,7 +105,7 @@ def base_url(service: ServiceWorld) -> Iterator[str]:
 
 
 def test_no_request_waits_for_a_big_upload(service: ServiceWorld, base_url: str) -> None:
-    m1, m2 = service.auth("m1.main"), service.auth("m2.main")
+    m1 = m2 = service.auth("operator")  # the platform's order feed (orders of m1 and m2)
     body = csv_of("big", 20_000).encode()
     latencies: list[float] = []
     order_latencies: list[float] = []

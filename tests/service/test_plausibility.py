@@ -29,7 +29,7 @@ def _order(**fields: Any) -> dict[str, Any]:
     }
 
 
-def _post(service: ServiceWorld, body: dict[str, Any], who: str = "m1.main") -> Any:
+def _post(service: ServiceWorld, body: dict[str, Any], who: str = "operator") -> Any:
     return service.client.post("/orders", json=body, headers=service.auth(who))
 
 
@@ -101,7 +101,7 @@ def test_extra_columns_are_bounded(service: ServiceWorld, columns: int, status: 
         assert f"{columns} unknown columns, at most 50" in r.text
         assert len(r.content) < 2_000  # the refusal does not echo the 50,000 columns
     rows = {"rows": [_order(**extra)]}
-    batch = service.client.post("/ingest/orders", json=rows, headers=service.auth("m1.main"))
+    batch = service.client.post("/ingest/orders", json=rows, headers=service.auth("operator"))
     assert batch.status_code == 200
     assert len(batch.json()["quarantined"]) == (status == 422)
 
@@ -120,7 +120,7 @@ def test_control_characters_in_text_are_refused_naming_the_field(
     if status == 422:
         assert field in r.text
     rows = {"rows": [_order(**{field: value})]}
-    batch = service.client.post("/ingest/orders", json=rows, headers=service.auth("m1.main"))
+    batch = service.client.post("/ingest/orders", json=rows, headers=service.auth("operator"))
     assert batch.status_code == 200 and len(batch.json()["quarantined"]) == (status == 422)
 
 
@@ -137,7 +137,7 @@ def test_extra_values_are_plain_bounded_scalars(
     assert r.status_code == 422, r.text
     assert "note: " + refusal in r.text and len(r.content) < 5_000  # named, not echoed
     rows = {"rows": [_order(note=value)]}
-    batch = service.client.post("/ingest/orders", json=rows, headers=service.auth("m1.main"))
+    batch = service.client.post("/ingest/orders", json=rows, headers=service.auth("operator"))
     assert batch.status_code == 200, batch.text
     assert len(batch.json()["quarantined"]) == 1 and refusal in batch.json()["errors"][0]
 
@@ -153,7 +153,7 @@ def test_plain_extra_values_are_kept_as_sent(service: ServiceWorld, value: Any) 
 def test_a_non_finite_number_nested_anywhere_is_refused(service: ServiceWorld) -> None:
     text = json.dumps({"rows": [_order(note={"a": [1, {"b": float("nan")}]})]})
     assert "NaN" in text
-    headers = {**service.auth("m1.main"), "Content-Type": "application/json"}
+    headers = {**service.auth("operator"), "Content-Type": "application/json"}
     batch = service.client.post("/ingest/orders", content=text.encode(), headers=headers)
     assert batch.status_code == 200, batch.text
     assert len(batch.json()["quarantined"]) == 1 and batch.json()["created"] == 0

@@ -32,7 +32,8 @@ def m2_world(service: ServiceWorld) -> dict[str, str]:
         "ship_mode": "spot",
         "pay_time": "2024-02-09 10:00:00",
     }
-    assert c.post("/orders", json=order, headers=m2).status_code == 201
+    feed = service.auth("operator")  # orders enter through the platform's feed
+    assert c.post("/orders", json=order, headers=feed).status_code == 201
     ship = {"carrier": "zhongtong", "waybill": "ZTM2"}
     assert c.post(f"/orders/{M2_ORDER}/shipment", json=ship, headers=m2).status_code == 201
     aftersale = {
@@ -41,13 +42,16 @@ def m2_world(service: ServiceWorld) -> dict[str, str]:
         "type": "refund_only",
         "created_at": "2024-02-11 10:00:00",
     }
-    assert c.post("/after-sales", json=aftersale, headers=m2).status_code == 201
+    assert c.post("/after-sales", json=aftersale, headers=feed).status_code == 201
     position = c.put(
         "/positions", json={"name": "客服", "permissions": ["orders:view"]}, headers=m2
     ).json()
-    bad = c.post(
-        "/ingest/orders", json={"rows": [{**order, "order_id": "x", "pay_time": "?"}]}, headers=m2
-    ).json()
+    second = {**order, "order_id": f"{M2_ORDER}-2"}
+    assert c.post("/orders", json=second, headers=feed).status_code == 201
+    # the shop's own quarantined row: a second order claiming its waybill (held for review)
+    claim = c.post(f"/orders/{second['order_id']}/shipment", json=ship, headers=m2)
+    assert claim.status_code == 409, claim.text
+    bad = {"quarantined": [int(claim.json()["detail"].rsplit(" ", 1)[-1].rstrip(")"))]}
     return {
         "token_id": _token_id(service, "m2.sub"),
         "order_id": M2_ORDER,
@@ -220,7 +224,8 @@ def m1_world(service: ServiceWorld) -> dict[str, str]:
         "ship_mode": "spot",
         "pay_time": "2024-02-09 10:00:00",
     }
-    assert c.post("/orders", json=order, headers=m1).status_code == 201
+    feed = service.auth("operator")  # orders enter through the platform's feed
+    assert c.post("/orders", json=order, headers=feed).status_code == 201
     ship = {"carrier": "zhongtong", "waybill": "ZTM1"}  # shipped now (server clock)
     assert c.post(f"/orders/{M1_ORDER}/shipment", json=ship, headers=m1).status_code == 201
     aftersale = {
@@ -229,13 +234,16 @@ def m1_world(service: ServiceWorld) -> dict[str, str]:
         "type": "refund_only",
         "created_at": "2024-02-11 10:00:00",
     }
-    assert c.post("/after-sales", json=aftersale, headers=m1).status_code == 201
+    assert c.post("/after-sales", json=aftersale, headers=feed).status_code == 201
     position = c.put(
         "/positions", json={"name": "只读", "permissions": ["orders:view"]}, headers=m1
     ).json()
-    bad = c.post(
-        "/ingest/orders", json={"rows": [{**order, "order_id": "y", "pay_time": "?"}]}, headers=m1
-    ).json()
+    second = {**order, "order_id": f"{M1_ORDER}-2"}
+    assert c.post("/orders", json=second, headers=feed).status_code == 201
+    # the shop's own quarantined row: a second order claiming its waybill (held for review)
+    claim = c.post(f"/orders/{second['order_id']}/shipment", json=ship, headers=m1)
+    assert claim.status_code == 409, claim.text
+    bad = {"quarantined": [int(claim.json()["detail"].rsplit(" ", 1)[-1].rstrip(")"))]}
     return {
         "token_id": _token_id(service, "m1.sub"),
         "order_id": M1_ORDER,
@@ -285,3 +293,98 @@ def test_the_audit_trail_of_an_object_needs_audit_view(
     sub = service.client.get("/workflows/audit", params=params, headers=service.auth("m1.sub"))
     assert sub.status_code == 200
     assert sub.json(), "the holder of audit:view sees the order's trail"
+
+
+# Whose ids a probe may try (docs/decisions/service-platform-issues-order-ids.md): every
+# route called with m2's ids must answer exactly as with ids nobody holds (same status, same
+# body once the id itself is put back), or a merchant could tell that an id is in use.
+PROBERS = ("m1.main", "m1.sub", "m1.clerk", "agency", "consumer")
+_UNHELD = {"carrier": "zhongtong"}  # not an id: a carrier code is public
+
+
+def _unheld(ids: dict[str, str]) -> dict[str, str]:
+    """The same ids, each changed into one no account and no object holds."""
+    return {
+        name: value if name in _UNHELD else ("987654" if value.isdigit() else f"{value}-none")
+        for name, value in ids.items()
+    }
+
+
+def _answer(r: Any, swap: dict[str, str]) -> tuple[int, str]:
+    text = r.text
+    for unheld, held in swap.items():
+        text = text.replace(unheld, held)
+    return r.status_code, text
+
+
+def test_another_shops_ids_answer_exactly_as_ids_nobody_holds(
+    service: ServiceWorld, m2_world: dict[str, str]
+) -> None:
+    """Issue 12 item 11: POST /orders (and /after-sales, /ingest/...) with m2's order id used to
+    answer 409 where a free id answered 201: a merchant could probe or claim another's ids."""
+    spec = service.client.get("/openapi.json").json()
+    unheld = _unheld(m2_world)
+    swap = {unheld[k]: v for k, v in m2_world.items() if unheld[k] != v}
+    held_calls, free_calls = _calls(spec, m2_world), _calls(spec, unheld)
+    problems = []
+    for who in PROBERS:
+        auth = service.fresh_auth(who)
+        for (method, url, held), (_, free_url, free) in zip(held_calls, free_calls, strict=True):
+            if url == "/tokens/rotate":
+                continue  # ends the caller's token; it takes no id
+            answers = []
+            for where, kwargs in ((url, dict(held)), (free_url, dict(free))):
+                headers = {**auth, **kwargs.pop("headers", {})}
+                r = service.client.request(method, where, headers=headers, **kwargs)
+                answers.append(_answer(r, swap))
+            if answers[0] != answers[1]:
+                problems.append(f"{who} {method} {url}: {answers[0]} != {answers[1]}")
+    assert not problems, "\n".join(problems)
+
+
+def test_creating_with_another_shops_id_answers_as_with_a_free_one(
+    service: ServiceWorld, m1_world: dict[str, str], m2_world: dict[str, str]
+) -> None:
+    """Issue 12 item 11: as m1, POST /orders with m2's order id and m1's own merchant id used
+    to answer 409 where a free id answered 201 (and the same for after-sales ids, batches and
+    CSV): an id's existence anywhere was one request away. Every create route is walked with
+    the colliding id and with a free one; the answers must be the same, and nothing created."""
+    c = service.client
+    order = {"merchant_id": "m1", "merchant_type": "domestic", "category": "服饰内衣>女装",
+             "ship_mode": "spot", "pay_time": "2024-02-09 10:00:00"}  # fmt: skip
+    after_sale = {"order_id": M1_ORDER, "type": "refund_only", "created_at": "2024-02-11 10:00:00"}
+
+    def creates(order_id: str, aftersale_id: str, account_id: str) -> list[tuple[str, Any]]:
+        row = {**order, "order_id": order_id}
+        sale = {**after_sale, "aftersale_id": aftersale_id}
+        csv = "order_id,merchant_id,merchant_type,category,ship_mode,pay_time\n" + (
+            f"{order_id},m1,domestic,服饰内衣>女装,spot,2024-02-09 10:00:00\n"
+        )
+        return [
+            ("/orders", {"json": row}),
+            ("/after-sales", {"json": sale}),
+            ("/ingest/orders", {"json": {"rows": [row]}}),
+            ("/ingest/after_sales", {"json": {"rows": [sale]}}),
+            ("/ingest/orders/csv", {"content": csv, "headers": {"Content-Type": "text/csv"}}),
+            ("/sub-accounts", {"json": {"account_id": account_id, "name": "x"}}),
+        ]
+
+    held = creates(M2_ORDER, M2_AFTERSALE, "m2.sub")
+    free = creates("free-order", "free-as", "m2.free")
+    problems = []
+    for who in ("m1.main", "m1.sub", "m1.clerk"):
+        auth = service.auth(who)
+        for (path, theirs), (_, unheld) in zip(held, free, strict=True):
+            answers = []
+            for kwargs in (theirs, unheld):
+                headers = {**auth, **kwargs.get("headers", {})}
+                body = {k: v for k, v in kwargs.items() if k != "headers"}
+                r = c.post(path, headers=headers, **body)
+                text = r.text.replace("free-order", M2_ORDER).replace("free-as", M2_AFTERSALE)
+                answers.append((r.status_code, text.replace("m2.free", "m2.sub")))
+            if answers[0] != answers[1] or answers[0][0] < 400:
+                problems.append(f"{who} POST {path}: {answers[0]} vs {answers[1]}")
+    assert not problems, "\n".join(problems)
+    operator = service.auth("operator")
+    assert c.get("/orders/free-order", headers=operator).status_code == 404
+    assert c.get(f"/orders/{M2_ORDER}", headers=operator).json()["merchant_id"] == "m2"

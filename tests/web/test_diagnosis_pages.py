@@ -184,7 +184,7 @@ def test_the_console_runs_on_the_demo_clock(
     order = {"order_id": "clock-1", "merchant_id": "m1", "merchant_type": "domestic",
              "category": "服饰内衣>女装", "ship_mode": "spot",
              "pay_time": (anchor + timedelta(hours=7)).strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
-    answer = service.client.post("/orders", json=order, headers=service.auth("m1.main"))
+    answer = service.client.post("/orders", json=order, headers=service.auth("operator"))
     assert answer.status_code == 201, answer.text
     client = login(service, "m1.main")
     wall = client.get("/console/orders/clock-1").text

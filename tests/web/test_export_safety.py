@@ -29,7 +29,7 @@ def orders(service: ServiceWorld) -> None:
         for order_id, category in {**CATEGORIES, "safe-legacy": "x"}.items()
     ]  # fmt: skip
     answer = service.client.post(
-        "/ingest/orders", json={"rows": rows}, headers=service.auth("m1.main")
+        "/ingest/orders", json={"rows": rows}, headers=service.auth("operator")
     )
     assert answer.status_code in (200, 201), answer.text
     engine = make_engine(service.url)  # stored before ingestion refused control characters

@@ -31,7 +31,7 @@ def _order(service: ServiceWorld, order_id: str, merchant: str, hours_ago: float
     body = {"order_id": order_id, "merchant_id": merchant, "merchant_type": "domestic",
             "category": "服饰内衣>女装", "ship_mode": "spot",
             "pay_time": paid.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
-    answer = service.client.post("/orders", json=body, headers=service.auth(f"{merchant}.main"))
+    answer = service.client.post("/orders", json=body, headers=service.auth("operator"))
     assert answer.status_code == 201, answer.text
 
 

@@ -37,7 +37,7 @@ def orders(service: ServiceWorld) -> None:
         for n in range(ORDERS)
     ]
     answer = service.client.post(
-        "/ingest/orders", json={"rows": rows}, headers=service.auth("m1.main")
+        "/ingest/orders", json={"rows": rows}, headers=service.auth("operator")
     )
     assert answer.status_code in (200, 201), answer.text
 
@@ -132,7 +132,7 @@ def test_an_operator_fixes_and_replays_a_quarantined_row(
     bad = {"order_id": "page-fix-1", "merchant_id": "m1", "merchant_type": "domestic",
            "category": "服饰内衣>女装", "ship_mode": "spot", "pay_time": "not a time"}  # fmt: skip
     answer = service.client.post(
-        "/ingest/orders", json={"rows": [bad]}, headers=service.auth("m1.main")
+        "/ingest/orders", json={"rows": [bad]}, headers=service.auth("operator")
     ).json()
     quarantine_id = answer["quarantined"][0]
     operator = login(service, "operator")

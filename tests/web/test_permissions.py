@@ -24,9 +24,7 @@ def orders(service: ServiceWorld) -> None:
             "ship_mode": "spot",
             "pay_time": "2024-02-09 10:00:00",
         }
-        answer = service.client.post(
-            "/orders", json=order, headers=service.auth(f"{merchant}.main")
-        )
+        answer = service.client.post("/orders", json=order, headers=service.auth("operator"))
         assert answer.status_code == 201, answer.text
 
 

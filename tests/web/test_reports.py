@@ -24,7 +24,7 @@ def late_order(service: ServiceWorld) -> None:
         "ship_mode": "spot",
         "pay_time": "2024-02-09 10:00:00",
     }
-    answer = service.client.post("/orders", json=order, headers=service.auth("m1.main"))
+    answer = service.client.post("/orders", json=order, headers=service.auth("operator"))
     assert answer.status_code == 201, answer.text
 
 

@@ -60,7 +60,7 @@ def make_order(service: ServiceWorld, clock: Clock) -> OrderFactory:
             "pay_time": format_instant(clock.now - timedelta(hours=1)),
             **fields,
         }
-        r = service.client.post("/orders", json=body, headers=service.auth(f"{merchant}.main"))
+        r = service.client.post("/orders", json=body, headers=service.auth("operator"))
         assert r.status_code == 201, r.text
         return order_id
 

@@ -211,7 +211,7 @@ def test_requests_ingested_as_facts_join_the_workflow_in_the_state_their_steps_s
         "created_at": format_instant(clock.now),
         "merchant_handled_at": format_instant(clock.advance(hours=2)),
     }
-    r = service.client.post("/after-sales", json=row, headers=service.auth("m1.main"))
+    r = service.client.post("/after-sales", json=row, headers=service.auth("operator"))
     assert r.status_code == 201, r.text
     got = _get(service, row["aftersale_id"])
     assert got["state"] == "agreed" and got["deadline_clause"] == "DR-3b"
@@ -231,7 +231,7 @@ def test_the_sweep_acts_on_ingested_requests_nobody_has_opened(
         "type": "refund_only",
         "created_at": format_instant(clock.now),
     }
-    ingested = service.client.post("/after-sales", json=row, headers=service.auth("m1.main"))
+    ingested = service.client.post("/after-sales", json=row, headers=service.auth("operator"))
     assert ingested.status_code == 201, ingested.text
     assert _sweep_now(service, clock.advance(days=3))["acted"] >= 1
     got = _get(service, row["aftersale_id"])
@@ -316,7 +316,7 @@ def test_an_ingested_rejection_is_not_read_as_an_agreement(
         "merchant_handled_at": format_instant(clock.advance(hours=2)),
         "merchant_decision": "rejected",
     }
-    r = service.client.post("/after-sales", json=row, headers=service.auth("m1.main"))
+    r = service.client.post("/after-sales", json=row, headers=service.auth("operator"))
     assert r.status_code == 201, r.text
     assert _get(service, row["aftersale_id"])["state"] == "rejected"
     assert "aftersale_consumer_return" not in _verdicts(service, order, row["aftersale_id"])

@@ -84,7 +84,7 @@ def _resend(service: ServiceWorld, order_id: str, change: dict[str, str]) -> Any
         "pay_time": "2023-01-20 10:00:00",
         **change,
     }
-    return service.client.post("/orders", json=body, headers=service.auth("m1.main"))
+    return service.client.post("/orders", json=body, headers=service.auth("operator"))
 
 
 def test_csv_ingestion_carries_the_agreement_and_the_activity_deadline(
@@ -99,7 +99,7 @@ def test_csv_ingestion_carries_the_agreement_and_the_activity_deadline(
         f"{f},m1,domestic,服饰内衣>女装>连衣裙,spot,2023-01-20 10:00:00,,年货节,"
         "2023-02-10 23:59:59\n"
     )
-    headers = {**service.auth("m1.main"), "Content-Type": "text/csv"}
+    headers = {**service.auth("operator"), "Content-Type": "text/csv"}
     for created, unchanged in ((2, 0), (0, 2)):  # a replay finds the same record
         r = service.client.post("/ingest/orders/csv", content=csv_text.encode(), headers=headers)
         assert r.status_code == 200, r.text

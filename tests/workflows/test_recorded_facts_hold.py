@@ -42,7 +42,7 @@ def test_re_posting_an_after_sale_never_moves_its_recorded_times(
 ) -> None:
     """Used to answer 201 "updated" and turn the violated merchant-confirm verdict ok (an
     earlier merchant_handled_at), or move the deadline (a later created_at), unaudited."""
-    c, main = service.client, service.auth("m1.main")
+    c, main = service.client, service.auth("operator")  # the platform's feed
     order = make_order(pay_time=format_instant(clock.now - timedelta(days=8)))
     aid = f"AS-HOLD-{next(_ids)}-{service.backend}"
     created = clock.now - timedelta(days=6)
@@ -77,7 +77,7 @@ def test_re_posting_an_after_sale_never_moves_its_recorded_times(
 def test_a_re_posted_after_sale_fills_what_had_not_happened_yet_audited(
     service: ServiceWorld, clock: Clock, make_order: OrderFactory
 ) -> None:
-    c, main = service.client, service.auth("m1.main")
+    c, main = service.client, service.auth("operator")  # the platform's feed
     order = make_order()
     aid = f"AS-FILL-{next(_ids)}-{service.backend}"
     row = {
@@ -112,30 +112,19 @@ def test_a_merchant_cannot_give_itself_the_delayed_shipping_extension(
     service: ServiceWorld, clock: Clock
 ) -> None:
     """POST /orders with delayed_shipping=true used to answer 201 and give the order SF-4's
-    extended deadline though no window allowed the tool; now only POST /delayed-shipping
-    (its window check, its audit) sets it for a merchant. The platform's import keeps it."""
+    extended deadline though no window allowed the tool; then 422. Now no merchant posts an
+    order at all (403: the platform's feed issues orders); only POST /delayed-shipping (its
+    window check, its audit) sets the flag for a merchant. The platform's import keeps it."""
     c, main = service.client, service.auth("m1.main")
     delayed = _order(service, clock, delayed_shipping=True)
-    r = c.post("/orders", json=delayed, headers=main)
-    assert r.status_code == 422, r.text
-    assert "POST /delayed-shipping" in r.json()["detail"]
-    assert c.get(f"/orders/{delayed['order_id']}", headers=main).status_code == 404
-    batch = c.post("/ingest/orders", json={"rows": [delayed]}, headers=main).json()
-    assert (batch["created"], len(batch["quarantined"])) == (0, 1)
-    assert "POST /delayed-shipping" in batch["errors"][0]
+    assert c.post("/orders", json=delayed, headers=main).status_code == 403
+    batch = c.post("/ingest/orders", json={"rows": [delayed]}, headers=main)
+    assert batch.status_code == 403
     header = ",".join(delayed) + "\n"
     line = ",".join("true" if v is True else str(v) for v in delayed.values()) + "\n"
     headers = {**main, "Content-Type": "text/csv"}
-    csv = c.post("/ingest/orders/csv", content=header + line, headers=headers).json()
-    assert (csv["created"], len(csv["quarantined"])) == (0, 1)
-    assert "POST /delayed-shipping" in csv["errors"][0]
-    plain = {**delayed, "delayed_shipping": False}
-    assert c.post("/orders", json=plain, headers=main).status_code == 201
-    # re-sending it flagged does not set the flag either
-    assert c.post("/orders", json=delayed, headers=main).status_code in (409, 422)
-    got = c.get(f"/orders/{delayed['order_id']}", headers=main).json()
-    assert got["delayed_shipping"] is False
-    platform = _order(service, clock, delayed_shipping=True)
-    r = c.post("/orders", json=platform, headers=service.auth("operator"))
+    assert c.post("/ingest/orders/csv", content=header + line, headers=headers).status_code == 403
+    assert c.get(f"/orders/{delayed['order_id']}", headers=main).status_code == 404
+    r = c.post("/orders", json=delayed, headers=service.auth("operator"))
     assert r.status_code == 201, r.text
-    assert c.get(f"/orders/{platform['order_id']}", headers=main).json()["delayed_shipping"]
+    assert c.get(f"/orders/{delayed['order_id']}", headers=main).json()["delayed_shipping"]

@@ -30,28 +30,6 @@ def _order(service: ServiceWorld, clock: Clock, **fields: Any) -> dict[str, Any]
     }
 
 
-def _ingest_only(service: ServiceWorld) -> dict[str, str]:
-    """A sub-account of m1 holding orders:ingest and orders:view, not orders:ship."""
-    c, main = service.client, service.auth("m1.main")
-    pos = c.put(
-        "/positions",
-        json={"name": "录单员", "permissions": ["orders:ingest", "orders:view"]},
-        headers=main,
-    )
-    assert pos.status_code == 200, pos.text
-    created = c.post(
-        "/sub-accounts",
-        json={
-            "account_id": f"m1.ingest-{service.backend}-{next(_ids)}",
-            "name": "录单员",
-            "position_ids": [pos.json()["position_id"]],
-        },
-        headers=main,
-    )
-    assert created.status_code == 201, created.text
-    return {"Authorization": f"Bearer {created.json()['token']}"}
-
-
 def _verdict(service: ServiceWorld, order_id: str, check: str = "ship_deadline") -> str:
     r = service.client.get(
         f"/workflows/orders/{order_id}/verdicts", headers=service.auth("m1.main")
@@ -80,71 +58,60 @@ def _csv(rows: list[dict[str, Any]]) -> bytes:
 # --- issue 11 item 3: every entry point ships through the one use case ---
 
 
-def test_an_ingest_only_account_cannot_ship_a_phone_by_posting_the_order(
-    service: ServiceWorld, clock: Clock
-) -> None:
-    """Used to answer 201 and store the shipment: no orders:ship, no BT-8 code asked."""
-    c, ingest_only = service.client, _ingest_only(service)
-    parcel = {"ship_time": format_instant(clock.now), "carrier": "zhongtong"}
-    phone = _order(service, clock, category=PHONE, waybill=f"ZT-P-{next(_ids)}", **parcel)
-    r = c.post("/orders", json=phone, headers=ingest_only)
-    assert r.status_code == 403, r.text
-    assert r.json()["detail"]["permission"] == "orders:ship"
-    assert c.get(f"/orders/{phone['order_id']}", headers=service.auth("m1.main")).status_code == 404
-    # without ship fields the same account may still post the order
-    bare = {k: v for k, v in phone.items() if k not in ("ship_time", "carrier", "waybill")}
-    assert c.post("/orders", json=bare, headers=ingest_only).status_code == 201
-    # batch JSON and CSV: the row is quarantined naming the permission, nothing shipped
-    other = _order(service, clock, category=PHONE, waybill=f"ZT-P-{next(_ids)}", **parcel)
-    batch = c.post("/ingest/orders", json={"rows": [other]}, headers=ingest_only).json()
-    assert (batch["created"], len(batch["quarantined"])) == (0, 1)
-    assert "orders:ship" in batch["errors"][0]
-    third = _order(service, clock, category=PHONE, waybill=f"ZT-P-{next(_ids)}", **parcel)
-    headers = {**ingest_only, "Content-Type": "text/csv"}
-    csv = c.post("/ingest/orders/csv", content=_csv([third]), headers=headers).json()
-    assert (csv["created"], len(csv["quarantined"])) == (0, 1)
-    assert "orders:ship" in csv["errors"][0]
-
-
-def test_an_ingest_only_account_cannot_mark_an_order_delayed(
-    service: ServiceWorld, clock: Clock
-) -> None:
-    """The delayed-shipping tool needs orders:ship; a delayed_shipping=true cell in an upload
-    used to set the flag (and move the deadline) for an account without it."""
-    c, ingest_only = service.client, _ingest_only(service)
-    delayed = _order(service, clock, delayed_shipping=True)
-    r = c.post("/orders", json=delayed, headers=ingest_only)
-    assert r.status_code == 403 and "delayed_shipping" in r.json()["detail"], r.text
-    batch = c.post("/ingest/orders", json={"rows": [delayed]}, headers=ingest_only).json()
-    assert (batch["created"], len(batch["quarantined"])) == (0, 1)
-    assert (
-        c.post(
-            "/orders", json={**delayed, "delayed_shipping": False}, headers=ingest_only
-        ).status_code
-        == 201
-    )
-    # with orders:ship too, the flag comes only through the tool (test_recorded_facts_hold)
-    other = _order(service, clock, delayed_shipping=True)
-    assert c.post("/orders", json=other, headers=service.auth("m1.main")).status_code == 422
-
-
-def test_order_ingestion_runs_the_inspection_check_and_audits_the_shipment(
-    service: ServiceWorld, clock: Clock
-) -> None:
-    """With orders:ship, a phone still needs its inspection code (BT-1/BT-8) on every path;
-    a dress ships and the shipment is audited like the shipment endpoint's."""
+def test_no_merchant_account_feeds_orders(service: ServiceWorld, clock: Clock) -> None:
+    """Orders and after-sales records enter through the platform's feed, which issues their
+    ids (docs/decisions/service-platform-issues-order-ids.md): a merchant used to post them,
+    ship fields, delayed flag and all; now no merchant account holds orders:ingest, a position
+    cannot grant it, and every ingestion route answers 403 naming it, writing nothing."""
     c, main = service.client, service.auth("m1.main")
+    pos = c.put(
+        "/positions", json={"name": "录单员", "permissions": ["orders:ingest"]}, headers=main
+    )
+    assert pos.status_code == 422 and "orders:ingest" in pos.text, pos.text
     parcel = {"ship_time": format_instant(clock.now), "carrier": "zhongtong"}
     phone = _order(service, clock, category=PHONE, waybill=f"ZT-P-{next(_ids)}", **parcel)
-    r = c.post("/orders", json=phone, headers=main)
-    assert r.status_code == 422 and "BT-1" in r.json()["detail"], r.text
-    batch = c.post("/ingest/orders", json={"rows": [phone]}, headers=main).json()
-    assert len(batch["quarantined"]) == 1 and "BT-1" in batch["errors"][0]
-    dress = _order(service, clock, waybill=f"ZT-D-{next(_ids)}", **parcel)
-    assert c.post("/orders", json=dress, headers=main).json()["outcome"] == "created"
+    after_sale = {"aftersale_id": f"AS-{phone['order_id']}", "order_id": phone["order_id"],
+                  "type": "refund_only", "created_at": format_instant(clock.now)}  # fmt: skip
+    for who in ("m1.main", "m1.sub"):
+        auth = service.auth(who)
+        sent = [
+            c.post("/orders", json=phone, headers=auth),
+            c.post("/orders", json=_order(service, clock, delayed_shipping=True), headers=auth),
+            c.post("/after-sales", json=after_sale, headers=auth),
+            c.post("/ingest/orders", json={"rows": [phone]}, headers=auth),
+            c.post("/ingest/after_sales", json={"rows": [after_sale]}, headers=auth),
+            c.post(
+                "/ingest/orders/csv",
+                content=_csv([phone]),
+                headers={**auth, "Content-Type": "text/csv"},
+            ),
+        ]
+        for r in sent:
+            assert r.status_code == 403, r.text
+            assert r.json()["detail"]["permission"] == "orders:ingest"
+    assert c.get(f"/orders/{phone['order_id']}", headers=main).status_code == 404
+
+
+def test_a_merchants_shipment_runs_the_inspection_check_and_is_audited(
+    service: ServiceWorld, clock: Clock
+) -> None:
+    """A phone still needs its inspection code (BT-1/BT-8) when the merchant ships it; a dress
+    ships and the shipment is audited. (A merchant used to ship by posting the order with ship
+    fields; now orders come from the platform's feed, whose ship fields are its own record.)"""
+    c, main, feed = service.client, service.auth("m1.main"), service.auth("operator")
+    phone = _order(service, clock, category=PHONE)
+    assert c.post("/orders", json=phone, headers=feed).status_code == 201
+    parcel = {"carrier": "zhongtong", "waybill": f"ZT-P-{next(_ids)}"}
+    r = c.post(f"/orders/{phone['order_id']}/shipment", json=parcel, headers=main)
+    assert r.status_code == 422 and "BT-1" in r.text, r.text
+    dress = _order(service, clock)
+    assert c.post("/orders", json=dress, headers=feed).status_code == 201
+    parcel = {"carrier": "zhongtong", "waybill": f"ZT-D-{next(_ids)}"}
+    r = c.post(f"/orders/{dress['order_id']}/shipment", json=parcel, headers=main)
+    assert r.json()["outcome"] == "created", r.text
     assert sorted(_audit(service, dress["order_id"])) == ["order.create", "order.ship"]
     shipment = c.get(f"/orders/{dress['order_id']}", headers=main).json()["shipment"]
-    assert shipment["ship_time_source"] == "claimed"
+    assert shipment["ship_time_source"] == "server"
 
 
 def test_the_platforms_bulk_import_keeps_the_ship_rules(
@@ -217,32 +184,33 @@ def test_reposting_an_order_with_a_later_pay_time_is_refused(
 ) -> None:
     """Used to answer 201 "updated" and flip the verdict; and left no audit row."""
     c, main = service.client, service.auth("m1.main")
+    feed = service.auth("operator")  # the platform's order feed
     body = _order(service, clock, pay_time=format_instant(clock.now - timedelta(hours=72)))
-    assert c.post("/orders", json=body, headers=main).status_code == 201
+    assert c.post("/orders", json=body, headers=feed).status_code == 201
     ship = {"carrier": "zhongtong", "waybill": f"ZT-RP-{body['order_id']}"}
     assert (
         c.post(f"/orders/{body['order_id']}/shipment", json=ship, headers=main).status_code == 201
     )
     assert _verdict(service, body["order_id"]) == "violated"
     later = {**body, "pay_time": format_instant(clock.now - timedelta(hours=2))}
-    r = c.post("/orders", json=later, headers=main)
+    r = c.post("/orders", json=later, headers=feed)
     assert r.status_code == 409 and "pay_time" in r.json()["detail"], r.text
-    batch = c.post("/ingest/orders", json={"rows": [later]}, headers=main).json()
+    batch = c.post("/ingest/orders", json={"rows": [later]}, headers=feed).json()
     assert len(batch["quarantined"]) == 1 and "pay_time" in batch["errors"][0]
     for changed in (
         {"category": "食品饮料>零食"},
         {"ship_mode": "presale"},
         {"festival_open": "t"},
     ):
-        assert c.post("/orders", json={**body, **changed}, headers=main).status_code == 409
+        assert c.post("/orders", json={**body, **changed}, headers=feed).status_code == 409
     assert _verdict(service, body["order_id"]) == "violated"
     # what had not happened yet may be filled, once, and it is audited
     receipt = {**body, "confirmed_receipt_time": format_instant(clock.now)}
-    assert c.post("/orders", json=receipt, headers=main).json()["outcome"] == "updated"
+    assert c.post("/orders", json=receipt, headers=feed).json()["outcome"] == "updated"
     trail = sorted(_audit(service, body["order_id"]))
     assert trail == ["order.create", "order.ship", "order.update"]
     moved = {**body, "confirmed_receipt_time": format_instant(clock.now + timedelta(days=1))}
-    assert c.post("/orders", json=moved, headers=main).status_code == 409
+    assert c.post("/orders", json=moved, headers=feed).status_code == 409
 
 
 def test_the_platform_corrects_a_fact_as_a_new_version_and_re_judges(
@@ -251,9 +219,10 @@ def test_the_platform_corrects_a_fact_as_a_new_version_and_re_judges(
     """A correction is the operator's, with a reason: version 2, the old and new value, the
     verdict it changes re-judged, all audited; the merchant cannot make it."""
     c, main, op = service.client, service.auth("m1.main"), service.auth("operator")
+    feed = op  # the platform's order feed
     body = _order(service, clock, pay_time=format_instant(clock.now - timedelta(hours=72)))
     order_id = body["order_id"]
-    assert c.post("/orders", json=body, headers=main).status_code == 201
+    assert c.post("/orders", json=body, headers=feed).status_code == 201
     ship = {"carrier": "zhongtong", "waybill": f"ZT-CO-{order_id}"}
     assert c.post(f"/orders/{order_id}/shipment", json=ship, headers=main).status_code == 201
     assert _verdict(service, order_id) == "violated"
@@ -275,7 +244,7 @@ def test_the_platform_corrects_a_fact_as_a_new_version_and_re_judges(
     again = c.post(f"/orders/{order_id}/corrections", json=fix, headers=op)
     assert again.status_code == 422  # nothing left to correct
     # the corrected value is now the record: re-sending the old one is refused
-    assert c.post("/orders", json=body, headers=main).status_code == 409
+    assert c.post("/orders", json=body, headers=feed).status_code == 409
 
 
 # --- issue 12 item 2: a waybill belongs to one shipment ---
@@ -316,7 +285,7 @@ def test_a_waybill_belongs_to_one_shipment(
     again = c.post(f"/orders/{second}/shipment", json=parcel, headers=service.auth("m1.main"))
     assert again.status_code == 409
     row = _order(service, clock, merchant_id="m2", ship_time=format_instant(clock.now), **parcel)
-    batch = c.post("/ingest/orders", json={"rows": [row]}, headers=service.auth("m2.main")).json()
+    batch = c.post("/ingest/orders", json={"rows": [row]}, headers=service.auth("operator")).json()
     assert len(batch["quarantined"]) == 1 and "waybill" in batch["errors"][0]
     own = c.get(f"/orders/{owner}", headers=service.auth("m1.main")).json()
     assert [e["kind"] for e in own["tracking"]] == ["pickup"]

@@ -37,7 +37,9 @@ def m1_objects(service: ServiceWorld, clock: Clock, make_order: OrderFactory) ->
         "type": "return_refund",
         "created_at": "2026-01-01 10:00:00",
     }
-    assert c.post("/after-sales", json=ingested, headers=m1).status_code == 201
+    assert (
+        c.post("/after-sales", json=ingested, headers=service.auth("operator")).status_code == 201
+    )
     measure = {"merchant_id": "m1", "kind": "limit_orders", "reason": "test"}
     mid = c.post("/measures", json=measure, headers=service.auth("operator")).json()["measure_id"]
     return {"order": order, "inspection": inspection, "report": rid,

@@ -74,11 +74,11 @@ Operator = Annotated[Principal, Depends(require("quarantine:manage"))]
 
 
 def reader(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
-    """Operators read every row; a merchant account that uploads (orders:ingest) reads the
+    """Operators read every row; a merchant account that ships (orders:ship) reads the
     rows it sent, to see why they were refused. Fixing and replaying stay with operators."""
     if "quarantine:manage" in principal.permissions:
         return principal
-    if "orders:ingest" in principal.permissions and principal.merchant_id is not None:
+    if "orders:ship" in principal.permissions and principal.merchant_id is not None:
         return principal
     raise forbidden("quarantine:manage")
 

@@ -138,6 +138,19 @@ def tokens_of(session: Session, account_id: str) -> list[ApiToken]:
     )
 
 
+# An account id with a "." is in a shop's namespace, ``<merchant_id>.<name>``: only that shop's
+# accounts live there (a main account, its sub-accounts), so no shop can probe or squat ids in
+# another's, and no platform account can sit in one. A merchant id has no "." (docs/decisions/
+# service-platform-issues-order-ids.md).
+NAMESPACE = "."
+
+
+def namespace_of(account_id: str) -> str | None:
+    """The shop whose namespace ``account_id`` is in, if any."""
+    owner, dot, _ = account_id.partition(NAMESPACE)
+    return owner if dot else None
+
+
 def create_merchant(
     session: Session,
     merchant_id: str,
@@ -146,6 +159,8 @@ def create_merchant(
     *,
     industry: str | None = None,
 ) -> Merchant:
+    if NAMESPACE in merchant_id:
+        raise AccountError(f"merchant_id: {merchant_id!r} has a {NAMESPACE!r} (it names a shop)")
     if session.get(Merchant, merchant_id) is not None:
         raise AccountError(f"merchant {merchant_id!r} already exists")
     merchant = Merchant(
@@ -169,6 +184,10 @@ def create_account(
     if (role in MERCHANT_ROLES) != (merchant_id is not None):
         need = "needs" if role in MERCHANT_ROLES else "has no"
         raise AccountError(f"role {role} {need} merchant")
+    owner = namespace_of(account_id)
+    if owner is not None and owner != merchant_id:
+        whose = f"the shop {owner!r}" if merchant_id is None else f"{owner!r}, not {merchant_id!r}"
+        raise AccountError(f"account_id: {account_id!r} is in the namespace of {whose}")
     if session.get(Account, account_id) is not None:
         raise AccountError(f"account {account_id!r} already exists")
     account = Account(

@@ -23,7 +23,8 @@ class Role(StrEnum):
 PERMISSIONS: dict[str, str] = {
     "orders:view": "read orders, shipments, tracking and after-sales records",
     "orders:ship": "ship orders (upload carrier and waybill)",
-    "orders:ingest": "upload orders and after-sales records (JSON or bulk CSV)",
+    "orders:ingest": "feed the platform's own order and after-sales records (JSON or bulk "
+    "CSV): the platform issues their ids, so no merchant holds it",
     "after_sales:handle": "handle after-sales requests",
     "after_sales:request": "request after-sales on one's own orders",
     "reports:file": "file reports (报备) in the report centre",
@@ -43,12 +44,13 @@ PERMISSIONS: dict[str, str] = {
     "own, a merchant: those on its products)",
 }
 
-# What a main account may grant a sub-account through a position (never accounts:manage).
+# What a main account may grant a sub-account through a position (never accounts:manage, never
+# orders:ingest: orders and after-sales records enter through the platform's own feed, which
+# issues their ids; docs/decisions/service-platform-issues-order-ids.md).
 GRANTABLE: frozenset[str] = frozenset(
     {
         "orders:view",
         "orders:ship",
-        "orders:ingest",
         "after_sales:handle",
         "reports:file",
         "inspection:manage",

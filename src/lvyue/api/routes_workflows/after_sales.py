@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -87,19 +87,11 @@ router = APIRouter(
 )
 
 
-def _consumer_order_check(principal: Principal, order_consumer: object) -> None:
-    """A consumer acts only on its own orders (the order's ``consumer_id`` column)."""
-    if order_consumer != principal.account_id:
-        raise HTTPException(404, detail="not found")
-
-
 def _load_request(
     session: Session, aftersale_id: str, principal: Principal
 ) -> aftersale_actions.Loaded:
-    if principal.role == Role.CONSUMER:
-        loaded = aftersale_actions.load(session, aftersale_id, None)
-        _consumer_order_check(principal, loaded.order.extra.get("consumer_id"))
-        return loaded
+    if principal.role == Role.CONSUMER:  # a consumer acts only on its own orders
+        return aftersale_actions.load(session, aftersale_id, None, principal.account_id)
     return aftersale_actions.load(session, aftersale_id, tenant_of(principal))
 
 
@@ -114,8 +106,7 @@ def request_after_sale(
     """A consumer requests a refund, a return or an exchange on its order."""
 
     def create() -> BaseModel:
-        order = load_order(session, body.order_id)
-        _consumer_order_check(principal, order.extra.get("consumer_id"))
+        order = load_order(session, body.order_id, consumer_id=principal.account_id)
         loaded = aftersale_actions.request(
             session, order, kind=body.type, actor=principal.account_id, now=service_now(request)
         )

@@ -78,11 +78,22 @@ def _ensure_states(session: Session) -> None:
             continue  # a concurrent sweep adopted it first
 
 
-def load(session: Session, aftersale_id: str, merchant_id: str | None) -> Loaded:
+def load(
+    session: Session, aftersale_id: str, merchant_id: str | None, consumer_id: str | None = None
+) -> Loaded:
+    """The request; ``NotFound`` alike when missing, another tenant's (``merchant_id``) or on
+    another consumer's order (``consumer_id``), so no id can be probed."""
     row = session.get(AfterSale, aftersale_id)
-    if row is None or (merchant_id is not None and row.merchant_id != merchant_id):
+    order = None if row is None else session.get(Order, row.order_id)
+    if (
+        row is None
+        or (merchant_id is not None and row.merchant_id != merchant_id)
+        or (
+            consumer_id is not None
+            and (order is None or order.extra.get("consumer_id") != consumer_id)
+        )
+    ):
         raise NotFound(f"after-sales request {aftersale_id} not found")
-    order = session.get(Order, row.order_id)
     if order is None:
         raise NotFound(f"order {row.order_id} not found")
     return Loaded(row, _status(session, row), order)

@@ -13,10 +13,20 @@ from lvyue.store.tables import Merchant, Order, Shipment
 from lvyue.workflows.actions.common import NotFound
 
 
-def load_order(session: Session, order_id: str, merchant_id: str | None = None) -> Order:
-    """The order; ``NotFound`` when missing or (with ``merchant_id``) another tenant's."""
+def load_order(
+    session: Session,
+    order_id: str,
+    merchant_id: str | None = None,
+    consumer_id: str | None = None,
+) -> Order:
+    """The order; ``NotFound`` when missing or (with ``merchant_id``) another tenant's or (with
+    ``consumer_id``) another consumer's — the same answer, so no id can be probed."""
     order = session.get(Order, order_id)
-    if order is None or (merchant_id is not None and order.merchant_id != merchant_id):
+    if (
+        order is None
+        or (merchant_id is not None and order.merchant_id != merchant_id)
+        or (consumer_id is not None and order.extra.get("consumer_id") != consumer_id)
+    ):
         raise NotFound(f"order {order_id} not found")
     return order
 
