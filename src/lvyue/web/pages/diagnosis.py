@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from lvyue.api.deps import SessionDep
 from lvyue.diagnosis import kept
 from lvyue.model.time import BEIJING
 from lvyue.store import audit
 from lvyue.web import charts
+from lvyue.web.flash import back_to, flash_message
 from lvyue.web.pages.common import scope_of
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need, now_of
@@ -37,7 +38,7 @@ def diagnosis(
     scope = scope_of(caller, merchant or None)
     facts, state = kept.configured()
     context: dict[str, Any] = {"title": "物流诊断", "merchant": scope, "period": period or ""}
-    context["flash"] = request.query_params.get("done")
+    context["flash"] = flash_message(request, caller)
     if scope is None:
         context["error"] = "请选择店铺（merchant）。"
     elif facts is None:
@@ -128,15 +129,15 @@ def sign_up(
     merchant = caller.principal.merchant_id
     _, state = kept.configured()
     if merchant is None or state is None:
-        return RedirectResponse("/console/diagnosis?done=仅商家可报名（且需配置诊断状态目录）", 303)
+        return back_to("/console/diagnosis", caller, done="仅商家可报名（且需配置诊断状态目录）")
     try:
         record, new = dx.sign_up(state, merchant, solution, now_of(request))
     except dx.DiagnosisError as error:
-        return RedirectResponse(f"/console/diagnosis?done={error}", status_code=303)
+        return back_to("/console/diagnosis", caller, done=str(error))
     if new:
         audit(session, actor=caller.principal.account_id, action="growth.sign_up",
               entity="merchant", entity_id=merchant, merchant_id=merchant,
               detail={"solution": solution})  # fmt: skip
         session.commit()
     done = f"已报名 {dx.SOLUTIONS[solution]}（{record['at']}）"
-    return RedirectResponse(f"/console/diagnosis?done={done}", status_code=303)
+    return back_to("/console/diagnosis", caller, done=done)

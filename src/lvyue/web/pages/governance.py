@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from lvyue.api.deps import SessionDep
 from lvyue.diagnosis import kept
 from lvyue.model.time import BEIJING
 from lvyue.store import audit
+from lvyue.web.flash import back_to, flash_message
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need, now_of
 
@@ -36,7 +37,7 @@ def governance(
 
     facts, state = kept.configured()
     this_week = week_of(now_of(request).astimezone(BEIJING).date())
-    context: dict[str, Any] = {"title": "治理周报", "flash": request.query_params.get("done"),
+    context: dict[str, Any] = {"title": "治理周报", "flash": flash_message(request, caller),
                                "suggested": week_label(this_week - 1), "configured": bool(
                                    facts and state)}  # fmt: skip
     if state is None:
@@ -82,11 +83,11 @@ def publish(
 
     facts, state = kept.configured()
     if facts is None or state is None:
-        return RedirectResponse("/console/governance?done=未配置诊断数据与状态目录", 303)
+        return back_to("/console/governance", caller, done="未配置诊断数据与状态目录")
     try:
         report = dx.run_week(dx.load_source(facts), dx.parse_week(week), state)
     except dx.ERRORS as error:
-        return RedirectResponse(f"/console/governance?done=未发布：{error}", status_code=303)
+        return back_to("/console/governance", caller, done=f"未发布：{error}")
     audit(session, actor=caller.principal.account_id, action="governance.publish",
           entity="week", entity_id=report.label,
           detail={"warnings": len(report.warnings), "controlled": len(report.newly_controlled),
@@ -94,4 +95,4 @@ def publish(
     session.commit()
     done = (f"已发布 {report.label}：预警 {len(report.warnings)} 条，新增管控 "
             f"{len(report.newly_controlled)}，解除 {len(report.lifted)}")  # fmt: skip
-    return RedirectResponse(f"/console/governance?week={report.label}&done={done}", 303)
+    return back_to("/console/governance", caller, done=done, week=report.label)

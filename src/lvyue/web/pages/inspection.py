@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from lvyue.api.routes_workflows.inspection import (
     parcel_of,
     result_of,
 )
+from lvyue.web.flash import back_to, flash_message
 from lvyue.web.pages.common import form_errors, refusal_text
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need_any, now_of
@@ -32,6 +33,7 @@ from lvyue.workflows.actions.common import NotFound
 from lvyue.workflows.actions.inspection import Parcel
 from lvyue.workflows.machine import Refusal
 
+BTAS = "/console/btas"
 router = APIRouter()
 Body = TypeVar("Body", bound=BaseModel)
 See = Annotated[Caller, Depends(need_any("inspection:manage", "inspection:inspect"))]
@@ -50,7 +52,6 @@ def inspection_page(request: Request, session: SessionDep, caller: See) -> Respo
     query = steps.visible(actor, newest_first=True)
     found = list(session.scalars(query.limit(200))) if query is not None else []
     rows = [_inspection_out(session, row) for row in found]
-    params = request.query_params
     return page(
         request,
         "inspection.html",
@@ -59,24 +60,19 @@ def inspection_page(request: Request, session: SessionDep, caller: See) -> Respo
         inspections=rows,
         states=STATE_LABELS,
         agency_view=actor.merchant_id is None,
-        flash=params.get("done"),
-        error=params.get("error"),
+        flash=flash_message(request, caller),
+        error=flash_message(request, caller, "error"),
     )
 
 
-def _back(done: str | None = None, error: str | None = None) -> Response:
-    query = f"done={done}" if done else f"error={error}"
-    return RedirectResponse(f"/console/btas?{query}", status_code=303)
-
-
-def _run(session: Session, act: Callable[[], Any], done: str) -> Response:
+def _run(session: Session, caller: Caller, act: Callable[[], Any], done: str) -> Response:
     try:
         act()
         session.commit()
     except (Refusal, NotFound) as error:
         session.rollback()
-        return _back(error=refusal_text(error))
-    return _back(done=done)
+        return back_to(BTAS, caller, error=refusal_text(error))
+    return back_to(BTAS, caller, done=done)
 
 
 def _valid(model: type[Body], **fields: Any) -> Body | str:
@@ -99,9 +95,10 @@ def create(
     body = _valid(InspectionIn, item_id=item_id, category=category, agency=agency,
                   order_id=order_id)  # fmt: skip
     if isinstance(body, str):
-        return _back(error=body)
+        return back_to(BTAS, caller, error=body)
     return _run(
         session,
+        caller,
         lambda: inspection.create(
             session,
             actor_of(caller.principal),
@@ -119,10 +116,10 @@ def _take(request: Request, session: Session, caller: Caller, inspection_id: str
           what: steps.Step | str, done: str) -> Response:  # fmt: skip
     """One step (``inspection_steps.take``, as the API), or the form's errors (text)."""
     if isinstance(what, str):
-        return _back(error=what)
+        return back_to(BTAS, caller, error=what)
     actor, now = actor_of(caller.principal), now_of(request)
     step = what
-    return _run(session, lambda: steps.take(session, inspection_id, actor, now, step), done)
+    return _run(session, caller, lambda: steps.take(session, inspection_id, actor, now, step), done)
 
 
 def _parcel(body: ParcelIn | str, make: Callable[[Parcel], steps.Step]) -> steps.Step | str:

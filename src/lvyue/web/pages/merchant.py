@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from lvyue.api.deps import SessionDep
@@ -14,6 +14,7 @@ from lvyue.store import Account, Position, audit
 from lvyue.store.accounts import AccountError, assign_positions, position_permissions, set_position
 from lvyue.store.permissions import GRANTABLE, PERMISSIONS, Role
 from lvyue.store.tables import AfterSale
+from lvyue.web.flash import back_to, flash_message
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need
 from lvyue.workflows.actions import after_sales as aftersale_actions
@@ -75,8 +76,8 @@ def positions(
         held=held,
         grantable=sorted(GRANTABLE),
         meanings=PERMISSIONS,
-        flash=request.query_params.get("done"),
-        error=request.query_params.get("error"),
+        flash=flash_message(request, caller),
+        error=flash_message(request, caller, "error"),
     )
 
 
@@ -105,12 +106,12 @@ async def save_position(
         position = set_position(session, merchant, name, chosen)
     except AccountError as error:
         session.rollback()
-        return RedirectResponse(f"/console/positions?error={error}", status_code=303)
+        return back_to("/console/positions", caller, error=str(error))
     audit(session, actor=caller.principal.account_id, action="position.set", entity="position",
           entity_id=str(position.position_id), merchant_id=merchant,
           detail={"name": name, "permissions": sorted(chosen)})  # fmt: skip
     session.commit()
-    return RedirectResponse(f"/console/positions?done=岗位 {name} 已保存", status_code=303)
+    return back_to("/console/positions", caller, done=f"岗位 {name} 已保存")
 
 
 @router.post("/positions/assign/{account_id}")
@@ -132,9 +133,9 @@ async def assign(
         assign_positions(session, account, ids)
     except AccountError as error:
         session.rollback()
-        return RedirectResponse(f"/console/positions?error={error}", status_code=303)
+        return back_to("/console/positions", caller, error=str(error))
     audit(session, actor=caller.principal.account_id, action="account.positions",
           entity="account", entity_id=account_id, merchant_id=account.merchant_id,
           detail={"positions": ids})  # fmt: skip
     session.commit()
-    return RedirectResponse(f"/console/positions?done={account_id} 的岗位已更新", status_code=303)
+    return back_to("/console/positions", caller, done=f"{account_id} 的岗位已更新")

@@ -11,12 +11,13 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from lvyue.api.deps import SessionDep
 from lvyue.diagnosis import kept
 from lvyue.model.time import BEIJING
 from lvyue.store import audit
+from lvyue.web.flash import back_to, flash_message
 from lvyue.web.lists import export
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need, now_of
@@ -82,7 +83,7 @@ def reachability(
                         address.strip())  # fmt: skip
     day = _day(request)
     context: dict[str, Any] = {"title": "可达查询", "q": question, "day": day}
-    context.update(carriers=_carriers(), flash=request.query_params.get("done"))
+    context.update(carriers=_carriers(), flash=flash_message(request, caller))
     rules: list[Any] = []
     if question.asked:
         try:
@@ -135,7 +136,7 @@ def set_restricted(
     merchant = caller.principal.merchant_id
     _, state = kept.configured()
     if merchant is None or state is None:
-        return RedirectResponse(f"{back}&done=限售区域仅由商家设置（需配置诊断状态目录）", 303)
+        return back_to(back, caller, done="限售区域仅由商家设置（需配置诊断状态目录）")
     detail: dict[str, Any]
     if clear:
         clear_restricted(state, merchant)
@@ -144,10 +145,10 @@ def set_restricted(
         try:
             rules, _ = answer(question, _day(request))
         except dx.DiagnosisError as error:
-            return RedirectResponse(f"{back}&done={error}", status_code=303)
+            return back_to(back, caller, done=str(error))
         _, added = add_restricted(state, merchant, rules, now_of(request))
         done, detail = f"已设为限售区域：新增 {added} 个区域", {"added": added, **vars(question)}
     audit(session, actor=caller.principal.account_id, action="restricted_areas.set",
           entity="merchant", entity_id=merchant, merchant_id=merchant, detail=detail)  # fmt: skip
     session.commit()
-    return RedirectResponse(f"{back}&done={done}", status_code=303)
+    return back_to(back, caller, done=done)

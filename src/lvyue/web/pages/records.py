@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -13,6 +13,7 @@ from lvyue.api.deps import SessionDep
 from lvyue.api.routes_quarantine import FixIn, fix_quarantined, replay_quarantined
 from lvyue.api.routes_workflows.penalties import MeasureIn
 from lvyue.store import AuditEntry, QuarantinedRow
+from lvyue.web.flash import back_to, flash_message
 from lvyue.web.lists import EXPORT_CAP, PAGE_SIZE, Sort, after, export, page_of
 from lvyue.web.pages.common import form_errors, refusal_text, scope_of
 from lvyue.web.render import page
@@ -33,14 +34,9 @@ def measures(
     caller: Annotated[Caller, Depends(need("penalties:manage"))],
 ) -> Response:
     rows = list(reversed(measure_actions.of_merchant(session, None)[-200:]))
-    params = request.query_params
     return page(request, "measures.html", caller, title="处置措施", measures=rows,
-                kinds=list(MeasureKind), flash=params.get("done"),
-                error=params.get("error"))  # fmt: skip
-
-
-def _back(path: str, done: str | None = None, error: str | None = None) -> Response:
-    return RedirectResponse(f"{path}?{'done=' + done if done else 'error=' + (error or '')}", 303)
+                kinds=list(MeasureKind), flash=flash_message(request, caller),
+                error=flash_message(request, caller, "error"))  # fmt: skip
 
 
 @router.post("/measures")
@@ -71,11 +67,11 @@ def impose(
         )  # fmt: skip
         session.commit()
     except ValidationError as error:
-        return _back("/console/measures", error=form_errors(error))
+        return back_to("/console/measures", caller, error=form_errors(error))
     except (Refusal, NotFound) as error:
         session.rollback()
-        return _back("/console/measures", error=refusal_text(error))
-    return _back("/console/measures", done=f"已对 {merchant_id} 采取措施 {kind}")
+        return back_to("/console/measures", caller, error=refusal_text(error))
+    return back_to("/console/measures", caller, done=f"已对 {merchant_id} 采取措施 {kind}")
 
 
 @router.post("/measures/{measure_id}/lift")
@@ -86,8 +82,8 @@ def lift(measure_id: int, request: Request, session: SessionDep, caller: Manage)
         session.commit()
     except (Refusal, NotFound) as error:
         session.rollback()
-        return _back("/console/measures", error=refusal_text(error))
-    return _back("/console/measures", done=f"措施 {measure_id} 已解除")
+        return back_to("/console/measures", caller, error=refusal_text(error))
+    return back_to("/console/measures", caller, done=f"措施 {measure_id} 已解除")
 
 
 @router.get("/quarantine", response_class=HTMLResponse)
@@ -102,10 +98,9 @@ def quarantine(
     order = Sort(QuarantinedRow.quarantine_id, QuarantinedRow.quarantine_id, descending=False)
     rows = session.scalars(after(query, order, cursor).limit(PAGE_SIZE + 1)).all()
     shown = page_of(rows, PAGE_SIZE, lambda r: (r.quarantine_id, r.quarantine_id))
-    params = request.query_params
     return page(request, "quarantine.html", caller, title="隔离区", rows=shown.rows,
-                next_cursor=shown.next_cursor, status=status, flash=params.get("done"),
-                error=params.get("error"))  # fmt: skip
+                next_cursor=shown.next_cursor, status=status, flash=flash_message(request, caller),
+                error=flash_message(request, caller, "error"))  # fmt: skip
 
 
 @router.post("/quarantine/{quarantine_id}/replay")
@@ -117,8 +112,8 @@ def replay(
     """The API's replay (the uploader's rights, audited), from a button."""
     answer = replay_quarantined(quarantine_id, session, caller.principal)
     if answer.replayed:
-        return _back("/console/quarantine", done=f"#{quarantine_id} 已重放")
-    return _back("/console/quarantine", error=f"#{quarantine_id}: {answer.error}")
+        return back_to("/console/quarantine", caller, done=f"#{quarantine_id} 已重放")
+    return back_to("/console/quarantine", caller, error=f"#{quarantine_id}: {answer.error}")
 
 
 @router.post("/quarantine/{quarantine_id}/fix")
@@ -132,9 +127,11 @@ def fix(
     try:
         body = FixIn.model_validate_json(f'{{"payload": {payload or "null"}}}')
     except ValidationError as error:
-        return _back("/console/quarantine", error=f"#{quarantine_id}: {form_errors(error)}")
+        return back_to(
+            "/console/quarantine", caller, error=f"#{quarantine_id}: {form_errors(error)}"
+        )
     fix_quarantined(quarantine_id, body, session, caller.principal)
-    return _back("/console/quarantine", done=f"#{quarantine_id} 已修正，可重放")
+    return back_to("/console/quarantine", caller, done=f"#{quarantine_id} 已修正，可重放")
 
 
 AUDIT_HEADER = ["entry_id", "at (北京时间)", "actor", "action", "entity", "entity_id",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from lvyue.api.deps import SessionDep
 from lvyue.model.enums import ReportType
 from lvyue.store.workflow_tables import Report
+from lvyue.web.flash import back_to, flash_message
 from lvyue.web.pages.common import form_errors, refusal_text
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need, now_of
@@ -152,8 +153,8 @@ def review_queue(
         decided=decided,
         types=TYPE_LABELS,
         states=STATE_LABELS,
-        flash=request.query_params.get("done"),
-        error=request.query_params.get("error"),
+        flash=flash_message(request, caller),
+        error=flash_message(request, caller, "error"),
     )
 
 
@@ -176,6 +177,6 @@ def review(
         session.commit()
     except (Refusal, NotFound) as error:
         session.rollback()
-        return RedirectResponse(f"/console/review?error={refusal_text(error)}", status_code=303)
+        return back_to("/console/review", caller, error=refusal_text(error))
     done = f"{report_id} {'已通过' if decision == 'approve' else '已驳回'}"
-    return RedirectResponse(f"/console/review?done={done}", status_code=303)
+    return back_to("/console/review", caller, done=done)
