@@ -66,6 +66,10 @@ def correct(
     """Apply ``changes`` to a recorded order (its columns, or its shipment's ``ship_time``) or
     after-sales record as version n+1, audited with who, when and why; the order's verdicts
     the correction moves re-judged and audited, its violations reconsidered."""
+    # The record as last committed, locked until this correction commits (PostgreSQL; SQLite's
+    # BEGIN IMMEDIATE already serializes writers): two corrections at once were both version
+    # 2, the second's "old" value the first's original (issue 12, corrections under the worker).
+    session.refresh(record, with_for_update=True)
     kind, order = _kind(session, record)
     before = _judge(session, rules, order, now)
     applied = _apply(session, kind, record, changes)

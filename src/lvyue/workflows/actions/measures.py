@@ -99,6 +99,10 @@ def record_by_rule(
     """A measure the rules proposed (lvyue.indicators: VF-8's ladder), recorded once: started at
     ``start`` and, when the rule already lifted it, lifted at ``end``. None when the same
     measure (merchant, product, kind, clause, start) is already recorded."""
+    # Two recorders at once (two `lvyue measures propose --record`): the merchant's row lock
+    # makes the second wait for the first to commit, then find its rows (PostgreSQL; SQLite's
+    # BEGIN IMMEDIATE already serializes writers). Without it both recorded the measure.
+    session.get(Merchant, merchant_id, with_for_update=True, populate_existing=True)
     same = select(Measure).where(
         Measure.merchant_id == merchant_id,
         Measure.kind == kind.value,
