@@ -227,7 +227,7 @@ def test_after_sales_and_tracking_json(service: ServiceWorld) -> None:
 
 def test_after_sales_reason_is_kept(service: ServiceWorld) -> None:
     """VF-8's reason, accepted by the API, is stored and read back as the engine's facts."""
-    c, main = service.client, service.auth("m1.main")
+    c, main = service.client, service.auth("operator")  # the platform's feed
     c.post("/orders", json=order("rs-1"), headers=main)
     request = {"aftersale_id": "as-r1", "order_id": "rs-1", "type": "return_refund",
                "created_at": "2024-02-11 10:00:00", "reason": "defect"}  # fmt: skip
