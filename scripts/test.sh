@@ -46,5 +46,9 @@ runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/server.log"
 export LVYUE_TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$PGPORT/postgres"
 echo "== PostgreSQL on 127.0.0.1:$PGPORT =="
 
-echo "== pytest =="
-$VENV/bin/pytest -p no:cacheprovider "$@"
+# Two worker processes (pytest-xdist, pinned in requirements.lock), a test file per worker at a
+# time: a module's fixtures (its databases, the console, the simulated facts) stay in one
+# process. LVYUE_TEST_WORKERS=0 runs everything in this process. docs/decisions/test-run-time.md
+WORKERS=${LVYUE_TEST_WORKERS:-2}
+echo "== pytest ($WORKERS workers) =="
+$VENV/bin/pytest -p no:cacheprovider -n "$WORKERS" --dist loadfile --no-loadscope-reorder "$@"

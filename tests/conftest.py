@@ -18,6 +18,29 @@ def postgres_url() -> str:
     return url
 
 
+# Under pytest-xdist (scripts/test.sh) each worker takes whole files; these, the longest
+# (docs/decisions/test-run-time.md), are handed out first so that no worker is left alone with
+# one of them at the end. Only the order changes: every collected test runs.
+LONGEST_FIRST = (
+    "tests/test_readme_walk.py",
+    "tests/web/test_browser.py",
+    "tests/engine/test_differential.py",
+    "tests/service/test_schemathesis.py",
+    "tests/service/test_service_agrees_with_batch.py",
+    "tests/indicators/test_labels.py",
+    "tests/rulebook/test_cli.py",
+    "tests/engine/test_cli_outputs.py",
+    "tests/engine/test_cli.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # one process: collection order, as always
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
 TEST_INSPECTION_SECRET = "lvyue-test-inspection-secret-0123456789"
 
 
