@@ -226,6 +226,8 @@ def test_at_risk_lists_live_verdicts_by_merchant_soonest_first(
     assert c.get("/at-risk", headers=service.auth("m1.clerk")).status_code == 403
     one = c.get("/at-risk", params={"limit": 1}, headers=service.auth("m1.main"))
     assert len(one.json()) == 1 and int(one.headers["X-Total-Count"]) >= 2
+    times = ("deadline", "judged_as_of", "facts_at")  # Beijing offset, as /violations writes
+    assert all(one.json()[0][t].endswith("+08:00") for t in times), one.json()
     # the CLI reads the same live verdicts (one definition of at risk)
     out = tmp_path / "at-risk.csv"
     args = ["at-risk", "--database", service.url, "--merchant", "m1", "--out", str(out)]

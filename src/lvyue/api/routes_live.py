@@ -8,7 +8,7 @@ total in ``X-Total-Count``). The same definition as ``lvyue at-risk`` (``store.l
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -18,6 +18,7 @@ from lvyue.api.auth import Principal, current_principal, merchant_scope, require
 from lvyue.api.deps import SessionDep
 from lvyue.api.routes_workflows.common import PageDep, service_now
 from lvyue.engine.online import DEFAULT_HORIZON
+from lvyue.model import format_instant
 from lvyue.store import live
 
 _WITHIN = Query(
@@ -34,12 +35,12 @@ class AtRiskOut(BaseModel):
     merchant_id: str
     check: str
     status: str
-    deadline: datetime
+    deadline: str = Field(description="ISO 8601, Beijing offset like every list (format_instant)")
     seconds_left: int = Field(description="until the deadline, as of the request")
     clauses: str = Field(description="the clauses that set the deadline (GN-3)")
     reason: str
-    judged_as_of: datetime = Field(description="the instant the verdict was judged as of")
-    facts_at: datetime = Field(description="the last write it reflects (facts watermark)")
+    judged_as_of: str = Field(description="the instant the verdict was judged as of")
+    facts_at: str = Field(description="the last write it reflects (facts watermark)")
 
 
 @router.get("/at-risk", response_model=list[AtRiskOut])
@@ -67,12 +68,12 @@ def at_risk(
             merchant_id=r.merchant_id,
             check=r.check,
             status=r.status,
-            deadline=r.deadline,
+            deadline=format_instant(r.deadline),
             seconds_left=int((r.deadline - now).total_seconds()),
             clauses=r.clauses,
             reason=r.reason,
-            judged_as_of=r.as_of,
-            facts_at=r.facts_at,
+            judged_as_of=format_instant(r.as_of),
+            facts_at=format_instant(r.facts_at),
         )
         for r in rows
         if r.deadline is not None
