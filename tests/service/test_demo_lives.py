@@ -4,9 +4,17 @@ worker has already recorded violations, and the clock never runs a production da
 from __future__ import annotations
 
 import csv
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -208,3 +216,60 @@ def test_demo_clock_never_runs_a_production_database(monkeypatch: pytest.MonkeyP
     for command in (["worker", "--once", "--url", url], ["serve", "--url", url]):
         out = runner.invoke(app, command, env=ENV)
         assert out.exit_code == 2 and "demo (SQLite) only" in out.output
+
+
+def test_the_served_demo_runs_the_worker_beside_it(tmp_path: Path) -> None:
+    """`lvyue demo` serves with the live worker running (issue 15): a pickup scan posted for
+    an order at risk of a late pickup leaves GET /at-risk once the worker has judged it
+    again. With no worker the verdict stays as judged (at risk, deadline ahead): it stays."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != DEMO_CLOCK_ENV} | ENV
+    log = tmp_path / "demo.out"
+    args = ["demo", "--dir", str(tmp_path / "demo"), "--orders", "1000", "--port", str(port)]
+    main = "from lvyue.cli.main import main; main()"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-c", main, *args], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(lambda: httpx.get(f"{base}/openapi.json").status_code == 200, 300, log)
+        output = log.read_text(encoding="utf-8")
+        assert "worker: running beside the server" in output, output[-2000:]
+        operator = _token(output, "operator")
+
+        def listed() -> list[dict[str, str]]:
+            got = httpx.get(f"{base}/at-risk", params={"limit": 500}, headers=operator)
+            assert got.status_code == 200, got.text
+            return [i for i in got.json() if i["check"] == "pickup"]
+
+        waiting = sorted(listed(), key=lambda i: -int(i["seconds_left"]))
+        assert waiting and int(waiting[0]["seconds_left"]) > 600  # not due while we poll
+        order = waiting[0]["order_id"]
+        shipment = httpx.get(f"{base}/orders/{order}", headers=operator).json()["shipment"]
+        clock = re.search(rf"export {DEMO_CLOCK_ENV}=(\S+)", output)
+        assert clock is not None
+        anchor, since = (datetime.fromisoformat(t) for t in clock[1].split("@"))
+        now = anchor + (datetime.now(UTC) - since)  # the demo clock, as the server reads it
+        scan = {"carrier": shipment["carrier"], "waybill": shipment["waybill"], "kind": "pickup"}
+        scan["time"] = (now - timedelta(minutes=1)).isoformat(timespec="seconds")
+        made = httpx.post(f"{base}/tracking", json=scan, headers=_token(output, "carrier"))
+        assert made.status_code == 201, made.text
+        _wait_for(lambda: order not in {i["order_id"] for i in listed()}, 60, log)
+    finally:
+        server.terminate()
+        assert server.wait(timeout=60) is not None  # server and worker thread stop together
+
+
+def _wait_for(done: Callable[[], bool], seconds: float, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if done():
+                return
+        except httpx.TransportError:
+            pass  # still building the demo
+        assert time.monotonic() < deadline, log.read_text(encoding="utf-8")[-3000:]
+        time.sleep(1)

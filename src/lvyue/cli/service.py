@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,6 +20,8 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from lvyue.api.demo import DemoResult
+    from lvyue.engine.online import Resolves
+    from lvyue.store import SessionFactory
     from lvyue.store.sweeps import SweepRun
 
 console = Console()
@@ -111,33 +117,62 @@ def worker(
     from lvyue.store.sweeps import run_due
     from lvyue.workflows import config
     from lvyue.workflows import hooks as workflow_hooks
-    from lvyue.workflows.live import drain, pause_between_rounds, run_round
+    from lvyue.workflows.live import drain
 
     _require_secrets()
     workflow_hooks.register()
     _demo_clock_only_on_sqlite(url)
     _upgrade(url)
     factory = make_session_factory(make_engine(url))
-    rules, pause = config.rules(), pause_between_rounds(factory)
-    next_sweep = time.monotonic()
-    while True:
-        if once or time.monotonic() >= next_sweep:
-            run_pending(factory)  # upload jobs queued, or abandoned by a server that died
-            runs = run_due(factory, worker=name)
-            _print_sweeps(runs)
-            next_sweep = time.monotonic() + interval
-        if once:
-            if live:
-                done = drain(factory, rules, limit=batch)
-                console.print(f"live verdicts: {done}")
-            if any(run.error for run in runs):
-                raise typer.Exit(1)
-            return
-        judged = run_round(factory, rules, limit=batch).judged if live else 0
-        if judged:
-            time.sleep(pause)  # SQLite: let waiting writers have the lock between rounds
-        else:
-            time.sleep(min(poll, max(0.0, next_sweep - time.monotonic())) if live else interval)
+    rules = config.rules()
+    if not once:
+        loop = WorkerLoop(name=name, interval=interval, live=live, batch=batch, poll=poll)
+        loop.run(factory, rules, threading.Event(), _print_sweeps)
+        return
+    run_pending(factory)  # upload jobs queued, or abandoned by a server that died
+    runs = run_due(factory, worker=name)
+    _print_sweeps(runs)
+    if live:
+        console.print(f"live verdicts: {drain(factory, rules, limit=batch)}")
+    if any(run.error for run in runs):
+        raise typer.Exit(1)
+
+
+@dataclass(frozen=True)
+class WorkerLoop:
+    """The continuous worker: due sweeps every ``interval``, live rounds in between (the
+    business clock, so the demo clock too); `lvyue worker` and the served demo run it."""
+
+    name: str = "worker"
+    interval: float = 60.0
+    live: bool = True
+    batch: int = 100
+    poll: float = 0.2
+
+    def run(
+        self,
+        factory: SessionFactory,
+        rules: Resolves,
+        stop: threading.Event,
+        report: Callable[[list[SweepRun]], None],
+    ) -> None:
+        from lvyue.store.jobs import run_pending
+        from lvyue.store.sweeps import run_due
+        from lvyue.workflows.live import pause_between_rounds, run_round
+
+        pause, next_sweep = pause_between_rounds(factory), time.monotonic()
+        while not stop.is_set():
+            if time.monotonic() >= next_sweep:
+                run_pending(factory)
+                report(run_due(factory, worker=self.name))
+                next_sweep = time.monotonic() + self.interval
+            judged = run_round(factory, rules, limit=self.batch).judged if self.live else 0
+            if judged:
+                stop.wait(pause)  # SQLite: let waiting writers have the lock between rounds
+            elif self.live:
+                stop.wait(min(self.poll, max(0.0, next_sweep - time.monotonic())))
+            else:
+                stop.wait(self.interval)
 
 
 def _print_sweeps(runs: list[SweepRun]) -> None:
@@ -275,9 +310,46 @@ def demo(
         f"serving on http://127.0.0.1:{port} — console at http://127.0.0.1:{port}/console/ "
         f"(log in with an account and its console password), API docs at /docs"
     )
-    uvicorn.run(
-        create_app(result.url, kuaidi100_salt=salt), host="127.0.0.1", port=port, log_level="info"
+    with _worker_beside(result.url):
+        uvicorn.run(
+            create_app(result.url, kuaidi100_salt=salt),
+            host="127.0.0.1",
+            port=port,
+            log_level="info",
+        )
+
+
+@contextmanager
+def _worker_beside(url: str) -> Iterator[None]:
+    """The served demo keeps its verdicts current: the `lvyue worker` loop in a thread of
+    this process (so it stops with the server and leaves no process behind)."""
+    from lvyue.store import make_engine, make_session_factory
+    from lvyue.workflows import config
+
+    engine = make_engine(url)
+    stop = threading.Event()
+    loop = WorkerLoop(name="demo-worker")
+    thread = threading.Thread(
+        target=loop.run,
+        args=(make_session_factory(engine), config.rules(), stop, _print_sweeps_ran),
+        name="lvyue-demo-worker",
+        daemon=True,
     )
+    thread.start()
+    console.print("worker: running beside the server (live verdicts, sweeps every 60 s)")
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        engine.dispose()
+
+
+def _print_sweeps_ran(runs: list[SweepRun]) -> None:
+    """The demo's worker says only what a sweep did (not a table each minute)."""
+    for run in runs:
+        if run.ran or run.error:
+            console.print(f"worker: {run.sweep} {run.period} {run.error or run.result or ''}")
 
 
 def _diagnosis_inputs(demo_facts: Path) -> tuple[Path, Path]:
