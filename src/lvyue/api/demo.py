@@ -33,6 +33,9 @@ _CONSUMER_ORDERS = 5
 _SECOND_HAND = "二手商品"
 _INGESTED = ("orders", "tracking", "after_sales")
 _CHUNK = 2000
+# Busy merchants moved into the showcase merchant's industry, so that its topic analysis
+# (LD-6, peers of LG-7's 100 orders) has peers to compare with (sim/world.py). Ours.
+DEMO_PEERS = 6
 # Inspection orders (送检单) the second-hand merchant has sent to the demo agency: the first
 # waits for the agency's receipt, … and the last is received, waiting for its result.
 _SENT_FOR_INSPECTION = 3
@@ -73,7 +76,9 @@ def build_demo(
     tables = _facts(orders, seed)
     facts_dir = directory / "facts"
     # the same world (same seed, living at the demo clock's now) as a facts directory
-    write_facts(facts_dir, orders, seed, fmt="parquet", progress=False, live_at=DEMO_NOW)
+    write_facts(
+        facts_dir, orders, seed, fmt="parquet", progress=False, live_at=DEMO_NOW, peers=DEMO_PEERS
+    )
     result = DemoResult(url=url, facts_dir=facts_dir.resolve())
     engine = make_engine(url)
     factory = make_session_factory(engine)
@@ -256,7 +261,9 @@ def _file_report(factory: Any, merchant_id: str, order_ids: list[str]) -> str | 
 
 def _facts(orders: int, seed: int) -> dict[str, list[dict[str, Any]]]:
     """The simulator's tables as rows, for ingestion through the service's own batch path."""
-    world = simulate(orders, seed, live_at=DEMO_NOW)  # nothing is paid after the demo's now
+    world = simulate(
+        orders, seed, live_at=DEMO_NOW, peers=DEMO_PEERS
+    )  # nothing is paid after the demo's now
     return {name: table.to_pylist() for name, table in world.items()}
 
 

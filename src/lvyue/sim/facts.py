@@ -43,13 +43,16 @@ def _chunks(world: World) -> Iterator[tuple[dict[str, pa.Table], np.ndarray]]:
         yield chunk_tables(world, chunk, first, min(CHUNK_SIZE, world.orders - first))
 
 
-def simulate(orders: int, seed: int, live_at: datetime | None = None) -> dict[str, pa.Table]:
+def simulate(
+    orders: int, seed: int, live_at: datetime | None = None, peers: int = 0
+) -> dict[str, pa.Table]:
     """The whole marketplace in memory (for small sizes): table name -> Arrow table.
 
-    Same (orders, seed, live_at) -> same tables, equal to what ``write_facts`` writes.
-    ``live_at``: a world living at that instant (nothing paid after it; the demo's)."""
+    Same (orders, seed, live_at, peers) -> same tables, equal to what ``write_facts`` writes.
+    ``live_at``: a world living at that instant (nothing paid after it; the demo's).
+    ``peers``: a showcase world (``world.build_world``; the demo's)."""
     _check(orders)
-    world = build_world(orders, seed, _epoch(live_at))
+    world = build_world(orders, seed, _epoch(live_at), peers)
     parts: dict[str, list[pa.Table]] = {name: [] for name in CHUNK_TABLES}
     sums = np.zeros((len(world.merchant_cdf), 5))
     for tables, chunk_sums in _chunks(world):
@@ -69,6 +72,7 @@ def write_facts(
     fmt: Format = "parquet",
     progress: bool | Progress = True,
     live_at: datetime | None = None,
+    peers: int = 0,
 ) -> dict[str, int]:
     """Write the marketplace as a facts directory, chunk by chunk (bounded memory).
 
@@ -82,7 +86,9 @@ def write_facts(
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".lvyue-sim-", dir=out))
     try:
-        counts = _write_all(staging, build_world(orders, seed, _epoch(live_at)), fmt, progress)
+        counts = _write_all(
+            staging, build_world(orders, seed, _epoch(live_at), peers), fmt, progress
+        )
         other = "csv" if fmt == "parquet" else "parquet"
         for name in counts:
             commit(staging / f"{name}.{fmt}", out / f"{name}.{fmt}")

@@ -4,7 +4,7 @@ Built once per (orders, seed); the order chunks draw from it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,11 @@ POOR_LANE_CANDIDATES = 80  # the busiest (carrier, origin, destination) lanes
 POOR_LANE_SHARE = 0.2  # of those, persistently slow
 POOR_LANE_TRANSIT = 1.9
 POOR_LANE_EXCEPTION = 3.0
+# A showcase world (the demo's, ``peers`` > 0): the 鲜花 instant-retail merchant's industry gets
+# that many busy merchants, each expecting this many orders (LG-7 wants 100 shipped orders of a
+# peer; the margin covers unshipped ones and chance), and topic analysis rolled out (LD-11). Ours.
+SHOWCASE_PEER_ORDERS = 150
+SHOWCASE_MAX_SHARE = 0.8  # of all orders on the moved merchants, in a world too small for that
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,8 @@ def padded(prefix: str, numbers: Ints, width: int) -> pa.StringArray:
     return pc.binary_join_element_wise(prefix, digits, "")
 
 
-def build_world(orders: int, seed: int, live_at: int | None = None) -> World:
+def build_world(orders: int, seed: int, live_at: int | None = None, peers: int = 0) -> World:
+    """``peers`` > 0: a showcase world (see SHOWCASE_PEER_ORDERS); 0 leaves the world as drawn."""
     rng = np.random.default_rng([seed, 1])
     industries = data.industries()
     categories = tuple(c for i in industries for c in i.categories)
@@ -162,6 +168,8 @@ def build_world(orders: int, seed: int, live_at: int | None = None) -> World:
     newcomer = rng.random(n) < 0.02  # LD-10: new shops without history
     newcomer[: len(industries) + 2] = False
     weight[newcomer] = 0.0
+    showcase = len(industries) + 1  # the 鲜花 instant-retail merchant
+    _concentrate(industry, mtype, weight, showcase, peers, orders)
     created = rng.integers(bj("2018-01-01 00:00:00"), bj("2022-12-01 00:00:00"), n)
     created[newcomer] = rng.integers(
         bj("2024-03-01 00:00:00"), bj("2024-03-25 00:00:00"), int(newcomer.sum())
@@ -183,7 +191,7 @@ def build_world(orders: int, seed: int, live_at: int | None = None) -> World:
         for k, (c, i) in enumerate(zip(city, industry, strict=True))
     ]
     cdf = np.cumsum(weight)
-    return World(
+    world = World(
         orders=orders,
         seed=seed,
         merchant_id=merchant_ids,
@@ -206,6 +214,24 @@ def build_world(orders: int, seed: int, live_at: int | None = None) -> World:
         live_at=live_at,
         **products,
     )
+    if not peers:
+        return world
+    return replace(world, merchant_topic=world.merchant_topic | (industry == industry[showcase]))
+
+
+def _concentrate(
+    industry: Ints, mtype: Ints, weight: Floats, showcase: int, peers: int, orders: int
+) -> None:
+    """Move the ``peers`` busiest domestic merchants (after the fixed ones) into the showcase
+    merchant's industry, each with at least SHOWCASE_PEER_ORDERS expected orders, in place."""
+    if not peers:
+        return
+    free = np.flatnonzero((np.arange(len(weight)) > showcase) & (mtype == DOMESTIC) & (weight > 0))
+    moved = free[np.argsort(-weight[free], kind="stable")[:peers]]
+    industry[moved] = industry[showcase]
+    share = min(SHOWCASE_PEER_ORDERS / orders, SHOWCASE_MAX_SHARE / len(moved))
+    rest = weight.sum() - weight[moved].sum()  # the weight of share s is s / (1 - k s) * rest
+    weight[moved] = np.maximum(weight[moved], share / (1 - len(moved) * share) * rest)
 
 
 def _products(
