@@ -63,7 +63,7 @@ POOR_LANE_EXCEPTION = 3.0
 # that many busy merchants, each expecting this many orders (LG-7 wants 100 shipped orders of a
 # peer; the margin covers unshipped ones and chance), and topic analysis rolled out (LD-11). Ours.
 SHOWCASE_PEER_ORDERS = 150
-SHOWCASE_MAX_SHARE = 0.8  # of all orders on the moved merchants, in a world too small for that
+SHOWCASE_MAX_SHARE = 0.8  # of all orders on the moved merchants; a smaller world stays as drawn
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def build_world(orders: int, seed: int, live_at: int | None = None, peers: int =
     newcomer[: len(industries) + 2] = False
     weight[newcomer] = 0.0
     showcase = len(industries) + 1  # the 鲜花 instant-retail merchant
-    _concentrate(industry, mtype, weight, showcase, peers, orders)
+    showcased = _concentrate(industry, mtype, weight, showcase, peers, orders)
     created = rng.integers(bj("2018-01-01 00:00:00"), bj("2022-12-01 00:00:00"), n)
     created[newcomer] = rng.integers(
         bj("2024-03-01 00:00:00"), bj("2024-03-25 00:00:00"), int(newcomer.sum())
@@ -214,24 +214,26 @@ def build_world(orders: int, seed: int, live_at: int | None = None, peers: int =
         live_at=live_at,
         **products,
     )
-    if not peers:
+    if not showcased:
         return world
     return replace(world, merchant_topic=world.merchant_topic | (industry == industry[showcase]))
 
 
 def _concentrate(
     industry: Ints, mtype: Ints, weight: Floats, showcase: int, peers: int, orders: int
-) -> None:
+) -> bool:
     """Move the ``peers`` busiest domestic merchants (after the fixed ones) into the showcase
-    merchant's industry, each with at least SHOWCASE_PEER_ORDERS expected orders, in place."""
-    if not peers:
-        return
+    merchant's industry, each with at least SHOWCASE_PEER_ORDERS expected orders, in place;
+    False (nothing moved) when the world is too small to hold them."""
+    share = SHOWCASE_PEER_ORDERS / orders
+    if not peers or peers * share > SHOWCASE_MAX_SHARE:
+        return False
     free = np.flatnonzero((np.arange(len(weight)) > showcase) & (mtype == DOMESTIC) & (weight > 0))
     moved = free[np.argsort(-weight[free], kind="stable")[:peers]]
     industry[moved] = industry[showcase]
-    share = min(SHOWCASE_PEER_ORDERS / orders, SHOWCASE_MAX_SHARE / len(moved))
     rest = weight.sum() - weight[moved].sum()  # the weight of share s is s / (1 - k s) * rest
     weight[moved] = np.maximum(weight[moved], share / (1 - len(moved) * share) * rest)
+    return True
 
 
 def _products(
