@@ -57,3 +57,18 @@ def test_bad_input_and_missing_data(
     monkeypatch.delenv("LVYUE_INDICATOR_FACTS")
     monkeypatch.delenv("LVYUE_DIAGNOSIS_FACTS", raising=False)
     assert service.client.get("/indicators", headers=auth).status_code == 503
+
+
+def test_indicators_are_paginated(service: ServiceWorld, facts: Path) -> None:
+    """Every list endpoint pages (issue 15): limit/offset, the total in X-Total-Count."""
+    query = {"as_of": AS_OF, "festival": "VF-8"}
+    auth = service.auth("operator")
+    whole = service.client.get("/indicators", params=query, headers=auth)
+    assert whole.headers["X-Total-Count"] == "4"
+    pages = [
+        service.client.get("/indicators", params={**query, "limit": 3, "offset": o}, headers=auth)
+        for o in (0, 3)
+    ]
+    assert [len(p.json()) for p in pages] == [3, 1]
+    assert [r for p in pages for r in p.json()] == whole.json()
+    assert all(p.headers["X-Total-Count"] == "4" for p in pages)

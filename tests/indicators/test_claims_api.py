@@ -95,3 +95,18 @@ def test_operators_see_everything_and_bad_input(
     monkeypatch.delenv("LVYUE_INDICATOR_FACTS")
     monkeypatch.delenv("LVYUE_DIAGNOSIS_FACTS", raising=False)
     assert service.client.get("/creators/claims", headers=op).status_code == 503
+
+
+def test_claims_and_measures_are_paginated(service: ServiceWorld, facts: Path) -> None:
+    """Every list endpoint pages (issue 15): limit/offset, the total in X-Total-Count."""
+    op = service.auth("operator")
+    for path in ("/creators/claims", "/creators/measures"):
+        whole = service.client.get(path, params=AS_OF, headers=op)
+        total = len(whole.json())
+        assert total >= 2 and whole.headers["X-Total-Count"] == str(total)
+        first = service.client.get(path, params={**AS_OF, "limit": 1}, headers=op)
+        rest = service.client.get(path, params={**AS_OF, "offset": 1}, headers=op)
+        assert len(first.json()) == 1 and first.headers["X-Total-Count"] == str(total)
+        assert first.json() + rest.json() == whole.json()
+        bad = service.client.get(path, params={**AS_OF, "limit": 0}, headers=op)
+        assert bad.status_code == 422

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from lvyue.api.auth import Principal, merchant_scope, require
 from lvyue.api.routes_indicators import _facts
+from lvyue.api.routes_workflows.common import PageDep
 from lvyue.store.permissions import MERCHANT_ROLES, Role
 
 router = APIRouter(prefix="/creators", tags=["creators"])
@@ -37,8 +38,8 @@ def _scope(principal: Principal, creator_id: str | None, merchant_id: str | None
 
 
 def _outcome(as_of: str | None, since: str | None, until: str | None) -> Any:
-    from lvyue.facts import FactsError, load_facts
-    from lvyue.indicators import IndicatorError
+    from lvyue.facts import FactsError
+    from lvyue.indicators import IndicatorError, load_tables
     from lvyue.indicators.creators import build, judge_claims
     from lvyue.model.clock import business_now
     from lvyue.model.time import InstantError, parse_instant
@@ -47,9 +48,7 @@ def _outcome(as_of: str | None, since: str | None, until: str | None) -> Any:
         moment = parse_instant(as_of) if as_of else business_now()
         start = parse_instant(since) if since else None
         end = parse_instant(until) if until else None
-        facts = load_facts(_facts())
-        tables = {"orders": facts.orders, "tracking": facts.tracking,
-                  "promotions": facts.promotions}  # fmt: skip
+        tables = load_tables(_facts())
         return judge_claims(build(tables), moment, since=start, until=end)
     except (InstantError, IndicatorError) as error:
         raise HTTPException(422, detail=str(error)) from None
@@ -60,6 +59,8 @@ def _outcome(as_of: str | None, since: str | None, until: str | None) -> Any:
 @router.get("/claims")
 def claims(
     principal: Viewer,
+    page: PageDep,
+    response: Response,
     creator_id: Id = None,
     merchant_id: Id = None,
     as_of: Moment = None,
@@ -74,16 +75,19 @@ def claims(
 
     scope = _scope(principal, creator_id, merchant_id)
     outcome = _outcome(as_of, since, until)
-    return [
+    rows = [
         finding_row(f)
         for f in outcome.findings
         if all(getattr(f, k) == v for k, v in scope.items())
     ]
+    return page.of(rows, response)
 
 
 @router.get("/measures")
 def measures(
     principal: Viewer,
+    page: PageDep,
+    response: Response,
     creator_id: Id = None,
     merchant_id: Id = None,
     as_of: Moment = None,
@@ -102,8 +106,9 @@ def measures(
         else ("merchant", scope["merchant_id"]) if "merchant_id" in scope else None
     )  # fmt: skip
     outcome = _outcome(as_of, since, until)
-    return [
+    rows = [
         proposal_row(p)
         for p in outcome.proposals
         if party is None or (p.party, p.party_id) == party
     ]
+    return page.of(rows, response)

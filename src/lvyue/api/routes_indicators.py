@@ -12,9 +12,10 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from lvyue.api.auth import Principal, merchant_scope, require
+from lvyue.api.routes_workflows.common import PageDep
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
 Viewer = Annotated[Principal, Depends(require("penalties:view"))]
@@ -30,6 +31,8 @@ def _facts() -> Path:
 @router.get("")
 def indicators(
     principal: Viewer,
+    page: PageDep,
+    response: Response,
     merchant_id: Annotated[str | None, Query(max_length=64)] = None,
     as_of: Annotated[str | None, Query(max_length=40, description="default: now")] = None,
     by: Literal["merchant", "product"] = "merchant",
@@ -56,7 +59,7 @@ def indicators(
         raise HTTPException(422, detail=str(error)) from None
     except FactsError as error:
         raise HTTPException(503, detail=f"indicator data unavailable: {error}") from None
-    return [
+    rows = [
         {
             "period_end": j.period_end.isoformat(),
             "pay_start": j.pay_start.isoformat(),
@@ -82,3 +85,4 @@ def indicators(
         for j in judged
         if scope is None or j.merchant_id == scope
     ]
+    return page.of(rows, response)

@@ -23,6 +23,7 @@ from lvyue.cli.indicators import (
     _rulebook,
     _run,
     console,
+    label_rows,
 )
 from lvyue.model.time import format_beijing
 
@@ -36,8 +37,13 @@ UntilOpt = Annotated[str | None, typer.Option(help="payments before (default: --
 
 
 def _judge(facts: Path, as_of: str | None, since: str | None, until: str | None,
-           engine: str, rules: list[Path] | None) -> Any:  # fmt: skip
-    from lvyue.facts import load_facts
+           engine: str, rules: list[Path] | None, out: Path | None) -> Any:  # fmt: skip
+    """The claims judged (after ``--out`` is checked, so a bad name fails before the work)."""
+    from lvyue.model.table_files import check_out
+
+    if out is not None:
+        _run(lambda: _check(check_out, out))
+    from lvyue.indicators import load_tables
     from lvyue.indicators.creators import build, judge_claims
     from lvyue.model.clock import business_now
 
@@ -45,10 +51,7 @@ def _judge(facts: Path, as_of: str | None, since: str | None, until: str | None,
     start, end = _instant(since, "--since"), _instant(until, "--until")
     rb = _rulebook(rules)
     backend = _backend(engine)
-    loaded = _run(lambda: load_facts(facts))
-    tables = {"orders": loaded.orders, "tracking": loaded.tracking,
-              "promotions": loaded.promotions}  # fmt: skip
-    src = _run(lambda: build(tables, backend))
+    src = _run(lambda: build(load_tables(facts), backend))
     return _run(
         lambda: judge_claims(src, moment, since=start, until=end, backend=backend, rulebook=rb)
     )
@@ -67,11 +70,9 @@ def claims(
     """Every logistics claim of every promotion (当日达, 次日达, N小时内发货, M月D日前包邮到家 …)
     against what the orders from that promotion got: normal, warn, severe or not judged."""
     from lvyue.indicators.creators.report import findings_table
-    from lvyue.model.table_files import check_out, write_table
+    from lvyue.model.table_files import write_table
 
-    if out is not None:
-        _run(lambda: _check(check_out, out))
-    outcome = _judge(facts, as_of, since, until, engine, rules)
+    outcome = _judge(facts, as_of, since, until, engine, rules, out)
     false = [f for f in outcome.findings if f.false]
     judged = sum(1 for f in outcome.findings if f.level != "not_judged")
     console.print(
@@ -105,11 +106,9 @@ def measures(
     封禁账号), the merchant's for its own listings (警告 → 商品下架 → 延长账期 → 限制订单), each
     citing VF-9, its step's clause (operator default) and the claims."""
     from lvyue.indicators.creators.report import proposals_table
-    from lvyue.model.table_files import check_out, write_table
+    from lvyue.model.table_files import write_table
 
-    if out is not None:
-        _run(lambda: _check(check_out, out))
-    outcome = _judge(facts, as_of, since, until, engine, rules)
+    outcome = _judge(facts, as_of, since, until, engine, rules, out)
     console.print(f"VF-9 measures proposed: {len(outcome.proposals)}")
     table = Table("creator / merchant", "措施", "lvl", "promotions", "clauses",
                   box=SIMPLE, title="graded measures (VF-9)", title_justify="left")  # fmt: skip
@@ -125,24 +124,19 @@ def measures(
 
 def _labels(facts: Path, proposals: list[Any]) -> None:
     """Precision and recall against the simulator's ``false_claims``, when the facts carry it."""
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
-
     from lvyue.indicators.creators.report import score
 
-    for name, read in (("false_claims.parquet", pq.read_table),
-                       ("false_claims.csv", pcsv.read_csv)):  # fmt: skip
-        if (facts / name).exists():
-            labels = read(facts / name).to_pylist()
-            for party in ("creator", "merchant"):
-                s = score(proposals, labels, party)
-                p = "n/a" if s.precision is None else f"{s.precision:.2f}"
-                r = "n/a" if s.recall is None else f"{s.recall:.2f}"
-                console.print(
-                    f"false-claiming {party}s labelled {s.labelled}, measures {s.flagged}, "
-                    f"found {s.true_positives}: precision {p}, recall {r}"
-                )
-            return
+    labels = label_rows(facts, "false_claims")
+    if labels is None:
+        return
+    for party in ("creator", "merchant"):
+        s = score(proposals, labels, party)
+        p = "n/a" if s.precision is None else f"{s.precision:.2f}"
+        r = "n/a" if s.recall is None else f"{s.recall:.2f}"
+        console.print(
+            f"false-claiming {party}s labelled {s.labelled}, measures {s.flagged}, "
+            f"found {s.true_positives}: precision {p}, recall {r}"
+        )
 
 
 def register(main: typer.Typer) -> None:

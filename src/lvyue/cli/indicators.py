@@ -164,25 +164,33 @@ def _show(judged: list[Any], by: str) -> None:
     console.print(table)
 
 
-def _labels(facts: Path, judged: list[Any]) -> None:
-    """Precision and recall against the simulator's labels, when the facts carry them."""
+def label_rows(facts: Path, stem: str) -> list[dict[str, Any]] | None:
+    """The simulator's ground truth ``stem.parquet`` or ``stem.csv`` in a facts directory, if
+    there (precision and recall are printed only then)."""
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
+    for suffix, read in ((".parquet", pq.read_table), (".csv", pcsv.read_csv)):
+        if (facts / f"{stem}{suffix}").exists():
+            rows: list[dict[str, Any]] = read(facts / f"{stem}{suffix}").to_pylist()
+            return rows
+    return None
+
+
+def _labels(facts: Path, judged: list[Any]) -> None:
+    """Precision and recall against the simulator's labels, when the facts carry them."""
     from lvyue.indicators.labels import score
 
-    for name, read in (("abnormal_merchants.parquet", pq.read_table),
-                       ("abnormal_merchants.csv", pcsv.read_csv)):  # fmt: skip
-        if (facts / name).exists():
-            ids = [str(v) for v in read(facts / name).column("merchant_id").to_pylist()]
-            s = score(judged, ids)
-            p = "n/a" if s.precision is None else f"{s.precision:.2f}"
-            r = "n/a" if s.recall is None else f"{s.recall:.2f}"
-            console.print(
-                f"labelled abnormal merchants: {s.labelled}, flagged {s.flagged}, "
-                f"found {s.true_positives}: precision {p}, recall {r}"
-            )
-            return
+    rows = label_rows(facts, "abnormal_merchants")
+    if rows is None:
+        return
+    s = score(judged, [str(r["merchant_id"]) for r in rows])
+    p = "n/a" if s.precision is None else f"{s.precision:.2f}"
+    r = "n/a" if s.recall is None else f"{s.recall:.2f}"
+    console.print(
+        f"labelled abnormal merchants: {s.labelled}, flagged {s.flagged}, "
+        f"found {s.true_positives}: precision {p}, recall {r}"
+    )
 
 
 measures_app = typer.Typer(

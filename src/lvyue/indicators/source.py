@@ -116,4 +116,5 @@ def load_tables(path: Path) -> dict[str, pa.Table | None]:
         "after_sales": facts.after_sales,
         "reviews": facts.reviews,
         "complaints": facts.complaints,
+        "promotions": facts.promotions,  # the creators' claims (VF-9) read these
     }
