@@ -62,7 +62,8 @@ def _shipped(service: ServiceWorld, order_id: str) -> None:
     order = {"order_id": order_id, "merchant_id": "m1", "merchant_type": "domestic",
              "category": "鲜花速递/花卉仿真/绿植园艺>生活鲜花", "ship_mode": "spot",
              "pay_time": "2024-02-09 10:00:00"}  # fmt: skip
-    assert service.client.post("/orders", json=order, headers=m1).status_code == 201
+    operator = service.auth("operator")  # the platform's feed issues orders (orders:ingest)
+    assert service.client.post("/orders", json=order, headers=operator).status_code == 201
     ship = {"carrier": "zhongtong", "waybill": f"ZT{order_id}"}
     made = service.client.post(f"/orders/{order_id}/shipment", json=ship, headers=m1)
     assert made.status_code == 201, made.text
@@ -102,7 +103,30 @@ def test_an_unshipped_order_has_no_packing_video(
     order = {"order_id": "ev-2", "merchant_id": "m1", "merchant_type": "domestic",
              "category": "服饰内衣>女装", "ship_mode": "spot",
              "pay_time": "2024-02-09 10:00:00"}  # fmt: skip
-    assert service.client.post("/orders", json=order, headers=m1).status_code == 201
+    operator = service.auth("operator")
+    assert service.client.post("/orders", json=order, headers=operator).status_code == 201
     path = "/orders/ev-2/shipment/packing-video"
     up = service.client.post(path, files={"file": ("p.mp4", MP4, "video/mp4")}, headers=m1)
     assert up.status_code == 409
+
+
+def test_a_recorded_packing_video_is_never_replaced(
+    service: ServiceWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The merchant is judged on its BT-9 evidence: once recorded, another file does not take
+    its place (as re-sending the shipment keeps it); the same file again changes nothing."""
+    monkeypatch.setenv("LVYUE_EVIDENCE_DIR", str(tmp_path))
+    _shipped(service, "ev-3")
+    c, m1, path = service.client, service.auth("m1.main"), "/orders/ev-3/shipment/packing-video"
+    first = c.post(path, files={"file": ("a.mp4", MP4, "video/mp4")}, headers=m1)
+    assert first.status_code == 201, first.text
+    other = MP4[:-1] + b"!"
+    for who in ("m1.main", "m1.sub"):
+        swap = c.post(path, files={"file": ("b.mp4", other, "video/mp4")},
+                      headers=service.auth(who))  # fmt: skip
+        assert swap.status_code == 409, swap.text
+    again = c.post(path, files={"file": ("a.mp4", MP4, "video/mp4")}, headers=m1)
+    assert again.status_code == 201 and again.json()["reference"] == first.json()["reference"]
+    assert c.get(path, headers=m1).content == MP4
+    shown = c.get("/orders/ev-3", headers=m1).json()["shipment"]["packing_video"]
+    assert shown == first.json()["reference"]

@@ -35,6 +35,13 @@ def _shipment(session: SessionDep, principal: Principal, order_id: str) -> Shipm
     return shipment
 
 
+def _not_replacing(shipment: Shipment, reference: str) -> None:
+    recorded = shipment.packing_video
+    if recorded is not None and recorded != reference:
+        detail = f"order {shipment.order_id!r} already has the packing video {recorded!r}"
+        raise HTTPException(409, detail=f"{detail}: a recorded one is not replaced (BT-9)")
+
+
 @router.post(PATH, status_code=201)
 def upload_packing_video(
     order_id: str,
@@ -43,13 +50,15 @@ def upload_packing_video(
     principal: Annotated[Principal, Depends(require("orders:ship"))],
 ) -> dict[str, Any]:
     """Store the packing video (or monitoring record) of the order's shipment (BT-9): an
-    MP4, QuickTime or WebM video or a JPEG/PNG image, within the size limit; replaces the
-    shipment's earlier reference (the old file stays: evidence is never deleted)."""
+    MP4, QuickTime or WebM video or a JPEG/PNG image, within the size limit. A shipment's
+    recorded reference is never replaced (as on re-sending the shipment): the merchant is
+    judged on it, so a second, different upload is refused (409); the same file is no change."""
     shipment = _shipment(session, principal, order_id)
     try:
         stored = evidence_store().put(_chunks(file), file.content_type or "")
     except EvidenceRefused as refused:
         raise HTTPException(refused.status, detail=str(refused)) from None
+    _not_replacing(shipment, stored.reference)
     shipment.packing_video = stored.reference
     audit(session, actor=principal.account_id, action="shipment.packing_video",
           entity="order", entity_id=shipment.order_id, merchant_id=shipment.merchant_id,
