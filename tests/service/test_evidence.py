@@ -130,3 +130,33 @@ def test_a_recorded_packing_video_is_never_replaced(
     assert c.get(path, headers=m1).content == MP4
     shown = c.get("/orders/ev-3", headers=m1).json()["shipment"]["packing_video"]
     assert shown == first.json()["reference"]
+
+
+def test_another_shops_stored_video_cannot_be_written_as_ones_own(
+    service: ServiceWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``sha256:`` reference names a stored file: only its upload sets it. Written into a
+    shipment by hand, m2 took m1's video as its own evidence and read it back (was 201/200)."""
+    monkeypatch.setenv("LVYUE_EVIDENCE_DIR", str(tmp_path))
+    _shipped(service, "ev-4")
+    c, op, m2 = service.client, service.auth("operator"), service.auth("m2.main")
+    video = {"file": ("a.mp4", MP4, "video/mp4")}
+    up = c.post("/orders/ev-4/shipment/packing-video", files=video, headers=service.auth("m1.main"))
+    reference = up.json()["reference"]
+    for order_id in ("ev-5", "ev-6"):
+        order = {"order_id": order_id, "merchant_id": "m2", "merchant_type": "domestic",
+                 "category": "服饰内衣>女装", "ship_mode": "spot",
+                 "pay_time": "2024-02-09 10:00:00"}  # fmt: skip
+        assert c.post("/orders", json=order, headers=op).status_code == 201
+    for reference_as in (reference, f" {reference.upper()}"):
+        parcel = {"carrier": "zhongtong", "waybill": "ZTev5", "packing_video": reference_as}
+        r = c.post("/orders/ev-5/shipment", json=parcel, headers=m2)
+        assert r.status_code == 422 and "upload" in r.text, r.text
+        r = c.post("/btas/orders/ev-6/ship", json={**parcel, "waybill": "ZTev6"}, headers=m2)
+        assert r.status_code == 422 and "upload" in r.text, r.text
+    shipped = {"carrier": "zhongtong", "waybill": "ZTev5"}  # shipped, then the reference sent
+    assert c.post("/orders/ev-5/shipment", json=shipped, headers=m2).status_code == 201
+    again = c.post("/orders/ev-5/shipment", json={**shipped, "packing_video": reference},
+                   headers=m2)  # fmt: skip
+    assert again.status_code == 422, again.text
+    assert c.get("/orders/ev-5/shipment/packing-video", headers=m2).status_code == 404

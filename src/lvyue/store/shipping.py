@@ -27,6 +27,7 @@ from lvyue.model import format_instant
 from lvyue.model.clock import business_now
 from lvyue.model.rows import ShipmentIn
 from lvyue.store.audit import audit
+from lvyue.store.evidence import PREFIX as EVIDENCE_PREFIX
 from lvyue.store.hooks import ship_checks
 from lvyue.store.refusals import ClaimRefused, RowRejected, Scope
 from lvyue.store.tables import Order, Shipment
@@ -90,6 +91,8 @@ def ship(
     needed = SHIP_PERMISSION[shipper.kind]
     if needed not in shipper.permissions:
         raise ShipForbidden(needed)
+    if shipper.kind != "platform":
+        _no_stored_reference(parcel)
     recorded = now or business_now()  # the demo clock too
     existing = session.get(Shipment, order.order_id)
     if existing is not None:
@@ -131,6 +134,17 @@ def ship_time_of(
 
 def _hours(span: timedelta) -> str:
     return f"{span.total_seconds() / 3600:g} h"
+
+
+def _no_stored_reference(parcel: ShipmentIn) -> None:
+    """A shipper writes no ``sha256:`` reference: that names a stored evidence file, which only
+    its upload sets (BT-9). Written by hand it borrowed another shop's video, and read it back
+    through one's own order (hostile review)."""
+    if (parcel.packing_video or "").strip().lower().startswith(EVIDENCE_PREFIX):
+        raise RowRejected(
+            f"packing_video: a {EVIDENCE_PREFIX} reference is set by uploading the file "
+            "(POST /orders/{id}/shipment/packing-video), not written"
+        )
 
 
 def _again(existing: Shipment, parcel: ShipmentIn) -> Outcome:
