@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from webkit import csrf_of, login
@@ -53,7 +54,9 @@ def test_an_approved_report_exempts_the_late_order(
         files={"evidence": ("proof.png", PNG, "image/png")},
     )
     assert filed.status_code == 303, filed.text
-    report_id = filed.headers["location"].split("filed=")[1]
+    location = filed.headers["location"]
+    report_id = parse_qs(urlsplit(location).query)["filed"][0]
+    assert f"已提交报备 {report_id}" in merchant.get(location).text  # signed for this session
     assert "审核中" in merchant.get("/console/reports").text
 
     operator = login(service, "operator")
@@ -87,3 +90,17 @@ def test_an_invalid_report_names_the_field(
     )
     assert answer.status_code == 422
     assert "order_ids" in answer.text
+
+
+def test_a_crafted_link_shows_no_message_of_the_console(
+    service: ServiceWorld, fresh_throttle: LoginThrottle
+) -> None:
+    """``?filed=`` and ``?shipped=1`` used to show their text to anyone who followed a link
+    ("已提交报备 <anything>，等待平台审核。", "已发货 Shipped." on an unshipped order); the
+    console's messages are signed for the session (lvyue.web.flash)."""
+    merchant = login(service, "m1.main")
+    centre = merchant.get("/console/reports?filed=R1，已被驳回，请致电400-000")
+    assert centre.status_code == 200 and "已提交报备" not in centre.text
+    assert "已被驳回" not in centre.text
+    detail = merchant.get(f"/console/orders/{ORDER}?shipped=1")
+    assert detail.status_code == 200 and "已发货" not in detail.text

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from lvyue.engine.online import evaluate_order
 from lvyue.engine.verdict import Verdict
 from lvyue.model.enums import Check, VerdictStatus
 from lvyue.store.tables import Order, Shipment
+from lvyue.web.flash import back_to, flash_message
 from lvyue.web.lists import PAGE_SIZE, Sort, after, export, page_of
 from lvyue.web.pages.common import form_errors, refusal_text, scope_of
 from lvyue.web.render import page
@@ -144,7 +145,7 @@ def at_risk(
 @router.get("/orders/{order_id}", response_class=HTMLResponse)
 def order_detail(order_id: str, request: Request, session: SessionDep, caller: View) -> Response:
     order = own_order(session, caller.principal, order_id)  # another merchant's: 404
-    return _detail(request, session, caller, order)
+    return _detail(request, session, caller, order, flash=flash_message(request, caller))
 
 
 def _detail(
@@ -204,4 +205,4 @@ def ship(
     except (Refusal, NotFound) as error:
         session.rollback()
         return _detail(request, session, caller, order, 409, ship_error=refusal_text(error))
-    return RedirectResponse(f"/console/orders/{order_id}?shipped=1", status_code=303)
+    return back_to(f"/console/orders/{order_id}", caller, done="已发货 Shipped.")
