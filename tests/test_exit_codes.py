@@ -45,6 +45,8 @@ BAD_INPUT = [
     ["version", "--nope"],
     ["indicators", "{facts}", "--festival", "VF-99"],
     ["measures", "propose", "{facts}", "--as-of", "soon"],
+    ["creators", "claims", "{facts}", "--as-of", "soon"],
+    ["creators", "measures", "{facts}", "--until", "soon"],
 ]
 FINDINGS = [
     ["rules", "check", "--rulebook", "{conflicting}"],

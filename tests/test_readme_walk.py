@@ -112,7 +112,7 @@ def table_commands(readme: Path) -> list[tuple[tuple[str, ...], list[str]]]:
     return found
 
 
-GROUPS = ("rules", "import", "region", "measures", "db")
+GROUPS = ("rules", "import", "region", "measures", "creators", "db")
 
 
 def test_every_command_of_the_readme_table_is_walked_with_its_example() -> None:

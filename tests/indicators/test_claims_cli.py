@@ -36,7 +36,7 @@ def test_false_claims_are_shown_written_and_scored(tmp_path: Path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "C7" in result.output and "次日达" in result.output and "C8" not in result.output
-    assert "false-claiming creators labelled 1, measures 1, found 1" in result.output
+    assert "labels (creators): 1 false, 1 measured, 1 found" in result.output
     rows = {r["promotion_id"]: r for r in pcsv.read_csv(out).to_pylist()}
     assert rows["PR1"]["level"] == "severe" and rows["PR1"]["clauses"].startswith("VF-9;CC-3")
     assert rows["PR2"]["level"] == "normal" and rows["PR2"]["broken"] == 0

@@ -133,9 +133,9 @@ def _labels(facts: Path, proposals: list[Any]) -> None:
         s = score(proposals, labels, party)
         p = "n/a" if s.precision is None else f"{s.precision:.2f}"
         r = "n/a" if s.recall is None else f"{s.recall:.2f}"
-        console.print(
-            f"false-claiming {party}s labelled {s.labelled}, measures {s.flagged}, "
-            f"found {s.true_positives}: precision {p}, recall {r}"
+        console.print(  # fits 80 columns
+            f"labels ({party}s): {s.labelled} false, {s.flagged} measured, "
+            f"{s.true_positives} found, precision {p}, recall {r}"
         )
 
 

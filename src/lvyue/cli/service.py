@@ -286,10 +286,13 @@ def demo(
         )
     Console(width=max(console.width, 120)).print(accounts)  # wide enough never to cut a token
     clock = _print_first_steps(result)
-    console.print(f"database: {result.url}")
-    console.print(f"facts for diagnosis (LVYUE_DIAGNOSIS_FACTS): {result.facts_dir}")
-    console.print(f"Kuaidi100 push salt (LVYUE_KUAIDI100_SALT): {salt}")
-    console.print(f"inspection-code secret ({SECRET_ENV}): {inspection_secret}")
+    for line in (  # values to copy: one line each, never wrapped
+        f"database: {result.url}",
+        f"facts for diagnosis (LVYUE_DIAGNOSIS_FACTS): {result.facts_dir}",
+        f"Kuaidi100 push salt (LVYUE_KUAIDI100_SALT): {salt}",
+        f"inspection-code secret ({SECRET_ENV}): {inspection_secret}",
+    ):
+        console.print(line, soft_wrap=True, highlight=False)
     facts, state = _diagnosis_inputs(result.facts_dir)
     _precompute_diagnoses(
         facts, state, sorted({a.merchant_id for a in result.accounts if a.merchant_id})
