@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -230,9 +231,15 @@ def _next_due(
 
 
 def _instants(value: Any) -> Iterable[datetime]:
-    """Every instant in a facts value (dataclasses and tuples, walked)."""
+    """Every instant in a facts value (dataclasses, the facts rows' pydantic models and tuples,
+    walked): ``OrderFacts`` holds the order's ``OrderRow`` and its ``AfterSaleRow`` requests,
+    models, not dataclasses — skipping them lost every recorded instant ahead of the clock."""
     if isinstance(value, datetime):
         yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _instants(getattr(value, name, None))
+        yield from _instants(tuple((value.model_extra or {}).values()))  # kept extra columns
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
             yield from _instants(getattr(value, f.name))
