@@ -89,3 +89,15 @@ def test_preview_groups_speak_chinese_at_80_columns(facts: Path) -> None:
     text = "\n".join(lines_of(out.stdout))
     assert re.search(r"^  X-1 +揽收 +正常 → 正常 +\d+$", text, re.M)  # check and statuses
     assert "pickup" not in text.split("by clause", 1)[1]  # codes stay in the --out file
+
+
+def test_the_cli_reads_the_terminal_width_when_it_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rich fixes COLUMNS when a Console is built; the CLI's consoles are built when used, so a
+    command run under COLUMNS=80 leaves no 80-column console for the next (as under xdist)."""
+    from lvyue.cli import Terminal
+
+    terminal = Terminal()
+    monkeypatch.setenv("COLUMNS", "80")
+    assert terminal.width == 80
+    monkeypatch.setenv("COLUMNS", "200")
+    assert terminal.width == 200 and terminal.make().width == 200

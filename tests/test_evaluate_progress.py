@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 from tests.engine.conftest import order, write_dir
 from typer.testing import CliRunner
 
 import lvyue.cli.engine as engine_cli
+from lvyue.cli import Terminal
 from lvyue.cli.main import app
 
 runner = CliRunner()
@@ -38,7 +38,7 @@ def _paced(real: Callable[..., Any]) -> Callable[..., Any]:
 def test_evaluate_draws_progress_with_eta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     facts = write_dir(tmp_path / "facts", orders=[order("o1", "2024-03-01 10:00:00")])
     screen = io.StringIO()
-    monkeypatch.setattr(engine_cli, "err", Console(file=screen, force_terminal=True, width=80))
+    monkeypatch.setattr(engine_cli, "err", Terminal(file=screen, force_terminal=True, width=80))
     monkeypatch.setattr(engine_cli, "evaluate_file", _paced(engine_cli.evaluate_file))
     out = runner.invoke(app, ["evaluate", str(facts), "--as-of", "2024-04-01",
                               "--out", str(tmp_path / "v.parquet")])  # fmt: skip
@@ -53,7 +53,7 @@ def test_evaluate_draws_progress_with_eta(tmp_path: Path, monkeypatch: pytest.Mo
 def test_the_bar_is_not_drawn_into_a_pipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     facts = write_dir(tmp_path / "facts", orders=[order("o1", "2024-03-01 10:00:00")])
     screen = io.StringIO()
-    monkeypatch.setattr(engine_cli, "err", Console(file=screen, force_terminal=False, width=80))
+    monkeypatch.setattr(engine_cli, "err", Terminal(file=screen, force_terminal=False, width=80))
     monkeypatch.setattr(engine_cli, "evaluate_file", _paced(engine_cli.evaluate_file))
     out = runner.invoke(app, ["evaluate", str(facts), "--as-of", "2024-04-01",
                               "--out", str(tmp_path / "v.csv")])  # fmt: skip

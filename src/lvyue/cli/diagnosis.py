@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.box import SIMPLE
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from lvyue.cli import Terminal
 from lvyue.model.labels import governance_zh
 
 if TYPE_CHECKING:
     import lvyue.diagnosis as dx
 
-console = Console()
-err = Console(stderr=True, soft_wrap=True)  # one-line errors, never wrapped
+console = Terminal()
+err = Terminal(stderr=True, soft_wrap=True)  # one-line errors, never wrapped
 T = TypeVar("T")
 
 FactsOpt = Annotated[Path, typer.Option("--facts", help="facts directory (docs/formats.md)")]
@@ -236,7 +236,7 @@ def governance(
     weeks = _run(lambda: dx.parse_weeks(week))
     source = _run(lambda: dx.load_source(facts))
     reports = []
-    with Progress(console=err, transient=True) as progress:
+    with Progress(console=err.make(), transient=True) as progress:
         task = progress.add_task("governance", total=len(weeks))
         for w in weeks:
             reports.append(_run(lambda w=w: dx.run_week(source, w, state_dir)))  # type: ignore[misc]

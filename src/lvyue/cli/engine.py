@@ -18,7 +18,6 @@ import duckdb
 import pyarrow as pa
 import typer
 from rich.box import SIMPLE
-from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.progress import (
@@ -32,6 +31,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from lvyue.cli import Terminal
 from lvyue.engine import evaluate_file, order_facts
 from lvyue.engine.batch import Backend, at_risk_verdicts
 from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT
@@ -48,8 +48,8 @@ from lvyue.model.table_files import check_out, write_table
 from lvyue.model.time import InstantError, format_beijing, parse_instant
 from lvyue.rulebook import ConflictError, Rulebook, RulebookError, format_value, load_rulebook
 
-console = Console()
-err = Console(stderr=True)
+console = Terminal()
+err = Terminal(stderr=True)
 
 FactsOpt = Annotated[Path, typer.Option("--facts", help="Facts directory (docs/formats.md).")]
 AsOfOpt = Annotated[
@@ -138,8 +138,8 @@ def _summary(counts: Counter[tuple[str, str]], title: str = "verdicts") -> Table
 def _percent(label: str) -> Iterator[Callable[[float], None]]:
     """A Rich progress bar fed with DuckDB's percent done (from its polling thread)."""
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TaskProgressColumn(), TimeElapsedColumn(), TimeRemainingColumn(), console=err,
-                  transient=True) as progress:  # fmt: skip
+                  TaskProgressColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=err.make(), transient=True) as progress:  # fmt: skip
         task = progress.add_task(label, total=100)
         yield lambda done: progress.update(task, completed=done)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from lvyue.cli import Terminal
 from lvyue.geo import AddressError, AmbiguousAddressError, cities, parse_address
 from lvyue.importers import (
     UNCATEGORISED,
@@ -39,8 +39,8 @@ import_app = typer.Typer(
 )
 region_app = typer.Typer(name="region", help="Administrative divisions and address parsing.")
 
-_out = Console()
-_err = Console(stderr=True)
+_out = Terminal()
+_err = Terminal(stderr=True)
 
 OutOption = Annotated[Path, typer.Option("--out", help="Facts directory to write.")]
 SkipBad = Annotated[
@@ -83,7 +83,7 @@ def _progress(label: str) -> Iterator[Callable[[int], None]]:
         TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
-        console=_err,
+        console=_err.make(),
         transient=True,
     ) as progress:
         task = progress.add_task(label, total=None)

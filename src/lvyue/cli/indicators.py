@@ -10,13 +10,13 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.box import SIMPLE
-from rich.console import Console
 from rich.table import Table
 
+from lvyue.cli import Terminal
 from lvyue.model.time import InstantError, format_beijing, parse_instant
 
-console = Console()
-err = Console(stderr=True, soft_wrap=True)
+console = Terminal()
+err = Terminal(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 _TOP = 30  # findings shown on the console; the file has them all
 

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.box import SIMPLE
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from lvyue.cli import Terminal
 from lvyue.model.table_files import write_table
 from lvyue.model.time import format_beijing, to_beijing
 from lvyue.rulebook import (
@@ -38,8 +39,8 @@ rules_app = typer.Typer(
     help="The rulebook: announcements as clauses (list, show, check, resolve).",
     no_args_is_help=True,
 )
-out = Console()
-err = Console(stderr=True)
+out = Terminal()
+err = Terminal(stderr=True)
 
 RulebookDirs = Annotated[
     list[Path] | None,
@@ -494,7 +495,16 @@ def _print_compact(rows: list[dict[str, Any]], shown: dict[str, str]) -> None:
             out.print(f"{row['parameter']}: {row['cites']} overrides {over}", highlight=False)
     undecided = [r["parameter"] for r in rows if r not in answered]
     if undecided:
-        out.print(f"[dim]no clause applies: {', '.join(undecided)}[/dim]")
+        out.print(f"[dim]no clause applies: {', '.join(_collapsed(undecided))}[/dim]")
+
+
+def _collapsed(names: list[str], at_least: int = 3) -> list[str]:
+    """A family of ``at_least`` undecided parameters as ``family.* (N)`` (the indicator and
+    claim thresholds are not an order's), the rest by name."""
+    tops = Counter(n.split(".")[0] for n in names)
+    shown = {f"{t}.* ({k})" if k >= at_least else n for n in names
+             for t, k in [(n.split(".")[0], tops[n.split(".")[0]])]}  # fmt: skip
+    return sorted(shown)
 
 
 def _family(name: str, names: list[str]) -> tuple[str, str]:

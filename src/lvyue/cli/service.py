@@ -18,14 +18,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
+from lvyue.cli import Terminal
+
 if TYPE_CHECKING:
     from lvyue.api.demo import DemoResult
     from lvyue.engine.online import Resolves
     from lvyue.store import SessionFactory
     from lvyue.store.sweeps import SweepRun
 
-console = Console()
-err = Console(stderr=True)
+console = Terminal()
+err = Terminal(stderr=True)
 
 UrlOption = Annotated[
     str | None,
@@ -244,7 +246,7 @@ def demo(
     os.environ[SECRET_ENV] = inspection_secret
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console.make()
     ) as bar:
         tasks: dict[str, TaskID] = {}
 
