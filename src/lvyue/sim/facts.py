@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from lvyue.model.files import commit
 from lvyue.model.time import epoch_seconds
 from lvyue.sim.chunk import CHUNK_TABLES, chunk_tables, with_instants
+from lvyue.sim.cut import cut_at
 from lvyue.sim.tables import conversion_table, world_tables
 from lvyue.sim.world import World, build_world
 
@@ -38,29 +39,42 @@ Format = Literal["parquet", "csv"]
 Progress = Callable[[int, int], None]  # (orders done, orders in all)
 
 
-def _chunks(world: World) -> Iterator[tuple[dict[str, pa.Table], np.ndarray]]:
+def _chunks(world: World, cut: bool) -> Iterator[tuple[dict[str, pa.Table], np.ndarray]]:
     for chunk, first in enumerate(range(0, world.orders, CHUNK_SIZE)):
-        yield chunk_tables(world, chunk, first, min(CHUNK_SIZE, world.orders - first))
+        tables, sums = chunk_tables(world, chunk, first, min(CHUNK_SIZE, world.orders - first))
+        yield _cut(world, tables, cut), sums
+
+
+def _world_tables(world: World, cut: bool) -> dict[str, pa.Table]:
+    return _cut(world, {k: with_instants(t) for k, t in world_tables(world).items()}, cut)
+
+
+def _cut(world: World, tables: dict[str, pa.Table], cut: bool) -> dict[str, pa.Table]:
+    """A world living at ``live_at`` holds nothing after it (``cut.cut_at``)."""
+    if not cut or world.live_at is None:
+        return tables
+    return cut_at(tables, datetime.fromtimestamp(world.live_at, UTC))
 
 
 def simulate(
-    orders: int, seed: int, live_at: datetime | None = None, peers: int = 0
+    orders: int, seed: int, live_at: datetime | None = None, peers: int = 0, *, cut: bool = True
 ) -> dict[str, pa.Table]:
     """The whole marketplace in memory (for small sizes): table name -> Arrow table.
 
     Same (orders, seed, live_at, peers) -> same tables, equal to what ``write_facts`` writes.
-    ``live_at``: a world living at that instant (nothing paid after it; the demo's).
+    ``live_at``: a world living at that instant (nothing paid after it and, unless ``cut`` is
+    False, nothing happened after it: ``cut.cut_at``; the demo's).
     ``peers``: a showcase world (``world.build_world``; the demo's)."""
     _check(orders)
     world = build_world(orders, seed, _epoch(live_at), peers)
     parts: dict[str, list[pa.Table]] = {name: [] for name in CHUNK_TABLES}
     sums = np.zeros((len(world.merchant_cdf), 5))
-    for tables, chunk_sums in _chunks(world):
+    for tables, chunk_sums in _chunks(world, cut):
         for name, table in tables.items():
             parts[name].append(table)
         sums += chunk_sums
     result = {name: pa.concat_tables(p) for name, p in parts.items()}
-    result.update({k: with_instants(t) for k, t in world_tables(world).items()})
+    result.update(_world_tables(world, cut))
     result["conversion"] = conversion_table(world, sums)
     return result
 
@@ -73,6 +87,8 @@ def write_facts(
     progress: bool | Progress = True,
     live_at: datetime | None = None,
     peers: int = 0,
+    *,
+    cut: bool = True,
 ) -> dict[str, int]:
     """Write the marketplace as a facts directory, chunk by chunk (bounded memory).
 
@@ -87,7 +103,7 @@ def write_facts(
     staging = Path(tempfile.mkdtemp(prefix=".lvyue-sim-", dir=out))
     try:
         counts = _write_all(
-            staging, build_world(orders, seed, _epoch(live_at), peers), fmt, progress
+            staging, build_world(orders, seed, _epoch(live_at), peers), fmt, progress, cut
         )
         other = "csv" if fmt == "parquet" else "parquet"
         for name in counts:
@@ -104,7 +120,7 @@ def _epoch(moment: datetime | None) -> int | None:
 
 
 def _write_all(
-    staging: Path, world: World, fmt: Format, progress: bool | Progress
+    staging: Path, world: World, fmt: Format, progress: bool | Progress, cut: bool
 ) -> dict[str, int]:
     orders = world.orders
     sinks = {name: _Sink(staging / f"{name}.{fmt}", fmt) for name in CHUNK_TABLES}
@@ -112,7 +128,7 @@ def _write_all(
     report = _progress_bar(orders) if progress is True else progress or None
     try:
         done = 0
-        for tables, chunk_sums in _chunks(world):
+        for tables, chunk_sums in _chunks(world, cut):
             for name, table in tables.items():
                 sinks[name].write(table)
             sums += chunk_sums
@@ -125,7 +141,7 @@ def _write_all(
         if progress is True and report is not None:
             report(-1, orders)
     counts = {name: sink.rows for name, sink in sinks.items()}
-    finals = {k: with_instants(t) for k, t in world_tables(world).items()}
+    finals = _world_tables(world, cut)
     finals["conversion"] = conversion_table(world, sums)
     for name, table in finals.items():
         sink = _Sink(staging / f"{name}.{fmt}", fmt)
