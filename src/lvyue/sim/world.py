@@ -61,8 +61,9 @@ POOR_LANE_TRANSIT = 1.9
 POOR_LANE_EXCEPTION = 3.0
 # A showcase world (the demo's, ``peers`` > 0): the 鲜花 instant-retail merchant's industry gets
 # that many busy merchants, each expecting this many orders (LG-7 wants 100 shipped orders of a
-# peer; the margin covers unshipped ones and chance), and topic analysis rolled out (LD-11). Ours.
-SHOWCASE_PEER_ORDERS = 150
+# peer; the margin covers orders unshipped at a live world's instant, sim.cut, and chance), and
+# topic analysis rolled out (LD-11). Ours.
+SHOWCASE_PEER_ORDERS = 220
 SHOWCASE_MAX_SHARE = 0.8  # of all orders on the moved merchants; a smaller world stays as drawn
 
 
