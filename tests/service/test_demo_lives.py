@@ -273,3 +273,40 @@ def _wait_for(done: Callable[[], bool], seconds: float, log: Path) -> None:
             pass  # still building the demo
         assert time.monotonic() < deadline, log.read_text(encoding="utf-8")[-3000:]
         time.sleep(1)
+
+
+_FACT_TIMES = ("pay_time", "confirmed_receipt_time", "ship_time", "time", "created_at")
+_FACT_TIMES += ("merchant_handled_at", "return_shipped_at", "merchant_received_at")
+_FACT_TIMES += ("return_signed_at", "refunded_at")
+
+
+def _fact_times(value: object) -> list[datetime]:
+    """Every fact instant in an order's JSON (not deadlines, not when the service recorded it)."""
+    if isinstance(value, list):
+        return [t for item in value for t in _fact_times(item)]
+    if not isinstance(value, dict):
+        return []
+    own = [datetime.fromisoformat(value[k]) for k in _FACT_TIMES if value.get(k)]
+    return own + [t for v in value.values() for t in _fact_times(v)]
+
+
+def test_the_demo_shows_no_fact_after_its_clock(demo: tuple[Path, str]) -> None:
+    """sim.cut: an order paid before the demo's now shows only what happened by then."""
+    import pyarrow.parquet as pq
+
+    from lvyue.api.demo import DEMO_NOW
+
+    directory, output = demo
+    orders = pq.read_table(directory / "facts" / "orders.parquet")
+    latest = orders.sort_by([("pay_time", "descending")])["order_id"].to_pylist()[:150]
+    acted = re.search(r"on its order (\d+)", output)  # another test asks after-sales on it now
+    latest = [o for o in latest if acted is None or o != acted.group(1)]
+    service = create_app(f"sqlite:///{directory / 'lvyue.db'}")
+    seen: list[datetime] = []
+    with TestClient(service) as client:
+        for order in latest:
+            answer = client.get(f"/orders/{order}", headers=_token(output, "operator"))
+            assert answer.status_code == 200, answer.text
+            seen += _fact_times(answer.json())
+    service.state.engine.dispose()
+    assert len(seen) > 150 and max(seen) <= DEMO_NOW
