@@ -28,7 +28,7 @@ COLUMNS = {
     "tracking": ["carrier", "waybill", "time", "kind"],
     "after_sales": ["aftersale_id", "order_id", "type", "created_at", "merchant_handled_at",
                     "return_shipped_at", "merchant_received_at", "return_signed_at",
-                    "refunded_at", "merchant_decision"],
+                    "refunded_at", "merchant_decision", "intervention", "intervened_at"],
     "reports": ["report_id", "merchant_id", "type", "status", "order_ids", "new_deadline"],
     "inspections": ["inspection_code", "merchant_id", "result", "inspected_at"],
 }  # fmt: skip

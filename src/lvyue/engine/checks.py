@@ -89,9 +89,13 @@ class Code:
 
 @dataclass(frozen=True)
 class Schedule:
-    """The platform's own date: ``scheduled`` on the deadline ``parameter`` gives."""
+    """The platform's own date: ``scheduled`` on the deadline ``parameter`` gives. Where
+    ``intervention`` resolves true for the order, a platform intervention recorded on one of
+    its requests (VF-8: 仅退款, 退货退款, 退货运费由商家承担) is said on the verdict: the refund
+    (and the return shipping) comes from the merchant's account (VF-7 4.1 "从商家账户自动退款")."""
 
     parameter: str
+    intervention: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,7 @@ class CheckSpec:
         if isinstance(rule, Code):
             return (rule.required,)
         if isinstance(rule, Schedule):
-            return (rule.parameter,)
+            return (rule.parameter, *([rule.intervention] if rule.intervention else []))
         if isinstance(rule, Claim):
             return ()
         return (rule.low, rule.high)
@@ -236,8 +240,9 @@ SPECS: tuple[CheckSpec, ...] = (
         label="BTAS inspection code (质检码)", clauses="BT-8, BT-10, BT-12",
     ),
     CheckSpec(
-        Check.SETTLEMENT, Schedule("settlement.delay"), starts=RECEIPT_TIME,
-        duty=Duty.PLATFORM, label="settlement (结算)", clauses="DR-5, VF-6",
+        Check.SETTLEMENT, Schedule("settlement.delay", "aftersale.intervention_allowed"),
+        starts=RECEIPT_TIME, duty=Duty.PLATFORM, label="settlement (结算)",
+        clauses="DR-5, VF-6, VF-8a",
     ),
     CheckSpec(
         Check.PRESALE_PROMISE, Bounds("ship.presale_min", "ship.presale_max"),

@@ -25,6 +25,9 @@ path through the Ibis expressions in :mod:`lvyue.engine.batch`, which cite the s
   (``merchant_decision = agreed``), never at a rejection. A row without a decision (facts
   written before the column existed) counts as agreed only once the consumer uploaded a
   return, which the platform allows only after agreement.
+- **Platform intervention** (VF-8a): an intervention recorded on a request counts from its
+  ``intervened_at`` (as of); the return shipping is the merchant's when any of the order's
+  interventions says ``return_shipping_merchant`` (``SHIPPING_INTERVENTION``).
 - **Agreements and activities** (SF-1, SF-2): the flag ``ship_time_agreed`` is true when the
   order carries ``agreed_ship_time``, ``festival_activity`` when its ``activity`` is not
   empty; both are read off the facts, never columns of their own (``derived_flags``).
@@ -38,6 +41,7 @@ from datetime import datetime
 HUB_KINDS = ("hub_arrival", "hub_departure")
 RETURN_TYPES = ("return_refund", "exchange")  # the requests where goods travel back
 AGREED, REJECTED = "agreed", "rejected"  # after_sales.merchant_decision
+SHIPPING_INTERVENTION = "return_shipping_merchant"  # after_sales.intervention (VF-8a)
 REFUND_TYPES = ("refund_only", "return_refund")  # the requests that give the money back
 SHIPPED_BEFORE_AFTERSALE = "shipped_before_aftersale"  # the SF-9 flag (rulebook FLAGS)
 

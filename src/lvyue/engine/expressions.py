@@ -452,12 +452,36 @@ def _schedule(inp: Inputs, spec: cs.CheckSpec, rule: cs.Schedule, rows: ir.Table
     """online._schedule (VF-6 / DR-5)."""
     t = _resolve(inp, rows, rule.parameter, ORDER_CLOCKS, ORDER_CLOCKS)
     t = t.filter(t.deadline.notnull())
-    return t.mutate(
+    t = t.mutate(
         **_check(spec.check),
         status=ibis.literal("scheduled"),
         reason=ibis.literal(v.SCHEDULED),
         done_at=NULL_INT,
         clauses=t.r_clause_id,
+    )
+    return _intervened(inp, rule.intervention, rows, t) if rule.intervention else t
+
+
+def _intervened(inp: Inputs, parameter: str, rows: ir.Table, t: ir.Table) -> ir.Table:
+    """online._intervened (VF-8a): per order, the first intervention seen by as-of and
+    whether any charged the return shipping, where the rulebook allows interventions."""
+    a = inp.after_sales
+    a = a.select("order_id", "intervention", at=_seen(a.intervened_at, inp.as_of))
+    a = a.filter(a.at.notnull() & a.intervention.notnull())
+    per_order = a.group_by("order_id").aggregate(
+        i_first=a.at.min(), i_shipping=(a.intervention == ck.SHIPPING_INTERVENTION).any()
+    )
+    ok = _resolve(inp, rows, parameter, ORDER_CLOCKS, ORDER_CLOCKS)
+    ok = ok.filter(ok.r_value_bool == True)  # noqa: E712 - SQL comparison
+    ok = ok.select("order_rank", i_clause=ok.r_clause_id)
+    t = t.left_join(per_order, "order_id").drop("order_id_right")
+    t = t.left_join(ok, "order_rank").drop("order_rank_right")
+    hit = t.i_first.notnull() & t.i_clause.notnull()
+    reason = ibis.ifelse(t.i_shipping.fill_null(False), v.INTERVENED_SHIPPING, v.INTERVENED_REFUND)
+    return t.mutate(
+        reason=ibis.ifelse(hit, reason, t.reason),
+        done_at=ibis.ifelse(hit, t.i_first, t.done_at),
+        clauses=ibis.ifelse(hit, _join_clauses(t.clauses, t.i_clause), t.clauses),
     )
 
 

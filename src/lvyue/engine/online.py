@@ -369,10 +369,32 @@ def _schedule(order: _Order, spec: cs.CheckSpec, rule: cs.Schedule, rb: Resolves
     deadline = deadline_from(answer, order.anchors) if answer else None
     if answer is None or deadline is None:
         return None
-    return order.verdict(
+    verdict = order.verdict(
         spec.check, VerdictStatus.SCHEDULED, v.SCHEDULED,
         deadline=deadline, clauses=answer.cited,
     )  # fmt: skip
+    return _intervened(order, verdict, rule.intervention, rb)
+
+
+def _intervened(order: _Order, verdict: Verdict, parameter: str | None, rb: Resolves) -> Verdict:
+    """checks.Schedule.intervention (VF-8a): a platform intervention on one of the order's
+    requests by as-of, where the rulebook allows one, is said on the settlement verdict (done
+    at the first; the return shipping when any charged it to the merchant)."""
+    found = [
+        (at, r.intervention)
+        for r in order.facts.after_sales
+        if r.intervention is not None and (at := ck.seen(r.intervened_at, order.as_of))
+    ]
+    allowed = rb.resolve(parameter, order.ctx) if parameter and found else None
+    if allowed is None or allowed.value is not True:
+        return verdict
+    shipping = any(kind == ck.SHIPPING_INTERVENTION for _, kind in found)
+    return replace(
+        verdict,
+        reason=v.INTERVENED_SHIPPING if shipping else v.INTERVENED_REFUND,
+        done_at=min(at for at, _ in found),
+        clauses=join_clauses(verdict.clauses, allowed.cited),
+    )
 
 
 def _bounds(order: _Order, spec: cs.CheckSpec, rule: cs.Bounds, rb: Resolves) -> Verdict | None:

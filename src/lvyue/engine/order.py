@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from lvyue.facts import TIME_TYPE, Facts
 from lvyue.model.enums import (
+    AfterSaleIntervention,
     AfterSaleReason,
     AfterSaleType,
     InspectionResult,
@@ -136,11 +137,13 @@ def order_row(values: dict[str, Any]) -> OrderRow:
 def after_sale(values: dict[str, Any]) -> AfterSaleRow:
     """An after-sales facts row from values already checked, its enums typed."""
     decision, reason = values.get("merchant_decision"), values.get("reason")
+    intervention = values.get("intervention")
     return AfterSaleRow.model_construct(**{
         **values,
         "type": AfterSaleType(values["type"]),
         "merchant_decision": None if decision is None else MerchantDecision(decision),
         "reason": None if reason is None else AfterSaleReason(reason),
+        "intervention": None if intervention is None else AfterSaleIntervention(intervention),
     })  # fmt: skip
 
 

@@ -41,6 +41,8 @@ PROMISE_EARLY, PROMISE_LATE, PROMISE_OK = "promise_too_early", "promise_too_late
 SHIPPED_BEFORE_PASS = "shipped_before_pass"  # BT-12: the pass must come before shipping
 REFUNDED, REFUND_OPEN = "refunded", "refund_open"  # a refund request before shipping (item 0)
 WAYBILL_REUSED = "waybill_reused"  # issue 12 item 2b: flagged for review (lvyue default)
+# VF-8a: the platform stepped into a request; the refund (and return shipping) is the merchant's
+INTERVENED_REFUND, INTERVENED_SHIPPING = "intervened_refund", "intervened_shipping"
 
 REPORT_CLAUSE = "SF-8"  # an approved report (报备) waives the penalty or sets a new deadline
 
@@ -74,6 +76,10 @@ REASONS: dict[str, str] = {
     REFUND_OPEN: "a refund request made before shipping was due is still open",
     WAYBILL_REUSED: "waybill already claimed by an earlier shipment: suspected fake shipment, "
     "for review (lvyue default, not a violation)",
+    INTERVENED_REFUND: "settles on the deadline; the platform stepped into after-sales "
+    "(平台介入) and the refund comes from the merchant's account",
+    INTERVENED_SHIPPING: "settles on the deadline; the platform stepped into after-sales "
+    "(平台介入): the refund and the return shipping come from the merchant's account",
 }
 
 

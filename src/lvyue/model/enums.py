@@ -41,6 +41,15 @@ class AfterSaleType(StrEnum):
     EXCHANGE = "exchange"  # 换货
 
 
+class AfterSaleIntervention(StrEnum):
+    """The platform stepping into an after-sales request (平台介入, VF-8: "直接支持仅退款、退货
+    退款、退货运费由商家承担等措施"): an operator's action recorded against the request."""
+
+    REFUND_ONLY = "refund_only"  # 仅退款: the refund is granted, no return
+    RETURN_REFUND = "return_refund"  # 退货退款: the return is agreed, refunded on receipt
+    RETURN_SHIPPING_MERCHANT = "return_shipping_merchant"  # 退货运费由商家承担
+
+
 class AfterSaleReason(StrEnum):
     """Why the consumer asked for after-sales (售后原因); VF-8's defect and not-as-described."""
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from lvyue.model.cells import PLAIN, read_flag
 from lvyue.model.enums import (
+    AfterSaleIntervention,
     AfterSaleReason,
     AfterSaleType,
     ComplaintReason,
@@ -248,6 +249,19 @@ class AfterSaleRow(FactsRow):
     refunded_at: Instant | None = None
     merchant_decision: Annotated[MerchantDecision | None, OPTIONAL] = None  # SF-9b
     reason: Annotated[AfterSaleReason | None, OPTIONAL] = None  # VF-8: 残次, 描述不符, …
+    # VF-8: the platform's intervention (平台介入) and when it was recorded; the platform's
+    # record, never a merchant's (workflows.actions.after_sales.intervene)
+    intervention: Annotated[AfterSaleIntervention | None, OPTIONAL] = None
+    intervened_at: Annotated[Instant | None, OPTIONAL] = None
+
+    @model_validator(mode="after")
+    def _intervened_together(self) -> Self:
+        if (self.intervention is None) != (self.intervened_at is None):
+            raise ValueError("intervention and intervened_at go together (both or none)")
+        if self.intervened_at is not None and self.intervened_at < self.created_at:
+            raise ValueError(f"intervened_at: {format_instant(self.intervened_at)} is before "
+                             "created_at")  # fmt: skip
+        return self
 
 
 class ReportRow(FactsRow):
