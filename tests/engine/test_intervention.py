@@ -103,3 +103,19 @@ def test_spark_says_the_same(tmp_path: Path, rulebook: Any, spark: Any) -> None:
     )
     assert on_spark.to_pylist() == online.to_pylist()
     assert "intervened_shipping" in on_spark.column("reason").to_pylist()
+
+
+def test_lvyue_explain_shows_the_intervention(tmp_path: Path, monkeypatch: Any) -> None:
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from lvyue.cli.main import app
+
+    monkeypatch.setattr("lvyue.cli.engine.console", Console(width=250))
+    root = write_dir(tmp_path / "f", orders=ORDERS, after_sales=REQUESTS)
+    result = CliRunner().invoke(app, ["explain", "shipping", "--facts", str(root),
+                                      "--as-of", AS_OF])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "平台介入 A-shipping: return_shipping_merchant" in result.output  # the timeline
+    assert "the refund and the return shipping come from the merchant's account" in result.output
+    assert "VF-6;VF-8a" in result.output

@@ -40,6 +40,7 @@ from lvyue.engine.incremental import evaluate_incremental
 from lvyue.engine.output import parse_horizon, write_verdicts
 from lvyue.engine.penalties import late_orders_of, penalties
 from lvyue.engine.preview import PenaltyTotals, preview
+from lvyue.engine.verdict import INTERVENED_REFUND, INTERVENED_SHIPPING
 from lvyue.facts import FactsError, load_orders, write_quarantine
 from lvyue.model.clock import business_now
 from lvyue.model.labels import check_zh, status_zh, violation_zh
@@ -296,6 +297,9 @@ def _render_explanation(ex: Explanation) -> None:
         verdicts.add_row(check_zh(v.check.value), v.aftersale_id, status, _short(v.deadline),
                          _short(v.done_at), v.clauses)  # fmt: skip
     console.print(verdicts)
+    for step in ex.steps:  # VF-8a: what the platform's intervention means for the settlement
+        if step.verdict.reason in (INTERVENED_REFUND, INTERVENED_SHIPPING):
+            console.print(f"[yellow]{escape(step.verdict.detail)}[/]")
     _render_traces(ex)
     for note in ex.notes:
         console.print(f"[yellow]{note}[/]")

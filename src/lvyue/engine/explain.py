@@ -81,4 +81,7 @@ def timeline(facts: OrderFacts, as_of: datetime) -> list[tuple[datetime, str]]:
             moment = getattr(a, name)
             if moment is not None:
                 events.append((moment, f"after-sales {a.aftersale_id} ({a.type}): {name}"))
+        if a.intervention is not None and a.intervened_at is not None:  # VF-8a
+            what = f"platform intervention 平台介入 {a.aftersale_id}: {a.intervention}"
+            events.append((a.intervened_at, what))
     return sorted((e for e in events if e[0] <= as_of), key=lambda e: e[0])

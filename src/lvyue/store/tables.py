@@ -187,6 +187,9 @@ class AfterSale(Base):
     refunded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     merchant_decision: Mapped[str | None] = mapped_column(String(16))  # agreed | rejected
     reason: Mapped[str | None] = mapped_column(String(32))  # VF-8: defect, not_as_described, …
+    # VF-8a: the platform's intervention (refund_only, return_refund, return_shipping_merchant)
+    intervention: Mapped[str | None] = mapped_column(String(32))
+    intervened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # 1 as first recorded; each correction (audited as ``aftersale.correct``) adds one
     version: Mapped[int] = mapped_column(Integer, default=1)
 

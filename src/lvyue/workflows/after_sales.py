@@ -15,14 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from lvyue.engine.checks import CHECKS
-from lvyue.engine.clocks import agreed_at
-from lvyue.model.enums import AfterSaleType, Check
+from lvyue.engine.checks import CHECKS, Schedule
+from lvyue.engine.clocks import RETURN_TYPES, agreed_at
+from lvyue.model.enums import AfterSaleIntervention, AfterSaleType, Check
 from lvyue.rulebook.context import Clock, OrderContext
-from lvyue.workflows.machine import Machine, Transition
-from lvyue.workflows.rules import Rules, cited
+from lvyue.workflows.machine import Conflict, Machine, Refusal, Transition
+from lvyue.workflows.rules import CitedAnswer, Rules, cited
 
 WORKFLOW = "after_sale"
+OPEN_STATES = ("requested", "agreed", "return_shipped", "received")
 
 MACHINE = Machine(
     WORKFLOW,
@@ -40,6 +41,9 @@ MACHINE = Machine(
         Transition("received", "refund", "refunded", "SF-9"),
         Transition("received", "reship", "reshipped", "SF-9"),
         Transition("received", "auto_refund", "refunded", "SF-9"),
+        # VF-8a: the platform steps in (平台介入): grants the refund, or agrees to the return
+        *(Transition(s, "intervene_refund", "refunded", "VF-8a") for s in OPEN_STATES),
+        Transition("requested", "intervene_agree", "agreed", "VF-8a"),
     ],
 )
 
@@ -157,3 +161,36 @@ def overdue(rules: Rules, request: AfterSaleProgress, now: datetime) -> Due | No
     if current is None or now < current.deadline:
         return None
     return current
+
+
+def intervention_allowed(rules: Rules, order: OrderContext) -> CitedAnswer:
+    """The clause that lets the platform step into this order's after-sales (VF-8a: the
+    festival's flower orders), or ``Refusal``: elsewhere no seed sentence allows it."""
+    rule = CHECKS[Check.SETTLEMENT].rule  # the settlement check says what it costs
+    assert isinstance(rule, Schedule) and rule.intervention is not None
+    found = cited(rules.resolve(rule.intervention, order))
+    if found is None or found.value is not True:
+        raise Refusal(
+            "the platform steps into after-sales only on the festival's flower orders (VF-8: "
+            "paid 2024-02-08 00:00:00 – 2024-02-14 23:59:59)",
+            clause="VF-8",
+            field="aftersale_id",
+        )
+    return found
+
+
+def intervention_event(kind: AfterSaleIntervention, request: AfterSaleProgress) -> str | None:
+    """The step an intervention takes the request through (None: recorded, no step).
+
+    仅退款 refunds now, in any open state; 退货退款 and 退货运费由商家承担 agree to the return of a
+    request still waiting for the merchant (the refund follows its receipt, SF-9)."""
+    if request.state not in OPEN_STATES:
+        raise Conflict(f"request {request.aftersale_id} is {request.state}: nothing to step into",
+                       field="aftersale_id")  # fmt: skip
+    if kind is AfterSaleIntervention.REFUND_ONLY:
+        return "intervene_refund"
+    wanted = ("return_refund",) if kind is AfterSaleIntervention.RETURN_REFUND else RETURN_TYPES
+    if request.type.value not in wanted:
+        raise Refusal(f"{kind.value} applies to a {' or '.join(wanted)} request, not "
+                      f"{request.type.value}", clause="VF-8a", field="intervention")  # fmt: skip
+    return "intervene_agree" if request.state == "requested" else None

@@ -25,7 +25,7 @@ from lvyue.api.routes_workflows.common import (
     tenant_of,
 )
 from lvyue.model import format_instant
-from lvyue.model.enums import AfterSaleType
+from lvyue.model.enums import AfterSaleIntervention, AfterSaleType
 from lvyue.store import AfterSale
 from lvyue.store.permissions import Role
 from lvyue.workflows import config
@@ -43,6 +43,13 @@ class DecisionIn(BaseModel):
     agree: bool
 
 
+class InterventionIn(BaseModel):
+    intervention: AfterSaleIntervention = Field(
+        description="仅退款 refund_only, 退货退款 return_refund, 退货运费由商家承担 "
+        "return_shipping_merchant (VF-8a)"
+    )
+
+
 class AfterSaleOut(BaseModel):
     aftersale_id: str
     order_id: str
@@ -54,6 +61,8 @@ class AfterSaleOut(BaseModel):
     return_shipped_at: str | None
     merchant_received_at: str | None
     refunded_at: str | None
+    intervention: str | None = Field(None, description="the platform's intervention (VF-8a)")
+    intervened_at: str | None = None
     deadline: str | None = Field(description="the running limit of the current state")
     deadline_clause: str | None
 
@@ -72,12 +81,15 @@ def _after_sale_out(session: Session, loaded: aftersale_actions.Loaded) -> After
         return_shipped_at=iso(r.return_shipped_at),
         merchant_received_at=iso(r.merchant_received_at),
         refunded_at=iso(r.refunded_at),
+        intervention=r.intervention,
+        intervened_at=iso(r.intervened_at),
         deadline=iso(due.deadline) if due else None,
         deadline_clause=due.clause if due else None,
     )
 
 
 Handle = Annotated[Principal, Depends(require("after_sales:handle"))]
+Intervene = Annotated[Principal, Depends(require("penalties:manage"))]  # operators only
 Consumer = Annotated[Principal, Depends(require("after_sales:request"))]
 SeeAfterSales = Annotated[
     Principal, Depends(require_any("after_sales:handle", "after_sales:request"))
@@ -223,3 +235,25 @@ def complete_after_sale(
             session, loaded, actor=principal.account_id, now=now
         ),
     )
+
+
+@router.post("/{aftersale_id}/intervention", response_model=AfterSaleOut)
+def intervene(
+    aftersale_id: str,
+    body: InterventionIn,
+    request: Request,
+    session: SessionDep,
+    principal: Intervene,
+) -> AfterSaleOut:
+    """The platform steps into the request (平台介入, VF-8a), an operator's action on the
+    festival's flower orders: refund only, return and refund, or return and refund with the
+    return shipping charged to the merchant. Recorded against the request, audited, shown to
+    the merchant; the same intervention again changes nothing. The order's settlement verdict
+    says the refund comes from the merchant's account."""
+    now = service_now(request)
+
+    def step(loaded: aftersale_actions.Loaded) -> None:
+        aftersale_actions.intervene(session, config.rules(), loaded, body.intervention,
+                                    actor=principal.account_id, now=now)  # fmt: skip
+
+    return _after_sale_step(session, aftersale_id, principal, step)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lvyue.model.enums import AfterSaleType, MerchantDecision
+from lvyue.model.enums import AfterSaleIntervention, AfterSaleType, MerchantDecision
 from lvyue.store.audit import audit
 from lvyue.store.tables import AfterSale, Order
 from lvyue.store.workflow_tables import AfterSaleState
@@ -148,6 +148,8 @@ _STAMPS = {
     "refund": "refunded_at",
     "reship": "refunded_at",
     "auto_refund": "refunded_at",
+    "intervene_refund": "refunded_at",
+    "intervene_agree": "merchant_handled_at",
 }
 
 
@@ -158,6 +160,8 @@ _DECISIONS = {
     "refund": MerchantDecision.AGREED,  # refund only: agreeing is refunding
     "auto_refund": MerchantDecision.AGREED,
     "reject": MerchantDecision.REJECTED,
+    "intervene_refund": MerchantDecision.AGREED,  # the platform's, on the merchant's behalf
+    "intervene_agree": MerchantDecision.AGREED,
 }
 
 
@@ -188,7 +192,8 @@ def act(
     decision = _DECISIONS.get(event)
     if decision is not None and loaded.request.merchant_decision is None:
         loaded.request.merchant_decision = decision.value
-    if event in ("refund", "auto_refund") and loaded.request.merchant_handled_at is None:
+    refunds = ("refund", "auto_refund", "intervene_refund")
+    if event in refunds and loaded.request.merchant_handled_at is None:
         loaded.request.merchant_handled_at = now
     if event in ("receive", "auto_receive") and loaded.request.return_signed_at is None:
         # a confirmed receipt proves the return was signed when no scan said so; the
@@ -218,6 +223,48 @@ def finish(session: Session, loaded: Loaded, *, actor: str, now: datetime) -> No
         actor=actor,
         now=now,
     )
+
+
+def intervene(
+    session: Session,
+    rules: Rules,
+    loaded: Loaded,
+    kind: AfterSaleIntervention,
+    *,
+    actor: str,
+    now: datetime,
+) -> bool:
+    """The platform steps into the request (VF-8a), recorded against it and audited; False
+    when the same intervention is already recorded (idempotent), ``Conflict`` for another."""
+    recorded = loaded.request.intervention
+    if recorded is not None:
+        if recorded == kind.value:
+            return False
+        raise Conflict(f"request {loaded.request.aftersale_id} already has the intervention "
+                       f"{recorded}", clause="VF-8a", field="intervention")  # fmt: skip
+    domain = _domain(session, loaded)
+    allowed = flow.intervention_allowed(rules, domain.order)
+    event = flow.intervention_event(kind, domain)
+    if event is not None:
+        act(session, loaded, event, actor=actor, now=now, clause=allowed.clause_id)
+    loaded.request.intervention, loaded.request.intervened_at = kind.value, now
+    audit(
+        session,
+        actor=actor,
+        action="after_sale.intervene",
+        entity=flow.WORKFLOW,
+        entity_id=loaded.request.aftersale_id,
+        merchant_id=loaded.request.merchant_id,
+        clause=allowed.clause_id,
+        detail={
+            "order_id": loaded.request.order_id,
+            "intervention": kind.value,
+            "to": loaded.status.state,
+        },
+        at=now,
+    )
+    session.flush()  # marks the order for the live worker (store.marks)
+    return True
 
 
 def due(session: Session, rules: Rules, loaded: Loaded) -> flow.Due | None:
