@@ -1,5 +1,6 @@
-"""BT-9 packing videos as files: the store (checksums, size and type limits at both sides,
-tamper detection) and the API (linked to the shipment, tenancy, read back verified)."""
+"""BT-9 packing videos through the API: linked to the shipment, tenancy, read back verified,
+a recorded one corrected only with a reason (the stores themselves:
+test_evidence_stores.py)."""
 
 from __future__ import annotations
 
@@ -8,53 +9,8 @@ from pathlib import Path
 import pytest
 
 from lvyue.api.testing import ServiceWorld
-from lvyue.store.evidence import EvidenceRefused, LocalEvidenceStore, parse_reference
 
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4
-
-
-def test_stored_once_by_checksum_and_read_back(tmp_path: Path) -> None:
-    store = LocalEvidenceStore(tmp_path)
-    first = store.put([MP4[:100], MP4[100:]], "video/mp4")
-    again = store.put([MP4], "video/mp4")
-    assert first == again and first.size == len(MP4)
-    import hashlib
-
-    assert parse_reference(first.reference) == hashlib.sha256(MP4).hexdigest()
-    assert store.read(first.reference) == (MP4, "video/mp4")
-    assert len(list(tmp_path.rglob("*.mp4"))) == 1
-    assert not list(tmp_path.glob(".upload.*"))  # no temporary file left behind
-
-
-def test_size_limit_at_both_sides(tmp_path: Path) -> None:
-    store = LocalEvidenceStore(tmp_path, max_bytes=len(MP4))
-    assert store.put([MP4], "video/mp4").size == len(MP4)
-    with pytest.raises(EvidenceRefused) as refused:
-        store.put([MP4, b"x"], "video/mp4")
-    assert refused.value.status == 413
-    assert not list(tmp_path.glob(".upload.*"))
-
-
-@pytest.mark.parametrize(
-    ("data", "media_type"),
-    [(MP4, "application/pdf"), (b"%PDF-1.7 not a video", "video/mp4"), (b"", "video/mp4")],
-)
-def test_type_limits(tmp_path: Path, data: bytes, media_type: str) -> None:
-    with pytest.raises(EvidenceRefused) as refused:
-        LocalEvidenceStore(tmp_path).put([data], media_type)
-    assert refused.value.status == 415
-
-
-def test_a_changed_file_is_refused(tmp_path: Path) -> None:
-    store = LocalEvidenceStore(tmp_path)
-    stored = store.put([MP4], "video/mp4")
-    (path,) = tmp_path.rglob("*.mp4")
-    path.write_bytes(MP4[:-1] + b"!")
-    with pytest.raises(EvidenceRefused) as refused:
-        store.read(stored.reference)
-    assert refused.value.status == 409
-    with pytest.raises(EvidenceRefused):
-        store.read("a free-text reference")
 
 
 def _shipped(service: ServiceWorld, order_id: str) -> None:
@@ -160,3 +116,97 @@ def test_another_shops_stored_video_cannot_be_written_as_ones_own(
                    headers=m2)  # fmt: skip
     assert again.status_code == 422, again.text
     assert c.get("/orders/ev-5/shipment/packing-video", headers=m2).status_code == 404
+
+
+def _m2_order(service: ServiceWorld, order_id: str) -> None:
+    order = {"order_id": order_id, "merchant_id": "m2", "merchant_type": "domestic",
+             "category": "服饰内衣>女装", "ship_mode": "spot",
+             "pay_time": "2024-02-09 10:00:00"}  # fmt: skip
+    c = service.client
+    assert c.post("/orders", json=order, headers=service.auth("operator")).status_code == 201
+    ship = {"carrier": "zhongtong", "waybill": f"ZT{order_id}"}
+    assert c.post(f"/orders/{order_id}/shipment", json=ship,
+                  headers=service.auth("m2.main")).status_code == 201  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "content_type", ["video/mp4; charset=x", 'video/mp4;codecs="avc1.42E01E, mp4a.40.2"']
+)
+def test_a_media_type_with_parameters_is_its_type(
+    service: ServiceWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content_type: str
+) -> None:
+    """The part's Content-Type is parsed, not compared whole (was 415)."""
+    monkeypatch.setenv("LVYUE_EVIDENCE_DIR", str(tmp_path))
+    order_id = f"ev-p{len(content_type)}"
+    _shipped(service, order_id)
+    c, m1 = service.client, service.auth("m1.main")
+    path = f"/orders/{order_id}/shipment/packing-video"
+    up = c.post(path, files={"file": ("p.mp4", MP4, content_type)}, headers=m1)
+    assert up.status_code == 201, up.text
+    assert up.json()["media_type"] == "video/mp4"
+    got = c.get(path, headers=m1)
+    assert got.headers["content-type"] == "video/mp4" and got.content == MP4
+
+
+def test_a_correction_keeps_the_earlier_file_and_says_why(
+    service: ServiceWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LVYUE_EVIDENCE_DIR", str(tmp_path))
+    _shipped(service, "ev-7")
+    c, m1, path = service.client, service.auth("m1.main"), "/orders/ev-7/shipment/packing-video"
+    first = c.post(path, files={"file": ("a.mp4", MP4, "video/mp4")}, headers=m1).json()
+    fixed = MP4[:-1] + b"!"
+    video = {"file": ("b.mp4", fixed, "video/mp4")}
+    for reason in (None, "   ", "x" * 501):
+        form = {} if reason is None else {"reason": reason}
+        r = c.post(path + "/corrections", files=video, data=form, headers=m1)
+        assert r.status_code == 422, r.text
+    reason = {"reason": "the first file was another order's parcel"}
+    assert c.post(path + "/corrections", files=video, data=reason,
+                  headers=service.auth("operator")).status_code == 403  # fmt: skip
+    assert c.post(path + "/corrections", files=video, data=reason,
+                  headers=service.auth("m2.main")).status_code == 404  # fmt: skip
+    corrected = c.post(path + "/corrections", files=video, data=reason, headers=m1)
+    assert corrected.status_code == 201, corrected.text
+    out = corrected.json()
+    assert (out["version"], out["reason"]) == (2, reason["reason"])
+    assert c.get(path, headers=m1).content == fixed
+    assert c.get("/orders/ev-7", headers=m1).json()["shipment"]["packing_video"] == out["reference"]
+    (packing,) = c.get("/orders/ev-7/evidence", headers=m1).json()["packings"]
+    versions = packing["versions"]
+    assert [v["version"] for v in versions] == [1, 2] and versions[0]["reason"] is None
+    assert c.get(versions[0]["download"], headers=m1).content == MP4  # the earlier file stays
+    # a plain upload still replaces nothing
+    other = {"file": ("c.mp4", MP4 + b"?", "video/mp4")}
+    assert c.post(path, files=other, headers=m1).status_code == 409
+    entries = c.get("/audit", params={"entity_id": "ev-7"}, headers=m1).json()
+    actions = {e["action"]: e for e in entries}
+    assert actions["shipment.packing_video"]["detail"]["reference"] == first["reference"]
+    correction = actions["shipment.packing_video.correct"]
+    assert correction["clause"] == "BT-9" and correction["detail"]["replaces"] == first[
+        "reference"] and correction["detail"]["reason"] == reason["reason"]  # fmt: skip
+
+
+def test_another_shop_s_order_and_file_answer_as_missing_ones(
+    service: ServiceWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """m2 names m1's file (its checksum) under m2's own order, or m1's order: the answers are
+    those of a file and an order that do not exist."""
+    monkeypatch.setenv("LVYUE_EVIDENCE_DIR", str(tmp_path))
+    _shipped(service, "ev-8")
+    _m2_order(service, "ev-9")
+    c, m1, m2 = service.client, service.auth("m1.main"), service.auth("m2.main")
+    up = c.post("/orders/ev-8/shipment/packing-video",
+                files={"file": ("a.mp4", MP4, "video/mp4")}, headers=m1).json()  # fmt: skip
+    sha = up["sha256"]
+    assert c.get(f"/orders/ev-8/evidence/{sha}", headers=m1).content == MP4
+    pairs = [
+        (f"/orders/ev-9/evidence/{sha}", f"/orders/ev-9/evidence/{'0' * 64}"),
+        (f"/orders/ev-8/evidence/{sha}", f"/orders/no-such/evidence/{sha}"),
+        ("/orders/ev-8/evidence", "/orders/no-such/evidence"),
+        ("/orders/ev-8/shipment/packing-video", "/orders/no-such/shipment/packing-video"),
+    ]
+    for theirs, missing in pairs:
+        a, b = c.get(theirs, headers=m2), c.get(missing, headers=m2)
+        assert (a.status_code, a.json()) == (b.status_code, b.json()) == (404, {
+            "detail": "not found"}), theirs  # fmt: skip

@@ -26,6 +26,7 @@ from lvyue.api.routes_workflows.common import (
 from lvyue.model import InspectionResult, format_instant
 from lvyue.store.workflow_tables import Inspection, InspectionCode
 from lvyue.workflows import config
+from lvyue.workflows import evidence as bt9
 from lvyue.workflows.actions import inspection
 from lvyue.workflows.actions import inspection_steps as steps
 from lvyue.workflows.actions.orders import load_order
@@ -88,6 +89,10 @@ class InspectionOut(BaseModel):
     tag_ref: str | None
     code_bound_to: str | None
     allowed_events: list[str]
+    send_record: str = Field(
+        description="BT-9 packing record of the send-out: kept | missing (a pre-inspection "
+        "sent without one: shown for a dispute, never a block or a violation) | not_due"
+    )
 
 
 class ShipmentOut(BaseModel):
@@ -126,6 +131,7 @@ def _inspection_out(session: Session, row: Inspection) -> InspectionOut:
         tag_ref=code.tag_ref if code else None,
         code_bound_to=code.bound_order_id if code else None,
         allowed_events=INSPECTION_MACHINE.events_from(row.state),
+        send_record=bt9.send_record(session, row),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import lvyue.store.evidence_files  # registers the evidence versions' table on Base
 import lvyue.store.workflow_tables  # noqa: F401  (registers the workflows' tables on Base)
 from lvyue.store.db import Base, make_engine
 

@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from lvyue.api.auth import own_order
 from lvyue.api.deps import SessionDep
+from lvyue.api.routes_evidence import order_file
 from lvyue.api.routes_workflows.common import actor_of
 from lvyue.api.routes_workflows.inspection import ShipWithCodeIn
 from lvyue.engine.explain import explain_order
@@ -28,6 +29,7 @@ from lvyue.web.pages.common import form_errors, refusal_text, scope_of
 from lvyue.web.render import page
 from lvyue.web.security import Caller, acting, need, now_of
 from lvyue.workflows import config
+from lvyue.workflows import evidence as bt9
 from lvyue.workflows.actions import inspection
 from lvyue.workflows.actions.common import NotFound
 from lvyue.workflows.actions.stored_facts import facts_for, order_facts
@@ -166,10 +168,19 @@ def _detail(
         title=f"订单 {order.order_id}",
         order=order,
         shipment=session.get(Shipment, order.order_id),
+        packings=bt9.packings(session, order),
         explained=explained,
         rules=config.rules(),
         **context,
     )
+
+
+@router.get("/orders/{order_id}/evidence/{sha256}", response_class=StreamingResponse)
+def evidence_file(
+    order_id: str, sha256: str, session: SessionDep, caller: View
+) -> StreamingResponse:
+    """A BT-9 packing record of the order (``GET /orders/{id}/evidence/{sha256}``)."""
+    return order_file(session, caller.principal, order_id, sha256)
 
 
 @router.post("/orders/{order_id}/ship", response_class=HTMLResponse)
