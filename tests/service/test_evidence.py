@@ -210,3 +210,18 @@ def test_another_shop_s_order_and_file_answer_as_missing_ones(
         a, b = c.get(theirs, headers=m2), c.get(missing, headers=m2)
         assert (a.status_code, a.json()) == (b.status_code, b.json()) == (404, {
             "detail": "not found"}), theirs  # fmt: skip
+
+
+def test_the_upload_route_s_body_limit_follows_the_evidence_limit(
+    service: ServiceWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The route's own body limit is the evidence limit plus the form's framing: past it the
+    request is refused before the handler reads it (413, as for the rest of the API)."""
+    monkeypatch.setenv("LVYUE_EVIDENCE_DIR", str(tmp_path))
+    monkeypatch.setenv("LVYUE_EVIDENCE_MAX_BYTES", "1000")
+    _shipped(service, "ev-l1")
+    big = MP4 + bytes(128 * 1024)
+    r = service.client.post("/orders/ev-l1/shipment/packing-video", headers=service.auth(
+        "m1.main"), files={"file": ("a.mp4", big, "video/mp4")})  # fmt: skip
+    assert r.status_code == 413 and "request body larger than" in r.text
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from lvyue.api.testing import ServiceWorld
 from lvyue.store.evidence import (
     EvidenceRefused,
     EvidenceStore,
@@ -186,3 +187,36 @@ def test_a_large_file_goes_in_parts(backend: Backend) -> None:
     assert hashlib.sha256(whole(store.open(stored.reference))).digest() == (
         hashlib.sha256(data).digest()
     )
+
+
+def test_the_service_keeps_evidence_in_the_configured_bucket(
+    service: ServiceWorld, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``LVYUE_EVIDENCE_STORE=s3`` and its settings: the API's upload lands in the bucket
+    (under its checksum) and comes back through the API, verified."""
+    bucket = f"evidence-{secrets.token_hex(6)}"
+    client = s3_client(s3_endpoint)
+    client.create_bucket(Bucket=bucket)
+    for name, value in {"LVYUE_EVIDENCE_STORE": "s3", "LVYUE_EVIDENCE_S3_BUCKET": bucket,
+                        "LVYUE_EVIDENCE_S3_ENDPOINT": s3_endpoint,
+                        "LVYUE_EVIDENCE_S3_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "test",
+                        "AWS_SECRET_ACCESS_KEY": "test"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    order_id = f"s3-{secrets.token_hex(4)}"
+    order = {"order_id": order_id, "merchant_id": "m1", "merchant_type": "domestic",
+             "category": "服饰内衣>女装", "ship_mode": "spot",
+             "pay_time": "2024-02-09 10:00:00"}  # fmt: skip
+    c, m1 = service.client, service.auth("m1.main")
+    assert c.post("/orders", json=order, headers=service.auth("operator")).status_code == 201
+    ship = {"carrier": "zhongtong", "waybill": f"ZT{order_id}"}
+    assert c.post(f"/orders/{order_id}/shipment", json=ship, headers=m1).status_code == 201
+    path = f"/orders/{order_id}/shipment/packing-video"
+    up = c.post(path, files={"file": ("a.mp4", MP4, "video/mp4; codecs=avc1")}, headers=m1)
+    assert up.status_code == 201, up.text
+    sha = up.json()["sha256"]
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert keys == [f"evidence/{sha[:2]}/{sha}.mp4"]
+    got = c.get(path, headers=m1)
+    assert got.status_code == 200 and got.content == MP4
+    client.put_object(Bucket=bucket, Key=keys[0], Body=MP4 + b"!")  # changed in the bucket
+    assert c.get(path, headers=m1).status_code == 409
