@@ -3,7 +3,7 @@
 taken from their audit entries (``shipment.packing_video``), as version 1.
 
 Revision ID: evidence_files
-Revises: facts_after_sale_reason
+Revises: aftersale_intervention
 Create Date: 2026-12-07 06:00:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 import lvyue.store.types
 
 revision: str = "evidence_files"
-down_revision: str | Sequence[str] | None = "facts_after_sale_reason"
+down_revision: str | Sequence[str] | None = "aftersale_intervention"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
