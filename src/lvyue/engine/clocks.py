@@ -36,12 +36,13 @@ path through the Ibis expressions in :mod:`lvyue.engine.batch`, which cite the s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 HUB_KINDS = ("hub_arrival", "hub_departure")
 RETURN_TYPES = ("return_refund", "exchange")  # the requests where goods travel back
 AGREED, REJECTED = "agreed", "rejected"  # after_sales.merchant_decision
 SHIPPING_INTERVENTION = "return_shipping_merchant"  # after_sales.intervention (VF-8a)
+VF6_DAYS = 30  # VF-6: window orders settle 30 days after receipt unless a penalty extends it
 REFUND_TYPES = ("refund_only", "return_refund")  # the requests that give the money back
 SHIPPED_BEFORE_AFTERSALE = "shipped_before_aftersale"  # the SF-9 flag (rulebook FLAGS)
 
@@ -130,3 +131,15 @@ def track_record(
     if mode == BBC_BONDED:
         return first_pickup
     return first(m for m in (first_pickup, first_warehouse_in) if m is not None)
+
+
+def reaches(receipt: datetime | None, start: datetime) -> bool:
+    """An extended settlement starting at ``start`` reaches an order of its merchant not yet
+    settled under VF-6 then (no receipt, or receipt + 30 d after the start). The batch
+    (``settlement_penalties``) and the service (``workflows.actions.stored_facts``) ask this."""
+    return receipt is None or receipt + timedelta(days=VF6_DAYS) > start
+
+
+def penalty_date(receipt: datetime | None, days: float) -> datetime | None:
+    """VF-6a's date: ``days`` (MS-8, operator default) after receipt; unknown until received."""
+    return None if receipt is None else receipt + timedelta(days=days)

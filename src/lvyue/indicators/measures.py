@@ -4,12 +4,13 @@ settlement measure puts on them (VF-6: "因违规产生延长账期处罚的订�
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import ibis
 import pyarrow as pa
 
+from lvyue.engine.clocks import penalty_date, reaches
 from lvyue.indicators.expressions import in_scope
 from lvyue.indicators.judge import Judged
 from lvyue.indicators.ladder import CLAUSE, Proposal, propose
@@ -17,9 +18,6 @@ from lvyue.indicators.run import evaluate, festival
 from lvyue.indicators.source import Sources
 from lvyue.indicators.thresholds import Thresholds, thresholds_at
 from lvyue.rulebook import Rulebook, load_rulebook
-
-DAY_S = 86_400
-VF6_DAYS = 30  # VF-6: window orders settle 30 days after receipt unless a penalty extends it
 
 
 @dataclass(frozen=True)
@@ -78,20 +76,14 @@ def settlement_penalties(
     out = []
     for p in extended:
         days = outcome.thresholds[p.start].extended_settlement_days
-        start = int(p.start.timestamp())
         for r in rows:
             receipt = r["receipt_s"]
-            if r["merchant_id"] != p.merchant_id:
+            received = None if receipt is None else datetime.fromtimestamp(receipt, UTC)
+            if r["merchant_id"] != p.merchant_id or not reaches(received, p.start):
                 continue
-            if receipt is not None and receipt + VF6_DAYS * DAY_S <= start:
-                continue  # already settled under VF-6 when the measure began
-            at = (
-                None
-                if receipt is None
-                else datetime.fromtimestamp(receipt, UTC) + timedelta(days=days.value)
-            )
             out.append({"order_id": r["order_id"], "merchant_id": p.merchant_id,
-                        "settlement_extended_penalty": True, "penalty_settlement_time": at,
+                        "settlement_extended_penalty": True,
+                        "penalty_settlement_time": penalty_date(received, days.value),
                         "clauses": f"VF-6a;{p.cited};{days.clause}"})  # fmt: skip
     return pa.Table.from_pylist(out, schema=PENALTY_SCHEMA)
 

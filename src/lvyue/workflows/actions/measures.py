@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from lvyue.engine.clocks import VF6_DAYS
 from lvyue.store.audit import audit
-from lvyue.store.tables import Merchant
+from lvyue.store.marks import mark_written
+from lvyue.store.tables import Merchant, Order
 from lvyue.store.workflow_tables import Measure
 from lvyue.workflows import measures
 from lvyue.workflows.actions.common import NotFound, fire, merchant_rows
@@ -43,6 +45,8 @@ def impose(
     )
     session.add(row)
     session.flush()
+    if kind is measures.MeasureKind.EXTEND_SETTLEMENT and product_id is None:
+        _mark_reached(session, merchant_id, now)
     audit(
         session,
         actor=actor,
@@ -55,6 +59,17 @@ def impose(
         at=now,
     )
     return row
+
+
+def _mark_reached(session: Session, merchant_id: str, start: datetime) -> None:
+    """The live worker judges again the orders an extended settlement may reach (VF-6's
+    exception; stored_facts gives them the penalty): not settled under VF-6 at ``start``."""
+    settled_by = start - timedelta(days=VF6_DAYS)
+    query = select(Order.order_id).where(
+        Order.merchant_id == merchant_id,
+        or_(Order.confirmed_receipt_time.is_(None), Order.confirmed_receipt_time > settled_by),
+    )
+    mark_written(session, session.scalars(query))
 
 
 def load(session: Session, measure_id: int, merchant_id: str | None) -> Measure:

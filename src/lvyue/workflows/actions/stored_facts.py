@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lvyue.engine.clocks import penalty_date, reaches
 from lvyue.engine.order import OrderFacts, after_sale, inspection, order_row
 from lvyue.engine.order import Report as ReportFacts
 from lvyue.model import InstantError, TrackingEvent, parse_instant
@@ -25,11 +26,15 @@ from lvyue.model.schema import ORDERS, Kind
 from lvyue.store.refusals import AFTER_SALE_COLUMNS, ORDER_COLUMNS
 from lvyue.store.tables import AfterSale, Merchant, Order, Shipment
 from lvyue.store.tables import TrackingEvent as TrackingRow
-from lvyue.store.workflow_tables import InspectionCode, Report
+from lvyue.store.workflow_tables import InspectionCode, Measure, Report
+from lvyue.workflows import config
 from lvyue.workflows.actions.orders import context_of
+from lvyue.workflows.measures import MeasureKind
 from lvyue.workflows.reports import new_deadline
 
 CHUNK = 500  # ids per IN (...) query
+EXTENDED_DAYS = "measures.extended_settlement_days"  # MS-8 (operator default)
+_PENALTY_FLAG = frozenset({"settlement_extended_penalty"})  # VF-6 / VF-6a's scope flag
 _REPORT_STATES = ("approved", "rejected", "pending")
 
 
@@ -70,16 +75,18 @@ def _chunk(session: Session, orders: Sequence[Order]) -> list[OrderFacts]:
         if m.established_store
     }
     reports = _reports(session, merchant_ids, set(ids))
+    extended = _extended_settlements(session, merchant_ids)
     facts = []
     for order in orders:
         shipment = shipments.get(order.order_id)
         code = shipment.inspection_code if shipment else None
         found = issued.get(code) if code else None
         ctx = context_of(order, shipment, order.merchant_id in established)
+        row = _penalised(_order_row(order, shipment), extended.get(order.merchant_id, ()))
         facts.append(
             OrderFacts(
-                order=_order_row(order, shipment),
-                flags=ctx.flags,
+                order=row,
+                flags=ctx.flags | _PENALTY_FLAG if row.settlement_extended_penalty else ctx.flags,
                 tracking=scans.get((shipment.carrier, shipment.waybill), ()) if shipment else (),
                 after_sales=tuple(_after_sale(r) for r in requests[order.order_id]),
                 reports=tuple(reports[order.order_id]),
@@ -114,6 +121,42 @@ def _order_row(order: Order, shipment: Shipment | None) -> OrderRow:
         else:
             values[name] = _extra_text(order, name)
     return order_row(values)
+
+
+def _extended_settlements(
+    session: Session, merchant_ids: set[str]
+) -> dict[str, list[tuple[datetime, float]]]:
+    """Per merchant, the start and MS-8's days of each extended settlement recorded against
+    its store (``extend_settlement``, an operator's or the rules', lifted or not)."""
+    query = select(Measure.merchant_id, Measure.created_at).where(
+        Measure.merchant_id.in_(merchant_ids),
+        Measure.kind == MeasureKind.EXTEND_SETTLEMENT.value,
+        Measure.product_id.is_(None),
+    )
+    out: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
+    found = list(session.execute(query))
+    if found:  # the indicators (Ibis) only where a measure is recorded
+        from lvyue.indicators.thresholds import cited
+    for merchant_id, start in found:
+        days = cited(config.rules(), EXTENDED_DAYS, start).value
+        out[merchant_id].append((start, days))
+    return out
+
+
+def _penalised(row: OrderRow, extended: Iterable[tuple[datetime, float]]) -> OrderRow:
+    """VF-6 "(因违规产生延长账期处罚的订单除外)": the order an extended settlement reaches carries
+    the penalty and VF-6a's date (the earliest measure that reaches it), as the batch's
+    ``indicators.measures.settlement_penalties`` writes them; a recorded penalty stands."""
+    if row.settlement_extended_penalty is not None or row.penalty_settlement_time is not None:
+        return row
+    receipt = row.confirmed_receipt_time
+    starts = sorted((s, d) for s, d in extended if reaches(receipt, s))
+    if not starts:
+        return row
+    date = penalty_date(receipt, starts[0][1])
+    return row.model_copy(
+        update={"settlement_extended_penalty": True, "penalty_settlement_time": date}
+    )
 
 
 def _extra_text(order: Order, name: str) -> str | None:
