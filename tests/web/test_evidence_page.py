@@ -44,3 +44,32 @@ def test_the_order_page_shows_and_serves_the_packing_records(
     theirs = other.get(f"/console/orders/web-ev-1/evidence/{first['sha256']}")
     missing = other.get(f"/console/orders/no-such/evidence/{first['sha256']}")
     assert theirs.status_code == missing.status_code == 404
+
+
+def test_the_inspection_page_marks_a_send_out_without_a_record(
+    service: ServiceWorld,
+    fresh_throttle: LoginThrottle,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BT-9 asks a record of a pre-inspection's send-out: the list says when it is missing
+    (the send itself went through) and when it is kept."""
+    monkeypatch.setenv("LVYUE_EVIDENCE_DIR", str(tmp_path))
+    c, m1 = service.client, service.auth("m1.main")
+    body = {"item_id": "WEB-EV-ITEM", "category": "二手商品>二手3C数码>手机",
+            "agency": "btas-agency-1"}  # fmt: skip
+    iid = c.post("/btas/inspections", json=body, headers=m1).json()["inspection_id"]
+    parcel = {"carrier": "shunfeng", "waybill": "SFW1"}
+    sent = c.post(f"/btas/inspections/{iid}/send", json=parcel, headers=m1)
+    assert sent.status_code == 200, sent.text
+    merchant = login(service, "m1.main")
+
+    def row() -> str:
+        html = merchant.get("/console/btas").text
+        return html[html.index(f"<td>{iid}</td>") :].split("</tr>")[0]
+
+    assert "缺少打包记录" in row()
+    up = c.post(f"/btas/inspections/{iid}/packing-video",
+                files={"file": ("s.mp4", MP4, "video/mp4")}, headers=m1)  # fmt: skip
+    assert up.status_code == 201, up.text
+    assert "缺少打包记录" not in row() and "打包记录已上传" in row()
