@@ -139,3 +139,32 @@ def test_the_send_out_record_follows_the_inspection_s_tenancy(
     agency = service.auth("agency")
     assert c.post(path, files={"file": ("s.mp4", MP4, "video/mp4")},
                   headers=agency).status_code == 403  # fmt: skip
+
+
+def test_a_send_out_cannot_borrow_another_shop_s_file(
+    service: ServiceWorld, clock: Clock, make_order: OrderFactory
+) -> None:
+    """m2 writes m1's stored reference into its own send-out: refused (only an upload sets a
+    ``sha256:`` reference), and nothing of m1's is served through m2's inspection. An upload
+    before sending stays the record when the item is sent."""
+    c, m1, m2 = service.client, service.auth("m1.main"), service.auth("m2.main")
+    body = {"item_id": f"EV-ITEM-4-{service.backend}", "category": PHONE,
+            "agency": "btas-agency-1"}  # fmt: skip
+    mine = c.post("/btas/inspections", json=body, headers=m1).json()["inspection_id"]
+    up = c.post(f"/btas/inspections/{mine}/packing-video",
+                files={"file": ("s.mp4", MP4, "video/mp4")}, headers=m1)  # fmt: skip
+    assert up.status_code == 201, up.text
+    reference = up.json()["reference"]
+    parcel = {"carrier": "shunfeng", "waybill": "SF4"}
+    sent = c.post(f"/btas/inspections/{mine}/send", json=parcel, headers=m1)
+    assert sent.status_code == 200 and sent.json()["packing_video"] == reference
+    assert sent.json()["send_record"] == "kept"
+    assert c.get(f"/btas/inspections/{mine}/packing-video", headers=m1).content == MP4
+    theirs = c.post("/btas/inspections", json={**body, "item_id": f"EV-ITEM-5-{service.backend}"},
+                    headers=m2).json()["inspection_id"]  # fmt: skip
+    for written in (reference, f" {reference.upper()}"):
+        r = c.post(f"/btas/inspections/{theirs}/send",
+                   json={**parcel, "packing_video": written}, headers=m2)  # fmt: skip
+        assert r.status_code == 422 and "upload" in r.text, r.text
+    assert c.post(f"/btas/inspections/{theirs}/send", json=parcel, headers=m2).status_code == 200
+    assert c.get(f"/btas/inspections/{theirs}/packing-video", headers=m2).status_code == 404

@@ -28,7 +28,7 @@ from lvyue.api.routes_workflows.common import (
 )
 from lvyue.store import AfterSale, Shipment
 from lvyue.store.evidence import CHUNK, EvidenceRefused, evidence_store, max_bytes
-from lvyue.store.evidence_files import NotReplaced
+from lvyue.store.evidence_files import NotReplaced, versions
 from lvyue.workflows import evidence as bt9
 from lvyue.workflows.actions import evidence as keeping
 from lvyue.workflows.actions import inspection
@@ -138,7 +138,15 @@ def _streamed(reference: str | None) -> StreamingResponse:
 def packing_video(order_id: str, session: SessionDep, principal: View) -> StreamingResponse:
     """The shipment's current packing video; 404 when none is stored (a free-text reference
     names no file), 409 when the file changed in the store."""
-    return _streamed(_shipment(session, principal, order_id).packing_video)
+    subject = keeping.Subject(_shipment(session, principal, order_id))
+    return _streamed(_current(session, subject))
+
+
+def _current(session: Session, subject: keeping.Subject) -> str | None:
+    """The subject's current recorded file: what its uploads recorded, never a reference
+    read from a text column (a written one could name another shop's file)."""
+    kept = versions(session, subject.kind, [subject.subject_id])
+    return kept[-1].reference if kept else None
 
 
 def _inspection(session: Session, principal: Principal, inspection_id: str) -> keeping.Subject:
@@ -173,7 +181,7 @@ def correct_send_video(
 def send_video(inspection_id: str, session: SessionDep, principal: SeeSendOut) -> StreamingResponse:
     """The send-out's current packing video: the merchant's own, the agency it went to, or
     an operator."""
-    return _streamed(_inspection(session, principal, inspection_id).pointer)
+    return _streamed(_current(session, _inspection(session, principal, inspection_id)))
 
 
 @router.get("/orders/{order_id}/evidence", response_model=EvidenceListOut)

@@ -97,6 +97,12 @@ def parse_reference(reference: str) -> str | None:
     return match.group(1) if match else None
 
 
+def names_a_stored_file(text: str | None) -> bool:
+    """Whether written text claims a stored file (``sha256:…``, any case or spacing): only an
+    upload sets such a reference, so a writer cannot borrow another shop's file (BT-9)."""
+    return (text or "").strip().lower().startswith(PREFIX)
+
+
 def hexdigest_of(reference: str) -> str:
     """The digest a reference names; 404 for text that names no stored file."""
     hexdigest = parse_reference(reference)

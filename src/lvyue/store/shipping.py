@@ -28,6 +28,7 @@ from lvyue.model.clock import business_now
 from lvyue.model.rows import ShipmentIn
 from lvyue.store.audit import audit
 from lvyue.store.evidence import PREFIX as EVIDENCE_PREFIX
+from lvyue.store.evidence import names_a_stored_file
 from lvyue.store.hooks import ship_checks
 from lvyue.store.refusals import ClaimRefused, RowRejected, Scope
 from lvyue.store.tables import Order, Shipment
@@ -140,7 +141,7 @@ def _no_stored_reference(parcel: ShipmentIn) -> None:
     """A shipper writes no ``sha256:`` reference: that names a stored evidence file, which only
     its upload sets (BT-9). Written by hand it borrowed another shop's video, and read it back
     through one's own order (hostile review)."""
-    if (parcel.packing_video or "").strip().lower().startswith(EVIDENCE_PREFIX):
+    if names_a_stored_file(parcel.packing_video):
         raise RowRejected(
             f"packing_video: a {EVIDENCE_PREFIX} reference is set by uploading the file "
             "(POST /orders/{id}/shipment/packing-video), not written"

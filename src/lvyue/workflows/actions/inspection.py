@@ -13,6 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from lvyue.engine.checks import CODE_RULE
 from lvyue.model.rows import ShipmentIn
 from lvyue.store.audit import audit
+from lvyue.store.evidence import PREFIX as EVIDENCE_PREFIX
+from lvyue.store.evidence import names_a_stored_file
 from lvyue.store.hooks import ShipRefused
 from lvyue.store.permissions import Role
 from lvyue.store.refusals import RowRejected
@@ -165,7 +167,18 @@ def send(
     waybill: str,
     packing_video: str | None,
 ) -> None:
-    """The item goes to the agency with tracking and a packing-video reference (BT-4, BT-9)."""
+    """The item goes to the agency with tracking and a packing-video reference (BT-4, BT-9).
+    A written reference never names a stored file (only its upload does: another shop's
+    file would be borrowed) nor takes an uploaded record's place; none keeps what is there."""
+    if names_a_stored_file(packing_video):
+        raise Refusal(f"packing_video: a {EVIDENCE_PREFIX} reference is set by uploading the "
+                      "file (POST /btas/inspections/{id}/packing-video), not written",
+                      clause="BT-9", field="packing_video")  # fmt: skip
+    if packing_video is not None and names_a_stored_file(row.send_video):
+        raise Conflict(f"inspection {row.inspection_id} has an uploaded packing record: "
+                       "correct it (…/packing-video/corrections)", clause="BT-9",
+                       field="packing_video")  # fmt: skip
+    packing_video = row.send_video if packing_video is None else packing_video
     detail: dict[str, object] = {
         "carrier": carrier,
         "waybill": waybill,
