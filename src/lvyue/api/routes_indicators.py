@@ -2,8 +2,9 @@
 account sees only its own rows, operators every merchant's (or one, ``merchant_id``).
 Business logic lives in lvyue.indicators; the graded measures are ``GET /measures``.
 
-The indicators read the analytics snapshot: the facts directory named by
-``LVYUE_INDICATOR_FACTS``, else ``LVYUE_DIAGNOSIS_FACTS`` (the diagnosis's).
+The indicators read the service's own data (orders, shipments and scans, after-sales requests
+with their reason, reviews, complaints: ``workflows.actions.indicator_facts``), or, when
+``LVYUE_INDICATOR_FACTS`` names one, that facts directory (an analytics snapshot).
 """
 
 from __future__ import annotations
@@ -13,12 +14,23 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from sqlalchemy.orm import Session
 
 from lvyue.api.auth import Principal, merchant_scope, require
+from lvyue.api.deps import SessionDep
 from lvyue.api.routes_workflows.common import PageDep
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
 Viewer = Annotated[Principal, Depends(require("penalties:view"))]
+
+
+def _tables(session: Session) -> dict[str, Any]:
+    """The snapshot named by ``LVYUE_INDICATOR_FACTS``, else the store's data."""
+    import lvyue.indicators as ind
+    from lvyue.workflows.actions.indicator_facts import stored_tables
+
+    named = os.environ.get("LVYUE_INDICATOR_FACTS")
+    return ind.load_tables(Path(named)) if named else stored_tables(session)
 
 
 def _facts() -> Path:
@@ -31,6 +43,7 @@ def _facts() -> Path:
 @router.get("")
 def indicators(
     principal: Viewer,
+    session: SessionDep,
     page: PageDep,
     response: Response,
     merchant_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -52,7 +65,7 @@ def indicators(
 
     try:
         moment = parse_instant(as_of) if as_of else business_now()
-        src = ind.build(ind.load_tables(_facts()))
+        src = ind.build(_tables(session))
         plan = ind.festival(festival, moment, periods) if festival else ind.rolling(moment, periods)
         judged = ind.evaluate(src, plan, by_product=by == "product")
     except (InstantError, ind.IndicatorError) as error:

@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, str] = {
     "quarantine:manage": "list, fix and replay quarantined rows",
     "facts:correct": "correct a recorded order fact, with a reason (re-judges its verdicts)",
     "audit:view": "read the audit log (a merchant: of its own shop)",
+    "feedback:post": "post a review or complaint (VF-8): a consumer about its own order, the "
+    "platform's feed about any",
     "claims:view": "see promotions' logistics claims and their measures (VF-9; a creator: its "
     "own, a merchant: those on its products)",
 }
@@ -75,13 +77,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "facts:correct",
             "audit:view",
             "claims:view",
+            "feedback:post",
         }
     ),
     Role.MERCHANT_MAIN: GRANTABLE | {"accounts:manage"},
     Role.MERCHANT_SUB: frozenset(),  # only what positions grant
     Role.INSPECTION_AGENCY: frozenset({"inspection:inspect"}),
     Role.CARRIER: frozenset({"tracking:push"}),
-    Role.CONSUMER: frozenset({"after_sales:request"}),
+    Role.CONSUMER: frozenset({"after_sales:request", "feedback:post"}),
     Role.CREATOR: frozenset({"claims:view"}),
 }
 

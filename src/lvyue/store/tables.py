@@ -7,7 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lvyue.store.db import Base
@@ -192,6 +202,34 @@ class AfterSale(Base):
     intervened_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # 1 as first recorded; each correction (audited as ``aftersale.correct``) adds one
     version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Review(Base):
+    """A consumer's review of an order (VF-8: 差评率), as in the facts format's ``reviews``."""
+
+    __tablename__ = "reviews"
+
+    review_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"), index=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.merchant_id"), index=True)
+    product_id: Mapped[str | None] = mapped_column(String(64))
+    rating: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+
+
+class Complaint(Base):
+    """A consumer's complaint about an order (VF-8: 投诉率), as in the facts format's
+    ``complaints``."""
+
+    __tablename__ = "complaints"
+
+    complaint_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"), index=True)
+    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.merchant_id"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
 
 
 class QuarantinedRow(Base):

@@ -25,7 +25,7 @@ from lvyue.api.routes_workflows.common import (
     tenant_of,
 )
 from lvyue.model import format_instant
-from lvyue.model.enums import AfterSaleIntervention, AfterSaleType
+from lvyue.model.enums import AfterSaleIntervention, AfterSaleReason, AfterSaleType
 from lvyue.store import AfterSale
 from lvyue.store.permissions import Role
 from lvyue.workflows import config
@@ -37,6 +37,9 @@ from lvyue.workflows.fields import Ident
 class AfterSaleIn(BaseModel):
     order_id: Ident
     type: AfterSaleType
+    reason: AfterSaleReason | None = Field(
+        None, description="why (VF-8): defect 残次, not_as_described 描述不符, …"
+    )
 
 
 class DecisionIn(BaseModel):
@@ -120,7 +123,12 @@ def request_after_sale(
     def create() -> BaseModel:
         order = load_order(session, body.order_id, consumer_id=principal.account_id)
         loaded = aftersale_actions.request(
-            session, order, kind=body.type, actor=principal.account_id, now=service_now(request)
+            session,
+            order,
+            kind=body.type,
+            reason=body.reason,
+            actor=principal.account_id,
+            now=service_now(request),
         )
         return _after_sale_out(session, loaded)
 

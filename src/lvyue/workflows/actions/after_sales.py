@@ -10,7 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from lvyue.model.enums import AfterSaleIntervention, AfterSaleType, MerchantDecision
+from lvyue.model.enums import (
+    AfterSaleIntervention,
+    AfterSaleReason,
+    AfterSaleType,
+    MerchantDecision,
+)
 from lvyue.store.audit import audit
 from lvyue.store.tables import AfterSale, Order
 from lvyue.store.workflow_tables import AfterSaleState
@@ -100,7 +105,13 @@ def load(
 
 
 def request(
-    session: Session, order: Order, *, kind: AfterSaleType, actor: str, now: datetime
+    session: Session,
+    order: Order,
+    *,
+    kind: AfterSaleType,
+    actor: str,
+    now: datetime,
+    reason: AfterSaleReason | None = None,
 ) -> Loaded:
     """A consumer's after-sales request on an order (售后申请)."""
     open_states = ("requested", "agreed", "return_shipped", "received")
@@ -117,6 +128,7 @@ def request(
         merchant_id=order.merchant_id,
         type=kind.value,
         created_at=now,
+        reason=None if reason is None else reason.value,  # VF-8: the indicators read it
     )
     session.add(row)
     session.flush()
