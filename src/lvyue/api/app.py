@@ -64,10 +64,10 @@ def create_app(
     app.state.kuaidi100_salt = (
         kuaidi100_salt if kuaidi100_salt is not None else os.environ.get("LVYUE_KUAIDI100_SALT")
     )
+    hardening.install(app)  # inside the limits: its check reads a JSON body whole
     larger = [(routes_evidence.UPLOADS, routes_evidence.upload_limit)]  # BT-9 videos stream
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, larger=larger)
     app.add_middleware(QueryStringLimit)
-    hardening.install(app)
     docs_ui.install(app)
 
     @app.exception_handler(DataError)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,8 +30,17 @@ class QueryStringLimit:
         await self.app(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from the body's stream. An HTTPException, so that FastAPI, parsing a JSON or
+    form body, passes it on as the 413 it is (any other exception there becomes its 400
+    "There was an error parsing the body")."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, detail=_refusal(limit))
+
+
+def _refusal(limit: int) -> str:
+    return f"request body larger than {limit} bytes"
 
 
 # A POST to a path matching the pattern may send up to the limit the callable answers (read
@@ -76,7 +86,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge
+                    raise _TooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -93,7 +103,7 @@ class BodySizeLimit:
             await self._refuse(send, limit)
 
     async def _refuse(self, send: Send, limit: int) -> None:
-        body = f'{{"detail":"request body larger than {limit} bytes"}}'.encode()
+        body = f'{{"detail":"{_refusal(limit)}"}}'.encode()
         await send(
             {
                 "type": "http.response.start",

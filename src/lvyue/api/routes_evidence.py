@@ -26,6 +26,7 @@ from lvyue.api.routes_workflows.common import (
     service_now,
     tenant_of,
 )
+from lvyue.model.cells import CONTROL
 from lvyue.store import AfterSale, Shipment
 from lvyue.store.evidence import CHUNK, EvidenceRefused, evidence_store, max_bytes
 from lvyue.store.evidence_files import NotReplaced, versions
@@ -40,7 +41,10 @@ FORM_ALLOWANCE = 64 * 1024  # multipart framing and the reason field around the 
 # The uploads that stream past the service's 16 MiB body limit (up to the evidence limit).
 UPLOADS = re.compile(r"/orders/[^/]+/shipment/packing-video(/corrections)?"
                      r"|/btas/inspections/[^/]+/packing-video(/corrections)?")  # fmt: skip
-Reason = Annotated[str, Form(min_length=1, max_length=500, pattern=r"\S")]
+# Something said, and no control character (the audit trail a dispute reads; as PLAIN).
+Reason = Annotated[
+    str, Form(min_length=1, max_length=500, pattern=rf"^[^{CONTROL}]*[^{CONTROL}\s][^{CONTROL}]*$")
+]
 Ship = Annotated[Principal, Depends(require("orders:ship"))]
 Manage = Annotated[Principal, Depends(require("inspection:manage"))]
 View = Annotated[Principal, Depends(require("orders:view"))]

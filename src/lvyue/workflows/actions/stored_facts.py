@@ -146,8 +146,9 @@ def _extended_settlements(
 def _penalised(row: OrderRow, extended: Iterable[tuple[datetime, float]]) -> OrderRow:
     """VF-6 "(因违规产生延长账期处罚的订单除外)": the order an extended settlement reaches carries
     the penalty and VF-6a's date (the earliest measure that reaches it), as the batch's
-    ``indicators.measures.settlement_penalties`` writes them; a recorded penalty stands."""
-    if row.settlement_extended_penalty is not None or row.penalty_settlement_time is not None:
+    ``indicators.measures.settlement_penalties`` writes them; a recorded penalty stands. A
+    feed's ``false`` records none (the batch's ``apply_penalties`` reaches it too)."""
+    if row.settlement_extended_penalty or row.penalty_settlement_time is not None:
         return row
     receipt = row.confirmed_receipt_time
     starts = sorted((s, d) for s, d in extended if reaches(receipt, s))
