@@ -198,3 +198,24 @@ def test_a_json_body_is_counted_as_it_arrives_not_after_it_is_buffered(
         assert (status, pulled) == (413, 0), (status, pulled)  # was (413, 1000)
     finally:
         small.state.engine.dispose()
+
+
+# --- the platform's feed of reviews and complaints ---
+
+
+@pytest.mark.parametrize("path", ["/reviews", "/complaints"])
+def test_a_feed_time_without_an_offset_is_beijing_time_not_a_500(
+    service: ServiceWorld, path: str
+) -> None:
+    """``created_at`` was a plain ``datetime``: a time sent without an offset (as the feed's
+    files write them) was compared with the aware pay time and answered 500. It reads as
+    Beijing time, as in every facts row; before the payment it is still 422."""
+    order_id = _order(service)
+    body: dict[str, Any] = {"order_id": order_id, "created_at": "2024-02-10T10:00:00"}
+    body |= {"rating": 1} if path == "/reviews" else {"reason": "logistics"}
+    r = service.client.post(path, json=body, headers=service.auth("operator"))
+    assert r.status_code == 201, r.text
+    assert r.json()["created_at"] == "2024-02-10T10:00:00+08:00"
+    early = {**body, "created_at": "2024-02-10T09:59:59"}  # paid at 10:00:00
+    r = service.client.post(path, json=early, headers=service.auth("operator"))
+    assert r.status_code == 422, r.text

@@ -4,7 +4,6 @@ any, with its own ids and times. Business logic: lvyue.workflows.actions.feedbac
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -17,6 +16,7 @@ from lvyue.api.idempotency import IdemKey
 from lvyue.api.routes_workflows.common import create_once, service_now
 from lvyue.model import format_instant
 from lvyue.model.enums import ComplaintReason
+from lvyue.model.rows import Instant  # naive: Beijing, as in every facts row
 from lvyue.store.permissions import Role
 from lvyue.store.tables import Complaint, Review
 from lvyue.workflows.actions import feedback
@@ -32,14 +32,14 @@ class ReviewIn(BaseModel):
     rating: float = Field(ge=1, le=5, description="1..5 stars (差评: the rulebook's cut)")
     product_id: Ident | None = None
     review_id: Ident | None = Given
-    created_at: datetime | None = Given
+    created_at: Instant | None = Given
 
 
 class ComplaintIn(BaseModel):
     order_id: Ident
     reason: ComplaintReason
     complaint_id: Ident | None = Given
-    created_at: datetime | None = Given
+    created_at: Instant | None = Given
 
 
 class FeedbackOut(BaseModel):
