@@ -35,6 +35,9 @@ def facts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _creator(service: ServiceWorld, creator_id: str) -> dict[str, str]:
+    registered = service.client.post("/creators", json={"creator_id": creator_id, "name": "达人"},
+                                     headers=service.auth("operator"))  # fmt: skip
+    assert registered.status_code == 201, registered.text
     body = {"account_id": f"creator-{creator_id}", "name": "达人", "role": "creator",
             "organisation": creator_id}  # fmt: skip
     made = service.client.post("/accounts", json=body, headers=service.auth("operator"))

@@ -39,6 +39,7 @@ def create_app(
         routes_kuaidi100,
         routes_live,
         routes_orders,
+        routes_promotions,
         routes_quarantine,
         routes_tokens,
         routes_workflows,
@@ -94,6 +95,7 @@ def create_app(
         routes_indicators,
         routes_feedback,
         routes_creators,
+        routes_promotions,
         routes_evidence,
         routes_live,
     ):

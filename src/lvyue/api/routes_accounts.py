@@ -217,8 +217,6 @@ def add_platform_account(
     account."""
     if body.role in MERCHANT_ROLES:
         raise HTTPException(422, detail="role: merchant accounts are created with their merchant")
-    if body.role == Role.CREATOR and not body.organisation:
-        raise HTTPException(422, detail="organisation: a creator account needs its creator_id")
     if body.role == Role.CARRIER and body.organisation not in AGGREGATORS | known_carriers():
         raise HTTPException(
             422,

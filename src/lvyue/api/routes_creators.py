@@ -37,10 +37,13 @@ def _scope(principal: Principal, creator_id: str | None, merchant_id: str | None
     return {k: v for k, v in (("creator_id", creator_id), ("merchant_id", merchant_id)) if v}
 
 
-def _outcome(as_of: str | None, since: str | None, until: str | None) -> Any:
+def _outcome(
+    as_of: str | None, since: str | None, until: str | None, periods: int | None = None
+) -> Any:
     from lvyue.facts import FactsError
     from lvyue.indicators import IndicatorError, load_tables
     from lvyue.indicators.creators import build, judge_claims
+    from lvyue.indicators.creators.run import measure_claims
     from lvyue.model.clock import business_now
     from lvyue.model.time import InstantError, parse_instant
 
@@ -48,8 +51,10 @@ def _outcome(as_of: str | None, since: str | None, until: str | None) -> Any:
         moment = parse_instant(as_of) if as_of else business_now()
         start = parse_instant(since) if since else None
         end = parse_instant(until) if until else None
-        tables = load_tables(_facts())
-        return judge_claims(build(tables), moment, since=start, until=end)
+        src = build(load_tables(_facts()))
+        if periods is not None:
+            return measure_claims(src, moment, periods, since=start, until=end)
+        return judge_claims(src, moment, since=start, until=end)
     except (InstantError, IndicatorError) as error:
         raise HTTPException(422, detail=str(error)) from None
     except FactsError as error:
@@ -93,9 +98,13 @@ def measures(
     as_of: Moment = None,
     since: Moment = None,
     until: Moment = None,
+    periods: Annotated[int, Query(ge=1, le=104)] = 5,
 ) -> list[dict[str, Any]]:
     """The graded measures false claims lead to (a creator's, or a merchant's for its own
-    listings), each citing VF-9, its step's clause and the claims; a merchant sees its own."""
+    listings), judged at ``periods`` period ends up to ``as_of`` (claims.period_days apart):
+    by severity and repetition, each citing VF-9, its step's clause and the claims, with its
+    start and its end (lifted by rule, replaced) or earliest end (``until``); a merchant sees
+    its own. Proposals from the facts; those recorded: ``/creators/measures/recorded``."""
     from lvyue.indicators.creators.report import proposal_row
 
     scope = _scope(principal, creator_id, merchant_id)
@@ -105,7 +114,7 @@ def measures(
         ("creator", scope["creator_id"]) if "creator_id" in scope
         else ("merchant", scope["merchant_id"]) if "merchant_id" in scope else None
     )  # fmt: skip
-    outcome = _outcome(as_of, since, until)
+    outcome = _outcome(as_of, since, until, periods)
     rows = [
         proposal_row(p)
         for p in outcome.proposals

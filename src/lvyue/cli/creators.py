@@ -92,34 +92,125 @@ def claims(
         console.print(f"wrote {out}")
 
 
+PeriodsOpt = Annotated[int, typer.Option(min=1, max=104, help="period ends judged up to --as-of")]
+
+
 @app.command("measures")
 def measures(
     facts: FactsArg,
     as_of: AsOfOpt = None,
+    periods: PeriodsOpt = 5,
     since: SinceOpt = None,
     until: UntilOpt = None,
     engine: EngineOpt = "duckdb",
     rules: RulesOpt = None,
     out: OutOpt = None,
+    record: Annotated[
+        bool, typer.Option("--record", help="record them in the service database (--url)")
+    ] = False,
+    url: Annotated[str | None, typer.Option("--url", help="database URL (with --record)")] = None,
 ) -> None:
-    """Graded measures for false claims: a creator's (警告 → 关闭商品分享 → 扣佣金 → 冻结保证金 →
-    封禁账号), the merchant's for its own listings (警告 → 商品下架 → 延长账期 → 限制订单), each
-    citing VF-9, its step's clause (operator default) and the claims."""
+    """Graded measures for false claims, judged at ``--periods`` period ends (claims.period_days
+    apart): a creator's (警告 → 关闭商品分享 → 扣佣金 → 冻结保证金 → 封禁账号), the merchant's for
+    its own listings (警告 → 商品下架 → 延长账期 → 限制订单), by severity and repetition; each
+    citing VF-9, its step's clause (operator default) and the claims, with its start and its
+    end (lifted by rule after N periods without a false claim)."""
+    from lvyue.indicators import load_tables
+    from lvyue.indicators.creators import build
     from lvyue.indicators.creators.report import proposals_table
-    from lvyue.model.table_files import write_table
+    from lvyue.indicators.creators.run import measure_claims
+    from lvyue.model.clock import business_now
+    from lvyue.model.table_files import check_out, write_table
 
-    outcome = _judge(facts, as_of, since, until, engine, rules, out)
-    console.print(f"VF-9 measures proposed: {len(outcome.proposals)}")
-    table = Table("creator / merchant", "措施", "lvl", "promotions", "clauses",
-                  box=SIMPLE, title="graded measures (VF-9)", title_justify="left")  # fmt: skip
-    for p in outcome.proposals[:_TOP]:
-        table.add_row(p.party_id, p.kind, str(p.level), " ".join(p.promotions),
-                      ";".join(p.clauses[:2]))  # fmt: skip
-    console.print(table)
+    if out is not None:
+        _run(lambda: _check(check_out, out))
+    moment = _instant(as_of, "--as-of") or business_now()
+    start, end = _instant(since, "--since"), _instant(until, "--until")
+    rb, backend = _rulebook(rules), _backend(engine)
+    src = _run(lambda: build(load_tables(facts), backend))
+    outcome = _run(lambda: measure_claims(src, moment, periods, since=start, until=end,
+                                          backend=backend, rulebook=rb))  # fmt: skip
+    _show_measures(outcome)
     _labels(facts, outcome.proposals)
     if out is not None:
         write_table(proposals_table(outcome.proposals), out)
         console.print(f"wrote {out}")
+    if record:
+        _record(outcome.proposals, url)
+
+
+def _ends(p: Any) -> str:
+    if p.end is not None:
+        return f"{format_beijing(p.end)[:10]} {p.ended_by}"
+    return f"≥ {format_beijing(p.until)[:10]}" if p.until is not None else "operator"
+
+
+def _show_measures(outcome: Any) -> None:
+    ends = [p.end for p in outcome.periods]
+    span = f"{format_beijing(ends[0])[:10]} … {format_beijing(ends[-1])[:10]}"
+    console.print(f"VF-9 periods judged: {len(ends)} ({span}); measures: {len(outcome.proposals)}")
+    table = Table("creator / merchant", "措施", "lvl", "start", "end / until", "clause",
+                  box=SIMPLE, title="graded measures (VF-9)", title_justify="left")  # fmt: skip
+    for p in outcome.proposals[:_TOP]:
+        table.add_row(p.party_id, p.kind, str(p.level), format_beijing(p.start)[:10], _ends(p),
+                      p.clause)  # fmt: skip
+    console.print(table)
+
+
+def _record(proposals: list[Any], url: str | None) -> None:
+    """Each proposal recorded once (lvyue.workflows.actions.measures.record_by_rule, as VF-8's
+    are): a creator's against the creator, a merchant's delisting once per product."""
+    from lvyue.store import make_engine, make_session_factory
+    from lvyue.workflows.actions.common import NotFound
+    from lvyue.workflows.actions.measures import record_by_rule
+    from lvyue.workflows.measures import MeasureKind
+
+    factory = make_session_factory(make_engine(url))
+    recorded = skipped = 0
+    with factory() as session:
+        for p in proposals:
+            creator = p.party == "creator"
+            targets = p.products if p.kind == "delist_product" else (None,)
+            for product in targets:
+                try:
+                    row = record_by_rule(
+                        session, merchant_id=None if creator else p.party_id,
+                        creator_id=p.party_id if creator else None, product_id=product,
+                        kind=MeasureKind(p.kind), reason=p.reason, clause=p.clause,
+                        start=p.start, until=p.until, end=p.end, actor="rule:VF-9",
+                    )  # fmt: skip
+                except NotFound:
+                    row = None
+                recorded, skipped = recorded + (row is not None), skipped + (row is None)
+        session.commit()
+    console.print(f"recorded {recorded} measures ({skipped} already recorded or unknown party)")
+
+
+@app.command("recorded")
+def recorded(
+    url: Annotated[str | None, typer.Option("--url", help="database URL")] = None,
+    creator: Annotated[str | None, typer.Option("--creator", help="one creator_id")] = None,
+) -> None:
+    """The measures recorded against creators (VF-9): why (the claims and clause), since when
+    and until when, and whether lifted (by rule or by an operator)."""
+    from lvyue.store import make_engine, make_session_factory
+    from lvyue.workflows.actions.measures import of_creators
+
+    factory = make_session_factory(make_engine(url))
+    with factory() as session:
+        rows = of_creators(session, creator)
+    table = Table("creator", "措施", "state", "start", "until / lifted", "clause", "why",
+                  box=SIMPLE, title="measures on creators (VF-9)",
+                  title_justify="left")  # fmt: skip
+    for r in rows:
+        lifted = r.lifted_at is not None
+        when = r.lifted_at if lifted else r.until
+        end = "operator" if when is None else format_beijing(when)[:10]
+        end += f" by {r.lifted_by}" if lifted else ""
+        table.add_row(r.creator_id or "", r.kind, r.state, format_beijing(r.created_at)[:10], end,
+                      r.clause, r.reason)  # fmt: skip
+    console.print(f"{len(rows)} measures recorded on creators")
+    console.print(table)
 
 
 def _labels(facts: Path, proposals: list[Any]) -> None:

@@ -12,6 +12,7 @@ from typing import Literal, TypeVar
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from lvyue.store.creator_tables import Creator
 from lvyue.store.permissions import GRANTABLE, MERCHANT_ROLES, ROLE_PERMISSIONS, Role
 from lvyue.store.tables import (
     Account,
@@ -188,6 +189,11 @@ def create_account(
     if owner is not None and owner != merchant_id:
         whose = f"the shop {owner!r}" if merchant_id is None else f"{owner!r}, not {merchant_id!r}"
         raise AccountError(f"account_id: {account_id!r} is in the namespace of {whose}")
+    if role == Role.CREATOR and (not organisation or session.get(Creator, organisation) is None):
+        raise AccountError(
+            f"organisation: a creator account belongs to a registered creator (POST /creators), "
+            f"not {organisation!r}"
+        )
     if session.get(Account, account_id) is not None:
         raise AccountError(f"account {account_id!r} already exists")
     account = Account(

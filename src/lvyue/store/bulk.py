@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from lvyue.model.rows import AfterSaleRow, OrderRow, TrackingRow
+from lvyue.store.creator_tables import Promotion
 from lvyue.store.refusals import (
     AFTER_SALE_COLUMNS,
     ORDER_COLUMNS,
@@ -24,6 +25,7 @@ from lvyue.store.refusals import (
     delayed_refusal,
     merchant_refusal,
     penalty_refusal,
+    promotion_refusal,
     scan_hold,
     tracking_refusal,
 )
@@ -100,6 +102,7 @@ def _orders(
         merchants.update(
             session.scalars(select(Merchant.merchant_id).where(Merchant.merchant_id.in_(chunk)))
         )
+    promotions = _promotions(session, items)
     new, rest = _split(items, lambda row: row.order_id, known)
     # An order re-sent exactly as stored changes nothing: counted here, without a savepoint
     # and a round trip each (a re-sent file was 10-14 times slower than the first upload).
@@ -111,6 +114,7 @@ def _orders(
             merchant_refusal(row.merchant_id, scope, row.merchant_id in merchants)
             or delayed_refusal(row.delayed_shipping, scope)
             or penalty_refusal(row, scope)
+            or promotion_refusal(row, promotions.get(row.promotion_id or ""))
         )
         if refusal is not None:
             rejected.append((number, raw, refusal))
@@ -138,6 +142,17 @@ def _orders(
         session.execute(insert(AuditEntry), entries)
     rest.sort(key=lambda item: item[0])
     return len(orders), rest, rejected
+
+
+def _promotions(session: Session, items: Sequence[Numbered]) -> dict[str, tuple[str, str]]:
+    """(merchant, product) of each recorded promotion the batch's orders name."""
+    named = [i[2].promotion_id for i in items if i[2].promotion_id]  # type: ignore[attr-defined]
+    found: dict[str, tuple[str, str]] = {}
+    for chunk in _in_chunks(named):
+        query = select(Promotion.promotion_id, Promotion.merchant_id, Promotion.product_id)
+        rows = session.execute(query.where(Promotion.promotion_id.in_(chunk)))
+        found.update((pid, (merchant, product)) for pid, merchant, product in rows)
+    return found
 
 
 def _same_order(row: OrderRow, stored: dict[str, Order], scope: Scope, merchants: set[str]) -> bool:

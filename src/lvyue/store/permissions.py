@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, str] = {
     "platform's feed about any",
     "claims:view": "see promotions' logistics claims and their measures (VF-9; a creator: its "
     "own, a merchant: those on its products)",
+    "promotions:post": "record a creator's shared products and promotions (VF-9; a creator: its "
+    "own, for products it shares)",
 }
 
 # What a main account may grant a sub-account through a position (never accounts:manage, never
@@ -78,6 +80,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
             "audit:view",
             "claims:view",
             "feedback:post",
+            "promotions:post",
         }
     ),
     Role.MERCHANT_MAIN: GRANTABLE | {"accounts:manage"},
@@ -85,7 +88,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.INSPECTION_AGENCY: frozenset({"inspection:inspect"}),
     Role.CARRIER: frozenset({"tracking:push"}),
     Role.CONSUMER: frozenset({"after_sales:request", "feedback:post"}),
-    Role.CREATOR: frozenset({"claims:view"}),
+    Role.CREATOR: frozenset({"claims:view", "promotions:post"}),
 }
 
 # Roles that belong to one merchant (their merchant_id is set and scopes everything they see).

@@ -164,6 +164,21 @@ def penalty_refusal(row: OrderRow, scope: Scope) -> RowRejected | None:
     )
 
 
+def promotion_refusal(row: OrderRow, stored: tuple[str, str] | None) -> RowRejected | None:
+    """An order names the promotion it came from (VF-9): when that promotion is recorded
+    (``stored``: its merchant and product), it must be of the order's shop and product — an
+    order cannot be counted against another shop's or another product's promotion. An id not
+    recorded (yet) is kept as sent: the claim check attributes only orders of a known one."""
+    if row.promotion_id is None or stored is None:
+        return None
+    merchant_id, product_id = stored
+    if merchant_id != row.merchant_id or row.product_id not in (None, product_id):
+        return RowRejected(
+            f"promotion_id: {row.promotion_id!r} is no promotion of this order's product"
+        )
+    return None
+
+
 def tracking_refusal(row: TrackingRow, scope: Scope, merchant_shipped: bool) -> RowRejected | None:
     """A carrier pushes only its own scans; a merchant only scans of its own shipments."""
     if scope.carrier is not None and row.carrier != scope.carrier:

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+import lvyue.store.creator_tables  # noqa: F401  (creators: a measure may be against one)
 from lvyue.store.db import Base
 from lvyue.store.tables import utcnow
 from lvyue.store.types import UtcDateTime
@@ -161,12 +162,19 @@ class Violation(Base):
 
 
 class Measure(Base):
-    """An operator measure of VF-7 against a merchant or one of its products."""
+    """A measure against a merchant or one of its products (VF-7, VF-8, VF-9 merchant's own
+    listings), or against a creator (VF-9: ``creator_id`` set, ``merchant_id`` empty): imposed
+    by an operator or recorded by rule (``created_by`` ``rule:…``)."""
 
     __tablename__ = "wf_measures"
 
     measure_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    merchant_id: Mapped[str] = mapped_column(ForeignKey("merchants.merchant_id"), index=True)
+    merchant_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("merchants.merchant_id"), index=True
+    )
+    creator_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("creators.creator_id"), index=True
+    )
     product_id: Mapped[str | None] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(Text)

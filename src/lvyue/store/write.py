@@ -34,6 +34,7 @@ from lvyue.model.rows import (
 from lvyue.store.audit import audit
 from lvyue.store.bulk import insert_new  # the fast path for rows with new keys
 from lvyue.store.corrections import resend_after_sale, resend_order
+from lvyue.store.creator_tables import Promotion
 from lvyue.store.refusals import (
     AFTER_SALE_COLUMNS,
     ECHO_CHARS,
@@ -44,6 +45,7 @@ from lvyue.store.refusals import (
     delayed_refusal,
     merchant_refusal,
     penalty_refusal,
+    promotion_refusal,
     scan_hold,
     tracking_refusal,
 )
@@ -98,13 +100,22 @@ def _check_merchant(session: Session, merchant_id: str, scope: Scope) -> None:
         raise refusal
 
 
+def _promotion(session: Session, promotion_id: str | None) -> tuple[str, str] | None:
+    if promotion_id is None:
+        return None
+    row = session.get(Promotion, promotion_id)
+    return None if row is None else (row.merchant_id, row.product_id)
+
+
 def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Outcome:
     _check_merchant(session, row.merchant_id, scope)
     values = row.model_dump(include=ORDER_COLUMNS)
     extra = row.extra_columns()
     order = session.get(Order, row.order_id)
     if order is None and (
-        refusal := delayed_refusal(row.delayed_shipping, scope) or penalty_refusal(row, scope)
+        refusal := delayed_refusal(row.delayed_shipping, scope)
+        or penalty_refusal(row, scope)
+        or promotion_refusal(row, _promotion(session, row.promotion_id))
     ):
         raise refusal
     if order is None:

@@ -1,4 +1,5 @@
-"""Operator measures (VF-7, VF-8): recorded against a merchant or a product, visible to it.
+"""Measures (VF-7, VF-8, VF-9): recorded against a merchant or a product, or a creator (达人),
+visible to it.
 
 A measure is ``active`` until the operator lifts it (``lifted``). The kinds are VF-7's list.
 """
@@ -39,6 +40,24 @@ class MeasureKind(StrEnum):
     NO_PAID_TRAFFIC = "no_paid_traffic"  # 禁止付费流量
     SUSPEND_STORE = "suspend_store"  # 店铺停业整顿 (VF-8)
     REMOVE_STORE = "remove_store"  # 店铺清退 (VF-8)
+    # VF-9, a creator's (创作者) false logistics claims:
+    WITHDRAW_SHARING = "withdraw_sharing"  # 暂停商品分享功能 (橱窗、购物车、直播商品分享权限)
+    WITHHOLD_COMMISSION = "withhold_commission"  # 不得提取未结算/未提现商品分享佣金
+    FREEZE_DEPOSIT = "freeze_deposit"  # 冻结账号保证金
+    BAN_ACCOUNT = "ban_account"  # 封禁抖音账号
+
+
+# What may be imposed on a creator (VF-9's list for 创作者); the rest are a merchant's.
+CREATOR_MEASURES = frozenset(
+    {
+        MeasureKind.WARNING,
+        MeasureKind.WITHDRAW_SHARING,
+        MeasureKind.WITHHOLD_COMMISSION,
+        MeasureKind.FREEZE_DEPOSIT,
+        MeasureKind.BAN_ACCOUNT,
+    }
+)
+MERCHANT_MEASURES = frozenset(MeasureKind) - (CREATOR_MEASURES - {MeasureKind.WARNING})
 
 
 PRODUCT_MEASURES = frozenset(
@@ -50,6 +69,13 @@ PRODUCT_MEASURES = frozenset(
         MeasureKind.LIMIT_PUBLISHING,
     }
 )
+
+
+def check_party(kind: MeasureKind, creator: bool) -> None:
+    """A creator's measures are VF-9's for creators; a merchant's those of VF-7/VF-8."""
+    allowed, whose = (CREATOR_MEASURES, "a creator") if creator else (MERCHANT_MEASURES, "a shop")
+    if kind not in allowed:
+        raise Refusal(f"{kind.value} is not a measure on {whose}", clause="VF-9", field="kind")
 
 
 def check_target(kind: MeasureKind, product_id: str | None) -> None:

@@ -54,7 +54,8 @@ class MeasureIn(BaseModel):
 
 class MeasureOut(BaseModel):
     measure_id: int
-    merchant_id: str
+    merchant_id: str | None = Field(description="empty for a measure on a creator (VF-9)")
+    creator_id: str | None = None
     product_id: str | None
     kind: str
     reason: str
@@ -83,6 +84,7 @@ def _measure_out(row: Measure) -> MeasureOut:
     return MeasureOut(
         measure_id=row.measure_id,
         merchant_id=row.merchant_id,
+        creator_id=row.creator_id,
         product_id=row.product_id,
         kind=row.kind,
         reason=row.reason,

@@ -26,9 +26,16 @@ CLAIM_KEYS = ("promotion_id", "claim_no")
 
 
 def order_outcomes(
-    src: ClaimSources, scope: Clause | None, pay_start: int, pay_end: int, as_of: int
+    src: ClaimSources,
+    scope: Clause | None,
+    pay_start: int,
+    pay_end: int,
+    as_of: int,
+    due_from: int | None = None,
 ) -> ir.Table:
-    """One row per (attributed order, claim of its promotion): deadline, kept, broken."""
+    """One row per (attributed order, claim of its promotion): deadline, kept, broken. With
+    ``due_from``, only the claims that fell due in ``[due_from, as_of)`` (a period's: each
+    order's claim is judged once, in the period its deadline falls in, and never pending)."""
     o = in_scope(src.orders, scope)
     o = o.filter(o.pay_s >= pay_start, o.pay_s < pay_end, o.ship_s.notnull())
     c = src.claims
@@ -45,14 +52,20 @@ def order_outcomes(
     happened = ibis.ifelse(j.event == "ship", shipped, delivered)
     kept = (happened <= due).fill_null(False)
     if_late = (happened > due).fill_null(False) | (happened.isnull() & (due < as_of))
-    return j.mutate(deadline_s=due, happened_s=happened, kept=kept, broken=~kept & if_late)
+    j = j.mutate(deadline_s=due, happened_s=happened, kept=kept, broken=~kept & if_late)
+    return j if due_from is None else j.filter(j.deadline_s >= due_from, j.deadline_s < as_of)
 
 
 def claim_outcomes(
-    src: ClaimSources, scope: Clause | None, pay_start: int, pay_end: int, as_of: int
+    src: ClaimSources,
+    scope: Clause | None,
+    pay_start: int,
+    pay_end: int,
+    as_of: int,
+    due_from: int | None = None,
 ) -> ir.Table:
     """Per claim of a promotion that has orders: judged orders, broken ones, pending ones."""
-    t = order_outcomes(src, scope, pay_start, pay_end, as_of)
+    t = order_outcomes(src, scope, pay_start, pay_end, as_of, due_from)
     judged = t.kept | t.broken
     return t.group_by(list(CLAIM_KEYS)).aggregate(
         orders=judged.cast("int64").sum(),

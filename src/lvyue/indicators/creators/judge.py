@@ -31,6 +31,9 @@ class ClaimThresholds:
     severe: Cited
     creator_steps: dict[str, Cited]
     merchant_steps: dict[str, Cited]
+    period_days: Cited
+    window_days: Cited
+    lift_after_periods: Cited
 
 
 def claim_thresholds(at: datetime, rulebook: Rulebook | None = None) -> ClaimThresholds:
@@ -43,6 +46,9 @@ def claim_thresholds(at: datetime, rulebook: Rulebook | None = None) -> ClaimThr
         cited(rb, "claims.broken_share.severe", at),
         {s: cited(rb, f"claims.creator_step.{s}", at) for s in CREATOR_STEPS},
         {s: cited(rb, f"claims.merchant_step.{s}", at) for s in MERCHANT_STEPS},
+        cited(rb, "claims.period_days", at),
+        cited(rb, "claims.window_days", at),
+        cited(rb, "claims.lift_after_periods", at),
     )
 
 

@@ -26,7 +26,7 @@ PROPOSALS = pa.schema(
     [("party", pa.string()), ("party_id", pa.string()), ("kind", pa.string()),
      ("level", pa.int64()), ("start", TIME), ("promotions", pa.string()),
      ("products", pa.string()), ("merchants", pa.string()), ("clauses", pa.string()),
-     ("reason", pa.string())]
+     ("reason", pa.string()), ("end", TIME), ("until", TIME), ("ended_by", pa.string())]
 )  # fmt: skip
 
 
