@@ -199,18 +199,21 @@ def recorded(
     factory = make_session_factory(make_engine(url))
     with factory() as session:
         rows = of_creators(session, creator)
-    table = Table("creator", "措施", "state", "start", "until / lifted", "clause", "why",
+    table = Table("id", "creator", "措施", "start", "until (active) / lifted by",
                   box=SIMPLE, title="measures on creators (VF-9)",
                   title_justify="left")  # fmt: skip
     for r in rows:
         lifted = r.lifted_at is not None
         when = r.lifted_at if lifted else r.until
         end = "operator" if when is None else format_beijing(when)[:10]
-        end += f" by {r.lifted_by}" if lifted else ""
-        table.add_row(r.creator_id or "", r.kind, r.state, format_beijing(r.created_at)[:10], end,
-                      r.clause, r.reason)  # fmt: skip
+        table.add_row(str(r.measure_id), r.creator_id or "", r.kind,
+                      format_beijing(r.created_at)[:10],
+                      f"{end} {r.lifted_by}" if lifted else f"≥ {end}")  # fmt: skip
+    table.columns[2].no_wrap = True
     console.print(f"{len(rows)} measures recorded on creators")
     console.print(table)
+    for r in rows:  # why, in full (it does not fit a column)
+        console.print(f"{r.measure_id} ({r.clause}): {r.reason}")
 
 
 def _labels(facts: Path, proposals: list[Any]) -> None:
