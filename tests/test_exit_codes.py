@@ -47,6 +47,8 @@ BAD_INPUT = [
     ["measures", "propose", "{facts}", "--as-of", "soon"],
     ["creators", "claims", "{facts}", "--as-of", "soon"],
     ["creators", "measures", "{facts}", "--until", "soon"],
+    ["creators", "measures", "{facts}", "--periods", "0"],
+    ["creators", "recorded", "--url", BAD_URL],
 ]
 FINDINGS = [
     ["rules", "check", "--rulebook", "{conflicting}"],

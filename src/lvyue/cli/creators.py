@@ -3,6 +3,8 @@ Presentation only: the logic lives in lvyue.indicators.creators."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +21,7 @@ from lvyue.cli.indicators import (
     RulesOpt,
     _backend,
     _check,
+    _fail,
     _instant,
     _rulebook,
     _run,
@@ -80,11 +83,13 @@ def claims(
         f"orders paid {format_beijing(outcome.pay_start)[:10]} … "
         f"{format_beijing(outcome.pay_end)[:10]}"
     )
+    # the false ones; with none, every claim and why it is not false (too few orders …)
+    shown, title = (false, "false claims (宣传不实)") if false else (outcome.findings, "claims")
     table = Table("creator / merchant", "promotion", "claim", "orders", "broken", "level",
-                  box=SIMPLE, title="false claims (宣传不实)", title_justify="left")  # fmt: skip
-    for f in sorted(false, key=lambda f: -(f.share or 0))[:_TOP]:
+                  box=SIMPLE, title=title, title_justify="left")  # fmt: skip
+    for f in sorted(shown, key=lambda f: -(f.share or 0))[:_TOP]:
         table.add_row(f.party_id, f.promotion_id, f.phrase, str(f.orders), str(f.broken),
-                      f"{f.level} ({f.clauses[1]})")  # fmt: skip
+                      f"{f.level} ({f.clauses[min(1, len(f.clauses) - 1)]})")  # fmt: skip
     console.print(table)
     _labels(facts, outcome.proposals)
     if out is not None:
@@ -139,6 +144,19 @@ def measures(
         _record(outcome.proposals, url)
 
 
+@contextmanager
+def _reached(url: str | None) -> Iterator[None]:
+    """A database that cannot be reached (or is not migrated) is bad input: one line, exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from lvyue.store import database_url
+
+    try:
+        yield
+    except SQLAlchemyError as error:
+        _fail(f"cannot use {database_url(url)}: {str(error).splitlines()[0]}")
+
+
 def _ends(p: Any) -> str:
     if p.end is not None:
         return f"{format_beijing(p.end)[:10]} {p.ended_by}"
@@ -167,7 +185,7 @@ def _record(proposals: list[Any], url: str | None) -> None:
 
     factory = make_session_factory(make_engine(url))
     recorded = skipped = 0
-    with factory() as session:
+    with _reached(url), factory() as session:
         for p in proposals:
             creator = p.party == "creator"
             targets = p.products if p.kind == "delist_product" else (None,)
@@ -197,7 +215,7 @@ def recorded(
     from lvyue.workflows.actions.measures import of_creators
 
     factory = make_session_factory(make_engine(url))
-    with factory() as session:
+    with _reached(url), factory() as session:
         rows = of_creators(session, creator)
     table = Table("id", "creator", "措施", "start", "until (active) / lifted by",
                   box=SIMPLE, title="measures on creators (VF-9)",

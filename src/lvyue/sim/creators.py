@@ -3,10 +3,12 @@ which promotion.
 
 World level (own stream ``[seed, 10]``): each flower product of a domestic merchant expected to
 sell at least MIN_EXPECTED_ORDERS gets a promotion (two from SECOND_EXPECTED_ORDERS: creators
-promote what sells), most by a creator, some the merchant's own listing, published before the
-festival, with a text that may make logistics claims (lvyue.model.claims reads them). Some
-creators, and some merchants' own listings, claim what their orders do not get: they are the
-ground truth (``false_claims``). Every share here is the simulator's own choice.
+promote what sells; a world with fewer such products promotes its MIN_PROMOTIONS best-selling
+ones, too few orders to judge but claims to show), most by a creator, some the merchant's own
+listing, published before the festival, with a text that may make logistics claims
+(lvyue.model.claims reads them). Some creators, and some merchants' own listings, claim what
+their orders do not get: they are the ground truth (``false_claims``). Every share here is the
+simulator's own choice.
 
 Chunk level (own stream): a flower order of a promoted product, paid after a promotion was
 published, came from it with probability ATTRIBUTED. A truthful promotion claims what its
@@ -32,6 +34,7 @@ from lvyue.sim.seasons import bj
 from lvyue.sim.world import DOMESTIC, World, padded
 
 MIN_EXPECTED_ORDERS = 60  # over the simulated year; fewer: too few to tell a claim by
+MIN_PROMOTIONS = 3  # a small world still has a few (its best-selling flower products)
 SECOND_EXPECTED_ORDERS = 150
 OWN_LISTING = 0.2  # of promotions: the merchant's own
 PROMOTIONS_PER_CREATOR = 3
@@ -80,6 +83,10 @@ def promotions(world: World) -> Promotions:
     expected = share[owner] * world.orders / world.product_count[owner]
     eligible = flower & (world.merchant_type[owner] == DOMESTIC)
     products = np.flatnonzero(eligible & (expected >= MIN_EXPECTED_ORDERS))
+    if len(products) < MIN_PROMOTIONS:  # too small to judge, never too small to show
+        candidates = np.flatnonzero(eligible)
+        best = candidates[np.argsort(-expected[candidates], kind="stable")][:MIN_PROMOTIONS]
+        products = np.union1d(products, best)
     product = np.repeat(products, 1 + (expected[products] >= SECOND_EXPECTED_ORDERS))
     n = len(product)
     creators = max(1, round(n / PROMOTIONS_PER_CREATOR))
