@@ -139,7 +139,7 @@ def _extended_settlements(
         from lvyue.indicators.thresholds import cited
     for merchant_id, start in found:
         days = cited(config.rules(), EXTENDED_DAYS, start).value
-        out[merchant_id].append((start, days))
+        out[merchant_id or ""].append((start, days))  # never empty: merchant_ids in the query
     return out
 
 
