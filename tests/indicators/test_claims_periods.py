@@ -98,8 +98,9 @@ def test_a_claim_is_judged_in_the_period_its_deadline_falls_in() -> None:
     m.orders_of(p, 10, pay=pay, **late)  # due at the window's start: the last period
     m.orders_of(p, 10, pay=pay - SECOND, **late)  # due a second before: the one before
     outcome = measure_claims(m.sources(), end, 2)
+    vf9 = datetime(2024, 2, 7, 16, tzinfo=UTC)  # the first period: all due since VF-9
     assert [(x.end, x.due_from) for x in outcome.periods] == [
-        (end - WEEK, end - 2 * WEEK), (end, window_start)]  # fmt: skip
+        (end - WEEK, vf9), (end, window_start)]  # fmt: skip
     counts = [[(f.orders, f.level) for f in x.findings] for x in outcome.periods]
     assert counts == [[(10, "severe")], [(10, "severe")]]
     (first, second) = outcome.proposals  # false in two consecutive periods: climbs
@@ -116,3 +117,31 @@ def test_a_period_with_too_few_orders_counts_as_clean_and_lifts() -> None:
     assert (lifted.start, lifted.end, lifted.ended_by) == (end - 2 * WEEK, end, "lifted by rule")
     (in_force,) = measure_claims(m.sources(), end - WEEK, 2).proposals
     assert (in_force.end, in_force.until) == (None, end)
+
+
+def test_a_claim_with_too_few_orders_carries_them_to_the_next_period() -> None:
+    """CC-1 per period: 6 broken orders fall due in one week, 4 in the next — judged once,
+    together, in the second (not lost, not counted twice)."""
+    m = ClaimMarket()
+    p = m.promote("48小时内发货", creator="C7")
+    end = datetime(2024, 3, 1, tzinfo=UTC)
+    late = timedelta(hours=60)
+    for pay, n in ((end - WEEK - timedelta(days=3), 6), (end - timedelta(days=3), 4)):
+        m.orders_of(p, n, pay=pay, ship=pay + late)
+    outcome = measure_claims(m.sources(), end, 3)
+    levels = [[(f.orders, f.broken, f.level) for f in x.findings] for x in outcome.periods]
+    assert levels == [[(0, 0, "not_judged")], [(6, 6, "not_judged")], [(10, 10, "severe")]]
+    (measure,) = outcome.proposals
+    assert (measure.kind, measure.start) == ("withdraw_sharing", end)
+
+
+def test_an_order_paid_after_its_claims_date_is_judged_when_paid() -> None:
+    """A 2月10日前包邮到家 post still up on the 12th: its orders broke the claim when paid."""
+    m = ClaimMarket()
+    p = m.promote("2月10日前包邮到家", creator="C7")
+    pay = datetime(2024, 2, 12, 2, tzinfo=UTC)
+    m.orders_of(p, 10, pay=pay, signed=pay + timedelta(days=2))
+    end = datetime(2024, 2, 16, tzinfo=UTC)  # periods end Feb 9 and Feb 16
+    first, second = measure_claims(m.sources(), end, 2).periods
+    assert [f.orders for f in first.findings] == [0]
+    assert [(f.orders, f.level) for f in second.findings] == [(10, "severe")]

@@ -42,3 +42,18 @@ def test_spark_agrees_with_duckdb(spark: Any) -> None:
     assert sparked.findings == duck.findings
     assert sparked.proposals == duck.proposals
     assert {f.level for f in duck.findings} >= {"warn", "severe", "normal"}
+
+
+def test_spark_agrees_with_duckdb_over_periods(spark: Any) -> None:
+    """The periods' filter (the moment an order's claim became final) on both engines."""
+    from lvyue.indicators.creators.run import measure_claims
+
+    m = _market()
+    late = m.promote("2月10日前包邮到家", creator="C5", product="P5")  # paid after its date
+    m.orders_of(late, 10, pay=PAY + timedelta(days=3), signed=PAY + timedelta(days=5),
+                product="P5")  # fmt: skip
+    duck = measure_claims(m.sources(), AS_OF, 4)
+    sparked = measure_claims(m.sources(spark), AS_OF, 4, backend=spark)
+    assert [p.findings for p in sparked.periods] == [p.findings for p in duck.periods]
+    assert sparked.proposals == duck.proposals
+    assert ("creator", "C5") in {(p.party, p.party_id) for p in duck.proposals}

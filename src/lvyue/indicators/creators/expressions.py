@@ -34,8 +34,9 @@ def order_outcomes(
     due_from: int | None = None,
 ) -> ir.Table:
     """One row per (attributed order, claim of its promotion): deadline, kept, broken. With
-    ``due_from``, only the claims that fell due in ``[due_from, as_of)`` (a period's: each
-    order's claim is judged once, in the period its deadline falls in, and never pending)."""
+    ``due_from``, only the claims that fell due in ``[due_from, as_of)`` — at their deadline,
+    or at payment if that came later (a period's: each order's claim is judged once, in the
+    period its outcome became final, and never pending)."""
     o = in_scope(src.orders, scope)
     o = o.filter(o.pay_s >= pay_start, o.pay_s < pay_end, o.ship_s.notnull())
     c = src.claims
@@ -53,7 +54,11 @@ def order_outcomes(
     kept = (happened <= due).fill_null(False)
     if_late = (happened > due).fill_null(False) | (happened.isnull() & (due < as_of))
     j = j.mutate(deadline_s=due, happened_s=happened, kept=kept, broken=~kept & if_late)
-    return j if due_from is None else j.filter(j.deadline_s >= due_from, j.deadline_s < as_of)
+    if due_from is None:
+        return j
+    # final when due, or when paid if paid after (a 2月14日前 post still up on the 20th)
+    final = ibis.greatest(j.deadline_s, j.pay_s)
+    return j.filter(final >= due_from, final < as_of)
 
 
 def claim_outcomes(

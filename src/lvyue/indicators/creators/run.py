@@ -20,6 +20,7 @@ from lvyue.indicators.creators.judge import (
 from lvyue.indicators.creators.ladder import ClaimProposal, propose, walk
 from lvyue.indicators.creators.source import ClaimSources
 from lvyue.indicators.errors import IndicatorError
+from lvyue.indicators.judge import NOT_JUDGED
 from lvyue.rulebook import Rulebook, load_rulebook
 
 
@@ -72,20 +73,35 @@ def _findings(
     rb: Rulebook,
     window: tuple[datetime, datetime, datetime],
     th: ClaimThresholds,
-    due_from: datetime | None = None,
 ) -> list[ClaimFinding]:
     """Every claim judged on the orders paid in ``[window[0], window[1])``, known at
-    ``window[2]`` (and, with ``due_from``, falling due from then to ``window[2]``)."""
+    ``window[2]``."""
+    counts = _counts(src, con, rb, window)
+    claims = arrow_rows(con.to_pyarrow(src.claims))
+    return _sorted([finding({**c, **counts.get(_key(c), {})}, th) for c in claims])
+
+
+def _key(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row[k] for k in CLAIM_KEYS)
+
+
+def _sorted(findings: list[ClaimFinding]) -> list[ClaimFinding]:
+    return sorted(findings, key=lambda f: (f.party, f.party_id, f.promotion_id, f.claim_no))
+
+
+def _counts(
+    src: ClaimSources,
+    con: Any,
+    rb: Rulebook,
+    window: tuple[datetime, datetime, datetime],
+    due_from: datetime | None = None,
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """Per claim: its judged, broken and pending orders (paid in ``[window[0], window[1])``,
+    known at ``window[2]``; with ``due_from``, those falling due from then to ``window[2]``)."""
     due = None if due_from is None else int(due_from.timestamp())
     pay_start, pay_end, as_of = (int(t.timestamp()) for t in window)
     expr = claim_outcomes(src, rb.clause(CLAUSE), pay_start, pay_end, as_of, due)
-    counts = {tuple(r[k] for k in CLAIM_KEYS): r for r in arrow_rows(con.to_pyarrow(expr))}
-    claims = arrow_rows(con.to_pyarrow(src.claims))
-    findings = [
-        finding({**c, **counts.get((c["promotion_id"], c["claim_no"]), {})}, th) for c in claims
-    ]
-    findings.sort(key=lambda f: (f.party, f.party_id, f.promotion_id, f.claim_no))
-    return findings
+    return {_key(r): r for r in arrow_rows(con.to_pyarrow(expr))}
 
 
 @dataclass(frozen=True)
@@ -114,21 +130,41 @@ def measure_claims(
 ) -> ClaimMeasures:
     """The claims judged at ``periods`` period ends up to ``as_of`` (``claims.period_days``
     apart), each on the orders (paid from VF-9's effective day or ``since``, before ``until``)
-    whose claim fell due in the ``claims.window_days`` before it — so an order's claim is
-    judged once, when its outcome is final; and the measures they lead to (ladder.walk)."""
+    whose claim fell due in the ``claims.window_days`` before it (the first period: since VF-9
+    or ``since``) — so an order's claim is judged once, when its outcome is final; a claim with
+    too few such orders carries them to the next period; and the measures (ladder.walk)."""
     rb = rulebook if rulebook is not None else load_rulebook()
     start, last = since or _in_force(rb), claim_thresholds(as_of, rb)
     step = timedelta(days=last.period_days.value)
     ends = [as_of - k * step for k in range(periods)][::-1]
     con = backend if backend is not None else ibis.duckdb.connect()
-    judged = []
-    for end in ends:
+    claims = arrow_rows(con.to_pyarrow(src.claims))
+    judged: list[ClaimPeriod] = []
+    carried: dict[tuple[Any, ...], tuple[int, int]] = {}
+    for end in (e for e in ends if e > start):  # none before VF-9 (or --since)
         th = claim_thresholds(end, rb)
-        if end <= start:
-            continue  # before VF-9 (or --since): nothing to judge yet
-        due_from = end - timedelta(days=th.window_days.value)
-        found = _findings(src, con, rb, (start, min(until or end, end), end), th, due_from)
-        judged.append(ClaimPeriod(end, due_from, found, th))
+        due_from = end - timedelta(days=th.window_days.value) if judged else start
+        counts = _counts(src, con, rb, (start, min(until or end, end), end), due_from)
+        found = [_carry(c, counts.get(_key(c), {}), carried, th) for c in claims]
+        judged.append(ClaimPeriod(end, due_from, _sorted(found), th))
     if not judged:
         raise IndicatorError(f"no period to judge: every period ends before {start.isoformat()}")
     return ClaimMeasures(judged, walk((p.thresholds, p.findings) for p in judged))
+
+
+def _carry(
+    claim: dict[str, Any],
+    counts: dict[str, Any],
+    carried: dict[tuple[Any, ...], tuple[int, int]],
+    th: ClaimThresholds,
+) -> ClaimFinding:
+    """A claim's orders of this period, with those of the periods before that were too few to
+    judge (CC-1): each order is judged once, and a slow seller's claim is judged when enough
+    have fallen due."""
+    before = carried.pop(_key(claim), (0, 0))
+    orders = int(counts.get("orders") or 0) + before[0]
+    broken = int(counts.get("broken") or 0) + before[1]
+    found = finding({**claim, "orders": orders, "broken": broken, "pending": 0}, th)
+    if found.level == NOT_JUDGED and orders:
+        carried[_key(claim)] = (orders, broken)
+    return found
