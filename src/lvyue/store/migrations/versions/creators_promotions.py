@@ -2,7 +2,7 @@
 against a creator (VF-9): wf_measures.creator_id, merchant_id empty for those.
 
 Revision ID: creators_promotions
-Revises: evidence_files
+Revises: feedback_reviews_complaints
 Create Date: 2026-12-07 06:10:00
 
 """
@@ -16,7 +16,7 @@ from lvyue.store.types import UtcDateTime
 
 # revision identifiers, used by Alembic.
 revision: str = "creators_promotions"
-down_revision: str | Sequence[str] | None = "evidence_files"
+down_revision: str | Sequence[str] | None = "feedback_reviews_complaints"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
