@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from lvyue.api.app import create_app
 from lvyue.api.testing import ServiceWorld
+from lvyue.model import format_instant
 
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4
 FLOWERS = "鲜花速递/花卉仿真/绿植园艺>生活鲜花"
@@ -219,3 +220,33 @@ def test_a_feed_time_without_an_offset_is_beijing_time_not_a_500(
     early = {**body, "created_at": "2024-02-10T09:59:59"}  # paid at 10:00:00
     r = service.client.post(path, json=early, headers=service.auth("operator"))
     assert r.status_code == 422, r.text
+
+
+# --- scans and shipments naming a carrier code longer than the stores keep ---
+
+
+def test_a_carrier_code_longer_than_the_store_keeps_is_a_row_error(
+    service: ServiceWorld,
+) -> None:
+    """A carrier code of 33-64 characters passed validation (an ``Ident``) but the stores
+    keep 32: PostgreSQL refused the whole batch with 422 "a value does not fit the database"
+    naming no row (its good rows lost with it), SQLite stored it (201). It is a row error
+    now, on both: the batch keeps its good rows and names the bad one."""
+    c, carrier = service.client, service.auth("carrier")
+    order_id = _shipped(service)
+    good = {"carrier": "zhongtong", "waybill": f"ZT{order_id}", "kind": "pickup",
+            "time": format_instant(datetime.now(UTC))}  # fmt: skip
+    long_code = {**good, "carrier": "c" * 33, "waybill": "W-LONG"}
+    r = c.post("/ingest/tracking", json={"rows": [good, long_code]}, headers=carrier)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert (out["created"], len(out["quarantined"])) == (1, 1), out
+    assert out["errors"][0].startswith("row 2: carrier"), out["errors"]
+    single = c.post("/tracking", json=long_code, headers=carrier)
+    assert single.status_code == 422 and "carrier" in single.text, single.text
+    at_the_edge = {**long_code, "carrier": "c" * 32}
+    assert c.post("/tracking", json=at_the_edge, headers=carrier).status_code == 201
+    other = _order(service)
+    parcel = {"carrier": "c" * 33, "waybill": f"W{other}"}
+    r = c.post(f"/orders/{other}/shipment", json=parcel, headers=service.auth("m1.main"))
+    assert r.status_code == 422 and "carrier" in r.text, r.text
