@@ -10,7 +10,12 @@ from lvyue.model.enums import Check, VerdictStatus
 from lvyue.model.schema import TABLES, Kind
 from lvyue.sim import creators, data, inspection
 from lvyue.sim.after_sales import after_sales_table
-from lvyue.sim.experience import complaints_table, reviews_table, with_reasons
+from lvyue.sim.experience import (
+    complaints_table,
+    reviews_table,
+    with_interventions,
+    with_reasons,
+)
 from lvyue.sim.labels import Labels
 from lvyue.sim.logistics import addresses, draw_parcels, tracking_table
 from lvyue.sim.orders import (
@@ -81,6 +86,10 @@ def chunk_tables(
         world, streams[8], o, order_ids, tables["after_sales"]
     )
     tables["reviews"] = reviews_table(world, streams[8], o, order_ids, quality)
+    # VF-8a: the platform's interventions (own stream: the tables above do not change)
+    tables["after_sales"] = with_interventions(
+        world, np.random.default_rng([world.seed, 11, chunk]), o, order_ids, tables["after_sales"]
+    )
     tables["complaints"] = complaints_table(world, streams[8], o, order_ids, quality)
     # VF-9: the promotion each order came from (own stream: the tables above do not change)
     promoted = creators.attributed(

@@ -37,6 +37,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
         "merchant_received_at",
         "return_signed_at",
         "refunded_at",
+        "intervened_at",
     ),
     "reviews": ("created_at",),
     "complaints": ("created_at",),
@@ -87,8 +88,13 @@ def _null_where(table: pa.Table, name: str, gone: pa.ChunkedArray) -> pa.Table:
 def _after_sales(table: pa.Table, live_at: datetime) -> pa.Table:
     table = table.filter(_by(table["created_at"], live_at))
     handled = table["merchant_handled_at"]
+    intervened = table["intervened_at"] if "intervened_at" in table.column_names else None
     for name in EVENTS["after_sales"][1:]:
-        table = _null_after(table, name, live_at)
+        if name in table.column_names:
+            table = _null_after(table, name, live_at)
+    if intervened is not None and "intervention" in table.column_names:  # VF-8a: both or none
+        gone = pc.and_(pc.is_valid(intervened), pc.is_null(table["intervened_at"]))
+        table = _null_where(table, "intervention", gone)
     if "merchant_decision" in table.column_names:  # decided when handled
         gone = pc.and_(pc.is_valid(handled), pc.is_null(table["merchant_handled_at"]))
         table = _null_where(table, "merchant_decision", gone)

@@ -102,6 +102,35 @@ def with_reasons(
     return table, quality
 
 
+# Ours: the simulated platform steps into every defect and not-as-described request on the
+# festival's flower orders (VF-8a) and into half of the quality-abnormal merchants' (any
+# order), an hour to two days after each was made; the engine reads an intervention only on
+# the festival's flower orders (the others exercise that).
+INTERVENE_SHARE = 0.5
+QUALITY_REASONS = ("defect", "not_as_described")
+
+
+def with_interventions(
+    world: World, rng: np.random.Generator, o: Columns, order_ids: pa.StringArray, after: pa.Table
+) -> pa.Table:
+    """The after-sales table with ``intervention`` and ``intervened_at`` (VF-8a): 仅退款 on a
+    refund-only request, else 退货退款 or 退货运费由商家承担 (an exchange: always the latter)."""
+    rows = pc.index_in(after["order_id"], value_set=order_ids).to_numpy(zero_copy_only=False)
+    kind = abnormal_merchants(world)[o["merchant"][rows]]
+    quality = pc.is_in(after["reason"], pa.array(QUALITY_REASONS)).to_numpy(zero_copy_only=False)
+    festival = o["flower"][rows] & o["in_vf"][rows]
+    drawn = rng.random(len(rows)) < INTERVENE_SHARE
+    picked = quality & (festival | ((kind == QUALITY) & drawn))
+    types = after["type"].to_numpy(zero_copy_only=False)
+    shipping = (types == "exchange") | (rng.random(len(rows)) < 0.5)
+    name = np.where(types == "refund_only", "refund_only",
+                    np.where(shipping, "return_shipping_merchant", "return_refund"))  # fmt: skip
+    created = after["created_at"].to_numpy(zero_copy_only=False)
+    at = np.where(picked, created + rng.integers(HOUR, 2 * DAY, len(rows)), NONE)
+    table = after.append_column("intervention", pa.array(name, pa.string(), mask=~picked))
+    return table.append_column("intervened_at", pa.array(at, pa.int64()))
+
+
 def reviews_table(
     world: World,
     rng: np.random.Generator,
