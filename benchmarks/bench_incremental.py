@@ -152,6 +152,7 @@ def _equal(full: Path, state: Path) -> bool:
 def _child(mode: str, facts: str, target: str, as_of: str) -> None:
     from lvyue.engine import evaluate_file
     from lvyue.engine.incremental import evaluate_incremental
+    from lvyue.engine.params import parameter_slices
     from lvyue.model.time import parse_instant
     from lvyue.rulebook import load_rulebook
 
@@ -165,7 +166,7 @@ def _child(mode: str, facts: str, target: str, as_of: str) -> None:
     logger.setLevel(logging.DEBUG)
     logger.addHandler(Keep())
     rulebook = load_rulebook()
-    rulebook.parameter_table()
+    parameter_slices(rulebook.parameter_table())  # the rulebook compiled, as a service keeps it
     moment = parse_instant(as_of)
     start = time.perf_counter()
     extra: dict[str, Any] = {"evaluated": 0, "partitions": 0, "reasons": {}}

@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 from lvyue.cli.main import app
 from lvyue.engine import evaluate_file
 from lvyue.engine.incremental import evaluate_incremental
-from lvyue.model.time import parse_instant
+from lvyue.model.time import BEIJING, parse_instant
 from lvyue.rulebook import load_rulebook
 from lvyue.sim import write_facts
 
@@ -155,6 +155,48 @@ class Incremental(RuleBasedStateMachine):
                      confirmed_receipt_time=None)  # fmt: skip
         self._append("orders", [order])
 
+    @rule(pick=st.integers(0, 99), hours=st.integers(-80, 0))
+    def order_placed_on_a_waybill(self, pick: int, hours: int) -> None:
+        """A new order shipped on a recent order's waybill, paid days earlier: the waybill's
+        scans are kept under the earliest order's day, which is now this order's."""
+        order = self._recent(pick)
+        if order["waybill"] is None:
+            return
+        paid = order["pay_time"] - timedelta(days=3)
+        order.update(order_id=f"shared-{pick}-{hours}-{self.runs}", pay_time=paid,
+                     ship_time=paid + timedelta(hours=20), confirmed_receipt_time=None,
+                     promised_ship_time=None, inspection_code=None)  # fmt: skip
+        self._append("orders", [order])
+
+    @rule(pick=st.integers(0, 99), hours=st.integers(-48, 6))
+    def scan_arrives_as_text(self, pick: int, hours: int) -> None:
+        """A part whose time column is text (valid, but typed unlike the base's): the kept
+        rows could not be read with it alike, so the next run is a full one."""
+        order = self._recent(pick)
+        if order["waybill"] is None:
+            return
+        at = (self.as_of + timedelta(hours=hours)).astimezone(BEIJING)
+        (self.facts / "tracking").mkdir(exist_ok=True)
+        self.parts += 1
+        part = self.facts / "tracking" / f"{self.parts:04d}.parquet"
+        pq.write_table(pa.table({"carrier": [order["carrier"]], "waybill": [order["waybill"]],
+                                 "time": [at.strftime("%Y-%m-%d %H:%M:%S")],
+                                 "kind": ["hub_arrival"]}), part)  # fmt: skip
+        self.rewritten = True
+
+    @rule(hours=st.integers(-24, 0))
+    def part_corrected(self, hours: int) -> None:
+        """A part seen before rewritten (its scans re-dated): a full run."""
+        parts = sorted((self.facts / "tracking").glob("*.parquet"))
+        if not parts:
+            return
+        table = pq.read_table(parts[-1])
+        times = pa.array([self.as_of + timedelta(hours=hours)] * table.num_rows,
+                         pa.timestamp("us", tz="UTC"))  # fmt: skip
+        pq.write_table(table.set_column(table.schema.get_field_index("time"), "time", times),
+                       parts[-1])  # fmt: skip
+        self.rewritten = True
+
     @rule(pick=st.integers(0, 99), approved=st.booleans())
     def report_filed(self, pick: int, approved: bool) -> None:
         """A report (报备) waiving the order's ship deadline, approved or not."""
@@ -215,6 +257,10 @@ def test_every_transition_once() -> None:
             lambda: machine.report_filed(6, True),
             lambda: machine.inspection_recorded(7, False),
             lambda: machine.order_placed(8, -2),
+            lambda: machine.order_placed_on_a_waybill(12, -10),
+            lambda: machine.scan_arrives(12, -1, "signed"),
+            lambda: machine.scan_arrives_as_text(13, -3),
+            lambda: machine.part_corrected(-4),
             lambda: machine.clock_moves(13),
             lambda: machine.rule_published_or_withdrawn(),
             lambda: machine.order_corrected(9, -20),

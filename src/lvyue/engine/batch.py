@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lvyue.engine import expressions as ex
+from lvyue.engine import plan_store
 from lvyue.engine.duck import BATCH_COLUMNS, DEFAULT_MEMORY_LIMIT, Session
 from lvyue.engine.online import DEFAULT_HORIZON
 from lvyue.engine.params import parameter_slices
@@ -73,6 +74,33 @@ def evaluate_file(
     return Run(rows, counts, quarantine, facts_counts)
 
 
+def evaluate_relations(
+    session: Session,
+    relations: Mapping[str, str],
+    as_of: datetime,
+    rulebook: Compiles,
+    out: Path,
+    *,
+    backend: Backend = "duckdb",
+    horizon: timedelta = DEFAULT_HORIZON,
+    plans: Path | None = None,
+) -> tuple[int, Counter[tuple[str, str]]]:
+    """``evaluate_file`` on facts already scanned into ``session`` (incremental runs judge a
+    subset there, without a second session); the temp tables it made are dropped after.
+    ``plans``: a folder keeping the compiled SQL between processes (engine.plan_store)."""
+    before = _temp_tables(session)
+    raw = _raw_verdicts(session, relations, as_of, rulebook, horizon, backend, None, plans)
+    written = session.write(raw, out)
+    for name in _temp_tables(session) - before:
+        session.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+    return written
+
+
+def _temp_tables(session: Session) -> set[str]:
+    found = session.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary")
+    return {str(name) for (name,) in found.fetchall()}
+
+
 def at_risk_verdicts(
     facts_dir: Path,
     as_of: datetime,
@@ -116,6 +144,7 @@ def _raw_verdicts(
     horizon: timedelta,
     backend: Backend,
     spark: Any,
+    plans: Path | None = None,
 ) -> str:
     """The SQL (over ``session``) of the unsorted verdicts with epoch-second times."""
     session.create_views(relations, rulebook.category_key)
@@ -128,7 +157,7 @@ def _raw_verdicts(
         session.con.register(f"lvyue_{name}", table)
     if backend == "spark":
         return _on_spark(session, tables, slices, spark)
-    return _on_duckdb(session, slices)
+    return _on_duckdb(session, slices, plans)
 
 
 VIEWS = ("orders", "tracking", "after_sales", "reports", "inspections")
@@ -147,7 +176,10 @@ class _Plan:
 _PLANS: dict[tuple[object, ...], _Plan] = {}
 
 
-def _on_duckdb(session: Session, slices: dict[str, ex.ParamSlice]) -> str:
+def _on_duckdb(
+    session: Session, slices: dict[str, ex.ParamSlice], plans: Path | None = None
+) -> str:
+    """The verdicts' SQL; the plan compiled once per shape (kept in ``plans`` when given)."""
     con = session.con
     key = (
         tuple(str(con.sql(f"SELECT * FROM lvyue_{v} LIMIT 0").types) for v in VIEWS),
@@ -155,6 +187,9 @@ def _on_duckdb(session: Session, slices: dict[str, ex.ParamSlice]) -> str:
               for n, s in slices.items()),
     )  # fmt: skip
     plan = _PLANS.get(key)
+    stored = plan_store.load(plans, key) if plan is None and plans is not None else None
+    if stored is not None:
+        plan = _PLANS[key] = _Plan(*stored)
     if plan is not None:
         for name, sql in plan.steps:
             con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
@@ -171,6 +206,8 @@ def _on_duckdb(session: Session, slices: dict[str, ex.ParamSlice]) -> str:
     inputs = _inputs(backend.table, slices, materialize)
     plan.final = str(backend.compile(_unsorted(ex.verdicts(inputs))))
     _PLANS[key] = plan
+    if plans is not None:
+        plan_store.save(plans, key, plan.steps, plan.final)
     return plan.final
 
 

@@ -2,9 +2,9 @@
 
 The facts grow by appended parts (``NAME/*.parquet``, docs/formats.md); the state directory
 (:mod:`lvyue.engine.incremental_state`) keeps the verdicts partitioned by pay date, a wake
-index and the watermark (the instant, the horizon, the files seen). A run re-evaluates, with
-the ordinary batch (:func:`lvyue.engine.batch.evaluate_file`) on a facts directory cut down to
-them, only:
+index, the orders' key columns, the rows of orders, scans and after-sales by pay date, the
+parameter slices and the watermark (the instant, the horizon, the files seen). A run
+re-evaluates, with the ordinary batch on the rows of the chosen orders, only:
 
 - the orders the new parts name (a new order, its waybill's scans, its after-sales, a report
   listing it, its inspection code);
@@ -14,11 +14,13 @@ them, only:
   changed row's scope (merchant type, ship mode) and pay-time window;
 - with them, the orders sharing their waybills or inspection codes (decided across orders).
 
-It reads the new parts, the orders' key columns and the rows of the chosen orders, and
-rewrites only the partitions holding them. A full run (the reference) happens when there is no
-state, the instant moved back, the horizon changed, a file seen before changed or vanished, a
-table is CSV, or the new rows do not validate on their own (the full run then names the bad
-row). ``tests/engine/test_incremental.py`` holds incremental = full after every step.
+It reads the new parts, the kept key columns, the kept rows of the chosen orders' days (not
+the facts), reports and inspection results (small), and rewrites only the verdict partitions
+holding them; the batch runs in the same DuckDB session on SQL compiled once and kept in the
+state. A full run (the reference) happens when there is no state, the instant moved back, the
+horizon changed, a file seen before changed or vanished, a part is typed unlike its table, or
+the new rows do not validate on their own (the full run then names the bad row).
+``tests/engine/test_incremental.py`` holds incremental = full after every step.
 """
 
 from __future__ import annotations
@@ -35,13 +37,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from lvyue.engine import incremental_rules as rules
 from lvyue.engine import incremental_state as st
-from lvyue.engine.batch import Backend, Compiles, evaluate_file
+from lvyue.engine.batch import Backend, Compiles, evaluate_relations
 from lvyue.engine.duck import BATCH_COLUMNS, DEFAULT_MEMORY_LIMIT, Session
 from lvyue.engine.online import DEFAULT_HORIZON
 from lvyue.facts import TABLES, FactsError, Kind, scan_facts
-from lvyue.facts.loader import find_files
+from lvyue.facts.loader import columns_to_read, find_files
 from lvyue.model.files import write_atomically
 from lvyue.model.time import epoch_seconds
 
@@ -49,6 +54,7 @@ from lvyue.model.time import epoch_seconds
 _TIMES = {s.name: [c.name for c in s.columns
                    if c.kind == Kind.TIME and c.name in BATCH_COLUMNS[s.name]]
           for s in TABLES if s.name in BATCH_COLUMNS}  # fmt: skip
+_READ = {s.name: columns_to_read(s, BATCH_COLUMNS) or set() for s in TABLES}  # what a scan reads
 _FACTS = tuple(BATCH_COLUMNS)
 _OPEN = ("pending", "at_risk")  # statuses the clock alone can change ("scheduled" is not:
 # a settlement is scheduled once the receipt is seen, a dated fact)
@@ -59,6 +65,7 @@ _KEYS = {
     "reports": "report_id",
     "inspections": "inspection_code",
 }
+_KEY_LIST = ", ".join(st.KEY_COLUMNS)
 
 
 @dataclass
@@ -72,10 +79,6 @@ class Increment:
     rows: int  # verdicts kept
     counts: Counter[tuple[str, str]]  # verdicts per (check, status)
     partitions: int = 0  # verdict partitions rewritten
-
-
-class _FullRun(Exception):
-    """Something only a full run can settle (e.g. another rulebook version's columns)."""
 
 
 @dataclass
@@ -96,9 +99,10 @@ class _Run:
     def span(self) -> int:
         return int(self.horizon.total_seconds())
 
-    def evaluate(self, facts: Path, out: Path) -> None:
-        evaluate_file(facts, self.as_of, self.rulebook, out, backend=self.backend,
-                      horizon=self.horizon, memory_limit=self.memory_limit)  # fmt: skip
+    def evaluate(self, session: Session, relations: dict[str, str], out: Path) -> None:
+        evaluate_relations(session, relations, self.as_of, self.rulebook, out,
+                           backend=self.backend, horizon=self.horizon,
+                           plans=self.state / st.PLANS)  # fmt: skip
 
 
 def evaluate_incremental(
@@ -138,14 +142,30 @@ def _files(facts: Path) -> st.Files:
 
 
 def _can_follow(mark: st.Mark, files: st.Files, run: _Run) -> bool:
-    """Every file seen before is unchanged (appended parts only), and the clock and horizon
-    allow it."""
+    """Every file seen before is unchanged (appended parts only), every new part is typed as
+    its table's first file, and the clock and horizon allow it."""
     if run.now < mark.as_of or run.span != mark.horizon:
         return False
     for name, seen in mark.files.items():
         now = files.get(name, [])
         if now[: len(seen)] != seen:
             return False
+        if len(now) > len(seen) and not _typed_alike([p for p, _, _ in now], len(seen)):
+            return False
+    return True
+
+
+def _typed_alike(paths: list[str], first_new: int) -> bool:
+    """Each new part's columns are its table's first file's, with their types (a part may
+    leave an optional column out): the kept rows and the facts then read alike."""
+    if not paths[0].endswith(".parquet"):
+        return False
+    base = pq.read_schema(paths[0])
+    for path in paths[max(first_new, 1) :]:
+        part = pq.read_schema(path)
+        for name in part.names:
+            if base.get_field_index(name) < 0 or base.field(name).type != part.field(name).type:
+                return False
     return True
 
 
@@ -153,42 +173,97 @@ def _can_follow(mark: st.Mark, files: st.Files, run: _Run) -> bool:
 
 
 def _full(run: _Run, files: st.Files, out: Path | None) -> Increment:
-    """Everything evaluated; the verdicts partitioned by pay date; the wake of every order."""
-    shutil.rmtree(run.state / st.VERDICTS, ignore_errors=True)
+    """Everything evaluated; the verdicts and kept rows partitioned by pay date; the keys and
+    the wake of every order."""
+    for folder in (st.VERDICTS, st.FACTS, st.KEYS):
+        shutil.rmtree(run.state / folder, ignore_errors=True)
     with Session(run.memory_limit) as session, _tmp(session) as tmp:
         con = session.con
-        with _phase("evaluate"):
-            run.evaluate(run.facts, tmp / "verdicts.parquet")
         with _phase("scan facts"):
             relations = scan_facts(con, run.facts, columns=BATCH_COLUMNS).relations
-        con.execute(f"CREATE TEMP TABLE lvyue_days AS {_days_sql(relations['orders'])}")
+        with _phase("evaluate"):
+            run.evaluate(session, relations, tmp / "verdicts.parquet")
+        buckets = _buckets(con, relations["orders"], tmp / "verdicts.parquet")
+        con.execute(f"CREATE TEMP TABLE inc_days AS {_days_sql(relations['orders'], buckets)}")
         verdicts = _with_day(tmp / "verdicts.parquet")
         with _phase("partitions"):
             con.execute(
                 f"COPY ({verdicts}) TO {st.quote(run.state / st.VERDICTS)} "
-                "(FORMAT parquet, PARTITION_BY (day))"
+                "(FORMAT parquet, PARTITION_BY (day, bucket))"
             )
             counts = st.partition_counts(con, verdicts)
         with _phase("wake"):
             _write_wake(con, run, _wake_sql(relations, run, verdicts))
-        orders = _count(con, "SELECT count(*) FROM lvyue_days")
+        with _phase("keep facts"):
+            for name in _FACTS:
+                _raw_view(con, name, [p for p, _, _ in files[name]], f"inc_new_{name}")
+            con.execute("CREATE TEMP VIEW inc_orders_read AS SELECT * FROM inc_new_orders")
+            _keep_rows(con, run.state, 0, _kept_tables(files), keys=bool(files["orders"]))
+        orders = _count(con, "SELECT count(*) FROM inc_days")
         with _phase("params"):
-            params = _write_params(con, run, None)
+            params = _keep_params(run, None)
         if out is not None:  # the full run's file is already sorted
             _copy_atomically(tmp / "verdicts.parquet", out)
-    st.write_mark(run.state, st.Mark(run.now, run.span, orders, files, params, counts))
+    mark = st.Mark(run.now, run.span, orders, files, params, counts, 0, buckets)
+    st.write_mark(run.state, mark)
     return _increment(True, orders, orders, {"full": orders}, counts, len(counts))
 
 
-def _days_sql(orders: str) -> str:
-    return f"SELECT order_id, {st.DAY_SQL.format(c='to_timestamp(pay_time)')} AS day FROM {orders}"
+def _days_sql(orders: str, buckets: int) -> str:
+    """Each order's pay date and bucket (its verdicts' partition)."""
+    day = st.DAY_SQL.format(c="to_timestamp(pay_time)")
+    return f"SELECT order_id, {day} AS day, {st.bucket_sql(buckets)} AS bucket FROM {orders}"
+
+
+def _buckets(con: duckdb.DuckDBPyConnection, orders: str, verdicts: Path) -> int:
+    """Buckets per day so that a partition holds about st.PART_ROWS verdicts: a run that
+    re-judges one order of an old day rewrites that much, not the day's verdicts."""
+    rows = _count(con, f"SELECT count(*) FROM read_parquet({st.quote(verdicts)})")
+    day = st.DAY_SQL.format(c="to_timestamp(pay_time)")
+    days = _count(con, f"SELECT count(DISTINCT {day}) FROM {orders}")
+    return max(1, round(rows / max(days, 1) / st.PART_ROWS))
 
 
 def _with_day(verdicts: Path) -> str:
     return (
-        f"SELECT v.*, d.day FROM read_parquet({st.quote(verdicts)}) v "
-        "JOIN lvyue_days d USING (order_id)"
+        f"SELECT v.*, d.day, d.bucket FROM read_parquet({st.quote(verdicts)}) v "
+        "JOIN inc_days d USING (order_id)"
     )
+
+
+def _keep_rows(
+    con: duckdb.DuckDBPyConnection, state: Path, run: int, tables: list[str], *, keys: bool
+) -> None:
+    """The rows of ``inc_new_*`` (every row in a full run, the new parts' otherwise) of
+    ``tables``, kept under their order's day (``inc_days``, ``inc_orders_read``: every order
+    they name), and with ``keys`` the key columns of the orders in ``inc_new_orders``."""
+    (state / st.KEYS).mkdir(exist_ok=True)
+    if keys:
+        sql = f"SELECT {_keys_of(con, 'inc_new_orders')}, d.day FROM inc_new_orders " \
+              "JOIN inc_days d USING (order_id)"  # fmt: skip
+        target = st.quote(state / st.KEYS / f"{st.run_name(run)}.parquet")
+        con.execute(f"COPY ({sql}) TO {target} (FORMAT parquet)")
+    waybill_days = (
+        "SELECT carrier, waybill, min(day) AS day FROM (SELECT o.carrier, o.waybill, d.day "
+        "FROM inc_orders_read o JOIN inc_days d USING (order_id)) GROUP BY ALL"
+    )
+    by_day = {
+        "orders": "SELECT {c}, d.day FROM inc_new_orders x JOIN inc_days d USING (order_id)",
+        "tracking": f"SELECT {{c}}, w.day FROM inc_new_tracking x JOIN ({waybill_days}) w "
+        "USING (carrier, waybill)",
+        "after_sales": "SELECT {c}, d.day FROM inc_new_after_sales x JOIN inc_days d "
+        "USING (order_id)",
+    }
+    for name in tables:
+        have = con.sql(f"SELECT * FROM inc_new_{name} LIMIT 0").columns
+        columns = ", ".join(f'x."{c}"' for c in have if c in _READ[name])
+        st.append_by_day(con, by_day[name].format(c=columns), state, name, run)
+
+
+def _kept_tables(files: st.Files) -> list[str]:
+    """The tables whose rows the state keeps: those read from Parquet (a CSV table takes no
+    parts; it is read from the facts)."""
+    return [n for n in st.KEPT if files[n] and files[n][0][0].endswith(".parquet")]
 
 
 # -- the incremental run --------------------------------------------------------------------
@@ -197,36 +272,43 @@ def _with_day(verdicts: Path) -> str:
 def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
     """None: the new rows need a full run (a bad or repeated row, an unknown reference)."""
     new = {name: [p for p, _, _ in files[name][len(mark.files.get(name, [])) :]] for name in _FACTS}
+    number = mark.run + 1
     with Session(run.memory_limit) as session, _tmp(session) as tmp:
         con = session.con
         for name in _FACTS:
-            _raw_view(con, name, [p for p, _, _ in files[name]], f"lvyue_all_{name}")
-            _raw_view(con, name, new[name], f"lvyue_new_{name}")
+            _raw_view(con, name, new[name], f"inc_new_{name}")
+        con.execute(
+            f"CREATE TEMP VIEW inc_keys AS {st.all_keys(run.state)} UNION ALL "
+            f"SELECT {_keys_of(con, 'inc_new_orders')}, CAST(NULL AS VARCHAR) AS day "
+            "FROM inc_new_orders"
+        )
         with _phase("check new rows"):
-            if not _new_rows_are_plain(con, new):
+            if not _new_rows_are_plain(con, new, files):
                 return None
         with _phase("select"):
-            try:
-                reasons = _select(con, run, mark)
-            except _FullRun:
-                return None
+            tables = rules.slices(run.rulebook)
+            params = rules.digest(tables)
+            reasons = _select(con, run, mark, tables if params != mark.params else None)
         with _phase("expand"):
             evaluated = _expand(con)
-        added = _count(con, "SELECT count(*) FROM lvyue_new_orders")
+        added = _count(con, "SELECT count(*) FROM inc_new_orders")
         counts = mark.counts
         touched: set[str] = set()
         if evaluated:
             subset = tmp / "facts"
             with _phase("subset"):
-                _write_subset(con, subset, files)
+                _write_subset(con, run, subset, files, new)
             try:
                 with _phase("scan subset"):
                     relations = scan_facts(con, subset, columns=BATCH_COLUMNS).relations
-                with _phase("evaluate subset"):
-                    run.evaluate(subset, tmp / "verdicts.parquet")
             except FactsError:
                 return None  # the full run names the bad row in its own file
-            con.execute(f"CREATE TEMP TABLE lvyue_days AS {_days_sql(relations['orders'])}")
+            days = _days_sql(relations["orders"], mark.buckets)
+            con.execute(f"CREATE TEMP TABLE inc_days AS {days}")
+            if not _every_new_row_has_a_day(con, new):
+                return None
+            with _phase("evaluate subset"):
+                run.evaluate(session, relations, tmp / "verdicts.parquet")
             verdicts = _with_day(tmp / "verdicts.parquet")
             with _phase("partitions"):
                 touched = _rewrite_partitions(con, run.state, verdicts)
@@ -234,10 +316,15 @@ def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
                 counts |= _counts_of(con, run.state, touched)
             with _phase("wake"):
                 _write_wake(con, run, _wake_sql(relations, run, verdicts), keep_old=True)
+            with _phase("keep facts"):
+                kept = [n for n in _kept_tables(files) if new[n]]
+                _keep_rows(con, run.state, number, kept, keys=bool(new["orders"]))
         with _phase("params"):
-            params = _write_params(con, run, mark)
+            if params != mark.params:
+                rules.keep(run.state, tables)
     orders = mark.orders + added
-    st.write_mark(run.state, st.Mark(run.now, run.span, orders, files, params, counts))
+    now = st.Mark(run.now, run.span, orders, files, params, counts, number, mark.buckets)
+    st.write_mark(run.state, now)
     return _increment(False, orders, evaluated, reasons, counts, len(touched))
 
 
@@ -250,8 +337,8 @@ def _raw_view(con: duckdb.DuckDBPyConnection, name: str, paths: list[str], view:
         listed = ", ".join(st.quote(p) for p in paths)
         source = f"read_parquet([{listed}], union_by_name = true)"
     else:  # no file: no rows, with the key columns the selection reads
-        columns = {"orders": "order_id, merchant_id, carrier, waybill, inspection_code",
-                   "tracking": "carrier, waybill", "after_sales": "aftersale_id, order_id",
+        columns = {"orders": _KEY_LIST, "tracking": "carrier, waybill",
+                   "after_sales": "aftersale_id, order_id",
                    "reports": "report_id, merchant_id, order_ids",
                    "inspections": "inspection_code"}[name]  # fmt: skip
         nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" for c in columns.split(", "))
@@ -259,124 +346,91 @@ def _raw_view(con: duckdb.DuckDBPyConnection, name: str, paths: list[str], view:
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {source}")
 
 
-def _new_rows_are_plain(con: duckdb.DuckDBPyConnection, new: dict[str, list[str]]) -> bool:
+def _keys_of(con: duckdb.DuckDBPyConnection, view: str) -> str:
+    """The key columns of an orders relation (null where its file leaves one out)."""
+    have = set(con.sql(f"SELECT * FROM {view} LIMIT 0").columns)
+    return ", ".join(c if c in have else f"CAST(NULL AS VARCHAR) AS {c}" for c in st.KEY_COLUMNS)
+
+
+def _new_rows_are_plain(
+    con: duckdb.DuckDBPyConnection, new: dict[str, list[str]], files: st.Files
+) -> bool:
     """New rows that reference known orders and repeat no key: otherwise a full run, which
     reports the bad row where it is (the cut-down facts would misplace it)."""
     checks = [
-        "SELECT 1 FROM lvyue_new_tracking t ANTI JOIN lvyue_all_orders o USING (carrier, waybill)",
-        "SELECT 1 FROM lvyue_new_after_sales a ANTI JOIN lvyue_all_orders o USING (order_id)",
-        *(f"SELECT {k} FROM lvyue_all_{t} WHERE {k} IN (SELECT {k} FROM lvyue_new_{t}) "
-          f"GROUP BY 1 HAVING count(*) > 1" for t, k in _KEYS.items() if new[t]),
-    ]  # fmt: skip
-    return not any(_count(con, f"SELECT count(*) FROM ({c})") for c in checks if c)
+        "SELECT 1 FROM inc_new_tracking t ANTI JOIN inc_keys o USING (carrier, waybill)",
+        "SELECT 1 FROM inc_new_after_sales a ANTI JOIN inc_keys o USING (order_id)",
+        "SELECT order_id FROM inc_keys WHERE order_id IN (SELECT order_id FROM inc_new_orders) "
+        "GROUP BY 1 HAVING count(*) > 1",
+    ]
+    for table, key in _KEYS.items():
+        if table == "orders" or not new[table]:
+            continue
+        _raw_view(con, table, [p for p, _, _ in files[table]], f"inc_all_{table}")
+        repeated = f"{key} IN (SELECT {key} FROM inc_new_{table})"
+        checks.append(
+            f"SELECT {key} FROM inc_all_{table} WHERE {repeated} GROUP BY 1 HAVING count(*) > 1"
+        )
+    return not any(_count(con, f"SELECT count(*) FROM ({c})") for c in checks)
 
 
-def _select(con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark) -> dict[str, int]:
-    """``lvyue_reasons(order_id, why)``: the chosen orders; returns counts per reason."""
+def _select(
+    con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark, tables: dict[str, pa.Table] | None
+) -> dict[str, int]:
+    """``inc_reasons(order_id, why)``: the chosen orders; returns counts per reason.
+    ``tables``: the parameter slices when they changed."""
     wake = st.quote(run.state / st.WAKE)
     parts = [
-        "SELECT order_id, 'facts' AS why FROM lvyue_new_orders",
-        "SELECT order_id, 'facts' FROM lvyue_new_after_sales",
-        "SELECT trim(unnest(string_split(order_ids, ';'))), 'facts' FROM lvyue_new_reports",
-        "SELECT o.order_id, 'facts' FROM lvyue_all_orders o "
-        "SEMI JOIN lvyue_new_tracking t USING (carrier, waybill)",
-        "SELECT o.order_id, 'facts' FROM lvyue_all_orders o "
-        "SEMI JOIN lvyue_new_inspections i USING (inspection_code)",
+        "SELECT order_id, 'facts' AS why FROM inc_new_orders",
+        "SELECT order_id, 'facts' FROM inc_new_after_sales",
+        "SELECT trim(unnest(string_split(order_ids, ';'))), 'facts' FROM inc_new_reports",
+        "SELECT o.order_id, 'facts' FROM inc_keys o "
+        "SEMI JOIN inc_new_tracking t USING (carrier, waybill)",
+        "SELECT o.order_id, 'facts' FROM inc_keys o "
+        "SEMI JOIN inc_new_inspections i USING (inspection_code)",
         f"SELECT order_id, 'clock' FROM read_parquet({wake}) WHERE wake <= {run.now}",
     ]
-    rules = _changed_rules(con, run, mark)
-    if rules:
-        parts.append(rules)
+    if tables is not None:
+        relations = scan_facts(con, run.facts, columns=BATCH_COLUMNS).relations
+        parts.append(rules.changed_orders(con, run.state, tables, relations["orders"]))
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE lvyue_reasons AS "
-        + " UNION ALL ".join(f"({p})" for p in parts)
+        "CREATE OR REPLACE TEMP TABLE inc_reasons AS " + " UNION ALL ".join(f"({p})" for p in parts)
     )
     found = con.execute(
-        "SELECT why, count(DISTINCT order_id) FROM lvyue_reasons GROUP BY why"
+        "SELECT why, count(DISTINCT order_id) FROM inc_reasons GROUP BY why"
     ).fetchall()
     return {str(why): int(n) for why, n in found}
 
 
-def _changed_rules(con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark) -> str:
-    """The SQL of the orders a rule change touches ('' when the parameters are the same).
-    Rare: it reads every kept verdict's clauses and every order's scope columns."""
-    if _params_digest(con, run) == mark.params:
-        return ""
-    old = f"read_parquet({st.quote(run.state / st.PARAMS)})"
-    before, now = (con.sql(f"SELECT * FROM {t} LIMIT 0") for t in (old, "lvyue_params_now"))
-    if (before.columns, before.types) != (now.columns, now.types):
-        raise _FullRun("the parameter table changed shape")
-    # rows compared by their hash (the table has a row per category and scope: ~1 M)
-    con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE lvyue_params_hashes AS
-    (SELECT hash(x) AS h FROM lvyue_params_now x EXCEPT SELECT hash(x) FROM {old} x)
-    UNION (SELECT hash(x) FROM {old} x EXCEPT SELECT hash(x) FROM lvyue_params_now x)
-    """)
-    con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE lvyue_params_changed AS
-    SELECT * FROM lvyue_params_now x WHERE hash(x) IN (SELECT h FROM lvyue_params_hashes)
-    UNION ALL SELECT * FROM {old} x WHERE hash(x) IN (SELECT h FROM lvyue_params_hashes)
-    """)
-    relations = scan_facts(con, run.facts, columns=BATCH_COLUMNS).relations
-    return f"""
-    SELECT DISTINCT v.order_id, 'rules' FROM ({st.all_verdicts(run.state)}) v
-    WHERE list_has_any(string_split(v.clauses, ';'),
-                       (SELECT list(DISTINCT clause_id) FROM lvyue_params_changed))
-    UNION ALL
-    SELECT o.order_id, 'rules' FROM {relations["orders"]} o JOIN (
-        SELECT DISTINCT merchant_type, ship_mode, pay_time_from, pay_time_to
-        FROM lvyue_params_changed) c
-      ON (c.merchant_type IS NULL OR c.merchant_type = '' OR c.merchant_type = o.merchant_type)
-     AND (c.ship_mode IS NULL OR c.ship_mode = '' OR c.ship_mode = o.ship_mode)
-     AND (c.pay_time_from IS NULL OR o.pay_time >= c.pay_time_from)
-     AND (c.pay_time_to IS NULL OR o.pay_time < c.pay_time_to)
-    """
-
-
-# parameter table -> its digest (the table is built once per rulebook and kept by it)
-_DIGESTS: dict[int, tuple[object, int]] = {}
-
-
-def _params_digest(con: duckdb.DuckDBPyConnection, run: _Run) -> int:
-    """A digest of the rulebook's parameter table (registered as ``lvyue_params_now``): the
-    sum of its rows' hashes (row order does not matter)."""
-    table = run.rulebook.parameter_table()
-    con.register("lvyue_params_now", table)
-    known = _DIGESTS.get(id(table))
-    if known is not None and known[0] is table:
-        return known[1]
-    digest = _count(con, "SELECT coalesce(sum(hash(x)), 0) % 9007199254740881 "
-                         "FROM lvyue_params_now x")  # fmt: skip
-    _DIGESTS[id(table)] = (table, digest)
-    return digest
-
-
 def _expand(con: duckdb.DuckDBPyConnection) -> int:
-    """``lvyue_selected``: the key columns of the chosen orders and of those sharing their
-    waybills or inspection codes (waybill ownership and code reuse are decided across orders);
-    two passes over the orders' key columns."""
-    keys = "order_id, merchant_id, carrier, waybill, inspection_code"
+    """``inc_selected``: the keys of the chosen orders and of those sharing their waybills or
+    inspection codes (waybill ownership and code reuse are decided across orders)."""
     con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE lvyue_chosen AS
-    SELECT {keys} FROM lvyue_all_orders SEMI JOIN lvyue_reasons USING (order_id)
+    CREATE OR REPLACE TEMP TABLE inc_chosen AS
+    SELECT {_KEY_LIST} FROM inc_keys SEMI JOIN inc_reasons USING (order_id)
     """)
     con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE lvyue_selected AS
-    SELECT {keys} FROM lvyue_all_orders
-    WHERE order_id IN (SELECT order_id FROM lvyue_chosen)
+    CREATE OR REPLACE TEMP TABLE inc_selected AS
+    SELECT {_KEY_LIST}, day FROM inc_keys
+    WHERE order_id IN (SELECT order_id FROM inc_chosen)
        OR (waybill IS NOT NULL AND (carrier, waybill) IN
-           (SELECT (carrier, waybill) FROM lvyue_chosen WHERE waybill IS NOT NULL))
+           (SELECT (carrier, waybill) FROM inc_chosen WHERE waybill IS NOT NULL))
        OR inspection_code IN
-           (SELECT inspection_code FROM lvyue_chosen WHERE inspection_code IS NOT NULL)
+           (SELECT inspection_code FROM inc_chosen WHERE inspection_code IS NOT NULL)
     """)
-    return _count(con, "SELECT count(*) FROM lvyue_selected")
+    return _count(con, "SELECT count(*) FROM inc_selected")
 
 
-def _write_subset(con: duckdb.DuckDBPyConnection, to: Path, files: st.Files) -> None:
-    """The facts of the selected orders as a facts directory, rows as written (a CSV table
-    as CSV, a Parquet one with its parts as one Parquet file)."""
+def _write_subset(
+    con: duckdb.DuckDBPyConnection, run: _Run, to: Path, files: st.Files, new: dict[str, list[str]]
+) -> None:
+    """The facts of the selected orders as a facts directory, rows as written: orders, scans
+    and after-sales from the kept rows of their days and the new parts, reports and
+    inspection results from the facts (a CSV table from its file)."""
     to.mkdir()
-    sel = "lvyue_selected"
+    sel = "inc_selected"
+    days = [str(d) for (d,) in con.execute(
+        f"SELECT DISTINCT day FROM {sel} WHERE day IS NOT NULL ORDER BY 1").fetchall()]  # fmt: skip
     filters = {
         "orders": f"order_id IN (SELECT order_id FROM {sel})",
         "tracking": f"(carrier, waybill) IN (SELECT (carrier, waybill) FROM {sel})",
@@ -387,28 +441,54 @@ def _write_subset(con: duckdb.DuckDBPyConnection, to: Path, files: st.Files) -> 
     for name, where in filters.items():
         if not files[name]:
             continue  # no file: the table stays absent
-        csv = files[name][0][0].endswith(".csv")
+        first = files[name][0][0]
+        csv = first.endswith(".csv")
+        if csv or name not in st.KEPT:
+            paths = [p for p, _, _ in files[name]]
+        else:
+            paths = [*map(str, st.kept_facts(run.state, name, days)), *new[name]]
+        source = f"inc_subset_{name}"
+        _raw_view(con, name, paths or [first], source)
+        if not paths:  # nothing kept for these days: the table's columns, no rows
+            where = "false"
         target = st.quote(to / f"{name}.{'csv' if csv else 'parquet'}")
         fmt = "(FORMAT csv, HEADER true)" if csv else "(FORMAT parquet)"
-        con.execute(f"COPY (SELECT * FROM lvyue_all_{name} WHERE {where}) TO {target} {fmt}")
+        con.execute(f"COPY (SELECT * FROM {source} WHERE {where}) TO {target} {fmt}")
+    # the orders read (their raw keys place the new scans under a day)
+    written = [str(p) for p in to.glob("orders.*")]
+    _raw_view(con, "orders", written, "inc_orders_read")
+
+
+def _every_new_row_has_a_day(con: duckdb.DuckDBPyConnection, new: dict[str, list[str]]) -> bool:
+    """The new orders, and the orders of the new scans and after-sales, were judged (so
+    their rows are kept under a day); otherwise a full run."""
+    checks = [
+        "SELECT 1 FROM inc_new_orders ANTI JOIN inc_days USING (order_id)",
+        "SELECT 1 FROM inc_new_after_sales ANTI JOIN inc_days USING (order_id)",
+        "SELECT 1 FROM inc_new_tracking ANTI JOIN (SELECT carrier, waybill FROM inc_orders_read "
+        "SEMI JOIN inc_days USING (order_id)) USING (carrier, waybill)",
+    ]
+    return not any(_count(con, f"SELECT count(*) FROM ({c})") for c in checks)
 
 
 def _rewrite_partitions(con: duckdb.DuckDBPyConnection, state: Path, verdicts: str) -> set[str]:
     """Each partition holding a selected order: its other verdicts kept, the new ones added."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE lvyue_fresh AS {verdicts}")
-    days = [str(d) for (d,) in con.execute(
-        "SELECT DISTINCT day FROM lvyue_days ORDER BY 1").fetchall()]  # fmt: skip
-    for day in days:
-        path = st.partition_file(state, day)
-        fresh = f"SELECT * EXCLUDE (day) FROM lvyue_fresh WHERE day = '{day}'"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE inc_fresh AS {verdicts}")
+    parts = con.execute("SELECT DISTINCT day, bucket FROM inc_days ORDER BY ALL").fetchall()
+    for day, bucket in parts:
+        path = st.partition_file(state, f"{day}/{bucket}")
+        fresh = (
+            "SELECT * EXCLUDE (day, bucket) FROM inc_fresh "
+            f"WHERE day = '{day}' AND bucket = {bucket}"
+        )
         sql = fresh
         if path.exists():
             sql = (
                 f"SELECT * FROM read_parquet({st.quote(path)}, hive_partitioning = false) "
-                f"WHERE order_id NOT IN (SELECT order_id FROM lvyue_selected) UNION ALL {fresh}"
+                f"WHERE order_id NOT IN (SELECT order_id FROM inc_selected) UNION ALL {fresh}"
             )
         st.write_partition(con, sql, path)
-    return set(days)
+    return {f"{day}/{bucket}" for day, bucket in parts}
 
 
 def _counts_of(
@@ -417,7 +497,8 @@ def _counts_of(
     if not days:
         return {}
     listed = ", ".join(st.quote(st.partition_file(state, d)) for d in sorted(days))
-    sql = f"SELECT *, regexp_extract(filename, 'day=([0-9-]+)', 1) AS day " \
+    sql = f"SELECT *, regexp_extract(filename, 'day=([0-9-]+)', 1) AS day, " \
+          f"regexp_extract(filename, 'bucket=([0-9]+)', 1) AS bucket " \
           f"FROM read_parquet([{listed}], filename = true, hive_partitioning = false)"  # fmt: skip
     return st.partition_counts(con, sql)
 
@@ -458,17 +539,17 @@ def _write_wake(
         old = st.quote(run.state / st.WAKE)
         sql = (
             f"SELECT * FROM read_parquet({old}) WHERE order_id NOT IN "
-            f"(SELECT order_id FROM lvyue_selected) UNION ALL ({sql})"
+            f"(SELECT order_id FROM inc_selected) UNION ALL ({sql})"
         )
     _copy_sql(con, f"{sql} ORDER BY wake", run.state / st.WAKE)
 
 
-def _write_params(con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark | None) -> int:
-    """Keep the parameter table the verdicts follow (rewritten only when it changed); returns
-    its digest."""
-    digest = _params_digest(con, run)
+def _keep_params(run: _Run, mark: st.Mark | None) -> str:
+    """Keep the parameter slices the verdicts follow; returns their digest."""
+    tables = rules.slices(run.rulebook)
+    digest = rules.digest(tables)
     if mark is None or digest != mark.params:
-        _copy_sql(con, "SELECT * FROM lvyue_params_now", run.state / st.PARAMS)
+        rules.keep(run.state, tables)
     return digest
 
 

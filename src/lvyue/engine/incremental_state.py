@@ -1,25 +1,33 @@
-"""The state directory of incremental evaluation (docs/engine.md, "Incremental state").
+"""The state directory of incremental evaluation (docs/formats.md, "Incremental state").
 
 ```
 STATE/state.json                      the watermark, written last (none: the next run is full)
-STATE/params.parquet                  the rulebook's parameter table the verdicts follow
+STATE/params/N.parquet                the parameter slices the verdicts follow (N: its position)
 STATE/wake.parquet                    order_id, wake: when time alone can change its verdicts
-STATE/verdicts/day=YYYY-MM-DD/data_0.parquet   the verdicts of the orders paid that day
+STATE/keys/rNNNNNN.parquet            order_id, merchant_id, carrier, waybill, inspection_code,
+                                      day: the orders' key columns, one file per run adding orders
+STATE/facts/TABLE/day=D/rNNNNNN_0.parquet   orders, tracking and after_sales rows as written,
+                                      by their order's pay date, one file per run adding rows
+STATE/verdicts/day=YYYY-MM-DD/bucket=B/data_0.parquet   the verdicts of the orders paid that
+                                      day, cut in buckets by order id (so ~20 k verdicts each)
+STATE/plans/*.json                    the checks' compiled SQL (engine.plan_store)
 ```
 
 ``day`` is the order's pay date as written in its facts (UTC+8 of the Parquet value), so an
 order keeps its partition and the orders whose facts still move (the recent ones) share few
-partitions: a run rewrites only the partitions of the orders it re-judged. ``wake`` is the
-earliest of: an open verdict's deadline less the horizon (−1 when it has none), and a fact of
-the order dated after the instant (not yet seen). The watermark holds the instant, the horizon,
-each facts file seen (name, size, modification time), the orders counted and the verdicts per
-partition, check and status.
+partitions: a run reads the facts of the days it re-judges and rewrites only their verdicts. A
+scan is kept under the day of the earliest order on its waybill (every order sharing it is
+re-judged with it, so its day is read). ``wake`` is the earliest of: an open verdict's deadline
+less the horizon (−1 when it has none), and a fact of the order dated after the instant (not yet
+seen). The watermark holds the instant, the horizon, each facts file seen (name, size,
+modification time), the orders counted, the verdicts per partition, check and status, and the
+number of the last run (the files it added are named by it).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +35,14 @@ import duckdb
 
 from lvyue.model.files import write_atomically
 
-MARK, PARAMS, WAKE, VERDICTS = "state.json", "params.parquet", "wake.parquet", "verdicts"
+MARK, PARAMS, WAKE, VERDICTS = "state.json", "params", "wake.parquet", "verdicts"
+KEYS, FACTS, PLANS = "keys", "facts", "plans"
 PART_FILE = "data_0.parquet"  # DuckDB's name for a partition's file (COPY ... PARTITION_BY)
+PART_ROWS = 20_000  # verdicts per partition aimed at (a day has 12 k verdicts at 1 M orders)
 ALWAYS = -1  # the wake of an open verdict without a deadline: re-judged every run
 DAY_SQL = "strftime(to_timestamp((epoch({c})::BIGINT + 28800) // 86400 * 86400), '%Y-%m-%d')"
+KEY_COLUMNS = ("order_id", "merchant_id", "carrier", "waybill", "inspection_code")
+KEPT = ("orders", "tracking", "after_sales")  # tables whose rows the state keeps by day
 
 Files = dict[str, list[tuple[str, int, int]]]  # table -> (path, size, mtime_ns), in read order
 
@@ -43,8 +55,10 @@ class Mark:
     horizon: int
     orders: int
     files: Files
-    params: int  # digest of the parameter table
+    params: str  # digest of the parameter slices
     counts: dict[str, dict[str, int]] = field(default_factory=dict)  # day -> "check|status" -> n
+    run: int = 0  # the last run's number: the files it added are named rNNNNNN
+    buckets: int = 1  # verdict partitions per day (st.bucket_sql)
 
 
 def quote(path: Path | str) -> str:
@@ -52,14 +66,15 @@ def quote(path: Path | str) -> str:
 
 
 def read_mark(state: Path) -> Mark | None:
-    if not all((state / name).exists() for name in (MARK, PARAMS, WAKE, VERDICTS)):
+    if not all((state / name).exists() for name in (MARK, PARAMS, WAKE, VERDICTS, KEYS)):
         return None
     try:
         data: dict[str, Any] = json.loads((state / MARK).read_text())
         files = {t: [(str(p), int(s), int(m)) for p, s, m in fs]
                  for t, fs in data["files"].items()}  # fmt: skip
-        return Mark(data["as_of"], data["horizon"], data["orders"], files, data["params"],
-                    data["counts"])  # fmt: skip
+        return Mark(int(data["as_of"]), int(data["horizon"]), int(data["orders"]), files,
+                    str(data["params"]), data["counts"], int(data["run"]),
+                    int(data["buckets"]))  # fmt: skip
     except (ValueError, KeyError, TypeError):  # another version's watermark: start afresh
         return None
 
@@ -70,7 +85,7 @@ def drop_mark(state: Path) -> None:
 
 
 def write_mark(state: Path, mark: Mark) -> None:
-    text = json.dumps(asdict(mark))
+    text = json.dumps(vars(mark))  # not asdict: its deep copy of the counts took 0.5 s
 
     def write(tmp: Path) -> None:
         tmp.write_text(text)
@@ -80,18 +95,44 @@ def write_mark(state: Path, mark: Mark) -> None:
 
 def all_verdicts(state: Path) -> str:
     """SQL of every kept verdict (one file per partition)."""
-    files = quote(state / VERDICTS / "*" / PART_FILE)
+    files = quote(state / VERDICTS / "*" / "*" / PART_FILE)
     return f"SELECT * FROM read_parquet({files}, hive_partitioning = false)"
 
 
-def partition_file(state: Path, day: str) -> Path:
-    return state / VERDICTS / f"day={day}" / PART_FILE
+def all_keys(state: Path) -> str:
+    """SQL of every kept order's key columns and day."""
+    return f"SELECT * FROM read_parquet({quote(state / KEYS / '*.parquet')})"
+
+
+def kept_facts(state: Path, table: str, days: list[str]) -> list[Path]:
+    """The kept files of ``table`` for these days, in the order they were added."""
+    found: list[Path] = []
+    for day in days:
+        found += sorted((state / FACTS / table / f"day={day}").glob("*.parquet"))
+    return found
+
+
+def run_name(run: int) -> str:
+    return f"r{run:06d}"
+
+
+def partition_file(state: Path, part: str) -> Path:
+    """The file of partition ``DAY/BUCKET``."""
+    day, bucket = part.split("/")
+    return state / VERDICTS / f"day={day}" / f"bucket={bucket}" / PART_FILE
+
+
+def bucket_sql(buckets: int) -> str:
+    """An order's bucket among ``buckets``: from the MD5 of its id, the same in every version."""
+    return f"CAST('0x' || substr(md5(order_id), 1, 8) AS UBIGINT) % {buckets}"
 
 
 def partition_counts(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, dict[str, int]]:
-    """``sql`` (verdicts with a ``day`` column) counted per day, check and status."""
+    """``sql`` (verdicts with ``day`` and ``bucket`` columns) counted per partition
+    (``DAY/BUCKET``), check and status."""
     found = con.execute(
-        f"SELECT day, \"check\" || '|' || status, count(*) FROM ({sql}) GROUP BY ALL"
+        f"SELECT day || '/' || bucket, \"check\" || '|' || status, count(*) FROM ({sql}) "
+        "GROUP BY ALL"
     ).fetchall()
     counts: dict[str, dict[str, int]] = {}
     for day, key, n in found:
@@ -107,3 +148,14 @@ def write_partition(con: duckdb.DuckDBPyConnection, sql: str, to: Path) -> None:
         con.execute(f"COPY ({sql}) TO {quote(tmp)} (FORMAT parquet)")
 
     write_atomically(to, write)
+
+
+def append_by_day(
+    con: duckdb.DuckDBPyConnection, sql: str, state: Path, table: str, run: int
+) -> None:
+    """Rows of ``sql`` (with a ``day`` column, dropped from the files) added under their day."""
+    (state / FACTS).mkdir(exist_ok=True)
+    con.execute(
+        f"COPY ({sql}) TO {quote(state / FACTS / table)} (FORMAT parquet, PARTITION_BY (day), "
+        f"FILENAME_PATTERN '{run_name(run)}_{{i}}', OVERWRITE_OR_IGNORE true)"
+    )
