@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 
 from lvyue.cli.main import app
 from lvyue.engine import evaluate_file
+from lvyue.engine import incremental_state as state_layout
 from lvyue.engine.incremental import evaluate_incremental
 from lvyue.model.time import BEIJING, parse_instant
 from lvyue.rulebook import load_rulebook
@@ -300,3 +302,20 @@ def test_cli_state_rejudges_only_what_changed(tmp_path: Path) -> None:
                                "--out", str(tmp_path / "full.csv")])  # fmt: skip
     assert full.exit_code == 0, full.output
     assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "full.csv").read_bytes()
+
+
+def test_days_cut_in_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With several buckets a day (as at 10 M orders), a re-judged order's old verdicts are
+    replaced in its own bucket and the others kept."""
+    monkeypatch.setattr(state_layout, "PART_ROWS", 2)
+    machine = Incremental()
+    try:
+        machine.incremental_equals_full()
+        assert len(list((machine.state / "verdicts").glob("day=*/bucket=2"))) > 0
+        for step in (lambda: machine.scan_arrives(3, -5, "pickup"),
+                     lambda: machine.aftersale_opens(5, -30), lambda: machine.clock_moves(13),
+                     lambda: machine.order_placed_on_a_waybill(12, -10)):  # fmt: skip
+            step()
+            machine.incremental_equals_full()
+    finally:
+        machine.teardown()
