@@ -96,8 +96,12 @@ def test_operators_see_everything_and_bad_input(
     no_id = {"account_id": "creator-x", "name": "达人", "role": "creator"}
     assert service.client.post("/accounts", json=no_id, headers=op).status_code == 422
     monkeypatch.delenv("LVYUE_INDICATOR_FACTS")
-    monkeypatch.delenv("LVYUE_DIAGNOSIS_FACTS", raising=False)
+    bad_dir = {"LVYUE_INDICATOR_FACTS": "/nonexistent/lvyue"}
+    monkeypatch.setenv(*next(iter(bad_dir.items())))
     assert service.client.get("/creators/claims", headers=op).status_code == 503
+    monkeypatch.delenv("LVYUE_INDICATOR_FACTS")  # no snapshot: the service's own data
+    stored = service.client.get("/creators/claims", headers=op)
+    assert stored.status_code == 200 and stored.json() == []
 
 
 def test_claims_and_measures_are_paginated(service: ServiceWorld, facts: Path) -> None:

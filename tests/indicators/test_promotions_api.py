@@ -175,3 +175,34 @@ def test_orders_name_their_promotion_when_ingested(
     later = _post(service, "/orders", {**ORDER, "order_id": "O-PR-2", "merchant_id": "m1",
                   "promotion_id": "PR-not-yet"}, feed)  # fmt: skip
     assert later.status_code == 201  # a promotion not recorded (yet): kept as sent
+
+
+def test_a_posted_promotion_is_checked_on_the_stored_orders(
+    service: ServiceWorld, world: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """End to end through the service: posted (by an operator, for C7, dated before the
+    orders: a creator's own post is dated when posted, and orders paid before it did not come
+    from it), orders ingested naming it and shipped (by the server clock, long after 48 h),
+    then the claim is judged on the service's own data."""
+    monkeypatch.delenv("LVYUE_INDICATOR_FACTS", raising=False)
+    c7, feed, m1 = world["C7"], service.auth("operator"), service.auth("m1.main")
+    body = {"promotion_id": "PR-E2E", "product_id": "P1", "text": "48小时内发货",
+            "creator_id": "C7", "published_at": "2024-02-01T00:00:00+08:00"}  # fmt: skip
+    assert _post(service, "/creators/promotions", body, feed).status_code == 201
+    for k in range(10):
+        order = {**ORDER, "order_id": f"O-E2E-{k}", "merchant_id": "m1", "product_id": "P1",
+                 "promotion_id": "PR-E2E"}  # fmt: skip
+        assert _post(service, "/orders", order, feed).status_code == 201
+        ship = {"carrier": "zhongtong", "waybill": f"ZTE2E{k:04d}"}
+        shipped = _post(service, f"/orders/O-E2E-{k}/shipment", ship, m1)
+        assert shipped.status_code == 201, shipped.text
+    claims = service.client.get("/creators/claims", headers=c7).json()
+    (claim,) = [c for c in claims if c["promotion_id"] == "PR-E2E"]
+    assert (claim["phrase"], claim["orders"], claim["broken"], claim["level"]) == (
+        "48小时内发货", 10, 10, "severe")  # fmt: skip
+    measures = service.client.get("/creators/measures", headers=c7).json()
+    assert [(m["party_id"], m["kind"]) for m in measures] == [("C7", "withdraw_sharing")]
+    assert service.client.get("/creators/claims", headers=world["C8"]).json() == [
+        c for c in service.client.get("/creators/claims", headers=world["C8"]).json()
+        if c["creator_id"] == "C8"
+    ]  # fmt: skip

@@ -2,17 +2,19 @@
 (its organisation is its ``creator_id``) sees only its own promotions' claims and measures; a
 merchant account the claims made on its own products (creators' and its own listings') and its
 own measures; operators everything (or one ``creator_id`` / ``merchant_id``). Business logic
-lives in lvyue.indicators.creators; the data is the indicators' snapshot
-(``LVYUE_INDICATOR_FACTS``)."""
+lives in lvyue.indicators.creators; the data is the service's own (orders, scans, promotions
+posted to it), or the snapshot ``LVYUE_INDICATOR_FACTS`` names."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from sqlalchemy.orm import Session
 
 from lvyue.api.auth import Principal, merchant_scope, require
-from lvyue.api.routes_indicators import _facts
+from lvyue.api.deps import SessionDep
 from lvyue.api.routes_workflows.common import PageDep
 from lvyue.store.permissions import MERCHANT_ROLES, Role
 
@@ -37,11 +39,30 @@ def _scope(principal: Principal, creator_id: str | None, merchant_id: str | None
     return {k: v for k, v in (("creator_id", creator_id), ("merchant_id", merchant_id)) if v}
 
 
+def _tables(session: Session) -> dict[str, Any]:
+    """The snapshot named by ``LVYUE_INDICATOR_FACTS``, else the service's own data (as
+    ``GET /indicators`` reads it): its orders, scans and the promotions posted to it."""
+    import os
+
+    from lvyue.indicators import load_tables
+    from lvyue.workflows.actions.creators import with_promotions
+    from lvyue.workflows.actions.indicator_facts import stored_tables
+
+    named = os.environ.get("LVYUE_INDICATOR_FACTS")
+    if named:
+        return load_tables(Path(named))
+    return with_promotions(session, stored_tables(session))
+
+
 def _outcome(
-    as_of: str | None, since: str | None, until: str | None, periods: int | None = None
+    session: Session,
+    as_of: str | None,
+    since: str | None,
+    until: str | None,
+    periods: int | None = None,
 ) -> Any:
     from lvyue.facts import FactsError
-    from lvyue.indicators import IndicatorError, load_tables
+    from lvyue.indicators import IndicatorError
     from lvyue.indicators.creators import build, judge_claims
     from lvyue.indicators.creators.run import measure_claims
     from lvyue.model.clock import business_now
@@ -51,7 +72,7 @@ def _outcome(
         moment = parse_instant(as_of) if as_of else business_now()
         start = parse_instant(since) if since else None
         end = parse_instant(until) if until else None
-        src = build(load_tables(_facts()))
+        src = build(_tables(session))
         if periods is not None:
             return measure_claims(src, moment, periods, since=start, until=end)
         return judge_claims(src, moment, since=start, until=end)
@@ -64,6 +85,7 @@ def _outcome(
 @router.get("/claims")
 def claims(
     principal: Viewer,
+    session: SessionDep,
     page: PageDep,
     response: Response,
     creator_id: Id = None,
@@ -79,7 +101,7 @@ def claims(
     from lvyue.indicators.creators.report import finding_row
 
     scope = _scope(principal, creator_id, merchant_id)
-    outcome = _outcome(as_of, since, until)
+    outcome = _outcome(session, as_of, since, until)
     rows = [
         finding_row(f)
         for f in outcome.findings
@@ -91,6 +113,7 @@ def claims(
 @router.get("/measures")
 def measures(
     principal: Viewer,
+    session: SessionDep,
     page: PageDep,
     response: Response,
     creator_id: Id = None,
@@ -114,7 +137,7 @@ def measures(
         ("creator", scope["creator_id"]) if "creator_id" in scope
         else ("merchant", scope["merchant_id"]) if "merchant_id" in scope else None
     )  # fmt: skip
-    outcome = _outcome(as_of, since, until, periods)
+    outcome = _outcome(session, as_of, since, until, periods)
     rows = [
         proposal_row(p)
         for p in outcome.proposals

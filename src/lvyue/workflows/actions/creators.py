@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import pyarrow as pa
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from lvyue.model.rows import PromotionRow
 from lvyue.store.audit import audit
 from lvyue.store.creator_tables import Creator, CreatorShare, Promotion
-from lvyue.store.tables import Merchant
+from lvyue.store.tables import Merchant, Order
 from lvyue.workflows.machine import Conflict, Refusal
 
 CLAUSE = "VF-9"
@@ -175,3 +177,24 @@ def promotion_owner(session: Session, promotion_id: str) -> tuple[str, str] | No
     """(merchant_id, product_id) of a recorded promotion, or None."""
     row = session.get(Promotion, promotion_id)
     return None if row is None else (row.merchant_id, row.product_id)
+
+
+def with_promotions(session: Session, tables: dict[str, pa.Table | None]) -> dict[str, Any]:
+    """The store's facts tables (``indicator_facts.stored_tables``) with what VF-9's claim
+    check reads besides: the recorded promotions, and each order's ``promotion_id``."""
+    orders = tables["orders"]
+    assert orders is not None
+    named: dict[str, Any] = dict(session.execute(select(Order.order_id, Order.extra)).all())
+    ids = [(named.get(o) or {}).get("promotion_id") for o in orders.column("order_id").to_pylist()]
+    rows = session.execute(
+        select(Promotion.promotion_id, Promotion.product_id, Promotion.merchant_id,
+               Promotion.creator_id, Promotion.published_at, Promotion.text)
+    ).all()  # fmt: skip
+    names = ("promotion_id", "product_id", "merchant_id", "creator_id", "published_at", "text")
+    columns = list(zip(*rows, strict=True)) or [() for _ in names]
+    kinds = [pa.string()] * 4 + [pa.timestamp("us", tz="UTC"), pa.string()]
+    promotions = pa.table([pa.array(c, k) for c, k in zip(columns, kinds, strict=True)], names)
+    return tables | {
+        "orders": orders.append_column("promotion_id", pa.array(ids, pa.string())),
+        "promotions": promotions,
+    }
