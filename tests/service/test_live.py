@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from lvyue.api.testing import TEST_SALT, ServiceWorld
@@ -127,6 +127,30 @@ def test_every_fact_write_marks_its_order_and_the_worker_clears_it(
     r = service.client.post("/tracking", json=body, headers=service.auth("carrier"))
     assert r.status_code in (201, 202), r.text  # a waybill nobody shipped with: kept or held
     assert not _dirty(factory, other)
+
+
+def test_a_batch_of_scans_marks_the_orders_of_new_scans_only(
+    service: ServiceWorld, factory: SessionFactory
+) -> None:
+    """The set-based scan insert (``store.scans``, PostgreSQL: arrays and one statement that
+    marks too) marks the orders whose scans are new; the same batch again changes nothing and
+    marks nothing; a scan of a waybill nobody shipped with marks nothing."""
+    shipped = [_order(service, NOW - timedelta(hours=5), NOW - timedelta(hours=2)) for _ in "ab"]
+    drain(factory, config.rules(), _now())
+    at = format_instant(NOW - timedelta(hours=1))
+    rows = [{"carrier": "zhongtong", "waybill": f"ZT{o.replace('-', '')}", "time": at,
+             "kind": "in_transit", "location": "杭州"} for o in shipped]  # fmt: skip
+    stray = {**rows[0], "waybill": f"ZT{next(_ids)}NOBODY"}
+    batch = {"rows": [*rows, stray]}
+    r = service.client.post("/ingest/tracking", json=batch, headers=service.auth("carrier"))
+    assert r.status_code == 200 and r.json()["created"] == 3, r.text
+    assert [_dirty(factory, o) for o in shipped] == [True, True]
+    drain(factory, config.rules(), _now())
+    r = service.client.post("/ingest/tracking", json=batch, headers=service.auth("carrier"))
+    assert r.status_code == 200 and r.json()["unchanged"] == 3, r.text
+    assert [_dirty(factory, o) for o in shipped] == [False, False]
+    with session_scope(factory) as s:
+        assert s.scalar(select(func.count()).where(LiveMark.dirty.is_(True))) == 0
 
 
 def _push(service: ServiceWorld, order_id: str, kind: str, at: datetime) -> None:

@@ -6,7 +6,7 @@ with a known or repeated key are handed back to it (they may update, or be uncha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -29,7 +29,7 @@ from lvyue.store.refusals import (
     scan_hold,
     tracking_refusal,
 )
-from lvyue.store.scans import ScanKey, insert_scans
+from lvyue.store.scans import Parcel, ScanKey, insert_scans, parcels, shipped_by
 from lvyue.store.shipping import platform_shipments
 from lvyue.store.tables import (
     AfterSale,
@@ -186,15 +186,15 @@ def _tracking(
     those already stored are looked up by key afterwards (not every scan of the waybills
     first: a waybill's history grows all day) and go to the row path only if they would
     fill a location or text."""
-    mine = _merchant_parcels(session, items, scope.merchant_id)
-    shipments = _parcel_shipments(session, items)
+    shipped = parcels(session, ((i[2].carrier, i[2].waybill) for i in items))  # type: ignore[attr-defined]
     rejected: Rejected = []
     first: dict[ScanKey, Numbered] = {}
     rest: list[Numbered] = []
     for number, raw, parsed in items:
         row: TrackingRow = parsed  # type: ignore[assignment]
-        refusal = tracking_refusal(row, scope, (row.carrier, row.waybill) in mine) or scan_hold(
-            row, shipments.get((row.carrier, row.waybill)), now
+        parcel = shipped.get((row.carrier, row.waybill))
+        refusal = tracking_refusal(row, scope, shipped_by(shipped, row, scope)) or scan_hold(
+            row, None if parcel is None else (parcel.ship_time, parcel.ship_time_source), now
         )
         if refusal is not None:
             rejected.append((number, raw, refusal))
@@ -208,46 +208,14 @@ def _tracking(
     rest += [
         item
         for k, item in first.items()
-        if k not in inserted and not _same_scan(item[2], known, scope, mine)  # type: ignore[arg-type]
+        if k not in inserted and not _same_scan(item[2], known, scope, shipped)  # type: ignore[arg-type]
     ]
     rest.sort(key=lambda item: item[0])
     return len(inserted), rest, rejected
 
 
-def _parcel_shipments(
-    session: Session, items: Sequence[Numbered]
-) -> dict[tuple[str, str], tuple[datetime, str]]:
-    """Ship time and its source of the parcels scanned (``scan_hold`` reads them)."""
-    shipments: dict[tuple[str, str], tuple[datetime, str]] = {}
-    for chunk in _in_chunks(item[2].waybill for item in items):  # type: ignore[attr-defined]
-        found = session.execute(
-            select(
-                Shipment.carrier, Shipment.waybill, Shipment.ship_time, Shipment.ship_time_source
-            ).where(Shipment.waybill.in_(chunk))
-        )
-        shipments.update({(c, w): (t, src) for c, w, t, src in found})
-    return shipments
-
-
 def _scan_key(row: TrackingRow) -> ScanKey:
     return (row.carrier, row.waybill, row.time, row.kind.value)
-
-
-def _merchant_parcels(
-    session: Session, items: Sequence[Numbered], merchant_id: str | None
-) -> set[tuple[str, str]]:
-    """The (carrier, waybill) parcels of ``items`` the merchant shipped (None: not asked)."""
-    mine: set[tuple[str, str]] = set()
-    if merchant_id is None:
-        return mine
-    for chunk in _in_chunks(item[2].waybill for item in items):  # type: ignore[attr-defined]
-        shipped = session.execute(
-            select(Shipment.carrier, Shipment.waybill).where(
-                Shipment.waybill.in_(chunk), Shipment.merchant_id == merchant_id
-            )
-        )
-        mine.update((c, w) for c, w in shipped)
-    return mine
 
 
 def _stored_scans(
@@ -270,10 +238,10 @@ def _same_scan(
     row: TrackingRow,
     known: dict[tuple[str, str, datetime, str], tuple[str | None, str | None]],
     scope: Scope,
-    mine: set[tuple[str, str]],
+    shipped: Mapping[tuple[str, str], Parcel],
 ) -> bool:
     stored = known.get((row.carrier, row.waybill, row.time, row.kind.value))
-    if stored is None or tracking_refusal(row, scope, (row.carrier, row.waybill) in mine):
+    if stored is None or tracking_refusal(row, scope, shipped_by(shipped, row, scope)):
         return False
     return all(
         new is None or new == old for new, old in zip((row.location, row.text), stored, strict=True)

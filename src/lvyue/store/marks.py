@@ -124,8 +124,8 @@ def _inserted_rows(state: ORMExecuteState, statement: Insert) -> Sequence[Mappin
 
 def _on_execute(state: ORMExecuteState) -> None:
     statement = state.statement
-    if not isinstance(statement, Insert):
-        return
+    if not isinstance(statement, Insert) or state.execution_options.get("marks_taken"):
+        return  # marks_taken: the writer marks what it changed itself (``store.scans``)
     name = getattr(statement.table, "name", None)
     if name not in _INSERTS_BY_ORDER and name != "tracking_events":
         return

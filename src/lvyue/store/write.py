@@ -53,13 +53,13 @@ from lvyue.store.refusals import ClaimRefused as ClaimRefused
 from lvyue.store.refusals import RowRejected as RowRejected  # re-exported for callers
 from lvyue.store.refusals import ScanHeld as ScanHeld
 from lvyue.store.refusals import Scope as Scope
+from lvyue.store.scans import insert_scans, parcels, shipped_by
 from lvyue.store.shipping import ship, shipper_of
 from lvyue.store.tables import (
     AfterSale,
     Merchant,
     Order,
     QuarantinedRow,
-    Shipment,
     TrackingEvent,
     utcnow,
 )
@@ -149,52 +149,35 @@ def apply_tracking(
     reviewed: bool = False,
 ) -> Outcome:
     """Store one scan (natural key); a new scan of a live shipment with an implausible time
-    raises ScanHeld (``refusals.scan_hold``) unless an operator ``reviewed`` it (a replay)."""
-    shipped = (
-        scope.merchant_id is None
-        or session.scalar(
-            select(Shipment.order_id).where(
-                Shipment.carrier == row.carrier,
-                Shipment.waybill == row.waybill,
-                Shipment.merchant_id == scope.merchant_id,
-            )
-        )
-        is not None
-    )
-    refusal = tracking_refusal(row, scope, shipped)
+    raises ScanHeld (``refusals.scan_hold``) unless an operator ``reviewed`` it (a replay).
+    The scan is inserted first (``scans.insert_scans``: it marks its order in the same
+    statement on PostgreSQL) and looked up only when its key was already stored."""
+    shipped = parcels(session, [(row.carrier, row.waybill)])
+    refusal = tracking_refusal(row, scope, shipped_by(shipped, row, scope))
     if refusal is not None:
         raise refusal
     values = row.event_values(utcnow())
-    stored = session.scalars(
-        select(TrackingEvent)
-        .where(*(getattr(TrackingEvent, name) == values[name] for name in TRACKING_KEY))
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if stored is None and not reviewed:
-        held = scan_hold(row, _shipment_of(session, row), now or business_now())
-        if held is not None:
-            raise held
-    if stored is None and insert_if_new(session, TrackingEvent, values, TRACKING_KEY):
+    parcel = shipped.get((row.carrier, row.waybill))
+    held = None
+    if not reviewed and parcel is not None:
+        shipment = (parcel.ship_time, parcel.ship_time_source)
+        held = scan_hold(row, shipment, now or business_now())
+    if held is not None and _stored_scan(session, values) is None:
+        raise held  # a new scan only: one already stored is not held
+    if held is None and insert_scans(session, [values]):
         return "created"
-    existing = (
-        stored
-        or session.scalars(
-            select(TrackingEvent)
-            .where(*(getattr(TrackingEvent, name) == values[name] for name in TRACKING_KEY))
-            .execution_options(populate_existing=True)
-        ).one()
-    )
+    existing = _stored_scan(session, values)
+    assert existing is not None  # stored, or inserted meanwhile by a concurrent request
     changed = _set(existing, {"location": row.location, "text": row.text})
     return "updated" if changed else "unchanged"
 
 
-def _shipment_of(session: Session, row: TrackingRow) -> tuple[datetime, str] | None:
-    found = session.execute(
-        select(Shipment.ship_time, Shipment.ship_time_source).where(
-            Shipment.carrier == row.carrier, Shipment.waybill == row.waybill
-        )
-    ).first()
-    return None if found is None else (found[0], found[1])
+def _stored_scan(session: Session, values: Mapping[str, Any]) -> TrackingEvent | None:
+    return session.scalars(
+        select(TrackingEvent)
+        .where(*(getattr(TrackingEvent, name) == values[name] for name in TRACKING_KEY))
+        .execution_options(populate_existing=True)
+    ).one_or_none()
 
 
 ScanKey = tuple[str, str, datetime, str]
@@ -213,12 +196,8 @@ def held_scans(
     if not waybills:
         return {}
     shipments = {
-        (c, w): (t, src)
-        for c, w, t, src in session.execute(
-            select(
-                Shipment.carrier, Shipment.waybill, Shipment.ship_time, Shipment.ship_time_source
-            ).where(Shipment.waybill.in_(waybills))
-        )
+        key: (parcel.ship_time, parcel.ship_time_source)
+        for key, parcel in parcels(session, ((row.carrier, row.waybill) for row in rows)).items()
     }
     stored = {
         (c, w, t, k)
