@@ -15,7 +15,20 @@ Phases (each bounded by ``--seconds``; ``--clients`` concurrent clients, closed 
   verdict reads ok; p50/p95 of that delay;
 - soak (``--soak`` seconds; the issue asks 10 minutes: ``--soak 600``): half the clients
   batch, half single; errors (5xx, transport) must be 0 and the scans accepted (``created``
-  in the answers) must equal the rows stored; then the time the worker needs to catch up.
+  in the answers) must equal the rows stored; then the time the worker needs to catch up;
+- kill (``--kill`` seconds, 0: skipped): the soak's load again; a third of the way in the
+  server (its process group: every uvicorn process) is killed with SIGKILL and restarted,
+  two thirds in the ``lvyue worker`` (mid-round: it has a backlog). Clients retry what got
+  no answer. Checked automatically: nothing lost (every scan of an answered request is
+  stored), nothing twice (no scan key stored twice, one violation and one
+  ``violation.record`` audit entry per violated verdict, nothing left marked), and the live
+  verdicts equal a full re-evaluation of the stored facts with the one evaluator that
+  ``lvyue evaluate`` is proven equal to (tests/engine/test_differential.py).
+
+CPU time: the server's processes (utime + stime of its process group, from /proc) per
+request and per event, load-independent where the rates are not; PostgreSQL's own CPU is
+not counted (the server is shared). Run with ``PYTHONPATH`` at another checkout's ``src``
+to measure that code with the same benchmark (the table names the source it ran).
 
 Targets of the issue (PostgreSQL, 50 clients): batch ≥ 5,000 events/s with p99 ≤ 100 ms per
 request, single ≥ 1,000 req/s, event → verdict p95 ≤ 10 s. The machine's load average is
@@ -26,9 +39,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -37,6 +52,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -49,7 +65,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+import lvyue
 from lvyue.model import format_instant
+from lvyue.model.enums import Duty
 from lvyue.store import make_engine, make_session_factory, session_scope, upgrade
 from lvyue.store.db import SessionFactory
 from lvyue.store.live_tables import LiveMark, LiveVerdict
@@ -71,6 +89,8 @@ class Load:
     created: int = 0  # scans the answers say were stored
     errors: int = 0  # 5xx or transport errors
     seconds: float = 0.0
+    requests: int = 0  # answered
+    keys: list[tuple[str, datetime]] | None = None  # kept if a list: scans of answered requests
 
     def p(self, q: float) -> float:
         if not self.latencies:
@@ -115,20 +135,25 @@ def _pg_database(base: str) -> tuple[str, Callable[[], None]]:
 
 def _load_orders(factory: SessionFactory, orders: int, probes: int) -> tuple[str, datetime]:
     """``orders`` shipped orders (scans go to their waybills) and ``probes`` more."""
-    shipped = datetime.now(UTC) - timedelta(hours=2)
-    rows = [
-        {"order_id": f"BL-{n}", "merchant_id": "m1", "merchant_type": "domestic",
-         "category": "服饰内衣>女装>连衣裙", "ship_mode": "spot",
-         "pay_time": format_instant(shipped - timedelta(hours=3)),
-         "ship_time": format_instant(shipped), "carrier": CARRIER, "waybill": f"YD{n:08d}"}
-        for n in range(orders + probes)
-    ]  # fmt: skip
+    shipped = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)  # as formatted
+    rows = [_order_row(n, shipped) for n in range(orders + probes)]
     with session_scope(factory) as session:
         token = {a.key: a.token for a in seed_accounts(session, [("m1", "一号店", "domestic")])}
     for start in range(0, len(rows), 1_000):
         with session_scope(factory) as session:
             write_rows(session, "orders", rows[start : start + 1_000], Scope(), "bench")
     return token["carrier"], shipped  # the Kuaidi100 integration: pushes scans of every carrier
+
+
+def _order_row(n: int, shipped: datetime) -> dict[str, str]:
+    """Order n, shipped at ``shipped`` — a tenth of them 3 days earlier (their pickup is late:
+    violations for the worker to record, and for the kill phase to count)."""
+    early = timedelta(days=3) if n % 10 == 1 else timedelta(0)
+    return {"order_id": f"BL-{n}", "merchant_id": "m1", "merchant_type": "domestic",
+            "category": "服饰内衣>女装>连衣裙", "ship_mode": "spot",
+            "pay_time": format_instant(shipped - early - timedelta(hours=3)),
+            "ship_time": format_instant(shipped - early), "carrier": CARRIER,
+            "waybill": f"YD{n:08d}"}  # fmt: skip
 
 
 def _backlog(factory: SessionFactory) -> int:
@@ -143,8 +168,72 @@ def _wait_caught_up(factory: SessionFactory, limit_s: float) -> float:
     return time.monotonic() - started
 
 
-def _start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+class Service:
+    """The server (one process group: uvicorn and its workers) and the ``lvyue worker``
+    processes, each startable, killable with SIGKILL and restartable."""
+
+    def __init__(self, url: str, port: int, servers: int, workers: int) -> None:
+        self.env = {"LVYUE_INSPECTION_SECRET": secrets.token_hex(32), **os.environ,
+                    "LVYUE_DATABASE_URL": url}  # fmt: skip
+        self.url, self.port, self.servers = url, port, servers
+        self.server = self._server()
+        self.workers = [self._worker(i) for i in range(workers)]
+
+    def _server(self) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "uvicorn", "--factory", "lvyue.api.app:create_app",
+                   "--host", "127.0.0.1", "--port", str(self.port), "--workers",
+                   str(self.servers), "--log-level", "warning", "--backlog", "4096",
+                   "--timeout-keep-alive", "300"]  # fmt: skip
+        return subprocess.Popen(
+            command, env=self.env, stdout=subprocess.DEVNULL, start_new_session=True
+        )
+
+    def _worker(self, i: int) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-c", WORKER, "worker", "--url", self.url,
+                   "--interval", "3600", "--name", f"bench-{i}"]  # fmt: skip
+        return subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL)
+
+    def kill_server(self) -> None:
+        os.killpg(self.server.pid, signal.SIGKILL)  # its own session: uvicorn and its workers
+        self.server.wait(30)
+
+    def restart_server(self) -> None:
+        self.server = self._server()
+
+    def kill_worker(self, i: int = 0) -> None:
+        self.workers[i].send_signal(signal.SIGKILL)
+        self.workers[i].wait(30)
+        self.workers[i] = self._worker(i)
+
+    def cpu_seconds(self) -> float:
+        """CPU (user + system) of the server's processes so far (those alive now)."""
+        return _group_cpu(self.server.pid)
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.server.pid, signal.SIGTERM)
+        for process in [self.server, *self.workers]:
+            process.terminate()
+        for process in [self.server, *self.workers]:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.server.pid, signal.SIGKILL)
+
+
+def _group_cpu(group: int) -> float:
+    """utime + stime (seconds) of the live processes of a process group, from /proc."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[2]) == group:  # pgrp; utime and stime are fields 14 and 15 of stat
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_healthy(base: str) -> None:
@@ -166,38 +255,46 @@ class Scans:
         self.world = world
         self.counter = itertools.count()
 
-    def next(self) -> dict[str, str]:
+    def next(self) -> tuple[dict[str, str], tuple[str, datetime]]:
+        """A new scan and its key (waybill, time; all of kind in_transit)."""
         n = next(self.counter)
         waybills = self.world.waybills
         at = self.world.shipped_at + timedelta(seconds=1 + n // len(waybills))
-        return {"carrier": CARRIER, "waybill": waybills[n % len(waybills)],
-                "time": format_instant(at), "kind": "in_transit", "location": "杭州"}  # fmt: skip
+        waybill = waybills[n % len(waybills)]
+        return {"carrier": CARRIER, "waybill": waybill, "time": format_instant(at),
+                "kind": "in_transit", "location": "杭州"}, (waybill, at)  # fmt: skip
 
 
 async def _client(
-    http: httpx.AsyncClient, until: float, load: Load, send: Callable[[], Awaitable[int]]
+    http: httpx.AsyncClient,
+    until: Callable[[], bool],
+    load: Load,
+    send: Callable[[], Awaitable[int]],
 ) -> None:
-    while time.monotonic() < until:
+    while not until():
         started = time.perf_counter()
         try:
             created = await send()
         except httpx.HTTPError:
-            load.errors += 1
-            continue
+            created = -1
         if created < 0:
             load.errors += 1
+            await asyncio.sleep(0.05)  # a server down (the kill phase): no busy loop
             continue
         load.latencies.append(time.perf_counter() - started)
         load.created += created
+        load.requests += 1
 
 
 def _batch_sender(http: httpx.AsyncClient, scans: Scans, size: int, load: Load) -> Any:
     async def send() -> int:
-        rows = [scans.next() for _ in range(size)]
+        rows, keys = zip(*(scans.next() for _ in range(size)), strict=True)
         r = await http.post("/ingest/tracking", json={"rows": rows})
-        if r.status_code != 200:
+        if r.status_code != 200 or r.json()["quarantined"]:
             return -1
         load.events += size
+        if load.keys is not None:
+            load.keys.extend(keys)
         created: int = r.json()["created"]
         return created
 
@@ -206,25 +303,41 @@ def _batch_sender(http: httpx.AsyncClient, scans: Scans, size: int, load: Load) 
 
 def _single_sender(http: httpx.AsyncClient, scans: Scans, load: Load) -> Any:
     async def send() -> int:
-        r = await http.post("/tracking", json=scans.next())
+        row, key = scans.next()
+        r = await http.post("/tracking", json=row)
         if r.status_code != 201:
             return -1
         load.events += 1
+        if load.keys is not None:
+            load.keys.append(key)
         return 1 if r.json()["outcome"] == "created" else 0
 
     return send
 
 
 async def _phase(
-    world: World, scans: Scans, seconds: float, batch_clients: int, single_clients: int, size: int
+    world: World,
+    scans: Scans,
+    seconds: float,
+    batch_clients: int,
+    single_clients: int,
+    size: int,
+    beside: Callable[[asyncio.Event], Awaitable[None]] | None = None,
 ) -> tuple[Load, Load]:
-    batch, single = Load(), Load()
+    """Closed-loop clients for ``seconds``, or (``beside``) until ``beside`` sets its event."""
+    keys = beside is not None  # the kill phase checks every answered scan
+    stop = asyncio.Event()
+    if beside is None:
+        ends = time.monotonic() + seconds
+        until = lambda: time.monotonic() >= ends  # noqa: E731
+    else:
+        until = stop.is_set
+    batch, single = Load(keys=[] if keys else None), Load(keys=[] if keys else None)
     limits = httpx.Limits(max_connections=batch_clients + single_clients + 4)
     headers = {"Authorization": f"Bearer {world.token}"}
     async with httpx.AsyncClient(
         base_url=world.base, headers=headers, limits=limits, timeout=120
     ) as http:
-        until = time.monotonic() + seconds
         started = time.perf_counter()
         tasks = [
             _client(http, until, batch, _batch_sender(http, scans, size, batch))
@@ -233,7 +346,7 @@ async def _phase(
             _client(http, until, single, _single_sender(http, scans, single))
             for _ in range(single_clients)
         ]
-        await asyncio.gather(*tasks)
+        await asyncio.gather(*tasks, *([beside(stop)] if beside is not None else []))
         batch.seconds = single.seconds = time.perf_counter() - started
     return batch, single
 
@@ -275,6 +388,29 @@ def _stored(factory: SessionFactory) -> int:
         return session.scalar(select(func.count()).select_from(TrackingEvent)) or 0
 
 
+@dataclass
+class Measured:
+    """A phase's two loads and the server CPU it took."""
+
+    batch: Load
+    single: Load
+    cpu: float  # seconds of the server's processes
+
+    def cpu_ms(self) -> str:
+        requests = self.batch.requests + self.single.requests
+        events = self.batch.events + self.single.events
+        if not requests:
+            return "cpu n/a"
+        return (f"server cpu {1000 * self.cpu / requests:.2f} ms/req,"
+                f" {1000 * self.cpu / events:.3f} ms/event")  # fmt: skip
+
+
+def _measured(service: Service, run: Callable[[], tuple[Load, Load]]) -> Measured:
+    before = service.cpu_seconds()
+    batch, single = run()
+    return Measured(batch, single, service.cpu_seconds() - before)
+
+
 def _run_backend(backend: str, args: argparse.Namespace, out: list[list[str]]) -> None:
     cleanup: Callable[[], None] = lambda: None  # noqa: E731
     tmp = tempfile.TemporaryDirectory(prefix="lvyue-bench-live-")
@@ -282,7 +418,7 @@ def _run_backend(backend: str, args: argparse.Namespace, out: list[list[str]]) -
         url, cleanup = _pg_database(args.pg_url)
     else:
         url = f"sqlite:///{Path(tmp.name) / 'live.db'}"
-    processes: list[subprocess.Popen[bytes]] = []
+    service: Service | None = None
     engine = None
     try:
         upgrade(url)
@@ -290,74 +426,189 @@ def _run_backend(backend: str, args: argparse.Namespace, out: list[list[str]]) -
         factory = make_session_factory(engine)
         workflow_hooks.register()
         token, shipped = _load_orders(factory, args.orders, args.probes)
-        env = {"LVYUE_INSPECTION_SECRET": secrets.token_hex(32), **os.environ,
-               "LVYUE_DATABASE_URL": url}  # fmt: skip
-        port = _port()
         # SQLite is one writer at a time: one server process (docs/service.md)
         servers = args.server_workers if backend == "postgresql" else 1
-        processes.append(_start([sys.executable, "-m", "uvicorn", "--factory",
-                                 "lvyue.api.app:create_app", "--host", "127.0.0.1",
-                                 "--port", str(port), "--workers", str(servers),
-                                 "--log-level", "warning", "--backlog", "4096",
-                                 "--timeout-keep-alive", "300"], env))  # fmt: skip
-        for i in range(args.workers):
-            command = [sys.executable, "-c", WORKER, "worker", "--url", url,
-                       "--interval", "3600", "--name", f"bench-{i}"]  # fmt: skip
-            processes.append(_start(command, env))
-        base = f"http://127.0.0.1:{port}"
+        service = Service(url, _port(), servers, args.workers)
+        base = f"http://127.0.0.1:{service.port}"
         _wait_healthy(base)
         first = _wait_caught_up(factory, 600)
         world = World(backend, url, base, token, shipped,
                       [f"YD{n:08d}" for n in range(args.orders)],
                       [f"BL-{n}" for n in range(args.orders, args.orders + args.probes)],
                       factory)  # fmt: skip
-        scans = Scans(world)
-        load = os.getloadavg()[0]
-        delays: list[float] = []
-        prober = threading.Thread(
-            target=_probe, args=(world, time.monotonic() + args.seconds, delays)
-        )
-        prober.start()
-        batch, _ = asyncio.run(_phase(world, scans, args.seconds, args.clients, 0, args.batch))
-        prober.join()
-        _, single = asyncio.run(_phase(world, scans, args.seconds, 0, args.clients, args.batch))
-        before = _stored(factory)
-        half = args.clients // 2
-        soak_b, soak_s = asyncio.run(
-            _phase(world, scans, args.soak, half, args.clients - half, args.batch)
-        )
-        catch_up = _wait_caught_up(factory, 600)
-        stored = _stored(factory) - before
+        out += _phases(world, service, args, first)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        if service is not None:
+            service.stop()
         if engine is not None:
             engine.dispose()
         cleanup()
         tmp.cleanup()
+
+
+def _phases(
+    world: World, service: Service, args: argparse.Namespace, first: float
+) -> list[list[str]]:
+    scans = Scans(world)
+    load = os.getloadavg()[0]
+    delays: list[float] = []
+    prober = threading.Thread(target=_probe, args=(world, time.monotonic() + args.seconds, delays))
+    prober.start()
+    clients, size = args.clients, args.batch
+    batch = _measured(
+        service, lambda: asyncio.run(_phase(world, scans, args.seconds, clients, 0, size))
+    )
+    prober.join()
+    single = _measured(
+        service, lambda: asyncio.run(_phase(world, scans, args.seconds, 0, clients, size))
+    )
+    before = _stored(world.factory)
+    half = clients // 2
+    soak = _measured(
+        service, lambda: asyncio.run(_phase(world, scans, args.soak, half, clients - half, size))
+    )
+    catch_up = _wait_caught_up(world.factory, 600)
+    stored = _stored(world.factory) - before
+    rows = _rows(world.backend, args, load, first, batch, single, delays, soak, stored, catch_up)
+    if args.kill > 0:
+        rows += _kill_rows(world, service, scans, args)
+    return rows
+
+
+def _rows(
+    backend: str,
+    args: argparse.Namespace,
+    load: float,
+    first: float,
+    batch: Measured,
+    single: Measured,
+    delays: list[float],
+    soak: Measured,
+    stored: int,
+    catch_up: float,
+) -> list[list[str]]:
     finite = sorted(d for d in delays if d != float("inf"))
     p95 = sorted(delays)[int(0.95 * (len(delays) - 1))] if delays else float("nan")
-    accepted = soak_b.created + soak_s.created
-    out += [
-        [backend, f"batch ×{args.batch}", f"{batch.events / batch.seconds:,.0f} events/s",
-         _ms(batch.p(0.5)), _ms(batch.p(0.99)), str(batch.errors), f"load {load:.1f}"],
-        [backend, "single", f"{len(single.latencies) / single.seconds:,.0f} req/s",
-         _ms(single.p(0.5)), _ms(single.p(0.99)), str(single.errors), ""],
+    b, sg = batch.batch, single.single
+    accepted = soak.batch.created + soak.single.created
+    soak_events = soak.batch.events + soak.single.events
+    return [
+        [backend, f"batch ×{args.batch}", f"{b.events / b.seconds:,.0f} events/s",
+         _ms(b.p(0.5)), _ms(b.p(0.99)), str(b.errors), f"load {load:.1f}; {batch.cpu_ms()}"],
+        [backend, "single", f"{len(sg.latencies) / sg.seconds:,.0f} req/s",
+         _ms(sg.p(0.5)), _ms(sg.p(0.99)), str(sg.errors), single.cpu_ms()],
         [backend, "event → verdict", f"{len(finite)}/{len(delays)} seen",
          _s(statistics.median(finite) if finite else float("nan")), _s(p95) + " (p95)", "",
          f"first judging {first:.0f} s"],
-        [backend, f"soak {args.soak:.0f} s",
-         f"{(soak_b.events + soak_s.events) / soak_b.seconds:,.0f} events/s",
-         _ms(soak_b.p(0.5)) + " / " + _ms(soak_s.p(0.5)),
-         _ms(soak_b.p(0.99)) + " / " + _ms(soak_s.p(0.99)), str(soak_b.errors + soak_s.errors),
+        [backend, f"soak {args.soak:.0f} s", f"{soak_events / soak.batch.seconds:,.0f} events/s",
+         _ms(soak.batch.p(0.5)) + " / " + _ms(soak.single.p(0.5)),
+         _ms(soak.batch.p(0.99)) + " / " + _ms(soak.single.p(0.99)),
+         str(soak.batch.errors + soak.single.errors),
          f"accepted {accepted:,} = stored {stored:,}: {'yes' if accepted == stored else 'NO'};"
-         f" caught up in {catch_up:.0f} s"],
+         f" caught up in {catch_up:.0f} s; load {os.getloadavg()[0]:.1f}; {soak.cpu_ms()}"],
     ]  # fmt: skip
+
+
+def _kill_rows(
+    world: World, service: Service, scans: Scans, args: argparse.Namespace
+) -> list[list[str]]:
+    """The soak's load; SIGKILL of the server after a third of ``--kill`` seconds, restarted at
+    once; a third after it answers again, SIGKILL of the worker (with orders marked),
+    restarted at once; a third more of load; then the checks."""
+    log: list[str] = []
+    before = _stored(world.factory)
+
+    async def chaos(stop: asyncio.Event) -> None:
+        third = args.kill / 3
+        await asyncio.sleep(third)
+        service.kill_server()
+        down = time.monotonic()
+        service.restart_server()
+        await asyncio.to_thread(_wait_healthy, world.base)
+        log.append(f"server killed, answering again after {time.monotonic() - down:.0f} s")
+        await asyncio.sleep(third)
+        backlog = 0
+        while not backlog:  # mid-run: orders marked, a round open
+            backlog = await asyncio.to_thread(_backlog, world.factory)
+        service.kill_worker(0)
+        log.append(f"worker killed with {backlog} orders marked")
+        await asyncio.sleep(third)
+        stop.set()
+
+    half = args.clients // 2
+    batch, single = asyncio.run(
+        _phase(world, scans, args.kill, half, args.clients - half, args.batch, chaos)
+    )
+    _wait_healthy(world.base)
+    catch_up = _wait_caught_up(world.factory, 900)
+    for worker in service.workers:  # judged from here on in this process, at one instant
+        worker.terminate()
+        worker.wait(60)
+    checks = _check(world, [*(batch.keys or []), *(single.keys or [])])
+    stored = _stored(world.factory) - before
+    accepted = len(batch.keys or []) + len(single.keys or [])
+    errors = batch.errors + single.errors
+    return [
+        [world.backend, f"kill -9 {args.kill:.0f} s", f"{accepted:,} scans answered",
+         _ms(batch.p(0.5)) + " / " + _ms(single.p(0.5)),
+         _ms(batch.p(0.99)) + " / " + _ms(single.p(0.99)), f"{errors} (retried)",
+         "; ".join([*log, f"stored {stored:,} (in flight when killed: {stored - accepted:,})",
+                    f"caught up in {catch_up:.0f} s", *checks])],
+    ]  # fmt: skip
+
+
+def _check(world: World, answered: list[tuple[str, datetime]]) -> list[str]:
+    """Nothing lost, nothing twice, live verdicts = a full re-evaluation (see the docstring)."""
+    from lvyue.engine.online import evaluate_order
+    from lvyue.model.clock import business_now
+    from lvyue.store.tables import AuditEntry, Order
+    from lvyue.store.workflow_tables import Violation
+    from lvyue.workflows import config
+    from lvyue.workflows.actions.stored_facts import facts_for
+    from lvyue.workflows.live import drain
+
+    rules = config.rules()
+    now = business_now()
+    drain(world.factory, rules, now)  # what time alone made due since the worker stopped
+    with session_scope(world.factory) as s:
+        stored = set(s.execute(select(TrackingEvent.waybill, TrackingEvent.time)))
+        lost = sum(key not in stored for key in answered)
+        key = (TrackingEvent.carrier, TrackingEvent.waybill, TrackingEvent.time, TrackingEvent.kind)
+        twice = s.scalar(
+            select(func.count()).select_from(
+                select(*key).group_by(*key).having(func.count() > 1).subquery()
+            )
+        )
+        marked = s.scalar(select(func.count()).where(LiveMark.dirty.is_(True)))
+        live = {(v.order_id, v.aftersale_id, v.check): (v.status, v.clauses, v.reason, v.duty)
+                for v in s.scalars(select(LiveVerdict))}  # fmt: skip
+        orders = list(s.scalars(select(Order)))
+        full = {(v.order_id, v.aftersale_id, v.check.value): (v.status.value, v.clauses,
+                v.reason, v.duty.value)
+                for f in facts_for(s, orders) for v in evaluate_order(f, now, rules)}  # fmt: skip
+        kept = {(v.order_id, v.aftersale_id, v.check) for v in s.scalars(select(Violation))}
+        audited: Counter[str] = Counter()
+        for action, entity in s.execute(
+            select(AuditEntry.action, AuditEntry.entity_id).where(
+                AuditEntry.action.in_(["violation.record", "violation.withdraw"])
+            )
+        ):
+            audited[entity] += 1 if action == "violation.record" else -1
+    violated = {k for k, v in live.items() if v[0] == "violated" and Duty(v[3]).merchants}
+    recorded_once = all(audited["/".join(k)] == 1 for k in kept) and sum(audited.values()) == len(
+        kept
+    )
+    differ = len(set(live.items()) ^ set(full.items()))
+    return [
+        f"lost {lost}",
+        f"stored twice {twice}",
+        f"left marked {marked}",
+        f"violations {len(kept):,} = violated verdicts {len(violated):,}: "
+        f"{'yes' if kept == violated else 'NO'}, each recorded once: "
+        f"{'yes' if recorded_once else 'NO'}",
+        f"live = full re-evaluation: {'yes' if not differ else 'NO'}"
+        f" ({len(full):,} verdicts, {differ} differ)",
+    ]
 
 
 def _ms(seconds: float) -> str:
@@ -379,6 +630,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--probes", type=int, default=200)
     parser.add_argument("--server-workers", type=int, default=2, help="uvicorn processes")
     parser.add_argument("--workers", type=int, default=1, help="lvyue worker processes")
+    parser.add_argument("--kill", type=float, default=30.0, help="kill -9 phase (0: none)")
     parser.add_argument("--pg-url", default=os.environ.get("LVYUE_TEST_POSTGRES_URL"))
     args, _ = parser.parse_known_args(argv)
     rows: list[list[str]] = []
@@ -388,9 +640,9 @@ def main(argv: list[str] | None = None) -> None:
             continue
         _run_backend(backend, args, rows)
     table = Table(
-        title=f"live service on loopback: {args.clients} clients, {args.server_workers} server "
-        f"processes (SQLite: 1), {args.workers} worker(s), {os.cpu_count()} cores (shared; "
-        "load = 1-min load average at the start)"
+        title=f"live service on loopback ({Path(lvyue.__file__).parent}): {args.clients} "
+        f"clients, {args.server_workers} server processes (SQLite: 1), {args.workers} "
+        f"worker(s), {os.cpu_count()} cores (shared; load = 1-min load average)"
     )
     for column in ("backend", "phase", "rate", "p50", "p99", "errors", "note"):
         table.add_column(column)
