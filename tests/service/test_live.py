@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 
 from lvyue.api.testing import TEST_SALT, ServiceWorld
 from lvyue.cli.main import app as cli
+from lvyue.engine.online import DEFAULT_HORIZON
 from lvyue.model import TrackingEvent, TrackingKind, format_instant
-from lvyue.store import make_engine, make_session_factory, session_scope
+from lvyue.store import live, make_engine, make_session_factory, session_scope
 from lvyue.store.db import SessionFactory
 from lvyue.store.live_tables import LiveMark, LiveVerdict
 from lvyue.store.tables import AuditEntry
@@ -213,6 +214,28 @@ def test_time_alone_moves_pending_to_at_risk_to_violated_when_due(
     drain(factory, config.rules(), deadline)
     assert _statuses(factory, order_id)["ship_deadline"] == "violated"
     assert "ship_deadline" in _violations(factory, order_id)
+
+
+def test_at_risk_is_judged_at_read_time_without_waiting_for_the_worker(
+    service: ServiceWorld, factory: SessionFactory
+) -> None:
+    """A verdict stored pending is listed at risk from the instant its deadline comes within
+    the horizon, though the worker has not judged it again; a passed deadline is not listed."""
+    order_id = _order(service, NOW - timedelta(hours=1))  # ship deadline 48 h after payment
+    drain(factory, config.rules(), NOW)
+    with session_scope(factory) as s:
+        deadline = s.get(LiveVerdict, (order_id, "", "ship_deadline")).deadline  # type: ignore[union-attr]
+
+    def listed(now: datetime) -> dict[str, str]:
+        with session_scope(factory) as s:
+            rows, _ = live.at_risk(s, "m1", now, horizon=DEFAULT_HORIZON, limit=10_000)
+            return {r.check: r.status for r in rows if r.order_id == order_id}
+
+    assert listed(deadline - DEFAULT_HORIZON - timedelta(seconds=1)) == {}
+    assert listed(deadline - DEFAULT_HORIZON) == {"ship_deadline": "at_risk"}
+    assert _statuses(factory, order_id)["ship_deadline"] == "pending"  # as stored, unjudged
+    assert listed(deadline - timedelta(seconds=1)) == {"ship_deadline": "at_risk"}
+    assert listed(deadline) == {}  # passed: a violation, not a risk
 
 
 def test_at_risk_lists_live_verdicts_by_merchant_soonest_first(

@@ -58,7 +58,13 @@ def at_risk(
     now = service_now(request)
     within = timedelta(hours=within_hours) if within_hours is not None else None
     rows, total = live.at_risk(
-        session, scope, now, within=within, limit=paging.limit, offset=paging.offset
+        session,
+        scope,
+        now,
+        horizon=DEFAULT_HORIZON,
+        within=within,
+        limit=paging.limit,
+        offset=paging.offset,
     )
     response.headers["X-Total-Count"] = str(total)
     return [

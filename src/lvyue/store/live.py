@@ -3,8 +3,12 @@ counts per status, one order's verdicts, the verdicts still current for a page o
 how far behind the worker is.
 
 One definition of "at risk" (即将超时): the engine's — not done, deadline ahead, within the
-horizon (``engine.online.DEFAULT_HORIZON``) as of when the order was last judged; a deadline
-that has passed since is not listed (it is a violation the worker is about to record).
+horizon (``engine.online.DEFAULT_HORIZON``, passed in: the store does not import the engine)
+— judged at read time from the stored deadline: a verdict stored ``pending`` whose deadline
+has come within the horizon since is at risk now, whether or not the worker has judged it
+again (pending and at risk differ by time alone, ``engine.online._timed``); a deadline that
+has passed is not listed (a violation the worker is about to record). Facts written since
+the last judgement are the worker's: a write marks the order and it is judged within a round.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Row, Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from lvyue.store.live_tables import LiveMark, LiveVerdict
@@ -22,10 +26,19 @@ from lvyue.store.live_tables import LiveMark, LiveVerdict
 AT_RISK = "at_risk"
 
 
-def _at_risk_query(merchant_id: str | None, now: datetime, within: timedelta | None) -> Select:  # type: ignore[type-arg]
-    query = select(LiveVerdict).where(LiveVerdict.status == AT_RISK, LiveVerdict.deadline > now)
-    if within is not None:
-        query = query.where(LiveVerdict.deadline <= now + within)
+OPEN = ("pending", AT_RISK)  # not done, deadline ahead: at risk once within the horizon
+_SHOWN = [c for c in LiveVerdict.__table__.columns if c.name != "status"]
+
+
+def _at_risk_query(
+    merchant_id: str | None, now: datetime, horizon: timedelta, within: timedelta | None
+) -> Select:  # type: ignore[type-arg]
+    window = horizon if within is None else min(horizon, within)
+    query = select(*_SHOWN, literal(AT_RISK).label("status")).where(
+        LiveVerdict.status.in_(OPEN),
+        LiveVerdict.deadline > now,
+        LiveVerdict.deadline <= now + window,
+    )
     if merchant_id is not None:
         query = query.where(LiveVerdict.merchant_id == merchant_id)
     return query
@@ -36,18 +49,20 @@ def at_risk(
     merchant_id: str | None,
     now: datetime,
     *,
+    horizon: timedelta,
     within: timedelta | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> tuple[list[LiveVerdict], int]:
-    """A page of at-risk verdicts (one merchant's, or all for None), soonest deadline first,
-    and how many there are in all."""
-    query = _at_risk_query(merchant_id, now, within)
+) -> tuple[list[Row[Any]], int]:
+    """A page of the verdicts at risk as of ``now`` (one merchant's, or all for None),
+    soonest deadline first, and how many there are in all. Plain rows (a page only displays
+    them), each with status ``at_risk``."""
+    query = _at_risk_query(merchant_id, now, horizon, within)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = query.order_by(
         LiveVerdict.deadline, LiveVerdict.order_id, LiveVerdict.aftersale_id, LiveVerdict.check
     )
-    return list(session.scalars(page.limit(limit).offset(offset))), total
+    return list(session.execute(page.limit(limit).offset(offset))), total
 
 
 def status_counts(session: Session, merchant_id: str | None) -> dict[str, int]:

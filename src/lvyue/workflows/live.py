@@ -313,7 +313,9 @@ def at_risk_table(
     """Every at-risk live verdict (``store.live.at_risk``), soonest first, as verdicts
     (``lvyue at-risk --database``)."""
     with factory() as session:
-        rows, _ = live.at_risk(session, merchant_id, now, within=within, limit=10**9)
+        rows, _ = live.at_risk(
+            session, merchant_id, now, horizon=DEFAULT_HORIZON, within=within, limit=10**9
+        )
     return [
         Verdict(
             order_id=r.order_id,

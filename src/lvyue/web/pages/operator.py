@@ -97,7 +97,7 @@ def dashboard(request: Request, session: SessionDep, caller: Operator) -> Respon
 
     now = now_of(request)
     data = counts(session, str(session.get_bind().engine.url))
-    _, due_soon = live.at_risk(session, None, now, within=DEFAULT_HORIZON, limit=0)
+    _, due_soon = live.at_risk(session, None, now, horizon=DEFAULT_HORIZON, limit=0)
     return page(
         request,
         "dashboard.html",

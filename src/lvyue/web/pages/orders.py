@@ -19,7 +19,7 @@ from lvyue.api.routes_evidence import order_file
 from lvyue.api.routes_workflows.common import actor_of
 from lvyue.api.routes_workflows.inspection import ShipWithCodeIn
 from lvyue.engine.explain import explain_order
-from lvyue.engine.online import evaluate_order
+from lvyue.engine.online import DEFAULT_HORIZON, evaluate_order
 from lvyue.engine.verdict import Verdict
 from lvyue.model.enums import Check, VerdictStatus
 from lvyue.store.tables import Order, Shipment
@@ -140,7 +140,9 @@ def at_risk(
     from lvyue.store import live
 
     scope = scope_of(caller, merchant or None)
-    rows, total = live.at_risk(session, scope, now_of(request), limit=AT_RISK_SHOWN)
+    rows, total = live.at_risk(
+        session, scope, now_of(request), horizon=DEFAULT_HORIZON, limit=AT_RISK_SHOWN
+    )
     return page(request, "at_risk.html", caller, items=rows, total=total)
 
 
