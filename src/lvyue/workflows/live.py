@@ -26,10 +26,10 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Table, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from lvyue.engine.online import DEFAULT_HORIZON, Resolves, evaluate_order
@@ -254,14 +254,15 @@ def _reschedule(session: Session, next_due: dict[str, datetime | None]) -> None:
     gone = sorted(order_id for order_id, due in next_due.items() if due is None)
     if gone:
         session.execute(delete(LiveMark).where(LiveMark.order_id.in_(gone)))
-    for order_id, due in sorted(next_due.items()):
-        if due is not None:
-            session.execute(
-                update(LiveMark)
-                .where(LiveMark.order_id == order_id)
-                .values(dirty=False, due_at=due)
-                .execution_options(synchronize_session=False)
-            )
+    due = [{"order": o, "due": d} for o, d in sorted(next_due.items()) if d is not None]
+    if due:  # one statement for the round (executemany), not one round trip per order
+        marks = cast(Table, LiveMark.__table__)
+        session.execute(
+            update(marks)
+            .where(marks.c.order_id == bindparam("order"))
+            .values(dirty=False, due_at=bindparam("due")),
+            due,
+        )
 
 
 def run_round(
