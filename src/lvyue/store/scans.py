@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, select, text, tuple_
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -97,7 +97,7 @@ _PG_PARCELS = text(
     " FROM shipments AS s JOIN unnest(CAST(:carriers AS varchar[]), CAST(:waybills AS"
     " varchar[])) AS p(carrier, waybill) ON s.carrier = p.carrier AND s.waybill = p.waybill"
 ).columns(*_PARCEL_COLUMNS)
-_PAIRS = 400  # (carrier, waybill) pairs per SQLite lookup: under its bound-parameter limit
+_PAIRS = 800  # waybills per SQLite lookup: under its bound-parameter limit
 
 
 def parcels(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Parcel]:
@@ -110,17 +110,22 @@ def parcels(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str
     if session.get_bind().dialect.name == "postgresql":
         arrays = {"carriers": [c for c, _ in wanted], "waybills": [w for _, w in wanted]}
         rows: Iterable[Any] = session.execute(_PG_PARCELS, arrays)
-    else:
-        pair = tuple_(Shipment.carrier, Shipment.waybill)
+    else:  # carriers IN and waybills IN: the unique index, and cheap to compile
+        carriers = sorted({c for c, _ in wanted})
         rows = [
             row
             for start in range(0, len(wanted), _PAIRS)
             for row in session.execute(
-                select(*_PARCEL_COLUMNS).where(pair.in_(wanted[start : start + _PAIRS]))
+                select(*_PARCEL_COLUMNS).where(
+                    Shipment.carrier.in_(carriers),
+                    Shipment.waybill.in_([w for _, w in wanted[start : start + _PAIRS]]),
+                )
             )
         ]
+    asked = set(wanted)
     for c, w, merchant, ship_time, source in rows:
-        found[(c, w)] = Parcel(merchant, ship_time, source)
+        if (c, w) in asked:  # SQLite's two INs may pair a carrier with another's waybill
+            found[(c, w)] = Parcel(merchant, ship_time, source)
     return found
 
 
