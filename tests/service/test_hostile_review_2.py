@@ -250,3 +250,34 @@ def test_a_carrier_code_longer_than_the_store_keeps_is_a_row_error(
     parcel = {"carrier": "c" * 33, "waybill": f"W{other}"}
     r = c.post(f"/orders/{other}/shipment", json=parcel, headers=service.auth("m1.main"))
     assert r.status_code == 422 and "carrier" in r.text, r.text
+
+
+# --- an order's promotion (VF-9) and the product a re-send fills in ---
+
+
+def test_a_re_send_does_not_fill_in_a_product_the_promotion_is_not_of(
+    service: ServiceWorld,
+) -> None:
+    """An order naming a recorded promotion must be of its shop and product (refused when
+    created). Created without a product and re-sent with another one, the fill was taken
+    (200 updated): the order then counted against a promotion of a product it is not."""
+    c, op = service.client, service.auth("operator")
+    creator = f"C{next(_ids)}{service.backend}"
+    assert c.post("/creators", json={"creator_id": creator, "name": "达人"},
+                  headers=op).status_code == 201  # fmt: skip
+    share = {"product_id": "P1", "merchant_id": "m1"}
+    assert c.post(f"/creators/{creator}/shares", json=share, headers=op).status_code == 201
+    promotion = f"PR-{creator}"
+    posted = {"promotion_id": promotion, "product_id": "P1", "text": "当日达",
+              "creator_id": creator}  # fmt: skip
+    assert c.post("/creators/promotions", json=posted, headers=op).status_code == 201
+    order_id = _order(service, promotion_id=promotion)  # no product yet
+    base = {"order_id": order_id, "merchant_id": "m1", "merchant_type": "domestic",
+            "category": FLOWERS, "ship_mode": "spot", "pay_time": "2024-02-10 10:00:00",
+            "promotion_id": promotion}  # fmt: skip
+    other = c.post("/orders", json={**base, "product_id": "P9"}, headers=op)
+    assert other.status_code == 422 and "promotion_id" in other.text, other.text
+    batch = c.post("/ingest/orders", json={"rows": [{**base, "product_id": "P9"}]}, headers=op)
+    assert batch.json()["errors"][0].startswith("row 1: promotion_id"), batch.text
+    own = c.post("/orders", json={**base, "product_id": "P1"}, headers=op)
+    assert own.status_code == 201 and own.json()["outcome"] == "updated", own.text

@@ -107,6 +107,16 @@ def _promotion(session: Session, promotion_id: str | None) -> tuple[str, str] | 
     return None if row is None else (row.merchant_id, row.product_id)
 
 
+def _resent_promotion(session: Session, order: Order, row: OrderRow) -> RowRejected | None:
+    """A re-sent order that fills in its product keeps to the product of the promotion it
+    was recorded with (VF-9): the fill would otherwise count it against another product's."""
+    recorded = order.extra.get("promotion_id")
+    if row.product_id is None or not recorded:
+        return None
+    named = row.model_copy(update={"promotion_id": recorded})
+    return promotion_refusal(named, _promotion(session, str(recorded)))
+
+
 def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Outcome:
     _check_merchant(session, row.merchant_id, scope)
     values = row.model_dump(include=ORDER_COLUMNS)
@@ -130,6 +140,8 @@ def apply_order(session: Session, row: OrderRow, scope: Scope, actor: str) -> Ou
         assert order is not None
         outcome: Outcome = "created"
     else:
+        if refusal := _resent_promotion(session, order, row):
+            raise refusal
         sent = {k: v for k, v in values.items() if k in row.model_fields_set}
         outcome = "updated" if resend_order(session, order, sent, extra, actor) else "unchanged"
     parcel = row.parcel()
