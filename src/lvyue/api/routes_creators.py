@@ -121,7 +121,7 @@ def measures(
     as_of: Moment = None,
     since: Moment = None,
     until: Moment = None,
-    periods: Annotated[int, Query(ge=1, le=104)] = 5,
+    periods: Annotated[int, Query(ge=1, le=12)] = 5,  # as /indicators: one query each
 ) -> list[dict[str, Any]]:
     """The graded measures false claims lead to (a creator's, or a merchant's for its own
     listings), judged at ``periods`` period ends up to ``as_of`` (claims.period_days apart):

@@ -26,17 +26,9 @@ CLAIM_KEYS = ("promotion_id", "claim_no")
 
 
 def order_outcomes(
-    src: ClaimSources,
-    scope: Clause | None,
-    pay_start: int,
-    pay_end: int,
-    as_of: int,
-    due_from: int | None = None,
+    src: ClaimSources, scope: Clause | None, pay_start: int, pay_end: int, as_of: int
 ) -> ir.Table:
-    """One row per (attributed order, claim of its promotion): deadline, kept, broken. With
-    ``due_from``, only the claims that fell due in ``[due_from, as_of)`` — at their deadline,
-    or at payment if that came later (a period's: each order's claim is judged once, in the
-    period its outcome became final, and never pending)."""
+    """One row per (attributed order, claim of its promotion): deadline, kept, broken."""
     o = in_scope(src.orders, scope)
     o = o.filter(o.pay_s >= pay_start, o.pay_s < pay_end, o.ship_s.notnull())
     c = src.claims
@@ -53,24 +45,14 @@ def order_outcomes(
     happened = ibis.ifelse(j.event == "ship", shipped, delivered)
     kept = (happened <= due).fill_null(False)
     if_late = (happened > due).fill_null(False) | (happened.isnull() & (due < as_of))
-    j = j.mutate(deadline_s=due, happened_s=happened, kept=kept, broken=~kept & if_late)
-    if due_from is None:
-        return j
-    # final when due, or when paid if paid after (a 2月14日前 post still up on the 20th)
-    final = ibis.greatest(j.deadline_s, j.pay_s)
-    return j.filter(final >= due_from, final < as_of)
+    return j.mutate(deadline_s=due, happened_s=happened, kept=kept, broken=~kept & if_late)
 
 
 def claim_outcomes(
-    src: ClaimSources,
-    scope: Clause | None,
-    pay_start: int,
-    pay_end: int,
-    as_of: int,
-    due_from: int | None = None,
+    src: ClaimSources, scope: Clause | None, pay_start: int, pay_end: int, as_of: int
 ) -> ir.Table:
     """Per claim of a promotion that has orders: judged orders, broken ones, pending ones."""
-    t = order_outcomes(src, scope, pay_start, pay_end, as_of, due_from)
+    t = order_outcomes(src, scope, pay_start, pay_end, as_of)
     judged = t.kept | t.broken
     return t.group_by(list(CLAIM_KEYS)).aggregate(
         orders=judged.cast("int64").sum(),
@@ -78,4 +60,23 @@ def claim_outcomes(
         pending=(~judged).cast("int64").sum(),
         first_pay_s=t.pay_s.min(),
         last_pay_s=t.pay_s.max(),
+    )
+
+
+def period_outcomes(
+    src: ClaimSources, scope: Clause | None, pay_start: int, pay_end: int, periods: ir.Table
+) -> ir.Table:
+    """Per period ``(period_end, due_from)`` and claim: the orders whose claim became final in
+    ``[due_from, period_end)`` — at its deadline, or at payment if that came later (a 2月14日前
+    post still up on the 20th) — and how many of them broke it. Final before the period's end,
+    an order's outcome is known then: kept if it happened by the deadline, else broken. One
+    query for every period (each order's claim falls in one period, judged once)."""
+    last = periods.period_end.max().as_scalar()
+    t = order_outcomes(src, scope, pay_start, pay_end, 2**62)  # outcomes fixed by the deadline
+    t = t.mutate(final_s=ibis.greatest(t.deadline_s, t.pay_s))
+    t = t.filter(t.final_s < last)
+    j = t.cross_join(periods)
+    j = j.filter(j.final_s >= j.due_from, j.final_s < j.period_end)
+    return j.group_by(["period_end", *CLAIM_KEYS]).aggregate(
+        orders=j.count(), broken=(~j.kept).cast("int64").sum()
     )

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import ibis
+import pyarrow as pa
 
 from lvyue.diagnosis.metrics import rows as arrow_rows
-from lvyue.indicators.creators.expressions import CLAIM_KEYS, claim_outcomes
+from lvyue.diagnosis.source import register
+from lvyue.indicators.creators.expressions import CLAIM_KEYS, claim_outcomes, period_outcomes
 from lvyue.indicators.creators.judge import (
     CLAUSE,
     ClaimFinding,
@@ -76,7 +78,9 @@ def _findings(
 ) -> list[ClaimFinding]:
     """Every claim judged on the orders paid in ``[window[0], window[1])``, known at
     ``window[2]``."""
-    counts = _counts(src, con, rb, window)
+    pay_start, pay_end, as_of = (int(t.timestamp()) for t in window)
+    expr = claim_outcomes(src, rb.clause(CLAUSE), pay_start, pay_end, as_of)
+    counts = {_key(r): r for r in arrow_rows(con.to_pyarrow(expr))}
     claims = arrow_rows(con.to_pyarrow(src.claims))
     return _sorted([finding({**c, **counts.get(_key(c), {})}, th) for c in claims])
 
@@ -87,21 +91,6 @@ def _key(row: dict[str, Any]) -> tuple[Any, ...]:
 
 def _sorted(findings: list[ClaimFinding]) -> list[ClaimFinding]:
     return sorted(findings, key=lambda f: (f.party, f.party_id, f.promotion_id, f.claim_no))
-
-
-def _counts(
-    src: ClaimSources,
-    con: Any,
-    rb: Rulebook,
-    window: tuple[datetime, datetime, datetime],
-    due_from: datetime | None = None,
-) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """Per claim: its judged, broken and pending orders (paid in ``[window[0], window[1])``,
-    known at ``window[2]``; with ``due_from``, those falling due from then to ``window[2]``)."""
-    due = None if due_from is None else int(due_from.timestamp())
-    pay_start, pay_end, as_of = (int(t.timestamp()) for t in window)
-    expr = claim_outcomes(src, rb.clause(CLAUSE), pay_start, pay_end, as_of, due)
-    return {_key(r): r for r in arrow_rows(con.to_pyarrow(expr))}
 
 
 @dataclass(frozen=True)
@@ -138,18 +127,35 @@ def measure_claims(
     step = timedelta(days=last.period_days.value)
     ends = [as_of - k * step for k in range(periods)][::-1]
     con = backend if backend is not None else ibis.duckdb.connect()
+    plan = _plan(ends, start, rb)
+    if not plan:
+        raise IndicatorError(f"no period to judge: every period ends before {start.isoformat()}")
+    table = pa.table({"period_end": [int(e.timestamp()) for e, _, _ in plan],
+                      "due_from": [int(d.timestamp()) for _, d, _ in plan]})  # fmt: skip
+    expr = period_outcomes(src, rb.clause(CLAUSE), int(start.timestamp()),
+                           int(min(until or as_of, as_of).timestamp()),
+                           register(table, "lvyue_cc_periods", backend))  # fmt: skip
+    counts = {(r["period_end"], *_key(r)): r for r in arrow_rows(con.to_pyarrow(expr))}
     claims = arrow_rows(con.to_pyarrow(src.claims))
     judged: list[ClaimPeriod] = []
     carried: dict[tuple[Any, ...], tuple[int, int]] = {}
+    for end, due_from, th in plan:
+        at = int(end.timestamp())
+        found = [_carry(c, counts.get((at, *_key(c)), {}), carried, th) for c in claims]
+        judged.append(ClaimPeriod(end, due_from, _sorted(found), th))
+    return ClaimMeasures(judged, walk((p.thresholds, p.findings) for p in judged))
+
+
+def _plan(
+    ends: list[datetime], start: datetime, rb: Rulebook
+) -> list[tuple[datetime, datetime, ClaimThresholds]]:
+    """(end, due_from, thresholds) of each period after ``start``; the first from ``start``."""
+    plan: list[tuple[datetime, datetime, ClaimThresholds]] = []
     for end in (e for e in ends if e > start):  # none before VF-9 (or --since)
         th = claim_thresholds(end, rb)
-        due_from = end - timedelta(days=th.window_days.value) if judged else start
-        counts = _counts(src, con, rb, (start, min(until or end, end), end), due_from)
-        found = [_carry(c, counts.get(_key(c), {}), carried, th) for c in claims]
-        judged.append(ClaimPeriod(end, due_from, _sorted(found), th))
-    if not judged:
-        raise IndicatorError(f"no period to judge: every period ends before {start.isoformat()}")
-    return ClaimMeasures(judged, walk((p.thresholds, p.findings) for p in judged))
+        due_from = end - timedelta(days=th.window_days.value) if plan else start
+        plan.append((end, due_from, th))
+    return plan
 
 
 def _carry(
