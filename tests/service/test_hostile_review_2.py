@@ -281,3 +281,29 @@ def test_a_re_send_does_not_fill_in_a_product_the_promotion_is_not_of(
     assert batch.json()["errors"][0].startswith("row 1: promotion_id"), batch.text
     own = c.post("/orders", json={**base, "product_id": "P1"}, headers=op)
     assert own.status_code == 201 and own.json()["outcome"] == "updated", own.text
+
+
+# --- the evidence uploads' larger body limit, before authentication ---
+
+
+def test_the_larger_upload_limit_is_for_a_valid_token_only(
+    service: ServiceWorld, evidence_dir: Path
+) -> None:
+    """FastAPI reads a form before it authenticates the caller: anyone, without a token or
+    with a made-up one, could make the service spool an evidence-sized body (200 MiB by
+    default, 12 times the API's 16 MiB) to disk per request before answering 401. The
+    upload routes' larger limit now needs a valid bearer token; without one the service's
+    own limit applies (413), and a merchant's upload within the larger one still succeeds."""
+    order_id = _shipped(service)
+    small = create_app(service.url, max_body_bytes=2_000)
+    video = {"file": ("a.mp4", MP4 + bytes(2_000), "video/mp4")}  # within 4 x len(MP4)
+    path = f"/orders/{order_id}/shipment/packing-video"
+    try:
+        with TestClient(small) as client:
+            for headers in ({}, {"Authorization": "Bearer made-up"}):
+                r = client.post(path, files=video, headers=headers)
+                assert r.status_code == 413, (headers, r.text)  # was 401 after reading it
+            r = client.post(path, files=video, headers=service.auth("m1.main"))
+            assert r.status_code == 201, r.text
+    finally:
+        small.state.engine.dispose()

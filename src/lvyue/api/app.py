@@ -7,8 +7,10 @@ import os
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
+from starlette.types import Scope
 
 from lvyue.api import docs_ui, hardening
+from lvyue.api.auth import bears_valid_token
 from lvyue.api.limits import DEFAULT_MAX_BODY, BodySizeLimit, QueryStringLimit
 from lvyue.store import make_engine, make_session_factory
 from lvyue.store.jobs import JobRunner
@@ -67,7 +69,11 @@ def create_app(
     )
     hardening.install(app)  # inside the limits: its check reads a JSON body whole
     larger = [(routes_evidence.UPLOADS, routes_evidence.upload_limit)]  # BT-9 videos stream
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, larger=larger)
+
+    def admits(scope: Scope) -> bool:  # only a valid token sends an evidence-sized body
+        return bears_valid_token(app.state.session_factory, scope.get("headers") or ())
+
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, larger=larger, admits=admits)
     app.add_middleware(QueryStringLimit)
     docs_ui.install(app)
 

@@ -7,13 +7,13 @@ def things(principal: Annotated[Principal, Depends(require("orders:view"))], ...
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from lvyue.api.deps import SessionDep, refuse_unknown_query
 from lvyue.store import Order
@@ -71,6 +71,19 @@ def current_principal(
     session.rollback()
     refuse_unknown_query(request)
     return principal
+
+
+def bears_valid_token(
+    factory: sessionmaker[Session], headers: Iterable[tuple[bytes, bytes]]
+) -> bool:
+    """Whether a request's ``Authorization`` names a valid bearer token (before routing:
+    lvyue.api.limits lets only such a request send an evidence-sized body)."""
+    value = dict(headers).get(b"authorization", b"").decode("latin-1")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return False
+    with factory() as session:
+        return authenticate(session, token.strip())[0] == "valid"
 
 
 _REFUSALS = {

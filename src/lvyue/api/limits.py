@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -46,32 +47,42 @@ def _refusal(limit: int) -> str:
 # A POST to a path matching the pattern may send up to the limit the callable answers (read
 # per request, so a limit set in the environment applies at once).
 Larger = Sequence[tuple[re.Pattern[str], Callable[[], int]]]
+# Whether a request's caller may send the larger body: FastAPI reads a form before it
+# authenticates, so without this anyone could make the service spool that much to disk.
+Admits = Callable[[Scope], bool]
 
 
 class BodySizeLimit:
     """ASGI middleware: 413 when Content-Length, or the bytes actually streamed, exceed the
     limit (a chunked upload cannot slip past by omitting the header). ``larger`` names the
-    few routes that stream a bigger body on (the BT-9 evidence uploads)."""
+    few routes that stream a bigger body on (the BT-9 evidence uploads), for the requests
+    ``admits`` (a valid token) only."""
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_BODY, larger: Larger = ()
+        self,
+        app: ASGIApp,
+        max_bytes: int = DEFAULT_MAX_BODY,
+        larger: Larger = (),
+        admits: Admits = lambda _scope: True,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.larger = larger
+        self.admits = admits
 
-    def _limit(self, scope: Scope) -> int:
+    async def _limit(self, scope: Scope) -> int:
         if scope.get("method") == "POST":
             for pattern, limit in self.larger:
                 if pattern.fullmatch(scope.get("path", "")):
-                    return limit()
+                    admitted = await run_in_threadpool(self.admits, scope)
+                    return limit() if admitted else self.max_bytes
         return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self._limit(scope)
+        limit = await self._limit(scope)
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
