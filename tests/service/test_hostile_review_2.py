@@ -307,3 +307,45 @@ def test_the_larger_upload_limit_is_for_a_valid_token_only(
             assert r.status_code == 201, r.text
     finally:
         small.state.engine.dispose()
+
+
+# --- an inspection agency's account without its organisation ---
+
+
+def test_an_agency_account_without_its_agency_sees_no_inspection(
+    service: ServiceWorld, evidence_dir: Path
+) -> None:
+    """An agency account is scoped by its organisation; one made without it (the API took
+    that, 201) counted as an operator wherever an inspection is loaded: it read any shop's
+    inspection and its send-out video (200). Such an account is refused now (422), and one
+    that exists answers as for a missing inspection (404, as its list is empty)."""
+    from lvyue.store import make_engine, make_session_factory, session_scope
+    from lvyue.store.accounts import create_account, issue_token
+    from lvyue.store.permissions import Role
+
+    c, op, m1 = service.client, service.auth("operator"), service.auth("m1.main")
+    loose = {"account_id": f"agency-{next(_ids)}", "name": "机构", "role": "inspection_agency"}
+    assert c.post("/accounts", json=loose, headers=op).status_code == 422
+    engine = make_engine(service.url)
+    with session_scope(make_session_factory(engine)) as session:
+        create_account(session, account_id=loose["account_id"], name="机构",
+                       role=Role.INSPECTION_AGENCY)  # fmt: skip
+        token = issue_token(session, loose["account_id"])
+    engine.dispose()
+    agency = {"Authorization": f"Bearer {token}"}
+    body = {"item_id": f"ITEM-{next(_ids)}", "category": "二手商品>二手3C数码>手机",
+            "agency": "btas-agency-1"}  # fmt: skip
+    made = c.post("/btas/inspections", json=body, headers=m1)
+    assert made.status_code == 201, made.text
+    iid = made.json()["inspection_id"]
+    video = {"file": ("a.mp4", MP4, "video/mp4")}
+    up = c.post(f"/btas/inspections/{iid}/packing-video", files=video, headers=m1)
+    assert up.status_code == 201, up.text
+    for path in (f"/btas/inspections/{iid}", f"/btas/inspections/{iid}/packing-video"):
+        theirs, missing = (
+            c.get(path, headers=agency),
+            c.get(path.replace(iid, "nope"), headers=agency),
+        )
+        assert theirs.status_code == missing.status_code == 404, (path, theirs.text)
+        assert c.get(path, headers=service.auth("agency")).status_code == 200  # its own agency
+    assert c.get("/btas/inspections", headers=agency).json() == []

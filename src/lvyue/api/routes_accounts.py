@@ -217,6 +217,8 @@ def add_platform_account(
     account."""
     if body.role in MERCHANT_ROLES:
         raise HTTPException(422, detail="role: merchant accounts are created with their merchant")
+    if body.role == Role.INSPECTION_AGENCY and not (body.organisation or "").strip():
+        raise HTTPException(422, detail="organisation: an agency account needs its agency")
     if body.role == Role.CARRIER and body.organisation not in AGGREGATORS | known_carriers():
         raise HTTPException(
             422,
