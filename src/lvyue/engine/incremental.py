@@ -26,6 +26,7 @@ the new rows do not validate on their own (the full run then names the bad row).
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -472,23 +473,35 @@ def _every_new_row_has_a_day(con: duckdb.DuckDBPyConnection, new: dict[str, list
 
 
 def _rewrite_partitions(con: duckdb.DuckDBPyConnection, state: Path, verdicts: str) -> set[str]:
-    """Each partition holding a selected order: its other verdicts kept, the new ones added."""
+    """Each partition holding a selected order: its other verdicts kept, the new ones added.
+    One partitioned COPY writes them all into a staging folder (one statement per partition
+    cost ~65 ms each at 1 M orders on the loaded machine), then each file is moved into place."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE inc_fresh AS {verdicts}")
     parts = con.execute("SELECT DISTINCT day, bucket FROM inc_days ORDER BY ALL").fetchall()
-    for day, bucket in parts:
-        path = st.partition_file(state, f"{day}/{bucket}")
-        fresh = (
-            "SELECT * EXCLUDE (day, bucket) FROM inc_fresh "
-            f"WHERE day = '{day}' AND bucket = {bucket}"
+    names = sorted({f"{day}/{bucket}" for day, bucket in parts})
+    old = [p for p in (st.partition_file(state, n) for n in names) if p.exists()]
+    sql = "SELECT * FROM inc_fresh"
+    if old:
+        listed = ", ".join(st.quote(p) for p in old)
+        sql = (
+            "SELECT * EXCLUDE (filename), regexp_extract(filename, 'day=([0-9-]+)', 1) AS day, "
+            "CAST(regexp_extract(filename, 'bucket=([0-9]+)', 1) AS UBIGINT) AS bucket "
+            f"FROM read_parquet([{listed}], filename = true, hive_partitioning = false) "
+            f"WHERE order_id NOT IN (SELECT order_id FROM inc_selected) UNION ALL BY NAME {sql}"
         )
-        sql = fresh
-        if path.exists():
-            sql = (
-                f"SELECT * FROM read_parquet({st.quote(path)}, hive_partitioning = false) "
-                f"WHERE order_id NOT IN (SELECT order_id FROM inc_selected) UNION ALL {fresh}"
-            )
-        st.write_partition(con, sql, path)
-    return {f"{day}/{bucket}" for day, bucket in parts}
+    staged = state / "verdicts.staged"
+    shutil.rmtree(staged, ignore_errors=True)
+    con.execute(f"COPY ({sql}) TO {st.quote(staged)} (FORMAT parquet, PARTITION_BY (day, bucket))")
+    for name in names:
+        source, target = st.partition_file(staged, name, root=""), st.partition_file(state, name)
+        if source.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        else:  # no verdicts left in it: an empty file, as a partition's own COPY would write
+            empty = "SELECT * EXCLUDE (day, bucket) FROM inc_fresh WHERE false"
+            st.write_partition(con, empty, target)
+    shutil.rmtree(staged, ignore_errors=True)
+    return set(names)
 
 
 def _counts_of(

@@ -116,10 +116,10 @@ def run_name(run: int) -> str:
     return f"r{run:06d}"
 
 
-def partition_file(state: Path, part: str) -> Path:
-    """The file of partition ``DAY/BUCKET``."""
+def partition_file(state: Path, part: str, root: str = VERDICTS) -> Path:
+    """The file of partition ``DAY/BUCKET`` (under ``state/root``)."""
     day, bucket = part.split("/")
-    return state / VERDICTS / f"day={day}" / f"bucket={bucket}" / PART_FILE
+    return state / root / f"day={day}" / f"bucket={bucket}" / PART_FILE
 
 
 def bucket_sql(buckets: int) -> str:
