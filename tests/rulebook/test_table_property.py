@@ -101,8 +101,9 @@ def _epoch(moment: datetime | None) -> int | None:
 
 
 def _join_sql() -> str:
-    keys = ["merchant_type", "category_key", "ship_mode", *(f"flag_{f}" for f in FLAGS)]
+    keys = ["merchant_type", "category_key", "ship_mode"]
     on = [f"o.{k} = t.{k}" for k in keys]
+    on += [f"(t.flag_{f} IS NULL OR o.flag_{f} = t.flag_{f})" for f in FLAGS]
     for c in Clock:
         v = c.value
         on.append(f"(t.{v}_from IS NULL OR o.{v} >= t.{v}_from)")
@@ -150,6 +151,24 @@ def test_table_columns_are_the_agreed_ones(table: pa.Table) -> None:
     assert {f"{c.value}_{side}" for c in Clock for side in ("from", "to")} <= names
     assert table.schema.field("pay_time_from").type == pa.int64()
     assert table.num_rows > 0
+
+
+def test_a_flag_is_null_exactly_where_no_clause_of_the_parameter_scopes_on_it(
+    rulebook: Rulebook, table: pa.Table
+) -> None:
+    con = duckdb.connect()
+    con.register("rules", table)
+    for parameter in sorted({c.parameter for c in rulebook.clauses if c.parameter}):
+        scoped = {f for c in rulebook.clauses if c.parameter == parameter
+                  for f, _ in c.scope.flags}  # fmt: skip
+        for flag in FLAGS:
+            nulls, rows = con.execute(
+                f"SELECT count(*) FILTER (flag_{flag} IS NULL), count(*) FROM rules "
+                "WHERE parameter = ?",
+                [parameter],
+            ).fetchall()[0]
+            assert nulls == (0 if flag in scoped else rows), (parameter, flag)
+    assert table.num_rows < 100_000  # not expanded over the 2^8 flag values (was 2.4 M)
 
 
 def test_table_and_resolver_agree(rulebook: Rulebook, table: pa.Table) -> None:

@@ -19,8 +19,9 @@ def parameter_slices(params: pa.Table) -> dict[str, ex.ParamSlice]:
     """The parameter table cut per parameter the checks read (ex.PARAMETERS), keeping only the
     columns its rows vary on.
 
-    A flag no clause of the parameter scopes on appears with both values in otherwise equal
-    rows; dropping it (and the clocks no row bounds) keeps the join small and the same.
+    A flag no clause of the parameter scopes on is null (either value) in all its rows, and
+    one it scopes on may still not change the answer (equal rows for both values); dropping
+    both (and the clocks no row bounds) keeps the join a small equi-join, and the same.
     """
     for table, done in _SLICED:
         if table is params:  # a Rulebook builds its table once: slice it once too
@@ -43,7 +44,7 @@ def _slice(params: pa.Table) -> dict[str, ex.ParamSlice]:
         ]
         bounds = [f"{c.value}_{side}" for c in clocks for side in ("from", "to")]
         keep = ["merchant_type", "category_key", "ship_mode", *bounds, *VALUE_COLUMNS]
-        flags = [f for f in FLAGS if f"flag_{f}" in rows.column_names]
+        flags = [f for f in FLAGS if rows[f"flag_{f}"].null_count < rows.num_rows]
         used = []
         for flag in flags:
             others = [f"flag_{f}" for f in flags if f != flag]

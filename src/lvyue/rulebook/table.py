@@ -48,7 +48,7 @@ class Cell:
     merchant_types: tuple[MerchantType, ...]
     category_keys: tuple[str, ...]
     ship_modes: tuple[ShipMode, ...]
-    flag_values: tuple[tuple[bool, ...], ...]  # alternatives, one tuple per FLAGS assignment
+    flags: dict[str, bool]  # the flags the parameter's clauses scope on; the rest: either
     bounds: dict[Clock, tuple[datetime | None, datetime | None]]
     ctx: OrderContext
 
@@ -69,11 +69,6 @@ def cells(
         mt_atoms, cat_atoms, mode_atoms, itertools.product((False, True), repeat=len(used_flags))
     ):
         fixed = dict(zip(used_flags, chosen, strict=True))
-        flag_values = tuple(
-            tuple(fixed.get(f, v) for f, v in zip(FLAGS, combo, strict=True))
-            for combo in itertools.product((False, True), repeat=len(FLAGS))
-            if all(combo[FLAGS.index(f)] == v for f, v in fixed.items())
-        )
         base = OrderContext(
             merchant_type=mts[0],
             category=cats[0],
@@ -86,7 +81,7 @@ def cells(
             ctx = OrderContext(
                 base.merchant_type, base.category, base.ship_mode, base.flags, clocks
             )
-            yield Cell(parameter, mts, cats, modes, flag_values, bounds, ctx)
+            yield Cell(parameter, mts, cats, modes, fixed, bounds, ctx)
 
 
 def _clock_grid(
@@ -162,7 +157,10 @@ def build_table(
     """The batch form: each order matches at most one row per parameter (see docs/rulebook.md).
 
     One row per cell is built in Python, with list columns for the scope values it covers;
-    Arrow then explodes the lists into one row per combination.
+    Arrow then explodes the lists into one row per combination. A flag no clause of the
+    parameter scopes on is null (either value), not both values: expanded over all eight
+    flags the table had 2.4 M rows (918 MB) where the cells need 1/256 of that per unused
+    flag combination (docs/decisions/rulebook-parameter-table.md).
     """
     per_cell: dict[str, list[object]] = {name: [] for name in _CELL_COLUMNS}
     atoms: dict[str, list[list[object]]] = {name: [] for name in _ATOM_COLUMNS}
@@ -176,28 +174,20 @@ def build_table(
             atoms["merchant_type"].append([m.value for m in cell.merchant_types])
             atoms["category_key"].append(list(cell.category_keys))
             atoms["ship_mode"].append([m.value for m in cell.ship_modes])
-            atoms["flag_bits"].append([_bits(v) for v in cell.flag_values])
     table = pa.Table.from_pydict(
         {name: pa.array(values, _SCHEMA.field(name).type) for name, values in per_cell.items()}
         | {name: pa.array(values, _ATOM_COLUMNS[name]) for name, values in atoms.items()}
     )
     for name in _ATOM_COLUMNS:
         table = _explode(table, name)
-    bits = table["flag_bits"]
-    for i, flag in enumerate(FLAGS):
-        table = table.append_column(f"flag_{flag}", pc.not_equal(pc.bit_wise_and(bits, 1 << i), 0))
     return table.select(_SCHEMA.names).cast(_SCHEMA)
-
-
-def _bits(flags: tuple[bool, ...]) -> int:
-    return sum(1 << i for i, on in enumerate(flags) if on)
 
 
 def _explode(table: pa.Table, name: str) -> pa.Table:
     """One row per element of the list column ``name``, other columns repeated.
 
     The list column is set aside before the repeat: taking it too would copy each row's whole
-    list once per element (the flag lists: 2 M rows x ~150 items, 6.9 GB and 14 s of CPU)."""
+    list once per element."""
     column = table[name]
     index = table.schema.get_field_index(name)
     repeated = table.remove_column(index).take(pc.list_parent_indices(column))
@@ -206,6 +196,7 @@ def _explode(table: pa.Table, name: str) -> pa.Table:
 
 def _cell_values(cell: Cell, answer: Answer) -> dict[str, object]:
     out = {"parameter": cell.parameter, **_value_columns(answer)}
+    out |= {f"flag_{f}": cell.flags.get(f) for f in FLAGS}  # None: either value
     for clock in Clock:
         lo, hi = cell.bounds.get(clock, (None, None))
         out[f"{clock.value}_from"] = epoch_seconds(lo) if lo is not None else None
@@ -259,11 +250,10 @@ _SCHEMA = pa.schema(
     ]
 )
 
-_KEY_COLUMNS = ("merchant_type", "category_key", "ship_mode", *(f"flag_{f}" for f in FLAGS))
+_KEY_COLUMNS = ("merchant_type", "category_key", "ship_mode")
 _CELL_COLUMNS = tuple(n for n in _SCHEMA.names if n not in _KEY_COLUMNS)
 _ATOM_COLUMNS = {
     "merchant_type": pa.list_(pa.string()),
     "category_key": pa.list_(pa.string()),
     "ship_mode": pa.list_(pa.string()),
-    "flag_bits": pa.list_(pa.int64()),
 }
