@@ -91,12 +91,16 @@ def main(argv: list[str]) -> None:
     Console(width=170).print(table)
 
 
+SEED = 20261124  # in the directory's name: bench_spark and bench_incremental keep seed 1 in
+# facts-N, and a cache made by one was silently read by the other as its own
+
+
 def _data(n: int) -> Path:
-    facts = ROOT / f"facts-{n}"
+    facts = ROOT / f"facts-{n}-seed{SEED}"
     if not (facts / "orders.parquet").exists():
         from lvyue.sim import write_facts
 
-        write_facts(facts, orders=n, seed=20261124, progress=True)
+        write_facts(facts, orders=n, seed=SEED, progress=True)
     return facts
 
 
