@@ -198,13 +198,14 @@ SELECT s.*, p.clause_id, p.value_bool, p.value_modes,
 FROM subjects s JOIN cells p
   ON p.parameter = s.parameter AND p.merchant_type = s.merchant_type
  AND p.category_key = s.category_key AND p.ship_mode = s.ship_mode
- AND p.flag_delayed_shipping = s.delayed_shipping AND p.flag_festival_open = s.festival_open
- AND p.flag_established_store = s.established_store
- AND p.flag_settlement_extended_penalty = s.settlement_extended_penalty
- AND p.flag_shipped_before_aftersale = s.shipped_before
- AND p.flag_pre_inspection = s.pre_inspection
- AND p.flag_ship_time_agreed = s.ship_time_agreed
- AND p.flag_festival_activity = s.festival_activity
+ AND (p.flag_delayed_shipping IS NULL OR p.flag_delayed_shipping = s.delayed_shipping)  -- null: either
+ AND (p.flag_festival_open IS NULL OR p.flag_festival_open = s.festival_open)
+ AND (p.flag_established_store IS NULL OR p.flag_established_store = s.established_store)
+ AND (p.flag_settlement_extended_penalty IS NULL OR p.flag_settlement_extended_penalty = s.settlement_extended_penalty)
+ AND (p.flag_shipped_before_aftersale IS NULL OR p.flag_shipped_before_aftersale = s.shipped_before)
+ AND (p.flag_pre_inspection IS NULL OR p.flag_pre_inspection = s.pre_inspection)
+ AND (p.flag_ship_time_agreed IS NULL OR p.flag_ship_time_agreed = s.ship_time_agreed)
+ AND (p.flag_festival_activity IS NULL OR p.flag_festival_activity = s.festival_activity)
  AND within(s.pay_time, p.pay_time_from, p.pay_time_to)
  AND within(s.promised, p.promised_ship_time_from, p.promised_ship_time_to)
  AND within(s.ship_time, p.ship_time_from, p.ship_time_to)

@@ -214,9 +214,14 @@ def _on_duckdb(
 def _on_spark(
     session: Session, tables: dict[str, pa.Table], slices: dict[str, ex.ParamSlice], spark: Any
 ) -> str:
-    """The views and parameters go to Spark as Parquet; Spark writes its raw verdicts as a
-    Parquet directory, which DuckDB then sorts and finishes like its own (nothing is
-    collected into Python, so the driver's heap does not grow with the orders)."""
+    """The views and parameters go to Spark as Parquet; Spark writes each check's raw
+    verdicts as Parquet, which DuckDB then sorts and finishes like its own. Nothing is
+    collected into Python or onto the driver, so its heap does not grow with the orders.
+
+    The prepared orders and requests are written as Parquet and read back, not cached: a
+    cached view is re-analysed wherever a check reads it, and analysing the checks' plans
+    cost Spark minutes of CPU before any row moved (docs/decisions/engine-spark-scale.md).
+    """
     from lvyue.model.spark import spark_errors, spark_session
 
     tmp = Path(tempfile.mkdtemp(prefix="lvyue-spark-", dir=session.spill_dir))
@@ -232,20 +237,15 @@ def _on_spark(
         loaded = {n: backend.read_parquet(str(tmp / f"{n}.parquet"), table_name=f"lvyue_{n}")
                   for n in names}  # fmt: skip
 
-        cached: list[str] = []
-
         def materialize(name: str, expr: Any) -> Any:
-            view = backend.create_view(name, expr, overwrite=True)
-            backend._session.catalog.cacheTable(name)
-            cached.append(name)
-            return view
+            backend.to_parquet(expr, tmp / name)
+            return backend.read_parquet(str(tmp / name), table_name=name)
 
         inputs = _inputs(lambda n: loaded[n.removeprefix("lvyue_")], slices, materialize)
         written = tmp / "verdicts"
-        backend.to_parquet(_unsorted(ex.verdicts(inputs)), written)
-        for name in cached:  # the steps' cached rows are no longer needed
-            backend._session.catalog.uncacheTable(name)
-    return f"SELECT * FROM read_parquet('{written}/*.parquet')"
+        for i, part in enumerate(ex.verdict_parts(inputs)):
+            backend.to_parquet(part, written / f"{i:02d}")
+    return f"SELECT * FROM read_parquet('{written}/*/*.parquet')"
 
 
 def _inputs(

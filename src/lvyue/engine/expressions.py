@@ -71,16 +71,22 @@ class Inputs:
 
 def verdicts(inp: Inputs) -> ir.Table:
     """Every verdict, as one relation with OUT_COLUMNS and SORT_COLUMNS, ordered by the latter
-    (which is the order by order_id, aftersale_id, check).
+    (which is the order by order_id, aftersale_id, check)."""
+    union = ibis.union(*verdict_parts(inp), distinct=False)
+    return union.order_by(list(SORT_COLUMNS))  # deterministic output
 
-    The prepared orders are materialised (a temporary table on DuckDB, a cached view on
-    Spark): every check reads them, and the SQL of each stays small.
+
+def verdict_parts(inp: Inputs) -> list[ir.Table]:
+    """The verdicts one check at a time (OUT_COLUMNS and SORT_COLUMNS, unordered): Spark
+    writes each on its own, since analysing their union as one plan cost minutes.
+
+    The prepared orders and requests are materialised (a temporary table on DuckDB, a
+    Parquet directory on Spark): every check reads them, and the SQL of each stays small.
     """
     orders = inp.materialize("orders_prepared", _orders(inp))
     parts = [_order_rows(_judge(inp, spec, orders)) for spec in cs.ORDER_SPECS]
     parts += _after_sales(inp, orders)
-    union = ibis.union(*[_out(p) for p in parts], distinct=False)
-    return union.order_by(list(SORT_COLUMNS))  # deterministic output
+    return [_out(p) for p in parts]
 
 
 def _judge(inp: Inputs, spec: cs.CheckSpec, rows: ir.Table) -> ir.Table:

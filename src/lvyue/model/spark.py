@@ -3,21 +3,28 @@
 to a temporary directory, see ENVIRONMENT-NOTES).
 
 The driver's heap is fixed when the JVM starts, so it is set here, on the first session:
-``LVYUE_SPARK_DRIVER_MEMORY`` (default 2g; ``PYSPARK_SUBMIT_ARGS`` works too). The JVM's own
-output goes to a log file, and any failure of Spark becomes one :class:`SparkError` line.
+``LVYUE_SPARK_DRIVER_MEMORY`` (default 2g; ``PYSPARK_SUBMIT_ARGS`` works too); shuffle and
+spill files go to ``LVYUE_SPARK_LOCAL_DIR`` (default: a fresh directory under the system's
+temporary directory). The JVM's own output goes to a log file, and any failure of Spark
+becomes one :class:`SparkError` line. docs/scaling.md gives the settings' reasons and numbers.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-DRIVER_MEMORY = "2g"  # enough for 1 M orders on local[2]: verdicts are written, never collected
+DRIVER_MEMORY = "2g"  # 1 M and 10 M orders on local[2]: nothing collected, nothing cached
+# Shuffles start this wide and adaptive execution merges what is small: at 10 M orders four
+# partitions (2 x cores) made each task sort millions of wide rows within the heap.
+SHUFFLE_PARTITIONS = 64
 
 
 class SparkError(RuntimeError):
@@ -33,14 +40,19 @@ def spark_session(cores: int = 2, driver_memory: str | None = None) -> Any:
     if SparkContext._active_spark_context is not None:
         return SparkSession.builder.getOrCreate()
     memory = driver_memory or os.environ.get("LVYUE_SPARK_DRIVER_MEMORY") or DRIVER_MEMORY
-    warehouse = tempfile.mkdtemp(prefix="lvyue-spark-warehouse-")
+    warehouse = _private_dir("lvyue-spark-warehouse-")
+    local = os.environ.get("LVYUE_SPARK_LOCAL_DIR") or _private_dir("lvyue-spark-local-")
     conf = SparkConf().setMaster(f"local[{cores}]").setAppName("lvyue").setAll([
-        ("spark.driver.memory", memory),
+        ("spark.driver.memory", memory),  # local mode: the driver is the executor
+        ("spark.memory.offHeap.enabled", "false"),  # the heap is the one budget
+        ("spark.local.dir", local),  # shuffle files and spills
         ("spark.sql.warehouse.dir", warehouse),
         ("spark.sql.session.timeZone", "UTC"),
         ("spark.ui.enabled", "false"),
         ("spark.ui.showConsoleProgress", "false"),
-        ("spark.sql.shuffle.partitions", str(cores * 2)),
+        ("spark.sql.shuffle.partitions", str(SHUFFLE_PARTITIONS)),
+        ("spark.sql.adaptive.enabled", "true"),
+        ("spark.sql.adaptive.coalescePartitions.enabled", "true"),
     ])  # fmt: skip
     fd, name = tempfile.mkstemp(prefix="lvyue-spark-", suffix=".log")
     log = Path(name)
@@ -53,6 +65,13 @@ def spark_session(cores: int = 2, driver_memory: str | None = None) -> Any:
         raise SparkError(f"Spark did not start: {said} (JVM log: {log})") from exc
     context.setLogLevel("ERROR")
     return SparkSession(context)
+
+
+def _private_dir(prefix: str) -> str:
+    """A fresh temporary directory, removed when the process ends."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 @contextmanager
