@@ -6,15 +6,23 @@ marked by the write, says the same. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
+import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+import httpx
+from sqlalchemy import select, text
 
+from lvyue.api.app import create_app
+from lvyue.api.loopback import serve_on_loopback
 from lvyue.api.testing import ServiceWorld
+from lvyue.model.enums import AfterSaleIntervention
 from lvyue.store import make_engine, make_session_factory, session_scope
 from lvyue.store.live_tables import LiveMark, LiveVerdict
 from lvyue.store.permissions import ROLE_PERMISSIONS
 from lvyue.workflows import config
+from lvyue.workflows.actions import after_sales as actions
 from lvyue.workflows.live import drain
 
 if TYPE_CHECKING:
@@ -130,3 +138,67 @@ def test_the_live_worker_is_marked_and_says_it(
     drain(factory, config.rules())
     assert live() == "intervened_refund"
     engine.dispose()
+
+
+def _blocked_on_a_lock(service: ServiceWorld, engine: Any) -> None:
+    """Wait until a PostgreSQL backend of the test's database waits on a row lock (SQLite: its
+    writers queue at BEGIN IMMEDIATE, a moment is enough)."""
+    if service.backend == "sqlite":
+        time.sleep(1.0)
+        return
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND wait_event_type = 'Lock'")  # fmt: skip
+    deadline = time.monotonic() + 20
+    with engine.connect() as probe:
+        while probe.execute(query).scalar_one() == 0:
+            assert time.monotonic() < deadline, "the second intervention never waited"
+            time.sleep(0.05)
+
+
+def test_two_different_interventions_at_once_record_one(
+    service: ServiceWorld, make_order: OrderFactory
+) -> None:
+    """An agreed return: 退货退款 and 退货运费由商家承担 both only record (no step of the
+    machine, so no version guard). One operator's is written and not yet committed when
+    another's arrives (its own connection, a real server): that one waited for the lock and
+    then wrote over it (both 200, both audited). The intervention is claimed by a guarded
+    UPDATE (only a request without one): the second answers 409 and the first stands."""
+    order = make_order(**FESTIVAL)
+    request = _request(service, order, "return_refund")
+    agreed = service.client.post(f"/workflows/after-sales/{request}/decision",
+                                 json={"agree": True}, headers=service.auth("m1.main"))  # fmt: skip
+    assert agreed.status_code == 200 and agreed.json()["state"] == "agreed", agreed.text
+    engine = make_engine(service.url)
+    drain(make_session_factory(engine), config.rules())  # the decision's mark cleared
+    app = create_app(service.url)
+    answer: dict[str, httpx.Response] = {}
+    with serve_on_loopback(app) as url, make_session_factory(engine)() as first:
+        loaded = actions.load(first, request, None)
+        actions.intervene(first, config.rules(), loaded, AfterSaleIntervention.RETURN_REFUND,
+                          actor="operator", now=datetime.now(UTC))  # fmt: skip
+
+        def second() -> None:
+            with httpx.Client(base_url=url, timeout=60) as client:
+                answer["r"] = client.post(f"/workflows/after-sales/{request}/intervention",
+                                          json={"intervention": "return_shipping_merchant"},
+                                          headers=service.auth("operator"))  # fmt: skip
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        _blocked_on_a_lock(service, engine)
+        first.commit()
+        thread.join(timeout=60)
+    with session_scope(make_session_factory(engine)) as s:
+        assert s.get(LiveMark, order).dirty  # the settlement verdict changes: judged again
+    app.state.engine.dispose()
+    engine.dispose()
+    assert answer["r"].status_code == 409, answer["r"].text
+    assert answer["r"].json()["detail"]["field"] == "intervention"
+    seen = service.client.get(f"/workflows/after-sales/{request}", headers=service.auth("m1.main"))
+    assert seen.json()["intervention"] == "return_refund"
+    log = service.client.get("/audit", params={"entity_id": request},
+                             headers=service.auth("operator")).json()  # fmt: skip
+    assert [e["detail"]["intervention"] for e in log
+            if e["action"] == "after_sale.intervene"] == ["return_refund"]  # fmt: skip
+    again = _intervene(service, request, "return_refund")  # the same again: nothing more
+    assert again.status_code == 200 and again.json()["intervention"] == "return_refund"

@@ -6,9 +6,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lvyue.model.enums import (
     AfterSaleIntervention,
@@ -17,6 +18,7 @@ from lvyue.model.enums import (
     MerchantDecision,
 )
 from lvyue.store.audit import audit
+from lvyue.store.marks import mark_written
 from lvyue.store.tables import AfterSale, Order
 from lvyue.store.workflow_tables import AfterSaleState
 from lvyue.workflows import after_sales as flow
@@ -257,9 +259,9 @@ def intervene(
     domain = _domain(session, loaded)
     allowed = flow.intervention_allowed(rules, domain.order)
     event = flow.intervention_event(kind, domain)
+    _claim_intervention(session, loaded.request, kind, now)
     if event is not None:
         act(session, loaded, event, actor=actor, now=now, clause=allowed.clause_id)
-    loaded.request.intervention, loaded.request.intervened_at = kind.value, now
     audit(
         session,
         actor=actor,
@@ -275,8 +277,28 @@ def intervene(
         },
         at=now,
     )
-    session.flush()  # marks the order for the live worker (store.marks)
+    session.flush()
     return True
+
+
+def _claim_intervention(
+    session: Session, request: AfterSale, kind: AfterSaleIntervention, now: datetime
+) -> None:
+    """Record the intervention only on a request without one (a guarded UPDATE, as ``fire``'s
+    version): of two at once, the second waits for the first's row lock, then matches nothing
+    and is a ``Conflict`` (an intervention that steps nothing has no version to guard)."""
+    claimed = session.execute(
+        update(AfterSale)
+        .where(AfterSale.aftersale_id == request.aftersale_id, AfterSale.intervention.is_(None))
+        .values(intervention=kind.value, intervened_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 1) != 1:
+        raise Conflict(f"request {request.aftersale_id} got another intervention meanwhile; "
+                       "reload and retry", clause="VF-8a", field="intervention")  # fmt: skip
+    set_committed_value(request, "intervention", kind.value)
+    set_committed_value(request, "intervened_at", now)
+    mark_written(session, [request.order_id])  # its settlement verdict reads the intervention
 
 
 def due(session: Session, rules: Rules, loaded: Loaded) -> flow.Due | None:
