@@ -71,6 +71,29 @@ def test_orders_before_publication_do_not_count() -> None:
     assert (f.orders, f.level) == (0, "not_judged")
 
 
+def test_orders_of_another_shop_or_product_naming_the_promotion_do_not_count() -> None:
+    """An order is the promotion's only if it is of its shop and product (and paid after the
+    post): orders fed with a promotion id before the promotion was recorded — another shop's,
+    or another product's of the same shop — were judged against its claim (hostile review 3).
+    Both the single judgement and the periods read the one definition."""
+    from lvyue.indicators.creators.run import measure_claims
+
+    m = ClaimMarket()
+    p = m.promote("当日达")  # M1's P1
+    m.orders_of(p, 5, signed=END_OF_PAY_DAY)  # its own, kept
+    late = PAY + timedelta(days=3)
+    m.orders_of(p, 10, signed=late, merchant="M2")  # another shop's, late
+    m.orders_of(p, 10, signed=late, product="P2")  # another product of M1, late
+    (f,) = judged(m).findings
+    assert (f.orders, f.broken, f.level) == (5, 0, "not_judged")
+    m.orders_of(p, 5, signed=END_OF_PAY_DAY)  # its own: 10, enough to judge, all kept
+    (f,) = judged(m).findings
+    assert (f.orders, f.broken, f.level) == (10, 0, "normal")
+    periods = measure_claims(m.sources(), AS_OF, 3)
+    assert sum(g.orders for period in periods.periods for g in period.findings) == 10
+    assert periods.proposals == []
+
+
 @pytest.mark.parametrize(
     ("orders", "broken", "level"),
     [

@@ -32,6 +32,9 @@ def _market() -> ClaimMarket:
         m.orders_of(p, k, receipt=END_OF_PAY_DAY, product=f"P{k}")
     kept = m.promote("72小时内发货", creator="C9", product="P9")
     m.orders_of(kept, 10, signed=END_OF_PAY_DAY, product="P9")
+    late = END_OF_PAY_DAY + timedelta(days=6)  # naming it, not its shop's or product's
+    m.orders_of(kept, 10, signed=late, ship=late, merchant="M2", product="P9")
+    m.orders_of(kept, 10, signed=late, ship=late, product="P8")
     return m
 
 
@@ -42,6 +45,8 @@ def test_spark_agrees_with_duckdb(spark: Any) -> None:
     assert sparked.findings == duck.findings
     assert sparked.proposals == duck.proposals
     assert {f.level for f in duck.findings} >= {"warn", "severe", "normal"}
+    (c9,) = [f for f in sparked.findings if f.party_id == "C9"]
+    assert (c9.orders, c9.broken, c9.level) == (10, 0, "normal")  # the borrowed ones left out
 
 
 def test_spark_agrees_with_duckdb_over_periods(spark: Any) -> None:

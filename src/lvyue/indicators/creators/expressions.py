@@ -1,8 +1,10 @@
 """VF-9's claim check as Ibis expressions: one definition, run on DuckDB or Spark.
 
-Each claim of a promotion is checked on the orders that came from that promotion
-(``orders.promotion_id``), paid from its publication on, in VF-9's scope (flower products of
-domestic merchants, VF-1) and in the judged pay window. An order's deadline is the claim's
+Each claim of a promotion is checked on the orders that came from that promotion: naming it
+(``orders.promotion_id``), of its shop and its product, paid from its publication on
+(``ATTRIBUTED``: an id alone could borrow another shop's orders, or orders paid before the
+post, into a claim), in VF-9's scope (flower products of domestic merchants, VF-1) and in the
+judged pay window. An order's deadline is the claim's
 (lvyue.model.claims.deadline); what it actually got, as known at ``as_of``:
 
 - ship claims: the ship time (waybill upload); delivery claims: the first signed scan, else the
@@ -23,6 +25,7 @@ from lvyue.model.claims import deadline
 from lvyue.rulebook import Clause
 
 CLAIM_KEYS = ("promotion_id", "claim_no")
+ATTRIBUTED = ("promotion_id", "merchant_id", "product_id")  # the order's and the promotion's
 
 
 def order_outcomes(
@@ -32,11 +35,11 @@ def order_outcomes(
     o = in_scope(src.orders, scope)
     o = o.filter(o.pay_s >= pay_start, o.pay_s < pay_end, o.ship_s.notnull())
     c = src.claims
-    j = o.join(c, o.promotion_id == c.promotion_id).select(
+    j = o.join(c, [o[k] == c[k] for k in ATTRIBUTED]).select(
         *[o[col] for col in o.columns],
         *[c[col] for col in c.columns if col not in o.columns],
     )
-    j = j.filter(j.pay_s >= j.published_s)
+    j = j.filter(j.pay_s >= j.published_s)  # an order paid before the post did not come from it
     due = deadline(j.pay_s, j.pay_weight, j.day_weight, j.offset_s)
     shipped = ibis.ifelse(j.ship_s <= as_of, j.ship_s, ibis.null())
     signed = ibis.ifelse(j.signed_s <= as_of, j.signed_s, ibis.null())

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from lvyue.model.rows import PromotionRow
@@ -123,6 +123,7 @@ def post(session: Session, caller: Caller, body: PromotionIn, *, now: datetime) 
     if session.get(Promotion, body.promotion_id) is not None:  # never whose
         raise Conflict(f"promotion_id: {body.promotion_id!r} is already recorded",
                        field="promotion_id")  # fmt: skip
+    _not_named_by_others(session, body.promotion_id, merchant_id, body.product_id)
     row = Promotion(promotion_id=body.promotion_id, product_id=body.product_id,
                     merchant_id=merchant_id, creator_id=creator_id, published_at=published,
                     text=body.text, created_by=caller.account_id, created_at=now)  # fmt: skip
@@ -132,6 +133,20 @@ def post(session: Session, caller: Caller, body: PromotionIn, *, now: datetime) 
           entity_id=body.promotion_id, merchant_id=merchant_id, clause=CLAUSE,
           detail={"creator_id": creator_id, "product_id": body.product_id}, at=now)  # fmt: skip
     return row
+
+
+def _not_named_by_others(
+    session: Session, promotion_id: str, merchant_id: str, product_id: str
+) -> None:
+    """Orders may name a promotion before it is recorded; an id already named by orders of
+    another shop or product is not this promotion's (they did not come from it): refused, so
+    the id cannot carry them into its claims (the claim check would leave them out anyway,
+    lvyue.indicators.creators.expressions). Never whose: the orders are not named."""
+    named = Order.extra["promotion_id"].as_string() == promotion_id
+    other = or_(Order.merchant_id != merchant_id, Order.product_id != product_id)
+    if session.scalar(select(Order.order_id).where(named, other).limit(1)) is not None:
+        raise Conflict(f"promotion_id: {promotion_id!r} is named by orders of another shop "
+                       "or product", clause=CLAUSE, field="promotion_id")  # fmt: skip
 
 
 def _owner(session: Session, creator_id: str | None, body: PromotionIn) -> str:

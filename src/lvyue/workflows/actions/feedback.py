@@ -47,6 +47,8 @@ def post(
     if consumer_id is not None and given_id is not None:
         raise Refusal(f"{key}: the service issues a consumer's ids", field=key)
     order = load_order(session, values["order_id"], consumer_id=consumer_id)
+    if model is Review:
+        _of_its_product(order, values.get("product_id"))
     at = _when(order, given_at, consumer_id is not None, now)
     row = model(**{key: given_id or _new_id(model)}, **values, merchant_id=order.merchant_id,
                 created_at=at, created_by=actor)  # fmt: skip
@@ -63,6 +65,14 @@ def post(
           entity=model.__tablename__, entity_id=getattr(row, key), merchant_id=order.merchant_id,
           clause="VF-8", detail={"order_id": order.order_id}, at=now)  # fmt: skip
     return row
+
+
+def _of_its_product(order: Order, product_id: str | None) -> None:
+    """A review is of its order's product: a consumer's naming another product of the shop
+    would weigh on a product it did not buy; the feed's is a data error (its row refused)."""
+    if product_id is not None and product_id != order.product_id:
+        raise Refusal(f"product_id: {product_id!r} is not the product of order "
+                      f"{order.order_id}", field="product_id")  # fmt: skip
 
 
 def _one_review(session: Session, order: Order, actor: str) -> None:
