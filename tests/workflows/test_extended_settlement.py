@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from lvyue.api.testing import ServiceWorld
-from lvyue.store import make_engine, make_session_factory, session_scope
+from lvyue.store import SessionFactory, make_engine, make_session_factory, session_scope
 from lvyue.store.live_tables import LiveVerdict
 from lvyue.workflows import config
 from lvyue.workflows.live import drain
@@ -45,6 +45,7 @@ def test_an_extended_settlement_measure_moves_its_orders_to_vf6a(
     engine = make_engine(service.url)
     factory = make_session_factory(engine)
     drain(factory, config.rules(), START)
+    assert _live(factory) == {settled: "VF-6", reached: "VF-6", outside: "DR-5a"}
     assert _settlement(service, reached) == ("VF-6", "2024-03-20T00:00:01+08:00")
 
     body: dict[str, Any] = {"merchant_id": "m1", "kind": "extend_settlement",
@@ -57,10 +58,14 @@ def test_an_extended_settlement_measure_moves_its_orders_to_vf6a(
     assert _settlement(service, outside) == ("DR-5a", "2024-02-29T00:00:01+08:00")
 
     drain(factory, config.rules(), START)  # the measure marked the orders it may reach
+    assert _live(factory) == {settled: "VF-6", reached: "VF-6a", outside: "DR-5a"}
+    engine.dispose()
+
+
+def _live(factory: SessionFactory) -> dict[str, str]:
+    """The live worker's settlement clauses by order."""
     with session_scope(factory) as s:
         query = select(LiveVerdict.order_id, LiveVerdict.clauses).where(
             LiveVerdict.check == "settlement"
         )
-        live = dict(s.execute(query).tuples().all())
-    assert (live[settled], live[reached], live[outside]) == ("VF-6", "VF-6a", "DR-5a")
-    engine.dispose()
+        return {order: clauses for order, clauses in s.execute(query)}

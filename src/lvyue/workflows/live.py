@@ -23,6 +23,7 @@ the next round judges those orders again. See docs/decisions/live-verdicts-and-m
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +46,7 @@ from lvyue.store.workflow_tables import Violation
 from lvyue.workflows.actions import penalties, violations
 from lvyue.workflows.actions.stored_facts import facts_for
 
+LOCKED_PAUSE_S = 0.05  # drain: the wait for marks another transaction holds
 BATCH = 100  # orders per round: short transactions (SQLite: the write lock is held per round)
 # SQLite's busy handler polls: without a gap between rounds a waiting request could miss
 # every moment the lock is free (the job runner pauses between its chunks for the same reason).
@@ -292,12 +294,19 @@ def run_round(
 def drain(
     factory: SessionFactory, rules: Resolves, now: datetime | None = None, limit: int = BATCH
 ) -> Round:
-    """Rounds until nothing is dirty or due (tests, ``lvyue worker --once``)."""
+    """Rounds until nothing is dirty or due (tests, ``lvyue worker --once``).
+
+    A round that judged nothing ends it only if no mark waits: on PostgreSQL a claim skips
+    the marks another transaction holds, and an empty claim then is not "nothing to do"."""
     total = Round()
     while True:
         done = run_round(factory, rules, now, limit)
         if done.judged == 0:
-            return total
+            with factory() as session:
+                if not pending_work(session, now or business_now()):
+                    return total
+            time.sleep(LOCKED_PAUSE_S)
+            continue
         for name in ("judged", "changed", "recorded", "withdrawn", "lifted"):
             setattr(total, name, getattr(total, name) + getattr(done, name))
 
