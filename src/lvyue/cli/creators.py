@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.box import SIMPLE
-from rich.table import Table
 
 from lvyue.cli.indicators import (
     _TOP,
@@ -27,6 +25,8 @@ from lvyue.cli.indicators import (
     _run,
     console,
     label_rows,
+    narrow_table,
+    show_table,
 )
 from lvyue.model.time import format_beijing
 
@@ -85,12 +85,12 @@ def claims(
     )
     # the false ones; with none, every claim and why it is not false (too few orders …)
     shown, title = (false, "false claims (宣传不实)") if false else (outcome.findings, "claims")
-    table = Table("creator / merchant", "promotion", "claim", "orders", "broken", "level",
-                  box=SIMPLE, title=title, title_justify="left")  # fmt: skip
+    table = narrow_table(title, "creator / merchant~", "promotion~", "claim~", "orders",
+                         "broken", "level")  # fmt: skip
     for f in sorted(shown, key=lambda f: -(f.share or 0))[:_TOP]:
         table.add_row(f.party_id, f.promotion_id, f.phrase, str(f.orders), str(f.broken),
                       f"{f.level} ({f.clauses[min(1, len(f.clauses) - 1)]})")  # fmt: skip
-    console.print(table)
+    show_table(table)
     _labels(facts, outcome.proposals)
     if out is not None:
         write_table(findings_table(outcome.findings), out)
@@ -167,12 +167,12 @@ def _show_measures(outcome: Any) -> None:
     ends = [p.end for p in outcome.periods]
     span = f"{format_beijing(ends[0])[:10]} … {format_beijing(ends[-1])[:10]}"
     console.print(f"VF-9 periods judged: {len(ends)} ({span}); measures: {len(outcome.proposals)}")
-    table = Table("creator / merchant", "措施", "lvl", "start", "end / until", "clause",
-                  box=SIMPLE, title="graded measures (VF-9)", title_justify="left")  # fmt: skip
+    table = narrow_table("graded measures (VF-9)", "creator / merchant~", "措施", "lvl", "start",
+                         "end / until~", "clause")  # fmt: skip
     for p in outcome.proposals[:_TOP]:
         table.add_row(p.party_id, p.kind, str(p.level), format_beijing(p.start)[:10], _ends(p),
                       p.clause)  # fmt: skip
-    console.print(table)
+    show_table(table)
 
 
 def _record(proposals: list[Any], url: str | None) -> None:
@@ -217,9 +217,8 @@ def recorded(
     factory = make_session_factory(make_engine(url))
     with _reached(url), factory() as session:
         rows = of_creators(session, creator)
-    table = Table("id", "creator", "措施", "start", "until (active) / lifted by",
-                  box=SIMPLE, title="measures on creators (VF-9)",
-                  title_justify="left")  # fmt: skip
+    table = narrow_table("measures on creators (VF-9)", "id", "creator~", "措施", "start",
+                         "until (active) / lifted by~")  # fmt: skip
     for r in rows:
         lifted = r.lifted_at is not None
         when = r.lifted_at if lifted else r.until
@@ -227,9 +226,8 @@ def recorded(
         table.add_row(str(r.measure_id), r.creator_id or "", r.kind,
                       format_beijing(r.created_at)[:10],
                       f"{end} {r.lifted_by}" if lifted else f"≥ {end}")  # fmt: skip
-    table.columns[2].no_wrap = True
     console.print(f"{len(rows)} measures recorded on creators")
-    console.print(table)
+    show_table(table)
     for r in rows:  # why, in full (it does not fit a column)
         console.print(f"{r.measure_id} ({r.clause}): {r.reason}")
 

@@ -31,6 +31,25 @@ RulesOpt = Annotated[
 OutOpt = Annotated[Path | None, typer.Option("--out", help=".csv, .parquet or .xlsx")]
 
 
+def narrow_table(title: str, *headers: str) -> Table:
+    """A table for 80 columns: no cell cut short. A header ending in ``~`` folds its cells
+    (ids, free text); every other cell is kept on one line whole (dates, names, clauses).
+    Columns are two spaces apart (one of padding, the box's own), not three."""
+    table = Table(box=SIMPLE, title=title, title_justify="left", pad_edge=False,
+                  padding=(0, 1, 0, 0))  # fmt: skip
+    for header in headers:
+        folds = header.endswith("~")
+        table.add_column(header.rstrip("~"), no_wrap=not folds,
+                         overflow="fold" if folds else "ellipsis")  # fmt: skip
+    return table
+
+
+def show_table(table: Table) -> None:
+    """A table with rows; none: nothing (the line above it has said 0)."""
+    if table.row_count:
+        console.print(table)
+
+
 def _fail(message: str) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(2)
@@ -148,8 +167,8 @@ def _show(judged: list[Any], by: str) -> None:
     )
     from lvyue.indicators.report import LABELS
 
-    table = Table("period end", by, "orders", "指标", "value", "peers", "level", "clause",
-                  box=SIMPLE, title="abnormal (指标异常)", title_justify="left")  # fmt: skip
+    table = narrow_table("abnormal (指标异常)", "period end", f"{by}~", "orders", "指标", "value",
+                         "peers", "level", "clause")  # fmt: skip
     shown = 0
     for j in sorted(abnormal, key=lambda j: -j.points):
         for f in j.abnormal:
@@ -161,7 +180,7 @@ def _show(judged: list[Any], by: str) -> None:
                           LABELS[f.indicator], f"{f.value:.4g}", peers, f.level,
                           f.clauses[0])  # fmt: skip
             shown += 1
-    console.print(table)
+    show_table(table)
 
 
 def label_rows(facts: Path, stem: str) -> list[dict[str, Any]] | None:
@@ -251,8 +270,8 @@ def _show_proposals(outcome: Any) -> None:
     ends = sorted(outcome.thresholds)
     span = f"{format_beijing(ends[0])[:10]} … {format_beijing(ends[-1])[:10]}" if ends else "none"
     console.print(f"VF-8 periods judged: {len(ends)} ({span}); measures: {len(outcome.proposals)}")
-    table = Table("merchant", "product", "措施", "lvl", "start", "end / until", "clause",
-                  box=SIMPLE, title="graded measures (VF-8)", title_justify="left")  # fmt: skip
+    table = narrow_table("graded measures (VF-8)", "merchant~", "product~", "措施", "lvl",
+                         "start", "end / until~", "clause")  # fmt: skip
     for p in outcome.proposals[:_TOP]:
         end = (
             f"{format_beijing(p.end)[:10]} {p.ended_by}" if p.end is not None
@@ -260,7 +279,7 @@ def _show_proposals(outcome: Any) -> None:
         )  # fmt: skip
         table.add_row(p.merchant_id, p.product_id or "", p.kind, str(p.level),
                       format_beijing(p.start)[:10], end, ";".join(p.clauses[:2]))  # fmt: skip
-    console.print(table)
+    show_table(table)
 
 
 def _proposals_table(proposals: list[Any]) -> Any:
