@@ -1,5 +1,6 @@
-"""GET /indicators: a merchant sees its own indicators with the clauses and why; never
-another's; operators see every merchant; bad input is 422, no data 503."""
+"""GET /indicators and /indicators/measures: a merchant sees its own indicators and proposed
+measures with the clauses and why; never another's; operators see every merchant; bad input
+is 422, no data 503."""
 
 from __future__ import annotations
 
@@ -72,3 +73,34 @@ def test_indicators_are_paginated(service: ServiceWorld, facts: Path) -> None:
     assert [len(p.json()) for p in pages] == [3, 1]
     assert [r for p in pages for r in p.json()] == whole.json()
     assert all(p.headers["X-Total-Count"] == "4" for p in pages)
+
+
+def test_a_merchant_sees_its_own_proposed_measures_citing_their_clauses(
+    service: ServiceWorld, facts: Path
+) -> None:
+    """m1's defect rate 12 % is severe (2 points) and its product P1 abnormal: delisting P1
+    (MS-2), from the period's end, until two normal periods later (MS-7), as the CLI says."""
+    query = {"as_of": AS_OF, "periods": 1}
+    mine = service.client.get("/indicators/measures", params=query,
+                              headers=service.auth("m1.main"))  # fmt: skip
+    assert mine.status_code == 200, mine.text
+    (row,) = mine.json()
+    assert (row["merchant_id"], row["product_id"], row["kind"], row["level"]) == (
+        "m1", "P1", "delist_product", 2)  # fmt: skip
+    assert row["clauses"][:3] == ["VF-8", "MS-2", "IND-7"] and "defect_rate 0.12" in row["reason"]
+    assert row["start"] == "2024-02-15T16:00:00Z" and row["end"] is None
+    assert row["until"] == "2024-02-29T16:00:00Z"
+    theirs = service.client.get("/indicators/measures", params=query,
+                                headers=service.auth("m2.main"))  # fmt: skip
+    assert theirs.status_code == 200 and theirs.json() == []
+    asked = service.client.get("/indicators/measures", params={**query, "merchant_id": "m1"},
+                               headers=service.auth("m2.main"))  # fmt: skip
+    assert asked.status_code == 404
+    everyone = service.client.get("/indicators/measures", params=query,
+                                  headers=service.auth("operator"))  # fmt: skip
+    assert everyone.json() == mine.json()
+    auth = service.auth("operator")
+    for bad in ({"periods": 13}, {"as_of": "soon"}):
+        assert service.client.get("/indicators/measures", params=bad,
+                                  headers=auth).status_code == 422  # fmt: skip
+    assert service.client.get("/indicators/measures").status_code == 401

@@ -1,6 +1,7 @@
 """VF-8 indicators (指标异常) per merchant and product: guarded by ``penalties:view``; a merchant
 account sees only its own rows, operators every merchant's (or one, ``merchant_id``).
-Business logic lives in lvyue.indicators; the graded measures are ``GET /measures``.
+Business logic lives in lvyue.indicators. ``GET /indicators/measures`` proposes VF-8's graded
+measures from them (as ``lvyue measures propose``); those recorded are ``GET /measures``.
 
 The indicators read the service's own data (orders, shipments and scans, after-sales requests
 with their reason, reviews, complaints: ``workflows.actions.indicator_facts``), or, when
@@ -98,4 +99,39 @@ def indicators(
         for j in judged
         if scope is None or j.merchant_id == scope
     ]
+    return page.of(rows, response)
+
+
+@router.get("/measures")
+def measures(
+    principal: Viewer,
+    session: SessionDep,
+    page: PageDep,
+    response: Response,
+    merchant_id: Annotated[str | None, Query(max_length=64)] = None,
+    as_of: Annotated[str | None, Query(max_length=40, description="default: now")] = None,
+    periods: Annotated[int, Query(ge=1, le=12)] = 5,
+) -> list[dict[str, Any]]:
+    """VF-8's graded measures for its festival orders, judged at ``periods`` period ends up to
+    ``as_of`` (warning → delisting → order limits → extended settlement → suspension →
+    removal, by severity and repetition): each citing VF-8, its step's clause and the
+    indicators' clauses, with the reason, its start and its end (lifted by rule, replaced) or
+    earliest end (``until``). A merchant sees its own. Proposals: recording them is
+    ``lvyue measures propose --record``, and the recorded ones are ``GET /measures``."""
+    scope = merchant_scope(principal, merchant_id)
+    import lvyue.indicators as ind
+    from lvyue.facts import FactsError
+    from lvyue.indicators.measures import measures_for
+    from lvyue.indicators.report import proposal_row
+    from lvyue.model.clock import business_now
+    from lvyue.model.time import InstantError, parse_instant
+
+    try:
+        moment = parse_instant(as_of) if as_of else business_now()
+        outcome = measures_for(ind.build(_tables(session)), moment, periods)
+    except (InstantError, ind.IndicatorError) as error:
+        raise HTTPException(422, detail=str(error)) from None
+    except FactsError as error:
+        raise HTTPException(503, detail=f"indicator data unavailable: {error}") from None
+    rows = [proposal_row(p) for p in outcome.proposals if scope is None or p.merchant_id == scope]
     return page.of(rows, response)

@@ -244,6 +244,7 @@ def propose(
     the indicators, with its start and end (lifted by rule after N normal periods)."""
     import lvyue.indicators as ind
     from lvyue.indicators.measures import measures_for, settlement_penalties
+    from lvyue.indicators.report import proposals_table
     from lvyue.model.clock import business_now
     from lvyue.model.table_files import check_out, write_table
 
@@ -257,7 +258,7 @@ def propose(
     outcome = _run(lambda: measures_for(src, moment, periods, backend=backend, rulebook=rb))
     _show_proposals(outcome)
     if out is not None:
-        write_table(_proposals_table(outcome.proposals), out)
+        write_table(proposals_table(outcome.proposals), out)
         console.print(f"wrote {out}")
     if facts_out is not None:
         penalties = _run(lambda: settlement_penalties(src, outcome, backend, rb))
@@ -280,24 +281,6 @@ def _show_proposals(outcome: Any) -> None:
         table.add_row(p.merchant_id, p.product_id or "", p.kind, str(p.level),
                       format_beijing(p.start)[:10], end, ";".join(p.clauses[:2]))  # fmt: skip
     show_table(table)
-
-
-def _proposals_table(proposals: list[Any]) -> Any:
-    import pyarrow as pa
-
-    time = pa.timestamp("s", tz="UTC")
-    schema = pa.schema(
-        [("merchant_id", pa.string()), ("product_id", pa.string()), ("kind", pa.string()),
-         ("level", pa.int64()), ("start", time), ("end", time), ("until", time),
-         ("ended_by", pa.string()), ("clauses", pa.string()), ("reason", pa.string())]
-    )  # fmt: skip
-    rows = [
-        {"merchant_id": p.merchant_id, "product_id": p.product_id, "kind": p.kind,
-         "level": p.level, "start": p.start, "end": p.end, "until": p.until,
-         "ended_by": p.ended_by, "clauses": p.cited, "reason": p.reason}
-        for p in proposals
-    ]  # fmt: skip
-    return pa.Table.from_pylist(rows, schema=schema)
 
 
 def _write_facts(facts: Path, out: Path, tables: dict[str, Any], penalties: Any) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from typing import Any
 
 import pyarrow as pa
 
 from lvyue.indicators.judge import Judged
+from lvyue.indicators.ladder import Proposal
 
 TIME = pa.timestamp("s", tz="UTC")
 LABELS = {
@@ -61,3 +64,21 @@ def findings_table(judged: Iterable[Judged], levels: Sequence[str] | None = None
         if levels is None or f.level in levels
     ]
     return pa.Table.from_pylist(rows, schema=SCHEMA)
+
+
+PROPOSALS = pa.schema(
+    [("merchant_id", pa.string()), ("product_id", pa.string()), ("kind", pa.string()),
+     ("level", pa.int64()), ("start", TIME), ("end", TIME), ("until", TIME),
+     ("ended_by", pa.string()), ("clauses", pa.string()), ("reason", pa.string())]
+)  # fmt: skip
+
+
+def proposal_row(p: Proposal) -> dict[str, Any]:
+    """A VF-8 measure as the API shows it (its clauses a list)."""
+    return {**asdict(p), "clauses": list(p.clauses)}
+
+
+def proposals_table(proposals: Iterable[Proposal]) -> pa.Table:
+    """The measures as a file (clauses ``;``-joined)."""
+    rows = [{**proposal_row(p), "clauses": p.cited} for p in proposals]
+    return pa.Table.from_pylist(rows, schema=PROPOSALS)
