@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from claims_market import AS_OF, END_OF_PAY_DAY, PAY, ClaimMarket
@@ -11,6 +12,7 @@ from claims_market import AS_OF, END_OF_PAY_DAY, PAY, ClaimMarket
 from lvyue.indicators.creators import ClaimOutcome, judge_claims
 from lvyue.indicators.creators.judge import claim_thresholds, level_of
 from lvyue.indicators.creators.ladder import propose
+from lvyue.rulebook import load_rulebook
 
 SECOND = timedelta(seconds=1)
 NEXT_DAY_END = END_OF_PAY_DAY + timedelta(days=1)
@@ -158,3 +160,29 @@ def test_truthful_claims_lead_to_no_measure() -> None:
     out = judged(m)
     assert [f.level for f in out.findings] == ["normal", "normal"]
     assert out.proposals == [] and propose(out.findings, out.thresholds) == []
+
+
+OVERRIDE = """
+announcement: draft-stricter-claims
+title: 草稿：物流宣传不实阈值下调
+source: {kind: operator default, ref: test}
+clauses:
+  - id: OVR-CC
+    parameter: claims.broken_share.warn
+    value: 0.1
+    clock: period_end
+    window: [2024-02-20 00:00:00, null]
+    exception_to: [CC-2]
+    source: 归因订单中未达到宣传时效的比例达到10%即判定宣传不实
+"""
+
+
+def test_an_announcement_overrides_a_claims_threshold_from_its_date(tmp_path: Path) -> None:
+    (tmp_path / "draft.yaml").write_text(OVERRIDE, encoding="utf-8")
+    rb = load_rulebook([tmp_path])
+    edge = datetime(2024, 2, 19, 16, 0, 0, tzinfo=UTC)  # 02-20 00:00:00 Beijing
+    before, after = claim_thresholds(edge - SECOND, rb), claim_thresholds(edge, rb)
+    assert (before.warn.value, before.warn.clause) == (0.2, "CC-2")
+    assert (after.warn.value, after.warn.clause) == (0.1, "OVR-CC")
+    assert level_of(10, 1, before)[0] == "normal"
+    assert level_of(10, 1, after)[:2] == ("warn", ("VF-9", "OVR-CC", "CC-1"))

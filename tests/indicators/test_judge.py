@@ -3,12 +3,13 @@ peer comparison; an operator's announcement overrides them from its date."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import AS_OF
+from helpers import AS_OF, PAY, Market
 
+from lvyue.indicators import evaluate, span
 from lvyue.indicators.judge import finding, median_without, poisson_tail
 from lvyue.indicators.thresholds import INDICATORS, thresholds_at
 from lvyue.rulebook import SourceKind, load_rulebook
@@ -75,6 +76,22 @@ def test_peers_are_the_others() -> None:
     assert median_without([0.01, 0.02, 0.5], 0.5) == pytest.approx(0.015)
     assert median_without([0.5], 0.5) is None  # alone: no peers
     assert median_without([0.01, 0.02], None) == pytest.approx(0.015)  # not judged itself
+
+
+def test_peers_are_the_same_industrys_merchants() -> None:
+    """Two flower shops at 6 % defects are each other's only peers: neither is beyond the
+    other by more than chance (IND-5, IND-5a). Three clothing shops without defects are not
+    their peers — counted, the median would be 0 and both severe."""
+    m = Market()
+    for merchant, industry, defects in (("F1", "鲜花", 6), ("F2", "鲜花", 6), ("C1", "服饰", 0),
+                                        ("C2", "服饰", 0), ("C3", "服饰", 0)):  # fmt: skip
+        for oid in m.add_orders(merchant, 100, industry=industry)[:defects]:
+            m.after_sale(oid, "defect")
+    plan = span(PAY - timedelta(days=1), PAY + timedelta(days=1), AS_OF)
+    judged = {j.merchant_id: j.findings["defect_rate"] for j in evaluate(m.sources(), plan)}
+    assert [(judged[f].peer_median, judged[f].level) for f in ("F1", "F2")] == [
+        (pytest.approx(0.06), "normal")] * 2  # fmt: skip
+    assert judged["C1"].peer_median == 0 and judged["C1"].level == "normal"
 
 
 OVERRIDE = """
