@@ -42,6 +42,18 @@ def test_the_abnormal_merchant_is_shown_written_and_scored(tmp_path: Path) -> No
     assert len(rows) == 4 * 6  # every merchant, every indicator
 
 
+def test_by_product_a_merchant_is_flagged_by_its_abnormal_product(tmp_path: Path) -> None:
+    """The labels are merchants: judged by product, M1's product P1 flags M1 (it scored
+    flagged 0, recall 0.00 whatever the products showed)."""
+    facts = _facts(tmp_path / "facts")
+    args = ["indicators", str(facts), "--since", "2024-02-01 00:00:00",
+            "--until", "2024-02-15 00:00:00", "--by", "product"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "M1/P1" in result.output
+    assert "flagged 1, found 1: precision 1.00, recall 1.00" in result.output
+
+
 def test_bad_input_is_one_line_and_exit_two(tmp_path: Path) -> None:
     facts = _facts(tmp_path / "facts")
     for args, needle in (

@@ -26,9 +26,10 @@ class Score:
 
 
 def score(judged: Iterable[Judged], labelled: Iterable[str]) -> Score:
-    """A merchant is flagged when any indicator of any period is abnormal (warn or severe);
-    labelled merchants never judged (too few orders) count as missed."""
-    flagged = {j.merchant_id for j in judged if j.product_id is None and j.abnormal}
+    """A merchant is flagged when any indicator of any period is abnormal (warn or severe), its
+    own or, judged by product, one of its products'; labelled merchants never judged (too few
+    orders) count as missed."""
+    flagged = {j.merchant_id for j in judged if j.abnormal}
     truth = set(labelled)
     hit = flagged & truth
     return Score(
