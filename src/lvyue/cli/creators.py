@@ -176,32 +176,17 @@ def _show_measures(outcome: Any) -> None:
 
 
 def _record(proposals: list[Any], url: str | None) -> None:
-    """Each proposal recorded once (lvyue.workflows.actions.measures.record_by_rule, as VF-8's
-    are): a creator's against the creator, a merchant's delisting once per product."""
+    """Each proposal recorded once (lvyue.workflows.actions.rule_measures, as VF-8's are)."""
     from lvyue.store import make_engine, make_session_factory
-    from lvyue.workflows.actions.common import NotFound
-    from lvyue.workflows.actions.measures import record_by_rule
-    from lvyue.workflows.measures import MeasureKind
+    from lvyue.workflows.actions.rule_measures import record_claim_measures
 
     factory = make_session_factory(make_engine(url))
-    recorded = skipped = 0
     with _reached(url), factory() as session:
-        for p in proposals:
-            creator = p.party == "creator"
-            targets = p.products if p.kind == "delist_product" else (None,)
-            for product in targets:
-                try:
-                    row = record_by_rule(
-                        session, merchant_id=None if creator else p.party_id,
-                        creator_id=p.party_id if creator else None, product_id=product,
-                        kind=MeasureKind(p.kind), reason=p.reason, clause=p.clause,
-                        start=p.start, until=p.until, end=p.end, actor="rule:VF-9",
-                    )  # fmt: skip
-                except NotFound:
-                    row = None
-                recorded, skipped = recorded + (row is not None), skipped + (row is None)
+        done = record_claim_measures(session, proposals)
         session.commit()
-    console.print(f"recorded {recorded} measures ({skipped} already recorded or unknown party)")
+    console.print(
+        f"recorded {done.recorded} measures ({done.skipped} already recorded or unknown party)"
+    )
 
 
 @app.command("recorded")

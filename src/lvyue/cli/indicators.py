@@ -304,25 +304,15 @@ def _write_facts(facts: Path, out: Path, tables: dict[str, Any], penalties: Any)
 
 def _record(proposals: list[Any], url: str | None) -> None:
     from lvyue.store import make_engine, make_session_factory
-    from lvyue.workflows.actions.common import NotFound
-    from lvyue.workflows.actions.measures import record_by_rule
-    from lvyue.workflows.measures import MeasureKind
+    from lvyue.workflows.actions.rule_measures import record_indicator_measures
 
     factory = make_session_factory(make_engine(url))
-    recorded = skipped = 0
     with factory() as session:
-        for p in proposals:
-            try:
-                row = record_by_rule(
-                    session, merchant_id=p.merchant_id, product_id=p.product_id,
-                    kind=MeasureKind(p.kind), reason=p.reason, clause=";".join(p.clauses[:2]),
-                    start=p.start, until=p.until, end=p.end, actor="rule:VF-8",
-                )  # fmt: skip
-            except NotFound:
-                row = None
-            recorded, skipped = recorded + (row is not None), skipped + (row is None)
+        done = record_indicator_measures(session, proposals)
         session.commit()
-    console.print(f"recorded {recorded} measures ({skipped} already recorded or unknown merchant)")
+    console.print(
+        f"recorded {done.recorded} measures ({done.skipped} already recorded or unknown merchant)"
+    )
 
 
 def register(app: typer.Typer) -> None:

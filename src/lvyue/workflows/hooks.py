@@ -19,7 +19,7 @@ from lvyue.model.rows import ShipmentIn
 from lvyue.store.hooks import ShipRefused, register_ship_check, register_sweep
 from lvyue.store.live_tables import LiveMark, LiveVerdict
 from lvyue.store.tables import Order
-from lvyue.workflows import config
+from lvyue.workflows import config, rule_sweeps
 from lvyue.workflows.actions import after_sales, inspection, penalties, violations
 from lvyue.workflows.actions.stored_facts import facts_for
 from lvyue.workflows.machine import Refusal
@@ -112,3 +112,5 @@ def register() -> None:
     register_sweep("workflows.inspection_resubmit_expiry", "hour")(inspection_expiry)
     register_sweep("workflows.violations_from_verdicts", "hour")(violations_from_verdicts)
     register_sweep("workflows.penalty_bans", "hour")(penalty_bans)
+    register_sweep("workflows.indicator_measures", "day")(rule_sweeps.indicator_measures)
+    register_sweep("workflows.claim_measures", "day")(rule_sweeps.claim_measures)

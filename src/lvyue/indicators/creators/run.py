@@ -36,7 +36,7 @@ class ClaimOutcome:
     thresholds: ClaimThresholds
 
 
-def _in_force(rb: Rulebook) -> datetime:
+def in_force(rb: Rulebook) -> datetime:
     """VF-9 has no window of its own: it governs from its announcement's effective day."""
     effective = rb.announcement(rb.clause(CLAUSE).announcement).effective
     if effective is None:
@@ -58,7 +58,7 @@ def judge_claims(
     """Every claim of every promotion, judged at ``as_of`` over the orders paid in
     ``[since, until)`` (default: from VF-9's effective day to ``as_of``)."""
     rb = rulebook if rulebook is not None else load_rulebook()
-    start, end = since or _in_force(rb), min(until or as_of, as_of)
+    start, end = since or in_force(rb), min(until or as_of, as_of)
     if end <= start:
         raise IndicatorError(f"the pay window is empty: {start.isoformat()} – {end.isoformat()}")
     con = backend if backend is not None else ibis.duckdb.connect()
@@ -123,7 +123,7 @@ def measure_claims(
     or ``since``) — so an order's claim is judged once, when its outcome is final; a claim with
     too few such orders carries them to the next period; and the measures (ladder.walk)."""
     rb = rulebook if rulebook is not None else load_rulebook()
-    start, last = since or _in_force(rb), claim_thresholds(as_of, rb)
+    start, last = since or in_force(rb), claim_thresholds(as_of, rb)
     step = timedelta(days=last.period_days.value)
     ends = [as_of - k * step for k in range(periods)][::-1]
     con = backend if backend is not None else ibis.duckdb.connect()

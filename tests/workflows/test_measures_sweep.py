@@ -1,0 +1,143 @@
+"""The worker records VF-8's graded measures by rule (workflows.indicator_measures, daily), on
+the service's own data: a merchant at its defect-rate threshold (3 of 100 orders 残次, IND
+0.03) gets a warning at the first closed period end, one a defect below gets none; the sweep
+run again (the same day, or another day of the same period) records nothing more; a measure
+an operator lifted is not imposed again by that period's sweeps; a merchant normal for
+``measures.lift_after_periods`` periods sees its measure lifted by rule. SQLite, PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from lvyue.api.testing import ServiceWorld
+from lvyue.store import make_engine, make_session_factory, session_scope
+from lvyue.store.accounts import create_merchant
+from lvyue.store.hooks import sweeps
+from lvyue.store.sweeps import SweepRun, run_sweep
+from lvyue.store.tables import Merchant
+from lvyue.store.workflow_tables import Measure
+
+FLOWERS = "鲜花速递/花卉仿真/绿植园艺>生活鲜花"
+SWEEP = "workflows.indicator_measures"
+PAID = datetime(2024, 2, 10, 2, 0, tzinfo=UTC)  # 10:00 Beijing, inside VF-8's window
+FIRST_END = "2024-02-15T00:00:00+08:00"  # VF-8's first period end (window start + 7 days)
+
+
+def beijing(day: str, hour: int = 9) -> datetime:
+    return datetime.fromisoformat(f"{day}T{hour:02d}:00:00+08:00")
+
+
+@pytest.fixture
+def pinned(service: ServiceWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("LVYUE_INDICATOR_FACTS", raising=False)
+    yield
+    app: Any = service.client.app
+    app.state.clock = None
+
+
+def _sweep(service: ServiceWorld, now: datetime) -> SweepRun:
+    (sweep,) = [s for s in sweeps() if s.name == SWEEP]
+    engine = make_engine(service.url)
+    try:
+        return run_sweep(make_session_factory(engine), sweep, now, "test")
+    finally:
+        engine.dispose()
+
+
+def _shop(service: ServiceWorld, merchant: str, industry: str, defects: int) -> None:
+    """100 flower orders paid in VF-8's window; ``defects`` of them get a 残次 request."""
+    engine = make_engine(service.url)
+    with session_scope(make_session_factory(engine)) as session:
+        if session.get(Merchant, merchant) is None:
+            create_merchant(session, merchant, merchant, "domestic")
+    engine.dispose()
+    ids = [f"sw-{merchant}-{i}-{service.backend}" for i in range(100)]
+    rows = [{"order_id": oid, "merchant_id": merchant, "merchant_type": "domestic",
+             "category": FLOWERS, "ship_mode": "spot", "pay_time": PAID.isoformat(),
+             "product_id": f"P-{merchant}", "consumer_id": "consumer",
+             "industry": industry} for oid in ids]  # fmt: skip
+    op = service.auth("operator")
+    assert service.client.post("/ingest/orders", json={"rows": rows}, headers=op).status_code in (
+        200, 201)  # fmt: skip
+    _defects(service, ids[:defects], beijing("2024-02-12"))
+
+
+def _defects(service: ServiceWorld, orders: list[str], at: datetime) -> None:
+    app: Any = service.client.app
+    app.state.clock = lambda: at
+    for oid in orders:
+        body = {"order_id": oid, "type": "refund_only", "reason": "defect"}
+        r = service.client.post("/workflows/after-sales", json=body,
+                                headers=service.auth("consumer"))  # fmt: skip
+        assert r.status_code == 201, r.text
+
+
+def _rows(service: ServiceWorld, merchant: str) -> list[Measure]:
+    engine = make_engine(service.url)
+    with make_session_factory(engine)() as session:
+        rows = list(session.scalars(select(Measure).where(Measure.merchant_id == merchant)
+                                    .order_by(Measure.measure_id)))  # fmt: skip
+    engine.dispose()
+    return rows
+
+
+def test_at_the_threshold_recorded_once_below_none_and_an_operators_lifting_stands(
+    service: ServiceWorld, pinned: None
+) -> None:
+    _shop(service, "m1", "花店甲", defects=3)  # 0.03: at IND's warn threshold
+    _shop(service, "m2", "花店乙", defects=2)  # 0.02: below it (no peers: own industries)
+    before = _sweep(service, beijing("2024-02-14", 23))
+    assert (before.ran, before.result) == (True, {"periods": 0})  # no period closed yet
+    first = _sweep(service, beijing("2024-02-15"))
+    assert first.ran and first.result is not None and first.result["recorded"] == 1, first
+    assert _rows(service, "m2") == []
+    (warning,) = _rows(service, "m1")
+    assert (warning.kind, warning.created_by, warning.clause) == ("warning", "rule:VF-8",
+                                                                  "VF-8;MS-1")  # fmt: skip
+    assert _sweep(service, beijing("2024-02-15", 20)).ran is False  # the day's claim
+    later = _sweep(service, beijing("2024-02-16"))  # another day, the same period
+    assert later.ran and later.result is not None and later.result["recorded"] == 0
+    assert len(_rows(service, "m1")) == 1
+    seen = service.client.get("/measures", headers=service.auth("m1.main")).json()
+    (mine,) = [m for m in seen if m["measure_id"] == warning.measure_id]
+    assert (mine["state"], mine["created_at"]) == ("active", FIRST_END)
+    assert mine["until"] == "2024-02-29T00:00:00+08:00"  # two normal periods later (MS-7)
+    assert "defect_rate 0.03 (warn" in mine["reason"], mine["reason"]
+    assert service.client.get("/measures", headers=service.auth("m2.main")).json() == []
+    op = service.auth("operator")
+    query = {"entity": "measure", "entity_id": str(warning.measure_id)}
+    audit = service.client.get("/audit", params=query, headers=op).json()
+    assert [(e["action"], e["actor"]) for e in audit] == [("measure.impose", "rule:VF-8")]
+    lifted = service.client.post(f"/measures/{warning.measure_id}/lift", headers=op)
+    assert lifted.status_code == 200, lifted.text
+    again = _sweep(service, beijing("2024-02-17"))  # the same period: not imposed again
+    assert again.ran and again.result is not None and again.result["recorded"] == 0
+    (still,) = _rows(service, "m1")
+    assert (still.state, still.lifted_by) == ("lifted", "operator")
+
+
+def test_normal_for_two_periods_the_measure_is_lifted_by_rule(
+    service: ServiceWorld, pinned: None
+) -> None:
+    """m3 is abnormal against a peer without defects; a week later its peer m4 has many more,
+    so by the industry's peers m3 is normal (VF-8 compares with peers): after two such periods
+    (MS-7) the sweep lifts m3's warning by rule, at the period end that lifts it."""
+    _shop(service, "m3", "花店丙", defects=3)
+    _shop(service, "m4", "花店丙", defects=0)
+    assert _sweep(service, beijing("2024-02-18")).ran
+    (warning,) = _rows(service, "m3")
+    assert (warning.kind, warning.state) == ("warning", "active")
+    _defects(service, [f"sw-m4-{i}-{service.backend}" for i in range(10)], beijing("2024-02-16"))
+    assert _sweep(service, beijing("2024-02-23")).ran  # one normal period: still in force
+    (held,) = _rows(service, "m3")
+    assert (held.state, held.lifted_by) == ("active", None)
+    assert _sweep(service, beijing("2024-03-01")).ran  # two: lifted by rule
+    (done,) = _rows(service, "m3")
+    assert (done.state, done.lifted_by) == ("lifted", "rule:VF-8")
+    assert done.lifted_at is not None
+    assert done.lifted_at.replace(tzinfo=done.lifted_at.tzinfo or UTC) == beijing("2024-02-29", 0)
