@@ -141,3 +141,30 @@ def test_normal_for_two_periods_the_measure_is_lifted_by_rule(
     assert (done.state, done.lifted_by) == ("lifted", "rule:VF-8")
     assert done.lifted_at is not None
     assert done.lifted_at.replace(tzinfo=done.lifted_at.tzinfo or UTC) == beijing("2024-02-29", 0)
+
+
+def test_a_failing_measures_sweep_is_logged_and_the_others_still_run(
+    service: ServiceWorld, pinned: None, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    """Each sweep runs in its own transaction (store.sweeps.run_sweep): a crash rolls back its
+    claim (it runs again next time), is logged, and the worker's other sweeps run."""
+    from lvyue.store.sweeps import run_due
+    from lvyue.workflows import rule_sweeps
+
+    def broken(session: Any) -> Any:
+        raise RuntimeError("store unreadable")
+
+    now = beijing("2024-03-05")
+    engine = make_engine(service.url)
+    factory = make_session_factory(engine)
+    with monkeypatch.context() as patched:
+        patched.setattr(rule_sweeps, "stored_tables", broken)
+        runs = {r.sweep: r for r in run_due(factory, now=now, worker="test")}
+    assert runs[SWEEP].error == "RuntimeError: store unreadable"
+    assert runs["workflows.claim_measures"].error == "RuntimeError: store unreadable"
+    assert runs["workflows.penalty_bans"].ran and runs["workflows.violations_from_verdicts"].ran
+    assert f"sweep {SWEEP} failed" in caplog.text
+    retried = {r.sweep: r for r in run_due(factory, now=now, worker="test")}
+    assert retried[SWEEP].ran and retried[SWEEP].error is None
+    assert not retried["workflows.penalty_bans"].ran  # it had run for this hour
+    engine.dispose()

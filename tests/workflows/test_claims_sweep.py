@@ -1,0 +1,140 @@
+"""The worker records VF-9's graded measures by rule (workflows.claim_measures, daily), on the
+service's own data (promotions posted to it, orders naming them, their shipments): a creator
+whose 48小时内发货 claim 2 of 10 orders did not get (CC warn share 0.2) gets a warning at the
+first closed period end, one with 1 of 10 none; the sweep run again records nothing more; an
+operator's lifting stands against that period's sweeps; two periods without a false claim
+(CC-15) and the sweep lifts it by rule. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from lvyue.api.testing import ServiceWorld
+from lvyue.store import make_engine, make_session_factory
+from lvyue.store.hooks import sweeps
+from lvyue.store.sweeps import SweepRun, run_sweep
+from lvyue.store.workflow_tables import Measure
+
+FLOWERS = "鲜花速递/花卉仿真/绿植园艺>生活鲜花"
+SWEEP = "workflows.claim_measures"
+FIRST_END = "2024-02-15T00:00:00+08:00"  # VF-9's first period end (effective day + CC-13)
+
+
+def beijing(day: str, hour: int = 9) -> datetime:
+    return datetime.fromisoformat(f"{day}T{hour:02d}:00:00+08:00")
+
+
+@pytest.fixture
+def pinned(service: ServiceWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("LVYUE_INDICATOR_FACTS", raising=False)
+    yield
+    app: Any = service.client.app
+    app.state.clock = None
+
+
+def _sweep(service: ServiceWorld, now: datetime) -> SweepRun:
+    (sweep,) = [s for s in sweeps() if s.name == SWEEP]
+    engine = make_engine(service.url)
+    try:
+        return run_sweep(make_session_factory(engine), sweep, now, "test")
+    finally:
+        engine.dispose()
+
+
+def _post(service: ServiceWorld, path: str, body: dict[str, Any], who: str = "operator") -> Any:
+    r = service.client.post(path, json=body, headers=service.auth(who))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _promoted(service: ServiceWorld, creator: str, late: int) -> None:
+    """``creator`` promotes m1's product with 48小时内发货; 10 orders paid 2024-02-09 10:00 come
+    from it, ``late`` of them shipped on the 12th (after 48 h), the others the same day."""
+    product = f"P-{creator}"
+    _post(service, "/creators", {"creator_id": creator, "name": "达人"})
+    _post(service, f"/creators/{creator}/shares", {"product_id": product, "merchant_id": "m1"})
+    promotion = f"PR-{creator}"
+    _post(service, "/creators/promotions", {"promotion_id": promotion, "product_id": product,
+          "text": "48小时内发货", "creator_id": creator,
+          "published_at": "2024-02-01T00:00:00+08:00"})  # fmt: skip
+    app: Any = service.client.app
+    for k in range(10):
+        oid = f"{promotion}-{k}-{service.backend}"
+        _post(service, "/orders", {"order_id": oid, "merchant_id": "m1", "product_id": product,
+              "merchant_type": "domestic", "category": FLOWERS, "ship_mode": "spot",
+              "pay_time": "2024-02-09 10:00:00", "promotion_id": promotion})  # fmt: skip
+        shipped = beijing("2024-02-12") if k < late else beijing("2024-02-09", 14)
+        app.state.clock = lambda at=shipped: at
+        _post(
+            service,
+            f"/orders/{oid}/shipment",
+            {"carrier": "zhongtong", "waybill": f"ZT{promotion[3:]}{k:04d}"},
+            "m1.main",
+        )
+
+
+def _rows(service: ServiceWorld, creator: str) -> list[Measure]:
+    engine = make_engine(service.url)
+    with make_session_factory(engine)() as session:
+        rows = list(session.scalars(select(Measure).where(Measure.creator_id == creator)
+                                    .order_by(Measure.measure_id)))  # fmt: skip
+    engine.dispose()
+    return rows
+
+
+def _creator_auth(service: ServiceWorld, creator: str) -> dict[str, str]:
+    body = {"account_id": f"acct-{creator}", "name": "达人", "role": "creator",
+            "organisation": creator}  # fmt: skip
+    return {"Authorization": f"Bearer {_post(service, '/accounts', body)['token']}"}
+
+
+def test_a_false_claim_recorded_once_a_true_one_none_and_an_operators_lifting_stands(
+    service: ServiceWorld, pinned: None
+) -> None:
+    _promoted(service, "C1", late=2)  # 0.2: at the warn share
+    _promoted(service, "C2", late=1)  # 0.1: below it
+    first = _sweep(service, beijing("2024-02-15"))
+    assert first.ran and first.result is not None and first.result["recorded"] == 1, first
+    assert _rows(service, "C2") == []
+    (warning,) = _rows(service, "C1")
+    assert (warning.kind, warning.created_by) == ("warning", "rule:VF-9")
+    assert _sweep(service, beijing("2024-02-15", 20)).ran is False  # the day's claim
+    later = _sweep(service, beijing("2024-02-16"))  # another day, the same period
+    assert later.ran and later.result is not None and later.result["recorded"] == 0
+    assert len(_rows(service, "C1")) == 1
+    c1 = _creator_auth(service, "C1")
+    (mine,) = service.client.get("/creators/measures/recorded", headers=c1).json()
+    assert (mine["kind"], mine["state"], mine["start"]) == ("warning", "active", FIRST_END)
+    assert mine["until"] == "2024-02-29T00:00:00+08:00"  # two clean periods later (CC-15)
+    assert "2/10 orders (20.0%) did not get it" in mine["reason"], mine["reason"]
+    op = service.auth("operator")
+    query = {"entity": "measure", "entity_id": str(warning.measure_id)}
+    audit = service.client.get("/audit", params=query, headers=op).json()
+    assert [(e["action"], e["actor"]) for e in audit] == [("measure.impose", "rule:VF-9")]
+    lifted = service.client.post(f"/measures/{warning.measure_id}/lift", headers=op)
+    assert lifted.status_code == 200, lifted.text
+    again = _sweep(service, beijing("2024-02-17"))  # the same period: not imposed again
+    assert again.ran and again.result is not None and again.result["recorded"] == 0
+    (still,) = _rows(service, "C1")
+    assert (still.state, still.lifted_by) == ("lifted", "operator")
+
+
+def test_two_periods_without_a_false_claim_the_measure_is_lifted_by_rule(
+    service: ServiceWorld, pinned: None
+) -> None:
+    _promoted(service, "C3", late=3)
+    assert _sweep(service, beijing("2024-02-18")).ran
+    (warning,) = _rows(service, "C3")
+    assert (warning.kind, warning.state) == ("warning", "active")
+    assert _sweep(service, beijing("2024-02-23")).ran  # one clean period: still in force
+    assert [(r.state, r.lifted_by) for r in _rows(service, "C3")] == [("active", None)]
+    assert _sweep(service, beijing("2024-03-01")).ran  # two: lifted by rule
+    (done,) = _rows(service, "C3")
+    assert (done.state, done.lifted_by) == ("lifted", "rule:VF-9")
+    assert done.lifted_at is not None
+    assert done.lifted_at.replace(tzinfo=done.lifted_at.tzinfo or UTC) == beijing("2024-02-29", 0)
