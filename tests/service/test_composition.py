@@ -38,4 +38,4 @@ def test_importing_registers_nothing_and_create_app_registers_everything(tmp_pat
     lines = run.stdout.splitlines()
     assert lines[0] == "after import: 0 0 0"
     assert lines[1] == "ship_checks refused"
-    assert lines[2] == "after create_app: 1 4 1"
+    assert lines[2] == "after create_app: 1 6 1"

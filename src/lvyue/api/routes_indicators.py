@@ -116,8 +116,8 @@ def measures(
     ``as_of`` (warning → delisting → order limits → extended settlement → suspension →
     removal, by severity and repetition): each citing VF-8, its step's clause and the
     indicators' clauses, with the reason, its start and its end (lifted by rule, replaced) or
-    earliest end (``until``). A merchant sees its own. Proposals: recording them is
-    ``lvyue measures propose --record``, and the recorded ones are ``GET /measures``."""
+    earliest end (``until``). A merchant sees its own. Proposals: the worker records them
+    (daily sweep ``workflows.indicator_measures``); the recorded ones are ``GET /measures``."""
     scope = merchant_scope(principal, merchant_id)
     import lvyue.indicators as ind
     from lvyue.facts import FactsError
