@@ -27,6 +27,7 @@ from lvyue.indicators.creators.run import in_force, measure_claims
 from lvyue.indicators.ladder import CLAUSE as VF8
 from lvyue.indicators.measures import measures_for
 from lvyue.indicators.thresholds import thresholds_at
+from lvyue.model.time import format_beijing
 from lvyue.workflows import config
 from lvyue.workflows.actions.creators import with_promotions
 from lvyue.workflows.actions.indicator_facts import stored_tables
@@ -72,7 +73,7 @@ def indicator_measures(session: Session, now: datetime) -> dict[str, Any]:
         return {"periods": 0}
     outcome = measures_for(ind.build(stored_tables(session)), grid.as_of, grid.periods)
     done = record_indicator_measures(session, outcome.proposals)
-    return {"as_of": grid.as_of.isoformat(), "periods": grid.periods,
+    return {"period_end": format_beijing(grid.as_of)[:16], "periods": grid.periods,
             "proposed": len(outcome.proposals), "recorded": done.recorded}  # fmt: skip
 
 
@@ -84,5 +85,5 @@ def claim_measures(session: Session, now: datetime) -> dict[str, Any]:
     src = creators.build(with_promotions(session, stored_tables(session)))
     outcome = measure_claims(src, grid.as_of, grid.periods)
     done = record_claim_measures(session, outcome.proposals)
-    return {"as_of": grid.as_of.isoformat(), "periods": grid.periods,
+    return {"period_end": format_beijing(grid.as_of)[:16], "periods": grid.periods,
             "proposed": len(outcome.proposals), "recorded": done.recorded}  # fmt: skip
