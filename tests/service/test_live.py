@@ -6,6 +6,8 @@ says so. On SQLite and PostgreSQL (the ``service`` fixture)."""
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -284,3 +286,27 @@ def test_at_risk_lists_live_verdicts_by_merchant_soonest_first(
     assert sooner in written and later in written and calm not in written
     assert CliRunner().invoke(cli, ["at-risk", *args[1:3], "--within", "13h"]).exit_code == 2
     assert CliRunner().invoke(cli, ["at-risk"]).exit_code == 2
+
+
+def test_drain_waits_for_a_mark_another_transaction_holds_and_gives_up_after_its_cap(
+    service: ServiceWorld, factory: SessionFactory
+) -> None:
+    """PostgreSQL claims ``FOR UPDATE SKIP LOCKED``: an empty claim while a mark is held is
+    not "nothing to do" (drain waits and judges it once released), and a transaction that
+    never lets go does not hang ``drain`` past ``locked_wait``."""
+    if service.backend != "postgres":
+        pytest.skip("row locks: SQLite has one writer and no SKIP LOCKED")  # by design
+    order_id = _order(service, NOW - timedelta(hours=5))
+    holder = factory()
+    holder.execute(select(LiveMark).where(LiveMark.order_id == order_id).with_for_update())
+    try:
+        started = time.monotonic()
+        assert drain(factory, config.rules(), _now(), locked_wait=0.3).judged == 0
+        assert 0.3 <= time.monotonic() - started < 25  # not the default 30 s
+        assert _dirty(factory, order_id)  # still waiting for the worker
+        threading.Timer(0.3, holder.rollback).start()
+        assert drain(factory, config.rules(), _now(), locked_wait=10).judged == 1
+    finally:
+        holder.close()
+    assert not _dirty(factory, order_id)
+    assert _statuses(factory, order_id)

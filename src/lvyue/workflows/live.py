@@ -46,7 +46,8 @@ from lvyue.store.workflow_tables import Violation
 from lvyue.workflows.actions import penalties, violations
 from lvyue.workflows.actions.stored_facts import facts_for
 
-LOCKED_PAUSE_S = 0.05  # drain: the wait for marks another transaction holds
+LOCKED_PAUSE_S = 0.05  # drain: the wait for marks another transaction holds …
+LOCKED_WAIT_S = 30.0  # … at most this long in a row (a hung transaction must not hang it)
 BATCH = 100  # orders per round: short transactions (SQLite: the write lock is held per round)
 # SQLite's busy handler polls: without a gap between rounds a waiting request could miss
 # every moment the lock is free (the job runner pauses between its chunks for the same reason).
@@ -292,21 +293,27 @@ def run_round(
 
 
 def drain(
-    factory: SessionFactory, rules: Resolves, now: datetime | None = None, limit: int = BATCH
+    factory: SessionFactory,
+    rules: Resolves,
+    now: datetime | None = None,
+    limit: int = BATCH,
+    locked_wait: float = LOCKED_WAIT_S,
 ) -> Round:
     """Rounds until nothing is dirty or due (tests, ``lvyue worker --once``).
 
     A round that judged nothing ends it only if no mark waits: on PostgreSQL a claim skips
     the marks another transaction holds, and an empty claim then is not "nothing to do"."""
-    total = Round()
+    total, waited = Round(), 0.0
     while True:
         done = run_round(factory, rules, now, limit)
         if done.judged == 0:
             with factory() as session:
-                if not pending_work(session, now or business_now()):
-                    return total
+                if waited >= locked_wait or not pending_work(session, now or business_now()):
+                    return total  # a transaction holding marks this long: the worker's turn
             time.sleep(LOCKED_PAUSE_S)
+            waited += LOCKED_PAUSE_S
             continue
+        waited = 0.0
         for name in ("judged", "changed", "recorded", "withdrawn", "lifted"):
             setattr(total, name, getattr(total, name) + getattr(done, name))
 
