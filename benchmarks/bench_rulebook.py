@@ -107,4 +107,4 @@ def main(argv: list[str]) -> None:
     view.add_column("result", justify="right")
     for name, value in rows:
         view.add_row(name, value)
-    Console().print(view)
+    Console(width=160).print(view)

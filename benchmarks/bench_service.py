@@ -77,7 +77,7 @@ def main(argv: list[str]) -> None:
         ("row by row", rowwise),
     ):
         table.add_row(name, f"{seconds:.2f}", f"{rows / seconds:,.0f}", f"{rowwise / seconds:.1f}x")
-    Console().print(table)
+    Console(width=160).print(table)
 
 
 if __name__ == "__main__":

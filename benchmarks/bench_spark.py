@@ -57,7 +57,7 @@ def main(argv: list[str]) -> None:
             table.add_row(f"{n:,}", engine, f"{u.wall:.1f}", f"{u.cpu:.1f}",
                           f"{u.peak_rss / 2**20:,.0f}", u.load, f"{rows[engine]:,}",
                           f"{only_duck:,}", f"{only_spark:,}")  # fmt: skip
-    Console().print(table)
+    Console(width=160).print(table)
 
 
 def differences(duck: Path, spark: Path) -> tuple[dict[str, int], int, int]:

@@ -81,4 +81,4 @@ def main(argv: list[str]) -> None:
         _export(source, n)
         rate = _rate(n, lambda: import_douyin_export(source, Path(tmp) / "facts"))
         table.add_row("import douyin-export (rows)", f"{rate:,.0f}")
-    Console().print(table)
+    Console(width=160).print(table)
