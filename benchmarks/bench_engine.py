@@ -117,17 +117,18 @@ def _child(mode: str, facts: Path, out: Path, *extra: str) -> dict[str, Any]:
 
 
 def _equal(a: Path, b: Path) -> bool:
-    import duckdb
+    from lvyue.engine.duck import Session
 
     cols = ("order_id, aftersale_id, merchant_id, \"check\", status, {d} AS deadline, "
             "{f} AS done_at, clauses, reason")  # fmt: skip
     left = f"SELECT {cols.format(d='epoch(deadline)::BIGINT', f='epoch(done_at)::BIGINT')} " \
            f"FROM read_parquet('{a}')"  # fmt: skip
     right = f"SELECT {cols.format(d='deadline', f='done_at')} FROM read_parquet('{b}')"
-    con = duckdb.connect()
-    one = con.execute(f"SELECT count(*) FROM ({left} EXCEPT ALL {right})").fetchall()
-    two = con.execute(f"SELECT count(*) FROM ({right} EXCEPT ALL {left})").fetchall()
-    rows = con.execute(f"SELECT count(*) FROM read_parquet('{a}')").fetchall()
+    with Session() as session:  # bounded and spilling: a bare connect may take 80 % of RAM
+        con = session.con
+        one = con.execute(f"SELECT count(*) FROM ({left} EXCEPT ALL {right})").fetchall()
+        two = con.execute(f"SELECT count(*) FROM ({right} EXCEPT ALL {left})").fetchall()
+        rows = con.execute(f"SELECT count(*) FROM read_parquet('{a}')").fetchall()
     return bool(one[0][0] == 0 and two[0][0] == 0 and rows[0][0] > 0)
 
 
