@@ -3,7 +3,9 @@ the service's own data: a merchant at its defect-rate threshold (3 of 100 orders
 0.03) gets a warning at the first closed period end, one a defect below gets none; the sweep
 run again (the same day, or another day of the same period) records nothing more; a measure
 an operator lifted is not imposed again by that period's sweeps; a merchant normal for
-``measures.lift_after_periods`` periods sees its measure lifted by rule. SQLite, PostgreSQL."""
+``measures.lift_after_periods`` periods sees its measure lifted by rule; one that late data
+(more orders for the period) no longer supports is withdrawn by the next sweep, an operator's
+own measure untouched. SQLite, PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from sqlalchemy import select
 
 from lvyue.api.testing import ServiceWorld
 from lvyue.store import make_engine, make_session_factory, session_scope
-from lvyue.store.accounts import create_merchant
+from lvyue.store.accounts import create_account, create_merchant, issue_token
 from lvyue.store.hooks import sweeps
+from lvyue.store.permissions import Role
 from lvyue.store.sweeps import SweepRun, run_sweep
 from lvyue.store.tables import Merchant
 from lvyue.store.workflow_tables import Measure
@@ -57,6 +60,11 @@ def _shop(service: ServiceWorld, merchant: str, industry: str, defects: int) -> 
             create_merchant(session, merchant, merchant, "domestic")
     engine.dispose()
     ids = [f"sw-{merchant}-{i}-{service.backend}" for i in range(100)]
+    _orders(service, merchant, industry, ids)
+    _defects(service, ids[:defects], beijing("2024-02-12"))
+
+
+def _orders(service: ServiceWorld, merchant: str, industry: str, ids: list[str]) -> None:
     rows = [{"order_id": oid, "merchant_id": merchant, "merchant_type": "domestic",
              "category": FLOWERS, "ship_mode": "spot", "pay_time": PAID.isoformat(),
              "product_id": f"P-{merchant}", "consumer_id": "consumer",
@@ -64,7 +72,6 @@ def _shop(service: ServiceWorld, merchant: str, industry: str, defects: int) -> 
     op = service.auth("operator")
     assert service.client.post("/ingest/orders", json={"rows": rows}, headers=op).status_code in (
         200, 201)  # fmt: skip
-    _defects(service, ids[:defects], beijing("2024-02-12"))
 
 
 def _defects(service: ServiceWorld, orders: list[str], at: datetime) -> None:
@@ -75,6 +82,18 @@ def _defects(service: ServiceWorld, orders: list[str], at: datetime) -> None:
         r = service.client.post("/workflows/after-sales", json=body,
                                 headers=service.auth("consumer"))  # fmt: skip
         assert r.status_code == 201, r.text
+
+
+def _main_account(service: ServiceWorld, merchant: str) -> dict[str, str]:
+    """The shop's main account (the seeded world has only m1's and m2's)."""
+    engine = make_engine(service.url)
+    with session_scope(make_session_factory(engine)) as session:
+        account = f"{merchant}.main"
+        create_account(session, account_id=account, name=account, role=Role.MERCHANT_MAIN,
+                       merchant_id=merchant)  # fmt: skip
+        token = issue_token(session, account)
+    engine.dispose()
+    return {"Authorization": f"Bearer {token}"}
 
 
 def _rows(service: ServiceWorld, merchant: str) -> list[Measure]:
@@ -141,6 +160,47 @@ def test_normal_for_two_periods_the_measure_is_lifted_by_rule(
     assert (done.state, done.lifted_by) == ("lifted", "rule:VF-8")
     assert done.lifted_at is not None
     assert done.lifted_at.replace(tzinfo=done.lifted_at.tzinfo or UTC) == beijing("2024-02-29", 0)
+
+
+def test_a_measure_late_data_no_longer_supports_is_withdrawn_by_rule(
+    service: ServiceWorld, pinned: None
+) -> None:
+    """m5 at the threshold (3 of 100) gets a warning from the first period's sweep; one more
+    normal order paid in that period arrives late (3 of 101: 0.0297, just below 0.03): the next
+    sweep re-judges the period, no longer proposes the warning and lifts it by rule at its own
+    instant, saying why. The operator's warning of the same kind and start stays in force. (The
+    world is the module's: the sweeps run on days of the first period the tests above left.)"""
+    _shop(service, "m5", "花店丁", defects=3)
+    assert _sweep(service, beijing("2024-02-19")).ran
+    (warning,) = _rows(service, "m5")
+    assert (warning.created_by, warning.state) == ("rule:VF-8", "active")
+    app: Any = service.client.app
+    app.state.clock = lambda: beijing("2024-02-15", 0)  # the same start as the rule's
+    body = {"merchant_id": "m5", "kind": "warning", "reason": "情人节指标异常", "clause": "VF-8"}
+    posted = service.client.post("/measures", json=body, headers=service.auth("operator"))
+    assert posted.status_code == 201, posted.text
+    same = _sweep(service, beijing("2024-02-20"))  # nothing new: nothing withdrawn
+    assert same.result is not None and same.result["withdrawn"] == 0, same
+    _orders(service, "m5", "花店丁", [f"sw-m5-late-{service.backend}"])
+    run = _sweep(service, beijing("2024-02-21"))
+    assert run.result is not None and run.result["withdrawn"] == 1, run  # m1's, m3's: proposed
+    rule, operator = _rows(service, "m5")
+    assert (rule.state, rule.lifted_by) == ("lifted", "rule:VF-8")
+    assert rule.lifted_at is not None
+    assert rule.lifted_at.replace(tzinfo=rule.lifted_at.tzinfo or UTC) == beijing("2024-02-21")
+    assert (operator.created_by, operator.state, operator.lifted_by) == ("operator", "active", None)
+    mine = service.client.get("/measures", headers=_main_account(service, "m5")).json()
+    seen = {m["measure_id"]: m for m in mine}
+    assert seen[rule.measure_id]["state"] == "lifted"
+    assert seen[operator.measure_id]["state"] == "active"
+    query = {"entity": "measure", "entity_id": str(rule.measure_id)}
+    audit = service.client.get("/audit", params=query, headers=service.auth("operator")).json()
+    rule_steps = [("measure.lift", "rule:VF-8"), ("measure.impose", "rule:VF-8")]  # newest first
+    assert [(e["action"], e["actor"]) for e in audit] == rule_steps
+    assert audit[0]["detail"]["reason"] == "no longer supported on re-judgement", audit[0]
+    assert audit[0]["clause"] == "VF-8;MS-1"
+    assert _sweep(service, beijing("2024-02-22")).ran  # two periods: the lifting stands
+    assert [r.state for r in _rows(service, "m5")] == ["lifted", "active"]
 
 
 def test_a_failing_measures_sweep_is_logged_and_the_others_still_run(

@@ -141,7 +141,7 @@ def measures(
         write_table(proposals_table(outcome.proposals), out)
         console.print(f"wrote {out}")
     if record:
-        _record(outcome.proposals, url)
+        _record(outcome, url)
 
 
 @contextmanager
@@ -175,17 +175,20 @@ def _show_measures(outcome: Any) -> None:
     show_table(table)
 
 
-def _record(proposals: list[Any], url: str | None) -> None:
-    """Each proposal recorded once (lvyue.workflows.actions.rule_measures, as VF-8's are)."""
+def _record(outcome: Any, url: str | None) -> None:
+    """Each proposal recorded once, the unsupported ones withdrawn (rule_measures, as VF-8's)."""
+    from lvyue.model.clock import business_now
     from lvyue.store import make_engine, make_session_factory
     from lvyue.workflows.actions.rule_measures import record_claim_measures
 
+    judged = [p.end for p in outcome.periods]
     factory = make_session_factory(make_engine(url))
     with _reached(url), factory() as session:
-        done = record_claim_measures(session, proposals)
+        done = record_claim_measures(session, outcome.proposals, judged, business_now())
         session.commit()
     console.print(
-        f"recorded {done.recorded} measures ({done.skipped} already recorded or unknown party)"
+        f"recorded {done.recorded} measures ({done.skipped} already recorded or unknown party);"
+        f" {done.withdrawn} withdrawn (no longer supported)"
     )
 
 

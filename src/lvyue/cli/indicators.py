@@ -264,7 +264,7 @@ def propose(
         penalties = _run(lambda: settlement_penalties(src, outcome, backend, rb))
         _write_facts(facts, facts_out, tables, penalties)
     if record:
-        _record(outcome.proposals, url)
+        _record(outcome, url)
 
 
 def _show_proposals(outcome: Any) -> None:
@@ -302,16 +302,19 @@ def _write_facts(facts: Path, out: Path, tables: dict[str, Any], penalties: Any)
     console.print(f"wrote {out}: {penalties.num_rows} orders under an extended settlement")
 
 
-def _record(proposals: list[Any], url: str | None) -> None:
+def _record(outcome: Any, url: str | None) -> None:
+    """As the worker's sweep: recorded once, and the unsupported ones withdrawn (now)."""
+    from lvyue.model.clock import business_now
     from lvyue.store import make_engine, make_session_factory
     from lvyue.workflows.actions.rule_measures import record_indicator_measures
 
     factory = make_session_factory(make_engine(url))
     with factory() as session:
-        done = record_indicator_measures(session, proposals)
+        done = record_indicator_measures(session, outcome.proposals, outcome.ends, business_now())
         session.commit()
     console.print(
-        f"recorded {done.recorded} measures ({done.skipped} already recorded or unknown merchant)"
+        f"recorded {done.recorded} measures ({done.skipped} already recorded or unknown merchant);"
+        f" {done.withdrawn} withdrawn (no longer supported)"
     )
 
 

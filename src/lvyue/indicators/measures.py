@@ -26,6 +26,7 @@ class Outcome:
     products: list[Judged]
     proposals: list[Proposal]
     thresholds: dict[datetime, Thresholds]
+    ends: tuple[datetime, ...] = ()  # every period end judged, with or without orders
 
 
 def measures_for(
@@ -43,7 +44,9 @@ def measures_for(
     products = evaluate(src, plan, by_product=True, backend=backend, rulebook=rb)
     ends = {j.period_end for j in merchants}
     thresholds = {end: thresholds_at(end, rb) for end in ends}
-    return Outcome(merchants, products, propose(merchants, products, thresholds), thresholds)
+    judged = tuple(datetime.fromtimestamp(e, UTC) for e, _, _ in plan.periods)
+    proposals = propose(merchants, products, thresholds)
+    return Outcome(merchants, products, proposals, thresholds, judged)
 
 
 PENALTY_SCHEMA = pa.schema(

@@ -6,9 +6,11 @@ effective day). Once a day the sweep judges every period of the grid up to the l
 has closed, with the functions ``GET /indicators/measures`` and ``GET /creators/measures``
 use, and records the proposals with ``record_by_rule``. A period end is a fixed instant, so a
 proposal keeps its start however often it is judged: recorded once, later extended or lifted
-by rule, never re-imposed after an operator lifted it. VF-8's festival orders are judged
-while a rolling indicator period (IND-3, ``window_days``) still holds the window's last
-orders; later periods would only count the same orders again (repetition, not new conduct).
+by rule, never re-imposed after an operator lifted it; one that the re-judgement (late data)
+no longer proposes is withdrawn, lifted by rule at the run's instant. VF-8's festival orders
+are judged while a rolling indicator period (IND-3, ``window_days``) still holds the window's
+last orders; later periods would only count the same orders again (repetition, not new
+conduct).
 See docs/decisions/measures-recorded-by-worker.md.
 """
 
@@ -72,9 +74,10 @@ def indicator_measures(session: Session, now: datetime) -> dict[str, Any]:
     if grid is None:
         return {"periods": 0}
     outcome = measures_for(ind.build(stored_tables(session)), grid.as_of, grid.periods)
-    done = record_indicator_measures(session, outcome.proposals)
+    done = record_indicator_measures(session, outcome.proposals, outcome.ends, now)
     return {"period_end": format_beijing(grid.as_of)[:16], "periods": grid.periods,
-            "proposed": len(outcome.proposals), "recorded": done.recorded}  # fmt: skip
+            "proposed": len(outcome.proposals), "recorded": done.recorded,
+            "withdrawn": done.withdrawn}  # fmt: skip
 
 
 def claim_measures(session: Session, now: datetime) -> dict[str, Any]:
@@ -84,6 +87,8 @@ def claim_measures(session: Session, now: datetime) -> dict[str, Any]:
         return {"periods": 0}
     src = creators.build(with_promotions(session, stored_tables(session)))
     outcome = measure_claims(src, grid.as_of, grid.periods)
-    done = record_claim_measures(session, outcome.proposals)
+    judged = [p.end for p in outcome.periods]
+    done = record_claim_measures(session, outcome.proposals, judged, now)
     return {"period_end": format_beijing(grid.as_of)[:16], "periods": grid.periods,
-            "proposed": len(outcome.proposals), "recorded": done.recorded}  # fmt: skip
+            "proposed": len(outcome.proposals), "recorded": done.recorded,
+            "withdrawn": done.withdrawn}  # fmt: skip

@@ -97,7 +97,12 @@ def load(session: Session, measure_id: int, merchant_id: str | None) -> Measure:
     return row
 
 
-def lift(session: Session, row: Measure, *, actor: str, now: datetime) -> None:
+def lift(
+    session: Session, row: Measure, *, actor: str, now: datetime, why: str | None = None
+) -> None:
+    detail = ({"creator_id": row.creator_id} if row.creator_id else {}) | (
+        {"reason": why} if why else {}
+    )
     fire(
         session,
         measures.MACHINE,
@@ -108,7 +113,7 @@ def lift(session: Session, row: Measure, *, actor: str, now: datetime) -> None:
         merchant_id=row.merchant_id,
         at=now,
         clause=row.clause,
-        detail={"creator_id": row.creator_id} if row.creator_id else None,
+        detail=detail or None,
         changes={"lifted_by": actor, "lifted_at": now},
     )
 
@@ -167,6 +172,20 @@ def record_by_rule(
     if end is not None:
         lift(session, row, actor=actor, now=end)
     return row
+
+
+def in_force_by_rule(session: Session, actor: str, starts: list[datetime]) -> list[Measure]:
+    """The measures ``actor`` (a rule) recorded at one of ``starts`` and nobody lifted yet,
+    locked (PostgreSQL) so that two recorders do not lift one twice."""
+    if not starts:
+        return []
+    query = select(Measure).where(
+        Measure.created_by == actor,
+        Measure.state == measures.MACHINE.initial,
+        Measure.created_at.in_(starts),
+    )
+    query = query.order_by(Measure.measure_id).with_for_update()
+    return list(session.scalars(query.execution_options(populate_existing=True)))
 
 
 def _same(column: Any, value: str | None) -> Any:

@@ -5,33 +5,46 @@ from a proposal to a recorded measure, used by ``lvyue measures propose --record
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from lvyue.indicators.creators.ladder import ClaimProposal
 from lvyue.indicators.ladder import Proposal
+from lvyue.model.time import as_utc
+from lvyue.store.workflow_tables import Measure
 from lvyue.workflows.actions.common import NotFound
-from lvyue.workflows.actions.measures import record_by_rule
+from lvyue.workflows.actions.measures import in_force_by_rule, lift, record_by_rule
 from lvyue.workflows.measures import MeasureKind
 
 VF8_ACTOR = "rule:VF-8"
 VF9_ACTOR = "rule:VF-9"
+WITHDRAWN = "no longer supported on re-judgement"
+
+# A recorded measure as record_by_rule knows it: party, product, kind, clause, start.
+Key = tuple[str | None, str | None, str | None, str, str, datetime]
 
 
 @dataclass
 class Recorded:
     recorded: int = 0
     skipped: int = 0  # already recorded (its later news applied), or an unknown party
+    withdrawn: int = 0  # recorded earlier, no longer proposed: lifted by rule
 
     def count(self, new: bool) -> None:
         self.recorded, self.skipped = self.recorded + new, self.skipped + (not new)
 
 
-def record_indicator_measures(session: Session, proposals: Iterable[Proposal]) -> Recorded:
-    """VF-8's proposals, each recorded once against its merchant (or product)."""
+def record_indicator_measures(
+    session: Session, proposals: Sequence[Proposal], judged: Sequence[datetime], now: datetime
+) -> Recorded:
+    """VF-8's proposals, each recorded once against its merchant (or product); a measure
+    recorded at a ``judged`` period end and no longer proposed is withdrawn (``withdraw``)."""
     done = Recorded()
+    kept: set[Key] = {(p.merchant_id, None, p.product_id, p.kind, ";".join(p.clauses[:2]),
+                       as_utc(p.start)) for p in proposals}  # fmt: skip
     for p in proposals:
         try:
             row = record_by_rule(
@@ -42,17 +55,20 @@ def record_indicator_measures(session: Session, proposals: Iterable[Proposal]) -
         except NotFound:
             row = None
         done.count(row is not None)
+    done.withdrawn = withdraw(session, VF8_ACTOR, judged, kept, now)
     return done
 
 
-def record_claim_measures(session: Session, proposals: Iterable[ClaimProposal]) -> Recorded:
+def record_claim_measures(
+    session: Session, proposals: Sequence[ClaimProposal], judged: Sequence[datetime], now: datetime
+) -> Recorded:
     """VF-9's proposals: a creator's against the creator, a merchant's against the merchant (a
-    delisting once per product)."""
+    delisting once per product); the unsupported ones withdrawn as VF-8's."""
     done = Recorded()
+    kept = {_claim_key(p, product) for p in proposals for product in _targets(p)}
     for p in proposals:
         creator = p.party == "creator"
-        targets = p.products if p.kind == "delist_product" else (None,)
-        for product in targets:
+        for product in _targets(p):
             try:
                 row = record_by_rule(
                     session, merchant_id=None if creator else p.party_id,
@@ -64,3 +80,34 @@ def record_claim_measures(session: Session, proposals: Iterable[ClaimProposal]) 
                 row = None
             done.count(row is not None)
     return done
+    done.withdrawn = withdraw(session, VF9_ACTOR, judged, kept, now)
+    return done
+
+
+def _targets(p: ClaimProposal) -> Iterable[str | None]:
+    return p.products if p.kind == "delist_product" else (None,)
+
+
+def _claim_key(p: ClaimProposal, product: str | None) -> Key:
+    creator = p.party == "creator"
+    return (None if creator else p.party_id, p.party_id if creator else None, product, p.kind,
+            p.clause, as_utc(p.start))  # fmt: skip
+
+
+def _key(row: Measure) -> Key:
+    return (row.merchant_id, row.creator_id, row.product_id, row.kind, row.clause,
+            as_utc(row.created_at))  # fmt: skip
+
+
+def withdraw(
+    session: Session, actor: str, judged: Sequence[datetime], kept: set[Key], now: datetime
+) -> int:
+    """Late data (more orders, a corrected reason, a complaint fed late) can change a period's
+    judgement: a measure ``actor`` recorded at a period end this run judged (``judged``), still
+    in force and no longer proposed, is lifted by rule at ``now``, the reason audited — as a
+    live violation is withdrawn when late facts prove compliance. An operator's measure, one
+    an operator lifted, and one started at a period this run did not judge are left alone."""
+    gone = [row for row in in_force_by_rule(session, actor, list(judged)) if _key(row) not in kept]
+    for row in gone:  # never before its start (a CLI run --as-of a later instant)
+        lift(session, row, actor=actor, now=max(now, as_utc(row.created_at)), why=WITHDRAWN)
+    return len(gone)
