@@ -228,3 +228,32 @@ def test_a_failing_measures_sweep_is_logged_and_the_others_still_run(
     assert retried[SWEEP].ran and retried[SWEEP].error is None
     assert not retried["workflows.penalty_bans"].ran  # it had run for this hour
     engine.dispose()
+
+
+def test_a_run_withdraws_only_the_measures_of_parties_it_judged(
+    service: ServiceWorld, pinned: None
+) -> None:
+    """``lvyue measures propose FACTS --record`` judges a snapshot that may hold only some
+    shops: a rule's measure of a shop the run did not judge is left alone, whatever the run
+    proposed; one of a judged shop the run no longer proposes is withdrawn."""
+    from lvyue.workflows.actions.measures import record_by_rule
+    from lvyue.workflows.actions.rule_measures import VF8_ACTOR, record_indicator_measures
+    from lvyue.workflows.measures import MeasureKind
+
+    start = datetime.fromisoformat("2023-12-01T00:00:00+08:00")  # no sweep judges it
+    engine = make_engine(service.url)
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        for shop in ("m1", "m2"):
+            record_by_rule(session, merchant_id=shop, product_id=None, kind=MeasureKind.WARNING,
+                           reason="test", clause="VF-8;MS-1", start=start, until=None,
+                           end=None, actor=VF8_ACTOR)  # fmt: skip
+    later = beijing("2023-12-02")
+    with session_scope(factory) as session:  # judged m1 only, proposing nothing
+        done = record_indicator_measures(session, [], [start], later, {("m1", None)})
+    assert done.withdrawn == 1
+    with factory() as session:
+        query = select(Measure.merchant_id, Measure.state).where(Measure.created_at == start)
+        states = dict(session.execute(query).all())
+    engine.dispose()
+    assert states == {"m1": "lifted", "m2": "active"}

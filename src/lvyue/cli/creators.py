@@ -179,12 +179,13 @@ def _record(outcome: Any, url: str | None) -> None:
     """Each proposal recorded once, the unsupported ones withdrawn (rule_measures, as VF-8's)."""
     from lvyue.model.clock import business_now
     from lvyue.store import make_engine, make_session_factory
-    from lvyue.workflows.actions.rule_measures import record_claim_measures
+    from lvyue.workflows.actions.rule_measures import claim_parties, record_claim_measures
 
     judged = [p.end for p in outcome.periods]
     factory = make_session_factory(make_engine(url))
     with _reached(url), factory() as session:
-        done = record_claim_measures(session, outcome.proposals, judged, business_now())
+        parties = claim_parties(outcome.periods)
+        done = record_claim_measures(session, outcome.proposals, judged, business_now(), parties)
         session.commit()
     console.print(
         f"recorded {done.recorded} measures ({done.skipped} already recorded or unknown party);"

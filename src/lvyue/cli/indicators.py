@@ -306,11 +306,17 @@ def _record(outcome: Any, url: str | None) -> None:
     """As the worker's sweep: recorded once, and the unsupported ones withdrawn (now)."""
     from lvyue.model.clock import business_now
     from lvyue.store import make_engine, make_session_factory
-    from lvyue.workflows.actions.rule_measures import record_indicator_measures
+    from lvyue.workflows.actions.rule_measures import (
+        indicator_parties,
+        record_indicator_measures,
+    )
 
     factory = make_session_factory(make_engine(url))
     with factory() as session:
-        done = record_indicator_measures(session, outcome.proposals, outcome.ends, business_now())
+        parties = indicator_parties(outcome.merchants)
+        done = record_indicator_measures(
+            session, outcome.proposals, outcome.ends, business_now(), parties
+        )
         session.commit()
     console.print(
         f"recorded {done.recorded} measures ({done.skipped} already recorded or unknown merchant);"

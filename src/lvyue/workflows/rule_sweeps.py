@@ -33,7 +33,12 @@ from lvyue.model.time import format_beijing
 from lvyue.workflows import config
 from lvyue.workflows.actions.creators import with_promotions
 from lvyue.workflows.actions.indicator_facts import stored_tables
-from lvyue.workflows.actions.rule_measures import record_claim_measures, record_indicator_measures
+from lvyue.workflows.actions.rule_measures import (
+    claim_parties,
+    indicator_parties,
+    record_claim_measures,
+    record_indicator_measures,
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,9 @@ def indicator_measures(session: Session, now: datetime) -> dict[str, Any]:
     if grid is None:
         return {"periods": 0}
     outcome = measures_for(ind.build(stored_tables(session)), grid.as_of, grid.periods)
-    done = record_indicator_measures(session, outcome.proposals, outcome.ends, now)
+    done = record_indicator_measures(
+        session, outcome.proposals, outcome.ends, now, indicator_parties(outcome.merchants)
+    )
     return {"period_end": format_beijing(grid.as_of)[:16], "periods": grid.periods,
             "proposed": len(outcome.proposals), "recorded": done.recorded,
             "withdrawn": done.withdrawn}  # fmt: skip
@@ -88,7 +95,9 @@ def claim_measures(session: Session, now: datetime) -> dict[str, Any]:
     src = creators.build(with_promotions(session, stored_tables(session)))
     outcome = measure_claims(src, grid.as_of, grid.periods)
     judged = [p.end for p in outcome.periods]
-    done = record_claim_measures(session, outcome.proposals, judged, now)
+    done = record_claim_measures(
+        session, outcome.proposals, judged, now, claim_parties(outcome.periods)
+    )
     return {"period_end": format_beijing(grid.as_of)[:16], "periods": grid.periods,
             "proposed": len(outcome.proposals), "recorded": done.recorded,
             "withdrawn": done.withdrawn}  # fmt: skip

@@ -12,6 +12,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from lvyue.indicators.creators.ladder import ClaimProposal
+from lvyue.indicators.creators.run import ClaimPeriod
+from lvyue.indicators.judge import Judged
 from lvyue.indicators.ladder import Proposal
 from lvyue.model.time import as_utc
 from lvyue.store.workflow_tables import Measure
@@ -25,6 +27,8 @@ WITHDRAWN = "no longer supported on re-judgement"
 
 # A recorded measure as record_by_rule knows it: party, product, kind, clause, start.
 Key = tuple[str | None, str | None, str | None, str, str, datetime]
+# A party a run judged: (merchant_id, None) or (None, creator_id), as measures name them.
+Party = tuple[str | None, str | None]
 
 
 @dataclass
@@ -38,7 +42,11 @@ class Recorded:
 
 
 def record_indicator_measures(
-    session: Session, proposals: Sequence[Proposal], judged: Sequence[datetime], now: datetime
+    session: Session,
+    proposals: Sequence[Proposal],
+    judged: Sequence[datetime],
+    now: datetime,
+    parties: set[Party],
 ) -> Recorded:
     """VF-8's proposals, each recorded once against its merchant (or product); a measure
     recorded at a ``judged`` period end and no longer proposed is withdrawn (``withdraw``)."""
@@ -55,12 +63,16 @@ def record_indicator_measures(
         except NotFound:
             row = None
         done.count(row is not None)
-    done.withdrawn = withdraw(session, VF8_ACTOR, judged, kept, now)
+    done.withdrawn = withdraw(session, VF8_ACTOR, judged, kept, now, parties)
     return done
 
 
 def record_claim_measures(
-    session: Session, proposals: Sequence[ClaimProposal], judged: Sequence[datetime], now: datetime
+    session: Session,
+    proposals: Sequence[ClaimProposal],
+    judged: Sequence[datetime],
+    now: datetime,
+    parties: set[Party],
 ) -> Recorded:
     """VF-9's proposals: a creator's against the creator, a merchant's against the merchant (a
     delisting once per product); the unsupported ones withdrawn as VF-8's."""
@@ -79,8 +91,7 @@ def record_claim_measures(
             except NotFound:
                 row = None
             done.count(row is not None)
-    return done
-    done.withdrawn = withdraw(session, VF9_ACTOR, judged, kept, now)
+    done.withdrawn = withdraw(session, VF9_ACTOR, judged, kept, now, parties)
     return done
 
 
@@ -100,14 +111,33 @@ def _key(row: Measure) -> Key:
 
 
 def withdraw(
-    session: Session, actor: str, judged: Sequence[datetime], kept: set[Key], now: datetime
+    session: Session,
+    actor: str,
+    judged: Sequence[datetime],
+    kept: set[Key],
+    now: datetime,
+    parties: set[Party],
 ) -> int:
     """Late data (more orders, a corrected reason, a complaint fed late) can change a period's
     judgement: a measure ``actor`` recorded at a period end this run judged (``judged``), still
     in force and no longer proposed, is lifted by rule at ``now``, the reason audited — as a
     live violation is withdrawn when late facts prove compliance. An operator's measure, one
-    an operator lifted, and one started at a period this run did not judge are left alone."""
-    gone = [row for row in in_force_by_rule(session, actor, list(judged)) if _key(row) not in kept]
+    an operator lifted, one started at a period this run did not judge, and one of a party
+    this run did not judge (``parties``: a CLI run over a snapshot holding other shops) are
+    left alone."""
+    found = in_force_by_rule(session, actor, list(judged))
+    gone = [r for r in found if (r.merchant_id, r.creator_id) in parties and _key(r) not in kept]
     for row in gone:  # never before its start (a CLI run --as-of a later instant)
         lift(session, row, actor=actor, now=max(now, as_utc(row.created_at)), why=WITHDRAWN)
     return len(gone)
+
+
+def indicator_parties(judged: Iterable[Judged]) -> set[Party]:
+    """The merchants VF-8 judged (those with too few orders to judge are not among them)."""
+    return {(j.merchant_id, None) for j in judged}
+
+
+def claim_parties(periods: Iterable[ClaimPeriod]) -> set[Party]:
+    """The creators and the merchants' own listings VF-9 judged, as their measures name them."""
+    found = (f for p in periods for f in p.findings)
+    return {(None, f.creator_id) if f.creator_id else (f.merchant_id, None) for f in found}
