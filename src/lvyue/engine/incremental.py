@@ -26,7 +26,6 @@ the new rows do not validate on their own (the full run then names the bad row).
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -41,6 +40,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from lvyue.engine import incremental_deltas as deltas
 from lvyue.engine import incremental_rules as rules
 from lvyue.engine import incremental_state as st
 from lvyue.engine.batch import Backend, Compiles, evaluate_relations
@@ -79,7 +79,8 @@ class Increment:
     reasons: dict[str, int]  # orders selected per reason (they overlap)
     rows: int  # verdicts kept
     counts: Counter[tuple[str, str]]  # verdicts per (check, status)
-    partitions: int = 0  # verdict partitions rewritten
+    partitions: int = 0  # verdict partitions rewritten (a full run's, or a compaction's)
+    deltas: int = 0  # deltas the state keeps after the run (incremental_deltas)
 
 
 @dataclass
@@ -176,7 +177,7 @@ def _typed_alike(paths: list[str], first_new: int) -> bool:
 def _full(run: _Run, files: st.Files, out: Path | None) -> Increment:
     """Everything evaluated; the verdicts and kept rows partitioned by pay date; the keys and
     the wake of every order."""
-    for folder in (st.VERDICTS, st.FACTS, st.KEYS):
+    for folder in (st.VERDICTS, st.DELTAS, st.FACTS, st.KEYS):
         shutil.rmtree(run.state / folder, ignore_errors=True)
     with Session(run.memory_limit) as session, _tmp(session) as tmp:
         con = session.con
@@ -283,6 +284,8 @@ def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
             f"SELECT {_keys_of(con, 'inc_new_orders')}, CAST(NULL AS VARCHAR) AS day "
             "FROM inc_new_orders"
         )
+        with _phase("probe keys"):
+            _probe(con, run)
         with _phase("check new rows"):
             if not _new_rows_are_plain(con, new, files):
                 return None
@@ -293,8 +296,7 @@ def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
         with _phase("expand"):
             evaluated = _expand(con)
         added = _count(con, "SELECT count(*) FROM inc_new_orders")
-        counts = mark.counts
-        touched: set[str] = set()
+        counts, folded = mark.counts, 0
         if evaluated:
             subset = tmp / "facts"
             with _phase("subset"):
@@ -311,10 +313,12 @@ def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
             with _phase("evaluate subset"):
                 run.evaluate(session, relations, tmp / "verdicts.parquet")
             verdicts = _with_day(tmp / "verdicts.parquet")
-            with _phase("partitions"):
-                touched = _rewrite_partitions(con, run.state, verdicts)
-                counts = {d: c for d, c in counts.items() if d not in touched}
-                counts |= _counts_of(con, run.state, touched)
+            with _phase("delta"):
+                counts = deltas.append(con, run.state, number, tmp / "verdicts.parquet",
+                                       "SELECT * FROM inc_days", counts)  # fmt: skip
+            if deltas.due(run.state, counts):
+                with _phase("compact"):
+                    folded = deltas.compact(con, run.state)
             with _phase("wake"):
                 _write_wake(con, run, _wake_sql(relations, run, verdicts), keep_old=True)
             with _phase("keep facts"):
@@ -326,7 +330,8 @@ def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
     orders = mark.orders + added
     now = st.Mark(run.now, run.span, orders, files, params, counts, number, mark.buckets)
     st.write_mark(run.state, now)
-    return _increment(False, orders, evaluated, reasons, counts, len(touched))
+    held = len(st.delta_files(run.state))
+    return _increment(False, orders, evaluated, reasons, counts, folded, held)
 
 
 def _raw_view(con: duckdb.DuckDBPyConnection, name: str, paths: list[str], view: str) -> None:
@@ -358,10 +363,10 @@ def _new_rows_are_plain(
 ) -> bool:
     """New rows that reference known orders and repeat no key: otherwise a full run, which
     reports the bad row where it is (the cut-down facts would misplace it)."""
-    checks = [
-        "SELECT 1 FROM inc_new_tracking t ANTI JOIN inc_keys o USING (carrier, waybill)",
-        "SELECT 1 FROM inc_new_after_sales a ANTI JOIN inc_keys o USING (order_id)",
-        "SELECT order_id FROM inc_keys WHERE order_id IN (SELECT order_id FROM inc_new_orders) "
+    checks = [  # inc_hit holds every kept key row of these waybills and orders
+        "SELECT 1 FROM inc_new_tracking t ANTI JOIN inc_hit o USING (carrier, waybill)",
+        "SELECT 1 FROM inc_new_after_sales a ANTI JOIN inc_hit o USING (order_id)",
+        "SELECT order_id FROM inc_hit WHERE order_id IN (SELECT order_id FROM inc_new_orders) "
         "GROUP BY 1 HAVING count(*) > 1",
     ]
     for table, key in _KEYS.items():
@@ -375,25 +380,51 @@ def _new_rows_are_plain(
     return not any(_count(con, f"SELECT count(*) FROM ({c})") for c in checks)
 
 
+def _probe(con: duckdb.DuckDBPyConnection, run: _Run) -> None:
+    """``inc_hit``: in one pass over the kept keys (each pass over 10 M keys cost ~0.3-0.5 s
+    a column; there were six), the key rows of the orders the new parts name by id (new
+    orders, after-sales, reports) or the clock wakes (``inc_woken``), and of every order on a
+    newly scanned waybill or a new inspection result's code (matched on the waybill alone
+    here, on carrier and waybill where it is used)."""
+    wake = st.quote(run.state / st.WAKE)
+    con.execute("CREATE OR REPLACE TEMP TABLE inc_woken AS SELECT order_id FROM "
+                f"read_parquet({wake}) WHERE wake <= {run.now}")  # fmt: skip
+    con.execute("""
+    CREATE OR REPLACE TEMP TABLE inc_named AS
+    SELECT order_id FROM inc_new_orders UNION SELECT order_id FROM inc_new_after_sales
+    UNION SELECT trim(unnest(string_split(order_ids, ';'))) FROM inc_new_reports
+    UNION SELECT order_id FROM inc_woken
+    """)
+    con.execute("""
+    CREATE OR REPLACE TEMP TABLE inc_hit AS SELECT * FROM inc_keys
+    WHERE order_id IN (SELECT order_id FROM inc_named)
+       OR waybill IN (SELECT waybill FROM inc_new_tracking)
+       OR inspection_code IN (SELECT inspection_code FROM inc_new_inspections)
+    """)
+
+
 def _select(
     con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark, tables: dict[str, pa.Table] | None
 ) -> dict[str, int]:
     """``inc_reasons(order_id, why)``: the chosen orders; returns counts per reason.
-    ``tables``: the parameter slices when they changed."""
-    wake = st.quote(run.state / st.WAKE)
+    ``tables``: the parameter slices when they changed (their orders' keys join ``inc_hit``)."""
     parts = [
         "SELECT order_id, 'facts' AS why FROM inc_new_orders",
         "SELECT order_id, 'facts' FROM inc_new_after_sales",
         "SELECT trim(unnest(string_split(order_ids, ';'))), 'facts' FROM inc_new_reports",
-        "SELECT o.order_id, 'facts' FROM inc_keys o "
+        "SELECT o.order_id, 'facts' FROM inc_hit o "
         "SEMI JOIN inc_new_tracking t USING (carrier, waybill)",
-        "SELECT o.order_id, 'facts' FROM inc_keys o "
+        "SELECT o.order_id, 'facts' FROM inc_hit o "
         "SEMI JOIN inc_new_inspections i USING (inspection_code)",
-        f"SELECT order_id, 'clock' FROM read_parquet({wake}) WHERE wake <= {run.now}",
+        "SELECT order_id, 'clock' FROM inc_woken",
     ]
     if tables is not None:
         relations = scan_facts(con, run.facts, columns=BATCH_COLUMNS).relations
-        parts.append(rules.changed_orders(con, run.state, tables, relations["orders"]))
+        changed = rules.changed_orders(con, run.state, tables, relations["orders"])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE inc_rules AS {changed}")
+        parts.append("SELECT * FROM inc_rules")
+        missing = "SELECT order_id FROM inc_rules EXCEPT SELECT order_id FROM inc_hit"
+        con.execute(f"INSERT INTO inc_hit SELECT * FROM inc_keys WHERE order_id IN ({missing})")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE inc_reasons AS " + " UNION ALL ".join(f"({p})" for p in parts)
     )
@@ -406,18 +437,22 @@ def _select(
 def _expand(con: duckdb.DuckDBPyConnection) -> int:
     """``inc_selected``: the keys of the chosen orders and of those sharing their waybills or
     inspection codes (waybill ownership and code reuse are decided across orders)."""
-    con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE inc_chosen AS
-    SELECT {_KEY_LIST} FROM inc_keys SEMI JOIN inc_reasons USING (order_id)
-    """)
+    con.execute("CREATE OR REPLACE TEMP TABLE inc_chosen AS "
+                "SELECT * FROM inc_hit SEMI JOIN inc_reasons USING (order_id)")  # fmt: skip
+    # one pass over the keys, on single columns (a (carrier, waybill) IN over 10 M keys took
+    # twice as long); the pairs are matched on the few rows it finds
     con.execute(f"""
     CREATE OR REPLACE TEMP TABLE inc_selected AS
-    SELECT {_KEY_LIST}, day FROM inc_keys
-    WHERE order_id IN (SELECT order_id FROM inc_chosen)
-       OR (waybill IS NOT NULL AND (carrier, waybill) IN
-           (SELECT (carrier, waybill) FROM inc_chosen WHERE waybill IS NOT NULL))
-       OR inspection_code IN
-           (SELECT inspection_code FROM inc_chosen WHERE inspection_code IS NOT NULL)
+    SELECT {_KEY_LIST}, day FROM inc_chosen
+    UNION
+    SELECT {_KEY_LIST}, day FROM (
+      SELECT * FROM inc_keys
+      WHERE waybill IN (SELECT waybill FROM inc_chosen)
+         OR inspection_code IN (SELECT inspection_code FROM inc_chosen)
+    ) WHERE (waybill IS NOT NULL AND (carrier, waybill) IN
+             (SELECT (carrier, waybill) FROM inc_chosen WHERE waybill IS NOT NULL))
+         OR inspection_code IN
+             (SELECT inspection_code FROM inc_chosen WHERE inspection_code IS NOT NULL)
     """)
     return _count(con, "SELECT count(*) FROM inc_selected")
 
@@ -470,50 +505,6 @@ def _every_new_row_has_a_day(con: duckdb.DuckDBPyConnection, new: dict[str, list
         "SEMI JOIN inc_days USING (order_id)) USING (carrier, waybill)",
     ]
     return not any(_count(con, f"SELECT count(*) FROM ({c})") for c in checks)
-
-
-def _rewrite_partitions(con: duckdb.DuckDBPyConnection, state: Path, verdicts: str) -> set[str]:
-    """Each partition holding a selected order: its other verdicts kept, the new ones added.
-    One partitioned COPY writes them all into a staging folder (one statement per partition
-    cost ~65 ms each at 1 M orders on the loaded machine), then each file is moved into place."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE inc_fresh AS {verdicts}")
-    parts = con.execute("SELECT DISTINCT day, bucket FROM inc_days ORDER BY ALL").fetchall()
-    names = sorted({f"{day}/{bucket}" for day, bucket in parts})
-    old = [p for p in (st.partition_file(state, n) for n in names) if p.exists()]
-    sql = "SELECT * FROM inc_fresh"
-    if old:
-        listed = ", ".join(st.quote(p) for p in old)
-        sql = (
-            "SELECT * EXCLUDE (filename), regexp_extract(filename, 'day=([0-9-]+)', 1) AS day, "
-            "CAST(regexp_extract(filename, 'bucket=([0-9]+)', 1) AS UBIGINT) AS bucket "
-            f"FROM read_parquet([{listed}], filename = true, hive_partitioning = false) "
-            f"WHERE order_id NOT IN (SELECT order_id FROM inc_selected) UNION ALL BY NAME {sql}"
-        )
-    staged = state / "verdicts.staged"
-    shutil.rmtree(staged, ignore_errors=True)
-    con.execute(f"COPY ({sql}) TO {st.quote(staged)} (FORMAT parquet, PARTITION_BY (day, bucket))")
-    for name in names:
-        source, target = st.partition_file(staged, name, root=""), st.partition_file(state, name)
-        if source.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-        else:  # no verdicts left in it: an empty file, as a partition's own COPY would write
-            empty = "SELECT * EXCLUDE (day, bucket) FROM inc_fresh WHERE false"
-            st.write_partition(con, empty, target)
-    shutil.rmtree(staged, ignore_errors=True)
-    return set(names)
-
-
-def _counts_of(
-    con: duckdb.DuckDBPyConnection, state: Path, days: set[str]
-) -> dict[str, dict[str, int]]:
-    if not days:
-        return {}
-    listed = ", ".join(st.quote(st.partition_file(state, d)) for d in sorted(days))
-    sql = f"SELECT *, regexp_extract(filename, 'day=([0-9-]+)', 1) AS day, " \
-          f"regexp_extract(filename, 'bucket=([0-9]+)', 1) AS bucket " \
-          f"FROM read_parquet([{listed}], filename = true, hive_partitioning = false)"  # fmt: skip
-    return st.partition_counts(con, sql)
 
 
 def _wake_sql(relations: dict[str, str], run: _Run, verdicts: str) -> str:
@@ -573,6 +564,7 @@ def _increment(
     reasons: dict[str, int],
     counts: dict[str, dict[str, int]],
     partitions: int,
+    kept: int = 0,
 ) -> Increment:
     total: Counter[tuple[str, str]] = Counter()
     for per_day in counts.values():
@@ -580,7 +572,7 @@ def _increment(
             check, status = key.split("|")
             total[(check, status)] += n
     rows = sum(total.values())
-    return Increment(full, orders, evaluated, reasons, rows, total, partitions)
+    return Increment(full, orders, evaluated, reasons, rows, total, partitions, kept)
 
 
 def _copy_sql(con: duckdb.DuckDBPyConnection, sql: str, to: Path) -> None:

@@ -36,7 +36,7 @@ import duckdb
 from lvyue.model.files import write_atomically
 
 MARK, PARAMS, WAKE, VERDICTS = "state.json", "params", "wake.parquet", "verdicts"
-KEYS, FACTS, PLANS = "keys", "facts", "plans"
+KEYS, FACTS, PLANS, DELTAS = "keys", "facts", "plans", "deltas"
 PART_FILE = "data_0.parquet"  # DuckDB's name for a partition's file (COPY ... PARTITION_BY)
 PART_ROWS = 20_000  # verdicts per partition aimed at (a day has 12 k verdicts at 1 M orders)
 ALWAYS = -1  # the wake of an open verdict without a deadline: re-judged every run
@@ -94,9 +94,50 @@ def write_mark(state: Path, mark: Mark) -> None:
 
 
 def all_verdicts(state: Path) -> str:
-    """SQL of every kept verdict (one file per partition)."""
+    """SQL of every kept verdict: the base partitions' (one file each), less the orders a
+    delta names, and each such order's verdicts in the latest delta naming it."""
     files = quote(state / VERDICTS / "*" / "*" / PART_FILE)
-    return f"SELECT * FROM read_parquet({files}, hive_partitioning = false)"
+    base = f"SELECT * FROM read_parquet({files}, hive_partitioning = false)"
+    if not delta_files(state):
+        return base
+    named = f"SELECT order_id FROM {read_deltas(state, orders=True)}"
+    return (
+        f"SELECT * FROM ({base}) WHERE order_id NOT IN ({named}) "
+        f"UNION ALL BY NAME SELECT * EXCLUDE (run) FROM ({latest_deltas(state)})"
+    )
+
+
+def delta_file(state: Path, run: int, *, orders: bool = False) -> Path:
+    """Run ``run``'s delta: its verdicts, or (``orders``) the orders it judged."""
+    return state / DELTAS / f"{run_name(run)}.{'orders' if orders else 'verdicts'}.parquet"
+
+
+def delta_glob(state: Path, *, orders: bool = False) -> Path:
+    return state / DELTAS / f"r*.{'orders' if orders else 'verdicts'}.parquet"
+
+
+def delta_files(state: Path) -> list[Path]:
+    """The deltas' verdict files, oldest first."""
+    return sorted((state / DELTAS).glob(delta_glob(state).name))
+
+
+def latest_deltas(state: Path) -> str:
+    """SQL of the delta verdicts that stand (with ``run``): per order, those of the latest run
+    naming it (a later run that left it no verdicts stands too)."""
+    verdicts = (
+        f"SELECT * EXCLUDE (filename), CAST(regexp_extract(filename, 'r([0-9]+)[.]verdicts', 1) "
+        f"AS INTEGER) AS run FROM read_parquet({quote(delta_glob(state))}, filename = true, "
+        "hive_partitioning = false)"
+    )
+    return (
+        f"SELECT * FROM ({verdicts}) SEMI JOIN (SELECT order_id, max(run) AS run "
+        f"FROM {read_deltas(state, orders=True)} GROUP BY 1) USING (order_id, run)"
+    )
+
+
+def read_deltas(state: Path, *, orders: bool = False) -> str:
+    """Every delta's judged orders (``order_id, day, bucket, run``) as one relation."""
+    return f"read_parquet({quote(delta_glob(state, orders=orders))}, hive_partitioning = false)"
 
 
 def all_keys(state: Path) -> str:
