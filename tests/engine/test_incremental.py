@@ -7,6 +7,7 @@ random sequences (few and short: each step is two evaluations on a shared 2-core
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from datetime import timedelta
@@ -26,6 +27,7 @@ from typer.testing import CliRunner
 
 from lvyue.cli.main import app
 from lvyue.engine import evaluate_file
+from lvyue.engine import incremental_deltas as deltas
 from lvyue.engine import incremental_state as state_layout
 from lvyue.engine.incremental import evaluate_incremental
 from lvyue.model.time import BEIJING, parse_instant
@@ -76,6 +78,7 @@ class Incremental(RuleBasedStateMachine):
         self.runs = 0
         self.rewritten = False  # a file seen before changed: the next run is a full one
         self.parts = 0
+        self.last: Any = None  # the last incremental run's Increment
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -236,6 +239,7 @@ class Incremental(RuleBasedStateMachine):
         self.runs += 1
         inc_out, full_out = self.root / "inc.parquet", self.root / "full.parquet"
         run = evaluate_incremental(self.facts, self.as_of, rulebook, self.state, inc_out)
+        self.last = run
         evaluate_file(self.facts, self.as_of, rulebook, full_out)
         assert run.full == (self.runs == 1 or self.rewritten)
         self.rewritten = False
@@ -319,3 +323,100 @@ def test_days_cut_in_buckets(monkeypatch: pytest.MonkeyPatch) -> None:
             machine.incremental_equals_full()
     finally:
         machine.teardown()
+
+
+def _steps(machine: Incremental) -> list[Any]:
+    """Changes that leave the run incremental: scans, after-sales, new orders (one on an
+    earlier order's waybill), reports, a rule change and the clock."""
+    return [
+        lambda: machine.scan_arrives(3, -5, "pickup"),
+        lambda: machine.aftersale_opens(5, -30),
+        lambda: machine.clock_moves(6),
+        lambda: machine.scan_arrives(3, -1, "signed"),  # the same order again: a later delta
+        lambda: machine.order_placed_on_a_waybill(12, -10),
+        lambda: machine.rule_published_or_withdrawn(),
+        lambda: machine.report_filed(6, True),
+        lambda: machine.aftersale_opens(3, -2),
+        lambda: machine.clock_moves(13),
+    ]
+
+
+@pytest.mark.parametrize("most", [2, 1000])
+def test_deltas_kept_and_folded(monkeypatch: pytest.MonkeyPatch, most: int) -> None:
+    """Run after run appends a delta, reads merge them (latest run wins per order); past
+    ``most`` deltas a run folds them into the partitions: equal to a full run throughout."""
+    monkeypatch.setattr(deltas, "MAX_DELTAS", most)
+    monkeypatch.setattr(deltas, "MAX_DELTA_SHARE", 1000.0)  # the count alone decides here
+    machine = Incremental()
+    kept, folds = [], 0
+    try:
+        machine.incremental_equals_full()
+        for step in _steps(machine):
+            step()
+            machine.incremental_equals_full()
+            run = machine.last
+            assert not run.full and run.deltas == len(state_layout.delta_files(machine.state))
+            assert run.deltas <= most
+            kept.append(run.deltas)
+            folds += run.partitions > 0
+    finally:
+        machine.teardown()
+    assert max(kept) >= 2  # several deltas were merged at once
+    assert folds == (0 if most == 1000 else len(_steps(machine)) // (most + 1))
+
+
+def test_share_bound_folds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deltas holding more than MAX_DELTA_SHARE of the verdicts are folded by the run."""
+    monkeypatch.setattr(deltas, "MAX_DELTA_SHARE", 0.0)
+    machine = Incremental()
+    try:
+        machine.incremental_equals_full()
+        machine.scan_arrives(3, -5, "pickup")
+        machine.incremental_equals_full()
+        assert machine.last.partitions > 0 and machine.last.deltas == 0
+        assert not (machine.state / state_layout.DELTAS).exists()
+    finally:
+        machine.teardown()
+
+
+class _Crash(Exception):
+    pass
+
+
+@pytest.mark.parametrize("where", ["after the delta", "mid-compaction"])
+def test_a_crash_leaves_a_usable_state(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """A run that dies after writing its delta, or after folding some partitions but before
+    removing the deltas, left no watermark: the next run is a full one, equal to a full run
+    (and it drops the stray deltas)."""
+    machine = Incremental()
+    try:
+        machine.incremental_equals_full()
+        machine.scan_arrives(3, -5, "pickup")
+        machine.incremental_equals_full()  # one delta kept
+        machine.aftersale_opens(5, -30)
+        if where == "after the delta":
+            monkeypatch.setattr(deltas, "due", _raise)
+        else:
+            moved: list[Path] = []  # the second partition's move dies
+
+            def move(source: Path, target: Path) -> None:
+                if moved:
+                    raise _Crash
+                moved.append(target)
+                os.replace(source, target)
+
+            monkeypatch.setattr(deltas, "due", lambda state, counts: True)
+            monkeypatch.setattr(deltas, "_move", move)
+        with pytest.raises(_Crash):
+            machine.incremental_equals_full()
+        assert state_layout.delta_files(machine.state)  # its delta (or the folded ones) left
+        monkeypatch.undo()
+        machine.rewritten = True  # no watermark: the next run must be a full one
+        machine.incremental_equals_full()
+        assert not state_layout.delta_files(machine.state)
+    finally:
+        machine.teardown()
+
+
+def _raise(*args: object, **kwargs: object) -> bool:
+    raise _Crash

@@ -143,11 +143,17 @@ def rewrite(con: duckdb.DuckDBPyConnection, state: Path, names: list[str], fresh
         source, target = st.partition_file(staged, name, root=""), st.partition_file(state, name)
         if source.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
+            _move(source, target)
         else:  # no verdicts left in it: an empty file, as a partition's own COPY would write
             empty = f"SELECT * EXCLUDE (day, bucket) FROM ({fresh}) WHERE false"
             st.write_partition(con, empty, target)
     shutil.rmtree(staged, ignore_errors=True)
+
+
+def _move(source: Path, target: Path) -> None:
+    """One partition into place (atomic; a crash between two leaves no watermark, so the next
+    run is a full one)."""
+    os.replace(source, target)
 
 
 def _copy(con: duckdb.DuckDBPyConnection, sql: str, to: Path) -> None:
