@@ -230,7 +230,8 @@ def _incremental(
         _fail(str(exc))
     why = ", ".join(f"{k} {v:,}" for k, v in sorted(run.reasons.items()))
     console.print(f"re-judged {run.evaluated:,} of {run.orders:,} orders ({why}), "
-                  f"{run.partitions:,} partitions rewritten")  # fmt: skip
+                  f"{run.partitions:,} partitions rewritten, "
+                  f"{run.deltas:,} deltas kept")  # fmt: skip
     title = f"{run.rows:,} verdicts as of {format_beijing(moment)} → {out or state}"
     console.print(_summary(run.counts, title))
 

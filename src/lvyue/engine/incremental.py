@@ -15,10 +15,11 @@ re-evaluates, with the ordinary batch on the rows of the chosen orders, only:
 - with them, the orders sharing their waybills or inspection codes (decided across orders).
 
 It reads the new parts, the kept key columns, the kept rows of the chosen orders' days (not
-the facts), reports and inspection results (small), and rewrites only the verdict partitions
-holding them; the batch runs in the same DuckDB session on SQL compiled once and kept in the
-state. A full run (the reference) happens when there is no state, the instant moved back, the
-horizon changed, a file seen before changed or vanished, a part is typed unlike its table, or
+the facts), reports and inspection results (small), and appends the new verdicts as one delta
+(:mod:`lvyue.engine.incremental_deltas`: no partition rewritten until the deltas pass a bound);
+the batch runs in the same DuckDB session on SQL compiled once and kept in the state. A full
+run (the reference) happens when there is no state, the instant moved back, the horizon changed,
+a file seen before changed or vanished, a part is typed unlike its table, or
 the new rows do not validate on their own (the full run then names the bad row).
 ``tests/engine/test_incremental.py`` holds incremental = full after every step.
 """

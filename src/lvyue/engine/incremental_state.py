@@ -8,14 +8,17 @@ STATE/keys/rNNNNNN.parquet            order_id, merchant_id, carrier, waybill, i
                                       day: the orders' key columns, one file per run adding orders
 STATE/facts/TABLE/day=D/rNNNNNN_0.parquet   orders, tracking and after_sales rows as written,
                                       by their order's pay date, one file per run adding rows
-STATE/verdicts/day=YYYY-MM-DD/bucket=B/data_0.parquet   the verdicts of the orders paid that
-                                      day, cut in buckets by order id (so ~20 k verdicts each)
+STATE/verdicts/day=YYYY-MM-DD/bucket=B/data_0.parquet   the base: the verdicts of the orders
+                                      paid that day, cut in buckets by order id (~20 k each)
+STATE/deltas/rNNNNNN.verdicts.parquet run N's verdicts of the orders it re-judged, and
+STATE/deltas/rNNNNNN.orders.parquet   those orders (order_id, day, bucket, run): they supersede
+                                      the base's and earlier deltas' (incremental_deltas)
 STATE/plans/*.json                    the checks' compiled SQL (engine.plan_store)
 ```
 
 ``day`` is the order's pay date as written in its facts (UTC+8 of the Parquet value), so an
 order keeps its partition and the orders whose facts still move (the recent ones) share few
-partitions: a run reads the facts of the days it re-judges and rewrites only their verdicts. A
+partitions: a run reads the facts of the days it re-judges and appends their verdicts. A
 scan is kept under the day of the earliest order on its waybill (every order sharing it is
 re-judged with it, so its day is read). ``wake`` is the earliest of: an open verdict's deadline
 less the horizon (−1 when it has none), and a fact of the order dated after the instant (not yet
