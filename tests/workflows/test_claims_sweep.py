@@ -3,7 +3,8 @@ service's own data (promotions posted to it, orders naming them, their shipments
 whose 48小时内发货 claim 2 of 10 orders did not get (CC warn share 0.2) gets a warning at the
 first closed period end, one with 1 of 10 none; the sweep run again records nothing more; an
 operator's lifting stands against that period's sweeps; two periods without a false claim
-(CC-15) and the sweep lifts it by rule. SQLite and PostgreSQL."""
+(CC-15) and the sweep lifts it by rule; a warning late data no longer supports (an 11th order,
+on time) is withdrawn by rule. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -62,20 +63,23 @@ def _promoted(service: ServiceWorld, creator: str, late: int) -> None:
     _post(service, "/creators/promotions", {"promotion_id": promotion, "product_id": product,
           "text": "48小时内发货", "creator_id": creator,
           "published_at": "2024-02-01T00:00:00+08:00"})  # fmt: skip
-    app: Any = service.client.app
     for k in range(10):
-        oid = f"{promotion}-{k}-{service.backend}"
-        _post(service, "/orders", {"order_id": oid, "merchant_id": "m1", "product_id": product,
-              "merchant_type": "domestic", "category": FLOWERS, "ship_mode": "spot",
-              "pay_time": "2024-02-09 10:00:00", "promotion_id": promotion})  # fmt: skip
-        shipped = beijing("2024-02-12") if k < late else beijing("2024-02-09", 14)
-        app.state.clock = lambda at=shipped: at
-        _post(
-            service,
-            f"/orders/{oid}/shipment",
-            {"carrier": "zhongtong", "waybill": f"ZT{promotion[3:]}{k:04d}"},
-            "m1.main",
+        _order(
+            service, creator, k, beijing("2024-02-12") if k < late else beijing("2024-02-09", 14)
         )
+
+
+def _order(service: ServiceWorld, creator: str, k: int, shipped: datetime) -> None:
+    """Order k from ``creator``'s promotion, paid 2024-02-09 10:00, shipped at ``shipped``."""
+    promotion, product = f"PR-{creator}", f"P-{creator}"
+    oid = f"{promotion}-{k}-{service.backend}"
+    _post(service, "/orders", {"order_id": oid, "merchant_id": "m1", "product_id": product,
+          "merchant_type": "domestic", "category": FLOWERS, "ship_mode": "spot",
+          "pay_time": "2024-02-09 10:00:00", "promotion_id": promotion})  # fmt: skip
+    app: Any = service.client.app
+    app.state.clock = lambda: shipped
+    waybill = {"carrier": "zhongtong", "waybill": f"ZT{promotion[3:]}{k:04d}"}
+    _post(service, f"/orders/{oid}/shipment", waybill, "m1.main")
 
 
 def _rows(service: ServiceWorld, creator: str) -> list[Measure]:
@@ -138,3 +142,33 @@ def test_two_periods_without_a_false_claim_the_measure_is_lifted_by_rule(
     assert (done.state, done.lifted_by) == ("lifted", "rule:VF-9")
     assert done.lifted_at is not None
     assert done.lifted_at.replace(tzinfo=done.lifted_at.tzinfo or UTC) == beijing("2024-02-29", 0)
+
+
+def test_a_measure_late_data_no_longer_supports_is_withdrawn_by_rule(
+    service: ServiceWorld, pinned: None
+) -> None:
+    """C4's claim failed 2 of 10 orders (at the warn share 0.2): a warning. An 11th order from
+    the promotion, paid in the same period and shipped on time, is recorded late (2 of 11:
+    0.18, below the share): the next sweep re-judges the period, no longer proposes the warning
+    and lifts it by rule at its own instant, saying why (VF-9's path of the withdrawal)."""
+    _promoted(service, "C4", late=2)
+    assert _sweep(service, beijing("2024-02-19")).ran
+    (warning,) = _rows(service, "C4")
+    assert (warning.kind, warning.created_by, warning.state) == ("warning", "rule:VF-9", "active")
+    same = _sweep(service, beijing("2024-02-20"))  # nothing new: C4's warning stands
+    assert same.ran and [r.state for r in _rows(service, "C4")] == ["active"], same
+    _order(service, "C4", 10, beijing("2024-02-09", 14))
+    run = _sweep(service, beijing("2024-02-21"))
+    assert run.ran and run.result is not None and run.result["withdrawn"] >= 1, run
+    (lifted,) = _rows(service, "C4")
+    assert (lifted.state, lifted.lifted_by) == ("lifted", "rule:VF-9")
+    assert lifted.lifted_at is not None
+    at = lifted.lifted_at.replace(tzinfo=lifted.lifted_at.tzinfo or UTC)
+    assert at == beijing("2024-02-21")
+    query = {"entity": "measure", "entity_id": str(lifted.measure_id)}
+    audit = service.client.get("/audit", params=query, headers=service.auth("operator")).json()
+    assert [(e["action"], e["actor"]) for e in audit] == [
+        ("measure.lift", "rule:VF-9"),
+        ("measure.impose", "rule:VF-9"),
+    ]  # newest first
+    assert audit[0]["detail"]["reason"] == "no longer supported on re-judgement", audit[0]
