@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lvyue.engine import incremental_deltas as deltas
+from lvyue.engine import incremental_keys as kept_keys
 from lvyue.engine import incremental_rules as rules
 from lvyue.engine import incremental_state as st
 from lvyue.engine.batch import Backend, Compiles, evaluate_relations
@@ -202,6 +203,7 @@ def _full(run: _Run, files: st.Files, out: Path | None) -> Increment:
                 _raw_view(con, name, [p for p, _, _ in files[name]], f"inc_new_{name}")
             con.execute("CREATE TEMP VIEW inc_orders_read AS SELECT * FROM inc_new_orders")
             _keep_rows(con, run.state, 0, _kept_tables(files), keys=bool(files["orders"]))
+            kept_keys.keep_shared(con, run.state, full=True)
         orders = _count(con, "SELECT count(*) FROM inc_days")
         with _phase("params"):
             params = _keep_params(run, None)
@@ -286,7 +288,7 @@ def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
             "FROM inc_new_orders"
         )
         with _phase("probe keys"):
-            _probe(con, run)
+            kept_keys.probe(con, run.state, run.now, new_orders=bool(new["orders"]))
         with _phase("check new rows"):
             if not _new_rows_are_plain(con, new, files):
                 return None
@@ -295,7 +297,7 @@ def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
             params = rules.digest(tables)
             reasons = _select(con, run, mark, tables if params != mark.params else None)
         with _phase("expand"):
-            evaluated = _expand(con)
+            evaluated = kept_keys.expand(con)
         added = _count(con, "SELECT count(*) FROM inc_new_orders")
         counts, folded = mark.counts, 0
         if evaluated:
@@ -325,6 +327,8 @@ def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
             with _phase("keep facts"):
                 kept = [n for n in _kept_tables(files) if new[n]]
                 _keep_rows(con, run.state, number, kept, keys=bool(new["orders"]))
+                if new["orders"]:
+                    kept_keys.keep_shared(con, run.state, full=False)
         with _phase("params"):
             if params != mark.params:
                 rules.keep(run.state, tables)
@@ -381,29 +385,6 @@ def _new_rows_are_plain(
     return not any(_count(con, f"SELECT count(*) FROM ({c})") for c in checks)
 
 
-def _probe(con: duckdb.DuckDBPyConnection, run: _Run) -> None:
-    """``inc_hit``: in one pass over the kept keys (each pass over 10 M keys cost ~0.3-0.5 s
-    a column; there were six), the key rows of the orders the new parts name by id (new
-    orders, after-sales, reports) or the clock wakes (``inc_woken``), and of every order on a
-    newly scanned waybill or a new inspection result's code (matched on the waybill alone
-    here, on carrier and waybill where it is used)."""
-    wake = st.quote(run.state / st.WAKE)
-    con.execute("CREATE OR REPLACE TEMP TABLE inc_woken AS SELECT order_id FROM "
-                f"read_parquet({wake}) WHERE wake <= {run.now}")  # fmt: skip
-    con.execute("""
-    CREATE OR REPLACE TEMP TABLE inc_named AS
-    SELECT order_id FROM inc_new_orders UNION SELECT order_id FROM inc_new_after_sales
-    UNION SELECT trim(unnest(string_split(order_ids, ';'))) FROM inc_new_reports
-    UNION SELECT order_id FROM inc_woken
-    """)
-    con.execute("""
-    CREATE OR REPLACE TEMP TABLE inc_hit AS SELECT * FROM inc_keys
-    WHERE order_id IN (SELECT order_id FROM inc_named)
-       OR waybill IN (SELECT waybill FROM inc_new_tracking)
-       OR inspection_code IN (SELECT inspection_code FROM inc_new_inspections)
-    """)
-
-
 def _select(
     con: duckdb.DuckDBPyConnection, run: _Run, mark: st.Mark, tables: dict[str, pa.Table] | None
 ) -> dict[str, int]:
@@ -433,29 +414,6 @@ def _select(
         "SELECT why, count(DISTINCT order_id) FROM inc_reasons GROUP BY why"
     ).fetchall()
     return {str(why): int(n) for why, n in found}
-
-
-def _expand(con: duckdb.DuckDBPyConnection) -> int:
-    """``inc_selected``: the keys of the chosen orders and of those sharing their waybills or
-    inspection codes (waybill ownership and code reuse are decided across orders)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE inc_chosen AS "
-                "SELECT * FROM inc_hit SEMI JOIN inc_reasons USING (order_id)")  # fmt: skip
-    # one pass over the keys, on single columns (a (carrier, waybill) IN over 10 M keys took
-    # twice as long); the pairs are matched on the few rows it finds
-    con.execute(f"""
-    CREATE OR REPLACE TEMP TABLE inc_selected AS
-    SELECT {_KEY_LIST}, day FROM inc_chosen
-    UNION
-    SELECT {_KEY_LIST}, day FROM (
-      SELECT * FROM inc_keys
-      WHERE waybill IN (SELECT waybill FROM inc_chosen)
-         OR inspection_code IN (SELECT inspection_code FROM inc_chosen)
-    ) WHERE (waybill IS NOT NULL AND (carrier, waybill) IN
-             (SELECT (carrier, waybill) FROM inc_chosen WHERE waybill IS NOT NULL))
-         OR inspection_code IN
-             (SELECT inspection_code FROM inc_chosen WHERE inspection_code IS NOT NULL)
-    """)
-    return _count(con, "SELECT count(*) FROM inc_selected")
 
 
 def _write_subset(

@@ -6,6 +6,8 @@ STATE/params/N.parquet                the parameter slices the verdicts follow (
 STATE/wake.parquet                    order_id, wake: when time alone can change its verdicts
 STATE/keys/rNNNNNN.parquet            order_id, merchant_id, carrier, waybill, inspection_code,
                                       day: the orders' key columns, one file per run adding orders
+STATE/shared.parquet                  the same, of the orders sharing a waybill or inspection code
+                                      with another (incremental_keys)
 STATE/facts/TABLE/day=D/rNNNNNN_0.parquet   orders, tracking and after_sales rows as written,
                                       by their order's pay date, one file per run adding rows
 STATE/verdicts/day=YYYY-MM-DD/bucket=B/data_0.parquet   the base: the verdicts of the orders
@@ -40,6 +42,7 @@ from lvyue.model.files import write_atomically
 
 MARK, PARAMS, WAKE, VERDICTS = "state.json", "params", "wake.parquet", "verdicts"
 KEYS, FACTS, PLANS, DELTAS = "keys", "facts", "plans", "deltas"
+SHARED = "shared.parquet"
 PART_FILE = "data_0.parquet"  # DuckDB's name for a partition's file (COPY ... PARTITION_BY)
 PART_ROWS = 20_000  # verdicts per partition aimed at (a day has 12 k verdicts at 1 M orders)
 ALWAYS = -1  # the wake of an open verdict without a deadline: re-judged every run
@@ -69,7 +72,7 @@ def quote(path: Path | str) -> str:
 
 
 def read_mark(state: Path) -> Mark | None:
-    if not all((state / name).exists() for name in (MARK, PARAMS, WAKE, VERDICTS, KEYS)):
+    if not all((state / name).exists() for name in (MARK, PARAMS, WAKE, VERDICTS, KEYS, SHARED)):
         return None
     try:
         data: dict[str, Any] = json.loads((state / MARK).read_text())
