@@ -288,7 +288,7 @@ def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
             "FROM inc_new_orders"
         )
         with _phase("probe keys"):
-            kept_keys.probe(con, run.state, run.now, new_orders=bool(new["orders"]))
+            kept_keys.probe(con, run.state, run.now, {n for n, paths in new.items() if paths})
         with _phase("check new rows"):
             if not _new_rows_are_plain(con, new, files):
                 return None
