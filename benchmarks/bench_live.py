@@ -1,8 +1,9 @@
 """The live service at platform rate (issue 13 items 2-3), on loopback, PostgreSQL and SQLite.
 
 A real server (``uvicorn`` with ``--server-workers`` processes, the production command of
-docs/service.md) and a real ``lvyue worker`` run as subprocesses on 127.0.0.1 over a fresh
-database (PostgreSQL: a database of its own on ``--pg-url``, default
+docs/service.md) and real ``lvyue worker``s (``--workers``, default 2; SQLite: 1, one writer
+at a time) run as subprocesses on 127.0.0.1 over a fresh database (PostgreSQL: a database
+of its own on ``--pg-url``, default
 ``LVYUE_TEST_POSTGRES_URL``, dropped afterwards; SQLite: a temporary file). ``--orders``
 shipped orders are loaded first and judged by the worker before anything is measured.
 
@@ -12,13 +13,14 @@ Phases (each bounded by ``--seconds``; ``--clients`` concurrent clients, closed 
 - single: ``POST /tracking``, one scan each; requests/s and latency;
 - event → verdict: during the batch phase, a probe posts an on-time pickup scan for a
   shipped order not yet picked up every 0.25 s and polls the database until its live pickup
-  verdict reads ok; p50/p95 of that delay;
+  verdict reads ok (on time for that order: a tenth of the orders ship 3 days earlier); p50/p95
+  of that delay;
 - soak (``--soak`` seconds; the issue asks 10 minutes: ``--soak 600``): half the clients
   batch, half single; errors (5xx, transport) must be 0 and the scans accepted (``created``
   in the answers) must equal the rows stored; then the time the worker needs to catch up;
 - kill (``--kill`` seconds, 0: skipped): the soak's load again; a third of the way in the
   server (its process group: every uvicorn process) is killed with SIGKILL and restarted,
-  two thirds in the ``lvyue worker`` (mid-round: it has a backlog). Clients retry what got
+  two thirds in the first ``lvyue worker`` (mid-round: it has a backlog). Clients retry what got
   no answer. Checked automatically: nothing lost (every scan of an answered request is
   stored), nothing twice (no scan key stored twice, one violation and one
   ``violation.record`` audit entry per violated verdict, nothing left marked), and the live
@@ -148,12 +150,17 @@ def _load_orders(factory: SessionFactory, orders: int, probes: int) -> tuple[str
 def _order_row(n: int, shipped: datetime) -> dict[str, str]:
     """Order n, shipped at ``shipped`` — a tenth of them 3 days earlier (their pickup is late:
     violations for the worker to record, and for the kill phase to count)."""
-    early = timedelta(days=3) if n % 10 == 1 else timedelta(0)
+    at = _ship_time(n, shipped)
     return {"order_id": f"BL-{n}", "merchant_id": "m1", "merchant_type": "domestic",
             "category": "服饰内衣>女装>连衣裙", "ship_mode": "spot",
-            "pay_time": format_instant(shipped - early - timedelta(hours=3)),
-            "ship_time": format_instant(shipped - early), "carrier": CARRIER,
+            "pay_time": format_instant(at - timedelta(hours=3)),
+            "ship_time": format_instant(at), "carrier": CARRIER,
             "waybill": f"YD{n:08d}"}  # fmt: skip
+
+
+def _ship_time(n: int, shipped: datetime) -> datetime:
+    """Order n's ship time: ``shipped``, or 3 days earlier for a tenth of the orders."""
+    return shipped - (timedelta(days=3) if n % 10 == 1 else timedelta(0))
 
 
 def _backlog(factory: SessionFactory) -> int:
@@ -363,7 +370,9 @@ def _probe(world: World, until: float, delays: list[float]) -> None:
                 order = next(probes, None)
                 if order is not None:
                     n = int(order.split("-")[1])
-                    on_time = world.shipped_at + timedelta(minutes=30)
+                    # on time for this order (a tenth ship 3 days early: a pickup 30 min
+                    # after the common ship time would be late and never read ok)
+                    on_time = _ship_time(n, world.shipped_at) + timedelta(minutes=30)
                     scan = {"carrier": CARRIER, "waybill": f"YD{n:08d}", "kind": "pickup",
                             "time": format_instant(on_time)}  # fmt: skip
                     if http.post("/tracking", json=scan).status_code == 201:
@@ -428,7 +437,8 @@ def _run_backend(backend: str, args: argparse.Namespace, out: list[list[str]]) -
         token, shipped = _load_orders(factory, args.orders, args.probes)
         # SQLite is one writer at a time: one server process (docs/service.md)
         servers = args.server_workers if backend == "postgresql" else 1
-        service = Service(url, _port(), servers, args.workers)
+        workers = args.workers if backend == "postgresql" else 1  # SQLite: one writer
+        service = Service(url, _port(), servers, workers)
         base = f"http://127.0.0.1:{service.port}"
         _wait_healthy(base)
         first = _wait_caught_up(factory, 600)
@@ -629,7 +639,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--live-orders", dest="orders", type=int, default=3_000)
     parser.add_argument("--probes", type=int, default=200)
     parser.add_argument("--server-workers", type=int, default=2, help="uvicorn processes")
-    parser.add_argument("--workers", type=int, default=1, help="lvyue worker processes")
+    parser.add_argument("--workers", type=int, default=2, help="lvyue worker processes (SQLite: 1)")
     parser.add_argument("--kill", type=float, default=30.0, help="kill -9 phase (0: none)")
     parser.add_argument("--pg-url", default=os.environ.get("LVYUE_TEST_POSTGRES_URL"))
     args, _ = parser.parse_known_args(argv)
@@ -642,7 +652,7 @@ def main(argv: list[str] | None = None) -> None:
     table = Table(
         title=f"live service on loopback ({Path(lvyue.__file__).parent}): {args.clients} "
         f"clients, {args.server_workers} server processes (SQLite: 1), {args.workers} "
-        f"worker(s), {os.cpu_count()} cores (shared; load = 1-min load average)"
+        f"worker(s) (SQLite: 1), {os.cpu_count()} cores (shared; load = 1-min load average)"
     )
     for column in ("backend", "phase", "rate", "p50", "p99", "errors", "note"):
         table.add_column(column)
