@@ -36,6 +36,7 @@ CHUNK = 500
 _MARKS = LiveMark.__table__
 _BY_ORDER = (Order, Shipment, AfterSale)
 _INSERTS_BY_ORDER = {"orders", "shipments", "after_sales"}
+_MARKING = (*_BY_ORDER, TrackingEvent, InspectionCode)
 
 
 def _upsert(connection: Connection) -> Any:
@@ -97,8 +98,9 @@ def _after_flush(session: Session, _context: UOWTransaction) -> None:
     parcels: set[tuple[str, str]] = set()
     codes: set[str] = set()
     # ``session.dirty`` builds a new set on each access: taken once (per row it was O(n²),
-    # a tenth of the live worker's round)
-    modified = [row for row in session.dirty if session.is_modified(row)]
+    # a tenth of the live worker's round); rows that mark nothing (the worker's verdicts)
+    # are not asked whether they changed
+    modified = [r for r in session.dirty if isinstance(r, _MARKING) and session.is_modified(r)]
     for row in chain(session.new, modified, session.deleted):
         if isinstance(row, _BY_ORDER):
             orders.add(row.order_id)
