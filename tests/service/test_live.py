@@ -198,6 +198,37 @@ def test_a_pickup_scan_after_the_limit_keeps_the_violation(
     assert "pickup" in _violations(factory, order_id)
 
 
+def _row(factory: SessionFactory, order_id: str, check: str) -> LiveVerdict:
+    with session_scope(factory) as s:
+        row = s.get(LiveVerdict, (order_id, "", check))
+        assert row is not None
+        s.expunge(row)
+        return row
+
+
+def test_judged_again_a_verdict_keeps_when_its_status_moved_and_records_when_it_was_judged(
+    service: ServiceWorld, factory: SessionFactory
+) -> None:
+    """``as_of`` and ``facts_at`` follow every judgement; ``changed_at`` only a status move."""
+    shipped = NOW - timedelta(hours=1)  # pickup due within 24 h: pending
+    order_id = _order(service, shipped - timedelta(hours=1), shipped)
+    drain(factory, config.rules(), NOW)
+    first = _row(factory, order_id, "pickup")
+    assert (first.status, first.as_of) == ("pending", NOW)
+    assert first.deadline is not None
+    _scan(service, order_id, "info_received", NOW - timedelta(minutes=30))  # marks it again
+    later = NOW + timedelta(minutes=5)  # still pending
+    assert drain(factory, config.rules(), later).judged == 1
+    again = _row(factory, order_id, "pickup")
+    assert (again.status, again.as_of, again.changed_at) == ("pending", later, first.changed_at)
+    assert again.facts_at > first.facts_at
+    at_risk = first.deadline - timedelta(hours=12)
+    drain(factory, config.rules(), at_risk)
+    moved = _row(factory, order_id, "pickup")
+    assert (moved.status, moved.as_of) == ("at_risk", at_risk)
+    assert moved.changed_at > again.changed_at
+
+
 def test_time_alone_moves_pending_to_at_risk_to_violated_when_due(
     service: ServiceWorld, factory: SessionFactory
 ) -> None:

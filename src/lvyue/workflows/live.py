@@ -25,12 +25,12 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import Table, bindparam, delete, or_, select, update
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from lvyue.engine.online import DEFAULT_HORIZON, Resolves, evaluate_order
@@ -110,21 +110,16 @@ def judge(
         next_due[of.order.order_id] = _next_due(verdicts, of, now, horizon)
     stored = {
         (v.order_id, v.aftersale_id, v.check): v
-        for v in session.scalars(select(LiveVerdict).where(LiveVerdict.order_id.in_(ids)))
+        for v in session.execute(select(*_VERDICTS.c).where(_VERDICTS.c.order_id.in_(ids)))
     }
     # The facts watermark: every write committed before the claim is in what was just read
     # (a write committing after it waits on the claimed mark and marks the order again).
-    watermark = dict.fromkeys(ids, claimed_at)
+    writes = _Writes(facts_at=claimed_at, as_of=now)
     lifted_for: set[str] = set()
     for key in sorted(stored.keys() | fresh.keys()):
         old, new = stored.get(key), fresh.get(key)
-        was_violation = _was_violation(old)  # before _write changes ``old``
-        if old is not None and new is None:
-            session.delete(old)
-            done.changed += 1
-        elif new is not None:
-            changed = _write(session, old, new, watermark[key[0]], now)
-            done.changed += changed
+        was_violation = _was_violation(old)
+        done.changed += writes.add(key, old, new)
         if not was_violation and new is not None and new.merchant_violation:
             done.recorded += _record(session, new, now)
         elif was_violation and (new is None or not new.merchant_violation):
@@ -132,48 +127,67 @@ def judge(
             done.withdrawn += withdrawn
             if withdrawn and key[2] == Check.SHIP_DEADLINE.value and old is not None:
                 lifted_for.add(old.merchant_id)
+    writes.apply(session)
     done.lifted = sum(_lift_bans(session, rules, m, now) for m in sorted(lifted_for))
     _reschedule(session, next_due)
     return done
 
 
-def _write(
-    session: Session, old: LiveVerdict | None, new: Verdict, facts_at: datetime, now: datetime
-) -> int:
-    """Store ``new``; 1 if the verdict is new or changed (not only judged again)."""
-    values = {
-        "merchant_id": new.merchant_id,
-        "duty": new.duty.value,
-        "status": new.status.value,
-        "deadline": new.deadline,
-        "done_at": new.done_at,
-        "clauses": new.clauses[:500],
-        "reason": new.reason,
-    }
-    if old is None:
-        session.add(
-            LiveVerdict(
-                order_id=new.order_id,
-                aftersale_id=new.aftersale_id,
-                check=new.check.value,
-                facts_at=facts_at,
-                as_of=now,
-                changed_at=utcnow(),
-                **values,
-            )
-        )
-        return 1
-    changed = any(getattr(old, name) != value for name, value in values.items())
-    if old.status != values["status"]:
-        old.changed_at = utcnow()
-    for name, value in values.items():
-        if getattr(old, name) != value:
-            setattr(old, name, value)
-    old.facts_at, old.as_of = facts_at, now
-    return int(changed)
+_VERDICTS = cast(Table, LiveVerdict.__table__)
+_KEY_PARAMS = ("b_order", "b_request", "b_check")
 
 
-def _was_violation(row: LiveVerdict | None) -> bool:
+@dataclass
+class _Writes:
+    """The round's verdict rows, written as three set statements (executemany), not one ORM
+    object each: the ORM's per-row bookkeeping was a quarter of a round."""
+
+    facts_at: datetime  # the facts watermark (real time) …
+    as_of: datetime  # … and the business instant of every verdict judged
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    gone: list[Key] = field(default_factory=list)
+
+    def add(self, key: Key, old: Any, new: Verdict | None) -> int:
+        """Keep ``new`` for ``key`` (``old``: the stored row); 1 if a verdict is added,
+        changed or gone (not only judged again)."""
+        if new is None:
+            self.gone += [key] if old is not None else []
+            return int(old is not None)
+        values = {"merchant_id": new.merchant_id, "duty": new.duty.value,
+                  "status": new.status.value, "deadline": new.deadline,
+                  "done_at": new.done_at, "clauses": new.clauses[:500],
+                  "reason": new.reason}  # fmt: skip
+        row = {**values, "facts_at": self.facts_at, "as_of": self.as_of}
+        if old is None:
+            self.inserts.append({**row, "order_id": key[0], "aftersale_id": key[1],
+                                 "check": key[2], "changed_at": utcnow()})  # fmt: skip
+            return 1
+        moved = old.status != values["status"]
+        changed_at = utcnow() if moved else old.changed_at
+        self.updates.append({f"b_{k}": v for k, v in row.items()}
+                            | {"b_changed_at": changed_at, "b_order": key[0],
+                               "b_request": key[1], "b_check": key[2]})  # fmt: skip
+        return int(any(getattr(old, name) != value for name, value in values.items()))
+
+    def apply(self, session: Session) -> None:
+        c = _VERDICTS.c
+        if self.gone:
+            keys = [{"o": o, "r": r, "k": k} for o, r, k in self.gone]
+            where = (c.order_id == bindparam("o"), c.aftersale_id == bindparam("r"),
+                     c.check == bindparam("k"))  # fmt: skip
+            session.execute(delete(_VERDICTS).where(*where), keys)
+        if self.inserts:
+            session.execute(insert(_VERDICTS), self.inserts)
+        if self.updates:
+            where = (c.order_id == bindparam("b_order"), c.aftersale_id == bindparam("b_request"),
+                     c.check == bindparam("b_check"))  # fmt: skip
+            written = [k[2:] for k in self.updates[0] if k not in _KEY_PARAMS]
+            values: dict[str, Any] = {name: bindparam(f"b_{name}") for name in written}
+            session.execute(update(_VERDICTS).where(*where).values(values), self.updates)
+
+
+def _was_violation(row: Any) -> bool:  # a stored verdict row, or None
     return (
         row is not None
         and row.status == VerdictStatus.VIOLATED.value
