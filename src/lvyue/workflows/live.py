@@ -240,29 +240,38 @@ def _next_due(
     """The first instant after ``now`` at which time alone may change the order's verdicts:
     a deadline of an open verdict or its at-risk horizon, or a recorded instant still ahead
     of the clock (the evaluator reads facts as of its instant)."""
-    moments = list(_instants(facts))
+    moments = _instants(facts)
     for v in verdicts:
         if v.status in _TIMED and v.deadline is not None:
             moments += [v.deadline, v.deadline - horizon]
     return min((m for m in moments if m > now), default=None)
 
 
-def _instants(value: Any) -> Iterable[datetime]:
+def _instants(value: Any, out: list[datetime] | None = None) -> list[datetime]:
     """Every instant in a facts value (dataclasses, the facts rows' pydantic models and tuples,
     walked): ``OrderFacts`` holds the order's ``OrderRow`` and its ``AfterSaleRow`` requests,
-    models, not dataclasses — skipping them lost every recorded instant ahead of the clock."""
+    models, not dataclasses — skipping them lost every recorded instant ahead of the clock.
+    (A list filled in place, scalars passed first: the walk is a tenth of a worker round.)"""
+    out = [] if out is None else out
     if isinstance(value, datetime):
-        yield value
+        out.append(value)
+    elif value is None or isinstance(value, _SCALARS):
+        pass
     elif isinstance(value, BaseModel):
         for name in type(value).model_fields:
-            yield from _instants(getattr(value, name, None))
-        yield from _instants(tuple((value.model_extra or {}).values()))  # kept extra columns
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            yield from _instants(getattr(value, f.name))
+            _instants(getattr(value, name, None), out)
+        for extra in (value.model_extra or {}).values():  # kept extra columns
+            _instants(extra, out)
     elif isinstance(value, tuple | list):
         for item in value:
-            yield from _instants(item)
+            _instants(item, out)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            _instants(getattr(value, f.name), out)
+    return out
+
+
+_SCALARS = (str, int, float, bytes)  # an Enum of ours is a str; a bool an int
 
 
 def _reschedule(session: Session, next_due: dict[str, datetime | None]) -> None:
