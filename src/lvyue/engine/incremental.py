@@ -282,10 +282,13 @@ def _incremental(run: _Run, mark: st.Mark, files: st.Files) -> Increment | None:
         con = session.con
         for name in _FACTS:
             _raw_view(con, name, new[name], f"inc_new_{name}")
+        con.execute(  # a new order's key row has no day yet (it is judged first)
+            f"CREATE TEMP VIEW inc_new_keys AS SELECT {_keys_of(con, 'inc_new_orders')}, "
+            "CAST(NULL AS VARCHAR) AS day FROM inc_new_orders"
+        )
         con.execute(
-            f"CREATE TEMP VIEW inc_keys AS {st.all_keys(run.state)} UNION ALL "
-            f"SELECT {_keys_of(con, 'inc_new_orders')}, CAST(NULL AS VARCHAR) AS day "
-            "FROM inc_new_orders"
+            f"CREATE TEMP VIEW inc_keys AS {st.all_keys(run.state)} "
+            "UNION ALL SELECT * FROM inc_new_keys"
         )
         with _phase("probe keys"):
             kept_keys.probe(con, run.state, run.now, {n for n, paths in new.items() if paths})

@@ -29,7 +29,7 @@ OR inspection_code IN
     (SELECT inspection_code FROM {keys} WHERE inspection_code IS NOT NULL
      GROUP BY ALL HAVING count(*) > 1 {also})
 """  # the key rows on a waybill or code of several orders (``also``: and of a new order)
-_NEW = "AND bool_or(day IS NULL)"  # a new order's key row has no day yet (``inc_keys``)
+_NEW = "AND bool_or(day IS NULL)"  # a new order's key row has no day yet (``inc_new_keys``)
 
 
 def probe(con: duckdb.DuckDBPyConnection, state: Path, now: int, new: set[str]) -> None:
@@ -54,8 +54,8 @@ def probe(con: duckdb.DuckDBPyConnection, state: Path, now: int, new: set[str]) 
     if "inspections" in new:
         terms.append("inspection_code IN (SELECT inspection_code FROM inc_new_inspections)")
     if "orders" in new:
-        terms += ["waybill IN (SELECT waybill FROM inc_new_orders)",
-                  "inspection_code IN (SELECT inspection_code FROM inc_new_orders)"]  # fmt: skip
+        terms += ["waybill IN (SELECT waybill FROM inc_new_keys)",
+                  "inspection_code IN (SELECT inspection_code FROM inc_new_keys)"]  # fmt: skip
     con.execute(f"CREATE OR REPLACE TEMP TABLE inc_hit AS SELECT * FROM inc_keys WHERE "
                 f"{' OR '.join(terms)}")  # fmt: skip
     sharing = _SHARING.format(keys="inc_hit", also=_NEW if "orders" in new else "AND false")
