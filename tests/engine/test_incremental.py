@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 from datetime import timedelta
 from functools import cache
@@ -306,6 +309,47 @@ def test_cli_state_rejudges_only_what_changed(tmp_path: Path) -> None:
                                "--out", str(tmp_path / "full.csv")])  # fmt: skip
     assert full.exit_code == 0, full.output
     assert (tmp_path / "b.csv").read_bytes() == (tmp_path / "full.csv").read_bytes()
+
+
+_HOLDER = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_second_run_on_a_state_in_use_is_refused_and_a_killed_run_frees_it(
+    tmp_path: Path,
+) -> None:
+    """One run at a time per state (two would write run N's files over each other's): the
+    second exits 2 with one line and changes nothing; a holder killed with SIGKILL leaves no
+    stale lock (the kernel releases it), and the next run goes on from the watermark."""
+    facts = write_dir(tmp_path / "facts", orders=[order("open", "2024-03-19 10:00:00")])
+    state, runner = tmp_path / "state", CliRunner()
+
+    def run(as_of: str) -> Any:
+        return runner.invoke(app, ["evaluate", str(facts), "--as-of", as_of, "--out",
+                                   str(tmp_path / "v.csv"), "--state", str(state)])  # fmt: skip
+
+    assert run("2024-03-20 00:00:00").exit_code == 0
+    mark = (state / state_layout.MARK).read_bytes()
+    holder = subprocess.Popen([sys.executable, "-c", _HOLDER, str(state / state_layout.LOCK)],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        refused = run("2024-03-22 00:00:00")
+        assert refused.exit_code == 2, refused.output
+        assert "another evaluation is using this state" in refused.output
+        assert "Traceback" not in refused.output
+        assert (state / state_layout.MARK).read_bytes() == mark  # untouched
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(30)
+    after = run("2024-03-22 00:00:00")
+    assert after.exit_code == 0, after.output
+    assert "re-judged 1 of 1 orders (clock 1)" in after.output
 
 
 def test_days_cut_in_buckets(monkeypatch: pytest.MonkeyPatch) -> None:

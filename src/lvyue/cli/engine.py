@@ -37,6 +37,7 @@ from lvyue.engine.batch import Backend, at_risk_verdicts
 from lvyue.engine.duck import DEFAULT_MEMORY_LIMIT
 from lvyue.engine.explain import Explanation, explain_order
 from lvyue.engine.incremental import evaluate_incremental
+from lvyue.engine.incremental_state import StateBusy
 from lvyue.engine.output import parse_horizon, write_verdicts
 from lvyue.engine.penalties import late_orders_of, penalties
 from lvyue.engine.preview import PenaltyTotals, preview
@@ -226,7 +227,7 @@ def _incremental(
             run = evaluate_incremental(facts_dir, moment, rb, state, out, backend=backend,
                                        horizon=horizon,
                                        memory_limit=memory_limit or None)  # fmt: skip
-    except (FactsError, SparkError) as exc:
+    except (FactsError, SparkError, StateBusy) as exc:
         _fail(str(exc))
     why = ", ".join(f"{k} {v:,}" for k, v in sorted(run.reasons.items()))
     console.print(f"re-judged {run.evaluated:,} of {run.orders:,} orders ({why}), "

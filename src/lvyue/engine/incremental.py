@@ -123,7 +123,12 @@ def evaluate_incremental(
     """Bring the verdicts in ``state`` up to ``as_of`` and the facts; all of them to ``out``
     when given (a pass over every verdict: the state itself is the incremental output)."""
     run = _Run(facts_dir, as_of, rulebook, state, backend, horizon, memory_limit)
-    state.mkdir(parents=True, exist_ok=True)
+    with st.held(state):
+        return _evaluate(run, out)
+
+
+def _evaluate(run: _Run, out: Path | None) -> Increment:
+    facts_dir, state, memory_limit = run.facts, run.state, run.memory_limit
     mark = st.read_mark(state)
     files = _files(facts_dir)
     st.drop_mark(state)

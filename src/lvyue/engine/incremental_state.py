@@ -16,6 +16,7 @@ STATE/deltas/rNNNNNN.verdicts.parquet run N's verdicts of the orders it re-judge
 STATE/deltas/rNNNNNN.orders.parquet   those orders (order_id, day, bucket, run): they supersede
                                       the base's and earlier deltas' (incremental_deltas)
 STATE/plans/*.json                    the checks' compiled SQL (engine.plan_store)
+STATE/.lock                           held (flock) by the run using the state: one at a time
 ```
 
 ``day`` is the order's pay date as written in its facts (UTC+8 of the Parquet value), so an
@@ -31,7 +32,11 @@ number of the last run (the files it added are named by it).
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +54,33 @@ ALWAYS = -1  # the wake of an open verdict without a deadline: re-judged every r
 DAY_SQL = "strftime(to_timestamp((epoch({c})::BIGINT + 28800) // 86400 * 86400), '%Y-%m-%d')"
 KEY_COLUMNS = ("order_id", "merchant_id", "carrier", "waybill", "inspection_code")
 KEPT = ("orders", "tracking", "after_sales")  # tables whose rows the state keeps by day
+
+LOCK = ".lock"
+
+
+class StateBusy(RuntimeError):
+    """Another run holds the state directory; ``str()`` is one line naming it."""
+
+
+@contextmanager
+def held(state: Path) -> Iterator[None]:
+    """The state for this run alone. Two runs on one state (an overlapping cron, two
+    operators) would each append run N's files over the other's and leave a watermark that
+    matches neither; the second is refused instead. An advisory ``flock``: released by the
+    kernel when the process dies, so a killed run leaves no stale lock."""
+    state.mkdir(parents=True, exist_ok=True)
+    fd = os.open(state / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StateBusy(
+                f"{state}: another evaluation is using this state; run again when it ends"
+            ) from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
 
 Files = dict[str, list[tuple[str, int, int]]]  # table -> (path, size, mtime_ns), in read order
 
