@@ -1,5 +1,6 @@
 """The service fixtures (an app on SQLite and on PostgreSQL, seeded merchants m1 and m2 and
-every role) plus a pinned service clock and an order factory for the workflow tests."""
+every role) plus a pinned service clock, an order factory and the rule sweeps' helpers for
+the workflow tests."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ import pytest
 
 from lvyue.api.testing import ServiceWorld, service, service_backend
 from lvyue.model import format_instant
+from lvyue.store import make_engine, make_session_factory
+from lvyue.store.hooks import sweeps
+from lvyue.store.sweeps import SweepRun, run_sweep
 
-__all__ = ["Clock", "ServiceWorld", "clock", "make_order", "service", "service_backend"]
+__all__ = ["Clock", "ServiceWorld", "beijing", "clock", "make_order", "pinned", "run_named_sweep",
+           "service", "service_backend"]  # fmt: skip
 
 _ids = itertools.count(1)
 
@@ -65,3 +70,27 @@ def make_order(service: ServiceWorld, clock: Clock) -> OrderFactory:
         return order_id
 
     return make
+
+
+def beijing(day: str, hour: int = 9) -> datetime:
+    return datetime.fromisoformat(f"{day}T{hour:02d}:00:00+08:00")
+
+
+@pytest.fixture
+def pinned(service: ServiceWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The rule sweeps read the service's own facts (no ``LVYUE_INDICATOR_FACTS``); the clock
+    a test pinned is released afterwards."""
+    monkeypatch.delenv("LVYUE_INDICATOR_FACTS", raising=False)
+    yield
+    app: Any = service.client.app
+    app.state.clock = None
+
+
+def run_named_sweep(service: ServiceWorld, name: str, now: datetime) -> SweepRun:
+    """Run the registered sweep ``name`` at ``now`` over the service's database."""
+    (sweep,) = [s for s in sweeps() if s.name == name]
+    engine = make_engine(service.url)
+    try:
+        return run_sweep(make_session_factory(engine), sweep, now, "test")
+    finally:
+        engine.dispose()

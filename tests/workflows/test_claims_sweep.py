@@ -8,17 +8,15 @@ on time) is withdrawn by rule. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import select
+from tests.workflows.conftest import beijing, run_named_sweep
 
 from lvyue.api.testing import ServiceWorld
 from lvyue.store import make_engine, make_session_factory
-from lvyue.store.hooks import sweeps
-from lvyue.store.sweeps import SweepRun, run_sweep
+from lvyue.store.sweeps import SweepRun
 from lvyue.store.workflow_tables import Measure
 
 FLOWERS = "鲜花速递/花卉仿真/绿植园艺>生活鲜花"
@@ -26,25 +24,8 @@ SWEEP = "workflows.claim_measures"
 FIRST_END = "2024-02-15T00:00:00+08:00"  # VF-9's first period end (effective day + CC-13)
 
 
-def beijing(day: str, hour: int = 9) -> datetime:
-    return datetime.fromisoformat(f"{day}T{hour:02d}:00:00+08:00")
-
-
-@pytest.fixture
-def pinned(service: ServiceWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("LVYUE_INDICATOR_FACTS", raising=False)
-    yield
-    app: Any = service.client.app
-    app.state.clock = None
-
-
 def _sweep(service: ServiceWorld, now: datetime) -> SweepRun:
-    (sweep,) = [s for s in sweeps() if s.name == SWEEP]
-    engine = make_engine(service.url)
-    try:
-        return run_sweep(make_session_factory(engine), sweep, now, "test")
-    finally:
-        engine.dispose()
+    return run_named_sweep(service, SWEEP, now)
 
 
 def _post(service: ServiceWorld, path: str, body: dict[str, Any], who: str = "operator") -> Any:

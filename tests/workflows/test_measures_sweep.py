@@ -9,19 +9,18 @@ own measure untouched. SQLite, PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from tests.workflows.conftest import beijing, run_named_sweep
 
 from lvyue.api.testing import ServiceWorld
 from lvyue.store import make_engine, make_session_factory, session_scope
 from lvyue.store.accounts import create_account, create_merchant, issue_token
-from lvyue.store.hooks import sweeps
 from lvyue.store.permissions import Role
-from lvyue.store.sweeps import SweepRun, run_sweep
+from lvyue.store.sweeps import SweepRun
 from lvyue.store.tables import Merchant
 from lvyue.store.workflow_tables import Measure
 
@@ -31,25 +30,8 @@ PAID = datetime(2024, 2, 10, 2, 0, tzinfo=UTC)  # 10:00 Beijing, inside VF-8's w
 FIRST_END = "2024-02-15T00:00:00+08:00"  # VF-8's first period end (window start + 7 days)
 
 
-def beijing(day: str, hour: int = 9) -> datetime:
-    return datetime.fromisoformat(f"{day}T{hour:02d}:00:00+08:00")
-
-
-@pytest.fixture
-def pinned(service: ServiceWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("LVYUE_INDICATOR_FACTS", raising=False)
-    yield
-    app: Any = service.client.app
-    app.state.clock = None
-
-
 def _sweep(service: ServiceWorld, now: datetime) -> SweepRun:
-    (sweep,) = [s for s in sweeps() if s.name == SWEEP]
-    engine = make_engine(service.url)
-    try:
-        return run_sweep(make_session_factory(engine), sweep, now, "test")
-    finally:
-        engine.dispose()
+    return run_named_sweep(service, SWEEP, now)
 
 
 def _shop(service: ServiceWorld, merchant: str, industry: str, defects: int) -> None:
