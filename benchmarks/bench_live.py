@@ -7,9 +7,19 @@ of its own on ``--pg-url``, default
 ``LVYUE_TEST_POSTGRES_URL``, dropped afterwards; SQLite: a temporary file). ``--orders``
 shipped orders are loaded first and judged by the worker before anything is measured.
 
-Phases (each bounded by ``--seconds``; ``--clients`` concurrent clients, closed loop):
-- batch: ``POST /ingest/tracking`` with ``--batch`` scans each, of the shipped waybills
-  (every scan marks its order for the worker); events/s and latency per request;
+Phases (each bounded by ``--seconds``; ``--clients`` concurrent clients, closed loop unless
+said otherwise):
+- batch (closed loop, saturation): ``POST /ingest/tracking`` with ``--batch`` scans each, of
+  the shipped waybills (every scan marks its order for the worker); events/s and latency per
+  request;
+- batch at ``--rate`` events/s offered (open loop; default 5,000, the issue's target; 0:
+  skipped): once the worker has caught up, the same clients each send a ``--batch``-scan
+  request on a fixed schedule (together ``--rate`` events/s), latency taken from each
+  request's *scheduled* time, so a server that falls behind is charged its queue (no
+  coordinated omission). Both rows because at saturation 50 closed-loop clients always
+  have 50 requests in flight, so by Little's law a request's latency is W = 50 / (requests
+  per second): queueing the clients made themselves. "p99 ≤ 100 ms per 100-event request"
+  means something only at a given offered rate; this row measures it at the target rate;
 - single: ``POST /tracking``, one scan each; requests/s and latency;
 - event → verdict: during the batch phase, a probe posts an on-time pickup scan for a
   shipped order not yet picked up every 0.25 s and polls the database until its live pickup
@@ -29,7 +39,12 @@ Phases (each bounded by ``--seconds``; ``--clients`` concurrent clients, closed 
 
 CPU time: the server's processes (utime + stime of its process group, from /proc) per
 request and per event, load-independent where the rates are not; PostgreSQL's own CPU is
-not counted (the server is shared). Run with ``PYTHONPATH`` at another checkout's ``src``
+not counted (the server is shared). The load generator's own CPU per request ("client cpu",
+``time.process_time`` of this process over the phase) shows it is not the bottleneck: the
+clients speak HTTP/1.1 over raw asyncio streams (benchmarks/http_load.py; httpx took more
+CPU per request than the server). In the closed-loop batch phase this process also runs the
+event → verdict probe thread (httpx, database polls); the figure without it is the load
+thread's ``time.thread_time``. Run with ``PYTHONPATH`` at another checkout's ``src``
 to measure that code with the same benchmark (the table names the source it ran).
 
 Targets of the issue (PostgreSQL, 50 clients): batch ≥ 5,000 events/s with p99 ≤ 100 ms per
@@ -43,6 +58,7 @@ import argparse
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import secrets
 import signal
@@ -59,7 +75,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 from rich.console import Console
@@ -68,6 +83,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 import lvyue
+from benchmarks.http_load import Poster, Unanswered
 from lvyue.model import format_instant
 from lvyue.model.enums import Duty
 from lvyue.store import make_engine, make_session_factory, session_scope, upgrade
@@ -79,6 +95,7 @@ from lvyue.store.write import Scope, write_rows
 from lvyue.workflows import hooks as workflow_hooks
 
 CARRIER = "yunda"
+BATCH_PATH, SINGLE_PATH = "/ingest/tracking", "/tracking"
 WORKER = "from lvyue.cli.main import app; app()"
 
 
@@ -272,17 +289,15 @@ class Scans:
                 "kind": "in_transit", "location": "杭州"}, (waybill, at)  # fmt: skip
 
 
-async def _client(
-    http: httpx.AsyncClient,
-    until: Callable[[], bool],
-    load: Load,
-    send: Callable[[], Awaitable[int]],
-) -> None:
+Sender = Callable[[], Awaitable[int]]  # one request: scans created, -1 for an error
+
+
+async def _client(until: Callable[[], bool], load: Load, send: Sender) -> None:
     while not until():
         started = time.perf_counter()
         try:
             created = await send()
-        except httpx.HTTPError:
+        except Unanswered:
             created = -1
         if created < 0:
             load.errors += 1
@@ -293,33 +308,52 @@ async def _client(
         load.requests += 1
 
 
-def _batch_sender(http: httpx.AsyncClient, scans: Scans, size: int, load: Load) -> Any:
+def _batch_sender(poster: Poster, scans: Scans, size: int, load: Load) -> Sender:
     async def send() -> int:
         rows, keys = zip(*(scans.next() for _ in range(size)), strict=True)
-        r = await http.post("/ingest/tracking", json={"rows": rows})
-        if r.status_code != 200 or r.json()["quarantined"]:
+        status, body = await poster.post(json.dumps({"rows": rows}).encode())
+        if status != 200:
+            return -1
+        answer = json.loads(body)
+        if answer["quarantined"]:
             return -1
         load.events += size
         if load.keys is not None:
             load.keys.extend(keys)
-        created: int = r.json()["created"]
+        created: int = answer["created"]
         return created
 
     return send
 
 
-def _single_sender(http: httpx.AsyncClient, scans: Scans, load: Load) -> Any:
+def _single_sender(poster: Poster, scans: Scans, load: Load) -> Sender:
     async def send() -> int:
         row, key = scans.next()
-        r = await http.post("/tracking", json=row)
-        if r.status_code != 201:
+        status, body = await poster.post(json.dumps(row).encode())
+        if status != 201:
             return -1
         load.events += 1
         if load.keys is not None:
             load.keys.append(key)
-        return 1 if r.json()["outcome"] == "created" else 0
+        return 1 if json.loads(body)["outcome"] == "created" else 0
 
     return send
+
+
+class Posters:
+    """One kept-alive connection per client (benchmarks/http_load.py), all closed at the end."""
+
+    def __init__(self, world: World) -> None:
+        self.world, self.open = world, list[Poster]()
+
+    def __call__(self, path: str) -> Poster:
+        poster = Poster(self.world.base, path, self.world.token)
+        self.open.append(poster)
+        return poster
+
+    def close(self) -> None:
+        for poster in self.open:
+            poster.close()
 
 
 async def _phase(
@@ -340,22 +374,74 @@ async def _phase(
     else:
         until = stop.is_set
     batch, single = Load(keys=[] if keys else None), Load(keys=[] if keys else None)
-    limits = httpx.Limits(max_connections=batch_clients + single_clients + 4)
-    headers = {"Authorization": f"Bearer {world.token}"}
-    async with httpx.AsyncClient(
-        base_url=world.base, headers=headers, limits=limits, timeout=120
-    ) as http:
-        started = time.perf_counter()
-        tasks = [
-            _client(http, until, batch, _batch_sender(http, scans, size, batch))
-            for _ in range(batch_clients)
-        ] + [
-            _client(http, until, single, _single_sender(http, scans, single))
-            for _ in range(single_clients)
-        ]
+    posters = Posters(world)
+    started = time.perf_counter()
+    tasks = [
+        _client(until, batch, _batch_sender(posters(BATCH_PATH), scans, size, batch))
+        for _ in range(batch_clients)
+    ] + [
+        _client(until, single, _single_sender(posters(SINGLE_PATH), scans, single))
+        for _ in range(single_clients)
+    ]
+    try:
         await asyncio.gather(*tasks, *([beside(stop)] if beside is not None else []))
-        batch.seconds = single.seconds = time.perf_counter() - started
+    finally:
+        posters.close()
+    batch.seconds = single.seconds = time.perf_counter() - started
     return batch, single
+
+
+@dataclass
+class OpenLoop:
+    """What the open-loop batch phase offered and got."""
+
+    load: Load
+    offered: int = 0  # requests scheduled in the window
+    unsent: int = 0  # scheduled but not sent before twice the window had passed
+
+
+async def _open_loop(world: World, scans: Scans, seconds: float, clients: int, size: int,
+                     rate: float, result: OpenLoop) -> tuple[Load, Load]:  # fmt: skip
+    """``clients`` connections, each sending a ``size``-scan batch every ``clients * size /
+    rate`` seconds (their starts spread over one period), for ``seconds``. Latency is taken
+    from each request's scheduled time, so a server that falls behind is charged the wait
+    (no coordinated omission); a client late on its schedule sends at once."""
+    period = clients * size / rate
+    posters = Posters(world)
+    start = time.perf_counter()
+    ends = start + seconds
+
+    async def client(i: int) -> None:
+        send = _batch_sender(posters(BATCH_PATH), scans, size, result.load)
+        due = start + i * period / clients
+        while due < ends:
+            result.offered += 1
+            if time.perf_counter() > ends + seconds:  # hopelessly behind: stop, say so
+                result.unsent += 1
+            else:
+                await asyncio.sleep(due - time.perf_counter())
+                await _scheduled(send, due, result.load)
+            due += period
+
+    try:
+        await asyncio.gather(*(client(i) for i in range(clients)))
+    finally:
+        posters.close()
+    result.load.seconds = time.perf_counter() - start
+    return result.load, Load()
+
+
+async def _scheduled(send: Sender, due: float, load: Load) -> None:
+    try:
+        created = await send()
+    except Unanswered:
+        created = -1
+    if created < 0:
+        load.errors += 1
+        return
+    load.latencies.append(time.perf_counter() - due)
+    load.created += created
+    load.requests += 1
 
 
 def _probe(world: World, until: float, delays: list[float]) -> None:
@@ -399,25 +485,40 @@ def _stored(factory: SessionFactory) -> int:
 
 @dataclass
 class Measured:
-    """A phase's two loads and the server CPU it took."""
+    """A phase's two loads, the server CPU it took and this process's own (the clients)."""
 
     batch: Load
     single: Load
     cpu: float  # seconds of the server's processes
+    client_cpu: float = 0.0  # seconds of this process: the load, and the probe thread if on
+    loop_cpu: float = 0.0  # seconds of the thread running the load (its event loop)
 
-    def cpu_ms(self) -> str:
+    def cpu_ms(self, probe: bool = False) -> str:
         requests = self.batch.requests + self.single.requests
         events = self.batch.events + self.single.events
         if not requests:
             return "cpu n/a"
         return (f"server cpu {1000 * self.cpu / requests:.2f} ms/req,"
-                f" {1000 * self.cpu / events:.3f} ms/event")  # fmt: skip
+                f" {1000 * self.cpu / events:.3f} ms/event; {self.client_ms(probe)}")  # fmt: skip
+
+    def client_ms(self, probe: bool = False) -> str:
+        """The load generator's CPU per request; with ``probe``, also without the probe
+        thread (it posts and polls the database in this process during the batch phase)."""
+        requests = self.batch.requests + self.single.requests + self.batch.errors
+        requests += self.single.errors
+        if not requests:
+            return "client cpu n/a"
+        note = f"client cpu {1000 * self.client_cpu / requests:.2f} ms/req"
+        if probe:
+            note += f" ({1000 * self.loop_cpu / requests:.2f} without the probe thread)"
+        return note
 
 
 def _measured(service: Service, run: Callable[[], tuple[Load, Load]]) -> Measured:
-    before = service.cpu_seconds()
+    before, client, loop = service.cpu_seconds(), time.process_time(), time.thread_time()
     batch, single = run()
-    return Measured(batch, single, service.cpu_seconds() - before)
+    return Measured(batch, single, service.cpu_seconds() - before,
+                    time.process_time() - client, time.thread_time() - loop)  # fmt: skip
 
 
 def _run_backend(backend: str, args: argparse.Namespace, out: list[list[str]]) -> None:
@@ -469,6 +570,7 @@ def _phases(
         service, lambda: asyncio.run(_phase(world, scans, args.seconds, clients, 0, size))
     )
     prober.join()
+    open_rows = _open_phase(world, service, scans, args) if args.rate > 0 else []
     single = _measured(
         service, lambda: asyncio.run(_phase(world, scans, args.seconds, 0, clients, size))
     )
@@ -480,9 +582,27 @@ def _phases(
     catch_up = _wait_caught_up(world.factory, 600)
     stored = _stored(world.factory) - before
     rows = _rows(world.backend, args, load, first, batch, single, delays, soak, stored, catch_up)
+    rows[1:1] = open_rows
     if args.kill > 0:
         rows += _kill_rows(world, service, scans, args)
     return rows
+
+
+def _open_phase(
+    world: World, service: Service, scans: Scans, args: argparse.Namespace
+) -> list[list[str]]:
+    """The open-loop batch phase at ``--rate``, from a caught-up worker (the steady state at
+    the offered rate, not the closed loop's backlog), and its row."""
+    _wait_caught_up(world.factory, 600)
+    opened, clients, size = OpenLoop(Load()), args.clients, args.batch
+    measured = _measured(service, lambda: asyncio.run(
+        _open_loop(world, scans, args.seconds, clients, size, args.rate, opened)))  # fmt: skip
+    b = measured.batch
+    unsent = f", {opened.unsent:,} not sent within 2× the window" if opened.unsent else ""
+    return [[world.backend, f"batch ×{args.batch} at {args.rate:,.0f}/s offered",
+             f"{b.events / b.seconds:,.0f} events/s", _ms(b.p(0.5)), _ms(b.p(0.99)),
+             str(b.errors), f"{opened.offered:,} requests offered{unsent}; "
+             f"load {os.getloadavg()[0]:.1f}; {measured.cpu_ms()}"]]  # fmt: skip
 
 
 def _rows(
@@ -503,8 +623,9 @@ def _rows(
     accepted = soak.batch.created + soak.single.created
     soak_events = soak.batch.events + soak.single.events
     return [
-        [backend, f"batch ×{args.batch}", f"{b.events / b.seconds:,.0f} events/s",
-         _ms(b.p(0.5)), _ms(b.p(0.99)), str(b.errors), f"load {load:.1f}; {batch.cpu_ms()}"],
+        [backend, f"batch ×{args.batch} (closed loop, saturation)",
+         f"{b.events / b.seconds:,.0f} events/s", _ms(b.p(0.5)), _ms(b.p(0.99)), str(b.errors),
+         f"load {load:.1f}; {batch.cpu_ms(probe=True)}"],
         [backend, "single", f"{len(sg.latencies) / sg.seconds:,.0f} req/s",
          _ms(sg.p(0.5)), _ms(sg.p(0.99)), str(sg.errors), single.cpu_ms()],
         [backend, "event → verdict", f"{len(finite)}/{len(delays)} seen",
@@ -546,9 +667,9 @@ def _kill_rows(
         stop.set()
 
     half = args.clients // 2
-    batch, single = asyncio.run(
-        _phase(world, scans, args.kill, half, args.clients - half, args.batch, chaos)
-    )
+    measured = _measured(service, lambda: asyncio.run(
+        _phase(world, scans, args.kill, half, args.clients - half, args.batch, chaos)))  # fmt: skip
+    batch, single = measured.batch, measured.single
     _wait_healthy(world.base)
     catch_up = _wait_caught_up(world.factory, 900)
     for worker in service.workers:  # judged from here on in this process, at one instant
@@ -563,7 +684,7 @@ def _kill_rows(
          _ms(batch.p(0.5)) + " / " + _ms(single.p(0.5)),
          _ms(batch.p(0.99)) + " / " + _ms(single.p(0.99)), f"{errors} (retried)",
          "; ".join([*log, f"stored {stored:,} (in flight when killed: {stored - accepted:,})",
-                    f"caught up in {catch_up:.0f} s", *checks])],
+                    f"caught up in {catch_up:.0f} s", *checks, measured.client_ms()])],
     ]  # fmt: skip
 
 
@@ -636,6 +757,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--soak", type=float, default=60.0, help="the issue asks 600")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--batch", type=int, default=100, help="scans per batch request")
+    parser.add_argument("--rate", type=float, default=5_000.0,
+                        help="events/s offered in the open-loop batch phase (0: none)")  # fmt: skip
     parser.add_argument("--live-orders", dest="orders", type=int, default=3_000)
     parser.add_argument("--probes", type=int, default=200)
     parser.add_argument("--server-workers", type=int, default=2, help="uvicorn processes")
