@@ -23,10 +23,11 @@ said otherwise):
   themselves. "p99 ≤ 100 ms per 100-event request" means something only at a given offered
   rate; this row measures it at the target rate;
 - single: ``POST /tracking``, one scan each; requests/s and latency;
-- event → verdict: during the closed-loop batch phase, a probe posts an on-time pickup scan for a
-  shipped order not yet picked up every 0.25 s and polls the database until its live pickup
-  verdict reads ok (on time for that order: a tenth of the orders ship 3 days earlier); p50/p95
-  of that delay;
+- event → verdict: during each batch phase (closed loop, then open loop: each on its half of
+  the ``--probes`` orders), a probe posts an on-time pickup scan for a shipped order not yet
+  picked up every 0.25 s and polls the database until its live pickup verdict reads ok (on
+  time for that order: a tenth of the orders ship 3 days earlier); p50/p95 of that delay. At
+  saturation the server takes the cores the workers need; at the offered rate it should not;
 - soak (``--soak`` seconds; the issue asks 10 minutes: ``--soak 600``): half the clients
   batch, half single; errors (5xx, transport) must be 0 and the scans accepted (``created``
   in the answers) must equal the rows stored; then the time the worker needs to catch up;
@@ -446,11 +447,32 @@ async def _scheduled(send: Sender, due: float, load: Load) -> None:
     load.requests += 1
 
 
-def _probe(world: World, until: float, delays: list[float]) -> None:
+class Probe:
+    """The event → verdict probe, in a thread of this process beside a phase of ``seconds``,
+    on its own share of the probe orders (an order is probed once)."""
+
+    def __init__(self, world: World, orders: list[str], seconds: float) -> None:
+        self.delays: list[float] = []
+        until = time.monotonic() + seconds
+        self.thread = threading.Thread(target=_probe, args=(world, orders, until, self.delays))
+        self.thread.start()
+
+    def row(self, backend: str, label: str, note: str) -> list[str]:
+        """Its table row, once it has seen every probe or given up (30 s after the phase)."""
+        self.thread.join()
+        delays = self.delays
+        finite = sorted(d for d in delays if d != float("inf"))
+        p95 = sorted(delays)[int(0.95 * (len(delays) - 1))] if delays else float("nan")
+        return [backend, label, f"{len(finite)}/{len(delays)} seen",
+                _s(statistics.median(finite) if finite else float("nan")), _s(p95) + " (p95)",
+                "", note]  # fmt: skip
+
+
+def _probe(world: World, orders: list[str], until: float, delays: list[float]) -> None:
     """Post an on-time pickup scan for one probe order every 0.25 s; poll its live verdict."""
     headers = {"Authorization": f"Bearer {world.token}"}
     waiting: dict[str, float] = {}
-    probes = iter(world.probes)
+    probes = iter(orders)
     with httpx.Client(base_url=world.base, headers=headers, timeout=60) as http:
         next_post = time.monotonic()
         while time.monotonic() < until + 30 and (waiting or time.monotonic() < until):
@@ -564,15 +586,18 @@ def _phases(
 ) -> list[list[str]]:
     scans = Scans(world)
     load = os.getloadavg()[0]
-    delays: list[float] = []
-    prober = threading.Thread(target=_probe, args=(world, time.monotonic() + args.seconds, delays))
-    prober.start()
+    shares = len(world.probes) // 2  # half for the closed-loop phase, half for the open loop
+    probe = Probe(world, world.probes[:shares], args.seconds)
     clients, size = args.clients, args.batch
     batch = _measured(
         service, lambda: asyncio.run(_phase(world, scans, args.seconds, clients, 0, size))
     )
-    prober.join()
-    open_rows = _open_phase(world, service, scans, args) if args.rate > 0 else []
+    verdicts = probe.row(
+        world.backend, "event → verdict (saturation)", f"first judging {first:.0f} s"
+    )
+    open_rows = (
+        _open_phase(world, service, scans, args, world.probes[shares:]) if args.rate > 0 else []
+    )
     single = _measured(
         service, lambda: asyncio.run(_phase(world, scans, args.seconds, 0, clients, size))
     )
@@ -583,19 +608,22 @@ def _phases(
     )
     catch_up = _wait_caught_up(world.factory, 600)
     stored = _stored(world.factory) - before
-    rows = _rows(world.backend, args, load, first, batch, single, delays, soak, stored, catch_up)
-    rows[1:1] = open_rows
+    rows = _rows(world.backend, args, load, batch, single, verdicts, soak, stored, catch_up)
+    rows[1:1] = open_rows[:1]  # batch closed, batch open, single, event → verdict closed, open
+    rows[4:4] = open_rows[1:]
     if args.kill > 0:
         rows += _kill_rows(world, service, scans, args)
     return rows
 
 
 def _open_phase(
-    world: World, service: Service, scans: Scans, args: argparse.Namespace
+    world: World, service: Service, scans: Scans, args: argparse.Namespace, probes: list[str]
 ) -> list[list[str]]:
     """The open-loop batch phase at ``--rate``, from a caught-up worker (the steady state at
-    the offered rate, not the closed loop's backlog), and its row."""
-    _wait_caught_up(world.factory, 600)
+    the offered rate, not the closed loop's backlog), with the event → verdict probe on
+    ``probes``: its two rows."""
+    waited = _wait_caught_up(world.factory, 600)
+    probe = Probe(world, probes, args.seconds)
     opened, clients, size = OpenLoop(Load()), args.clients, args.batch
     measured = _measured(service, lambda: asyncio.run(
         _open_loop(world, scans, args.seconds, clients, size, args.rate, opened)))  # fmt: skip
@@ -604,23 +632,22 @@ def _open_phase(
     return [[world.backend, f"batch ×{args.batch} at {args.rate:,.0f}/s offered",
              f"{b.events / b.seconds:,.0f} events/s", _ms(b.p(0.5)), _ms(b.p(0.99)),
              str(b.errors), f"{b.requests:,} of {opened.offered:,} requests answered{unsent}; "
-             f"load {os.getloadavg()[0]:.1f}; {measured.cpu_ms()}"]]  # fmt: skip
+             f"load {os.getloadavg()[0]:.1f}; {measured.cpu_ms(probe=True)}"],
+            probe.row(world.backend, f"event → verdict at {args.rate:,.0f}/s offered",
+                      f"the worker caught up first in {waited:.0f} s")]  # fmt: skip
 
 
 def _rows(
     backend: str,
     args: argparse.Namespace,
     load: float,
-    first: float,
     batch: Measured,
     single: Measured,
-    delays: list[float],
+    verdicts: list[str],
     soak: Measured,
     stored: int,
     catch_up: float,
 ) -> list[list[str]]:
-    finite = sorted(d for d in delays if d != float("inf"))
-    p95 = sorted(delays)[int(0.95 * (len(delays) - 1))] if delays else float("nan")
     b, sg = batch.batch, single.single
     accepted = soak.batch.created + soak.single.created
     soak_events = soak.batch.events + soak.single.events
@@ -630,9 +657,7 @@ def _rows(
          f"load {load:.1f}; {batch.cpu_ms(probe=True)}"],
         [backend, "single", f"{len(sg.latencies) / sg.seconds:,.0f} req/s",
          _ms(sg.p(0.5)), _ms(sg.p(0.99)), str(sg.errors), single.cpu_ms()],
-        [backend, "event → verdict", f"{len(finite)}/{len(delays)} seen",
-         _s(statistics.median(finite) if finite else float("nan")), _s(p95) + " (p95)", "",
-         f"first judging {first:.0f} s"],
+        verdicts,
         [backend, f"soak {args.soak:.0f} s", f"{soak_events / soak.batch.seconds:,.0f} events/s",
          _ms(soak.batch.p(0.5)) + " / " + _ms(soak.single.p(0.5)),
          _ms(soak.batch.p(0.99)) + " / " + _ms(soak.single.p(0.99)),
