@@ -32,10 +32,14 @@ def test_a_head_gives_status_length_and_keep_alive() -> None:
     assert http_load.parse_head(closing) == (503, 0, False)
 
 
+def test_a_chunked_answer_is_refused_by_name() -> None:
+    with pytest.raises(http_load.Unanswered, match="chunked"):
+        http_load.parse_head(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+
+
 @pytest.mark.parametrize(
     "head",
     [
-        b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n",
         b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n",
         b"HTTP/1.1 200 OK\r\ncontent-length: twelve\r\n\r\n",
         b"HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\n",
