@@ -27,7 +27,7 @@ said otherwise):
   the ``--probes`` orders), a probe posts an on-time pickup scan for a shipped order not yet
   picked up every 0.25 s and polls the database until its live pickup verdict reads ok (on
   time for that order: a tenth of the orders ship 3 days earlier); p50/p95 of that delay. At
-  saturation the server takes the cores the workers need; at the offered rate it should not;
+  saturation the server takes the cores the workers need: the target is read at the rate;
 - soak (``--soak`` seconds; the issue asks 10 minutes: ``--soak 600``): half the clients
   batch, half single; errors (5xx, transport) must be 0 and the scans accepted (``created``
   in the answers) must equal the rows stored; then the time the worker needs to catch up;
@@ -45,9 +45,9 @@ request and per event, load-independent where the rates are not; PostgreSQL's ow
 not counted (the server is shared). The load generator's own CPU per request ("client cpu",
 ``time.process_time`` of this process over the phase) shows it is not the bottleneck: the
 clients speak HTTP/1.1 over raw asyncio streams (benchmarks/http_load.py; httpx took more
-CPU per request than the server). In the closed-loop batch phase this process also runs the
-event → verdict probe thread (httpx, database polls); the figure without it is the load
-thread's ``time.thread_time``. Run with ``PYTHONPATH`` at another checkout's ``src``
+CPU per request than the server). In both batch phases this process also runs the event →
+verdict probe thread (httpx, database polls); the figure without it is the load thread's
+``time.thread_time``. Run with ``PYTHONPATH`` at another checkout's ``src``
 to measure that code with the same benchmark (the table names the source it ran).
 
 Targets of the issue (PostgreSQL, 50 clients): batch ≥ 5,000 events/s with p99 ≤ 100 ms per
@@ -532,8 +532,8 @@ class Measured:
     def client_ms(self, probe: bool = False) -> str:
         """The load generator's CPU per request; with ``probe``, also without the probe
         thread (it posts and polls the database in this process during the batch phase)."""
-        requests = self.batch.requests + self.single.requests + self.batch.errors
-        requests += self.single.errors
+        sent = (self.batch, self.single)
+        requests = sum(load.requests + load.errors for load in sent)  # errors cost CPU too
         if not requests:
             return "client cpu n/a"
         note = f"client cpu {1000 * self.client_cpu / requests:.2f} ms/req"
