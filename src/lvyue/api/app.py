@@ -10,8 +10,10 @@ from sqlalchemy.exc import DataError
 from starlette.types import Scope
 
 from lvyue.api import docs_ui, hardening
-from lvyue.api.auth import bears_valid_token
+from lvyue.api.auth import bears_valid_token, principal_loader
+from lvyue.api.group_commit import GroupCommit
 from lvyue.api.limits import DEFAULT_MAX_BODY, BodySizeLimit, QueryStringLimit
+from lvyue.api.principals import Principals, ttl_from_env
 from lvyue.store import make_engine, make_session_factory
 from lvyue.store.jobs import JobRunner
 
@@ -21,11 +23,13 @@ def create_app(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY,
     kuaidi100_salt: str | None = None,
+    token_cache_seconds: float | None = None,
 ) -> FastAPI:
     """The service over ``database_url`` (default ``LVYUE_DATABASE_URL`` or the SQLite file).
 
     The database must already be migrated (``lvyue db upgrade`` / ``lvyue.store.upgrade``).
     ``kuaidi100_salt`` defaults to ``LVYUE_KUAIDI100_SALT``; without one, pushes are refused.
+    ``token_cache_seconds`` defaults to ``LVYUE_TOKEN_CACHE_SECONDS`` or 1 (api.principals).
     Raises :class:`lvyue.workflows.config.MissingSecret` without a usable
     ``LVYUE_INSPECTION_SECRET``: the service does not start with a guessable signing key."""
     from lvyue.api import (
@@ -62,6 +66,9 @@ def create_app(
     engine = make_engine(database_url)
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    ttl = token_cache_seconds if token_cache_seconds is not None else ttl_from_env()
+    app.state.principals = Principals(principal_loader(app.state.session_factory), ttl)
+    app.state.scan_group = GroupCommit(app.state.session_factory, routes_facts.write_scan_group)
     app.state.job_runner = JobRunner(app.state.session_factory)  # large uploads, off requests
     app.state.job_runner.resume_queued()
     app.state.kuaidi100_salt = (

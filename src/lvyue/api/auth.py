@@ -7,7 +7,7 @@ def things(principal: Annotated[Principal, Depends(require("orders:view"))], ...
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -15,10 +15,12 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
 
-from lvyue.api.deps import SessionDep, refuse_unknown_query
+from lvyue.api.deps import refuse_unknown_query
+from lvyue.api.principals import Principals
 from lvyue.store import Order
 from lvyue.store.accounts import authenticate, permissions_of
 from lvyue.store.permissions import PERMISSIONS, Role, granted_by
+from lvyue.store.tables import utcnow
 from lvyue.store.write import Scope
 
 _bearer = HTTPBearer(auto_error=False, description="A token printed once when it was issued")
@@ -44,33 +46,42 @@ def _unauthorized(message: str) -> HTTPException:
     return HTTPException(401, detail=message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_principal(
+async def current_principal(
     request: Request,
-    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller behind the bearer token, or 401; then its query parameters must be ones the
-    route takes (422 naming the others)."""
+    route takes (422 naming the others). Looked up off the event loop in a session of its
+    own, and remembered for a moment (``api.principals``)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("missing bearer token")
-    state, account, token = authenticate(session, credentials.credentials)
-    if state != "valid" or account is None or token is None:
-        # Only the token's holder learns why: an expired token is renewed, a revoked one not.
-        raise _unauthorized(_REFUSALS.get(state, "invalid token"))
-    principal = Principal(
-        account_id=account.account_id,
-        role=Role(account.role),
-        merchant_id=account.merchant_id,
-        permissions=permissions_of(session, account),
-        organisation=account.organisation,
-        token_id=token.token_id,
-    )
-    # End the read: no connection (nor SQLite's write lock) is held while the request waits
-    # for a worker thread to run its handler — under load, requests holding every connection
-    # while waiting for threads held by requests waiting for a connection answered 500.
-    session.rollback()
+    principals: Principals[Principal] = request.app.state.principals
+    principal = await principals.of(credentials.credentials)
     refuse_unknown_query(request)
     return principal
+
+
+def principal_loader(factory: sessionmaker[Session]) -> Callable[[str], tuple[Principal, float]]:
+    """``Principals``' loader: a token's principal and the seconds it stays valid, or 401."""
+
+    def load(token: str) -> tuple[Principal, float]:
+        with factory() as session:
+            state, account, row = authenticate(session, token)
+            if state != "valid" or account is None or row is None:
+                # Only the holder learns why: an expired token is renewed, a revoked one not.
+                raise _unauthorized(_REFUSALS.get(state, "invalid token"))
+            principal = Principal(
+                account_id=account.account_id,
+                role=Role(account.role),
+                merchant_id=account.merchant_id,
+                permissions=permissions_of(session, account),
+                organisation=account.organisation,
+                token_id=row.token_id,
+            )
+            assert row.expires_at is not None  # a valid token has an expiry (token_state)
+            return principal, (row.expires_at - utcnow()).total_seconds()
+
+    return load
 
 
 def bears_valid_token(
@@ -108,12 +119,12 @@ def forbidden(permission: str) -> HTTPException:
     )
 
 
-def require(permission: str) -> Callable[[Principal], Principal]:
+def require(permission: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency: the caller if it holds ``permission``, else 401/403."""
     if permission not in PERMISSIONS:
         raise ValueError(f"unknown permission {permission!r}")
 
-    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if permission not in principal.permissions:
             raise forbidden(permission)
         return principal

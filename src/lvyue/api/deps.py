@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -32,12 +32,12 @@ SessionDep = Annotated[Session, Depends(get_session)]
 DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
-def content_type(*allowed: str) -> Callable[[Request], None]:
+def content_type(*allowed: str) -> Callable[[Request], Awaitable[None]]:
     """A dependency refusing (415) a request body whose media type is not one of ``allowed``.
 
     Requests without a body (no Content-Length or zero, no chunked transfer) pass."""
 
-    def check(request: Request) -> None:
+    async def check(request: Request) -> None:  # async: no thread for a header check
         has_body = request.headers.get("content-length", "0") != "0" or (
             "chunked" in request.headers.get("transfer-encoding", "")
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,10 +85,10 @@ def create_once(
     return run_once(session, principal, key, fingerprint_of(request, body), act)
 
 
-def require_any(*permissions: str) -> Callable[[Principal], Principal]:
+def require_any(*permissions: str) -> Callable[[Principal], Awaitable[Principal]]:
     """The caller if it holds one of ``permissions`` (e.g. the merchant's or the agency's)."""
 
-    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         if not principal.permissions & set(permissions):
             raise forbidden(permissions[0])
         return principal
