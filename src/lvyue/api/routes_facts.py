@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
@@ -31,6 +32,7 @@ from lvyue.api.auth import (
     write_scope,
 )
 from lvyue.api.deps import SessionDep, content_type, json_only
+from lvyue.api.group_commit import GroupCommit
 from lvyue.api.idempotency import IdemKey, fingerprint_of, run_once
 from lvyue.api.routes_jobs import JobAccepted, accepted
 from lvyue.api.routes_workflows.common import create_once, service_now
@@ -56,10 +58,12 @@ from lvyue.store.write import (
     Outcome,
     RowRejected,
     ScanHeld,
+    ScanWrite,
     apply_after_sale,
     apply_order,
     apply_tracking,
     flag_for_review,
+    insert_plain_scans,
     write_rows,
 )
 from lvyue.workflows import config
@@ -168,19 +172,26 @@ def _apply_one(
         except RowRejected as error:
             raise _refused(error) from None
         if outcome == "created":
-            audit(
-                session,
-                actor=principal.account_id,
-                action=created.action,
-                entity=created.entity,
-                entity_id=row_id,
-                merchant_id=created.merchant_of(),
-                detail={"via": f"{request.method} {request.url.path}"},
-                at=service_now(request),
-            )
+            via = f"{request.method} {request.url.path}"
+            _audit_created(session, principal, created, row_id, via, service_now(request))
         return 201, Applied(id=row_id, outcome=outcome)
 
     return run_once(session, principal, key, fingerprint_of(request, body), act)
+
+
+def _audit_created(
+    session: Session, principal: Principal, created: Created, row_id: str, via: str, at: datetime
+) -> None:
+    audit(
+        session,
+        actor=principal.account_id,
+        action=created.action,
+        entity=created.entity,
+        entity_id=row_id,
+        merchant_id=created.merchant_of(),
+        detail={"via": via},
+        at=at,
+    )
 
 
 @router.post("/orders", status_code=201, response_model=Applied, dependencies=[Depends(json_only)])
@@ -247,24 +258,63 @@ def ship_order(
     dependencies=[Depends(json_only)],
     responses={202: {"model": Held, "description": "held for review (its time)"}},
 )
-def post_tracking(
+async def post_tracking(
     body: TrackingRow,
     request: Request,
-    session: SessionDep,
     principal: Annotated[Principal, Depends(require("tracking:push"))],
     idempotency_key: IdemKey = None,
 ) -> JSONResponse:
-    """One canonical scan (natural key carrier, waybill, time, kind)."""
-    return _apply_one(
-        request,
-        session,
-        principal,
-        idempotency_key,
-        body,
-        f"{body.carrier}:{body.waybill}",
-        lambda: apply_tracking(session, body, write_scope(principal), now=service_now(request)),
-        Created("tracking.create", "waybill", "tracking", lambda: None),
-    )
+    """One canonical scan (natural key carrier, waybill, time, kind). A new, plain scan is
+    written with the others arriving at the same moment (``api.group_commit``); any other —
+    a repeat, a refusal, a hold, an ``Idempotency-Key`` — is answered on its own."""
+    row_id = f"{body.carrier}:{body.waybill}"
+    if idempotency_key is None:
+        scan = ScanWrite(body, write_scope(principal), service_now(request))
+        scans: GroupCommit[GroupedScan] = request.app.state.scan_group
+        if await scans.submit(GroupedScan(scan, principal, row_id, f"POST {request.url.path}")):
+            return JSONResponse(Applied(id=row_id, outcome="created").model_dump(), 201)
+    return await run_in_threadpool(_post_tracking, body, request, principal, idempotency_key)
+
+
+def _post_tracking(
+    body: TrackingRow, request: Request, principal: Principal, key: str | None
+) -> JSONResponse:
+    with request.app.state.session_factory() as session:
+        return _apply_one(
+            request,
+            session,
+            principal,
+            key,
+            body,
+            f"{body.carrier}:{body.waybill}",
+            lambda: apply_tracking(session, body, write_scope(principal), now=service_now(request)),
+            _SCAN_CREATED,
+        )
+
+
+_SCAN_CREATED = Created("tracking.create", "waybill", "tracking", lambda: None)
+
+
+@dataclass(frozen=True)
+class GroupedScan:
+    """A single scan waiting for its group (``api.group_commit``), with its audit entry's facts."""
+
+    scan: ScanWrite
+    principal: Principal
+    row_id: str
+    via: str
+
+
+def write_scan_group(session: Session, group: Sequence[GroupedScan]) -> list[bool]:
+    """The plain new scans of ``group`` stored and audited as ``post_tracking`` would."""
+    written = insert_plain_scans(session, [g.scan for g in group])
+    for grouped, created in zip(group, written, strict=True):
+        if created:
+            at = grouped.scan.now
+            _audit_created(
+                session, grouped.principal, _SCAN_CREATED, grouped.row_id, grouped.via, at
+            )
+    return written
 
 
 @router.post(

@@ -26,10 +26,9 @@ from lvyue.store.refusals import (
     merchant_refusal,
     penalty_refusal,
     promotion_refusal,
-    scan_hold,
     tracking_refusal,
 )
-from lvyue.store.scans import Parcel, ScanKey, insert_scans, parcels, shipped_by
+from lvyue.store.scans import Parcel, ScanKey, insert_scans, parcels, screen, shipped_by
 from lvyue.store.shipping import platform_shipments
 from lvyue.store.tables import (
     AfterSale,
@@ -192,10 +191,7 @@ def _tracking(
     rest: list[Numbered] = []
     for number, raw, parsed in items:
         row: TrackingRow = parsed  # type: ignore[assignment]
-        parcel = shipped.get((row.carrier, row.waybill))
-        refusal = tracking_refusal(row, scope, shipped_by(shipped, row, scope)) or scan_hold(
-            row, None if parcel is None else (parcel.ship_time, parcel.ship_time_source), now
-        )
+        refusal = screen(row, scope, shipped, now)
         if refusal is not None:
             rejected.append((number, raw, refusal))
         elif _scan_key(row) in first:

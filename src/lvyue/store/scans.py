@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from lvyue.model.rows import TrackingRow
 from lvyue.store.marks import mark_waybills
-from lvyue.store.refusals import RowRejected, Scope, tracking_refusal
+from lvyue.store.refusals import RowRejected, Scope, scan_hold, tracking_refusal
 from lvyue.store.tables import Shipment, TrackingEvent, utcnow
 
 TRACKING_KEY = ("carrier", "waybill", "time", "kind")  # the natural key of a scan
@@ -153,6 +153,26 @@ def shipped_by(shipped: Mapping[tuple[str, str], Parcel], row: TrackingRow, scop
     parcel = shipped.get((row.carrier, row.waybill))
     return scope.merchant_id is None or (
         parcel is not None and parcel.merchant_id == scope.merchant_id
+    )
+
+
+def screen(
+    row: TrackingRow,
+    scope: Scope,
+    shipped: Mapping[tuple[str, str], Parcel],
+    now: datetime,
+    *,
+    reviewed: bool = False,
+) -> RowRejected | None:
+    """Why a scan is not stored as sent: its refusal (the sender's scope, the shipment), else
+    its hold (``scan_hold``: a new scan of a live shipment at an implausible time; none once
+    an operator ``reviewed`` it). The one screen of the single, group and batch paths."""
+    refusal = tracking_refusal(row, scope, shipped_by(shipped, row, scope))
+    if refusal is not None or reviewed:
+        return refusal
+    parcel = shipped.get((row.carrier, row.waybill))
+    return scan_hold(
+        row, None if parcel is None else (parcel.ship_time, parcel.ship_time_source), now
     )
 
 

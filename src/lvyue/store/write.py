@@ -47,13 +47,12 @@ from lvyue.store.refusals import (
     penalty_refusal,
     promotion_refusal,
     scan_hold,
-    tracking_refusal,
 )
 from lvyue.store.refusals import ClaimRefused as ClaimRefused
 from lvyue.store.refusals import RowRejected as RowRejected  # re-exported for callers
 from lvyue.store.refusals import ScanHeld as ScanHeld
 from lvyue.store.refusals import Scope as Scope
-from lvyue.store.scans import insert_scans, parcels, shipped_by
+from lvyue.store.scans import TRACKING_KEY, ScanKey, insert_scans, parcels, screen
 from lvyue.store.shipping import ship, shipper_of
 from lvyue.store.tables import (
     AfterSale,
@@ -66,7 +65,6 @@ from lvyue.store.tables import (
 from lvyue.store.upsert import insert_if_new
 
 Outcome = Literal["created", "updated", "unchanged"]
-TRACKING_KEY = ("carrier", "waybill", "time", "kind")  # the natural key of a scan
 
 
 @dataclass
@@ -165,15 +163,10 @@ def apply_tracking(
     The scan is inserted first (``scans.insert_scans``: it marks its order in the same
     statement on PostgreSQL) and looked up only when its key was already stored."""
     shipped = parcels(session, [(row.carrier, row.waybill)])
-    refusal = tracking_refusal(row, scope, shipped_by(shipped, row, scope))
-    if refusal is not None:
-        raise refusal
+    held = screen(row, scope, shipped, now or business_now(), reviewed=reviewed)
+    if held is not None and not isinstance(held, ScanHeld):
+        raise held
     values = row.event_values(utcnow())
-    parcel = shipped.get((row.carrier, row.waybill))
-    held = None
-    if not reviewed and parcel is not None:
-        shipment = (parcel.ship_time, parcel.ship_time_source)
-        held = scan_hold(row, shipment, now or business_now())
     if held is not None and _stored_scan(session, values) is None:
         raise held  # a new scan only: one already stored is not held
     if held is None and insert_scans(session, [values]):
@@ -184,15 +177,40 @@ def apply_tracking(
     return "updated" if changed else "unchanged"
 
 
+@dataclass(frozen=True)
+class ScanWrite:
+    """One scan to store as ``apply_tracking`` would, for ``insert_plain_scans``."""
+
+    row: TrackingRow
+    scope: Scope
+    now: datetime
+
+
+def insert_plain_scans(session: Session, writes: Sequence[ScanWrite]) -> list[bool]:
+    """``apply_tracking``'s plain case for many scans in two statements (the service's group
+    commit): a scan the same screen admits, holds nothing and whose key is new is inserted
+    (True, ``apply_tracking`` would answer "created"). Every other — refused, held, stored
+    already, or a repeat of an earlier one in ``writes`` — is left alone (False): the caller
+    answers it with ``apply_tracking``, which says why."""
+    shipped = parcels(session, ((w.row.carrier, w.row.waybill) for w in writes))
+    received, seen = utcnow(), set()
+    values: list[dict[str, Any] | None] = []
+    for write in writes:
+        key = scan_key(write.row)
+        plain = key not in seen and screen(write.row, write.scope, shipped, write.now) is None
+        seen.add(key)  # a repeat later in writes is not created: it is answered on its own
+        values.append(write.row.event_values(received) if plain else None)
+    inserted = insert_scans(session, [v for v in values if v is not None])
+    pairs = zip(writes, values, strict=True)
+    return [v is not None and scan_key(w.row) in inserted for w, v in pairs]
+
+
 def _stored_scan(session: Session, values: Mapping[str, Any]) -> TrackingEvent | None:
     return session.scalars(
         select(TrackingEvent)
         .where(*(getattr(TrackingEvent, name) == values[name] for name in TRACKING_KEY))
         .execution_options(populate_existing=True)
     ).one_or_none()
-
-
-ScanKey = tuple[str, str, datetime, str]
 
 
 def scan_key(row: TrackingRow) -> ScanKey:
