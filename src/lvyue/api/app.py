@@ -95,12 +95,14 @@ def create_app(
         """Liveness; the only endpoint without authentication."""
         return {"status": "ok"}
 
+    # Routes are matched in order: the ingestion paths (most requests at platform rate) first.
+    app.include_router(routes_kuaidi100.signed)  # Kuaidi100's callback: signed, no token
     for module in (
+        routes_facts,
+        routes_kuaidi100,
         routes_accounts,
         routes_tokens,
-        routes_facts,
         routes_orders,
-        routes_kuaidi100,
         routes_quarantine,
         routes_audit,
         routes_workflows,
@@ -114,7 +116,6 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(routes_jobs.router)
-    app.include_router(routes_kuaidi100.signed)  # Kuaidi100's callback: signed, no token
     from lvyue.web import mount_console
 
     mount_console(app)  # the web console at /console (its own cookie sessions)
