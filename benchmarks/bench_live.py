@@ -89,9 +89,10 @@ import lvyue
 from benchmarks.http_load import Poster, Unanswered
 from lvyue.model import format_instant
 from lvyue.model.enums import Duty
+from lvyue.store import live as live_store
 from lvyue.store import make_engine, make_session_factory, session_scope, upgrade
 from lvyue.store.db import SessionFactory
-from lvyue.store.live_tables import LiveMark, LiveVerdict
+from lvyue.store.live_tables import LiveVerdict
 from lvyue.store.seed import seed_accounts
 from lvyue.store.tables import TrackingEvent
 from lvyue.store.write import Scope, write_rows
@@ -185,7 +186,7 @@ def _ship_time(n: int, shipped: datetime) -> datetime:
 
 def _backlog(factory: SessionFactory) -> int:
     with session_scope(factory) as session:
-        return session.scalar(select(func.count()).where(LiveMark.dirty.is_(True))) or 0
+        return live_store.backlog(session).dirty  # written to, or being judged
 
 
 def _wait_caught_up(factory: SessionFactory, limit_s: float) -> float:
@@ -742,7 +743,7 @@ def _check(world: World, answered: list[tuple[str, datetime]]) -> list[str]:
                 select(*key).group_by(*key).having(func.count() > 1).subquery()
             )
         )
-        marked = s.scalar(select(func.count()).where(LiveMark.dirty.is_(True)))
+        marked = live_store.backlog(s).dirty  # dirty, or leased to a round (a killed worker's)
         live = {(v.order_id, v.aftersale_id, v.check): (v.status, v.clauses, v.reason, v.duty)
                 for v in s.scalars(select(LiveVerdict))}  # fmt: skip
         orders = list(s.scalars(select(Order)))

@@ -104,7 +104,13 @@ def worker(
         bool, typer.Option("--once", help="Run the due sweeps, judge every marked order, exit")
     ] = False,
     interval: Annotated[float, typer.Option(help="Seconds between sweep rounds")] = 60.0,
-    name: Annotated[str, typer.Option(help="Worker name recorded in claims")] = "worker",
+    name: Annotated[
+        str,
+        typer.Option(
+            help="Worker name recorded in claims; restarted under it, a worker takes back at "
+            "once the orders its killed run held (one name per running worker)"
+        ),
+    ] = "worker",
     live: Annotated[
         bool, typer.Option("--live/--no-live", help="Keep the live verdicts current")
     ] = True,
@@ -119,7 +125,7 @@ def worker(
     from lvyue.store.sweeps import run_due
     from lvyue.workflows import config
     from lvyue.workflows import hooks as workflow_hooks
-    from lvyue.workflows.live import drain
+    from lvyue.workflows.live import drain, release_leases
 
     _require_secrets()
     workflow_hooks.register()
@@ -135,7 +141,8 @@ def worker(
     runs = run_due(factory, worker=name)
     _print_sweeps(runs)
     if live:
-        console.print(f"live verdicts: {drain(factory, rules, limit=batch)}")
+        release_leases(factory, name)  # its previous run's, if it was killed mid-round
+        console.print(f"live verdicts: {drain(factory, rules, limit=batch, worker=name)}")
     if any(run.error for run in runs):
         raise typer.Exit(1)
 
@@ -160,15 +167,20 @@ class WorkerLoop:
     ) -> None:
         from lvyue.store.jobs import run_pending
         from lvyue.store.sweeps import run_due
-        from lvyue.workflows.live import pause_between_rounds, run_round
+        from lvyue.workflows.live import pause_between_rounds, release_leases, run_round
 
         pause, next_sweep = pause_between_rounds(factory), time.monotonic()
+        release_leases(factory, self.name)  # its previous run's, if it was killed mid-round
         while not stop.is_set():
             if time.monotonic() >= next_sweep:
                 run_pending(factory)
                 report(run_due(factory, worker=self.name))
                 next_sweep = time.monotonic() + self.interval
-            judged = run_round(factory, rules, limit=self.batch).judged if self.live else 0
+            judged = (
+                run_round(factory, rules, limit=self.batch, worker=self.name).judged
+                if self.live
+                else 0
+            )
             if judged:
                 stop.wait(pause)  # SQLite: let waiting writers have the lock between rounds
             elif self.live:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, func, literal, or_, select
+from sqlalchemy import ColumnElement, Row, Select, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from lvyue.store.live_tables import LiveMark, LiveVerdict
@@ -79,6 +79,13 @@ def verdicts_of(session: Session, order_id: str) -> list[LiveVerdict]:
     return list(session.scalars(query.order_by(LiveVerdict.aftersale_id, LiveVerdict.check)))
 
 
+def waiting(now: datetime) -> ColumnElement[bool]:
+    """Marks whose order's live verdicts may not be the evaluator's answer as of ``now``:
+    written to (dirty), due by ``now``, or being judged (leased to a worker's round, which
+    cleared ``dirty`` when it claimed the order)."""
+    return or_(LiveMark.dirty.is_(True), LiveMark.due_at <= now, LiveMark.claimed_by.is_not(None))
+
+
 def current(session: Session, order_ids: Sequence[str], now: datetime) -> dict[str, list[Row[Any]]]:
     """The live verdicts of those of ``order_ids`` that are still the evaluator's answer as of
     ``now``, by order: judged as of no later than ``now``, and no mark dirty (every write of
@@ -89,10 +96,7 @@ def current(session: Session, order_ids: Sequence[str], now: datetime) -> dict[s
         return {}
     stale = set(
         session.scalars(
-            select(LiveMark.order_id).where(
-                LiveMark.order_id.in_(order_ids),
-                or_(LiveMark.dirty.is_(True), LiveMark.due_at <= now),
-            )
+            select(LiveMark.order_id).where(LiveMark.order_id.in_(order_ids), waiting(now))
         )
     )
     # Plain rows, not ORM objects: a page reads hundreds and only displays them.
@@ -109,12 +113,14 @@ def current(session: Session, order_ids: Sequence[str], now: datetime) -> dict[s
 class Backlog:
     """How far behind the worker is: orders waiting to be judged again after a write."""
 
-    dirty: int
+    dirty: int  # written to and not judged since (or being judged)
     oldest: datetime | None  # the earliest write still waiting (real time)
 
 
 def backlog(session: Session) -> Backlog:
     dirty, oldest = session.execute(
-        select(func.count(), func.min(LiveMark.marked_at)).where(LiveMark.dirty.is_(True))
+        select(func.count(), func.min(LiveMark.marked_at)).where(
+            or_(LiveMark.dirty.is_(True), LiveMark.claimed_by.is_not(None))
+        )
     ).one()
     return Backlog(int(dirty), oldest)

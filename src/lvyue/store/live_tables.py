@@ -54,9 +54,14 @@ class LiveMark(Base):
     __table_args__ = (
         Index("ix_live_marks_dirty", "dirty", "marked_at"),
         Index("ix_live_marks_due_at", "due_at"),
+        Index("ix_live_marks_lease_until", "lease_until"),
     )
 
     order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     dirty: Mapped[bool] = mapped_column(Boolean, default=True)
     marked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)  # the last write
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The round judging the order (``workflows.live.claim``) and until when (real time): a
+    # worker that died mid-round leaves it, and the order is taken again once it has passed.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -11,11 +11,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lvyue.engine.online import evaluate_order
 from lvyue.model.rows import ShipmentIn
+from lvyue.store import live
 from lvyue.store.hooks import ShipRefused, register_ship_check, register_sweep
 from lvyue.store.live_tables import LiveMark, LiveVerdict
 from lvyue.store.tables import Order
@@ -96,7 +97,7 @@ def violations_from_verdicts(session: Session, now: datetime) -> dict[str, Any]:
 def _settled(session: Session, now: datetime) -> set[str]:
     """Orders the live worker has judged and has no reason to judge again as of ``now``."""
     judged = select(LiveVerdict.order_id).distinct()
-    waiting = select(LiveMark.order_id).where(or_(LiveMark.dirty.is_(True), LiveMark.due_at <= now))
+    waiting = select(LiveMark.order_id).where(live.waiting(now))
     return set(session.scalars(judged.except_(waiting)))
 
 

@@ -14,16 +14,22 @@ the verdicts that changed (``live_verdicts``); then, in the same transaction:
   the DR-6 computation no longer supports are lifted, audited;
 - each mark is cleared, or kept with the next instant time alone may change the order.
 
-Claims are safe with several workers: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (a second
-worker takes other orders), the write lock on SQLite (``BEGIN IMMEDIATE``). A worker killed
-mid-round loses its transaction: the marks are still there, nothing of the round was kept,
-the next round judges those orders again. See docs/decisions/live-verdicts-and-marks.md.
+Claims are safe with several workers: on PostgreSQL a claim leases its orders to the round in
+a short transaction of its own (``FOR UPDATE SKIP LOCKED``: a second worker takes other
+orders), so no lock is held while they are judged and a write arriving meanwhile never waits
+for the round: it marks the order again. SQLite has one writer (``BEGIN IMMEDIATE``): claim
+and round are one transaction there. A worker killed
+mid-round loses its transaction: nothing of the round was kept, and its orders are taken
+again when the lease runs out, or at once by the worker restarted under the same name. See
+docs/decisions/live-verdicts-and-marks.md and docs/decisions/live-mark-leases.md.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -46,6 +52,8 @@ from lvyue.store.workflow_tables import Violation
 from lvyue.workflows.actions import penalties, violations
 from lvyue.workflows.actions.stored_facts import facts_for
 
+_log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=60)  # a round's hold on its orders (ours: rounds take seconds)
 LOCKED_PAUSE_S = 0.05  # drain: the wait for marks another transaction holds …
 LOCKED_WAIT_S = 30.0  # … at most this long in a row (a hung transaction must not hang it)
 BATCH = 100  # orders per round: short transactions (SQLite: the write lock is held per round)
@@ -68,22 +76,83 @@ class Round:
     lifted: int = 0  # product bans lifted
 
 
-def claim(session: Session, now: datetime, limit: int = BATCH) -> list[LiveMark]:
-    """Marks to work on: dirty ones first (oldest write first), then due ones. Locked for
-    this transaction on PostgreSQL (rows other workers hold are skipped)."""
+class ClaimLost(RuntimeError):
+    """Another worker took this round's orders over (its lease ran out): keep nothing."""
+
+
+def claimant(worker: str) -> str:
+    """A round's claim: the worker's name and a nonce (``release_leases`` matches the name)."""
+    return f"{worker[:80]}:{uuid.uuid4().hex[:12]}"
+
+
+def claim(session: Session, now: datetime, claimant: str, limit: int = BATCH) -> list[LiveMark]:
+    """Marks to work on, leased to ``claimant`` and cleared (the caller commits at once):
+    dirty ones first (oldest write first), then due ones, then those whose lease ran out (a
+    worker died mid-round). On PostgreSQL rows another claim holds are skipped.
+
+    No lock is held while the orders are judged: a write meanwhile marks the order dirty again
+    (its scans may be newer than what the round read) and the order is judged once more after
+    the round; only another claim waits for the lease."""
     locking = session.get_bind().dialect.name == "postgresql"
+    real = utcnow()
+    free = or_(LiveMark.claimed_by.is_(None), LiveMark.lease_until < real)
 
     def take(query: Any, n: int) -> list[LiveMark]:
+        if n <= 0:
+            return []
         if locking:
             query = query.with_for_update(skip_locked=True)
         return list(session.scalars(query.limit(n)))
 
-    dirty = select(LiveMark).where(LiveMark.dirty.is_(True)).order_by(LiveMark.marked_at)
+    dirty = select(LiveMark).where(LiveMark.dirty.is_(True), free).order_by(LiveMark.marked_at)
     marks = take(dirty, limit)
-    if len(marks) < limit:
-        due = select(LiveMark).where(LiveMark.dirty.is_(False), LiveMark.due_at <= now)
-        marks += take(due.order_by(LiveMark.due_at), limit - len(marks))
+    due = select(LiveMark).where(LiveMark.dirty.is_(False), free, LiveMark.due_at <= now)
+    marks += take(due.order_by(LiveMark.due_at), limit - len(marks))
+    taken = {m.order_id for m in marks}
+    lapsed = select(LiveMark).where(LiveMark.lease_until < real, LiveMark.order_id.not_in(taken))
+    marks += take(lapsed.order_by(LiveMark.lease_until), limit - len(marks))
+    if marks:
+        session.execute(
+            update(LiveMark)
+            .where(LiveMark.order_id.in_([m.order_id for m in marks]))
+            .values(dirty=False, claimed_by=claimant, lease_until=real + LEASE)
+            .execution_options(synchronize_session=False)
+        )
     return marks
+
+
+def give_back(session: Session, claimant: str) -> None:
+    """A round that failed: its orders are dirty again, free for the next claim."""
+    session.execute(
+        update(LiveMark)
+        .where(LiveMark.claimed_by == claimant)
+        .values(dirty=True, claimed_by=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _give_back_or_let_lapse(session: Session, claimant: str) -> None:
+    try:
+        give_back(session, claimant)
+        session.commit()
+    except Exception:  # the database is away too: the lease runs out instead
+        session.rollback()
+        _log.warning("could not give back %s's orders: they are free when its lease ends", claimant)
+
+
+def release_leases(factory: SessionFactory, worker: str) -> int:
+    """A worker starting under ``worker``'s name takes back the leases its previous run held
+    (killed mid-round): those orders are judged at once, not when the leases run out."""
+    with factory() as session:
+        mine = LiveMark.claimed_by.like(f"{worker[:80]}:%")
+        released = session.execute(
+            update(LiveMark)
+            .where(mine)
+            .values(dirty=True, claimed_by=None, lease_until=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        session.commit()
+    return int(released or 0)
 
 
 def judge(
@@ -91,12 +160,14 @@ def judge(
     rules: Resolves,
     marks: Sequence[LiveMark],
     now: datetime,
+    claimant: str,
     horizon: timedelta = DEFAULT_HORIZON,
     claimed_at: datetime | None = None,
 ) -> Round:
-    """Judge the marked orders as of ``now``, write what changed and what follows from it,
-    and clear or re-schedule their marks (the caller commits). ``claimed_at``: when the
-    marks were claimed (real time), the facts watermark of the verdicts written."""
+    """Judge the orders ``claimant`` claimed as of ``now``, write what changed and what
+    follows from it, and release or re-schedule their marks (the caller commits; ClaimLost
+    if another worker took them over meanwhile). ``claimed_at``: when the marks were claimed
+    (real time), the facts watermark of the verdicts written."""
     claimed_at = claimed_at or utcnow()
     done = Round(judged=len(marks))
     ids = [m.order_id for m in marks]
@@ -129,7 +200,7 @@ def judge(
                 lifted_for.add(old.merchant_id)
     writes.apply(session)
     done.lifted = sum(_lift_bans(session, rules, m, now) for m in sorted(lifted_for))
-    _reschedule(session, next_due)
+    _reschedule(session, next_due, claimant)
     return done
 
 
@@ -274,20 +345,31 @@ def _instants(value: Any, out: list[datetime] | None = None) -> list[datetime]:
 _SCALARS = (str, int, float, bytes)  # an Enum of ours is a str; a bool an int
 
 
-def _reschedule(session: Session, next_due: dict[str, datetime | None]) -> None:
-    """Clear the judged marks; keep those with an instant ahead, due then."""
+def _reschedule(session: Session, next_due: dict[str, datetime | None], claimant: str) -> None:
+    """Release the round's leases; keep the marks with an instant ahead (due then) or dirty
+    again (written to meanwhile), delete the others."""
     session.flush()
-    gone = sorted(order_id for order_id, due in next_due.items() if due is None)
-    if gone:
-        session.execute(delete(LiveMark).where(LiveMark.order_id.in_(gone)))
-    due = [{"order": o, "due": d} for o, d in sorted(next_due.items()) if d is not None]
+    marks = cast(Table, LiveMark.__table__)
+    released = session.execute(
+        update(marks)
+        .where(marks.c.claimed_by == claimant)
+        .values(claimed_by=None, lease_until=None)
+        .returning(marks.c.order_id)
+    )
+    if set(released.scalars()) != set(next_due):
+        raise ClaimLost(f"{claimant}: another worker took orders of this round over")
+    due = [{"order": o, "due": d} for o, d in sorted(next_due.items())]
     if due:  # one statement for the round (executemany), not one round trip per order
-        marks = cast(Table, LiveMark.__table__)
         session.execute(
             update(marks)
             .where(marks.c.order_id == bindparam("order"))
-            .values(dirty=False, due_at=bindparam("due")),
+            .values(due_at=bindparam("due")),
             due,
+        )
+    gone = sorted(order_id for order_id, due in next_due.items() if due is None)
+    if gone:
+        session.execute(
+            delete(LiveMark).where(LiveMark.order_id.in_(gone), LiveMark.dirty.is_(False))
         )
 
 
@@ -296,19 +378,35 @@ def run_round(
     rules: Resolves,
     now: datetime | None = None,
     limit: int = BATCH,
+    worker: str = "worker",
 ) -> Round:
-    """Claim, judge and commit one batch (run again when it lost a race)."""
+    """Claim (committed at once), judge and commit one batch; a round that fails gives its
+    orders back, one that lost its claim keeps nothing (the other worker judges them)."""
     session = factory()
     try:
 
         def once() -> Round:
-            moment, claimed_at = now or business_now(), utcnow()
-            marks = claim(session, moment, limit)
-            result = (
-                judge(session, rules, marks, moment, claimed_at=claimed_at) if marks else Round()
-            )
-            session.commit()
-            return result
+            moment, claimed_at, mine = now or business_now(), utcnow(), claimant(worker)
+            marks = claim(session, moment, mine, limit)
+            # PostgreSQL: the claim commits at once, so no write waits for the round. SQLite
+            # has one writer anyway: one transaction, and a failed round undoes its claim.
+            leased = session.get_bind().dialect.name != "sqlite"
+            if leased or not marks:
+                session.commit()
+            if not marks:
+                return Round()
+            try:
+                result = judge(session, rules, marks, moment, mine, claimed_at=claimed_at)
+                session.commit()
+                return result
+            except ClaimLost:
+                session.rollback()
+                return Round()
+            except BaseException:
+                session.rollback()
+                if leased:
+                    _give_back_or_let_lapse(session, mine)
+                raise
 
         return retrying(session, once)
     finally:
@@ -321,6 +419,7 @@ def drain(
     now: datetime | None = None,
     limit: int = BATCH,
     locked_wait: float = LOCKED_WAIT_S,
+    worker: str = "worker",
 ) -> Round:
     """Rounds until nothing is dirty or due (tests, ``lvyue worker --once``).
 
@@ -328,7 +427,7 @@ def drain(
     the marks another transaction holds, and an empty claim then is not "nothing to do"."""
     total, waited = Round(), 0.0
     while True:
-        done = run_round(factory, rules, now, limit)
+        done = run_round(factory, rules, now, limit, worker)
         if done.judged == 0:
             with factory() as session:
                 if waited >= locked_wait or not pending_work(session, now or business_now()):
@@ -342,8 +441,8 @@ def drain(
 
 
 def pending_work(session: Session, now: datetime) -> bool:
-    """Whether any mark is dirty or due (a cheap read; the claim decides)."""
-    query = select(LiveMark.order_id).where(or_(LiveMark.dirty.is_(True), LiveMark.due_at <= now))
+    """Whether any mark is dirty, due or being judged (a cheap read; the claim decides)."""
+    query = select(LiveMark.order_id).where(live.waiting(now))
     return session.scalar(query.limit(1)) is not None
 
 
