@@ -337,11 +337,15 @@ def _instants(value: Any, out: list[datetime] | None = None) -> list[datetime]:
         for item in value:
             _instants(item, out)
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            _instants(getattr(value, f.name), out)
+        names = _FIELDS.get(type(value))
+        if names is None:
+            names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+        for name in names:
+            _instants(getattr(value, name), out)
     return out
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}  # a dataclass's field names (fields() is slow)
 _SCALARS = (str, int, float, bytes)  # an Enum of ours is a str; a bool an int
 
 
@@ -350,9 +354,12 @@ def _reschedule(session: Session, next_due: dict[str, datetime | None], claimant
     again (written to meanwhile), delete the others."""
     session.flush()
     marks = cast(Table, LiveMark.__table__)
+    ours = select(marks.c.order_id).where(marks.c.claimed_by == claimant).order_by("order_id")
+    if session.get_bind().dialect.name == "postgresql":  # locked in order-id order, like the
+        ours = ours.with_for_update()  # writes' marks: no deadlock between the two
     released = session.execute(
         update(marks)
-        .where(marks.c.claimed_by == claimant)
+        .where(marks.c.order_id.in_(ours.scalar_subquery()))
         .values(claimed_by=None, lease_until=None)
         .returning(marks.c.order_id)
     )
