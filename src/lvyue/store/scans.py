@@ -129,6 +129,41 @@ def parcels(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str
     return found
 
 
+_SCAN_COLUMNS = (TrackingEvent.carrier, TrackingEvent.waybill, TrackingEvent.time,
+                 TrackingEvent.kind, TrackingEvent.location, TrackingEvent.text)  # fmt: skip
+_PG_SCANS = text(
+    "SELECT t.carrier, t.waybill, t.time, t.kind, t.location, t.text FROM tracking_events AS t"
+    " JOIN unnest(CAST(:carriers AS varchar[]), CAST(:waybills AS varchar[])) AS p(carrier,"
+    " waybill) ON t.carrier = p.carrier AND t.waybill = p.waybill"
+).columns(*_SCAN_COLUMNS)
+
+
+def scans_of(session: Session, keys: Iterable[tuple[str, str]]) -> list[Any]:
+    """Every stored scan of these (carrier, waybill) parcels, as plain rows, on the unique
+    index. On PostgreSQL two arrays, like ``parcels``: the statement's text never changes, and
+    a ``carrier IN … AND waybill IN …`` prepared by psycopg after five uses got a generic plan
+    that read the whole table — a worker round slowed as the scans grew (measured: 1,300 →
+    100 orders judged per second over 20 s of ingestion)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        arrays = {"carriers": [c for c, _ in wanted], "waybills": [w for _, w in wanted]}
+        return list(session.execute(_PG_SCANS, arrays))
+    carriers, asked = sorted({c for c, _ in wanted}), set(wanted)
+    return [
+        row
+        for start in range(0, len(wanted), _PAIRS)
+        for row in session.execute(
+            select(*_SCAN_COLUMNS).where(
+                TrackingEvent.carrier.in_(carriers),
+                TrackingEvent.waybill.in_([w for _, w in wanted[start : start + _PAIRS]]),
+            )
+        )
+        if (row.carrier, row.waybill) in asked  # two INs may pair a carrier with another's
+    ]
+
+
 def apply_scans(session: Session, rows: Sequence[TrackingRow], scope: Scope) -> list[str]:
     """Store a carrier's scans (a push: all of them or, on a refusal, none — the caller's
     savepoint); the outcome of each: created, updated (location or text filled) or

@@ -24,8 +24,8 @@ from lvyue.model.enums import TrackingKind
 from lvyue.model.rows import EXTRA_FACTS, AfterSaleRow, InspectionRow, OrderRow
 from lvyue.model.schema import ORDERS, Kind
 from lvyue.store.refusals import AFTER_SALE_COLUMNS, ORDER_COLUMNS
+from lvyue.store.scans import scans_of
 from lvyue.store.tables import AfterSale, Merchant, Order, Shipment
-from lvyue.store.tables import TrackingEvent as TrackingRow
 from lvyue.store.workflow_tables import InspectionCode, Measure, Report
 from lvyue.workflows import config
 from lvyue.workflows.actions.orders import context_of
@@ -178,21 +178,11 @@ def _extra_instant(order: Order, name: str) -> datetime | None:
 def _tracking(
     session: Session, shipments: Iterable[Shipment]
 ) -> dict[tuple[str, str], tuple[TrackingEvent, ...]]:
-    keys = {(s.carrier, s.waybill) for s in shipments}
     found: dict[tuple[str, str], list[Row[Any]]] = defaultdict(list)
-    waybills = sorted({w for _, w in keys})
-    if not waybills:  # an empty IN scans the whole table on SQLite
-        return {}
-    # both columns, so the (carrier, waybill, time, kind) key's index is searched, not scanned
-    carriers = sorted({c for c, _ in keys})
     # plain rows, not ORM objects: an order judged again can have hundreds of scans, and
     # building an ORM instance for each was a third of a worker's round (profiled)
-    query = select(*_SCAN_COLUMNS).where(
-        TrackingRow.carrier.in_(carriers), TrackingRow.waybill.in_(waybills)
-    )
-    for row in session.execute(query):
-        if (row.carrier, row.waybill) in keys:
-            found[(row.carrier, row.waybill)].append(row)
+    for row in scans_of(session, ((s.carrier, s.waybill) for s in shipments)):
+        found[(row.carrier, row.waybill)].append(row)
     return {
         key: tuple(_scan(r) for r in sorted(rows, key=lambda r: r.time))
         for key, rows in found.items()
@@ -223,10 +213,6 @@ def _inspection(code: InspectionCode) -> InspectionRow:
                        "result": "pass", "inspected_at": code.issued_at})  # fmt: skip
 
 
-_SCAN_COLUMNS = tuple(
-    getattr(TrackingRow, name)
-    for name in ("carrier", "waybill", "time", "kind", "location", "text")
-)
 _KINDS = {kind.value: kind for kind in TrackingKind}  # the enum's own lookup, without its call
 
 
