@@ -208,7 +208,7 @@ class Service:
         self.workers = [self._worker(i) for i in range(workers)]
 
     def _server(self) -> subprocess.Popen[bytes]:
-        command = [sys.executable, "-m", "uvicorn", "--factory", "lvyue.api.app:create_app",
+        command = [sys.executable, "-m", "uvicorn", "--factory", "lvyue.api.app:serve_app",
                    "--host", "127.0.0.1", "--port", str(self.port), "--workers",
                    str(self.servers), "--log-level", "warning", "--backlog", "4096",
                    "--timeout-keep-alive", "300"]  # fmt: skip

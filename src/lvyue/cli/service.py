@@ -91,11 +91,14 @@ def serve(
     import uvicorn
 
     from lvyue.api import create_app
+    from lvyue.api.app import freeze_heap
 
     _require_secrets()
     _demo_clock_only_on_sqlite(url)
     _upgrade(url)
-    uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+    app = create_app(url)
+    freeze_heap()
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 def worker(
@@ -134,6 +137,9 @@ def worker(
     factory = make_session_factory(make_engine(url))
     rules = config.rules()
     if not once:
+        from lvyue.api.app import freeze_heap
+
+        freeze_heap()  # rounds allocate a lot: full collections walk only what they hold
         loop = WorkerLoop(name=name, interval=interval, live=live, batch=batch, poll=poll)
         loop.run(factory, rules, threading.Event(), _print_sweeps)
         return
