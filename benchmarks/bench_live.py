@@ -200,10 +200,10 @@ class Service:
     """The server (one process group: uvicorn and its workers) and the ``lvyue worker``
     processes, each startable, killable with SIGKILL and restartable."""
 
-    def __init__(self, url: str, port: int, servers: int, workers: int) -> None:
+    def __init__(self, url: str, port: int, servers: int, workers: int, nice: int = 0) -> None:
         self.env = {"LVYUE_INSPECTION_SECRET": secrets.token_hex(32), **os.environ,
                     "LVYUE_DATABASE_URL": url}  # fmt: skip
-        self.url, self.port, self.servers = url, port, servers
+        self.url, self.port, self.servers, self.nice = url, port, servers, nice
         self.server = self._server()
         self.workers = [self._worker(i) for i in range(workers)]
 
@@ -217,8 +217,9 @@ class Service:
         )
 
     def _worker(self, i: int) -> subprocess.Popen[bytes]:
-        command = [sys.executable, "-c", WORKER, "worker", "--url", self.url,
-                   "--interval", "3600", "--name", f"bench-{i}"]  # fmt: skip
+        # below the servers' CPU priority, as docs/service.md runs workers sharing their cores
+        command = ["nice", "-n", str(self.nice), sys.executable, "-c", WORKER, "worker",
+                   "--url", self.url, "--interval", "3600", "--name", f"bench-{i}"]  # fmt: skip
         return subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL)
 
     def kill_server(self) -> None:
@@ -568,7 +569,7 @@ def _run_backend(backend: str, args: argparse.Namespace, out: list[list[str]]) -
         # SQLite is one writer at a time: one server process (docs/service.md)
         servers = args.server_workers if backend == "postgresql" else 1
         workers = args.workers if backend == "postgresql" else 1  # SQLite: one writer
-        service = Service(url, _port(), servers, workers)
+        service = Service(url, _port(), servers, workers, args.worker_nice)
         base = f"http://127.0.0.1:{service.port}"
         _wait_healthy(base)
         first = _wait_caught_up(factory, 600)
@@ -796,6 +797,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--probes", type=int, default=200)
     parser.add_argument("--server-workers", type=int, default=2, help="uvicorn processes")
     parser.add_argument("--workers", type=int, default=2, help="lvyue worker processes (SQLite: 1)")
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=10,
+        help="the workers' nice value (docs/service.md: below the servers)",
+    )
     parser.add_argument("--kill", type=float, default=30.0, help="kill -9 phase (0: none)")
     parser.add_argument("--pg-url", default=os.environ.get("LVYUE_TEST_POSTGRES_URL"))
     args, _ = parser.parse_known_args(argv)
