@@ -119,6 +119,20 @@ def test_a_dead_rounds_orders_are_taken_again(
     assert live.run_round(factory, config.rules(), NOW, worker="other").judged == 4
 
 
+def test_a_name_takes_back_only_its_own_leases(
+    service: ServiceWorld, factory: SessionFactory
+) -> None:
+    ids = _orders(service, "n", 2)
+    with session_scope(factory) as s:
+        assert len(live.claim(s, NOW, live.claimant("benchX0"), limit=2)) == 2
+    assert live.release_leases(factory, "bench_0") == 0  # "_" matches no other character
+    assert live.release_leases(factory, "bench%") == 0
+    assert live.release_leases(factory, "benchX0") == 2
+    with session_scope(factory) as s:
+        marks = s.scalars(select(LiveMark).where(LiveMark.order_id.in_(ids))).all()
+        assert {(m.dirty, m.claimed_by) for m in marks} == {(True, None)}
+
+
 # PostgreSQL only: on SQLite a round holds the one write lock (BEGIN IMMEDIATE) until it
 # commits, so no other worker can take its orders over while it judges them.
 @pytest.mark.parametrize("service_backend", ["postgres"], indirect=True)
@@ -130,21 +144,28 @@ def test_a_round_whose_lease_was_taken_over_keeps_nothing(
     facts_for = live.facts_for
 
     def overtaken(session: Any, orders: Any) -> Any:
-        # The first round stalls past its lease; another worker claims and judges the orders.
+        # The first round stalls past its lease on one of its two orders; another worker
+        # claims and judges that one.
         if not taken.is_set():
             taken.set()
             with session_scope(factory) as s:
                 s.execute(
                     update(LiveMark)
-                    .where(LiveMark.order_id.in_(ids))
+                    .where(LiveMark.order_id == ids[0])
                     .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
                 )
-            assert live.run_round(factory, config.rules(), NOW, worker="other").judged == 2
+            assert live.run_round(factory, config.rules(), NOW, worker="other").judged == 1
         return facts_for(session, orders)
 
     monkeypatch.setattr(live, "facts_for", overtaken)
     assert live.run_round(factory, config.rules(), NOW, worker="first").judged == 0  # kept nothing
+    with session_scope(factory) as s:  # the order still its own is free again at once
+        mark = s.get(LiveMark, ids[1])
+        assert mark is not None and (mark.dirty, mark.claimed_by) == (True, None)
+    monkeypatch.setattr(live, "facts_for", facts_for)
+    assert live.drain(factory, config.rules(), NOW, locked_wait=0).judged >= 1
     with session_scope(factory) as s:
         violations = s.scalars(select(Violation.order_id).where(Violation.order_id.in_(ids)))
-        assert sorted(violations) == sorted(ids)  # one each, recorded by the other worker
-        assert s.scalar(select(func.count()).where(live.live.waiting(NOW))) == 0
+        assert sorted(violations) == sorted(ids)  # one each
+        waiting = select(func.count()).where(LiveMark.order_id.in_(ids), live.live.waiting(NOW))
+        assert s.scalar(waiting) == 0

@@ -18,6 +18,7 @@ minutes). Refusals are never remembered: a token that becomes valid is seen at o
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -37,9 +38,11 @@ P = TypeVar("P")
 
 
 class _Generation:
-    """Bumped after every commit that changed who may do what (in this process)."""
+    """Bumped after every commit that changed who may do what (in this process; commits run
+    in threads, so under a lock: a lost increment could revive a forgotten principal)."""
 
     value = 0
+    lock = threading.Lock()
 
 
 def _flag(_mapper: Mapper[Any], connection: Any, target: object) -> None:
@@ -57,11 +60,13 @@ def _flag_statement(state: ORMExecuteState) -> None:
 
 def _bump(session: Session) -> None:
     if session.info.pop(_CHANGED, False):
-        _Generation.value += 1
+        with _Generation.lock:
+            _Generation.value += 1
 
 
-def _forget_flag(session: Session, _previous: Any = None) -> None:
-    session.info.pop(_CHANGED, None)
+def _forget_flag(session: Session, previous: Any = None) -> None:
+    if previous is None or not getattr(previous, "nested", False):  # a savepoint keeps it
+        session.info.pop(_CHANGED, None)
 
 
 for _table in _WHO_MAY_DO_WHAT:
@@ -94,11 +99,13 @@ class Principals(Generic[P]):
         known = self._known.get(key)
         if known is not None and known[1] > time.monotonic() and known[2] == _Generation.value:
             return known[0]
-        generation = _Generation.value  # before the read: a change committed meanwhile wins
+        # both before the read: a change committed meanwhile wins, and the bound counts
+        # from the read, not from when a pool thread got to it
+        generation, read_at = _Generation.value, time.monotonic()
         principal, valid_for = await run_in_threadpool(self._load, token)
         if self._ttl > 0:
             if len(self._known) >= _MOST:
                 self._known.clear()
-            until = time.monotonic() + min(self._ttl, valid_for)
+            until = read_at + min(self._ttl, valid_for)
             self._known[key] = (principal, until, generation)
         return principal

@@ -82,7 +82,12 @@ class ClaimLost(RuntimeError):
 
 def claimant(worker: str) -> str:
     """A round's claim: the worker's name and a nonce (``release_leases`` matches the name)."""
-    return f"{worker[:80]}:{uuid.uuid4().hex[:12]}"
+    return f"{_named(worker)}{uuid.uuid4().hex[:12]}"
+
+
+def _named(worker: str) -> str:
+    """The claims' prefix of a worker: its name without ":" (the separator), then ":"."""
+    return worker[:80].replace(":", "-") + ":"
 
 
 def claim(session: Session, now: datetime, claimant: str, limit: int = BATCH) -> list[LiveMark]:
@@ -144,7 +149,8 @@ def release_leases(factory: SessionFactory, worker: str) -> int:
     """A worker starting under ``worker``'s name takes back the leases its previous run held
     (killed mid-round): those orders are judged at once, not when the leases run out."""
     with factory() as session:
-        mine = LiveMark.claimed_by.like(f"{worker[:80]}:%")
+        # a name's "_" or "%" is no wildcard: "bench_0" never takes back "benchX0"'s orders
+        mine = LiveMark.claimed_by.startswith(_named(worker), autoescape=True)
         released = session.execute(
             update(LiveMark)
             .where(mine)
@@ -184,7 +190,7 @@ def judge(
         for v in session.execute(select(*_VERDICTS.c).where(_VERDICTS.c.order_id.in_(ids)))
     }
     # The facts watermark: every write committed before the claim is in what was just read
-    # (a write committing after it waits on the claimed mark and marks the order again).
+    # (a write committing after it marks the order dirty again: judged once more after this).
     writes = _Writes(facts_at=claimed_at, as_of=now)
     lifted_for: set[str] = set()
     for key in sorted(stored.keys() | fresh.keys()):
@@ -406,8 +412,9 @@ def run_round(
                 result = judge(session, rules, marks, moment, mine, claimed_at=claimed_at)
                 session.commit()
                 return result
-            except ClaimLost:
+            except ClaimLost:  # keep nothing; the orders still ours are free again at once
                 session.rollback()
+                _give_back_or_let_lapse(session, mine)
                 return Round()
             except BaseException:
                 session.rollback()

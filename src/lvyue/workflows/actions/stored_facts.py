@@ -184,7 +184,9 @@ def _tracking(
     for row in scans_of(session, ((s.carrier, s.waybill) for s in shipments)):
         found[(row.carrier, row.waybill)].append(row)
     return {
-        key: tuple(_scan(r) for r in sorted(rows, key=lambda r: r.time))
+        key: tuple(
+            _scan(r) for r in sorted(rows, key=lambda r: (r.time, r.kind))
+        )  # the key's order
         for key, rows in found.items()
     }
 
