@@ -87,3 +87,34 @@ def test_without_the_cache_every_request_reads_the_token(service: ServiceWorld) 
             assert remembering.get("/me", headers=auth).status_code == 200
             _revoke_behind_its_back(service, token_id, revoked=True)
             assert remembering.get("/me", headers=auth).status_code == 200  # within its hour
+
+
+def test_concurrent_misses_read_a_token_once_unless_a_change_came_between() -> None:
+    import asyncio
+    import threading
+
+    from lvyue.api import principals
+
+    reads: list[str] = []
+    release = threading.Event()
+
+    def load(token: str) -> tuple[str, float]:
+        reads.append(token)
+        release.wait(5)
+        return f"principal-of-{token}", 3600.0
+
+    cache: principals.Principals[str] = principals.Principals(load, ttl=60)
+
+    async def scenario() -> list[str]:
+        first = [asyncio.ensure_future(cache.of("t1")) for _ in range(20)]
+        await asyncio.sleep(0.05)  # all twenty wait for one read
+        with principals._Generation.lock:  # a change to who may do what is committed ...
+            principals._Generation.value += 1
+        late = asyncio.ensure_future(cache.of("t1"))  # ... so a later miss reads again
+        await asyncio.sleep(0.05)
+        release.set()
+        return list(await asyncio.gather(*first, late))
+
+    answers = asyncio.run(scenario())
+    assert answers == ["principal-of-t1"] * 21
+    assert reads == ["t1", "t1"]  # one read for the twenty, one for the request after the change

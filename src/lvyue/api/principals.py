@@ -17,6 +17,7 @@ minutes). Refusals are never remembered: a token that becomes valid is seen at o
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -93,16 +94,27 @@ class Principals(Generic[P]):
     def __init__(self, load: Callable[[str], tuple[P, float]], ttl: float) -> None:
         self._load, self._ttl = load, ttl
         self._known: dict[str, tuple[P, float, int]] = {}
+        # reads under way, with the generation they started in (a waiter joins only those)
+        self._loading: dict[str, tuple[asyncio.Future[tuple[P, float]], int]] = {}
 
     async def of(self, token: str) -> P:
         key = hash_token(token)
         known = self._known.get(key)
         if known is not None and known[1] > time.monotonic() and known[2] == _Generation.value:
             return known[0]
+        loading = self._loading.get(key)
+        if loading is not None and loading[1] == _Generation.value:
+            return (await asyncio.shield(loading[0]))[0]  # one read per token at a time
         # both before the read: a change committed meanwhile wins, and the bound counts
         # from the read, not from when a pool thread got to it
         generation, read_at = _Generation.value, time.monotonic()
-        principal, valid_for = await run_in_threadpool(self._load, token)
+        future = asyncio.ensure_future(run_in_threadpool(self._load, token))
+        self._loading[key] = (future, generation)
+        try:
+            principal, valid_for = await asyncio.shield(future)
+        finally:
+            if self._loading.get(key, (None,))[0] is future:
+                del self._loading[key]
         if self._ttl > 0:
             if len(self._known) >= _MOST:
                 self._known.clear()

@@ -49,6 +49,7 @@ from lvyue.model.rows import (
     TrackingRow,
 )
 from lvyue.store import AfterSale, Order, audit
+from lvyue.store.audit import audit_many
 from lvyue.store.hooks import ShipRefused
 from lvyue.store.jobs import create_job
 from lvyue.store.shipping import ShipForbidden, Shipper, ship
@@ -182,16 +183,17 @@ def _apply_one(
 def _audit_created(
     session: Session, principal: Principal, created: Created, row_id: str, via: str, at: datetime
 ) -> None:
-    audit(
-        session,
-        actor=principal.account_id,
-        action=created.action,
-        entity=created.entity,
-        entity_id=row_id,
-        merchant_id=created.merchant_of(),
-        detail={"via": via},
-        at=at,
-    )
+    audit(session, **_created_entry(principal, created, row_id, via, at))
+
+
+def _created_entry(
+    principal: Principal, created: Created, row_id: str, via: str, at: datetime
+) -> dict[str, Any]:
+    """The audit entry of a created row (``audit``'s keywords): one definition for the one-row
+    path and the group."""
+    return {"actor": principal.account_id, "action": created.action, "entity": created.entity,
+            "entity_id": row_id, "merchant_id": created.merchant_of(), "detail": {"via": via},
+            "at": at}  # fmt: skip
 
 
 @router.post("/orders", status_code=201, response_model=Applied, dependencies=[Depends(json_only)])
@@ -308,12 +310,10 @@ class GroupedScan:
 def write_scan_group(session: Session, group: Sequence[GroupedScan]) -> list[bool]:
     """The plain new scans of ``group`` stored and audited as ``post_tracking`` would."""
     written = insert_plain_scans(session, [g.scan for g in group])
-    for grouped, created in zip(group, written, strict=True):
-        if created:
-            at = grouped.scan.now
-            _audit_created(
-                session, grouped.principal, _SCAN_CREATED, grouped.row_id, grouped.via, at
-            )
+    pairs = zip(group, written, strict=True)
+    entries = [_created_entry(g.principal, _SCAN_CREATED, g.row_id, g.via, g.scan.now)
+               for g, created in pairs if created]  # fmt: skip
+    audit_many(session, entries)
     return written
 
 

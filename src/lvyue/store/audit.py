@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from lvyue.store.tables import AuditEntry
+from lvyue.store.tables import AuditEntry, utcnow
 
 
 def audit(
@@ -37,3 +39,15 @@ def audit(
         entry.at = at
     session.add(entry)
     return entry
+
+
+def audit_many(session: Session, entries: Sequence[dict[str, Any]]) -> None:
+    """Many entries, each the keywords of ``audit``, in one executemany statement (a group of
+    single scans): no ORM object each — the ORM's multi-row INSERT changed its text with
+    every group size, and psycopg parsed it anew each time (profiled: a sixth of a group)."""
+    if not entries:
+        return
+    now = utcnow()
+    rows = [{"merchant_id": None, "clause": None, **e, "detail": e.get("detail") or {},
+             "at": e.get("at") or now} for e in entries]  # fmt: skip
+    session.execute(insert(AuditEntry), rows)
