@@ -20,7 +20,7 @@ from lvyue.api.principals import Principals
 from lvyue.store import Order
 from lvyue.store.accounts import authenticate, permissions_of
 from lvyue.store.permissions import PERMISSIONS, Role, granted_by
-from lvyue.store.tables import utcnow
+from lvyue.store.tables import Account, utcnow
 from lvyue.store.write import Scope
 
 _bearer = HTTPBearer(auto_error=False, description="A token printed once when it was issued")
@@ -61,6 +61,19 @@ async def current_principal(
     return principal
 
 
+def principal_of(session: Session, account: Account, token_id: int | None = None) -> Principal:
+    """The principal an account acts as (its role's and positions' permissions): one
+    definition for tokens, Kuaidi100's signed pushes and console log-ins."""
+    return Principal(
+        account_id=account.account_id,
+        role=Role(account.role),
+        merchant_id=account.merchant_id,
+        permissions=permissions_of(session, account),
+        organisation=account.organisation,
+        token_id=token_id,
+    )
+
+
 def principal_loader(factory: sessionmaker[Session]) -> Callable[[str], tuple[Principal, float]]:
     """``Principals``' loader: a token's principal and the seconds it stays valid, or 401."""
 
@@ -70,14 +83,7 @@ def principal_loader(factory: sessionmaker[Session]) -> Callable[[str], tuple[Pr
             if state != "valid" or account is None or row is None:
                 # Only the holder learns why: an expired token is renewed, a revoked one not.
                 raise _unauthorized(_REFUSALS.get(state, "invalid token"))
-            principal = Principal(
-                account_id=account.account_id,
-                role=Role(account.role),
-                merchant_id=account.merchant_id,
-                permissions=permissions_of(session, account),
-                organisation=account.organisation,
-                token_id=row.token_id,
-            )
+            principal = principal_of(session, account, row.token_id)
             assert row.expires_at is not None  # a valid token has an expiry (token_state)
             return principal, (row.expires_at - utcnow()).total_seconds()
 

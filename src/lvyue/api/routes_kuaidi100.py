@@ -25,14 +25,19 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from lvyue.api.auth import Principal, current_principal, forbidden, require, write_scope
+from lvyue.api.auth import (
+    Principal,
+    current_principal,
+    forbidden,
+    principal_of,
+    require,
+    write_scope,
+)
 from lvyue.api.deps import SessionDep, content_type, json_only
 from lvyue.api.routes_workflows.common import service_now
 from lvyue.model.clock import business_now
 from lvyue.model.rows import TrackingRow, describe
 from lvyue.store import audit
-from lvyue.store.accounts import permissions_of
-from lvyue.store.permissions import Role
 from lvyue.store.retry import retrying
 from lvyue.store.scans import apply_scans
 from lvyue.store.subscriptions import (
@@ -208,13 +213,7 @@ def kuaidi100_subscription_push(
     if found is None:
         return _refuse(401, "unknown or revoked subscription")
     subscription, account = found
-    principal = Principal(
-        account_id=account.account_id,
-        role=Role(account.role),
-        merchant_id=account.merchant_id,
-        permissions=permissions_of(session, account),
-        organisation=account.organisation,
-    )
+    principal = principal_of(session, account)
     if "tracking:push" not in principal.permissions:
         return _refuse(401, "the subscription's account may not push scans")
     form = {"param": param, "sign": sign}

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import Table, TextualSelect, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
@@ -103,30 +103,10 @@ _PAIRS = 800  # waybills per SQLite lookup: under its bound-parameter limit
 def parcels(session: Session, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Parcel]:
     """The shipments of these (carrier, waybill) parcels, in one lookup on the unique index
     (PostgreSQL: two arrays, a statement whose text never changes)."""
-    wanted = sorted(set(keys))
-    found: dict[tuple[str, str], Parcel] = {}
-    if not wanted:
-        return found
-    if session.get_bind().dialect.name == "postgresql":
-        arrays = {"carriers": [c for c, _ in wanted], "waybills": [w for _, w in wanted]}
-        rows: Iterable[Any] = session.execute(_PG_PARCELS, arrays)
-    else:  # carriers IN and waybills IN: the unique index, and cheap to compile
-        carriers = sorted({c for c, _ in wanted})
-        rows = [
-            row
-            for start in range(0, len(wanted), _PAIRS)
-            for row in session.execute(
-                select(*_PARCEL_COLUMNS).where(
-                    Shipment.carrier.in_(carriers),
-                    Shipment.waybill.in_([w for _, w in wanted[start : start + _PAIRS]]),
-                )
-            )
-        ]
-    asked = set(wanted)
-    for c, w, merchant, ship_time, source in rows:
-        if (c, w) in asked:  # SQLite's two INs may pair a carrier with another's waybill
-            found[(c, w)] = Parcel(merchant, ship_time, source)
-    return found
+    rows = _by_parcel(session, keys, _PG_PARCELS, Shipment, _PARCEL_COLUMNS)
+    return {
+        (c, w): Parcel(merchant, ship_time, source) for c, w, merchant, ship_time, source in rows
+    }
 
 
 _SCAN_COLUMNS = (TrackingEvent.carrier, TrackingEvent.waybill, TrackingEvent.time,
@@ -144,23 +124,36 @@ def scans_of(session: Session, keys: Iterable[tuple[str, str]]) -> list[Any]:
     a ``carrier IN … AND waybill IN …`` prepared by psycopg after five uses got a generic plan
     that read the whole table — a worker round slowed as the scans grew (measured: 1,300 →
     100 orders judged per second over 20 s of ingestion)."""
+    return _by_parcel(session, keys, _PG_SCANS, TrackingEvent, _SCAN_COLUMNS)
+
+
+def _by_parcel(
+    session: Session,
+    keys: Iterable[tuple[str, str]],
+    on_postgres: TextualSelect,
+    table: type[Shipment] | type[TrackingEvent],
+    columns: tuple[Any, ...],
+) -> list[Any]:
+    """The rows of ``table`` (``columns``, carrier and waybill first) of these parcels: on
+    PostgreSQL ``on_postgres`` with two arrays; on SQLite carriers IN and waybills IN (the
+    unique index, cheap to compile), in slices under its bound-parameter limit."""
     wanted = sorted(set(keys))
     if not wanted:
         return []
     if session.get_bind().dialect.name == "postgresql":
         arrays = {"carriers": [c for c, _ in wanted], "waybills": [w for _, w in wanted]}
-        return list(session.execute(_PG_SCANS, arrays))
+        return list(session.execute(on_postgres, arrays))
     carriers, asked = sorted({c for c, _ in wanted}), set(wanted)
     return [
         row
         for start in range(0, len(wanted), _PAIRS)
         for row in session.execute(
-            select(*_SCAN_COLUMNS).where(
-                TrackingEvent.carrier.in_(carriers),
-                TrackingEvent.waybill.in_([w for _, w in wanted[start : start + _PAIRS]]),
+            select(*columns).where(
+                table.carrier.in_(carriers),
+                table.waybill.in_([w for _, w in wanted[start : start + _PAIRS]]),
             )
         )
-        if (row.carrier, row.waybill) in asked  # two INs may pair a carrier with another's
+        if (row[0], row[1]) in asked  # two INs may pair a carrier with another's waybill
     ]
 
 

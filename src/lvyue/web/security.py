@@ -1,6 +1,6 @@
 """Console log-in: cookie sessions, CSRF tokens, the log-in throttle, and the caller.
 
-The caller is the API's own ``Principal`` built the API's way (``permissions_of``), so a page
+The caller is the API's own ``Principal`` built the API's way (``principal_of``), so a page
 and an API call can never disagree about what an account may do; only the credential differs
 (a session cookie here, a bearer token there)."""
 
@@ -20,10 +20,9 @@ from fastapi import Depends, Request
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from lvyue.api.auth import Principal
+from lvyue.api.auth import Principal, principal_of
 from lvyue.api.deps import SessionDep
 from lvyue.model.clock import business_now
-from lvyue.store.accounts import permissions_of
 from lvyue.store.permissions import PERMISSIONS, Role
 from lvyue.store.tables import Account, ConsoleSession
 
@@ -113,13 +112,7 @@ def current_caller(request: Request, session: SessionDep) -> Caller:
     account = session.get(Account, row.account_id)
     if account is None or not account.active:
         raise LoginRequired
-    principal = Principal(
-        account_id=account.account_id,
-        role=Role(account.role),
-        merchant_id=account.merchant_id,
-        permissions=permissions_of(session, account),
-        organisation=account.organisation,
-    )
+    principal = principal_of(session, account)
     return Caller(principal, row.csrf_token, account.name)
 
 
